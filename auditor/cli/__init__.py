@@ -1,0 +1,54 @@
+"""The `spillover` command line: a lazy click group over the engine.
+
+Subcommands live in their own modules and are imported only when invoked, so
+``spillover --help`` never imports torch or transformers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from ..errors import SpilloverError
+
+# command name -> "module:attribute" inside auditor.cli
+COMMANDS: dict[str, str] = {
+    "data": "data:data",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SpilloverError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: stored results are kept; rerun to resume", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="spillover")
+def main() -> None:
+    """spillover: audit how aligning a model for one fairness attribute spills over onto
+    the others, on the BBQ benchmark."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""Progress events the engine emits, and the reporter and cancel-token protocols.
+
+Events are small frozen records. Front ends (rich in the CLI, Textual in the TUI) render
+them; the engine never knows which one is listening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class CancelToken(Protocol):
+    """Anything with ``is_set()``, e.g. ``threading.Event``."""
+
+    def is_set(self) -> bool: ...
+
+
+class Cancelled(Exception):
+    """Raised by the engine when its cancel token is set; stored work stays."""
+
+
+Reporter = Callable[["Event"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of all progress events."""
+
+
+@dataclass(frozen=True, slots=True)
+class StageStarted(Event):
+    stage: str  # "baseline", "align", "aligned", "compare", or a free label
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StageFinished(Event):
+    stage: str
+    skipped: bool = False  # True when a stored result was reused
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemsScored(Event):
+    """Evaluation progress after a batch."""
+
+    run_id: str
+    done: int
+    total: int
+    rate: float  # items per second in this session
+    eta_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainStep(Event):
+    """One logging step of DPO training."""
+
+    step: int
+    total_steps: int
+    epoch: float
+    metrics: dict[str, float] = field(default_factory=dict)  # loss, rewards/margins, ...
+    eta_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CellUpdated(Event):
+    """A spillover-table cell (attribute × context) has a new value."""
+
+    attribute: str
+    context: str
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Message(Event):
+    """A human-readable note (e.g. 'resuming from checkpoint-12')."""
+
+    text: str
+    level: str = "info"
+
+
+def null_reporter(event: Event) -> None:
+    """A reporter that drops everything."""
+
+
+class NeverCancelled:
+    """A cancel token that is never set."""
+
+    def is_set(self) -> bool:
+        return False
+
+
+def check_cancel(token: CancelToken | None) -> None:
+    """Raise Cancelled when ``token`` is set."""
+    if token is not None and token.is_set():
+        raise Cancelled("cancelled")
