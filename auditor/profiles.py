@@ -50,6 +50,7 @@ class AlignSection:
     rejected: str = "all_wrong"
     exclude_trans: bool = False
     exclude_subcategories: tuple[str, ...] = ()
+    exclude_templates: tuple[str, ...] = ()  # "35", "Gender_identity:35" or a template key
     heldout_fraction: float = 0.2
     train_sample: int = 0  # cap on training items (0 = all), template instances whole
     beta: float = 0.1
@@ -64,6 +65,7 @@ class AlignSection:
     lora_dropout: float = 0.05
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     qlora: bool = False
+    activation_checkpointing: bool = False
     save_steps: int = 50
     logging_steps: int = 1
     seed: int = 0

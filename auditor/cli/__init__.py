@@ -16,6 +16,8 @@ from ..errors import SpilloverError
 # command name -> "module:attribute" inside auditor.cli
 COMMANDS: dict[str, str] = {
     "data": "data:data",
+    "eval": "eval:eval_cmd",
+    "profiles": "profiles:profiles",
 }
 
 

@@ -1,0 +1,297 @@
+"""The audit: baseline evaluation → DPO on the target → aligned evaluation → comparison.
+
+Every stage is stored. The audit id is derived from the resolved profile and the data,
+so rerunning the same audit after a kill continues where it stopped and never redoes a
+finished stage (evaluation skips stored batches, training resumes from its checkpoint).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+from .events import CancelToken, Message, Reporter, StageFinished, StageStarted, check_cancel
+from .items import Item
+from .profiles import Profile
+from .store import Store
+
+STAGES: tuple[str, ...] = ("baseline", "align", "aligned", "compare")
+REPORT_ONLY = ("gate", "name", "description")  # profile parts that do not change results
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """A finished audit: its runs, the adapter it trained and the spillover table."""
+
+    audit_id: str
+    profile: dict
+    baseline_run: str
+    train_run: str
+    aligned_run: str
+    table: object  # auditor.stats.SpilloverTable
+    adapter_dir: str
+    target_all: object | None = None  # table over all target items evaluated, if any
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the audit evaluates and trains on, decided before any model runs."""
+
+    items: dict[str, Item]
+    eval_items: tuple[Item, ...]
+    heldout_ids: frozenset[str]
+    checksum: str
+    source: str
+
+
+def audit_key(profile: Profile, checksum: str) -> str:
+    """Everything that decides an audit's results: the profile (less its gate) and data."""
+    body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
+
+
+def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
+    """Load BBQ, split the target like the trainer does, and choose the evaluation items.
+
+    The target attributes are evaluated on their held-out template instances; with
+    ``data.sample = 0`` every item is evaluated, the target's training items too (the
+    report shows the target on held-out items and, labelled, on all of them).
+    """
+    from .bbq import load_bbq, resolve_bbq_dir, sample
+    from .preferences import select_items
+    from .splits import split_items
+
+    source = resolve_bbq_dir(bbq or profile.data.bbq or None)
+    wanted = tuple(dict.fromkeys(profile.align.target + profile.data.attributes))
+    data = load_bbq(source, attributes=wanted)
+    a = profile.align
+    kept, _excluded = select_items(
+        data.items, a.target, exclude_subcategories=a.exclude_subcategories,
+        exclude_templates=a.exclude_templates, exclude_trans=a.exclude_trans,
+    )
+    heldout = frozenset(i.id for i in split_items(kept, heldout_fraction=a.heldout_fraction,
+                                                  seed=a.seed).heldout)
+    target = set(a.target)
+    audited = set(profile.data.attributes) | target
+    if profile.data.sample:
+        pool = [i for i in data.items if i.attribute in audited
+                and (i.attribute not in target or i.id in heldout)]
+        chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
+    else:
+        chosen = tuple(i for i in data.items if i.attribute in audited)
+    return Plan(data.by_id(), tuple(chosen), heldout, data.checksum, str(source))
+
+
+def run_audit(
+    profile: Profile,
+    *,
+    store: Store,
+    bbq: str | None = None,
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    out_root: str | Path | None = None,
+) -> AuditResult:
+    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled."""
+    from .events import null_reporter
+
+    report = reporter or null_reporter
+    plan = plan_audit(profile, bbq)
+    audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
+    store.update_audit(audit_id, status="running", record={"bbq": plan.source})
+    folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+    try:
+        result = _stages(profile, plan, store, audit_id, folder, report, cancel)
+    except BaseException as exc:
+        from .events import Cancelled
+
+        status = "cancelled" if isinstance(exc, (Cancelled, KeyboardInterrupt)) else "failed"
+        store.update_audit(audit_id, status=status, record={"error": str(exc)[:300]})
+        raise
+    return result
+
+
+def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult:
+    from .models import ModelSpec
+
+    m, e = profile.model, profile.eval
+    base = ModelSpec(m.source, m.adapter or None, m.device, m.dtype, m.trust_remote_code)
+    eval_kwargs = dict(mode=e.mode, store=store, batch_size=e.batch_size, reporter=report,
+                       cancel=cancel, prompt_style=e.prompt_style,
+                       max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum)
+
+    baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report)
+    check_cancel(cancel)
+
+    report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
+    trained = _align(profile, base, plan, store, folder, report, cancel)
+    store.update_audit(audit_id, train_run=trained.run_id,
+                       record={"adapter_dir": str(trained.adapter_dir)})
+    report(StageFinished("align", detail=str(trained.adapter_dir)))
+    check_cancel(cancel)
+
+    aligned_spec = ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
+                             m.trust_remote_code)
+    if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
+        aligned_spec = ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
+                                 m.trust_remote_code)
+    aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report)
+
+    report(StageStarted("compare", "paired statistics"))
+    table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
+    record = {"table": table.to_dict(),
+              "target_all": target_all.to_dict() if target_all else None,
+              "heldout_ids": sorted(plan.heldout_ids), "eval_items": len(plan.eval_items)}
+    store.update_audit(audit_id, status="done", record=record)
+    report(StageFinished("compare"))
+    return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
+                       str(trained.adapter_dir), target_all)
+
+
+def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report) -> str:
+    from .evaluate import evaluate
+
+    field = "baseline_run" if stage == "baseline" else "aligned_run"
+    previous = store.audit(audit_id).get(field)
+    if previous and store.run(previous)["status"] == "done":
+        report(StageStarted(stage, "stored"))
+        report(StageFinished(stage, skipped=True, detail=previous))
+        return previous
+    what = "base model" if stage == "baseline" else "aligned model"
+    report(StageStarted(stage, f"evaluating the {what} on {len(plan.eval_items)} items"))
+    run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
+    store.update_audit(audit_id, **{field: run_id})
+    report(StageFinished(stage, detail=run_id))
+    return run_id
+
+
+def _align(profile, base, plan, store, folder, report, cancel):
+    from .dpo_settings import DPOSettings
+    from .trainer import align
+
+    values = {k: v for k, v in profile.to_dict()["align"].items() if k != "target"}
+    settings = DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
+    result = align(base, list(plan.items.values()), target=profile.align.target,
+                   settings=settings, out_dir=folder / "alignment", store=store,
+                   reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
+    if set(result.heldout_ids) != set(plan.heldout_ids):
+        raise InputError("held-out split of the trainer differs from the audit's plan; "
+                         "the target attribute cannot be reported on held-out items")
+    return result
+
+
+def compare_for_audit(profile, plan, store, before, after, report=None, cancel=None):
+    """The spillover table (target on held-out items) and the target over all its items."""
+    from .stats import compare_runs
+
+    s = profile.stats
+    target = set(profile.align.target)
+    a_before, a_after = store.answers(before), store.answers(after)
+
+    def on_heldout(answers):
+        return [x for x in answers
+                if plan.items[x.item_id].attribute not in target or x.item_id in plan.heldout_ids]
+
+    attributes = _ordered(profile.align.target, profile.data.attributes)
+    table = compare_runs(plan.items, on_heldout(a_before), on_heldout(a_after),
+                         target=profile.align.target, attributes=attributes,
+                         correction=s.correction, alpha=profile.gate.alpha, n_boot=s.n_boot,
+                         seed=s.seed, reporter=report, cancel=cancel)
+    extra = {x.item_id for x in a_before if plan.items[x.item_id].attribute in target
+             and x.item_id not in plan.heldout_ids}
+    target_all = None
+    if extra:
+        only = [x for x in a_before if plan.items[x.item_id].attribute in target]
+        only_after = [x for x in a_after if plan.items[x.item_id].attribute in target]
+        target_all = compare_runs(plan.items, only, only_after, target=profile.align.target,
+                                  attributes=profile.align.target, correction=s.correction,
+                                  alpha=profile.gate.alpha, n_boot=s.n_boot, seed=s.seed)
+        if report:
+            report(Message(f"target also compared on all {len(only)} of its evaluated items"))
+    return table, target_all
+
+
+def _ordered(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*target, *attributes)))
+
+
+def load_audit(store: Store, audit_id: str) -> AuditResult:
+    """A stored audit's result, read back without recomputing anything."""
+    from .stats import SpilloverTable
+
+    row = store.audit(_resolve_audit_id(store, audit_id))
+    record = row.get("record") or {}
+    if row.get("status") != "done" or "table" not in record:
+        raise InputError(f"audit {row['id']} is {row.get('status') or 'unfinished'}; "
+                         "rerun `spillover audit` with its profile to finish it")
+    target_all = record.get("target_all")
+    return AuditResult(
+        row["id"], row["profile"], row["baseline_run"], row["train_run"], row["aligned_run"],
+        SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
+        SpilloverTable.from_dict(target_all) if target_all else None,
+    )
+
+
+def list_audits(store: Store) -> list[dict]:
+    """Stored audits, newest first: id, profile name, model, status, created."""
+    return [
+        {"id": a["id"], "profile": (a["profile"] or {}).get("name", ""),
+         "model": (a["profile"] or {}).get("model", {}).get("source", ""),
+         "status": a.get("status") or "", "created": a["created"]}
+        for a in store.audits()
+    ]
+
+
+def _resolve_audit_id(store: Store, prefix: str) -> str:
+    ids = [a["id"] for a in store.audits() if a["id"].startswith(prefix)]
+    if len(ids) != 1:
+        raise InputError(f"store {store.path}: {'no' if not ids else 'more than one'} audit "
+                         f"matching '{prefix}'; see `spillover runs`")
+    return ids[0]
+
+
+def compare_stored(
+    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+    target: Iterable[str] = ("Gender_identity",), correction: str = "holm",
+    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+    reporter: Reporter | None = None,
+):
+    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere)."""
+    from .stats import compare_runs
+
+    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    items = stored_items(store, (before, after), bbq)
+    present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
+    target = tuple(target)
+    return compare_runs(items, store.answers(before), store.answers(after), target=target,
+                        attributes=_ordered(target, sorted(present)), correction=correction,
+                        alpha=alpha, n_boot=n_boot, seed=seed, reporter=reporter)
+
+
+def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:
+    """The BBQ items the stored runs answered, loaded from the BBQ data (--bbq etc.)."""
+    from .bbq import load_bbq, resolve_bbq_dir
+
+    wanted = set()
+    for run_id in run_ids:
+        wanted |= store.done_ids(run_id)
+    if not wanted:
+        raise InputError("the runs hold no answers yet")
+    attributes = sorted({i.split(":", 1)[0] for i in wanted})
+    items = load_bbq(resolve_bbq_dir(bbq), attributes=attributes).by_id()
+    missing = wanted - items.keys()
+    if missing:
+        raise InputError(f"{len(missing)} stored item ids (e.g. {sorted(missing)[0]}) are not "
+                         "in this BBQ data; pass the --bbq the runs were made with")
+    return items
+
+
+def resolve_run_id(store: Store, prefix: str) -> str:
+    """A stored run id from a unique prefix."""
+    ids = [r["id"] for r in store.runs() if r["id"].startswith(prefix)]
+    if len(ids) != 1:
+        raise InputError(f"store {store.path}: {'no' if not ids else 'more than one'} run "
+                         f"matching '{prefix}'; see `spillover runs`")
+    return ids[0]

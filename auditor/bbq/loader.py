@@ -1,0 +1,139 @@
+"""Load BBQ from a folder of JSONL files (official ``data/`` layout or flat)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import DataError, InputError
+from ..items import ATTRIBUTES, CATEGORIES, Item
+from .metadata import find_metadata, parse_target_locs
+from .records import parse_record
+
+
+@dataclass(frozen=True)
+class BBQData:
+    """Loaded BBQ items and where they came from.
+
+    ``checksum`` is the SHA-256 over the files' bytes in sorted-name order (for a
+    Hugging Face dataset: over its records as canonical JSON), so a run can record
+    which data it used. ``exceptions`` lists the ids of items whose biased option could
+    not be determined (their ``roles`` is None); they are kept, never dropped.
+    """
+
+    items: tuple[Item, ...]
+    source: str
+    checksum: str
+    exceptions: tuple[str, ...] = ()
+
+    def by_id(self) -> dict[str, Item]:
+        """Items keyed by their global id."""
+        return {item.id: item for item in self.items}
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        """The attributes present, in the canonical order."""
+        present = {item.attribute for item in self.items}
+        return tuple(c for c in CATEGORIES if c in present)
+
+
+def wanted_attributes(attributes: Iterable[str] | None) -> tuple[str, ...]:
+    """Validate an attribute selection; None means the nine audited attributes."""
+    if attributes is None:
+        return ATTRIBUTES
+    chosen = tuple(dict.fromkeys(attributes))
+    for name in chosen:
+        if name not in CATEGORIES:
+            raise InputError(f"unknown attribute {name!r}: expected one of {', '.join(CATEGORIES)}")
+    return chosen
+
+
+def data_files(root: Path) -> list[Path]:
+    """The JSONL files of a BBQ folder: ``root/data/*.jsonl``, else ``root/*.jsonl``."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise DataError(str(root), None, None, "no such directory: pass a folder of BBQ .jsonl files")
+    nested = root / "data"
+    files = sorted(nested.glob("*.jsonl")) if nested.is_dir() else []
+    files = files or sorted(root.glob("*.jsonl"))
+    if not files:
+        raise DataError(str(root), None, None,
+                        "no BBQ .jsonl files here (expected DIR/data/*.jsonl or DIR/*.jsonl)")
+    return files
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise DataError(str(path), None, None, f"cannot read file: {exc.strerror or exc}") from None
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """UTF-8 text of a file; a decoding error names its line."""
+    try:
+        return raw.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(str(path), line, None, "not UTF-8 text") from None
+
+
+def load_folder(root: str | Path, attributes: Iterable[str] | None = None) -> BBQData:
+    """Load and validate every BBQ JSONL file in ``root`` (one bad row: `DataError`)."""
+    root = Path(root)
+    wanted = set(wanted_attributes(attributes))
+    files = [f for f in data_files(root) if f.stem not in CATEGORIES or f.stem in wanted]
+    meta_path = None if root.is_file() else find_metadata(root)
+    blobs = {f: read_bytes(f) for f in files}
+    target_locs: dict[tuple[str, int], int | None] = {}
+    if meta_path is not None:
+        blobs[meta_path] = read_bytes(meta_path)
+        target_locs = parse_target_locs(decode(blobs[meta_path], meta_path), str(meta_path))
+
+    digest = hashlib.sha256()
+    for path in sorted(blobs, key=lambda p: (p.name, str(p))):
+        digest.update(blobs[path])
+
+    items: list[Item] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        items.extend(_parse_file(path, decode(blobs[path], path), wanted, target_locs, seen))
+    return BBQData(
+        items=tuple(items),
+        source=str(root),
+        checksum=digest.hexdigest(),
+        exceptions=tuple(i.id for i in items if i.roles is None),
+    )
+
+
+def _parse_file(path: Path, text: str, wanted: set[str],
+                target_locs: dict[tuple[str, int], int | None],
+                seen: dict[str, str]) -> list[Item]:
+    name = str(path)
+    items: list[Item] = []
+    rows = 0
+    for line, raw in enumerate(text.split("\n"), start=1):
+        if not raw.strip():
+            continue
+        rows += 1
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise DataError(name, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        target = None
+        if target_locs and isinstance(row, dict) and isinstance(row.get("example_id"), int):
+            target = target_locs.get((str(row.get("category")), row["example_id"]))
+        item = parse_record(row, name, line, target_loc=target)
+        if item.id in seen:
+            raise DataError(name, line, "example_id",
+                            f"duplicate id {item.id} (first at {seen[item.id]})")
+        seen[item.id] = f"{name}:{line}"
+        if item.attribute in wanted:
+            items.append(item)
+    if rows == 0:
+        raise DataError(name, None, None, "empty file: no BBQ records")
+    return items

@@ -1,0 +1,32 @@
+"""CSV: one row per attribute × context × metric, every number of the table."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from .document import Report
+
+HEADER = ("attribute", "is_target", "context", "metric", "n", "before", "after", "delta",
+          "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c")
+
+
+def to_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    table = report.table
+    for attribute in table.attributes:
+        for context in ("ambig", "disambig", "overall"):
+            cell = table.cell(attribute, context)
+            if cell is None:
+                continue
+            acc, bias = cell.accuracy, cell.bias
+            target = attribute in table.target
+            writer.writerow((attribute, target, context, "accuracy", acc.n, acc.before, acc.after,
+                             acc.delta, *(acc.ci or ("", "")), acc.p, acc.p_corrected,
+                             acc.marker, acc.verdict, acc.b, acc.c))
+            writer.writerow((attribute, target, context, "bias", acc.n, bias.before, bias.after,
+                             bias.delta, *(bias.ci or ("", "")), bias.p, bias.p_corrected,
+                             bias.marker, bias.verdict, "", ""))
+    return out.getvalue()

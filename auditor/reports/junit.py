@@ -1,0 +1,45 @@
+"""JUnit XML: one test case per attribute × context, failed on significant degradation."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from ..gate import CONTEXTS, evaluate_gate
+from ..profiles import GateSection
+from .document import Report
+
+
+def to_junit(report: Report) -> str:
+    table = report.table
+    gate = report.gate or evaluate_gate(table, GateSection(cells="all", alpha=table.alpha,
+                                                           correction=table.correction))
+    checked = set(gate.checked)
+    suite = ET.Element("testsuite", name="spillover", tests="0", failures="0", skipped="0")
+    counts = {"tests": 0, "failures": 0, "skipped": 0}
+    for attribute in table.attributes:
+        for context in CONTEXTS:
+            counts["tests"] += 1
+            case = ET.SubElement(suite, "testcase", classname=f"spillover.{attribute}",
+                                 name=f"{attribute}.{context}")
+            cell = table.cell(attribute, context)
+            if (attribute, context) not in checked or cell is None:
+                counts["skipped"] += 1
+                why = "target attribute (aligned on purpose)" if attribute in table.target \
+                    else "not in the gate's cells"
+                ET.SubElement(case, "skipped", message=why if cell else "not computed")
+                continue
+            failures = gate.failures_in(attribute, context)
+            if failures:
+                counts["failures"] += 1
+                node = ET.SubElement(case, "failure", type="spillover",
+                                     message="; ".join(f"{f.metric} degraded" for f in failures))
+                node.text = "\n".join(f.reason for f in failures)
+            acc, bias = cell.accuracy, cell.bias
+            ET.SubElement(case, "system-out").text = (
+                f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
+                f"p_corrected={acc.p_corrected}); bias {bias.before}→{bias.after} "
+                f"(p_corrected={bias.p_corrected})")
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    ET.indent(suite)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")

@@ -1,0 +1,66 @@
+"""A Markdown report that fits a CI job summary: the table with markers, and a legend."""
+
+from __future__ import annotations
+
+from ..stats.table import SpilloverTable
+from .cells import DASH, accuracy_cell, bias_cell
+from .document import Report
+
+METHOD = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+
+
+def to_markdown(report: Report) -> str:
+    table = report.table
+    title = report.subject.get("title", "comparison")
+    lines = [f"## Bias spillover: {_md(title)}", ""]
+    targets = ", ".join(f"**{t}**" for t in table.target)
+    lines.append(f"Target attribute: {targets}. {table.pairing.n_paired:,} items paired "
+                 f"(only before: {table.pairing.only_before:,}, only after: "
+                 f"{table.pairing.only_after:,}).")
+    if report.gate is not None:
+        verdict = "✅ **PASSED**" if report.gate.passed else (
+            f"❌ **FAILED** — {len(report.gate.failures)} significant degradation(s)")
+        lines.append(f"Gate: {verdict} (cells checked: {report.gate.settings['cells']}).")
+    lines += ["", *_grid(table)]
+    if report.target_all is not None:
+        lines += ["", "Target attribute on all its evaluated items (training items included; "
+                  "not in the gate's family):", "", *_grid(report.target_all)]
+    if report.gate is not None and report.gate.failures:
+        lines += ["", "### Failing cells", ""]
+        lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
+                  for f in report.gate.failures]
+    lines += ["", _legend(table)]
+    return "\n".join(lines) + "\n"
+
+
+def _grid(table: SpilloverTable) -> list[str]:
+    head = ("attribute", "ambig accuracy", "ambig bias", "disambig accuracy", "disambig bias",
+            "overall accuracy")
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for attribute in table.attributes:
+        label = f"◆ **{attribute}** (target)" if attribute in table.target else attribute
+        cells = [label]
+        for context in ("ambig", "disambig", "overall"):
+            cell = table.cell(attribute, context)
+            cells.append(accuracy_cell(cell.accuracy) if cell else "…")
+            if context != "overall":
+                cells.append(bias_cell(cell.bias) if cell else "…")
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return rows
+
+
+def _legend(table: SpilloverTable) -> str:
+    method = METHOD.get(table.correction, table.correction)
+    return (
+        f"<sub>Δ = after − before (accuracy in percentage points; bias score on BBQ's −1…+1 "
+        f"scale, {DASH} where undefined). Markers on {method}-corrected p over "
+        f"{len(table.family)} tests: `*` p<0.05, `**` p<0.01, `***` p<0.001; ▲/▼ direction "
+        f"of Δ. Verdicts at α = {table.alpha:g}: DEGRADED = accuracy fell, or |bias| moved "
+        f"away from 0; n.s. = no significant change. Accuracy: McNemar "
+        f"{table.accuracy_test} test, Newcombe paired CI. Bias: paired cluster bootstrap over "
+        f"template instances ({table.n_boot:,} resamples, seed {table.seed}).</sub>"
+    )
+
+
+def _md(text: str) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]<>|" else ch for ch in str(text))
