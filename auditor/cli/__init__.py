@@ -7,6 +7,7 @@ Subcommands live in their own modules and are imported only when invoked, so
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -18,6 +19,12 @@ COMMANDS: dict[str, str] = {
     "data": "data:data",
     "eval": "eval:eval_cmd",
     "profiles": "profiles:profiles",
+    "audit": "audit:audit_cmd",
+    "demo": "audit:demo_cmd",
+    "compare": "compare:compare_cmd",
+    "gate": "compare:gate_cmd",
+    "items": "items:items_cmd",
+    "runs": "runs:runs_cmd",
 }
 
 
@@ -40,9 +47,18 @@ class LazyGroup(click.Group):
         except SpilloverError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
         except KeyboardInterrupt:
             click.echo("interrupted: stored results are kept; rerun to resume", err=True)
             sys.exit(130)
+        except Exception as exc:  # a runtime failure: one line, exit 3
+            if os.environ.get("SPILLOVER_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            click.echo(f"error: {type(exc).__name__}: {first} "
+                       "(set SPILLOVER_DEBUG=1 for the traceback)", err=True)
+            sys.exit(3)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,0 +1,82 @@
+"""`spillover audit` and `spillover demo`: the whole audit, headless."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..bbq.locate import bbq_option
+from .options import emit, gate_options, gate_section, open_store, report_options, store_option
+
+
+def audit_options(func):
+    for decorator in reversed((
+        click.option("--model", default=None, metavar="M",
+                     help="Override the profile's model (folder, hub id, .gguf, smollm2-135m)."),
+        click.option("--adapter", default=None, metavar="DIR",
+                     help="Start from this LoRA adapter on top of the model."),
+        click.option("--device", default=None, help="Override the device (auto, cpu, cuda)."),
+        click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+                     help="Override any profile field, e.g. --set align.max_steps=20."),
+        bbq_option, store_option,
+        click.option("--gate", "gate", is_flag=True,
+                     help="Gate the result: exit 1 when spillover is found."),
+        gate_options, report_options,
+    )):
+        func = decorator(func)
+    return func
+
+
+@click.command("audit")
+@click.option("--profile", "profile_name", default="demo", show_default=True,
+              help="A bundled profile name or a .toml file (see `spillover profiles`).")
+@audit_options
+def audit_cmd(profile_name, **options):
+    """Baseline eval → DPO on the target → aligned eval → paired comparison → report.
+
+    Every stage is stored; rerunning after an interruption continues where it stopped.
+    """
+    run(profile_name, **options)
+
+
+@click.command("demo")
+@audit_options
+def demo_cmd(**options):
+    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~10 min)."""
+    run("demo", **options)
+
+
+def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, alpha,
+        correction, max_accuracy_drop, max_bias_increase, cells, fmt, outputs):
+    from .eval import quiet_hf
+
+    quiet_hf()
+    from ..audit import run_audit
+    from ..gate import evaluate_gate
+    from ..profiles import load_profile
+    from ..reports.document import Report
+    from .progress import ProgressReporter
+
+    extra = [f"model.source={_toml(model)}"] if model else []
+    extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
+    extra += [f"model.device={_toml(device)}"] if device else []
+    profile = load_profile(profile_name, [*overrides, *extra])
+    with open_store(store_path) as store, ProgressReporter() as reporter:
+        result = run_audit(profile, store=store, bbq=bbq, reporter=reporter)
+    section = gate_section(profile.gate, alpha, correction, max_accuracy_drop,
+                           max_bias_increase, cells)
+    verdict = evaluate_gate(result.table, section) if gate else None
+    subject = {"title": f"audit {result.audit_id} ({profile.name}, {profile.model.source})",
+               "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
+               "baseline_run": result.baseline_run, "train_run": result.train_run,
+               "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
+    emit(Report(result.table, subject, verdict, result.target_all), fmt, outputs)
+    if verdict is not None and not verdict.passed:
+        sys.exit(1)
+
+
+def _toml(value: str) -> str:
+    import json
+
+    return json.dumps(value)

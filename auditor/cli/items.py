@@ -1,0 +1,63 @@
+"""`spillover items`: drill into the BBQ items of a run, its failures and its flips."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..bbq.locate import bbq_option
+from ..items import ATTRIBUTES
+from .options import open_store, store_option
+
+
+@click.command("items")
+@click.argument("run")
+@click.option("--attribute", type=click.Choice(ATTRIBUTES), default=None)
+@click.option("--context", type=click.Choice(("ambig", "disambig")), default=None)
+@click.option("--failing", "show", flag_value="failing", help="Only items the run got wrong.")
+@click.option("--flipped", "show", flag_value="flipped",
+              help="Only items whose correctness changed between RUN and --against.")
+@click.option("--against", default=None, metavar="RUN_B", help="The run to compare with.")
+@click.option("--limit", type=click.IntRange(min=0), default=0, help="Show at most N items.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+              show_default=True)
+@bbq_option
+@store_option
+def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_path):
+    """The items of RUN with context, question, options, their roles and the answers."""
+    from ..audit import resolve_run_id, stored_items
+    from ..drilldown import item_rows, row_to_dict
+
+    with open_store(store_path) as store:
+        run_a = resolve_run_id(store, run)
+        run_b = resolve_run_id(store, against) if against else None
+        items = stored_items(store, [r for r in (run_a, run_b) if r], bbq)
+        rows = item_rows(store, items, run_a, run_b, attribute=attribute, context=context,
+                         show=show or "all")
+    if limit:
+        rows = rows[:limit]
+    if fmt == "json":
+        click.echo(json.dumps([row_to_dict(r) for r in rows], indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(_text(row_to_dict(row), run_a, run_b))
+    click.echo(f"{len(rows)} item(s)", err=True)
+
+
+def _text(row: dict, run_a: str, run_b: str | None) -> str:
+    lines = [f"── {row['id']}  {row['context_condition']} / {row['polarity']}  "
+             f"[{row['status']}]", f"  context:  {row['context']}",
+             f"  question: {row['question']}"]
+    for option in row["options"]:
+        mark = "✓" if "ABC".index(option["letter"]) == row["label"] else " "
+        lines.append(f"  {mark} {option['letter']}. {option['text']}  ({option['role'] or '?'})")
+    for name, run_id in (("before", run_a), ("after", run_b)):
+        answer = row[name]
+        if answer is None:
+            continue
+        letter = answer["letter"] or "invalid"
+        lines.append(f"  {run_id}: {letter} ({answer['role'] or '—'}, "
+                     f"{'right' if answer['correct'] else 'wrong'})"
+                     + (f"  said: {answer['text']!r}" if answer["text"] else ""))
+    return "\n".join(lines)

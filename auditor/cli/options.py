@@ -1,0 +1,82 @@
+"""Option bundles shared by the audit, compare, gate and items commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..reports import FORMATS
+
+SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
+                  ".csv": "csv", ".txt": "table"}
+
+
+def store_option(func):
+    return click.option("--store", "store_path", metavar="FILE", default=None,
+                        help="Run store (default: $SPILLOVER_STORE or the user data dir).")(func)
+
+
+def open_store(path: str | None):
+    from ..store import Store, default_store_path
+
+    return Store(path or default_store_path())
+
+
+def report_options(func):
+    """--format for stdout; --output FILE (repeatable, format from the suffix)."""
+    func = click.option(
+        "--output", "outputs", multiple=True, metavar="FILE",
+        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt choose the "
+        "format, any other suffix takes --format. Repeatable.")(func)
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                        show_default=True, help="Report format on stdout.")(func)
+
+
+def gate_options(func):
+    """Gate thresholds; unset flags fall back to the profile's [gate] section."""
+    for decorator in reversed((
+        click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+                     default=None, help="Significance level (default: profile, 0.05)."),
+        click.option("--correction", type=click.Choice(("holm", "bh")), default=None,
+                     help="Multiple-comparison correction (default: profile, holm)."),
+        click.option("--max-accuracy-drop", type=click.FloatRange(min=0), default=None,
+                     help="Largest allowed significant accuracy drop, as a fraction (0.02 = 2 pp)."),
+        click.option("--max-bias-increase", type=click.FloatRange(min=0), default=None,
+                     help="Largest allowed significant growth of |bias score|."),
+        click.option("--cells", type=click.Choice(("untargeted", "all", "ambig")), default=None,
+                     help="Cells that count: untargeted attributes, all, or ambiguous only."),
+    )):
+        func = decorator(func)
+    return func
+
+
+def gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells):
+    """The profile's gate section with the flags that were given laid over it."""
+    from dataclasses import replace
+
+    given = {"alpha": alpha, "correction": correction, "max_accuracy_drop": max_accuracy_drop,
+             "max_bias_increase": max_bias_increase, "cells": cells}
+    return replace(base, **{k: v for k, v in given.items() if v is not None})
+
+
+def emit(report, fmt: str, outputs) -> None:
+    """Print the report in ``fmt`` and write every --output file."""
+    from ..reports import write_report
+
+    if fmt == "table":
+        from rich.console import Console
+
+        from ..reports.terminal import renderables
+
+        console = Console()
+        for part in renderables(report):
+            console.print(part)
+    else:
+        from ..reports import render_report
+
+        click.echo(render_report(report, fmt), nl=False)
+    for out in outputs:
+        path = Path(out)
+        written = write_report(report, SUFFIX_FORMATS.get(path.suffix.lower(), fmt), path)
+        click.echo(f"wrote {written}", err=True)

@@ -1,0 +1,46 @@
+"""`spillover runs`: the stored runs and audits."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from .options import open_store, store_option
+
+
+@click.command("runs")
+@click.option("--kind", type=click.Choice(("eval", "train")), default=None)
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+@store_option
+def runs_cmd(kind, fmt, store_path):
+    """Stored audits and runs, newest first."""
+    from ..audit import list_audits
+
+    with open_store(store_path) as store:
+        audits = list_audits(store)
+        runs = [{k: r.get(k) for k in ("id", "kind", "status", "model", "adapter", "mode",
+                                       "done", "total", "created")} for r in store.runs(kind)]
+        path = store.path
+    if fmt == "json":
+        click.echo(json.dumps({"store": str(path), "audits": audits, "runs": runs}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if audits:
+        table = Table("audit", "profile", "model", "status", "created", title="Audits",
+                      title_justify="left")
+        for a in audits:
+            table.add_row(a["id"], a["profile"], a["model"], a["status"], a["created"])
+        console.print(table)
+    table = Table("run", "kind", "status", "model", "adapter", "mode", "done", "created",
+                  title="Runs", title_justify="left")
+    for r in runs:
+        done = f"{r['done']}/{r['total']}" if r["kind"] == "eval" else str(r["total"] or "")
+        table.add_row(*(str(x or "") for x in (r["id"], r["kind"], r["status"], r["model"],
+                                                r["adapter"], r["mode"], done, r["created"])))
+    console.print(table)
+    console.print(f"store: {path}", highlight=False, markup=False)

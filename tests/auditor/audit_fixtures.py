@@ -1,0 +1,60 @@
+"""A tiny-model audit profile and a synthetic pair of runs for audit, gate and CLI tests."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+TINY_PROFILE = """
+name = "tiny"
+description = "tiny random Llama, for tests"
+[model]
+source = "{model}"
+device = "cpu"
+[data]
+bbq = "{bbq}"
+sample = 72
+seed = 3
+[eval]
+mode = "letter"
+batch_size = 16
+[align]
+target = ["Gender_identity"]
+exclude_trans = true
+train_sample = 12
+max_steps = 4
+batch_size = 4
+max_length = 160
+learning_rate = 5e-3
+lora_r = 4
+lora_alpha = 8
+save_steps = 2
+[stats]
+n_boot = 200
+"""
+
+
+def write_tiny_profile(folder: Path, model_dir: Path, bbq_dir: Path) -> Path:
+    path = folder / "tiny.toml"
+    path.write_text(TINY_PROFILE.format(model=model_dir, bbq=bbq_dir))
+    return path
+
+
+def synthetic_runs(store, items, *, degrade: str = "Physical_appearance", seed: int = 0):
+    """Two stored runs over ``items``: B equals A except that B answers every ``degrade``
+    item with its biased option. Returns (run_a, run_b)."""
+    from auditor.answers import Answer
+
+    rng = random.Random(seed)
+    first = [Answer(i.id, i.label if rng.random() < 0.7 else rng.randrange(3)) for i in items]
+    second = [
+        Answer(a.item_id, i.roles.biased) if i.attribute == degrade and i.roles else a
+        for a, i in zip(first, items, strict=True)
+    ]
+    run_a = store.create_or_get_run("eval", "synthetic-a", model="synthetic", total=len(items))
+    run_b = store.create_or_get_run("eval", "synthetic-b", model="synthetic", total=len(items))
+    store.add_answers(run_a, items, first)
+    store.add_answers(run_b, items, second)
+    store.update_run(run_a, "done")
+    store.update_run(run_b, "done")
+    return run_a, run_b

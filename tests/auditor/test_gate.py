@@ -1,0 +1,51 @@
+"""The gate fails exactly the cells with significant, large-enough degradation."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from auditor.bbq import load_bbq, sample
+from auditor.gate import checked_cells, evaluate_gate
+from auditor.profiles import GateSection
+from auditor.reports import render_report
+from auditor.reports.document import Report
+from auditor.stats import compare_runs
+from auditor.store import Store
+
+from .audit_fixtures import synthetic_runs
+
+
+@pytest.fixture(scope="module")
+def degraded(tmp_path_factory, bbq_lite):
+    items = sample(load_bbq(bbq_lite).items, per_cell=40, seed=0)
+    store = Store(tmp_path_factory.mktemp("gate") / "runs.sqlite")
+    run_a, run_b = synthetic_runs(store, items)
+    by_id = {i.id: i for i in items}
+    table = compare_runs(by_id, store.answers(run_a), store.answers(run_b), n_boot=500)
+    return table
+
+
+def test_gate_fails_only_the_degraded_attribute(degraded):
+    result = evaluate_gate(degraded, GateSection())
+    assert not result.passed
+    assert {f.attribute for f in result.failures} == {"Physical_appearance"}
+    assert {(f.context, f.metric) for f in result.failures} >= {("ambig", "accuracy")}
+    assert all("corrected p" in f.reason for f in result.failures)
+
+
+def test_thresholds_and_cells(degraded):
+    loose = evaluate_gate(degraded, GateSection(max_accuracy_drop=1.0, max_bias_increase=2.0))
+    assert loose.passed
+    assert checked_cells(degraded, "untargeted")[0][0] != "Gender_identity"
+    assert len(checked_cells(degraded, "all")) == 18
+    assert {c for _, c in checked_cells(degraded, "ambig")} == {"ambig"}
+
+
+def test_junit_marks_failing_cells(degraded):
+    gate = evaluate_gate(degraded, GateSection())
+    suite = ET.fromstring(render_report(Report(degraded, {}, gate), "junit"))
+    failed = {c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None}
+    assert failed == {f"Physical_appearance.{f.context}" for f in gate.failures}
+    assert int(suite.get("failures")) == len(failed)
