@@ -1,0 +1,132 @@
+"""CliRunner tests for audit, gate, compare, items and runs: arguments, exit codes, formats."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from auditor.bbq import load_bbq, sample
+from auditor.cli import main
+from auditor.store import Store
+
+from ..audit_fixtures import synthetic_runs, write_tiny_profile
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory, tiny_llama_dir, bbq_lite):
+    """One tiny audit run through the CLI, with its JSON, Markdown and JUnit outputs."""
+    folder = tmp_path_factory.mktemp("cli-audit")
+    profile = write_tiny_profile(folder, tiny_llama_dir, bbq_lite)
+    store = folder / "runs.sqlite"
+    result = CliRunner().invoke(main, [
+        "audit", "--profile", str(profile), "--store", str(store), "--gate",
+        "--max-accuracy-drop", "1", "--max-bias-increase", "2", "--format", "json",
+        "--output", str(folder / "report.md"), "--output", str(folder / "junit.xml")])
+    assert result.exit_code == 0, result.output
+    return folder, store, json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory, bbq_lite):
+    items = sample(load_bbq(bbq_lite).items, per_cell=40, seed=0)
+    path = tmp_path_factory.mktemp("cli-synth") / "runs.sqlite"
+    with Store(path) as store:
+        run_a, run_b = synthetic_runs(store, items)
+    return path, run_a, run_b
+
+
+def test_audit_writes_every_output(audited):
+    folder, _, report = audited
+    assert report["schema"] == "spillover.report/1"
+    assert report["gate"]["passed"] is True
+    assert report["subject"]["audit"].startswith("audit-")
+    assert "Bias spillover" in (folder / "report.md").read_text()
+    suite = ET.parse(folder / "junit.xml").getroot()
+    assert suite.tag == "testsuite" and int(suite.get("tests")) == 18
+
+
+def test_gate_on_stored_audit_and_runs(audited):
+    _, store, report = audited
+    runner = CliRunner()
+    audit_id = report["subject"]["audit"]
+    ok = runner.invoke(main, ["gate", audit_id, "--store", str(store),
+                              "--max-accuracy-drop", "1", "--max-bias-increase", "2"])
+    assert ok.exit_code == 0, ok.output
+    unknown = runner.invoke(main, ["gate", "audit-nope", "--store", str(store)])
+    assert unknown.exit_code == 2 and "no audit matching" in unknown.output
+    assert "Traceback" not in unknown.output
+
+
+def test_gate_exit_1_names_failing_cells(synthetic, bbq_lite):
+    path, run_a, run_b = synthetic
+    result = CliRunner().invoke(main, ["gate", run_a, run_b, "--store", str(path),
+                                       "--bbq", str(bbq_lite), "--format", "junit"])
+    assert result.exit_code == 1
+    assert "FAIL Physical_appearance/ambig accuracy" in result.stderr
+    suite = ET.fromstring(result.stdout)
+    assert int(suite.get("failures")) >= 1
+
+
+def test_gate_usage_errors_exit_2(synthetic, bbq_lite):
+    path, run_a, run_b = synthetic
+    runner = CliRunner()
+    assert runner.invoke(main, ["gate", "--store", str(path)]).exit_code == 2
+    bad = runner.invoke(main, ["gate", run_a, run_b, "--store", str(path), "--cells", "some"])
+    assert bad.exit_code == 2
+
+
+def test_compare_formats(synthetic, bbq_lite, tmp_path):
+    path, run_a, run_b = synthetic
+    runner = CliRunner()
+    base = ["compare", run_a[:12], run_b[:12], "--store", str(path), "--bbq", str(bbq_lite),
+            "--n-boot", "200"]
+    as_json = runner.invoke(main, [*base, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    table = json.loads(as_json.stdout)["table"]
+    assert table["pairing"]["n_paired"] > 0
+    csv_out = runner.invoke(main, [*base, "--format", "csv", "--output", str(tmp_path / "t.csv")])
+    assert csv_out.stdout.startswith("attribute,is_target,context,metric")
+    assert (tmp_path / "t.csv").read_text() == csv_out.stdout
+    markdown = runner.invoke(main, [*base, "--format", "markdown"])
+    assert "| attribute |" in markdown.stdout and "▼" in markdown.stdout
+
+
+def test_items_failing_and_flipped(synthetic, bbq_lite):
+    path, run_a, run_b = synthetic
+    runner = CliRunner()
+    flipped = runner.invoke(main, ["items", run_a, "--flipped", "--against", run_b, "--store",
+                                   str(path), "--bbq", str(bbq_lite), "--format", "json"])
+    assert flipped.exit_code == 0, flipped.output
+    rows = json.loads(flipped.stdout)
+    assert rows and {r["attribute"] for r in rows} == {"Physical_appearance"}
+    assert all(r["after"]["role"] == "biased" for r in rows)  # B answers the biased option
+    assert {r["status"] for r in rows} <= {"flipped_to_wrong", "flipped_to_right"}
+    broke = [r for r in rows if r["status"] == "flipped_to_wrong"]
+    assert broke and all(r["before"]["correct"] and not r["after"]["correct"] for r in broke)
+    failing = runner.invoke(main, ["items", run_a, "--failing", "--attribute", "Age",
+                                   "--context", "ambig", "--store", str(path),
+                                   "--bbq", str(bbq_lite)])
+    assert failing.exit_code == 0
+    assert "Age:" in failing.stdout and "(unknown)" in failing.stdout
+    needs_b = runner.invoke(main, ["items", run_a, "--flipped", "--store", str(path),
+                                   "--bbq", str(bbq_lite)])
+    assert needs_b.exit_code == 2 and "--against" in needs_b.output
+
+
+def test_runs_lists_audits_and_runs(audited):
+    _, store, report = audited
+    result = CliRunner().invoke(main, ["runs", "--store", str(store), "--format", "json"])
+    data = json.loads(result.stdout)
+    assert data["audits"][0]["id"] == report["subject"]["audit"]
+    assert {r["kind"] for r in data["runs"]} == {"eval", "train"}
+
+
+def test_bad_profile_is_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[align]\nbeta_typo = 1\n")
+    result = CliRunner().invoke(main, ["audit", "--profile", str(bad)])
+    assert result.exit_code == 2
+    assert result.output.strip().startswith("error:") and "beta_typo" in result.output
