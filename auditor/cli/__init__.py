@@ -18,6 +18,7 @@ from ..errors import SpilloverError
 COMMANDS: dict[str, str] = {
     "data": "data:data",
     "eval": "eval:eval_cmd",
+    "align": "align:align_cmd",
     "profiles": "profiles:profiles",
     "audit": "audit:audit_cmd",
     "demo": "audit:demo_cmd",
@@ -25,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "gate": "compare:gate_cmd",
     "items": "items:items_cmd",
     "runs": "runs:runs_cmd",
+    "tui": "tui:tui_cmd",
 }
 
 

@@ -1,0 +1,98 @@
+"""The output folder of an alignment run: checkpoints, the published adapter, the DONE record.
+
+Layout of ``out_dir``::
+
+    checkpoints/KEY           the run key the checkpoints belong to
+    checkpoints/checkpoint-N  trainer checkpoints (complete once trainer_state.json exists)
+    adapter/                  the finished LoRA adapter (published by rename)
+    merged/                   the merged model, when asked (published by rename)
+    align.json                the run record, written last: its presence means done
+
+A folder is written under a ``.partial`` name and renamed into place, so a crash never
+leaves a half-written adapter under the final name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from .errors import InputError
+
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+RECORD = "align.json"
+
+
+class RunFolder:
+    """Paths and atomic writes inside one alignment output folder."""
+
+    def __init__(self, out_dir: str | os.PathLike):
+        self.root = Path(out_dir).expanduser()
+        self.checkpoints = self.root / "checkpoints"
+        self.adapter = self.root / "adapter"
+        self.merged = self.root / "merged"
+        self.record_file = self.root / RECORD
+
+    def claim(self, key: str) -> None:
+        """Make the folder ours for ``key``; refuse one holding another run's work."""
+        if self.root.exists() and not self.root.is_dir():
+            raise InputError(f"--out {self.root}: exists and is not a folder")
+        key_file = self.checkpoints / "KEY"
+        record = self.record()
+        other = record.get("key") if record else None
+        if other is None and key_file.is_file():
+            other = key_file.read_text().strip()
+        if other is not None and other != key:
+            raise InputError(
+                f"--out {self.root}: holds a different alignment run (key {other[:12]}); "
+                "choose another folder or delete it"
+            )
+        if other is None and self.root.is_dir() and any(self.root.iterdir()):
+            raise InputError(f"--out {self.root}: not empty and not an alignment folder")
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(key + "\n")
+
+    def record(self) -> dict | None:
+        """The finished run's record, or None while the run is not done."""
+        try:
+            return json.loads(self.record_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def write_record(self, record: dict) -> None:
+        tmp = self.record_file.with_name(RECORD + ".partial")
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, self.record_file)
+
+    def last_checkpoint(self) -> Path | None:
+        """The newest complete checkpoint; incomplete newer ones (a killed save) are deleted."""
+        if not self.checkpoints.is_dir():
+            return None
+        found = sorted(
+            (int(m.group(1)), p)
+            for p in self.checkpoints.iterdir()
+            if p.is_dir() and (m := _CHECKPOINT.match(p.name))
+        )
+        for _, path in reversed(found):
+            if (path / "trainer_state.json").is_file():
+                return path
+            shutil.rmtree(path, ignore_errors=True)
+        return None
+
+    def publish(self, final: Path, write) -> Path:
+        """Call ``write(tmp)`` then rename ``tmp`` to ``final`` (replacing an old one)."""
+        tmp = final.with_name(final.name + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        write(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+        return final
+
+    def drop_checkpoints(self) -> None:
+        """Remove trainer checkpoints once the adapter is published (they hold optimizer state)."""
+        for path in self.checkpoints.glob("checkpoint-*"):
+            shutil.rmtree(path, ignore_errors=True)

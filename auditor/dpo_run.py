@@ -1,0 +1,97 @@
+"""One DPO training session with trl: build the trainer, resume, train, publish the adapter."""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+
+from .checkpoints import RunFolder
+from .dpo_settings import DPOSettings
+from .events import Cancelled, CancelToken, Message, Reporter
+
+
+@contextmanager
+def quiet_progress():
+    """No tqdm bars from datasets / transformers (tokenizing, loading, saving) meanwhile,
+    nor transformers 5's deprecation notice that peft triggers on every save."""
+    from datasets.utils import logging as ds_logging
+    from transformers.utils import logging as tf_logging
+
+    was = ds_logging.is_progress_bar_enabled(), tf_logging.is_progress_bar_enabled()
+    ds_logging.disable_progress_bar()
+    tf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", ".*is_gradient_checkpointing.*", FutureWarning)
+            yield
+    finally:
+        if was[0]:
+            ds_logging.enable_progress_bar()
+        if was[1]:
+            tf_logging.enable_progress_bar()
+
+
+def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callbacks=()):
+    """trl's DPOTrainer on ``loaded`` with a fresh LoRA; reference = the adapter disabled."""
+    from transformers import PrinterCallback, ProgressCallback
+    from trl import DPOTrainer
+
+    args = settings.dpo_config(output_dir, loaded.device, loaded.dtype)
+    with quiet_progress():
+        trainer = DPOTrainer(
+            model=loaded.model,
+            ref_model=None,
+            args=args,
+            train_dataset=dataset,
+            processing_class=loaded.tokenizer,
+            peft_config=settings.lora_config(),
+            callbacks=list(callbacks),
+        )
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    return trainer
+
+
+def train_adapter(
+    loaded,
+    data,
+    settings: DPOSettings,
+    folder: RunFolder,
+    *,
+    store,
+    run_id: str,
+    report: Reporter,
+    cancel: CancelToken | None,
+) -> dict:
+    """Train (resuming from the last complete checkpoint), publish the adapter, return metrics.
+
+    Raises ``Cancelled`` after saving a checkpoint when ``cancel`` is set mid-training.
+    """
+    from .preferences import to_dataset
+    from .training_events import EventCallback
+
+    dataset = to_dataset(data.pairs, loaded.tokenizer)
+    callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel)
+    trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
+    resume = folder.last_checkpoint()
+    steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
+    report(
+        Message(
+            f"DPO on {len(data.pairs)} pairs from {len(data.train)} items"
+            + (f", {steps} steps" if steps else f", {settings.epochs:g} epoch(s)")
+            + (f"; resuming from {resume.name}" if resume else "")
+        )
+    )
+    with quiet_progress():
+        trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+        if callback.cancelled:
+            raise Cancelled(
+                f"alignment cancelled at step {trainer.state.global_step}; rerun to resume"
+            )
+        folder.publish(folder.adapter, lambda tmp: trainer.save_model(str(tmp)))
+    metrics = {k: v for k, v in callback.last.items() if k != "epoch"}
+    metrics.update(callback.summary)
+    metrics["global_step"] = trainer.state.global_step
+    metrics["max_steps"] = trainer.state.max_steps
+    metrics["epoch"] = float(trainer.state.epoch or 0.0)
+    return metrics

@@ -1,0 +1,164 @@
+"""Paired comparison of a before-run and an after-run: the spillover table, cell by cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from ..answers import Answer
+from ..errors import InputError
+from ..events import CancelToken, CellUpdated, Reporter, check_cancel
+from ..items import CATEGORIES, Item
+from .bias import CONTEXT_FREE_REASON, bias_reason, bias_score
+from .bootstrap import bias_replicates, cell_rng, normal_p, percentile_ci, standard_error
+from .corrections import METHODS
+from .frame import Frame, attribute_order, build_frame
+from .mcnemar import TESTS, mcnemar, mcnemar_chi2, mcnemar_exact, mcnemar_midp, newcombe_paired_ci
+from .metrics import count
+from .table import COLUMNS, AccuracyChange, BiasChange, Cell, Pairing, Row, SpilloverTable
+
+
+def pair_runs(
+    items: Mapping[str, Item], before: Sequence[Answer], after: Sequence[Answer]
+) -> Frame:
+    """The frame of items both runs answered (run 0 = before, run 1 = after)."""
+    return build_frame(items, before, after)
+
+
+def pairing_of(frame: Frame) -> Pairing:
+    return Pairing(frame.n, frame.unmatched[0], frame.unmatched[1])
+
+
+def compare_accuracy(frame: Frame, mask: np.ndarray, test: str, alpha: float) -> AccuracyChange:
+    before, after = frame.correct[0, mask], frame.correct[1, mask]
+    n = int(before.size)
+    b = int(np.count_nonzero(before & ~after))
+    c = int(np.count_nonzero(~before & after))
+    a = int(np.count_nonzero(before & after))
+    if n == 0:
+        return AccuracyChange(0, 0, 0, None, None, None, None, None, None, None, None)
+    return AccuracyChange(
+        n=n, b=b, c=c, before=(a + b) / n, after=(a + c) / n, delta=(c - b) / n,
+        ci=newcombe_paired_ci(a, b, c, n - a - b - c, alpha),
+        p_exact=mcnemar_exact(b, c), p_mid=mcnemar_midp(b, c), p_chi2=mcnemar_chi2(b, c),
+        p=mcnemar(b, c, test),
+    )
+
+
+def compare_bias(
+    frame: Frame, mask: np.ndarray, context: str, alpha: float, n_boot: int,
+    rng: np.random.Generator,
+) -> BiasChange:
+    counts = [count(frame.role[r], frame.correct[r], mask) for r in (0, 1)]
+    nonunk = (counts[0].n_non_unknown, counts[1].n_non_unknown)
+    left_out = (counts[0].n_left_out, counts[1].n_left_out)
+    clusters = int(np.unique(frame.cluster[mask]).size)
+    base = BiasChange(None, None, None, None, None, n_non_unknown=nonunk, n_left_out=left_out,
+                      n_clusters=clusters)
+    if context not in ("ambig", "disambig"):
+        return replace(base, reason=CONTEXT_FREE_REASON)
+    scores = [bias_score(context, k.n_biased, k.n_non_unknown, k.n_correct, k.n) for k in counts]
+    if None in scores:
+        reasons = [
+            f"{run}: {bias_reason(context, k.n_non_unknown, k.n)}"
+            for run, k, s in zip(("before", "after"), counts, scores, strict=True) if s is None
+        ]
+        return replace(base, before=scores[0], after=scores[1], reason="; ".join(reasons))
+    reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
+    deltas = reps[1] - reps[0]
+    delta = scores[1] - scores[0]
+    return BiasChange(
+        before=scores[0], after=scores[1], delta=delta, ci=percentile_ci(deltas, alpha),
+        p=normal_p(delta, deltas, clusters), se=standard_error(deltas), n_non_unknown=nonunk,
+        n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
+    )
+
+
+def compare_cell(
+    frame: Frame, attribute: str, context: str, *, accuracy_test: str = "exact",
+    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+) -> Cell:
+    """One cell (attribute × ambig / disambig / overall), uncorrected."""
+    mask = frame.mask(attribute, None if context == "overall" else context)
+    rng = cell_rng(seed, "compare", attribute, context)
+    return Cell(
+        attribute, context,
+        compare_accuracy(frame, mask, accuracy_test, alpha),
+        compare_bias(frame, mask, context, alpha, n_boot, rng),
+    )
+
+
+def compare_attribute(
+    frame: Frame, attribute: str, *, is_target: bool = False, accuracy_test: str = "exact",
+    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+) -> Row:
+    """One attribute's row on its own (uncorrected; put it in a table with ``with_row``)."""
+    cells = tuple(
+        compare_cell(frame, attribute, c, accuracy_test=accuracy_test, alpha=alpha,
+                     n_boot=n_boot, seed=seed)
+        for c in COLUMNS
+    )
+    return Row(attribute, is_target, cells)
+
+
+def start_table(
+    frame: Frame, target: Iterable[str] = ("Gender_identity",),
+    attributes: Iterable[str] | None = None, *, correction: str = "holm", alpha: float = 0.05,
+    accuracy_test: str = "exact", n_boot: int = 10_000, seed: int = 0,
+) -> SpilloverTable:
+    """An empty table with the rows, settings and pairing fixed; fill it with ``with_cell``."""
+    target = _names(target, "target")
+    chosen = frame.attributes if attributes is None else _names(attributes, "attribute")
+    if not target:
+        raise InputError("no target attribute given: name the attribute the model was aligned for")
+    if correction not in METHODS:
+        raise InputError(f"unknown correction {correction!r}: expected one of {', '.join(METHODS)}")
+    if accuracy_test not in TESTS:
+        raise InputError(f"unknown McNemar test {accuracy_test!r}: expected one of {', '.join(TESTS)}")
+    if not 0.0 < alpha < 1.0:
+        raise InputError(f"alpha must be between 0 and 1, got {alpha}")
+    if n_boot < 1 or seed < 0:
+        raise InputError(f"need n_boot >= 1 and seed >= 0, got n_boot={n_boot}, seed={seed}")
+    rest = tuple(a for a in attribute_order(chosen) if a not in target)
+    return SpilloverTable(
+        target=target, attributes=target + rest, pairing=pairing_of(frame), correction=correction,
+        alpha=alpha, accuracy_test=accuracy_test, n_boot=n_boot, seed=seed,
+    )
+
+
+def _names(names: Iterable[str], what: str) -> tuple[str, ...]:
+    chosen = (names,) if isinstance(names, str) else tuple(dict.fromkeys(names))
+    for name in chosen:
+        if name not in CATEGORIES:
+            raise InputError(f"unknown {what} {name!r}: expected one of {', '.join(CATEGORIES)}")
+    return chosen
+
+
+def compare_runs(
+    items: Mapping[str, Item], before_answers: Sequence[Answer],
+    after_answers: Sequence[Answer], target: Iterable[str] = ("Gender_identity",),
+    attributes: Iterable[str] | None = None, correction: str = "holm", alpha: float = 0.05,
+    n_boot: int = 10_000, seed: int = 0, *, accuracy_test: str = "exact",
+    reporter: Reporter | None = None, cancel: CancelToken | None = None,
+) -> SpilloverTable:
+    """The spillover table of two runs over the items both scored, corrected over its family.
+
+    Each finished cell is reported as a ``CellUpdated`` event (uncorrected values) and
+    the cancel token is polled between cells.
+    """
+    frame = pair_runs(items, before_answers, after_answers)
+    table = start_table(frame, target, attributes, correction=correction, alpha=alpha,
+                        accuracy_test=accuracy_test, n_boot=n_boot, seed=seed)
+    for attribute in table.attributes:
+        row = Row(attribute, attribute in table.target)
+        for context in COLUMNS:
+            check_cancel(cancel)
+            cell = compare_cell(frame, attribute, context, accuracy_test=accuracy_test,
+                                alpha=alpha, n_boot=n_boot, seed=seed)
+            row = row.with_cell(cell)
+            if reporter is not None:
+                reporter(CellUpdated(attribute, context, cell.to_dict()))
+        table = table.with_row(row)
+    return table

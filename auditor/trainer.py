@@ -1,0 +1,271 @@
+"""Align a model with DPO on the target attribute(s): LoRA via peft, training via trl.
+
+``align`` selects the target items, holds out whole template instances, builds
+preference pairs with the shared prompt builder, trains a LoRA adapter with trl's
+``DPOTrainer`` (reference = the adapter disabled), reports ``TrainStep`` events, and
+publishes the adapter (optionally a merged model) into ``out_dir``. The same run (same
+key) resumes from its last checkpoint; a finished one is returned without training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .checkpoints import RunFolder
+from .dpo_settings import DPOSettings
+from .errors import InputError
+from .events import Cancelled, CancelToken, Message, Reporter, check_cancel, null_reporter
+from .items import Item
+from .preferences import build_pairs, select_items
+from .splits import sample_groups, split_items
+from .store import provenance
+
+
+@dataclass(frozen=True)
+class AlignResult:
+    """What an alignment run produced; ``heldout_ids`` feed the target-attribute evaluation."""
+
+    run_id: str
+    adapter_dir: Path
+    merged_dir: Path | None
+    heldout_ids: tuple[str, ...]
+    train_ids: tuple[str, ...]
+    metrics: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The items and pairs one run trains on."""
+
+    train: tuple[Item, ...]
+    heldout: tuple[Item, ...]
+    excluded: tuple[Item, ...]
+    pairs: tuple
+
+
+def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSettings, builder):
+    """Select, split and sample items, then build the preference pairs."""
+    kept, excluded = select_items(
+        items,
+        target,
+        exclude_subcategories=settings.exclude_subcategories,
+        exclude_templates=settings.exclude_templates,
+        exclude_trans=settings.exclude_trans,
+    )
+    split = split_items(kept, heldout_fraction=settings.heldout_fraction, seed=settings.seed)
+    train = sample_groups(split.train, settings.train_sample, seed=settings.seed)
+    pairs = build_pairs(train, builder, rejected=settings.rejected)
+    if not pairs:
+        raise InputError("no preference pairs: every training item was skipped")
+    return TrainingData(tuple(train), split.heldout, tuple(excluded), tuple(pairs))
+
+
+def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
+    """A hash of everything that decides the trained weights: model, settings, pairs."""
+    h = hashlib.sha256()
+    head = {
+        "source": spec.source,
+        "adapter": spec.adapter,
+        "target": sorted(target),
+        "settings": settings.key_dict(),
+    }
+    h.update(json.dumps(head, sort_keys=True).encode())
+    for p in pairs:
+        h.update("\x1f".join((p.item_id, p.prompt, p.chosen, p.rejected)).encode() + b"\x1e")
+    return h.hexdigest()
+
+
+def planned_steps(n_pairs: int, settings: DPOSettings) -> int:
+    """Optimizer steps the run will take (what ``state.max_steps`` will be)."""
+    if settings.max_steps > 0:
+        return settings.max_steps
+    batches = math.ceil(n_pairs / settings.batch_size)
+    per_epoch = max(1, math.ceil(batches / settings.grad_accum))
+    return math.ceil(per_epoch * settings.epochs)
+
+
+def align(
+    spec,
+    items: Sequence[Item],
+    *,
+    target: Sequence[str] = ("Gender_identity",),
+    settings: DPOSettings | None = None,
+    out_dir: str | Path,
+    store,
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    merge: bool = False,
+) -> AlignResult:
+    """Train a DPO LoRA adapter for ``target`` on ``items``; resume or reuse a same-key run."""
+    from .models import load_tokenizer
+    from .prompts import PromptBuilder
+
+    settings = settings or DPOSettings()
+    report = reporter or null_reporter
+    target = tuple(target)
+    check_qlora(spec, settings)
+    folder = RunFolder(out_dir)
+    check_cancel(cancel)
+
+    builder = PromptBuilder(load_tokenizer(spec), settings.prompt_style)
+    data = prepare_data(items, target, settings, builder)
+    key = run_key(spec, target, settings, data.pairs)
+    folder.claim(key)
+    run_id = store.create_or_get_run(
+        "train",
+        key,
+        model=spec.source,
+        adapter=spec.adapter,
+        settings={"target": list(target), **settings.to_dict()},
+        data_checksum=key[:16],
+        template=builder.template,
+        total=planned_steps(len(data.pairs), settings),
+        record=split_record(data, folder),
+        **provenance(),
+    )
+    done = folder.record()
+    if done is not None and folder.adapter.is_dir():
+        report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
+    else:
+        done = _train(spec, data, settings, folder, key, run_id, store, report, cancel)
+        done.update(target=list(target), prompt_template=builder.template)
+        store.update_run(run_id, "done", done)
+        folder.write_record(done)
+        folder.drop_checkpoints()
+    if merge and not folder.merged.is_dir():
+        from .dpo_run import quiet_progress
+
+        report(Message("writing the merged model"))
+        with quiet_progress():
+            write_merged(spec, folder)
+    return _result(run_id, folder, done, merge)
+
+
+def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> dict:
+    """Load, train and publish the adapter; the run's record (without target/template)."""
+    from .dpo_run import quiet_progress, train_adapter
+
+    store.update_run(run_id, "running")
+    try:
+        with quiet_progress():
+            loaded = load_training_model(spec, settings)
+        metrics = train_adapter(
+            loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
+        )
+    except Cancelled:
+        store.update_run(run_id, "cancelled", {"key": key})
+        raise
+    except Exception as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        store.update_run(run_id, "failed", {"key": key, "error": first[:300]})
+        raise
+    return {
+        "key": key,
+        "run_id": run_id,
+        "model": dict(loaded.info),
+        "settings": settings.to_dict(),
+        **split_record(data, folder),
+        "metrics": metrics,
+        "versions": provenance()["versions"],
+    }
+
+
+def check_qlora(spec, settings: DPOSettings) -> None:
+    """QLoRA needs CUDA and bitsandbytes; refuse anything else in one line."""
+    if not settings.qlora:
+        return
+    import importlib.util
+
+    from .models import resolve_device
+
+    device = resolve_device(spec.device)
+    if not device.startswith("cuda"):
+        raise InputError(f"--qlora needs a CUDA GPU (device here: {device}); drop --qlora")
+    if importlib.util.find_spec("bitsandbytes") is None:
+        raise InputError("--qlora needs bitsandbytes; run pip install bitsandbytes")
+
+
+def load_training_model(spec, settings: DPOSettings):
+    """The model to put a fresh LoRA on: full precision, or 4-bit with QLoRA.
+
+    An existing adapter in ``spec`` is merged into the base first, so the new adapter
+    (and the DPO reference) start from the adapted model.
+    """
+    from .models import LoadedModel, load_model, load_tokenizer, resolve_device, resolve_source
+
+    if not settings.qlora:
+        loaded = load_model(spec, for_training=not spec.adapter)
+        loaded.model.train()
+        return loaded
+    if spec.adapter:
+        raise InputError("--qlora cannot start from an existing --adapter; merge it first")
+    import torch
+    from peft import prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    path = resolve_source(spec.source)
+    device = resolve_device(spec.device)
+    quant = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_compute_dtype=torch.bfloat16,
+        bnb_4bit_use_double_quant=True,
+    )
+    model = AutoModelForCausalLM.from_pretrained(
+        path,
+        quantization_config=quant,
+        dtype=torch.bfloat16,
+        device_map={"": 0 if device == "cuda" else device},
+        use_safetensors=True,
+        trust_remote_code=spec.trust_remote_code,
+    )
+    model = prepare_model_for_kbit_training(
+        model, use_gradient_checkpointing=settings.activation_checkpointing
+    )
+    info = {"source": spec.source, "path": str(path), "quantization": "4bit-nf4"}
+    return LoadedModel(model, load_tokenizer(spec, path=path), device, "bfloat16", info)
+
+
+def write_merged(spec, folder: RunFolder) -> Path:
+    """The model trained on (``spec``, its own adapter merged) plus the new adapter, merged
+    into a plain safetensors folder with its tokenizer."""
+    from peft import PeftModel
+
+    from .models import load_model
+
+    loaded = load_model(spec, for_training=False)
+    model = PeftModel.from_pretrained(loaded.model, str(folder.adapter)).merge_and_unload()
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)  # safetensors: the only format in transformers 5
+        loaded.tokenizer.save_pretrained(tmp)
+
+    return folder.publish(folder.merged, write)
+
+
+def split_record(data: TrainingData, folder: RunFolder) -> dict:
+    """What evaluation needs to know about the split, stored from the run's start."""
+    return {
+        "train_ids": [i.id for i in data.train],
+        "heldout_ids": [i.id for i in data.heldout],
+        "excluded_ids": [i.id for i in data.excluded],
+        "n_pairs": len(data.pairs),
+        "adapter_dir": str(folder.adapter),
+    }
+
+
+def _result(run_id: str, folder: RunFolder, record: dict, merge: bool) -> AlignResult:
+    merged = folder.merged if merge and folder.merged.is_dir() else None
+    return AlignResult(
+        run_id=run_id,
+        adapter_dir=folder.adapter,
+        merged_dir=merged,
+        heldout_ids=tuple(record["heldout_ids"]),
+        train_ids=tuple(record["train_ids"]),
+        metrics=dict(record.get("metrics", {})),
+    )

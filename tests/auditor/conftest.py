@@ -1,0 +1,60 @@
+"""Shared, session-scoped model and item fixtures for engine tests.
+
+- ``smollm2_dir``: the bundled SmolLM2-135M-Instruct converted to a safetensors folder
+  (cached under the spillover cache dir; ~20 s the very first time, then instant).
+- ``tiny_llama_dir``: a random 2-layer, hidden-64 Llama with SmolLM2's tokenizer and
+  chat template; forwards take milliseconds. Read-only: copy it before changing files.
+- ``tiny_model`` / ``smollm2``: those folders loaded on CPU in float32 (``LoadedModel``).
+  Shared across tests: do not train or modify them in place.
+- ``lite_items``: every item of the BBQ-lite release (real rows, real loader).
+- ``few_items``: 24 real items, two template instances from each of six attributes.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import make_tiny_llama
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir():
+    from auditor.sources import resolve_source
+
+    return resolve_source("smollm2-135m")
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_dir(tmp_path_factory, smollm2_dir):
+    return make_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama", smollm2_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_llama_dir):
+    from auditor.models import ModelSpec, load_model
+
+    return load_model(ModelSpec(str(tiny_llama_dir), device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def smollm2(smollm2_dir):
+    from auditor.models import ModelSpec, load_model
+
+    return load_model(ModelSpec("smollm2-135m", device="cpu"))
+
+
+@pytest.fixture(scope="session")
+def lite_items(bbq_lite):
+    from auditor.bbq import load_bbq
+
+    return load_bbq(bbq_lite).items
+
+
+@pytest.fixture(scope="session")
+def few_items(lite_items):
+    from auditor.bbq import sample
+
+    attrs = ("Age", "Gender_identity", "Nationality", "Religion", "SES", "Sexual_orientation")
+    items = sample(lite_items, n=24, seed=1, attributes=attrs)
+    assert len(items) == 24
+    return items

@@ -1,0 +1,47 @@
+"""Builders for real-but-small test models (see conftest.py for the shared fixtures)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
+
+
+def copy_tokenizer(src: Path, dst: Path) -> None:
+    """Copy a saved tokenizer (files only, no weights) from ``src`` into ``dst``."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in TOKENIZER_FILES:
+        if (src / name).is_file():
+            shutil.copy(src / name, dst / name)
+
+
+def make_tiny_llama(
+    folder: Path, tokenizer_dir: Path, *, seed: int = 0, hidden: int = 64, layers: int = 2
+) -> Path:
+    """Save a random LlamaForCausalLM (hidden ``hidden``, ``layers`` layers) with the
+    tokenizer of ``tokenizer_dir`` into ``folder``, in Hugging Face layout."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from auditor.models import load_tokenizer
+
+    tokenizer = load_tokenizer(tokenizer_dir)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=hidden * 2,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(folder)
+    copy_tokenizer(Path(tokenizer_dir), Path(folder))
+    return Path(folder)

@@ -1,0 +1,99 @@
+"""The engine calls the app makes, in one object the tests can replace.
+
+Every method may block (SQLite, loading BBQ, training), so the app calls them only from
+thread workers. Engine modules are imported inside the methods: opening the app never
+imports torch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from auditor.events import CancelToken, Reporter
+    from auditor.profiles import Profile
+
+
+class Backend:
+    """The real engine over one run store and one BBQ source (``None``: the default)."""
+
+    def __init__(self, store_path: str | Path | None = None, bbq: str | None = None):
+        self.store_path = store_path
+        self.bbq = bbq
+        self._store = None
+        self._items: dict[frozenset, Mapping] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def store(self):
+        """The run store, opened on first use."""
+        with self._lock:
+            if self._store is None:
+                from auditor.store import Store, default_store_path
+
+                self._store = Store(self.store_path or default_store_path())
+            return self._store
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # -- history --------------------------------------------------------------------
+    def list_audits(self) -> list[dict]:
+        from auditor.audit import list_audits
+
+        return list_audits(self.store)
+
+    def list_runs(self) -> list[dict]:
+        """Stored evaluation runs, newest first."""
+        return self.store.runs("eval")
+
+    def load_audit(self, audit_id: str):
+        from auditor.audit import load_audit
+
+        return load_audit(self.store, audit_id)
+
+    def audit_profile(self, audit_id: str) -> Profile:
+        """The profile a stored audit ran with (to resume it)."""
+        from auditor.profiles import build_profile
+
+        return build_profile(dict(self.store.audit(audit_id)["profile"]), f"audit {audit_id}")
+
+    def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
+        from auditor.audit import compare_stored
+
+        return compare_stored(self.store, run_a, run_b, bbq=self.bbq, target=target)
+
+    # -- drill-down -----------------------------------------------------------------
+    def items(self, run_ids: tuple[str, ...]) -> Mapping:
+        """The BBQ items the runs answered (loaded once per set of runs)."""
+        key = frozenset(run_ids)
+        if key not in self._items:
+            from auditor.audit import stored_items
+
+            self._items[key] = stored_items(self.store, run_ids, self.bbq)
+        return self._items[key]
+
+    def item_rows(self, run_a: str, run_b: str | None, attribute: str | None,
+                  context: str | None, show: str = "all") -> list:
+        from auditor.drilldown import item_rows
+
+        runs = (run_a,) if run_b is None else (run_a, run_b)
+        return item_rows(self.store, self.items(runs), run_a, run_b, attribute=attribute,
+                         context=context, show=show)
+
+    # -- the audit ------------------------------------------------------------------
+    def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken):
+        """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled."""
+        from auditor.cli.eval import quiet_hf
+
+        quiet_hf()
+        from auditor.audit import run_audit
+
+        return run_audit(profile, store=self.store, bbq=self.bbq, reporter=reporter,
+                         cancel=cancel)

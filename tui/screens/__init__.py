@@ -1,0 +1,1 @@
+"""Screens of the spillover app: home, run, results, drill-down and help."""

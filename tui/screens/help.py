@@ -1,0 +1,52 @@
+"""The help screen (``?``): what each screen shows and the keys that drive it."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("anywhere", "?", "this help"),
+    ("", "q / ctrl+q", "quit (a running audit is cancelled; stored work stays)"),
+    ("", "escape", "back"),
+    ("home", "↑ ↓ / click", "choose a profile; its model fills the model field"),
+    ("", "s / Enter in model", "start the audit (the same profile again resumes it)"),
+    ("", "Enter on an audit", "open a finished audit, or resume an unfinished one"),
+    ("", "b  a  c", "mark base run, mark aligned run, compare the two"),
+    ("", "r", "reload stored audits and runs"),
+    ("run", "c", "cancel the audit at the next batch or step"),
+    ("results", "arrows / click", "move between cells"),
+    ("", "Enter", "the items behind the cell (attribute column: all contexts)"),
+    ("drill-down", "a  f  x", "all items, failing items, flipped items"),
+    ("", "↑ ↓", "show an item: context, question, options with roles, both answers"),
+)
+
+LEGEND = (
+    "Δ = aligned − base. Accuracy in percentage points, McNemar test; bias score (BBQ, "
+    "Parrish et al. 2022) with a paired cluster bootstrap. Markers: ▲/▼ direction, * p<0.05, "
+    "** p<0.01, *** p<0.001 after the table's multiple-testing correction. Each cell also "
+    "says its verdict in words: improved, degraded, n.s. (no significant change), — (undefined). "
+    "For bias, degraded means |bias| moved away from 0. ◆ marks the target attribute."
+)
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,question_mark,q", "app.pop_screen", "Close")]
+
+    def compose(self) -> ComposeResult:
+        grid = Table(box=None, show_header=False, padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column(style="cyan", no_wrap=True)
+        grid.add_column()
+        for where, keys, what in KEYS:
+            grid.add_row(where, keys, what)
+        with VerticalScroll(id="help"):
+            yield Static(Text("spillover — keys", style="bold"))
+            yield Static(grid)
+            yield Static(Text("\n" + LEGEND))
+            yield Static(Text("\nescape closes this help", style="dim"))

@@ -1,0 +1,214 @@
+"""Home: pick a profile and model and start an audit, or open stored audits and runs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from auditor.errors import SpilloverError
+from auditor.profiles import available, load_profile
+
+from ..messages import Loaded
+from .results import ResultsScreen
+from .run import RunScreen
+
+
+def profile_summary(profile) -> Text:
+    """What an audit of ``profile`` will do, in a few words."""
+    d, a = profile.data, profile.align
+    text = Text()
+    if profile.description:
+        text.append(profile.description + "\n")
+    sample = f"{d.sample:,} items" if d.sample else "all items"
+    steps = f"{a.max_steps} steps" if a.max_steps > 0 else f"{a.epochs:g} epochs"
+    text.append(f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
+                f"DPO {steps}, β {a.beta:g} · {profile.stats.correction}", style="dim")
+    return text
+
+
+class HomeScreen(Screen):
+    BINDINGS = [
+        Binding("s", "start", "Start audit"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("b", "mark('a')", "Mark base run"),
+        Binding("a", "mark('b')", "Mark aligned run"),
+        Binding("c", "compare", "Compare runs"),
+    ]
+
+    def __init__(self, backend, profile: str | None = None) -> None:
+        super().__init__()
+        self.backend = backend
+        self.names = dict(available())
+        if profile and profile not in self.names:
+            self.names[profile] = profile  # a .toml path
+        self.initial = profile if profile else next(iter(self.names), None)
+        self.profile = None
+        self.pair: dict[str, str] = {}
+        self.audits: list[dict] = []
+        self.runs: list[dict] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="home"):
+            with Vertical(id="new-audit"):
+                yield OptionList(*(Option(Text(n), id=n) for n in self.names), id="profiles")
+                yield Static("", id="profile-info")
+                yield Label("model (folder, hub id, .gguf or smollm2-135m)")
+                yield Input(placeholder="model", id="model")
+                yield Button("Start audit", id="start", variant="primary")
+            with Vertical(id="history"):
+                yield DataTable(id="audits", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="pair")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#new-audit").border_title = "New audit"
+        self.query_one("#audits").border_title = "Stored audits (Enter: open or resume)"
+        self.query_one("#runs").border_title = "Stored runs (b base, a aligned, c compare)"
+        audits = self.query_one("#audits", DataTable)
+        for column in ("audit", "profile", "model", "status", "created"):
+            audits.add_column(column, key=column)
+        runs = self.query_one("#runs", DataTable)
+        for column in ("run", "model", "mode", "items", "status", "created"):
+            runs.add_column(column, key=column)
+        options = self.query_one("#profiles", OptionList)
+        if self.initial is not None:
+            options.highlighted = list(self.names).index(self.initial)
+        options.focus()
+        self._show_pair()
+        self.load_history()
+
+    def on_screen_resume(self) -> None:
+        self.load_history()
+
+    # -- profiles -------------------------------------------------------------------
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        info = self.query_one("#profile-info", Static)
+        try:
+            self.profile = load_profile(self.names[event.option.id])
+        except SpilloverError as exc:
+            self.profile = None
+            info.update(Text(str(exc), style="bold red"))
+            return
+        info.update(profile_summary(self.profile))
+        self.query_one("#model", Input).value = self.profile.model.source
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.query_one("#model", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_start()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+
+    def action_start(self) -> None:
+        if self.profile is None:
+            self.notify("pick a valid profile first", severity="warning")
+            return
+        model = self.query_one("#model", Input).value.strip() or self.profile.model.source
+        profile = replace(self.profile, model=replace(self.profile.model, source=model))
+        self.app.push_screen(RunScreen(self.backend, profile))
+
+    # -- history --------------------------------------------------------------------
+    def action_refresh(self) -> None:
+        self.load_history()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def load_history(self) -> None:
+        try:
+            value = (self.backend.list_audits(), self.backend.list_runs())
+        except Exception as exc:
+            self.post_message(Loaded("history", error=f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(Loaded("history", value))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open")
+    def open_stored(self, what: str, *args) -> None:
+        call = {"audit": self.backend.load_audit, "pair": self.backend.compare_stored,
+                "resume": self.backend.audit_profile}[what]
+        try:
+            value = call(*args)
+        except Exception as exc:
+            self.post_message(Loaded(what, error=str(exc)))
+            return
+        self.post_message(Loaded(what, (value, args)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        if message.error:
+            self.notify(message.error, severity="error", markup=False)
+        elif message.what == "history":
+            self._show_history(*message.value)
+        elif message.what == "audit":
+            result, _args = message.value
+            name = (result.profile or {}).get("name", "")
+            self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
+                                               result.aligned_run, f"audit {result.audit_id}",
+                                               f"profile {name}"))
+        elif message.what == "resume":
+            self.app.push_screen(RunScreen(self.backend, message.value[0]))
+        elif message.what == "pair":
+            table, (run_a, run_b, _target) = message.value
+            self.app.push_screen(ResultsScreen(self.backend, table, run_a, run_b, "stored runs"))
+
+    def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
+        self.audits, self.runs = audits, runs
+        table = self.query_one("#audits", DataTable)
+        table.clear()
+        for a in audits:
+            table.add_row(Text(a["id"]), Text(a["profile"]), Text(a["model"]),
+                          Text(a["status"]), Text(_when(a["created"])), key=a["id"])
+        table = self.query_one("#runs", DataTable)
+        table.clear()
+        for r in runs:
+            items = f"{r.get('done', 0):,}/{r['total']:,}" if r.get("total") else f"{r.get('done', 0):,}"
+            table.add_row(Text(r["id"]), Text(str(r.get("model") or "")),
+                          Text(str(r.get("mode") or "")), Text(items),
+                          Text(str(r.get("status") or "")), Text(_when(r["created"])), key=r["id"])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "audits":
+            return
+        event.stop()
+        audit = next(a for a in self.audits if a["id"] == event.row_key.value)
+        if audit["status"] == "done":
+            self.open_stored("audit", audit["id"])
+        else:
+            self.notify(f"audit {audit['id']} is {audit['status']}: resuming it", markup=False)
+            self.open_stored("resume", audit["id"])
+
+    # -- a pair of stored runs ------------------------------------------------------
+    def action_mark(self, side: str) -> None:
+        table = self.query_one("#runs", DataTable)
+        if not self.runs or table.cursor_row >= len(self.runs):
+            self.notify("no stored run to mark", severity="warning")
+            return
+        self.pair[side] = self.runs[table.cursor_row]["id"]
+        self._show_pair()
+
+    def action_compare(self) -> None:
+        if len(self.pair) < 2:
+            self.notify("mark a base run (b) and an aligned run (a) first", severity="warning")
+            return
+        target = tuple(self.profile.align.target) if self.profile else ("Gender_identity",)
+        self.open_stored("pair", self.pair["a"], self.pair["b"], target)
+
+    def _show_pair(self) -> None:
+        text = Text("compare: base ", style="dim").append(self.pair.get("a", "—"))
+        text.append("  aligned ", style="dim").append(self.pair.get("b", "—"))
+        self.query_one("#pair", Static).update(text)
+
+
+def _when(created: str) -> str:
+    """'2026-01-02T10:00:00+00:00' → '2026-01-02 10:00'."""
+    return created[:16].replace("T", " ") if created else ""

@@ -1,0 +1,64 @@
+"""Results: a finished (or stored) spillover table; Enter on a cell drills down."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from auditor.stats.render import _caption
+from auditor.stats.table import SpilloverTable
+
+from ..widgets.spillover import SpilloverView
+from .drilldown import DrilldownScreen
+
+
+def describe(title: str, run_a: str, run_b: str | None, extra: str = "") -> Text:
+    """The heading line: what is shown and which runs it compares."""
+    text = Text(title, style="bold")
+    text.append(f"   base {run_a}" + (f" → aligned {run_b}" if run_b else ""), style="dim")
+    if extra:
+        text.append("\n").append(extra, style="dim")
+    return text
+
+
+class ResultsScreen(Screen):
+    """The spillover table of two runs, read back or just computed."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "drill", "Drill down", show=True),
+    ]
+
+    def __init__(self, backend, table: SpilloverTable, run_a: str, run_b: str,
+                 title: str = "Spillover", extra: str = "") -> None:
+        super().__init__()
+        self.backend, self.table = backend, table
+        self.run_a, self.run_b = run_a, run_b
+        self.heading = describe(title, run_a, run_b, extra)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self.heading, id="res-title")
+        with VerticalScroll(id="res-body"):
+            yield SpilloverView(id="res-table")
+            yield Static(_caption(self.table), id="res-caption")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        view = self.query_one(SpilloverView)
+        view.show(self.table)
+        view.focus()
+
+    def action_drill(self) -> None:
+        picked = self.query_one(SpilloverView).chosen()
+        if picked:
+            self.post_message(SpilloverView.CellChosen(*picked))
+
+    def on_spillover_view_cell_chosen(self, event: SpilloverView.CellChosen) -> None:
+        event.stop()
+        self.app.push_screen(DrilldownScreen(self.backend, self.run_a, self.run_b,
+                                             event.attribute, event.context))

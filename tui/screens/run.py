@@ -1,0 +1,170 @@
+"""The run screen: an audit running in a thread worker, its progress drawn live.
+
+The worker only calls the backend and posts messages; events reach this screen through
+an ``EventBridge`` and are folded into an ``AuditProgress`` here, on the UI thread.
+Cancelling sets a ``threading.Event`` the engine polls: stored work stays, and starting
+the same profile again resumes it.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from auditor.errors import SpilloverError
+from auditor.events import Cancelled
+from auditor.stats.render import _caption
+
+from ..bridge import EventBridge
+from ..messages import AuditFinished, AuditStopped, EngineEvents
+from ..state import CANCELLED, FAILED, AuditProgress, empty_table
+from ..widgets.progress import EvalProgress
+from ..widgets.spillover import SpilloverView
+from ..widgets.stages import StageTracker
+from ..widgets.training import TrainingPanel
+from .drilldown import DrilldownScreen
+
+
+class AnySet:
+    """A cancel token set when any of ``events`` is set."""
+
+    def __init__(self, *events) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
+class RunScreen(Screen):
+    """Run (or resume) the audit of ``profile`` and show it live."""
+
+    BINDINGS = [
+        Binding("c", "cancel", "Cancel audit"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, backend, profile) -> None:
+        super().__init__()
+        self.backend, self.profile = backend, profile
+        self.progress = AuditProgress(empty_table(profile))
+        self.cancel_event = threading.Event()
+        self.bridge = EventBridge(self)
+        self.result = None
+        self.status = "running"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(self._heading(), id="run-title")
+        with Horizontal(id="run-top"):
+            with Vertical(id="run-left"):
+                yield StageTracker(id="stages")
+                yield EvalProgress(id="eval-progress")
+                yield Static("", id="run-status")
+            yield TrainingPanel(id="training")
+        with VerticalScroll(id="run-body"):
+            yield SpilloverView(id="run-table")
+            yield Static("", id="run-caption")
+        yield Footer()
+
+    def _heading(self) -> Text:
+        p = self.profile
+        text = Text(f"audit: {p.name}", style="bold")
+        text.append(f"   model {p.model.source}   target {', '.join(p.align.target)}", style="dim")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#stages", StageTracker).border_title = "stages"
+        self.query_one("#eval-progress", EvalProgress).border_title = "evaluation"
+        self._redraw({"stages", "eval", "table"})
+        self._set_status(Text("running… press c to cancel (stored work is kept)", style="dim"))
+        self.run_audit()
+
+    # -- the worker ------------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="audit")
+    def run_audit(self) -> None:
+        cancel = AnySet(self.cancel_event, get_current_worker().cancelled_event)
+        try:
+            result = self.backend.run_audit(self.profile, reporter=self.bridge, cancel=cancel)
+        except Cancelled:
+            self.post_message(AuditStopped(CANCELLED, "cancelled"))
+        except SpilloverError as exc:
+            self.post_message(AuditStopped(FAILED, str(exc)))
+        except Exception as exc:  # shown on screen; the app keeps running
+            self.post_message(AuditStopped(FAILED, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(AuditFinished(result))
+
+    # -- messages from the worker ----------------------------------------------------
+    def on_engine_events(self, message: EngineEvents) -> None:
+        changed: set[str] = set()
+        for event in self.bridge.drain():
+            changed |= self.progress.apply(event)
+        self._redraw(changed)
+
+    def on_audit_finished(self, message: AuditFinished) -> None:
+        self.result, self.status = message.result, "done"
+        self.progress.table = message.result.table
+        self._redraw({"table", "stages"})
+        self._set_status(Text("✓ audit finished: Enter on a cell shows its items", style="green"))
+        self.query_one(SpilloverView).focus()
+
+    def on_audit_stopped(self, message: AuditStopped) -> None:
+        self.status = message.status
+        self.progress.stop(message.status)
+        self._redraw({"stages"})
+        if message.status == CANCELLED:
+            self._set_status(Text("■ cancelled: stored results are kept; start the same "
+                                  "profile again to resume", style="yellow"))
+        else:
+            self._set_status(Text("✗ failed: ", style="bold red").append(message.text))
+
+    def _set_status(self, text: Text) -> None:
+        self.query_one("#run-status", Static).update(text)
+
+    def _redraw(self, changed: set[str]) -> None:
+        p = self.progress
+        if "stages" in changed:
+            self.query_one(StageTracker).show(list(p.stages.values()))
+        if "eval" in changed:
+            self.query_one(EvalProgress).show(p.evals)
+        if "train" in changed:
+            self.query_one(TrainingPanel).show(p.train)
+        if "table" in changed:
+            self.query_one(SpilloverView).show(p.table)
+            caption = (_caption(p.table) if self.result is not None
+                       else Text("Partial table: cells fill in as the comparison runs; "
+                                 "… marks cells still running. Markers and verdicts are "
+                                 "re-corrected over the cells present.", style="dim"))
+            self.query_one("#run-caption", Static).update(caption)
+
+    # -- actions ---------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        if self.status == "running" and not self.cancel_event.is_set():
+            self.cancel_event.set()
+            self._set_status(Text("cancelling… waiting for the engine to stop", style="yellow"))
+
+    def action_back(self) -> None:
+        if self.status == "running":
+            self.notify("the audit is running: press c to cancel it first", severity="warning")
+            return
+        self.app.pop_screen()
+
+    def on_spillover_view_cell_chosen(self, event: SpilloverView.CellChosen) -> None:
+        event.stop()
+        if self.result is None:
+            self.notify("drill-down opens when the audit has finished", severity="information")
+            return
+        self.app.push_screen(DrilldownScreen(self.backend, self.result.baseline_run,
+                                             self.result.aligned_run, event.attribute,
+                                             event.context))
+
+    def on_unmount(self) -> None:
+        self.cancel_event.set()  # leaving the screen or the app stops the engine

@@ -1,0 +1,95 @@
+"""The live spillover table: attributes × (ambig, disambig, overall), before → after.
+
+Cells reuse the rich table's formatting (``auditor.stats.render``): Δ with its sign, the
+marker (▲/▼ and ``*``/``**``/``***``), before→after and the verdict in words, so colour
+is never the only carrier of meaning. The target attribute is pinned first and marked.
+Enter on a cell posts ``CellChosen``; on the attribute column, for all its items.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from auditor.stats.render import accuracy_text, bias_text
+from auditor.stats.table import SpilloverTable
+
+COLUMNS = (  # key, header, context, metric
+    ("attribute", "attribute", None, None),
+    ("ambig/accuracy", "ambig\naccuracy", "ambig", "accuracy"),
+    ("ambig/bias", "ambig\nbias score", "ambig", "bias"),
+    ("disambig/accuracy", "disambig\naccuracy", "disambig", "accuracy"),
+    ("disambig/bias", "disambig\nbias score", "disambig", "bias"),
+    ("overall/accuracy", "overall\naccuracy", "overall", "accuracy"),
+)
+PENDING = Text("…\nrunning", style="dim italic", justify="right")
+
+
+def attribute_label(attribute: str, is_target: bool) -> Text:
+    if not is_target:
+        return Text(attribute)
+    label = Text("◆ ", style="bold")
+    label.append(attribute, style="bold")
+    return label.append("\ntarget", style="dim")
+
+
+def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str) -> Text:
+    cell = table.cell(attribute, context)
+    if cell is None:
+        return PENDING
+    text = accuracy_text(cell.accuracy) if metric == "accuracy" else bias_text(cell.bias)
+    text.justify = "right"
+    return text
+
+
+class SpilloverView(DataTable):
+    """A DataTable of one SpilloverTable; ``show`` updates it in place."""
+
+    class CellChosen(Message):
+        """The user picked ``attribute`` × ``context`` (None: every context)."""
+
+        def __init__(self, attribute: str, context: str | None) -> None:
+            super().__init__()
+            self.attribute = attribute
+            self.context = context
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
+        self.table: SpilloverTable | None = None
+
+    def on_mount(self) -> None:
+        for key, header, _context, _metric in COLUMNS:
+            self.add_column(Text(header, justify="left" if key == "attribute" else "right"),
+                            key=key, width=21 if key == "attribute" else 15)
+
+    def show(self, table: SpilloverTable) -> None:
+        """Show ``table``, keeping the cursor where it was."""
+        if self.table is None or self.table.attributes != table.attributes:
+            self.clear()
+            for attribute in table.attributes:
+                self.add_row(*self._row(table, attribute), height=3, key=attribute)
+        else:
+            for attribute in table.attributes:
+                for (key, *_), value in zip(COLUMNS, self._row(table, attribute), strict=True):
+                    self.update_cell(attribute, key, value)
+        self.table = table
+
+    def _row(self, table: SpilloverTable, attribute: str) -> list[Text]:
+        label = attribute_label(attribute, attribute in table.target)
+        return [label] + [cell_text(table, attribute, context, metric)
+                          for _key, _header, context, metric in COLUMNS[1:]]
+
+    def chosen(self) -> tuple[str, str | None] | None:
+        """The attribute and context under the cursor."""
+        if self.table is None or not self.row_count:
+            return None
+        row, column = self.cursor_coordinate
+        context = COLUMNS[column][2]
+        return self.table.attributes[row], (None if context == "overall" else context)
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        picked = self.chosen()
+        if picked is not None:
+            self.post_message(self.CellChosen(*picked))
