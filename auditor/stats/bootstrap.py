@@ -13,9 +13,10 @@ Paired runs share each replicate's draw (same instances for before and after).
 CIs are percentile intervals over the defined replicates. The two-sided p-value of a
 difference is normal-theory with the bootstrap standard error, 2·Φ(−|Δ| / SD(Δ*)): a
 percentile p (:func:`two_sided_p`) cannot go below 2/(B + 1), which a correction over a
-family of tests would push above any α. The standard error is 0 only when every
-template instance has the same counts before and after, so each of the C instances shows
-the same Δ; then p is that of a sign test over the instances, 2^(1 − C) (1 if Δ = 0).
+family of tests would push above any α. A standard error of 0 means every replicate
+gives the same Δ (in practice: every template instance has the same counts before and
+after, so each of the C instances shows that Δ); p is then that of a sign test over the
+instances, 2^(1 − C) (1 if Δ = 0).
 """
 
 from __future__ import annotations
@@ -89,17 +90,25 @@ def bias_replicates(
 ) -> np.ndarray:
     """Bootstrap replicates of the bias score of each run on a one-context slice.
 
-    Returns a runs × n_boot array, NaN where a replicate's score is undefined.
+    Returns a runs × n_boot array, NaN where a replicate's score is undefined. Only the
+    counts the score needs enter the cluster profiles (s_DIS needs no accuracy), which
+    keeps the number of distinct profiles, and so the cost, down.
     """
     role, correct = frame.role[:, mask], frame.correct[:, mask]
-    columns = [np.ones(role.shape[1])]
+    columns = [np.ones(role.shape[1])] if ambiguous else []
     for r in range(frame.runs):
-        columns += [role[r] == BIASED, (role[r] == BIASED) | (role[r] == ANTI), correct[r]]
+        columns += [role[r] == BIASED, (role[r] == BIASED) | (role[r] == ANTI)]
+        if ambiguous:
+            columns.append(correct[r])
     sums = cluster_sums(frame.cluster[mask], np.stack(columns, axis=1).astype(float))
     totals = resample_totals(sums, n_boot, rng)
+    if not ambiguous:
+        return np.stack([
+            bias_scores(False, totals[:, 2 * r], totals[:, 2 * r + 1]) for r in range(frame.runs)
+        ])
     n = totals[:, 0]
     return np.stack([
-        bias_scores(ambiguous, totals[:, 1 + 3 * r], totals[:, 2 + 3 * r], totals[:, 3 + 3 * r], n)
+        bias_scores(True, totals[:, 1 + 3 * r], totals[:, 2 + 3 * r], totals[:, 3 + 3 * r], n)
         for r in range(frame.runs)
     ])
 

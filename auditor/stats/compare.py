@@ -145,7 +145,9 @@ def compare_runs(
 ) -> SpilloverTable:
     """The spillover table of two runs over the items both scored, corrected over its family.
 
-    Each finished cell is reported as a ``CellUpdated`` event (uncorrected values) and
+    ``alpha`` sets both the CI level (1 − alpha) and the verdict threshold on corrected
+    p-values; ``accuracy_test`` picks the McNemar variant ("exact", "midp", "chi2") that
+    enters the correction. Each finished cell is reported as a ``CellUpdated`` event (uncorrected values) and
     the cancel token is polled between cells.
     """
     frame = pair_runs(items, before_answers, after_answers)

@@ -68,7 +68,8 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
     """The spillover table: one row per attribute, target first and marked."""
     out = Table(title="Bias spillover", caption=_caption(table), caption_justify="left",
                 show_lines=True)
-    out.add_column("attribute")
+    width = max((len(a) + 2 for a in table.attributes), default=9)
+    out.add_column("attribute", no_wrap=True, min_width=width)
     for context in ("ambig", "disambig"):
         out.add_column(f"{context}\naccuracy", justify="right")
         out.add_column(f"{context}\nbias score", justify="right")

@@ -167,3 +167,14 @@ def test_events_cancel_and_bad_settings(lite_items, baseline):
     ]:
         with pytest.raises(InputError, match=message):
             compare_runs(lite_items, baseline, baseline, **kwargs)
+
+
+def test_absent_target_gives_an_undefined_row(lite_items, baseline):
+    age = {i: item for i, item in lite_items.items() if item.attribute == "Age"}
+    answers = [a for a in baseline if a.item_id in age]
+    table = compare_runs(age, answers, answers, n_boot=10)
+    assert table.attributes == ("Gender_identity", "Age")
+    target = table.row("Gender_identity")
+    assert all(c.accuracy.n == 0 and c.accuracy.verdict == UNDEFINED for c in target.cells)
+    assert target.cell("ambig").bias.reason == "before: no items; after: no items"
+    assert len(table.family) == 5  # Age only
