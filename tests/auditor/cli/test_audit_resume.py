@@ -1,0 +1,59 @@
+"""A real `spillover audit` killed with SIGKILL mid-training resumes without redoing stages."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..audit_fixtures import write_tiny_profile
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _train_steps(store: Path) -> list[int]:
+    if not store.exists():
+        return []
+    try:
+        with sqlite3.connect(store, timeout=5) as db:
+            return [r[0] for r in db.execute("SELECT step FROM train_logs ORDER BY step")]
+    except sqlite3.OperationalError:  # tables not created yet
+        return []
+
+
+def test_sigkill_during_alignment_then_rerun(tiny_llama_dir, bbq_lite, tmp_path):
+    profile = write_tiny_profile(tmp_path, tiny_llama_dir, bbq_lite)
+    store = tmp_path / "runs.sqlite"
+    cmd = [sys.executable, "-m", "auditor", "audit", "--profile", str(profile), "--store",
+           str(store), "--set", "align.max_steps=8", "--format", "json"]
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    try:
+        while len(_train_steps(store)) < 3:  # a checkpoint is saved every 2 steps
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "training did not start in time"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr
+    assert "baseline (stored result reused)" in done.stderr
+    assert "resuming from checkpoint-" in done.stderr
+    report = json.loads(done.stdout)
+    assert report["table"]["pairing"]["n_paired"] == 72
+    assert _train_steps(store) == list(range(1, 9))  # every step once
+    with sqlite3.connect(store) as db:
+        (baseline,) = db.execute("SELECT baseline_run FROM audits").fetchone()
+        counts = db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM answers "
+                            "WHERE run_id = ?", (baseline,)).fetchone()
+    assert counts == (72, 72)
