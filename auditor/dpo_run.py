@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from .checkpoints import RunFolder
 from .dpo_settings import DPOSettings
+from .errors import InputError
 from .events import Cancelled, CancelToken, Message, Reporter
 
 
@@ -52,6 +53,24 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
     return trainer
 
 
+def check_lengths(trainer, n_pairs: int, settings: DPOSettings, report: Reporter) -> int:
+    """Pairs trl kept: it drops those whose prompt alone fills ``max_length`` (say so)."""
+    used = len(trainer.train_dataset)
+    if used == 0:
+        raise InputError(
+            f"max_length {settings.max_length} is shorter than every prompt; raise --max-length"
+        )
+    if used < n_pairs:
+        report(
+            Message(
+                f"{n_pairs - used} of {n_pairs} pairs dropped: prompt longer than max_length "
+                f"{settings.max_length}; raise --max-length to keep them",
+                level="warning",
+            )
+        )
+    return used
+
+
 def train_adapter(
     loaded,
     data,
@@ -73,6 +92,7 @@ def train_adapter(
     dataset = to_dataset(data.pairs, loaded.tokenizer)
     callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel)
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
+    used = check_lengths(trainer, len(dataset), settings, report)
     resume = folder.last_checkpoint()
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
@@ -91,6 +111,7 @@ def train_adapter(
         folder.publish(folder.adapter, lambda tmp: trainer.save_model(str(tmp)))
     metrics = {k: v for k, v in callback.last.items() if k != "epoch"}
     metrics.update(callback.summary)
+    metrics["pairs_used"] = used
     metrics["global_step"] = trainer.state.global_step
     metrics["max_steps"] = trainer.state.max_steps
     metrics["epoch"] = float(trainer.state.epoch or 0.0)

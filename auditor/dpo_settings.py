@@ -81,7 +81,9 @@ class DPOSettings:
             raise InputError("align settings: " + "; ".join(problems))
 
     def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+        return {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
+        }
 
     def key_dict(self) -> dict:
         """The settings that decide the trained weights (what a resume must match)."""

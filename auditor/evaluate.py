@@ -54,7 +54,7 @@ def evaluate(
     if len({it.id for it in ordered}) != len(ordered):
         raise InputError("items: duplicate item ids; each item may be evaluated once")
     report = reporter or null_reporter
-    loaded = loaded or load_model(spec)
+    loaded = loaded or load_model(spec, reporter=report)
     builder = PromptBuilder(loaded.tokenizer, prompt_style)
     checksum = items_checksum(ordered)
     key_parts = {
@@ -95,6 +95,9 @@ def evaluate(
                    report, cancel)  # fmt: skip
     except Cancelled:
         store.update_run(run_id, status="cancelled")
+        raise
+    except KeyboardInterrupt:
+        store.update_run(run_id, status="interrupted")
         raise
     except BaseException as exc:
         store.update_run(run_id, status="failed", record={"error": str(exc)[:500]})

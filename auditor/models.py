@@ -88,12 +88,15 @@ def load_tokenizer(spec: ModelSpec | str | Path, *, path: Path | None = None):
     return tokenizer
 
 
-def load_model(spec: ModelSpec, *, for_training: bool = False) -> LoadedModel:
-    """Load ``spec`` on its device and dtype; merge the adapter unless ``for_training``."""
+def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) -> LoadedModel:
+    """Load ``spec`` on its device and dtype; merge the adapter unless ``for_training``.
+
+    ``reporter`` (optional) hears a Message before a one-time conversion or download.
+    """
     import torch
     from transformers import AutoModelForCausalLM
 
-    path = resolve_source(spec.source)
+    path = resolve_source(spec.source, reporter)
     device = resolve_device(spec.device)
     dtype = resolve_dtype(spec.dtype, device)
     tokenizer = load_tokenizer(spec, path=path)
@@ -103,6 +106,7 @@ def load_model(spec: ModelSpec, *, for_training: bool = False) -> LoadedModel:
             dtype=getattr(torch, dtype),
             use_safetensors=True,
             trust_remote_code=spec.trust_remote_code,
+            device_map=None if device == "cpu" else device,  # straight onto the GPU
         )
     except ValueError as exc:
         if "trust_remote_code" in str(exc) and not spec.trust_remote_code:

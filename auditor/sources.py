@@ -56,17 +56,18 @@ def cache_dir() -> Path:
     return Path(root).expanduser() / "models"
 
 
-def resolve_source(source: str) -> Path:
+def resolve_source(source: str, reporter=None) -> Path:
     """A local Hugging Face folder for ``source`` (folder, hub id, .gguf file, bundled name).
 
-    Raises InputError with one line saying what is wrong and what to do.
+    Raises InputError with one line saying what is wrong and what to do. ``reporter``
+    (optional) hears a Message before a slow one-time conversion or download.
     """
     if source in BUNDLED:
-        return convert_gguf(bundled_gguf(source), name=source)
+        return convert_gguf(bundled_gguf(source), name=source, reporter=reporter)
     path = Path(source).expanduser()
     if path.is_file():
         if path.suffix.lower() == ".gguf":
-            return convert_gguf(path)
+            return convert_gguf(path, reporter=reporter)
         raise InputError(f"model {source}: a file that is not .gguf; pass a model folder")
     if path.is_dir():
         check_model_folder(path)
@@ -76,13 +77,14 @@ def resolve_source(source: str) -> Path:
         raise InputError(
             f"model {source}: no such folder or file (bundled models: {', '.join(BUNDLED)})"
         )
-    return download(source)
+    return download(source, reporter)
 
 
-def download(repo_id: str) -> Path:
+def download(repo_id: str, reporter=None) -> Path:
     """Fetch a hub model (safetensors, config, tokenizer only) into the HF cache."""
     from huggingface_hub import snapshot_download
 
+    _tell(reporter, f"fetching {repo_id} from the Hugging Face hub (cached after the first time)")
     try:
         folder = Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
     except Exception as exc:  # offline, unknown repo, gated, ...
@@ -127,7 +129,7 @@ def bundled_gguf(name: str) -> Path:
     return path
 
 
-def convert_gguf(gguf: Path, name: str | None = None) -> Path:
+def convert_gguf(gguf: Path, name: str | None = None, reporter=None) -> Path:
     """Convert a GGUF file once into a cached safetensors folder and return that folder."""
     gguf = gguf.resolve()
     stat = gguf.stat()
@@ -137,6 +139,7 @@ def convert_gguf(gguf: Path, name: str | None = None) -> Path:
     if (final / "config.json").is_file():
         return final
     root.mkdir(parents=True, exist_ok=True)
+    _tell(reporter, f"converting {gguf.name} to safetensors once, into {final}")
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
     try:
         _write_converted(gguf, tmp)
@@ -164,6 +167,13 @@ def _write_converted(gguf: Path, out: Path) -> None:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     (out / "spillover_source.json").write_text(json.dumps({"gguf": str(gguf)}) + "\n")
+
+
+def _tell(reporter, text: str) -> None:
+    if reporter is not None:
+        from .events import Message
+
+        reporter(Message(text))
 
 
 def fingerprint(path: Path) -> str:

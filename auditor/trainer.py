@@ -67,10 +67,13 @@ def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSett
 
 def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
     """A hash of everything that decides the trained weights: model, settings, pairs."""
+    from .sources import fingerprint, resolve_source
+
     h = hashlib.sha256()
     head = {
         "source": spec.source,
-        "adapter": spec.adapter,
+        "weights": fingerprint(resolve_source(spec.source)),
+        "adapter": fingerprint(Path(spec.adapter)) if spec.adapter else None,
         "target": sorted(target),
         "settings": settings.key_dict(),
     }
@@ -104,6 +107,7 @@ def align(
     """Train a DPO LoRA adapter for ``target`` on ``items``; resume or reuse a same-key run."""
     from .models import load_tokenizer
     from .prompts import PromptBuilder
+    from .training_models import check_qlora
 
     settings = settings or DPOSettings()
     report = reporter or null_reporter
@@ -139,6 +143,7 @@ def align(
         folder.drop_checkpoints()
     if merge and not folder.merged.is_dir():
         from .dpo_run import quiet_progress
+        from .training_models import write_merged
 
         report(Message("writing the merged model"))
         with quiet_progress():
@@ -149,6 +154,7 @@ def align(
 def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> dict:
     """Load, train and publish the adapter; the run's record (without target/template)."""
     from .dpo_run import quiet_progress, train_adapter
+    from .training_models import load_training_model
 
     store.update_run(run_id, "running")
     try:
@@ -173,79 +179,6 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         "metrics": metrics,
         "versions": provenance()["versions"],
     }
-
-
-def check_qlora(spec, settings: DPOSettings) -> None:
-    """QLoRA needs CUDA and bitsandbytes; refuse anything else in one line."""
-    if not settings.qlora:
-        return
-    import importlib.util
-
-    from .models import resolve_device
-
-    device = resolve_device(spec.device)
-    if not device.startswith("cuda"):
-        raise InputError(f"--qlora needs a CUDA GPU (device here: {device}); drop --qlora")
-    if importlib.util.find_spec("bitsandbytes") is None:
-        raise InputError("--qlora needs bitsandbytes; run pip install bitsandbytes")
-
-
-def load_training_model(spec, settings: DPOSettings):
-    """The model to put a fresh LoRA on: full precision, or 4-bit with QLoRA.
-
-    An existing adapter in ``spec`` is merged into the base first, so the new adapter
-    (and the DPO reference) start from the adapted model.
-    """
-    from .models import LoadedModel, load_model, load_tokenizer, resolve_device, resolve_source
-
-    if not settings.qlora:
-        loaded = load_model(spec, for_training=not spec.adapter)
-        loaded.model.train()
-        return loaded
-    if spec.adapter:
-        raise InputError("--qlora cannot start from an existing --adapter; merge it first")
-    import torch
-    from peft import prepare_model_for_kbit_training
-    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
-
-    path = resolve_source(spec.source)
-    device = resolve_device(spec.device)
-    quant = BitsAndBytesConfig(
-        load_in_4bit=True,
-        bnb_4bit_quant_type="nf4",
-        bnb_4bit_compute_dtype=torch.bfloat16,
-        bnb_4bit_use_double_quant=True,
-    )
-    model = AutoModelForCausalLM.from_pretrained(
-        path,
-        quantization_config=quant,
-        dtype=torch.bfloat16,
-        device_map={"": 0 if device == "cuda" else device},
-        use_safetensors=True,
-        trust_remote_code=spec.trust_remote_code,
-    )
-    model = prepare_model_for_kbit_training(
-        model, use_gradient_checkpointing=settings.activation_checkpointing
-    )
-    info = {"source": spec.source, "path": str(path), "quantization": "4bit-nf4"}
-    return LoadedModel(model, load_tokenizer(spec, path=path), device, "bfloat16", info)
-
-
-def write_merged(spec, folder: RunFolder) -> Path:
-    """The model trained on (``spec``, its own adapter merged) plus the new adapter, merged
-    into a plain safetensors folder with its tokenizer."""
-    from peft import PeftModel
-
-    from .models import load_model
-
-    loaded = load_model(spec, for_training=False)
-    model = PeftModel.from_pretrained(loaded.model, str(folder.adapter)).merge_and_unload()
-
-    def write(tmp: Path) -> None:
-        model.save_pretrained(tmp)  # safetensors: the only format in transformers 5
-        loaded.tokenizer.save_pretrained(tmp)
-
-    return folder.publish(folder.merged, write)
 
 
 def split_record(data: TrainingData, folder: RunFolder) -> dict:

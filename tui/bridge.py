@@ -51,6 +51,12 @@ class EventBridge:
             self._posted = True
         self.target.post_message(EngineEvents())
 
+    @property
+    def idle(self) -> bool:
+        """Nothing buffered and no message on its way."""
+        with self._lock:
+            return not self._pending and not self._posted
+
     def drain(self) -> list[Event]:
         """Everything buffered, oldest first (call on the UI thread)."""
         with self._lock:

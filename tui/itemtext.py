@@ -32,7 +32,7 @@ def _answer(label: str, item, answer, role: str | None) -> Text:
         text.append("invalid answer", style="yellow")
     else:
         right = answer.predicted == item.label
-        text.append(f"{LETTERS[answer.predicted]} ({role_word(role)})  ")
+        text.append(f"{LETTERS[answer.predicted]} ({role_word(role)})".ljust(17))
         text.append("✓ right" if right else "✗ wrong", style="green" if right else "red")
     if answer.scores:
         text.append("   scores " + "  ".join(
@@ -50,7 +50,7 @@ def item_text(row) -> Text:
     out.append(item.id, style="bold")
     out.append(f"  {item.context_condition} · {item.polarity} · template {item.question_index}",
                style="dim")
-    if item.subcategory:
+    if item.subcategory and item.subcategory != "None":
         out.append(" · ", style="dim").append(item.subcategory, style="dim")
     out.append("  ").append(status_text(row.status))
     out.append("\n\nContext\n", style="bold underline").append(item.context)

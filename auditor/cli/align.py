@@ -34,52 +34,119 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 
 @click.command("align")
 @model_options
-@click.option("--target", "targets", multiple=True, metavar="ATTR",
-              help=f"Attribute(s) to align on (repeat or comma-separate; default Gender_identity). "
-              f"One of: {', '.join(ATTRIBUTES)}.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="ATTR",
+    help=f"Attribute(s) to align on (repeat or comma-separate; default Gender_identity). "
+    f"One of: {', '.join(ATTRIBUTES)}.",
+)
 @bbq_option
-@click.option("--out", "out_dir", required=True, metavar="DIR",
-              help="Output folder: adapter/, checkpoints/, align.json (rerun = resume).")
-@click.option("--store", "store_path", metavar="FILE", default=None,
-              help="Run store (default: $SPILLOVER_STORE or the user data dir).")
-@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    metavar="DIR",
+    help="Output folder: adapter/, checkpoints/, align.json (rerun = resume).",
+)
+@click.option(
+    "--store",
+    "store_path",
+    metavar="FILE",
+    default=None,
+    help="Run store (default: $SPILLOVER_STORE or the user data dir).",
+)
+@click.option(
+    "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
+)
 @click.option("--beta", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True)
-@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=5e-5, show_default=True,
-              help="Learning rate.")
+@click.option(
+    "--lr",
+    type=click.FloatRange(min=0, min_open=True),
+    default=5e-5,
+    show_default=True,
+    help="Learning rate.",
+)
 @click.option("--lora-r", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--lora-alpha", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--lora-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.05,
-              show_default=True)
-@click.option("--target-modules", default="q_proj,k_proj,v_proj,o_proj", show_default=True,
-              help="Comma-separated module names LoRA adapts.")
+@click.option(
+    "--lora-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.05, show_default=True
+)
+@click.option(
+    "--target-modules",
+    default="q_proj,k_proj,v_proj,o_proj",
+    show_default=True,
+    help="Comma-separated module names LoRA adapts.",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--max-length", type=click.IntRange(min=8), default=512, show_default=True,
-              help="Longest prompt+answer in tokens.")
-@click.option("--max-steps", type=int, default=-1, show_default=True,
-              help="Stop after N optimizer steps (overrides --epochs when > 0).")
-@click.option("--save-steps", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Checkpoint every N steps (what a rerun resumes from).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Split, sampling and training seed.")
+@click.option(
+    "--max-length",
+    type=click.IntRange(min=8),
+    default=512,
+    show_default=True,
+    help="Longest prompt+answer in tokens.",
+)
+@click.option(
+    "--max-steps",
+    type=int,
+    default=-1,
+    show_default=True,
+    help="Stop after N optimizer steps (overrides --epochs when > 0).",
+)
+@click.option(
+    "--save-steps",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Checkpoint every N steps (what a rerun resumes from).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Split, sampling and training seed."
+)
 @click.option("--rejected", type=click.Choice(("all_wrong", "biased")), default="all_wrong",
               show_default=True, help="all_wrong: two pairs per item; biased: reject the "
               "stereotyped answer only.")  # fmt: skip
-@click.option("--heldout", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.2,
-              show_default=True, help="Share of template instances held out of training.")
-@click.option("--sample", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Train on at most N items (whole template instances); 0 = all.")
-@click.option("--exclude-trans", is_flag=True,
-              help="Drop the transgender templates from training (as the paper did).")
+@click.option(
+    "--heldout",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.2,
+    show_default=True,
+    help="Share of template instances held out of training.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Train on at most N items (whole template instances); 0 = all.",
+)
+@click.option(
+    "--exclude-trans",
+    is_flag=True,
+    help="Drop the transgender templates from training (as the paper did).",
+)
 @click.option("--exclude-subcategory", "exclude_subcategories", multiple=True, metavar="NAME")
-@click.option("--exclude-template", "exclude_templates", multiple=True, metavar="ID",
-              help="A question index (35) or ATTR:INDEX to leave out; repeatable.")
-@click.option("--prompt-style", type=click.Choice(("auto", "chat", "plain")), default="auto",
-              show_default=True)
+@click.option(
+    "--exclude-template",
+    "exclude_templates",
+    multiple=True,
+    metavar="ID",
+    help="A question index (35) or ATTR:INDEX to leave out; repeatable.",
+)
+@click.option(
+    "--prompt-style",
+    type=click.Choice(("auto", "chat", "plain")),
+    default="auto",
+    show_default=True,
+)
 @click.option("--qlora", is_flag=True, help="4-bit base model (bitsandbytes; CUDA only).")
 @click.option("--activation-checkpointing", is_flag=True, help="Trade compute for memory.")
 @click.option("--merge", is_flag=True, help="Also write a merged model folder (merged/).")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
 def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, out_dir,
               store_path, target_modules, exclude_trans, exclude_subcategories,
               exclude_templates, qlora, activation_checkpointing, merge, fmt, **flags):  # fmt: skip
@@ -136,8 +203,8 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, ou
     if out["merged_dir"]:
         click.echo(f"merged:  {out['merged_dir']}")
     click.echo(
-        f"run {result.run_id}: {m.get('global_step', '?')} steps, train loss "
-        f"{m.get('train_loss', float('nan')):.4f}, reward margin "
+        f"run {result.run_id}: {m.get('global_step', '?')} steps, last loss "
+        f"{m.get('loss', float('nan')):.4f}, reward margin "
         f"{m.get('rewards/margins', float('nan')):.4f}; {out['train_items']} training items, "
         f"{out['heldout_items']} held out (stored in {path})"
     )

@@ -18,6 +18,7 @@ def quiet_hf() -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GGUF conversion uses bare tqdm
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()

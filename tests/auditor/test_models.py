@@ -114,8 +114,8 @@ def test_gguf_conversion_is_atomic_under_a_race(tmp_path, monkeypatch):
         (out / "config.json").write_text("{}")
 
     monkeypatch.setattr(sources, "_write_converted", fake_convert)
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(resolve_source(str(gguf))))
+    results, heard = [], []
+    threads = [threading.Thread(target=lambda: results.append(resolve_source(str(gguf), heard.append)))
                for _ in range(2)]  # fmt: skip
     for t in threads:
         t.start()
@@ -124,6 +124,8 @@ def test_gguf_conversion_is_atomic_under_a_race(tmp_path, monkeypatch):
     assert len(results) == 2 and results[0] == results[1]
     assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == [results[0].name]
     assert (results[0] / "config.json").is_file()
+    assert len(heard) == 2 and "converting m.gguf" in heard[0].text
+    assert resolve_source(str(gguf), heard.append) == results[0] and len(heard) == 2  # cached
 
 
 # -- adapters ---------------------------------------------------------------------------
@@ -184,3 +186,17 @@ def test_adapter_folder_without_config_is_refused(tmp_path, tiny_llama_dir):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="adapter_config.json"):
         load_model(ModelSpec(str(tiny_llama_dir), adapter=str(tmp_path / "empty"), device="cpu"))
+
+
+def test_custom_code_never_runs_unless_asked(tmp_path, tiny_llama_dir):
+    folder = tmp_path / "custom"
+    shutil.copytree(tiny_llama_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config["model_type"] = "evil_llama"
+    config["auto_map"] = {"AutoConfig": "modeling_evil.EvilConfig",
+                          "AutoModelForCausalLM": "modeling_evil.EvilForCausalLM"}  # fmt: skip
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "modeling_evil.py").write_text("raise SystemExit('remote code ran')\n")
+    with pytest.raises(InputError, match="--trust-remote-code") as exc:
+        load_model(ModelSpec(str(folder), device="cpu"))
+    one_line(exc)

@@ -38,7 +38,12 @@ def test_select_keeps_only_targets_and_both_contexts_polarities(lite_items):
     assert excluded == []
     assert Counter(i.attribute for i in kept) == {"Gender_identity": 3344, "Religion": 680}
     cells = {(i.context_condition, i.polarity) for i in kept}
-    assert cells == {("ambig", "neg"), ("ambig", "nonneg"), ("disambig", "neg"), ("disambig", "nonneg")}
+    assert cells == {
+        ("ambig", "neg"),
+        ("ambig", "nonneg"),
+        ("disambig", "neg"),
+        ("disambig", "nonneg"),
+    }
 
 
 def test_exclude_trans_removes_the_transgender_templates(gender):
@@ -46,9 +51,9 @@ def test_exclude_trans_removes_the_transgender_templates(gender):
     assert len(excluded) == 608 and len(kept) == 3344 - 608
     assert {i.question_index for i in excluded} == TRANS_TEMPLATES
     assert not any(is_trans_item(i) for i in kept)
-    assert all(
-        any("trans" in g.lower() for g in i.stereotyped_groups) for i in excluded
-    ), "every excluded item names a trans stereotyped group"
+    assert all(any("trans" in g.lower() for g in i.stereotyped_groups) for i in excluded), (
+        "every excluded item names a trans stereotyped group"
+    )
 
 
 def test_exclude_by_subcategory_and_template(gender):

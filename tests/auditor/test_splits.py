@@ -48,8 +48,8 @@ def test_sample_keeps_template_instances_whole(targets):
     sample = sample_groups(targets, 50, seed=0)
     assert 40 <= len(sample) <= 50
     sizes = Counter(i.template for i in targets)
-    assert all(
-        n == sizes[t] for t, n in Counter(i.template for i in sample).items()
-    ), "a sampled template instance is complete"
+    assert all(n == sizes[t] for t, n in Counter(i.template for i in sample).items()), (
+        "a sampled template instance is complete"
+    )
     assert sample_groups(targets, 0) == list(targets)
     assert sample_groups(targets, 50, seed=0) == sample

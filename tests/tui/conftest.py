@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from rich.console import Console
 
 from .data import PROFILES, build
 from .fakes import ReplayBackend
@@ -22,15 +25,34 @@ def fixed_profiles(monkeypatch):
 
 
 @pytest.fixture
-def backend(tui_data):
-    backend = ReplayBackend(tui_data)
-    yield backend
-    backend.resume.set()
-    backend.close()
+def make_backend(tui_data):
+    """ReplayBackend factory; every backend made is released after the test."""
+    made = []
+
+    def make(**kwargs) -> ReplayBackend:
+        made.append(ReplayBackend(tui_data, **kwargs))
+        return made[-1]
+
+    yield make
+    for backend in made:
+        backend.resume.set()
+        backend.close()
+
+
+@pytest.fixture
+def backend(make_backend):
+    return make_backend()
+
+
+def plain(renderable, width: int = 200) -> str:
+    """What a rich renderable shows, as text."""
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    console.print(renderable)
+    return console.export_text()
 
 
 async def settle(pilot) -> None:
     """Let every worker finish and the messages they posted be handled."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    for _ in range(3):  # a worker's message may open a screen that starts another
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -37,6 +37,7 @@ FROZEN_NOW = "2026-01-15T09:30:00+00:00"
 MARKUP = " [bold]Sam[/bold] wrote [link=https://example.com/x]here[/link]."
 MODEL_OUTPUT = "[link=https://evil.example]B[/link] [bold]answer[/bold]"
 TRAIN_STEPS = 12
+LOG_NOTE = "checkpoints go to audits/[bold]gender[/bold]/alignment"  # brackets, shown as is
 
 
 @dataclass
@@ -113,7 +114,7 @@ def recorded_events(data_cells: list[CellUpdated], run_a: str, run_b: str, n: in
         events.append(StageFinished(stage, detail=run))
         if stage == "baseline":
             events.append(StageStarted("align", "DPO on Gender_identity"))
-            events.append(Message("training 12 steps on 96 preference pairs"))
+            events.append(Message(LOG_NOTE))
             for step in range(1, TRAIN_STEPS + 1):
                 metrics = {"loss": 0.6931 - 0.03 * step, "rewards/margins": 0.05 * step,
                            "rewards/chosen": 0.02 * step, "rewards/rejected": -0.03 * step,

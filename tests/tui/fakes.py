@@ -6,21 +6,27 @@ Everything else (store, history, compare, drill-down) is the real backend on rea
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from auditor.errors import InputError
-from auditor.events import TrainStep, check_cancel
+from auditor.events import Event, TrainStep, check_cancel
 from tui.backend import Backend
+
+
+def at_step(step: int) -> Callable[[Event], bool]:
+    return lambda event: isinstance(event, TrainStep) and event.step == step
 
 
 class ReplayBackend(Backend):
     """``run_audit`` reports ``events`` in order, polling the cancel token like the engine,
-    and returns ``result``. With ``pause_at_step`` it stops after that training step until
-    ``resume`` is set (or it is cancelled), after setting ``paused``."""
+    and returns ``result``. With ``pause_when`` it sets ``paused`` after the first event
+    that matches and waits until ``resume`` is set, or it is cancelled."""
 
-    def __init__(self, data, *, pause_at_step: int | None = None, fail: str | None = None):
+    def __init__(self, data, *, pause_when: Callable[[Event], bool] | None = None,
+                 fail: str | None = None):
         super().__init__(data.store_path, str(data.bbq))
         self.events, self.result = data.events, data.result
-        self.pause_at_step, self.fail = pause_at_step, fail
+        self.pause_when, self.fail = pause_when, fail
         self.paused, self.resume = threading.Event(), threading.Event()
         self.profiles: list = []
         self.reported = 0
@@ -31,10 +37,21 @@ class ReplayBackend(Backend):
             check_cancel(cancel)
             reporter(event)
             self.reported += 1
-            if isinstance(event, TrainStep) and event.step == self.pause_at_step:
+            if self.pause_when is not None and self.pause_when(event):
+                self.pause_when = None
                 self.paused.set()
                 while not self.resume.wait(0.01):
                     check_cancel(cancel)
         if self.fail:
             raise InputError(self.fail)
         return self.result
+
+
+async def wait_paused(pilot, backend: ReplayBackend) -> None:
+    """Wait (on the worker, not a clock) until the replay pauses, then let the UI catch up."""
+    assert backend.paused.wait(10), "the replay never reached its pause"
+    for _ in range(100):
+        await pilot.pause()
+        if pilot.app.screen.bridge.idle:
+            return
+    raise AssertionError("the run screen never drained the bridge")

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Static
 
+from auditor.events import CellUpdated
 from auditor.stats.render import accuracy_text, bias_text
 from auditor.stats.table import Cell
 from tui import SpilloverApp
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.run import RunScreen
-from tui.state import CANCELLED, DONE
+from tui.state import CANCELLED, DONE, FAILED, PENDING, RUNNING
 from tui.widgets.spillover import SpilloverView
 
-from .conftest import SIZE, settle
-from .fakes import ReplayBackend
+from .conftest import SIZE, plain, settle
+from .data import LOG_NOTE
+from .fakes import at_step, wait_paused
 
 pytestmark = pytest.mark.asyncio
 
@@ -55,3 +58,77 @@ async def test_audit_fills_the_table_and_drills_down(backend, tui_data):
         assert isinstance(drill, DrilldownScreen)
         assert drill.attribute == "Gender_identity" and drill.context is None
         assert len(drill.rows) == sum(i.attribute == "Gender_identity" for i in tui_data.items.values())
+
+
+async def test_mid_training_shows_live_figures_and_cancel_keeps_work(make_backend, tui_data):
+    backend = make_backend(pause_when=at_step(6))
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_paused(pilot, backend)
+        screen = app.screen
+        stages = {name: s.status for name, s in screen.progress.stages.items()}
+        assert stages == {"baseline": DONE, "align": RUNNING, "aligned": PENDING,
+                          "compare": PENDING}
+        figures = plain(screen.query_one("#train-figures", Static).content).split()
+        assert figures[:6] == ["step", "6/12", "epoch", "0.50", "ETA", "30s"]
+        assert "loss 0.5131" in " ".join(figures) and "margin +0.3000" in " ".join(figures)
+        assert [t.step for t in screen.progress.train] == [1, 2, 3, 4, 5, 6]
+        assert screen.progress.evals["baseline"].done == len(tui_data.items)
+        view = screen.query_one(SpilloverView)
+        assert shown(view, "Age", "ambig/accuracy") == "…\nrunning"
+        assert plain(screen.query_one("#run-log", Static).content).strip() == LOG_NOTE
+
+        await pilot.press("escape")  # leaving a running audit is refused
+        assert app.screen is screen
+        await pilot.press("c")
+        await settle(pilot)
+        assert screen.status == CANCELLED
+        assert screen.progress.stages["align"].status == CANCELLED
+        assert "cancelled" in str(screen.query_one("#run-status", Static).content)
+        assert backend.reported < len(tui_data.events)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RunScreen)
+
+
+async def test_partial_table_shows_reported_cells_only(make_backend, tui_data):
+    cells = [e for e in tui_data.events if isinstance(e, CellUpdated)]
+    fourth = cells[3]
+    backend = make_backend(pause_when=lambda e: e is fourth)
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_paused(pilot, backend)
+        view = app.screen.query_one(SpilloverView)
+        for event in cells[:4]:
+            cell = Cell.from_dict(event.payload)
+            text = shown(view, event.attribute, f"{event.context}/accuracy")
+            assert text.split("\n")[1] == accuracy_text(cell.accuracy).plain.split("\n")[1]
+            assert text == accuracy_text(view.table.cell(event.attribute, event.context).accuracy).plain
+        assert shown(view, cells[4].attribute, f"{cells[4].context}/accuracy") == "…\nrunning"
+        view.focus()
+        await pilot.press("enter")  # no drill-down before the audit has finished
+        await pilot.pause()
+        assert isinstance(app.screen, RunScreen)
+        assert [n.message for n in app._notifications] == [
+            "drill-down opens when the audit has finished"]
+        backend.resume.set()
+        await settle(pilot)
+        assert app.screen.status == "done"
+
+
+async def test_a_failing_audit_says_why_and_the_app_lives_on(make_backend):
+    backend = make_backend(fail="model folder /nope: not found; pass --model DIR")
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.status == FAILED
+        status = screen.query_one("#run-status", Static).content.plain
+        assert status == "✗ failed: model folder /nope: not found; pass --model DIR"
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RunScreen)

@@ -61,8 +61,8 @@ class DrilldownScreen(Screen):
 
     def on_mount(self) -> None:
         items = self.query_one("#dd-items", DataTable)
-        for key, label in (("item", "item"), ("base", "base"), ("aligned", "aligned"),
-                           ("status", "status")):
+        for key, label in (("item", "item"), ("context", "context"), ("base", "base"),
+                           ("aligned", "aligned"), ("status", "status")):
             items.add_column(label, key=key)
         items.focus()
         self.load()
@@ -100,7 +100,9 @@ class DrilldownScreen(Screen):
             return
         self.rows = list(message.value)
         for row in self.rows:
-            table.add_row(Text(row.item.id), _answer_cell(row.before, row.before_role, row.item),
+            name = str(row.item.example_id) if row.item.attribute == self.attribute else row.item.id
+            table.add_row(Text(name), Text(row.item.context_condition),
+                          _answer_cell(row.before, row.before_role, row.item),
                           _answer_cell(row.after, row.after_role, row.item),
                           status_text(row.status), key=row.item.id)
         self.query_one("#dd-count", Static).update(

@@ -17,6 +17,7 @@ from auditor.errors import SpilloverError
 from auditor.profiles import available, load_profile
 
 from ..messages import Loaded
+from ..widgets.history import show_audits, show_runs
 from .results import ResultsScreen
 from .run import RunScreen
 
@@ -61,7 +62,7 @@ class HomeScreen(Screen):
             with Vertical(id="new-audit"):
                 yield OptionList(*(Option(Text(n), id=n) for n in self.names), id="profiles")
                 yield Static("", id="profile-info")
-                yield Label("model (folder, hub id, .gguf or smollm2-135m)")
+                yield Label("model: folder, hub id or .gguf")
                 yield Input(placeholder="model", id="model")
                 yield Button("Start audit", id="start", variant="primary")
             with Vertical(id="history"):
@@ -74,18 +75,13 @@ class HomeScreen(Screen):
         self.query_one("#new-audit").border_title = "New audit"
         self.query_one("#audits").border_title = "Stored audits (Enter: open or resume)"
         self.query_one("#runs").border_title = "Stored runs (b base, a aligned, c compare)"
-        audits = self.query_one("#audits", DataTable)
-        for column in ("audit", "profile", "model", "status", "created"):
-            audits.add_column(column, key=column)
-        runs = self.query_one("#runs", DataTable)
-        for column in ("run", "model", "mode", "items", "status", "created"):
-            runs.add_column(column, key=column)
+        show_audits(self.query_one("#audits", DataTable), [])
+        show_runs(self.query_one("#runs", DataTable), [])
         options = self.query_one("#profiles", OptionList)
         if self.initial is not None:
             options.highlighted = list(self.names).index(self.initial)
         options.focus()
         self._show_pair()
-        self.load_history()
 
     def on_screen_resume(self) -> None:
         self.load_history()
@@ -151,10 +147,11 @@ class HomeScreen(Screen):
             self._show_history(*message.value)
         elif message.what == "audit":
             result, _args = message.value
-            name = (result.profile or {}).get("name", "")
+            profile = result.profile or {}
+            about = (f"profile {profile.get('name', '?')} · model "
+                     f"{profile.get('model', {}).get('source', '?')} · read from the store")
             self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
-                                               result.aligned_run, f"audit {result.audit_id}",
-                                               f"profile {name}"))
+                                               result.aligned_run, result.audit_id, about))
         elif message.what == "resume":
             self.app.push_screen(RunScreen(self.backend, message.value[0]))
         elif message.what == "pair":
@@ -163,18 +160,8 @@ class HomeScreen(Screen):
 
     def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
         self.audits, self.runs = audits, runs
-        table = self.query_one("#audits", DataTable)
-        table.clear()
-        for a in audits:
-            table.add_row(Text(a["id"]), Text(a["profile"]), Text(a["model"]),
-                          Text(a["status"]), Text(_when(a["created"])), key=a["id"])
-        table = self.query_one("#runs", DataTable)
-        table.clear()
-        for r in runs:
-            items = f"{r.get('done', 0):,}/{r['total']:,}" if r.get("total") else f"{r.get('done', 0):,}"
-            table.add_row(Text(r["id"]), Text(str(r.get("model") or "")),
-                          Text(str(r.get("mode") or "")), Text(items),
-                          Text(str(r.get("status") or "")), Text(_when(r["created"])), key=r["id"])
+        show_audits(self.query_one("#audits", DataTable), audits)
+        show_runs(self.query_one("#runs", DataTable), runs)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id != "audits":
@@ -208,7 +195,3 @@ class HomeScreen(Screen):
         text.append("  aligned ", style="dim").append(self.pair.get("b", "—"))
         self.query_one("#pair", Static).update(text)
 
-
-def _when(created: str) -> str:
-    """'2026-01-02T10:00:00+00:00' → '2026-01-02 10:00'."""
-    return created[:16].replace("T", " ") if created else ""

@@ -32,6 +32,15 @@ from ..widgets.stages import StageTracker
 from ..widgets.training import TrainingPanel
 from .drilldown import DrilldownScreen
 
+LOG_LINES = 3
+LEVEL_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red"}
+
+
+def message_lines(messages) -> Text:
+    """The engine's latest notes, one a line, as plain text (never markup)."""
+    return Text("\n").join(Text(m.text, style=LEVEL_STYLES.get(m.level, ""), no_wrap=True,
+                                 overflow="ellipsis") for m in messages)
+
 
 class AnySet:
     """A cancel token set when any of ``events`` is set."""
@@ -68,6 +77,7 @@ class RunScreen(Screen):
                 yield StageTracker(id="stages")
                 yield EvalProgress(id="eval-progress")
                 yield Static("", id="run-status")
+                yield Static("", id="run-log")
             yield TrainingPanel(id="training")
         with VerticalScroll(id="run-body"):
             yield SpilloverView(id="run-table")
@@ -111,6 +121,7 @@ class RunScreen(Screen):
 
     def on_audit_finished(self, message: AuditFinished) -> None:
         self.result, self.status = message.result, "done"
+        self.refresh_bindings()
         self.progress.table = message.result.table
         self._redraw({"table", "stages"})
         self._set_status(Text("✓ audit finished: Enter on a cell shows its items", style="green"))
@@ -118,6 +129,7 @@ class RunScreen(Screen):
 
     def on_audit_stopped(self, message: AuditStopped) -> None:
         self.status = message.status
+        self.refresh_bindings()
         self.progress.stop(message.status)
         self._redraw({"stages"})
         if message.status == CANCELLED:
@@ -137,6 +149,8 @@ class RunScreen(Screen):
             self.query_one(EvalProgress).show(p.evals)
         if "train" in changed:
             self.query_one(TrainingPanel).show(p.train)
+        if "messages" in changed:
+            self.query_one("#run-log", Static).update(message_lines(p.messages[-LOG_LINES:]))
         if "table" in changed:
             self.query_one(SpilloverView).show(p.table)
             caption = (_caption(p.table) if self.result is not None
@@ -146,6 +160,10 @@ class RunScreen(Screen):
             self.query_one("#run-caption", Static).update(caption)
 
     # -- actions ---------------------------------------------------------------------
+    def check_action(self, action: str, parameters) -> bool | None:
+        """Cancel only while running; the footer drops it afterwards."""
+        return self.status == "running" if action == "cancel" else True
+
     def action_cancel(self) -> None:
         if self.status == "running" and not self.cancel_event.is_set():
             self.cancel_event.set()

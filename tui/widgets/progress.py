@@ -13,6 +13,7 @@ from auditor.events import ItemsScored
 from ..state import LABELS
 
 EVAL_STAGES = ("baseline", "aligned")
+BAR = 12
 
 
 class EvalProgress(Static):
@@ -20,18 +21,18 @@ class EvalProgress(Static):
 
     def show(self, evals: dict[str, ItemsScored]) -> None:
         grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True, min_width=13)
-        grid.add_column(width=24)
+        grid.add_column(no_wrap=True)
+        grid.add_column(width=BAR)
         grid.add_column(no_wrap=True, justify="right")
         grid.add_column(no_wrap=True)
         for stage in EVAL_STAGES:
             event = evals.get(stage)
             if event is None:
-                grid.add_row(Text(LABELS[stage], style="dim"), ProgressBar(1, 0, width=24),
+                grid.add_row(Text(LABELS[stage], style="dim"), ProgressBar(1, 0, width=BAR),
                              Text("—", style="dim"), Text("waiting", style="dim"))
                 continue
-            detail = (f"{event.rate:.1f} items/s  ETA {fmt_eta(event.eta_s)}"
-                      if event.done < event.total else f"{event.rate:.1f} items/s  done")
-            grid.add_row(Text(LABELS[stage]), ProgressBar(max(event.total, 1), event.done, width=24),
-                         Text(f"{event.done:,}/{event.total:,}"), Text(detail))
+            left = "done" if event.done >= event.total else f"ETA {fmt_eta(event.eta_s)}"
+            grid.add_row(Text(LABELS[stage]), ProgressBar(max(event.total, 1), event.done, width=BAR),
+                         Text(f"{event.done:,}/{event.total:,}"),
+                         Text(f"{event.rate:.1f} items/s  {left}"))
         self.update(grid)

@@ -55,7 +55,7 @@ class SpilloverView(DataTable):
             self.context = context
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, **kwargs)
+        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2, **kwargs)
         self.table: SpilloverTable | None = None
 
     def on_mount(self) -> None:

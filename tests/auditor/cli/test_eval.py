@@ -72,7 +72,7 @@ def _count(store: Path) -> int:
 def test_sigkill_mid_run_then_rerun_equals_uninterrupted(tmp_path, tiny_llama_dir, bbq_lite):
     """A real `python -m auditor eval` killed with SIGKILL mid-run resumes on rerun to the
     same answers as an uninterrupted run, with no item stored twice."""
-    n = 600
+    n = 1000
     args = ["--model", tiny_llama_dir, "--bbq", bbq_lite, "--sample", n, "--batch-size", 2,
             "--mode", "letter", "--format", "json"]  # fmt: skip
     killed = tmp_path / "killed.sqlite"

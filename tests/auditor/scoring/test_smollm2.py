@@ -6,7 +6,6 @@ import torch
 
 from auditor.prompts import PromptBuilder
 from auditor.scoring import score_batch
-from auditor.scoring.options import naive_option_logliks, option_logliks
 
 
 def test_smollm2_letter_options_generate(smollm2, few_items):
@@ -19,14 +18,15 @@ def test_smollm2_letter_options_generate(smollm2, few_items):
     # An instruction-tuned model puts real mass on the answer letters.
     assert all(sum(torch.tensor(a.scores).exp()) > 0.5 for a in letter)
 
-    sums, counts = option_logliks(model, builder, items, prompt_ids)
-    ref_sums, _ = naive_option_logliks(model, builder, items[:1], prompt_ids[:1])  # slow
-    assert torch.allclose(sums[:1], ref_sums, atol=1e-3)
+    # (prefix-shared == naive on this model: benchmarks/bench_scoring.py asserts it)
     options = score_batch("options", model, builder, items, prompt_ids)
-    assert [a.predicted for a in options] == (sums / counts).argmax(-1).tolist()
+    for answer in options:
+        assert all(x < 0 for x in answer.scores)
+        assert answer.predicted == max(range(3), key=answer.scores.__getitem__)
 
     generated = score_batch("generate", model, builder, items, prompt_ids, max_new_tokens=4)
-    assert all(a.text for a in generated)
-    # It answers in the asked format, and the parse agrees with its own letter choice.
+    # It answers in the asked format; the parse agrees with the letter it wrote, and
+    # greedy decoding picks the letter that letter mode found most likely.
     assert all(a.predicted is not None for a in generated)
     assert [a.text[0] for a in generated] == ["ABC"[a.predicted] for a in generated]
+    assert [a.predicted for a in generated] == [a.predicted for a in letter]

@@ -1,0 +1,63 @@
+"""The alignment output folder: only complete checkpoints resume, foreign folders are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.checkpoints import RunFolder
+from auditor.errors import InputError
+
+
+def checkpoint(folder: RunFolder, step: int, complete: bool = True):
+    path = folder.checkpoints / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    (path / "adapter_model.safetensors").write_bytes(b"x")
+    if complete:
+        (path / "trainer_state.json").write_text("{}")
+    return path
+
+
+def test_last_checkpoint_skips_and_removes_a_half_written_one(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    assert folder.last_checkpoint() is None
+    checkpoint(folder, 5)
+    checkpoint(folder, 10)
+    partial = checkpoint(folder, 15, complete=False)  # killed while saving
+    assert folder.last_checkpoint().name == "checkpoint-10"
+    assert not partial.exists()
+
+
+def test_claim_refuses_another_run_or_a_foreign_folder(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    folder.claim("k1")  # the same run again: fine
+    with pytest.raises(InputError, match="holds a different alignment run"):
+        folder.claim("k2")
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"")
+    with pytest.raises(InputError, match="not empty and not an alignment folder"):
+        RunFolder(foreign).claim("k1")
+
+
+def test_publish_never_leaves_a_half_written_final_folder(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+
+    def crash(tmp):
+        tmp.mkdir()
+        (tmp / "adapter_config.json").write_text("{}")
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        folder.publish(folder.adapter, crash)
+    assert not folder.adapter.exists()
+
+    def write(tmp):
+        tmp.mkdir()
+        (tmp / "adapter_config.json").write_text('{"ok": 1}')
+
+    folder.publish(folder.adapter, write)
+    assert (folder.adapter / "adapter_config.json").read_text() == '{"ok": 1}'
+    assert not (tmp_path / "out" / "adapter.partial").exists()

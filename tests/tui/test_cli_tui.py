@@ -1,0 +1,33 @@
+"""`spillover tui`: options, one-line errors, and no Textual until it runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from auditor.cli import main
+
+
+def test_help_lists_the_options():
+    result = CliRunner().invoke(main, ["tui", "--help"])
+    assert result.exit_code == 0
+    for option in ("--profile", "--store", "--bbq"):
+        assert option in result.output
+
+
+def test_an_unknown_profile_is_one_line_and_exit_2(tmp_path):
+    result = CliRunner().invoke(main, ["tui", "--profile", "nope", "--store",
+                                       str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: unknown profile 'nope'")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_command_imports_textual_only_when_run():
+    probe = ("import sys, auditor.cli.tui, auditor.cli; "
+             "print('textual' in sys.modules, 'tui' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False"]

@@ -1,0 +1,131 @@
+"""Stored audits and runs: the same table and drill-down, read back without recomputing."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Static, Tabs
+
+from auditor.audit import compare_stored, load_audit
+from auditor.drilldown import item_rows
+from auditor.store import Store
+from tui import SpilloverApp
+from tui.screens.drilldown import DrilldownScreen
+from tui.screens.results import ResultsScreen
+from tui.screens.run import RunScreen
+from tui.widgets.spillover import SpilloverView
+
+from .conftest import SIZE, plain, settle
+from .data import MARKUP, MODEL_OUTPUT
+from .fakes import at_step, wait_paused
+
+pytestmark = pytest.mark.asyncio
+
+
+async def open_audit(pilot, audit_id: str) -> None:
+    audits = pilot.app.screen.query_one("#audits", DataTable)
+    audits.focus()
+    audits.move_cursor(row=audits.get_row_index(audit_id))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_a_stored_audit_opens_with_its_table_and_drills_down(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_audit(pilot, tui_data.audit_id)
+        results = app.screen
+        assert isinstance(results, ResultsScreen)
+        with Store(tui_data.store_path) as store:
+            stored = load_audit(store, tui_data.audit_id)
+        view = results.query_one(SpilloverView)
+        assert view.table == stored.table == tui_data.table
+        assert tui_data.audit_id in results.query_one("#res-title", Static).content.plain
+
+        view.move_cursor(row=view.get_row_index("Age"), column=3)  # Age × disambig accuracy
+        await pilot.press("enter")
+        await settle(pilot)
+        drill = app.screen
+        assert isinstance(drill, DrilldownScreen)
+        assert (drill.attribute, drill.context) == ("Age", "disambig")
+        with Store(tui_data.store_path) as store:
+            for show in ("all", "failing", "flipped"):
+                expected = item_rows(store, tui_data.items, tui_data.run_a, tui_data.run_b,
+                                     attribute="Age", context="disambig", show=show)
+                if show != "all":
+                    await pilot.press({"failing": "f", "flipped": "x"}[show])
+                    await settle(pilot)
+                assert drill.query_one("#dd-filter", Tabs).active == show
+                assert [r.item.id for r in drill.rows] == [r.item.id for r in expected]
+                table = drill.query_one("#dd-items", DataTable)
+                assert table.row_count == len(expected) > 0
+        assert all(r.status == "flipped_to_wrong" for r in drill.rows)  # Age was degraded
+        detail = plain(drill.query_one("#dd-detail", Static).content)
+        first = drill.rows[0].item
+        assert first.question in detail and "flipped to wrong" in detail
+        assert "✓ right" in detail and "✗ wrong" in detail
+        await pilot.press("down")
+        await pilot.pause()
+        assert drill.rows[1].item.question in plain(drill.query_one("#dd-detail", Static).content)
+        await pilot.press("escape")
+        assert app.screen is results
+
+
+async def test_markup_in_items_renders_literally_in_the_drill_down(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await open_audit(pilot, tui_data.audit_id)
+        view = app.screen.query_one(SpilloverView)
+        view.move_cursor(row=0, column=1)  # the target × ambig
+        await pilot.press("enter")
+        await settle(pilot)
+        drill = app.screen
+        items = drill.query_one("#dd-items", DataTable)
+        items.move_cursor(row=items.get_row_index(tui_data.markup_item))
+        await pilot.pause()
+        screen_text = plain(app.screen._compositor.render_update(full=True), width=SIZE[0])
+        assert "[bold]Sam[/bold]" in screen_text
+        assert "[link=https://evil.example]B[/link]" in screen_text
+        detail = drill.query_one("#dd-detail", Static).content
+        assert MARKUP.strip() in detail.plain and MODEL_OUTPUT in detail.plain
+
+
+async def test_a_pair_of_stored_runs_compares_like_the_engine(backend, tui_data):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        runs = app.screen.query_one("#runs", DataTable)
+        runs.focus()
+        await pilot.press("c")  # nothing marked yet
+        runs.move_cursor(row=runs.get_row_index(tui_data.run_a))
+        await pilot.press("b")
+        runs.move_cursor(row=runs.get_row_index(tui_data.run_b))
+        await pilot.press("a")
+        assert app.screen.pair == {"a": tui_data.run_a, "b": tui_data.run_b}
+        await pilot.press("c")
+        await settle(pilot)
+        results = app.screen
+        assert isinstance(results, ResultsScreen)
+        with Store(tui_data.store_path) as store:
+            expected = compare_stored(store, tui_data.run_a, tui_data.run_b,
+                                      bbq=str(tui_data.bbq), target=("Gender_identity",))
+        assert results.query_one(SpilloverView).table == expected
+        assert (results.run_a, results.run_b) == (tui_data.run_a, tui_data.run_b)
+
+
+async def test_an_unfinished_audit_resumes_with_its_stored_profile(make_backend, tui_data):
+    backend = make_backend(pause_when=at_step(1))
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        audits = app.screen.query_one("#audits", DataTable)
+        audits.focus()
+        audits.move_cursor(row=audits.get_row_index(tui_data.cancelled_audit))
+        await pilot.press("enter")
+        await wait_paused(pilot, backend)
+        assert isinstance(app.screen, RunScreen)
+        profile = backend.profiles[0]
+        assert (profile.name, profile.model.source) == ("ci", "my-org/candidate-model")
+        assert profile.align.target == ("Race_ethnicity",)
+        assert app.screen.query_one(SpilloverView).table.attributes[0] == "Race_ethnicity"

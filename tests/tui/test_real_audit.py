@@ -1,0 +1,63 @@
+"""One real audit through the app's worker: a tiny random Llama, real DPO, real stats.
+
+Marked slow (about 20 s: model, trl import, four DPO steps); run with ``-m slow``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("auditor.audit")
+
+from auditor.audit import compare_stored  # noqa: E402
+from auditor.profiles import load_profile  # noqa: E402
+from auditor.store import Store  # noqa: E402
+from tui import SpilloverApp  # noqa: E402
+from tui.backend import Backend  # noqa: E402
+from tui.screens.run import RunScreen  # noqa: E402
+from tui.state import DONE  # noqa: E402
+from tui.widgets.spillover import SpilloverView  # noqa: E402
+
+from .conftest import SIZE, settle  # noqa: E402
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def tiny_profile(tmp_path_factory, bbq_lite):
+    """The lead's tiny-model audit profile (tests/auditor/audit_fixtures.py)."""
+    from auditor.sources import resolve_source
+    from tests.auditor.audit_fixtures import write_tiny_profile
+    from tests.auditor.helpers import make_tiny_llama
+
+    folder = tmp_path_factory.mktemp("tiny-audit")
+    model = make_tiny_llama(folder / "tiny-llama", resolve_source("smollm2-135m"))
+    return write_tiny_profile(folder, model, bbq_lite)
+
+
+async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
+        tiny_profile, tmp_path, bbq_lite):
+    backend = Backend(tmp_path / "runs.sqlite")
+    app = SpilloverApp(backend, profile=str(tiny_profile))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("s")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RunScreen), screen
+            assert screen.status == "done", screen.query_one("#run-status").content
+            assert all(s.status == DONE for s in screen.progress.stages.values())
+            assert screen.progress.train and screen.progress.train[-1].step == 4
+            evals = screen.progress.evals
+            assert evals["baseline"].done == evals["aligned"].done == 72
+            shown = screen.query_one(SpilloverView).table
+            result = screen.result
+    finally:
+        backend.close()
+    profile = load_profile(str(tiny_profile))
+    with Store(tmp_path / "runs.sqlite") as store:
+        expected = compare_stored(store, result.baseline_run, result.aligned_run,
+                                  bbq=str(bbq_lite), target=profile.align.target,
+                                  n_boot=profile.stats.n_boot, seed=profile.stats.seed)
+    assert shown.to_dict() == expected.to_dict() == result.table.to_dict()

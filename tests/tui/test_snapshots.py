@@ -1,0 +1,67 @@
+"""Screenshots of the main screens (pytest-textual-snapshot), at a fixed size, with fixed
+data, frozen store timestamps and no cursor blink. Update with --snapshot-update."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from tui import SpilloverApp
+from tui.widgets.spillover import SpilloverView
+
+from .conftest import SIZE, settle
+from .fakes import at_step, wait_paused
+
+
+async def _still(pilot) -> None:
+    """Workers done, messages handled, and no blinking cursor left to change a pixel."""
+    await settle(pilot)
+    for widget in pilot.app.screen.query("Input"):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+def test_home(snap_compare, backend):
+    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=SIZE, run_before=_still)
+
+
+def test_run_mid_training(snap_compare, make_backend):
+    backend = make_backend(pause_when=at_step(7))
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await pilot.press("s")
+        await wait_paused(pilot, backend)
+
+    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=SIZE,
+                        run_before=run_before)
+
+
+async def _open_results(pilot, data) -> None:
+    await _still(pilot)
+    audits = pilot.app.screen.query_one("#audits", DataTable)
+    audits.focus()
+    audits.move_cursor(row=audits.get_row_index(data.audit_id))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def test_results(snap_compare, backend, tui_data):
+    async def run_before(pilot):
+        await _open_results(pilot, tui_data)
+        pilot.app.screen.query_one(SpilloverView).move_cursor(row=1, column=5)
+
+    assert snap_compare(SpilloverApp(backend), terminal_size=SIZE, run_before=run_before)
+
+
+def test_drilldown_flipped(snap_compare, backend, tui_data):
+    async def run_before(pilot):
+        await _open_results(pilot, tui_data)
+        pilot.app.screen.query_one(SpilloverView).move_cursor(row=0, column=1)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        items = pilot.app.screen.query_one("#dd-items", DataTable)
+        items.move_cursor(row=items.get_row_index(tui_data.markup_item))
+
+    assert snap_compare(SpilloverApp(backend), terminal_size=SIZE, run_before=run_before)

@@ -1,0 +1,57 @@
+"""The run screen's data: recorded engine events folded into stages, progress and table."""
+
+from __future__ import annotations
+
+from auditor.events import CellUpdated, ItemsScored, StageStarted, TrainStep
+from auditor.profiles import load_profile
+from tui.state import DONE, PENDING, RUNNING, AuditProgress, empty_table
+
+from .data import PROFILES
+
+
+def fresh() -> AuditProgress:
+    return AuditProgress(empty_table(load_profile(str(PROFILES / "demo.toml"))))
+
+
+def test_replaying_an_audit_ends_with_the_engine_table(tui_data):
+    progress = fresh()
+    assert progress.table.attributes == tui_data.table.attributes  # target first
+    for event in tui_data.events:
+        progress.apply(event)
+    assert all(s.status == DONE for s in progress.stages.values())
+    assert progress.evals["baseline"].run_id == tui_data.run_a
+    assert progress.evals["aligned"].done == progress.evals["aligned"].total == len(tui_data.items)
+    assert [t.step for t in progress.train] == list(range(1, 13))
+    # cell by cell, re-corrected each time, it lands on the engine's corrected table
+    assert progress.table.rows == tui_data.table.rows
+    assert progress.table.family == tui_data.table.family
+
+
+def test_a_partial_table_holds_only_the_reported_cells(tui_data):
+    progress = fresh()
+    cells = [e for e in tui_data.events if isinstance(e, CellUpdated)]
+    for event in cells[:4]:
+        assert progress.apply(event) == {"table"}
+    filled = {(c.attribute, c.context) for c in cells[:4]}
+    for attribute in progress.table.attributes:
+        for context in ("ambig", "disambig", "overall"):
+            assert (progress.table.cell(attribute, context) is not None) == ((attribute, context) in filled)
+    assert not progress.table.complete
+    assert len(progress.table.family) == sum(
+        (c.payload["accuracy"]["p"] is not None) + (c.payload["bias"]["p"] is not None) for c in cells[:4])
+
+
+def test_stages_progress_and_resumed_training():
+    progress = fresh()
+    assert progress.apply(StageStarted("baseline", "x")) == {"stages"}
+    assert progress.stages["baseline"].status == RUNNING
+    assert progress.stages["align"].status == PENDING
+    progress.apply(ItemsScored("run-1", 8, 16, 2.0, 4.0))
+    progress.apply(StageStarted("aligned"))
+    progress.apply(ItemsScored("run-1", 16, 16, 2.0, 0.0))  # the same run stays in its stage
+    assert progress.evals == {"baseline": ItemsScored("run-1", 16, 16, 2.0, 0.0)}
+    for step in (1, 2, 3, 2, 3, 4):  # resumed from a checkpoint at step 1
+        progress.apply(TrainStep(step, 4, 0.0, {"loss": 1.0}))
+    assert [t.step for t in progress.train] == [1, 2, 3, 4]
+    progress.stop("cancelled")
+    assert progress.stages["aligned"].status == "cancelled"

@@ -1,0 +1,39 @@
+"""The run screen's panels render their data in words (no app needed)."""
+
+from __future__ import annotations
+
+from auditor.events import ItemsScored, TrainStep
+from tui.state import StageState
+from tui.widgets.progress import EvalProgress
+from tui.widgets.stages import StageTracker
+from tui.widgets.training import train_figures
+
+from .conftest import plain
+
+
+def test_evaluation_progress_shows_counts_rate_and_eta():
+    widget = EvalProgress()
+    widget.show({"baseline": ItemsScored("r", 144, 144, 4.0, 0.0),
+                 "aligned": ItemsScored("s", 64, 144, 3.5, 125.0)})
+    lines = plain(widget.content).splitlines()
+    assert "144/144" in lines[0] and lines[0].rstrip().endswith("4.0 items/s  done")
+    assert "64/144" in lines[1] and lines[1].rstrip().endswith("3.5 items/s  ETA 2m05s")
+
+
+def test_stages_say_their_status_in_words():
+    widget = StageTracker()
+    widget.show([StageState("baseline", "reused", "eval-1"), StageState("align", "running", "[b]x[/b]"),
+                 StageState("aligned"), StageState("compare", "cancelled")])
+    lines = [line.split() for line in plain(widget.content).splitlines()]
+    assert lines[0][:4] == ["↺", "baseline", "eval", "stored"]
+    assert lines[1][:4] == ["▶", "DPO", "alignment", "running"] and lines[1][4] == "[b]x[/b]"
+    assert lines[2] == ["○", "aligned", "eval", "pending"]
+    assert lines[3] == ["■", "compare", "cancelled"]
+
+
+def test_training_figures_name_every_metric():
+    step = TrainStep(3, 40, 0.1, {"loss": 0.61, "rewards/margins": -0.02,
+                                    "learning_rate": 4.5e-5}, eta_s=200)
+    text = " ".join(plain(train_figures([step])).split())
+    assert text == ("step 3/40 epoch 0.10 ETA 3m20s loss 0.6100 margin -0.0200 "
+                    "reward acc — lr 4.50e-05")
