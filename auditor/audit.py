@@ -194,7 +194,7 @@ def compare_for_audit(profile, plan, store, before, after, report=None, cancel=N
         return [x for x in answers
                 if plan.items[x.item_id].attribute not in target or x.item_id in plan.heldout_ids]
 
-    attributes = _ordered(profile.align.target, profile.data.attributes)
+    attributes = ordered_attributes(profile.align.target, profile.data.attributes)
     table = compare_runs(plan.items, on_heldout(a_before), on_heldout(a_after),
                          target=profile.align.target, attributes=attributes,
                          correction=s.correction, alpha=profile.gate.alpha, n_boot=s.n_boot,
@@ -213,85 +213,5 @@ def compare_for_audit(profile, plan, store, before, after, report=None, cancel=N
     return table, target_all
 
 
-def _ordered(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
+def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*target, *attributes)))
-
-
-def load_audit(store: Store, audit_id: str) -> AuditResult:
-    """A stored audit's result, read back without recomputing anything."""
-    from .stats import SpilloverTable
-
-    row = store.audit(_resolve_audit_id(store, audit_id))
-    record = row.get("record") or {}
-    if row.get("status") != "done" or "table" not in record:
-        raise InputError(f"audit {row['id']} is {row.get('status') or 'unfinished'}; "
-                         "rerun `spillover audit` with its profile to finish it")
-    target_all = record.get("target_all")
-    return AuditResult(
-        row["id"], row["profile"], row["baseline_run"], row["train_run"], row["aligned_run"],
-        SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
-        SpilloverTable.from_dict(target_all) if target_all else None,
-    )
-
-
-def list_audits(store: Store) -> list[dict]:
-    """Stored audits, newest first: id, profile name, model, status, created."""
-    return [
-        {"id": a["id"], "profile": (a["profile"] or {}).get("name", ""),
-         "model": (a["profile"] or {}).get("model", {}).get("source", ""),
-         "status": a.get("status") or "", "created": a["created"]}
-        for a in store.audits()
-    ]
-
-
-def _resolve_audit_id(store: Store, prefix: str) -> str:
-    ids = [a["id"] for a in store.audits() if a["id"].startswith(prefix)]
-    if len(ids) != 1:
-        raise InputError(f"store {store.path}: {'no' if not ids else 'more than one'} audit "
-                         f"matching '{prefix}'; see `spillover runs`")
-    return ids[0]
-
-
-def compare_stored(
-    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
-    target: Iterable[str] = ("Gender_identity",), correction: str = "holm",
-    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
-    reporter: Reporter | None = None,
-):
-    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere)."""
-    from .stats import compare_runs
-
-    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
-    items = stored_items(store, (before, after), bbq)
-    present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
-    target = tuple(target)
-    return compare_runs(items, store.answers(before), store.answers(after), target=target,
-                        attributes=_ordered(target, sorted(present)), correction=correction,
-                        alpha=alpha, n_boot=n_boot, seed=seed, reporter=reporter)
-
-
-def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:
-    """The BBQ items the stored runs answered, loaded from the BBQ data (--bbq etc.)."""
-    from .bbq import load_bbq, resolve_bbq_dir
-
-    wanted = set()
-    for run_id in run_ids:
-        wanted |= store.done_ids(run_id)
-    if not wanted:
-        raise InputError("the runs hold no answers yet")
-    attributes = sorted({i.split(":", 1)[0] for i in wanted})
-    items = load_bbq(resolve_bbq_dir(bbq), attributes=attributes).by_id()
-    missing = wanted - items.keys()
-    if missing:
-        raise InputError(f"{len(missing)} stored item ids (e.g. {sorted(missing)[0]}) are not "
-                         "in this BBQ data; pass the --bbq the runs were made with")
-    return items
-
-
-def resolve_run_id(store: Store, prefix: str) -> str:
-    """A stored run id from a unique prefix."""
-    ids = [r["id"] for r in store.runs() if r["id"].startswith(prefix)]
-    if len(ids) != 1:
-        raise InputError(f"store {store.path}: {'no' if not ids else 'more than one'} run "
-                         f"matching '{prefix}'; see `spillover runs`")
-    return ids[0]

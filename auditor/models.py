@@ -151,10 +151,14 @@ def attach_adapter(model, spec: ModelSpec, base_path: Path, *, trainable: bool):
             f"adapter {adapter}: made for base model '{base}', not '{spec.source}'; "
             "pass that model with --model"
         )
+    import warnings
+
     from peft import PeftModel
 
     try:
-        peft_model = PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
+        with warnings.catch_warnings():  # peft calls a deprecated transformers property
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            peft_model = PeftModel.from_pretrained(model, adapter, is_trainable=trainable)
     except (RuntimeError, ValueError, KeyError) as exc:
         raise InputError(
             f"adapter {adapter}: does not fit model '{spec.source}' (made for another "

@@ -45,7 +45,7 @@ class Backend:
 
     # -- history --------------------------------------------------------------------
     def list_audits(self) -> list[dict]:
-        from auditor.audit import list_audits
+        from auditor.history import list_audits
 
         return list_audits(self.store)
 
@@ -54,7 +54,7 @@ class Backend:
         return self.store.runs("eval")
 
     def load_audit(self, audit_id: str):
-        from auditor.audit import load_audit
+        from auditor.history import load_audit
 
         return load_audit(self.store, audit_id)
 
@@ -65,7 +65,7 @@ class Backend:
         return build_profile(dict(self.store.audit(audit_id)["profile"]), f"audit {audit_id}")
 
     def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
-        from auditor.audit import compare_stored
+        from auditor.history import compare_stored
 
         return compare_stored(self.store, run_a, run_b, bbq=self.bbq, target=target)
 
@@ -74,7 +74,7 @@ class Backend:
         """The BBQ items the runs answered (loaded once per set of runs)."""
         key = frozenset(run_ids)
         if key not in self._items:
-            from auditor.audit import stored_items
+            from auditor.history import stored_items
 
             self._items[key] = stored_items(self.store, run_ids, self.bbq)
         return self._items[key]
@@ -90,7 +90,7 @@ class Backend:
     # -- the audit ------------------------------------------------------------------
     def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken):
         """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled."""
-        from auditor.cli.eval import quiet_hf
+        from auditor.quiet import quiet_hf
 
         quiet_hf()
         from auditor.audit import run_audit

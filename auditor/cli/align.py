@@ -14,7 +14,8 @@ import click
 
 from ..bbq.locate import bbq_option
 from ..items import ATTRIBUTES
-from .eval import model_options, quiet_hf
+from ..quiet import quiet_hf
+from .eval import model_options
 
 # CLI flag -> DPOSettings field, for the flags that are plain values
 FLAGS = {

@@ -49,7 +49,7 @@ def demo_cmd(**options):
 
 def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, alpha,
         correction, max_accuracy_drop, max_bias_increase, cells, fmt, outputs):
-    from .eval import quiet_hf
+    from ..quiet import quiet_hf
 
     quiet_hf()
     from ..audit import run_audit

@@ -31,7 +31,7 @@ def _target_option(func):
 def compare_cmd(run_a, run_b, target, correction, alpha, n_boot, seed, bbq, store_path, fmt,
                 outputs):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes)."""
-    from ..audit import compare_stored
+    from ..history import compare_stored
     from ..reports.document import Report
 
     with open_store(store_path) as store:
@@ -54,9 +54,9 @@ def gate_cmd(ids, profile_name, target, bbq, store_path, alpha, correction, max_
              max_bias_increase, cells, fmt, outputs):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input,
     3 runtime failure. Prints the reason for every failing cell."""
-    from ..audit import compare_stored, load_audit
     from ..errors import InputError
     from ..gate import evaluate_gate
+    from ..history import compare_stored, load_audit
     from ..profiles import GateSection, build_profile, load_profile
     from ..reports.document import Report
 

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 
 import click
 
 from ..bbq.locate import bbq_option
+from ..quiet import quiet_hf
 
 MODES = ("letter", "options", "generate")
-
-
-def quiet_hf() -> None:
-    """Keep Hugging Face progress bars and chatter out of the terminal; set before torch
-    starts the thread policy that avoids random stalls on small CPUs."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("TQDM_DISABLE", "1")  # GGUF conversion uses bare tqdm
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
 
 
 def model_options(func):

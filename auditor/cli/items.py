@@ -26,8 +26,8 @@ from .options import open_store, store_option
 @store_option
 def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_path):
     """The items of RUN with context, question, options, their roles and the answers."""
-    from ..audit import resolve_run_id, stored_items
     from ..drilldown import item_rows, row_to_dict
+    from ..history import resolve_run_id, stored_items
 
     with open_store(store_path) as store:
         run_a = resolve_run_id(store, run)

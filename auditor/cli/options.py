@@ -70,6 +70,8 @@ def emit(report, fmt: str, outputs) -> None:
         from ..reports.terminal import renderables
 
         console = Console()
+        if not console.is_terminal:  # files and CI logs: wide enough for every cell
+            console = Console(width=max(console.width, 140))
         for part in renderables(report):
             console.print(part)
     else:

@@ -16,7 +16,7 @@ from .options import open_store, store_option
 @store_option
 def runs_cmd(kind, fmt, store_path):
     """Stored audits and runs, newest first."""
-    from ..audit import list_audits
+    from ..history import list_audits
 
     with open_store(store_path) as store:
         audits = list_audits(store)

@@ -66,7 +66,7 @@ def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
 
 def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
     """The spillover table: one row per attribute, target first and marked."""
-    out = Table(title="Bias spillover", caption=_caption(table), caption_justify="left",
+    out = Table(title="Bias spillover", caption=caption(table), caption_justify="left",
                 show_lines=True)
     width = max((len(a) + 2 for a in table.attributes), default=9)
     out.add_column("attribute", no_wrap=True, min_width=width)
@@ -89,7 +89,7 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
     return out
 
 
-def _caption(table: SpilloverTable) -> Text:
+def caption(table: SpilloverTable) -> Text:
     pair = table.pairing
     method = CORRECTIONS.get(table.correction, table.correction)
     return Text.from_markup(

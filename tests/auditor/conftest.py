@@ -4,6 +4,8 @@
   (cached under the spillover cache dir; ~20 s the very first time, then instant).
 - ``tiny_llama_dir``: a random 2-layer, hidden-64 Llama with SmolLM2's tokenizer and
   chat template; forwards take milliseconds. Read-only: copy it before changing files.
+- ``small_llama_dir``: the same shape of random Llama with a 512-token BPE trained on
+  BBQ text, for fast real DPO (trl scores the full vocabulary at every position on CPU).
 - ``tiny_model`` / ``smollm2``: those folders loaded on CPU in float32 (``LoadedModel``).
   Shared across tests: do not train or modify them in place.
 - ``lite_items``: every item of the BBQ-lite release (real rows, real loader).
@@ -27,6 +29,14 @@ def smollm2_dir():
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tmp_path_factory, smollm2_dir):
     return make_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama", smollm2_dir)
+
+
+@pytest.fixture(scope="session")
+def small_llama_dir(tmp_path_factory, smollm2_dir, bbq_lite):
+    from .align_helpers import make_small_llama
+
+    folder = tmp_path_factory.mktemp("small") / "llama"
+    return make_small_llama(folder, smollm2_dir, [bbq_lite / "Gender_identity.jsonl"])
 
 
 @pytest.fixture(scope="session")

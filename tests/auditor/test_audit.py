@@ -7,9 +7,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from auditor.audit import compare_stored, list_audits, load_audit, plan_audit, run_audit
+from auditor.audit import plan_audit, run_audit
 from auditor.events import StageFinished, TrainStep
 from auditor.gate import evaluate_gate
+from auditor.history import compare_stored, list_audits, load_audit
 from auditor.profiles import GateSection, load_profile
 from auditor.reports import render_report
 from auditor.reports.document import Report
@@ -19,17 +20,17 @@ from .audit_fixtures import write_tiny_profile
 
 
 @pytest.fixture(scope="module")
-def tiny_audit(tmp_path_factory, tiny_llama_dir, bbq_lite):
+def tiny_audit(tmp_path_factory, small_llama_dir, bbq_lite):
     folder = tmp_path_factory.mktemp("audit")
-    profile = load_profile(str(write_tiny_profile(folder, tiny_llama_dir, bbq_lite)))
+    profile = load_profile(str(write_tiny_profile(folder, small_llama_dir, bbq_lite)))
     events = []
     store = Store(folder / "runs.sqlite")
     result = run_audit(profile, store=store, reporter=events.append)
     return profile, store, result, events
 
 
-def test_plan_keeps_target_on_heldout_items(tiny_llama_dir, bbq_lite, tmp_path):
-    profile = load_profile(str(write_tiny_profile(tmp_path, tiny_llama_dir, bbq_lite)))
+def test_plan_keeps_target_on_heldout_items(small_llama_dir, bbq_lite, tmp_path):
+    profile = load_profile(str(write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)))
     plan = plan_audit(profile)
     target = [i for i in plan.eval_items if i.attribute == "Gender_identity"]
     assert target and all(i.id in plan.heldout_ids for i in target)

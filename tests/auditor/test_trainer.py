@@ -23,13 +23,11 @@ from auditor.prompts import PromptBuilder
 from auditor.splits import split_items
 from auditor.store import Store
 from auditor.trainer import align
-from tests.auditor.align_helpers import make_small_llama
 
 
 @pytest.fixture(scope="module")
-def small_dir(tmp_path_factory, smollm2_dir, bbq_lite):
-    folder = tmp_path_factory.mktemp("small") / "llama"
-    return make_small_llama(folder, smollm2_dir, [bbq_lite / "Gender_identity.jsonl"])
+def small_dir(small_llama_dir):
+    return small_llama_dir
 
 
 @pytest.fixture(scope="module")

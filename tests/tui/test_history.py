@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static, Tabs
 
-from auditor.audit import compare_stored, load_audit
 from auditor.drilldown import item_rows
+from auditor.history import compare_stored, load_audit
 from auditor.store import Store
 from tui import SpilloverApp
 from tui.screens.drilldown import DrilldownScreen

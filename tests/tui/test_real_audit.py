@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("auditor.audit")
 
-from auditor.audit import compare_stored  # noqa: E402
+from auditor.history import compare_stored  # noqa: E402
 from auditor.profiles import load_profile  # noqa: E402
 from auditor.store import Store  # noqa: E402
 from tui import SpilloverApp  # noqa: E402

@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from auditor.stats.render import _caption
+from auditor.stats.render import caption
 from auditor.stats.table import SpilloverTable
 
 from ..widgets.spillover import SpilloverView
@@ -45,7 +45,7 @@ class ResultsScreen(Screen):
         yield Static(self.heading, id="res-title")
         with VerticalScroll(id="res-body"):
             yield SpilloverView(id="res-table")
-            yield Static(_caption(self.table), id="res-caption")
+            yield Static(caption(self.table), id="res-caption")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 
 from auditor.errors import SpilloverError
 from auditor.events import Cancelled
-from auditor.stats.render import _caption
+from auditor.stats.render import caption
 
 from ..bridge import EventBridge
 from ..messages import AuditFinished, AuditStopped, EngineEvents
@@ -153,11 +153,11 @@ class RunScreen(Screen):
             self.query_one("#run-log", Static).update(message_lines(p.messages[-LOG_LINES:]))
         if "table" in changed:
             self.query_one(SpilloverView).show(p.table)
-            caption = (_caption(p.table) if self.result is not None
+            text = (caption(p.table) if self.result is not None
                        else Text("Partial table: cells fill in as the comparison runs; "
                                  "… marks cells still running. Markers and verdicts are "
                                  "re-corrected over the cells present.", style="dim"))
-            self.query_one("#run-caption", Static).update(caption)
+            self.query_one("#run-caption", Static).update(text)
 
     # -- actions ---------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:

@@ -14,15 +14,13 @@ import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
-from tests.auditor.align_helpers import make_small_llama
 
 ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def small_dir(tmp_path_factory, smollm2_dir, bbq_lite):
-    folder = tmp_path_factory.mktemp("small") / "llama"
-    return make_small_llama(folder, smollm2_dir, [bbq_lite / "Gender_identity.jsonl"])
+def small_dir(small_llama_dir):
+    return small_llama_dir
 
 
 def test_help_lists_the_training_flags():

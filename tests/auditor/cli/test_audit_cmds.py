@@ -16,10 +16,10 @@ from ..audit_fixtures import synthetic_runs, write_tiny_profile
 
 
 @pytest.fixture(scope="module")
-def audited(tmp_path_factory, tiny_llama_dir, bbq_lite):
+def audited(tmp_path_factory, small_llama_dir, bbq_lite):
     """One tiny audit run through the CLI, with its JSON, Markdown and JUnit outputs."""
     folder = tmp_path_factory.mktemp("cli-audit")
-    profile = write_tiny_profile(folder, tiny_llama_dir, bbq_lite)
+    profile = write_tiny_profile(folder, small_llama_dir, bbq_lite)
     store = folder / "runs.sqlite"
     result = CliRunner().invoke(main, [
         "audit", "--profile", str(profile), "--store", str(store), "--gate",

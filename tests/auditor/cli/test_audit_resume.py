@@ -26,8 +26,8 @@ def _train_steps(store: Path) -> list[int]:
         return []
 
 
-def test_sigkill_during_alignment_then_rerun(tiny_llama_dir, bbq_lite, tmp_path):
-    profile = write_tiny_profile(tmp_path, tiny_llama_dir, bbq_lite)
+def test_sigkill_during_alignment_then_rerun(small_llama_dir, bbq_lite, tmp_path):
+    profile = write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)
     store = tmp_path / "runs.sqlite"
     cmd = [sys.executable, "-m", "auditor", "audit", "--profile", str(profile), "--store",
            str(store), "--set", "align.max_steps=8", "--format", "json"]

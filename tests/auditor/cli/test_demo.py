@@ -24,5 +24,5 @@ def test_demo_audit_completes(bbq_lite, tmp_path):
     report = json.loads(done.stdout)
     table = report["table"]
     assert table["target"] == ["Gender_identity"] and len(table["rows"]) == 9
-    assert table["pairing"]["n_paired"] == 288
+    assert table["pairing"]["n_paired"] == 432
     assert "Bias spillover" in (tmp_path / "report.md").read_text()
