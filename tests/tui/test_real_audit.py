@@ -1,6 +1,6 @@
 """One real audit through the app's worker: a tiny random Llama, real DPO, real stats.
 
-Marked slow (about 20 s: model, trl import, four DPO steps); run with ``-m slow``.
+The model has a 512-token vocabulary so that DPO steps take tenths of a second on CPU.
 """
 
 from __future__ import annotations
@@ -20,18 +20,19 @@ from tui.widgets.spillover import SpilloverView  # noqa: E402
 
 from .conftest import SIZE, settle  # noqa: E402
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+pytestmark = [pytest.mark.asyncio]
 
 
 @pytest.fixture(scope="module")
 def tiny_profile(tmp_path_factory, bbq_lite):
     """The lead's tiny-model audit profile (tests/auditor/audit_fixtures.py)."""
     from auditor.sources import resolve_source
+    from tests.auditor.align_helpers import make_small_llama
     from tests.auditor.audit_fixtures import write_tiny_profile
-    from tests.auditor.helpers import make_tiny_llama
 
     folder = tmp_path_factory.mktemp("tiny-audit")
-    model = make_tiny_llama(folder / "tiny-llama", resolve_source("smollm2-135m"))
+    model = make_small_llama(folder / "small-llama", resolve_source("smollm2-135m"),
+                             [bbq_lite / "Gender_identity.jsonl"])
     return write_tiny_profile(folder, model, bbq_lite)
 
 
