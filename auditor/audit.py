@@ -98,6 +98,7 @@ def run_audit(
     from .events import null_reporter
 
     report = reporter or null_reporter
+    dpo_settings(profile)  # every training setting is checked before any model runs
     plan = plan_audit(profile, bbq)
     audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
     store.update_audit(audit_id, status="running", record={"bbq": plan.source})
@@ -122,14 +123,16 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                        cancel=cancel, prompt_style=e.prompt_style,
                        max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum)
 
-    baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report)
+    baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
+                               expect_adapter=base.adapter)
     check_cancel(cancel)
 
     report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
     store.update_audit(audit_id, train_run=trained.run_id,
                        record={"adapter_dir": str(trained.adapter_dir)})
-    report(StageFinished("align", detail=str(trained.adapter_dir)))
+    report(StageFinished("align", skipped=trained.reused,
+                         detail=str(trained.adapter_dir)))
     check_cancel(cancel)
 
     aligned_spec = ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
@@ -137,7 +140,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
         aligned_spec = ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
                                  m.trust_remote_code)
-    aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report)
+    aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
+                              expect_adapter=aligned_spec.adapter)
 
     report(StageStarted("compare", "paired statistics"))
     table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
@@ -150,12 +154,16 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                        str(trained.adapter_dir), target_all)
 
 
-def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report) -> str:
+def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
+                    expect_adapter=None) -> str:
+    """Evaluate, or reuse the audit's finished run of this stage (for the aligned stage only
+    if it evaluated the adapter just trained)."""
     from .evaluate import evaluate
 
     field = "baseline_run" if stage == "baseline" else "aligned_run"
     previous = store.audit(audit_id).get(field)
-    if previous and store.run(previous)["status"] == "done":
+    stored = store.run(previous) if previous else None
+    if stored and stored["status"] == "done" and stored.get("adapter") == expect_adapter:
         report(StageStarted(stage, "stored"))
         report(StageFinished(stage, skipped=True, detail=previous))
         return previous
@@ -167,14 +175,19 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report) -> 
     return run_id
 
 
-def _align(profile, base, plan, store, folder, report, cancel):
+def dpo_settings(profile: Profile):
+    """The trainer's settings from the profile's [align] section (validated)."""
     from .dpo_settings import DPOSettings
-    from .trainer import align
 
     values = {k: v for k, v in profile.to_dict()["align"].items() if k != "target"}
-    settings = DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
+    return DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
+
+
+def _align(profile, base, plan, store, folder, report, cancel):
+    from .trainer import align
+
     result = align(base, list(plan.items.values()), target=profile.align.target,
-                   settings=settings, out_dir=folder / "alignment", store=store,
+                   settings=dpo_settings(profile), out_dir=folder / "alignment", store=store,
                    reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
     if set(result.heldout_ids) != set(plan.heldout_ids):
         raise InputError("held-out split of the trainer differs from the audit's plan; "
@@ -197,7 +210,7 @@ def compare_for_audit(profile, plan, store, before, after, report=None, cancel=N
     attributes = ordered_attributes(profile.align.target, profile.data.attributes)
     table = compare_runs(plan.items, on_heldout(a_before), on_heldout(a_after),
                          target=profile.align.target, attributes=attributes,
-                         correction=s.correction, alpha=profile.gate.alpha, n_boot=s.n_boot,
+                         correction=s.correction, alpha=s.alpha, n_boot=s.n_boot,
                          seed=s.seed, reporter=report, cancel=cancel)
     extra = {x.item_id for x in a_before if plan.items[x.item_id].attribute in target
              and x.item_id not in plan.heldout_ids}
@@ -207,7 +220,7 @@ def compare_for_audit(profile, plan, store, before, after, report=None, cancel=N
         only_after = [x for x in a_after if plan.items[x.item_id].attribute in target]
         target_all = compare_runs(plan.items, only, only_after, target=profile.align.target,
                                   attributes=profile.align.target, correction=s.correction,
-                                  alpha=profile.gate.alpha, n_boot=s.n_boot, seed=s.seed)
+                                  alpha=s.alpha, n_boot=s.n_boot, seed=s.seed)
         if report:
             report(Message(f"target also compared on all {len(only)} of its evaluated items"))
     return table, target_all

@@ -3,7 +3,7 @@
 Layout of ``out_dir``::
 
     checkpoints/KEY           the run key the checkpoints belong to
-    checkpoints/checkpoint-N  trainer checkpoints (complete once trainer_state.json exists)
+    checkpoints/checkpoint-N  trainer checkpoints (complete once trainer_state.json parses)
     adapter/                  the finished LoRA adapter (published by rename)
     merged/                   the merged model, when asked (published by rename)
     align.json                the run record, written last: its presence means done
@@ -37,14 +37,18 @@ class RunFolder:
         self.record_file = self.root / RECORD
 
     def claim(self, key: str) -> None:
-        """Make the folder ours for ``key``; refuse one holding another run's work."""
+        """Make the folder ours for ``key``; refuse one holding another run's work.
+
+        A folder whose run never got as far as a checkpoint (say it failed on its
+        settings) holds no work, so a different key takes it over.
+        """
         if self.root.exists() and not self.root.is_dir():
             raise InputError(f"--out {self.root}: exists and is not a folder")
         key_file = self.checkpoints / "KEY"
         record = self.record()
         other = record.get("key") if record else None
         if other is None and key_file.is_file():
-            other = key_file.read_text().strip()
+            other = key_file.read_text().strip() if self._holds_work() else key
         if other is not None and other != key:
             raise InputError(
                 f"--out {self.root}: holds a different alignment run (key {other[:12]}); "
@@ -53,7 +57,15 @@ class RunFolder:
         if other is None and self.root.is_dir() and any(self.root.iterdir()):
             raise InputError(f"--out {self.root}: not empty and not an alignment folder")
         self.checkpoints.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(key + "\n")
+        tmp = key_file.with_name("KEY.partial")
+        tmp.write_text(key + "\n")
+        os.replace(tmp, key_file)
+
+    def _holds_work(self) -> bool:
+        """Whether anything worth keeping is here: a complete checkpoint, an adapter, a record."""
+        if self.adapter.exists() or self.record_file.exists():
+            return True
+        return any(_complete(path) for _, path in self._checkpoint_dirs())
 
     def record(self) -> dict | None:
         """The finished run's record, or None while the run is not done."""
@@ -69,18 +81,20 @@ class RunFolder:
 
     def last_checkpoint(self) -> Path | None:
         """The newest complete checkpoint; incomplete newer ones (a killed save) are deleted."""
+        for _, path in reversed(self._checkpoint_dirs()):
+            if _complete(path):
+                return path
+            shutil.rmtree(path, ignore_errors=True)
+        return None
+
+    def _checkpoint_dirs(self) -> list[tuple[int, Path]]:
         if not self.checkpoints.is_dir():
-            return None
-        found = sorted(
+            return []
+        return sorted(
             (int(m.group(1)), p)
             for p in self.checkpoints.iterdir()
             if p.is_dir() and (m := _CHECKPOINT.match(p.name))
         )
-        for _, path in reversed(found):
-            if (path / "trainer_state.json").is_file():
-                return path
-            shutil.rmtree(path, ignore_errors=True)
-        return None
 
     def publish(self, final: Path, write) -> Path:
         """Call ``write(tmp)`` then rename ``tmp`` to ``final`` (replacing an old one)."""
@@ -96,3 +110,12 @@ class RunFolder:
         """Remove trainer checkpoints once the adapter is published (they hold optimizer state)."""
         for path in self.checkpoints.glob("checkpoint-*"):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _complete(checkpoint: Path) -> bool:
+    """A checkpoint is complete once its trainer_state.json (written last, not atomically) parses."""
+    try:
+        state = json.loads((checkpoint / "trainer_state.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(state, dict) and "global_step" in state

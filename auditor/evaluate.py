@@ -65,6 +65,7 @@ def evaluate(
         "dtype": loaded.dtype,
         "device": loaded.device.split(":")[0],
         "max_new_tokens": max_new_tokens if mode == "generate" else None,
+        "batch_size": batch_size,  # padding differs by batch: a resume must batch the same
         "extra": extra_settings or {},
     }
     settings = {

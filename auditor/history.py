@@ -46,18 +46,41 @@ def compare_stored(
     store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
     target: Iterable[str] = ("Gender_identity",), correction: str = "holm",
     alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
-    reporter: Reporter | None = None,
+    reporter: Reporter | None = None, heldout_ids: Iterable[str] | None = None,
 ):
-    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere)."""
+    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere).
+
+    With ``heldout_ids`` (a training run's held-out items) the target attributes are
+    compared on those items only, as the audit does.
+    """
     from .stats import compare_runs
 
     before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
     items = stored_items(store, (before, after), bbq)
     present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
     target = tuple(target)
-    return compare_runs(items, store.answers(before), store.answers(after), target=target,
-                        attributes=ordered_attributes(target, sorted(present)), correction=correction,
-                        alpha=alpha, n_boot=n_boot, seed=seed, reporter=reporter)
+    keep = _target_filter(items, target, heldout_ids)
+    return compare_runs(items, keep(store.answers(before)), keep(store.answers(after)),
+                        target=target, attributes=ordered_attributes(target, sorted(present)),
+                        correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
+                        reporter=reporter)
+
+
+def heldout_of(store: Store, train_run: str) -> frozenset[str]:
+    """The held-out item ids a stored training run recorded."""
+    run = store.run(resolve_run_id(store, train_run))
+    ids = (run.get("record") or {}).get("heldout_ids")
+    if run["kind"] != "train" or ids is None:
+        raise InputError(f"run {run['id']} is not a training run with held-out ids")
+    return frozenset(ids)
+
+
+def _target_filter(items, target, heldout_ids):
+    if heldout_ids is None:
+        return lambda answers: answers
+    held = frozenset(heldout_ids)
+    return lambda answers: [a for a in answers
+                            if items[a.item_id].attribute not in target or a.item_id in held]
 
 
 def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:

@@ -8,6 +8,7 @@ path and fingerprints, so runs can say exactly which weights produced them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,8 @@ def load_tokenizer(spec: ModelSpec | str | Path, *, path: Path | None = None):
     from transformers import AutoTokenizer
 
     if isinstance(spec, ModelSpec):
-        folder, trust = path or resolve_source(spec.source), spec.trust_remote_code
+        folder = path or resolve_source(spec.source, trust_remote_code=spec.trust_remote_code)
+        trust = spec.trust_remote_code
     else:
         folder, trust = path or resolve_source(str(spec)), False
     try:
@@ -96,7 +98,9 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
     import torch
     from transformers import AutoModelForCausalLM
 
-    path = resolve_source(spec.source, reporter)
+    path = resolve_source(spec.source, reporter, trust_remote_code=spec.trust_remote_code)
+    if spec.adapter:
+        check_adapter_folder(Path(spec.adapter).expanduser())  # before loading any weights
     device = resolve_device(spec.device)
     dtype = resolve_dtype(spec.dtype, device)
     tokenizer = load_tokenizer(spec, path=path)
@@ -114,8 +118,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
                 f"model {spec.source}: needs custom code; pass --trust-remote-code if you trust it"
             ) from exc
         raise InputError(f"model {spec.source}: cannot load ({_first_line(exc)})") from exc
-    except OSError as exc:
-        raise InputError(f"model {spec.source}: cannot load ({_first_line(exc)})") from exc
+    except Exception as exc:  # OSError, SafetensorError, corrupt or truncated weights
+        raise InputError(f"model {spec.source}: cannot load weights ({_first_line(exc)})") from exc
     info = {
         "source": spec.source,
         "path": str(path),
@@ -140,12 +144,7 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
 def attach_adapter(model, spec: ModelSpec, base_path: Path, *, trainable: bool):
     """Put the LoRA adapter of ``spec`` on ``model``; merged for inference unless trainable."""
     adapter = Path(spec.adapter).expanduser()
-    config_file = adapter / "adapter_config.json"
-    if not config_file.is_file():
-        raise InputError(f"adapter {adapter}: no adapter_config.json; expected a PEFT folder")
-    if not any(adapter.glob("adapter_model.safetensors")):
-        raise InputError(f"adapter {adapter}: no adapter_model.safetensors (only .bin is unsafe)")
-    base = json.loads(config_file.read_text()).get("base_model_name_or_path")
+    base = check_adapter_folder(adapter)
     if base and not same_base(base, spec.source, base_path, model):
         raise InputError(
             f"adapter {adapter}: made for base model '{base}', not '{spec.source}'; "
@@ -167,6 +166,21 @@ def attach_adapter(model, spec: ModelSpec, base_path: Path, *, trainable: bool):
     return peft_model if trainable else peft_model.merge_and_unload()
 
 
+def check_adapter_folder(adapter: Path) -> str | None:
+    """Check a PEFT adapter folder is complete and loadable safely; its recorded base."""
+    config_file = adapter / "adapter_config.json"
+    if not adapter.is_dir():
+        raise InputError(f"adapter {adapter}: no such folder")
+    if not config_file.is_file():
+        raise InputError(f"adapter {adapter}: no adapter_config.json; expected a PEFT folder")
+    if not (adapter / "adapter_model.safetensors").is_file():
+        raise InputError(f"adapter {adapter}: no adapter_model.safetensors (only .bin is unsafe)")
+    try:
+        return json.loads(config_file.read_text()).get("base_model_name_or_path")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise InputError(f"{config_file}: not a readable adapter config ({exc})") from exc
+
+
 def same_base(base: str, source: str, base_path: Path, model) -> bool:
     """Whether an adapter's recorded base names the model being loaded (by name or path)."""
     names = {source, str(base_path), str(getattr(model.config, "_name_or_path", "") or "")}
@@ -176,7 +190,13 @@ def same_base(base: str, source: str, base_path: Path, model) -> bool:
             if base_path.name.startswith(short + "-"):
                 names.update((short, *aliases))
     keys = {_norm(n) for n in names if n}
-    return _norm(base) in keys
+    recorded = {_norm(base)}
+    for short, aliases in BUNDLED_ALIASES.items():  # a converted copy made on another machine
+        if re.fullmatch(rf"{re.escape(short)}-[0-9a-f]{{12}}", _norm(base)):
+            recorded.update(_norm(n) for n in (short, *aliases))
+    if Path(base).is_absolute() and Path(base).is_dir() and base_path.is_dir():
+        return Path(base).resolve() == base_path.resolve()  # both here: the same folder?
+    return bool(recorded & keys)
 
 
 def _norm(name: str) -> str:

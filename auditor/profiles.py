@@ -133,8 +133,9 @@ def load_profile(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Pro
     if not path.suffix == ".toml":
         found = available().get(name_or_path)
         if found is None:
-            names = ", ".join(available()) or "none"
-            raise InputError(f"unknown profile '{name_or_path}' (bundled: {names}; or pass a .toml path)")
+            names = ", ".join(available()) or f"none found in {profiles_dir()}"
+            raise InputError(f"unknown profile '{name_or_path}' (bundled: {names}); pass a "
+                             ".toml path or set SPILLOVER_PROFILES to a folder of profiles")
         path = found
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -145,9 +146,10 @@ def load_profile(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Pro
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
     raw.setdefault("name", path.stem)
+    build_profile(raw, str(path))  # the file itself must be valid
     for item in overrides:
         _apply_override(raw, item)
-    return build_profile(raw, str(path))
+    return build_profile(raw, f"{path} with --set {' '.join(overrides)}" if overrides else str(path))
 
 
 def build_profile(raw: dict, where: str = "<profile>") -> Profile:
@@ -230,5 +232,33 @@ def _check(obj, where: str, prefix: str) -> None:
                     f"{where}: '{prefix}{field_name}' has unknown attribute '{name}' "
                     f"(choose from {', '.join(ATTRIBUTES)})"
                 )
-    if isinstance(obj, AlignSection) and not 0.0 < obj.heldout_fraction < 1.0:
-        raise InputError(f"{where}: '{prefix}heldout_fraction' must be between 0 and 1")
+    for name, (low, high, closed) in LIMITS.get(type(obj).__name__, {}).items():
+        value = getattr(obj, name)
+        below = value < low if closed[0] else value <= low
+        above = high is not None and (value > high if closed[1] else value >= high)
+        if below or above:
+            span = f"{'[' if closed[0] else '('}{low:g}, " + (
+                f"{high:g}{']' if closed[1] else ')'}" if high is not None else "∞)")
+            raise InputError(f"{where}: '{prefix}{name}' is {value!r}; it must be in {span}")
+
+
+# (low, high, (low inclusive, high inclusive)); high None = unbounded
+LIMITS: dict[str, dict[str, tuple]] = {
+    "DataSection": {"sample": (0, None, (True, False))},
+    "EvalSection": {"batch_size": (1, None, (True, False)),
+                    "max_new_tokens": (1, None, (True, False))},
+    "AlignSection": {
+        "heldout_fraction": (0, 1, (False, False)), "train_sample": (0, None, (True, False)),
+        "beta": (0, None, (False, False)), "learning_rate": (0, None, (False, False)),
+        "epochs": (0, None, (False, False)), "batch_size": (1, None, (True, False)),
+        "grad_accum": (1, None, (True, False)), "max_length": (8, None, (True, False)),
+        "lora_r": (1, None, (True, False)), "lora_alpha": (1, None, (True, False)),
+        "lora_dropout": (0, 1, (True, False)), "save_steps": (1, None, (True, False)),
+        "logging_steps": (1, None, (True, False)), "seed": (0, None, (True, False)),
+    },
+    "StatsSection": {"alpha": (0, 1, (False, False)), "n_boot": (100, None, (True, False)),
+                     "seed": (0, None, (True, False))},
+    "GateSection": {"alpha": (0, 1, (False, False)),
+                    "max_accuracy_drop": (0, 1, (True, True)),
+                    "max_bias_increase": (0, 2, (True, True))},
+}

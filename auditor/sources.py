@@ -56,11 +56,12 @@ def cache_dir() -> Path:
     return Path(root).expanduser() / "models"
 
 
-def resolve_source(source: str, reporter=None) -> Path:
+def resolve_source(source: str, reporter=None, *, trust_remote_code: bool = False) -> Path:
     """A local Hugging Face folder for ``source`` (folder, hub id, .gguf file, bundled name).
 
     Raises InputError with one line saying what is wrong and what to do. ``reporter``
-    (optional) hears a Message before a slow one-time conversion or download.
+    (optional) hears a Message before a slow one-time conversion or download. Hub
+    downloads include the model's Python files only with ``trust_remote_code``.
     """
     if source in BUNDLED:
         return convert_gguf(bundled_gguf(source), name=source, reporter=reporter)
@@ -77,16 +78,17 @@ def resolve_source(source: str, reporter=None) -> Path:
         raise InputError(
             f"model {source}: no such folder or file (bundled models: {', '.join(BUNDLED)})"
         )
-    return download(source, reporter)
+    return download(source, reporter, trust_remote_code=trust_remote_code)
 
 
-def download(repo_id: str, reporter=None) -> Path:
+def download(repo_id: str, reporter=None, *, trust_remote_code: bool = False) -> Path:
     """Fetch a hub model (safetensors, config, tokenizer only) into the HF cache."""
     from huggingface_hub import snapshot_download
 
     _tell(reporter, f"fetching {repo_id} from the Hugging Face hub (cached after the first time)")
     try:
-        folder = Path(snapshot_download(repo_id, allow_patterns=HUB_PATTERNS))
+        patterns = HUB_PATTERNS + (["*.py"] if trust_remote_code else [])
+        folder = Path(snapshot_download(repo_id, allow_patterns=patterns))
     except Exception as exc:  # offline, unknown repo, gated, ...
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(

@@ -28,7 +28,10 @@ from .store import provenance
 
 @dataclass(frozen=True)
 class AlignResult:
-    """What an alignment run produced; ``heldout_ids`` feed the target-attribute evaluation."""
+    """What an alignment run produced; ``heldout_ids`` feed the target-attribute evaluation.
+
+    ``reused`` is True when a finished run was returned without training.
+    """
 
     run_id: str
     adapter_dir: Path
@@ -36,6 +39,7 @@ class AlignResult:
     heldout_ids: tuple[str, ...]
     train_ids: tuple[str, ...]
     metrics: dict = field(default_factory=dict)
+    reused: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,8 @@ def align(
         **provenance(),
     )
     done = folder.record()
-    if done is not None and folder.adapter.is_dir():
+    reused = done is not None and folder.adapter.is_dir()
+    if reused:
         report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
     else:
         done = _train(spec, data, settings, folder, key, run_id, store, report, cancel)
@@ -148,7 +153,7 @@ def align(
         report(Message("writing the merged model"))
         with quiet_progress():
             write_merged(spec, folder)
-    return _result(run_id, folder, done, merge)
+    return _result(run_id, folder, done, merge, reused)
 
 
 def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> dict:
@@ -192,7 +197,7 @@ def split_record(data: TrainingData, folder: RunFolder) -> dict:
     }
 
 
-def _result(run_id: str, folder: RunFolder, record: dict, merge: bool) -> AlignResult:
+def _result(run_id: str, folder: RunFolder, record: dict, merge: bool, reused: bool) -> AlignResult:
     merged = folder.merged if merge and folder.merged.is_dir() else None
     return AlignResult(
         run_id=run_id,
@@ -201,4 +206,5 @@ def _result(run_id: str, folder: RunFolder, record: dict, merge: bool) -> AlignR
         heldout_ids=tuple(record["heldout_ids"]),
         train_ids=tuple(record["train_ids"]),
         metrics=dict(record.get("metrics", {})),
+        reused=reused,
     )

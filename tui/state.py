@@ -60,8 +60,11 @@ class AuditProgress:
             return {"stages"}
         if isinstance(event, StageFinished):
             stage = self.stages.setdefault(event.stage, StageState(event.stage))
-            stage.status = REUSED if event.skipped else DONE
-            return {"stages"}
+            if not event.skipped:
+                stage.status = DONE
+                return {"stages"}
+            stage.status, stage.detail = REUSED, event.detail  # e.g. the stored run's id
+            return {"stages", "eval", "train"}
         if isinstance(event, ItemsScored):
             stage = self.run_stages.setdefault(event.run_id, self.current or event.run_id)
             self.evals[stage] = event
@@ -79,6 +82,11 @@ class AuditProgress:
             return {"messages"}
         return set()
 
+    @property
+    def stored(self) -> frozenset[str]:
+        """Stages whose stored result the audit reused instead of running them."""
+        return frozenset(name for name, s in self.stages.items() if s.status == REUSED)
+
     def stop(self, status: str) -> None:
         """Mark the running stage failed or cancelled."""
         if self.current and self.stages[self.current].status == RUNNING:
@@ -91,6 +99,6 @@ def empty_table(profile) -> SpilloverTable:
     rest = tuple(a for a in attribute_order(profile.data.attributes) if a not in target)
     return SpilloverTable(
         target=target, attributes=target + rest, pairing=Pairing(0, 0, 0),
-        correction=profile.stats.correction, alpha=profile.gate.alpha,
+        correction=profile.stats.correction, alpha=profile.stats.alpha,
         n_boot=profile.stats.n_boot, seed=profile.stats.seed,
     )

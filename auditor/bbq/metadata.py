@@ -15,7 +15,8 @@ REQUIRED = ("category", "example_id", "target_loc")
 def parse_target_locs(text: str, path: str) -> dict[tuple[str, int], int | None]:
     """Map ``(category, example_id)`` to ``target_loc`` (None where the CSV says NA).
 
-    ``target_loc`` is the index of the option naming the stereotyped (target) group.
+    ``target_loc`` is the index of the biased answer for the row's question polarity
+    (BBQ's scoring script counts choosing it as a biased answer in both polarities).
     """
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)

@@ -7,7 +7,6 @@ checkpoint; rerunning the same command resumes from it. A second Ctrl-C interrup
 from __future__ import annotations
 
 import json
-import signal
 import threading
 
 import click
@@ -16,6 +15,7 @@ from ..bbq.locate import bbq_option
 from ..items import ATTRIBUTES
 from ..quiet import quiet_hf
 from .eval import model_options
+from .interrupt import first_interrupt_cancels
 
 # CLI flag -> DPOSettings field, for the flags that are plain values
 FLAGS = {
@@ -177,7 +177,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, ou
     with Store(store_path or default_store_path()) as store, ProgressReporter() as reporter:
         reporter(StageStarted("align", f"DPO on {', '.join(target)}"))
         try:
-            with _first_interrupt_cancels(cancel):
+            with first_interrupt_cancels(cancel):
                 result = align(spec, data.items, target=target, settings=settings,
                                out_dir=out_dir, store=store, reporter=reporter,
                                cancel=cancel, merge=merge)  # fmt: skip
@@ -185,7 +185,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, ou
             reporter.close()
             click.echo(f"cancelled: {exc}", err=True)
             raise SystemExit(130) from None
-        reporter(StageFinished("align", detail=str(result.adapter_dir)))
+        reporter(StageFinished("align", skipped=result.reused, detail=str(result.adapter_dir)))
         path = store.path
     out = {
         "run_id": result.run_id,
@@ -209,26 +209,3 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, ou
         f"{m.get('rewards/margins', float('nan')):.4f}; {out['train_items']} training items, "
         f"{out['heldout_items']} held out (stored in {path})"
     )
-
-
-class _first_interrupt_cancels:
-    """While active, the first SIGINT sets ``event``; the next one raises KeyboardInterrupt."""
-
-    def __init__(self, event: threading.Event):
-        self.event = event
-        self.previous = None
-
-    def _handler(self, signum, frame):
-        if self.event.is_set():
-            raise KeyboardInterrupt
-        self.event.set()
-        click.echo("\nstopping after this step (Ctrl-C again to abort)...", err=True)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def __exit__(self, *exc):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)

@@ -7,7 +7,17 @@ import sys
 import click
 
 from ..bbq.locate import bbq_option
-from .options import emit, gate_options, gate_section, open_store, report_options, store_option
+from .options import (
+    emit,
+    fail_lines,
+    gate_flags_given,
+    gate_options,
+    gate_section,
+    gated_report,
+    open_store,
+    report_options,
+    store_option,
+)
 
 
 def audit_options(func):
@@ -21,7 +31,8 @@ def audit_options(func):
                      help="Override any profile field, e.g. --set align.max_steps=20."),
         bbq_option, store_option,
         click.option("--gate", "gate", is_flag=True,
-                     help="Gate the result: exit 1 when spillover is found."),
+                     help="Gate the result: exit 1 when spillover is found (implied by any "
+                     "gate threshold flag)."),
         gate_options, report_options,
     )):
         func = decorator(func)
@@ -49,30 +60,45 @@ def demo_cmd(**options):
 
 def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, alpha,
         correction, max_accuracy_drop, max_bias_increase, cells, fmt, outputs):
+    import threading
+
     from ..quiet import quiet_hf
 
     quiet_hf()
     from ..audit import run_audit
-    from ..gate import evaluate_gate
+    from ..events import Cancelled
     from ..profiles import load_profile
     from ..reports.document import Report
+    from .interrupt import first_interrupt_cancels
     from .progress import ProgressReporter
 
     extra = [f"model.source={_toml(model)}"] if model else []
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
     extra += [f"model.device={_toml(device)}"] if device else []
     profile = load_profile(profile_name, [*overrides, *extra])
+    thresholds = (alpha, correction, max_accuracy_drop, max_bias_increase, cells)
+    section = gate_section(profile.gate, *thresholds)  # checked before any work
+    cancel = threading.Event()
     with open_store(store_path) as store, ProgressReporter() as reporter:
-        result = run_audit(profile, store=store, bbq=bbq, reporter=reporter)
-    section = gate_section(profile.gate, alpha, correction, max_accuracy_drop,
-                           max_bias_increase, cells)
-    verdict = evaluate_gate(result.table, section) if gate else None
+        try:
+            with first_interrupt_cancels(cancel):
+                result = run_audit(profile, store=store, bbq=bbq, reporter=reporter,
+                                   cancel=cancel)
+        except Cancelled as exc:
+            reporter.close()
+            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
+            raise SystemExit(130) from None
     subject = {"title": f"audit {result.audit_id} ({profile.name}, {profile.model.source})",
                "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
                "baseline_run": result.baseline_run, "train_run": result.train_run,
                "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
-    emit(Report(result.table, subject, verdict, result.target_all), fmt, outputs)
-    if verdict is not None and not verdict.passed:
+    if not (gate or gate_flags_given(*thresholds)):
+        emit(Report(result.table, subject, None, result.target_all), fmt, outputs)
+        return
+    report, verdict = gated_report(result.table, section, subject, result.target_all)
+    emit(report, fmt, outputs)
+    if not verdict.passed:
+        fail_lines(verdict)
         sys.exit(1)
 
 

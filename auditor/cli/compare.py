@@ -3,82 +3,105 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import click
 
 from ..bbq.locate import bbq_option
-from .options import emit, gate_options, gate_section, open_store, report_options, store_option
+from .options import (
+    emit,
+    fail_lines,
+    gate_options,
+    gate_section,
+    gated_report,
+    open_store,
+    report_options,
+    store_option,
+)
 
 
-def _target_option(func):
+def _target_options(func):
+    func = click.option(
+        "--train-run", default=None, metavar="RUN",
+        help="The training run (from `spillover align`) whose held-out items the target is "
+        "compared on; a second table shows the target on all its items.")(func)
     return click.option("--target", multiple=True, default=("Gender_identity",),
                         show_default=True, help="The attribute(s) the model was aligned for.")(func)
+
+
+def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
+    """The spillover table (target on held-out items when ``train_run``), and the target
+    on all its items (only with ``train_run``)."""
+    from ..history import compare_stored, heldout_of
+
+    if not train_run:
+        return compare_stored(store, run_a, run_b, bbq=bbq, target=target, **stats), None
+    held = heldout_of(store, train_run)
+    table = compare_stored(store, run_a, run_b, bbq=bbq, target=target, heldout_ids=held,
+                           **stats)
+    everything = compare_stored(store, run_a, run_b, bbq=bbq, target=target, **stats)
+    rows = tuple(r for r in everything.rows if r.attribute in everything.target)
+    return table, replace(everything, attributes=everything.target, rows=rows)
 
 
 @click.command("compare")
 @click.argument("run_a")
 @click.argument("run_b")
-@_target_option
+@_target_options
 @click.option("--correction", type=click.Choice(("holm", "bh")), default="holm", show_default=True)
 @click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
               help="Bootstrap resamples for the bias-score CIs.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @bbq_option
 @store_option
 @report_options
-def compare_cmd(run_a, run_b, target, correction, alpha, n_boot, seed, bbq, store_path, fmt,
-                outputs):
+def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed, bbq,
+                store_path, fmt, outputs):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes)."""
-    from ..history import compare_stored
     from ..reports.document import Report
 
-    with open_store(store_path) as store:
-        table = compare_stored(store, run_a, run_b, bbq=bbq, target=target,
-                               correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
-    emit(Report(table, {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}),
-         fmt, outputs)
+    with open_store(store_path, must_exist=True) as store:
+        table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
+                                    correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
+    emit(Report(table, {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b},
+                target_all=target_all), fmt, outputs)
 
 
 @click.command("gate")
 @click.argument("ids", nargs=-1, required=True, metavar="AUDIT | RUN_A RUN_B")
 @click.option("--profile", "profile_name", default=None,
               help="Take thresholds from this profile's [gate] section (default: the audit's).")
-@_target_option
+@_target_options
 @bbq_option
 @store_option
 @gate_options
 @report_options
-def gate_cmd(ids, profile_name, target, bbq, store_path, alpha, correction, max_accuracy_drop,
-             max_bias_increase, cells, fmt, outputs):
+def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, alpha, correction,
+             max_accuracy_drop, max_bias_increase, cells, fmt, outputs):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input,
     3 runtime failure. Prints the reason for every failing cell."""
     from ..errors import InputError
-    from ..gate import evaluate_gate
-    from ..history import compare_stored, load_audit
+    from ..history import load_audit
     from ..profiles import GateSection, build_profile, load_profile
-    from ..reports.document import Report
 
     if len(ids) > 2:
         raise InputError("gate takes one audit id or two run ids")
-    with open_store(store_path) as store:
+    base = load_profile(profile_name).gate if profile_name else None
+    with open_store(store_path, must_exist=True) as store:
         if len(ids) == 1:
             result = load_audit(store, ids[0])
-            base = build_profile(result.profile).gate
+            base = base or build_profile(result.profile).gate
             table, target_all = result.table, result.target_all
             subject = {"title": f"audit {result.audit_id}", "audit": result.audit_id}
         else:
-            base = GateSection()
-            table = compare_stored(store, ids[0], ids[1], bbq=bbq, target=target)
-            target_all, subject = None, {"title": f"{ids[0]} → {ids[1]}"}
-    if profile_name:
-        base = load_profile(profile_name).gate
+            base = base or GateSection()
+            table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
+            subject = {"title": f"{ids[0]} → {ids[1]}", "before": ids[0], "after": ids[1]}
     section = gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells)
-    verdict = evaluate_gate(table, section)
-    emit(Report(table, subject, verdict, target_all), fmt, outputs)
+    report, verdict = gated_report(table, section, subject, target_all)
+    emit(report, fmt, outputs)
     if not verdict.passed:
-        for failure in verdict.failures:
-            click.echo(f"FAIL {failure.attribute}/{failure.context} {failure.metric}: "
-                       f"{failure.reason}", err=True)
+        fail_lines(verdict)
         sys.exit(1)

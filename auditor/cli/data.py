@@ -31,11 +31,12 @@ def info(directory: str | None, fmt: str) -> None:
     from ..bbq.summary import CELLS, summarize
     from ..items import CATEGORIES
 
-    summary = summarize(load_bbq(resolve_bbq_dir(directory), CATEGORIES))
+    data = load_bbq(resolve_bbq_dir(directory), CATEGORIES)
+    summary = summarize(data, max_ids=len(data.exceptions) if fmt == "json" else 20)
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
         return
-    header = ["attribute", "items", *CELLS, "templates", "exceptions"]
+    header = ["attribute", "items", *CELLS, "template instances", "exceptions"]
     rows = [[attr, a["items"], *a["cells"].values(), a["templates"], a["exceptions"]]
             for attr, a in summary["attributes"].items()]
     totals = [sum(r[i] for r in rows) for i in range(1, len(header))]
@@ -116,14 +117,15 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) 
         from rich import box
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         console = Console()
         if console.width >= sum(w + 3 for w in widths):
-            table = Table(title=title, box=box.SIMPLE_HEAD)
+            table = Table(title=Text(title), box=box.SIMPLE_HEAD)
             for name, right in zip(header, numeric, strict=True):
                 table.add_column(name, justify="right" if right else "left", no_wrap=True)
             for row in texts:
-                table.add_row(*(f"[{STYLES[v]}]{v}[/]" if v in STYLES else v for v in row))
+                table.add_row(*(Text(v, style=STYLES.get(v, "")) for v in row))
             console.print(table)
             return
     click.echo(title)

@@ -35,8 +35,9 @@ def model_options(func):
 @click.option("--mode", type=click.Choice(MODES), default="letter", show_default=True,
               help="letter: log-probs of A/B/C; options: option log-likelihood; "
               "generate: greedy answer, parsed.")  # fmt: skip
-@click.option("--sample", "sample_n", type=int, default=None, metavar="N",
-              help="Evaluate a stratified sample of N items (whole template instances).")
+@click.option("--sample", "sample_n", type=click.IntRange(min=4), default=None, metavar="N",
+              help="Evaluate a stratified sample of at most N items (whole template instances "
+              "of four items, so N is rounded down to fit).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--prompt-style", type=click.Choice(("auto", "chat", "plain")), default="auto",
@@ -58,7 +59,9 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, bbq, mode, sample
     from .progress import ProgressReporter
 
     data = load_bbq(resolve_bbq_dir(bbq))
-    items = sample(data.items, n=sample_n, seed=seed) if sample_n else data.items
+    items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
+    if sample_n is not None:
+        click.echo(f"sampled {len(items)} of {len(data.items)} items (seed {seed})", err=True)
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code)
     with Store(store_path or default_store_path()) as store:
         with ProgressReporter() as reporter:
@@ -92,33 +95,11 @@ def summary_json(run_id, path, by_id, answers) -> dict:
 
 
 def print_summary(run_id, path, by_id, answers) -> None:
-    """Accuracy and bias score per attribute x context, as a rich table on stdout."""
+    """Accuracy (Wilson CIs), unknown and invalid rates and bias scores per attribute."""
     from rich.console import Console
-    from rich.table import Table
 
-    from ..stats.summary import ALL
+    from ..stats.render import render_summary
 
-    summary = summarize(by_id, answers)
-    table = Table(title=f"run {run_id}: {len(answers)} items", title_justify="left")
-    for name in ("attribute", "n", "acc amb", "acc dis", "bias amb",
-                 "bias dis", "invalid"):  # fmt: skip
-        table.add_column(name, justify="left" if name == "attribute" else "right")
-    for attribute in (*summary.attributes, ALL):
-        total = summary.get(attribute)
-        amb, dis = summary.get(attribute, "ambig"), summary.get(attribute, "disambig")
-        table.add_row(
-            attribute, str(total.n), _pct(amb.accuracy), _pct(dis.accuracy),
-            _num(amb.bias), _num(dis.bias), str(total.n_invalid),
-            end_section=attribute == summary.attributes[-1],
-        )  # fmt: skip
     console = Console()
-    console.print(table)
-    console.print(f"stored in {path}  (run {run_id})", highlight=False)
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.3f}"
+    console.print(render_summary(summarize(by_id, answers)))
+    console.print(f"stored in {path}  (run {run_id})", highlight=False, markup=False)

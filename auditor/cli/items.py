@@ -15,7 +15,8 @@ from .options import open_store, store_option
 @click.argument("run")
 @click.option("--attribute", type=click.Choice(ATTRIBUTES), default=None)
 @click.option("--context", type=click.Choice(("ambig", "disambig")), default=None)
-@click.option("--failing", "show", flag_value="failing", help="Only items the run got wrong.")
+@click.option("--failing", "show", flag_value="failing",
+              help="Only items answered wrong (by RUN_B when --against is given).")
 @click.option("--flipped", "show", flag_value="flipped",
               help="Only items whose correctness changed between RUN and --against.")
 @click.option("--against", default=None, metavar="RUN_B", help="The run to compare with.")
@@ -29,7 +30,7 @@ def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_pat
     from ..drilldown import item_rows, row_to_dict
     from ..history import resolve_run_id, stored_items
 
-    with open_store(store_path) as store:
+    with open_store(store_path, must_exist=True) as store:
         run_a = resolve_run_id(store, run)
         run_b = resolve_run_id(store, against) if against else None
         items = stored_items(store, [r for r in (run_a, run_b) if r], bbq)

@@ -17,10 +17,16 @@ def store_option(func):
                         help="Run store (default: $SPILLOVER_STORE or the user data dir).")(func)
 
 
-def open_store(path: str | None):
+def open_store(path: str | None, *, must_exist: bool = False):
+    """The run store; ``must_exist`` for commands that only read (a typo is an error)."""
+    from ..errors import InputError
     from ..store import Store, default_store_path
 
-    return Store(path or default_store_path())
+    target = Path(path) if path else default_store_path()
+    if must_exist and not target.is_file():
+        raise InputError(f"store {target}: no such file; pass --store FILE or set "
+                         "SPILLOVER_STORE (runs are stored by `spillover eval`/`audit`)")
+    return Store(target)
 
 
 def report_options(func):
@@ -49,6 +55,11 @@ def gate_options(func):
     )):
         func = decorator(func)
     return func
+
+
+def gate_flags_given(alpha, correction, max_accuracy_drop, max_bias_increase, cells) -> bool:
+    return any(v is not None for v in (alpha, correction, max_accuracy_drop, max_bias_increase,
+                                       cells))
 
 
 def gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells):
@@ -82,3 +93,20 @@ def emit(report, fmt: str, outputs) -> None:
         path = Path(out)
         written = write_report(report, SUFFIX_FORMATS.get(path.suffix.lower(), fmt), path)
         click.echo(f"wrote {written}", err=True)
+
+
+def gated_report(table, section, subject, target_all=None):
+    """The table re-corrected with the gate's method and alpha, its verdict, the report."""
+    from ..gate import evaluate_gate, regate
+    from ..reports.document import Report
+
+    table = regate(table, section)
+    verdict = evaluate_gate(table, section)
+    return Report(table, subject, verdict, target_all), verdict
+
+
+def fail_lines(verdict) -> None:
+    """One stderr line per failing cell (what a CI log shows)."""
+    for failure in verdict.failures:
+        click.echo(f"FAIL {failure.attribute}/{failure.context} {failure.metric}: "
+                   f"{failure.reason}", err=True)

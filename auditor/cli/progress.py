@@ -11,6 +11,7 @@ import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
 
 from ..events import (
     Event,
@@ -20,18 +21,9 @@ from ..events import (
     StageStarted,
     TrainStep,
 )
+from ..timefmt import fmt_eta
 
 LEVEL_STYLE = {"info": "", "warning": "yellow", "error": "bold red"}
-
-
-def fmt_eta(seconds: float | None) -> str:
-    """'1h02m', '3m05s', '12s' or '?'."""
-    if seconds is None or seconds != seconds or seconds == float("inf"):
-        return "?"
-    s = int(round(seconds))
-    if s >= 3600:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
 
 
 def train_detail(event: TrainStep) -> str:
@@ -81,21 +73,18 @@ class ProgressReporter:
             detail = f"{train_detail(event)}  eta {fmt_eta(event.eta_s)}".strip()
             self._bar("train", "training", event.step, event.total_steps, detail)
         elif isinstance(event, StageStarted):
-            self._line(f"[bold]▶ {event.stage}[/]" + (f"  {event.detail}" if event.detail else ""))
+            line = Text.assemble(("▶ " + event.stage, "bold"))
+            self._line(line.append(f"  {event.detail}") if event.detail else line)
         elif isinstance(event, StageFinished):
-            how = " (stored result reused)" if event.skipped else ""
-            extra = f"  {event.detail}" if event.detail else ""
-            self._line(f"[green]✓ {event.stage}[/]{how}{extra}")
+            line = Text.assemble(("✓ " + event.stage, "green"))
+            line.append(" (stored result reused)" if event.skipped else "")
+            self._line(line.append(f"  {event.detail}") if event.detail else line)
         elif isinstance(event, Message):
-            style = LEVEL_STYLE.get(event.level, "")
-            text = event.text.replace("[", r"\[")
-            self._line(f"[{style}]{text}[/]" if style else text)
+            self._line(Text(event.text, style=LEVEL_STYLE.get(event.level, "")))
 
-    def _line(self, markup: str) -> None:
-        if self._progress is not None:
-            self._progress.console.print(markup, highlight=False)
-        else:
-            self.console.print(markup, highlight=False)
+    def _line(self, text: Text) -> None:
+        console = self._progress.console if self._progress is not None else self.console
+        console.print(text, highlight=False)
 
     def _bar(self, key: str, label: str, done: int, total: int, detail: str) -> None:
         if not self.live:
@@ -103,7 +92,8 @@ class ProgressReporter:
             final = total and done >= total
             if final or now - self._last_line.get(key, -1e9) >= self.interval:
                 self._last_line[key] = now
-                self.console.print(f"{label} {done}/{total}  {detail}", highlight=False)
+                self.console.print(f"{label} {done}/{total}  {detail}", highlight=False,
+                                   markup=False)
             return
         if self._progress is None:
             self._progress = Progress(

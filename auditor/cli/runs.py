@@ -18,7 +18,7 @@ def runs_cmd(kind, fmt, store_path):
     """Stored audits and runs, newest first."""
     from ..history import list_audits
 
-    with open_store(store_path) as store:
+    with open_store(store_path, must_exist=True) as store:
         audits = list_audits(store)
         runs = [{k: r.get(k) for k in ("id", "kind", "status", "model", "adapter", "mode",
                                        "done", "total", "created")} for r in store.runs(kind)]
@@ -28,19 +28,22 @@ def runs_cmd(kind, fmt, store_path):
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
     if audits:
         table = Table("audit", "profile", "model", "status", "created", title="Audits",
                       title_justify="left")
         for a in audits:
-            table.add_row(a["id"], a["profile"], a["model"], a["status"], a["created"])
+            table.add_row(*(Text(str(a[k])) for k in ("id", "profile", "model", "status",
+                                                      "created")))
         console.print(table)
     table = Table("run", "kind", "status", "model", "adapter", "mode", "done", "created",
                   title="Runs", title_justify="left")
     for r in runs:
         done = f"{r['done']}/{r['total']}" if r["kind"] == "eval" else str(r["total"] or "")
-        table.add_row(*(str(x or "") for x in (r["id"], r["kind"], r["status"], r["model"],
-                                                r["adapter"], r["mode"], done, r["created"])))
+        table.add_row(*(Text(str(x or "")) for x in (r["id"], r["kind"], r["status"],
+                                                      r["model"], r["adapter"], r["mode"], done,
+                                                      r["created"])))
     console.print(table)
     console.print(f"store: {path}", highlight=False, markup=False)

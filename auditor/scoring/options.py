@@ -75,12 +75,15 @@ def naive_option_logliks(model, builder, items: Sequence[Item], prompt_ids: Sequ
 
 
 def answers_from_logliks(items: Sequence[Item], sums, counts) -> list[Answer]:
-    """Answers predicting the highest per-token (length-normalised) log-likelihood;
-    ``scores`` are those per-token means."""
+    """Answers predicting the highest per-token (length-normalised) log-likelihood.
+
+    ``scores`` holds six numbers: the per-token means for A, B, C, then the summed
+    log-likelihoods for A, B, C.
+    """
     means = sums / counts.clamp(min=1)
     return [
-        Answer(item.id, int(row.argmax()), tuple(float(x) for x in row))
-        for item, row in zip(items, means, strict=True)
+        Answer(item.id, int(mean.argmax()), tuple(float(x) for x in (*mean, *total)))
+        for item, mean, total in zip(items, means, sums, strict=True)
     ]
 
 

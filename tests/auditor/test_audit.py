@@ -61,7 +61,7 @@ def test_rerun_reuses_every_finished_stage(tiny_audit):
     again = run_audit(profile, store=store, reporter=events.append)
     assert again.audit_id == result.audit_id
     skipped = {e.stage for e in events if isinstance(e, StageFinished) and e.skipped}
-    assert skipped == {"baseline", "aligned"}
+    assert skipped == {"baseline", "align", "aligned"}
     assert not [e for e in events if isinstance(e, TrainStep)]  # no training redone
     assert again.table.to_dict() == result.table.to_dict()
 

@@ -13,7 +13,7 @@ def checkpoint(folder: RunFolder, step: int, complete: bool = True):
     path.mkdir(parents=True)
     (path / "adapter_model.safetensors").write_bytes(b"x")
     if complete:
-        (path / "trainer_state.json").write_text("{}")
+        (path / "trainer_state.json").write_text(f'{{"global_step": {step}}}')
     return path
 
 
@@ -28,10 +28,23 @@ def test_last_checkpoint_skips_and_removes_a_half_written_one(tmp_path):
     assert not partial.exists()
 
 
+def test_a_truncated_trainer_state_is_not_a_checkpoint(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    checkpoint(folder, 5)
+    killed = checkpoint(folder, 10, complete=False)
+    (killed / "trainer_state.json").write_text('{"global_step": 10, "log_hist')  # killed mid-write
+    stepless = checkpoint(folder, 15, complete=False)
+    (stepless / "trainer_state.json").write_text("{}")
+    assert folder.last_checkpoint().name == "checkpoint-5"
+    assert not killed.exists() and not stepless.exists()
+
+
 def test_claim_refuses_another_run_or_a_foreign_folder(tmp_path):
     folder = RunFolder(tmp_path / "out")
     folder.claim("k1")
     folder.claim("k1")  # the same run again: fine
+    checkpoint(folder, 5)
     with pytest.raises(InputError, match="holds a different alignment run"):
         folder.claim("k2")
     foreign = tmp_path / "photos"
@@ -39,6 +52,18 @@ def test_claim_refuses_another_run_or_a_foreign_folder(tmp_path):
     (foreign / "cat.jpg").write_bytes(b"")
     with pytest.raises(InputError, match="not empty and not an alignment folder"):
         RunFolder(foreign).claim("k1")
+
+
+def test_claim_takes_over_a_folder_whose_run_never_trained(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")  # then the run failed before its first checkpoint
+    checkpoint(folder, 3, complete=False)
+    folder.claim("k2")
+    assert (folder.checkpoints / "KEY").read_text() == "k2\n"
+    assert not (folder.checkpoints / "KEY.partial").exists()
+    checkpoint(folder, 5)  # k2 has work now: k1 may not take it back
+    with pytest.raises(InputError, match="holds a different alignment run"):
+        folder.claim("k1")
 
 
 def test_publish_never_leaves_a_half_written_final_folder(tmp_path):

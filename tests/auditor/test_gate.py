@@ -49,3 +49,33 @@ def test_junit_marks_failing_cells(degraded):
     failed = {c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None}
     assert failed == {f"Physical_appearance.{f.context}" for f in gate.failures}
     assert int(suite.get("failures")) == len(failed)
+
+
+def test_threshold_between_the_failures(degraded):
+    strict = evaluate_gate(degraded, GateSection())
+    drops = sorted(-f.delta for f in strict.failures if f.metric == "accuracy")
+    middle = (drops[0] + drops[-1]) / 2 if drops[0] != drops[-1] else drops[0] - 1e-9
+    partial = evaluate_gate(degraded, GateSection(max_accuracy_drop=middle,
+                                                  max_bias_increase=2.0))
+    kept = [f for f in partial.failures if f.metric == "accuracy"]
+    assert kept and all(-f.delta > middle for f in kept)
+    assert len(kept) <= len(drops)
+
+
+def test_bias_only_failure_when_accuracy_is_allowed(degraded):
+    result = evaluate_gate(degraded, GateSection(max_accuracy_drop=1.0))
+    assert result.failures and {f.metric for f in result.failures} == {"bias"}
+    assert all(abs(f.after) > abs(f.before) for f in result.failures)
+
+
+def test_regated_table_agrees_with_the_verdict(degraded):
+    from auditor.gate import regate
+
+    section = GateSection(correction="bh", alpha=0.1)
+    table = regate(degraded, section)
+    assert table.correction == "bh" and table.alpha == 0.1
+    result = evaluate_gate(table, section)
+    for f in result.failures:
+        cell = table.cell(f.attribute, f.context)
+        change = cell.accuracy if f.metric == "accuracy" else cell.bias
+        assert change.verdict == "degraded" and change.p_corrected == f.p_corrected < 0.1

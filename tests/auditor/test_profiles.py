@@ -78,3 +78,14 @@ def test_invalid_toml_and_missing_file(tmp_path):
         load_profile(str(tmp_path / "none.toml"))
     with pytest.raises(InputError, match="unknown profile 'nope'"):
         load_profile("nope")
+
+
+@pytest.mark.parametrize(
+    "key, value",
+    [("align.batch_size", "0"), ("gate.alpha", "5"), ("stats.n_boot", "0"),
+     ("eval.batch_size", "-3"), ("data.sample", "-1"), ("align.lora_dropout", "2"),
+     ("align.learning_rate", "0"), ("gate.max_accuracy_drop", "-0.1")],
+)
+def test_out_of_range_values_are_refused_before_any_work(key, value):
+    with pytest.raises(InputError, match=rf"with --set {key}={value}: '{key}' is .*must be in"):
+        load_profile("demo", [f"{key}={value}"])

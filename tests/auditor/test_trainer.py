@@ -224,6 +224,7 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
     same = align(spec, gender, settings=settings, out_dir=out, store=store, reporter=again.append)
     assert same.run_id == result.run_id and same.heldout_ids == result.heldout_ids
     assert not any(isinstance(e, TrainStep) for e in again)
+    assert same.reused and not result.reused
 
     # another run into the same folder is refused
     with pytest.raises(InputError, match="holds a different alignment run"):
@@ -280,4 +281,7 @@ def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender,
     with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
         align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
               out_dir=tmp_path / "b", store=store)  # fmt: skip
+    # the failed run trained nothing, so a fixed rerun may use its folder
+    fixed = align(spec, gender, settings=settings, out_dir=tmp_path / "b", store=store)
+    assert not fixed.reused and fixed.metrics["pairs_used"] == 4 - too_long
     store.close()

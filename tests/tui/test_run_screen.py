@@ -1,18 +1,21 @@
-"""The run screen driven by recorded engine events: live table, cancel, drill-down."""
+"""The run screen driven by recorded engine events: live table, cancel, drill-down,
+stages reused from the store."""
 
 from __future__ import annotations
 
 import pytest
 from textual.widgets import Static
 
-from auditor.events import CellUpdated
+from auditor.events import CellUpdated, StageFinished, StageStarted
 from auditor.stats.render import accuracy_text, bias_text
 from auditor.stats.table import Cell
 from tui import SpilloverApp
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.run import RunScreen
-from tui.state import CANCELLED, DONE, FAILED, PENDING, RUNNING
+from tui.state import CANCELLED, DONE, FAILED, PENDING, REUSED, RUNNING
+from tui.widgets.progress import EvalProgress
 from tui.widgets.spillover import SpilloverView
+from tui.widgets.stages import StageTracker
 
 from .conftest import SIZE, plain, settle
 from .data import LOG_NOTE
@@ -132,3 +135,51 @@ async def test_a_failing_audit_says_why_and_the_app_lives_on(make_backend):
         assert status == "✗ failed: model folder /nope: not found; pass --model DIR"
         await pilot.press("escape")
         assert not isinstance(app.screen, RunScreen)
+
+
+def resumed(events, stored: tuple[str, ...], runs: dict[str, str]):
+    """``events`` as the engine reports them when ``stored`` stages are reused: each of
+    those is StageStarted(stage, "stored") then StageFinished(stage, skipped=True), and
+    none of its own progress events."""
+    out, skipping = [], None
+    for event in events:
+        if isinstance(event, StageStarted) and event.stage in stored:
+            skipping = event.stage
+            out += [StageStarted(skipping, "stored"),
+                    StageFinished(skipping, skipped=True, detail=runs[skipping])]
+        elif skipping is not None and not isinstance(event, StageStarted):
+            continue  # the reused stage's own progress and its finish
+        else:
+            skipping = None
+            out.append(event)
+    return out
+
+
+@pytest.mark.parametrize("stored", [("baseline",), ("baseline", "align", "aligned")])
+async def test_reused_stages_show_as_stored(make_backend, tui_data, stored):
+    runs = {"baseline": tui_data.run_a, "align": "alignment/adapter", "aligned": tui_data.run_b}
+    backend = make_backend()
+    backend.events = resumed(tui_data.events, stored, runs)
+    assert sum(isinstance(e, StageFinished) and e.skipped for e in backend.events) == len(stored)
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.status == "done"
+        assert {n: s.status for n, s in screen.progress.stages.items()} == {
+            n: REUSED if n in stored else DONE for n in ("baseline", "align", "aligned", "compare")}
+        tracker = [line.split() for line in plain(screen.query_one(StageTracker).content).splitlines()]
+        for words, name in zip(tracker, ("baseline", "align", "aligned", "compare"), strict=True):
+            if name in stored:
+                assert words[0] == "↺" and "stored" in words and words[-1] == runs[name]
+            else:
+                assert words[0] == "✓" and "stored" not in words
+        evaluation = plain(screen.query_one(EvalProgress).content).splitlines()
+        for line, name in zip(evaluation, ("baseline", "aligned"), strict=True):
+            assert line.rstrip().endswith("stored" if name in stored else "4.0 items/s  done")
+            assert "waiting" not in line
+        figures = plain(screen.query_one("#train-figures", Static).content)
+        assert figures.startswith("stored") == ("align" in stored)
+        assert screen.query_one(SpilloverView).table == tui_data.table

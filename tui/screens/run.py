@@ -146,9 +146,9 @@ class RunScreen(Screen):
         if "stages" in changed:
             self.query_one(StageTracker).show(list(p.stages.values()))
         if "eval" in changed:
-            self.query_one(EvalProgress).show(p.evals)
+            self.query_one(EvalProgress).show(p.evals, p.stored)
         if "train" in changed:
-            self.query_one(TrainingPanel).show(p.train)
+            self.query_one(TrainingPanel).show(p.train, "align" in p.stored)
         if "messages" in changed:
             self.query_one("#run-log", Static).update(message_lines(p.messages[-LOG_LINES:]))
         if "table" in changed:

@@ -2,7 +2,8 @@
 
 Cells reuse the rich table's formatting (``auditor.stats.render``): Δ with its sign, the
 marker (▲/▼ and ``*``/``**``/``***``), before→after and the verdict in words, so colour
-is never the only carrier of meaning. The target attribute is pinned first and marked.
+is never the only carrier of meaning. The target rows come first, marked, and stay fixed
+(with the header and the attribute column) while the rest scrolls beneath them.
 Enter on a cell posts ``CellChosen``; on the attribute column, for all its items.
 """
 
@@ -23,6 +24,7 @@ COLUMNS = (  # key, header, context, metric
     ("disambig/bias", "disambig\nbias score", "disambig", "bias"),
     ("overall/accuracy", "overall\naccuracy", "overall", "accuracy"),
 )
+ROW_HEIGHT = 3
 PENDING = Text("…\nrunning", style="dim italic", justify="right")
 
 
@@ -32,6 +34,16 @@ def attribute_label(attribute: str, is_target: bool) -> Text:
     label = Text("◆ ", style="bold")
     label.append(attribute, style="bold")
     return label.append("\ntarget", style="dim")
+
+
+def leading_targets(table: SpilloverTable) -> int:
+    """How many rows, from the top, are target attributes (the rows kept fixed)."""
+    count = 0
+    for attribute in table.attributes:
+        if attribute not in table.target:
+            break
+        count += 1
+    return count
 
 
 def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str) -> Text:
@@ -55,7 +67,8 @@ class SpilloverView(DataTable):
             self.context = context
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2, **kwargs)
+        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2,
+                         fixed_columns=1, **kwargs)
         self.table: SpilloverTable | None = None
 
     def on_mount(self) -> None:
@@ -68,7 +81,10 @@ class SpilloverView(DataTable):
         if self.table is None or self.table.attributes != table.attributes:
             self.clear()
             for attribute in table.attributes:
-                self.add_row(*self._row(table, attribute), height=3, key=attribute)
+                self.add_row(*self._row(table, attribute), height=ROW_HEIGHT, key=attribute)
+            self.fixed_rows = leading_targets(table)
+            # no taller than its rows: what follows sits right below, not at the bottom
+            self.styles.max_height = self.header_height + ROW_HEIGHT * len(table.attributes)
         else:
             for attribute in table.attributes:
                 for (key, *_), value in zip(COLUMNS, self._row(table, attribute), strict=True):

@@ -22,13 +22,14 @@ class StageTracker(Static):
         grid.add_column(no_wrap=True)
         grid.add_column(no_wrap=True, min_width=14)
         grid.add_column(no_wrap=True, min_width=9)
-        grid.add_column(overflow="ellipsis", no_wrap=True)
+        grid.add_column()  # the one rich may narrow: a long detail never squeezes the
+        #                    symbol out; the detail itself keeps one line (ellipsis)
         for stage in stages:
             style = STYLES.get(stage.status, "")
             grid.add_row(
                 Text(SYMBOLS.get(stage.status, "?"), style=style),
                 Text(stage.label, style=style),
                 Text(WORDS.get(stage.status, stage.status), style=style),
-                Text(stage.detail, style="dim"),
+                Text(stage.detail, style="dim", no_wrap=True, overflow="ellipsis"),
             )
         self.update(grid)

@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from auditor.cli.progress import fmt_eta
+from auditor.timefmt import fmt_eta
 from auditor.events import TrainStep
 
 FIGURES = (  # metric key, label, format
@@ -20,11 +20,16 @@ FIGURES = (  # metric key, label, format
 )
 
 
-def train_figures(steps: list[TrainStep]) -> Table:
-    """Step/total, epoch, ETA and the latest metrics, each named."""
+def train_figures(steps: list[TrainStep], stored: bool = False) -> Table:
+    """Step/total, epoch, ETA and the latest metrics, each named; ``stored``: the audit
+    reused a stored adapter, so no step is coming."""
     grid = Table.grid(padding=(0, 2))
     for _ in range(3):
         grid.add_column(no_wrap=True)
+    if stored and not steps:
+        grid.add_row(Text("stored: the trained adapter was reused, no training ran",
+                          style="green"))
+        return grid
     if not steps:
         grid.add_row(Text("waiting for the first training step", style="dim"))
         return grid
@@ -49,8 +54,8 @@ class TrainingPanel(Vertical):
         self.border_title = "DPO training"
         self._draw([])
 
-    def show(self, steps: list[TrainStep]) -> None:
-        self.query_one("#train-figures", Static).update(train_figures(steps))
+    def show(self, steps: list[TrainStep], stored: bool = False) -> None:
+        self.query_one("#train-figures", Static).update(train_figures(steps, stored))
         self._draw(steps)
 
     def _draw(self, steps: list[TrainStep]) -> None:

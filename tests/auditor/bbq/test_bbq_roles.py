@@ -134,7 +134,7 @@ def _official_with_csv(tmp_path, bbq_official, official_data, edit):
         writer.writerow(HEADER)
         for item in official_data.items:
             if item.attribute == "Religion":
-                target = edit(item, _target(item))
+                target = edit(item, item.roles.biased)  # as the official CSV: the biased answer
                 writer.writerow(["Religion", item.question_index, item.example_id, target,
                                  "label", "", "", "", "", "", "", ""])
     return load_bbq(tmp_path)

@@ -130,3 +130,73 @@ def test_bad_profile_is_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["audit", "--profile", str(bad)])
     assert result.exit_code == 2
     assert result.output.strip().startswith("error:") and "beta_typo" in result.output
+
+
+def test_compare_with_train_run_keeps_the_target_on_heldout_items(audited, bbq_lite):
+    _, store, report = audited
+    subject = report["subject"]
+    result = CliRunner().invoke(main, [
+        "compare", subject["baseline_run"], subject["aligned_run"], "--train-run",
+        subject["train_run"], "--store", str(store), "--bbq", str(bbq_lite), "--n-boot", "200",
+        "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["table"]["rows"] == report["table"]["rows"]  # what the audit reported
+    assert [r["attribute"] for r in data["target_all_items"]["rows"]] == ["Gender_identity"]
+
+
+def test_gate_with_bh_shows_the_table_it_judged(synthetic, bbq_lite):
+    path, run_a, run_b = synthetic
+    result = CliRunner().invoke(main, ["gate", run_a, run_b, "--store", str(path), "--bbq",
+                                       str(bbq_lite), "--correction", "bh", "--alpha", "0.1",
+                                       "--format", "json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["table"]["correction"] == "bh" and data["table"]["alpha"] == 0.1
+    rows = {r["attribute"]: {c["context"]: c for c in r["cells"]} for r in data["table"]["rows"]}
+    for failure in data["gate"]["failures"]:
+        cell = rows[failure["attribute"]][failure["context"]][failure["metric"]]
+        assert cell["verdict"] == "degraded"
+
+
+def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_lite):
+    """Plumbing: `audit --gate` on a result with spillover exits 1 and names the cells."""
+    import auditor.audit
+    from auditor.audit import AuditResult
+    from auditor.history import compare_stored
+
+    path, run_a, run_b = synthetic
+    with Store(path) as store:
+        table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200)
+
+    def fake_run_audit(profile, **kwargs):
+        return AuditResult("audit-x", profile.to_dict(), run_a, "train-x", run_b, table, "")
+
+    monkeypatch.setattr(auditor.audit, "run_audit", fake_run_audit)
+    result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--store",
+                                       str(tmp_path / "s.sqlite"), "--max-accuracy-drop", "0",
+                                       "--format", "markdown"])
+    assert result.exit_code == 1, result.output
+    assert "FAILED" in result.stdout and "FAIL Physical_appearance/" in result.stderr
+
+
+def test_runtime_failure_is_one_line_exit_3(monkeypatch, synthetic):
+    import auditor.history
+
+    def broken(store):
+        raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(auditor.history, "list_audits", broken)
+    path, _, _ = synthetic
+    result = CliRunner().invoke(main, ["runs", "--store", str(path)])
+    assert result.exit_code == 3
+    assert result.output.strip() == ("error: RuntimeError: disk on fire "
+                                     "(set SPILLOVER_DEBUG=1 for the traceback)")
+
+
+def test_read_only_commands_need_an_existing_store(tmp_path):
+    missing = tmp_path / "typo.sqlite"
+    for args in (["runs"], ["gate", "audit-x"], ["items", "eval-x"], ["compare", "a", "b"]):
+        result = CliRunner().invoke(main, [*args, "--store", str(missing)])
+        assert result.exit_code == 2 and "no such file" in result.output, args
+    assert not missing.exists()

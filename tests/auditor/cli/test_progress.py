@@ -63,3 +63,22 @@ def test_live_bars_on_a_terminal():
 
 def test_fmt_eta():
     assert [fmt_eta(x) for x in (None, float("inf"), 5, 65, 3725)] == ["?", "?", "5s", "1m05s", "1h02m"]
+
+
+def test_engine_text_is_never_markup():
+    import io
+
+    from rich.console import Console
+
+    from auditor.cli.progress import ProgressReporter
+    from auditor.events import Message, StageFinished, StageStarted
+
+    out = io.StringIO()
+    reporter = ProgressReporter(Console(file=out, width=200), live=False)
+    reporter(StageStarted("align", "into /tmp/[bold]x[/]"))
+    reporter(StageFinished("align", detail=r"C:\dir\[red]adapter"))
+    reporter(Message("item said [link=http://x]hi[/link]", level="warning"))
+    text = out.getvalue()
+    assert "/tmp/[bold]x[/]" in text
+    assert r"C:\dir\[red]adapter" in text
+    assert "[link=http://x]hi[/link]" in text

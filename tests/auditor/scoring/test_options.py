@@ -39,6 +39,6 @@ def test_scores_are_length_normalised(tiny_model, few_items):
     sums, counts = option_logliks(tiny_model.model, builder, items, prompt_ids)
     answers = score_options(tiny_model.model, builder, items, prompt_ids)
     expected = (sums / counts).tolist()
-    for answer, row in zip(answers, expected, strict=True):
-        assert answer.scores == tuple(row)
+    for answer, row, total in zip(answers, expected, sums.tolist(), strict=True):
+        assert answer.scores == (*row, *total)  # means, then sums
         assert answer.predicted == max(range(3), key=row.__getitem__)

@@ -22,6 +22,7 @@ def test_smollm2_letter_options_generate(smollm2, few_items):
     options = score_batch("options", model, builder, items, prompt_ids)
     for answer in options:
         assert all(x < 0 for x in answer.scores)
+        assert len(answer.scores) == 6  # per-token means, then sums
         assert answer.predicted == max(range(3), key=answer.scores.__getitem__)
 
     generated = score_batch("generate", model, builder, items, prompt_ids, max_new_tokens=4)
