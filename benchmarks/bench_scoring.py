@@ -73,6 +73,7 @@ def main() -> None:
 
     warm = batches[-1][:2]  # warm-up on a short batch
     option_logliks(model, builder, [items[i] for i in warm], [prompt_ids[i] for i in warm])
+    naive_option_logliks(model, builder, [items[i] for i in warm], [prompt_ids[i] for i in warm])
     (naive_sums, naive_counts), t_naive = timed(
         lambda: naive_option_logliks(model, builder, items, prompt_ids)
     )

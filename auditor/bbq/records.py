@@ -116,6 +116,11 @@ def parse_record(
                         f"expected exactly one option tagged 'unknown', found {len(unknowns)}")
     groups, subcategory = _metadata(row, path, line)
     unknown = unknowns[0]
+    if (label == unknown) != (row["context_condition"] == "ambig"):
+        want = "the" if row["context_condition"] == "ambig" else "not the"
+        raise DataError(path, line, "label",
+                        f"label {label} in a {row['context_condition']} row must be {want} "
+                        f"unknown option ({unknown})")
     return Item(
         id=item_id(category, row["example_id"]),
         attribute=category,

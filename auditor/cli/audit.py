@@ -54,8 +54,36 @@ def audit_cmd(profile_name, **options):
 @click.command("demo")
 @audit_options
 def demo_cmd(**options):
-    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~10 min)."""
+    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~10 min).
+
+    Without BBQ data (--bbq, $SPILLOVER_BBQ or a fetched copy) it fetches the official
+    files first.
+    """
+    from ..bbq.locate import resolve_bbq_dir
+    from ..errors import InputError
+
+    try:
+        resolve_bbq_dir(options["bbq"])
+    except InputError:
+        if options["bbq"]:
+            raise
+        fetch_official()
     run("demo", **options)
+
+
+def fetch_official() -> None:
+    """Download the official BBQ files into the default data folder, or fail in one line."""
+    from ..bbq.fetch import FAILED, fetch
+    from ..bbq.locate import fetched_dir
+    from ..errors import InputError
+
+    click.echo(f"no BBQ data found: fetching the official files into {fetched_dir()}",
+               err=True)
+    results = fetch(fetched_dir())
+    failed = [r for r in results if r.status == FAILED and r.path.startswith("data/")]
+    if failed:
+        raise InputError(f"could not fetch {failed[0].path} ({failed[0].detail}); fetch it with "
+                         "`spillover data fetch`, or pass --bbq DIR")
 
 
 def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, alpha,

@@ -36,7 +36,7 @@ def info(directory: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
         return
-    header = ["attribute", "items", *CELLS, "template instances", "exceptions"]
+    header = ["attribute", "items", *CELLS, "instances", "exceptions"]
     rows = [[attr, a["items"], *a["cells"].values(), a["templates"], a["exceptions"]]
             for attr, a in summary["attributes"].items()]
     totals = [sum(r[i] for r in rows) for i in range(1, len(header))]
@@ -67,15 +67,22 @@ def verify(directory: str | None, fmt: str, strict: bool) -> None:
     if isinstance(root, str):
         raise InputError(f"{root}: verify checks a folder of files, not a hub dataset")
     checks = verify_files(root)
-    counts = {s: sum(c.status == s for c in checks) for s in ("ok", MISMATCH, MISSING)}
+    data_files = [c for c in checks if c.path.startswith("data/")]
+    counts = {s: sum(c.status == s for c in data_files) for s in ("ok", MISMATCH, MISSING)}
+    extras = {c.path: c.status for c in checks if not c.path.startswith("data/")}
     if fmt == "json":
-        payload = {"root": str(root), "commit": COMMIT, **counts,
+        payload = {"root": str(root), "commit": COMMIT, **counts, "supplemental": extras,
                    "files": [_check_dict(c) for c in checks]}
         click.echo(json.dumps(payload, indent=2))
     else:
         _table(f"{root}  (nyu-mll/BBQ@{COMMIT[:7]})", ["file", "status", "sha256"],
                [[c.path, c.status, (c.sha256 or "")[:16]] for c in checks])
-        click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+        line = ", ".join(f"{n} {s}" for s, n in counts.items()) + " data files"
+        line += "".join(f"; {path} {status} (optional: target_loc)"
+                        for path, status in extras.items())
+        click.echo(line)
+    counts[MISMATCH] += sum(v == MISMATCH for v in extras.values())
+    counts[MISSING] += sum(v == MISSING for v in extras.values())
     if counts[MISMATCH] or (strict and counts[MISSING]):
         sys.exit(1)
 

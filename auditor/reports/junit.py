@@ -11,7 +11,7 @@ from .document import Report
 
 def to_junit(report: Report) -> str:
     table = report.table
-    gate = report.gate or evaluate_gate(table, GateSection(cells="all", alpha=table.alpha,
+    gate = report.gate or evaluate_gate(table, GateSection(alpha=table.alpha,
                                                            correction=table.correction))
     checked = set(gate.checked)
     suite = ET.Element("testsuite", name="spillover", tests="0", failures="0", skipped="0")

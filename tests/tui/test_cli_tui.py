@@ -1,4 +1,4 @@
-"""`spillover tui`: options, one-line errors, and no Textual until it runs."""
+"""`spillover tui`: options, one-line errors, no Textual until it runs, and no CLI in the app."""
 
 from __future__ import annotations
 
@@ -31,3 +31,13 @@ def test_the_command_imports_textual_only_when_run():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_app_does_not_import_the_cli():
+    probe = ("import importlib, pkgutil, sys, tui\n"
+             "for info in pkgutil.walk_packages(tui.__path__, 'tui.'):\n"
+             "    importlib.import_module(info.name)\n"
+             "print(sorted(m for m in sys.modules if m.startswith('auditor.cli')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

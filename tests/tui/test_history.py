@@ -129,3 +129,21 @@ async def test_an_unfinished_audit_resumes_with_its_stored_profile(make_backend,
         assert (profile.name, profile.model.source) == ("ci", "my-org/candidate-model")
         assert profile.align.target == ("Race_ethnicity",)
         assert app.screen.query_one(SpilloverView).table.attributes[0] == "Race_ethnicity"
+
+
+async def test_on_a_short_terminal_the_target_row_stays_in_view(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=(150, 24)) as pilot:
+        await settle(pilot)
+        await open_audit(pilot, tui_data.audit_id)
+        view = app.screen.query_one(SpilloverView)
+        assert (view.fixed_rows, view.fixed_columns) == (1, 1)
+        caption = app.screen.query_one("#res-caption", Static)
+        assert view.region.bottom <= caption.region.y < app.size.height - 1  # caption in view
+        view.move_cursor(row=len(tui_data.table.attributes) - 1, column=5)
+        await pilot.pause()
+        assert view.scroll_y > 0  # the table scrolled inside itself, not the screen
+        lines = [view.render_line(y).text for y in range(view.region.height)]
+        assert lines[0].split()[:2] == ["attribute", "ambig"]
+        assert lines[2].startswith(" ◆ Gender_identity") and lines[3].split()[0] == "target"
+        assert any(line.startswith(" Sexual_orientation") for line in lines[5:])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from auditor.events import CellUpdated, ItemsScored, StageStarted, TrainStep
+import dataclasses
+
+from auditor.events import CellUpdated, ItemsScored, StageFinished, StageStarted, TrainStep
 from auditor.profiles import load_profile
-from tui.state import DONE, PENDING, RUNNING, AuditProgress, empty_table
+from tui.state import DONE, PENDING, REUSED, RUNNING, AuditProgress, empty_table
 
 from .data import PROFILES
 
@@ -55,3 +57,22 @@ def test_stages_progress_and_resumed_training():
     assert [t.step for t in progress.train] == [1, 2, 3, 4]
     progress.stop("cancelled")
     assert progress.stages["aligned"].status == "cancelled"
+
+
+def test_a_reused_stage_is_stored_with_its_run():
+    progress = fresh()
+    progress.apply(StageStarted("baseline", "stored"))
+    assert progress.apply(StageFinished("baseline", skipped=True, detail="eval-1")) == {
+        "stages", "eval", "train"}
+    assert (progress.stages["baseline"].status, progress.stages["baseline"].detail) == (REUSED, "eval-1")
+    progress.apply(StageStarted("align", "DPO"))
+    progress.apply(StageFinished("align", detail="adapter"))
+    assert progress.stages["align"].status == DONE
+    assert progress.stored == {"baseline"}
+
+
+def test_the_table_uses_the_stats_alpha():
+    profile = load_profile(str(PROFILES / "demo.toml"))
+    profile = dataclasses.replace(profile, stats=dataclasses.replace(profile.stats, alpha=0.01),
+                                  gate=dataclasses.replace(profile.gate, alpha=0.2))
+    assert empty_table(profile).alpha == 0.01

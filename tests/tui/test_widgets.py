@@ -37,3 +37,23 @@ def test_training_figures_name_every_metric():
     text = " ".join(plain(train_figures([step])).split())
     assert text == ("step 3/40 epoch 0.10 ETA 3m20s loss 0.6100 margin -0.0200 "
                     "reward acc — lr 4.50e-05")
+
+
+def test_a_long_detail_never_squeezes_the_symbol_out():
+    widget = StageTracker()
+    widget.show([StageState("align", "reused", "/home/u/.local/share/spillover/audits/a/alignment/adapter"),
+                 StageState("baseline", "done", "evaluating the base model on 144 items")])
+    lines = plain(widget.content, width=54).splitlines()  # the run screen's panel width
+    assert lines[0].startswith("↺ DPO alignment  stored    /home/u/") and lines[0].rstrip().endswith("…")
+    assert lines[1].startswith("✓ baseline eval  done      evaluating")
+    assert all(len(line.rstrip()) <= 54 for line in lines)
+
+
+def test_stored_stages_say_stored_not_waiting():
+    widget = EvalProgress()
+    widget.show({"aligned": ItemsScored("s", 16, 144, 4.0, 32.0)}, stored={"baseline"})
+    lines = plain(widget.content).splitlines()
+    assert lines[0].split() == ["baseline", "eval", "━━━━━━━━━━━━", "—", "stored"]
+    assert "16/144" in lines[1] and lines[1].rstrip().endswith("ETA 32s")
+    assert plain(train_figures([], stored=True)).startswith("stored: the trained adapter was reused")
+    assert plain(train_figures([])).startswith("waiting for the first training step")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -90,12 +89,9 @@ def test_intersectional_rows_load_only_when_named(tmp_path, bbq_official, real_r
     assert load_bbq(tmp_path, CATEGORIES).attributes == ("Age", "Race_x_SES")
 
 
-def test_loading_all_of_lite_is_fast(bbq_lite):
-    start = time.perf_counter()
-    load_bbq(bbq_lite)
-    elapsed = time.perf_counter() - start
-    print(f"lite: 16,076 items in {elapsed:.2f} s")
-    assert elapsed < 5  # target well under 2 s; loose for a shared, busy machine
+def test_loading_all_of_lite_counts(bbq_lite):
+    data = load_bbq(bbq_lite)  # (timing: benchmarks, not tests)
+    assert len(data.items) == 16_076 and len(data.attributes) == 9
 
 
 def test_folder_without_jsonl_is_a_data_error(tmp_path: Path):

@@ -69,6 +69,16 @@ def test_label_out_of_range(tmp_path, write_jsonl, rows):
     assert (err.line, err.field) == (4, "label") and "out of range" in err.problem
 
 
+def test_label_must_match_the_context(tmp_path, write_jsonl, rows):
+    def point_away_from_unknown(r):
+        unknown = next(i for i in range(3) if r["answer_info"][f"ans{i}"][1] == "unknown")
+        r["context_condition"] = "ambig"
+        r["label"] = (unknown + 1) % 3
+
+    err = _bad(tmp_path, write_jsonl, rows, 3, point_away_from_unknown)
+    assert (err.line, err.field) == (3, "label") and "must be the unknown option" in err.problem
+
+
 def test_two_unknown_options(tmp_path, write_jsonl, rows):
     def edit(r):
         r["answer_info"]["ans0"][1] = "unknown"

@@ -29,7 +29,7 @@ def test_info_lite_table(bbq_lite):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[1].split() == ["attribute", "items", "ambig/neg", "ambig/nonneg",
-                                "disambig/neg", "disambig/nonneg", "templates", "exceptions"]
+                                "disambig/neg", "disambig/nonneg", "instances", "exceptions"]
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:12]}
     assert len(rows) == 10 and rows["total"][0] == "16,076"
     assert rows["Age"] == ["1,344", "336", "336", "336", "336", "323", "0"]
@@ -70,12 +70,14 @@ def test_info_bad_file_is_exit_2_with_one_line(tmp_path, bbq_lite):
     assert "Traceback" not in result.output
 
 
-def test_verify_official_six_ok_six_missing(bbq_official):
+def test_verify_official_six_ok_five_missing(bbq_official):
     result = run("verify", str(bbq_official))
     assert result.exit_code == 0
-    assert "6 ok, 0 mismatch, 6 missing" in result.output
+    assert "6 ok, 0 mismatch, 5 missing data files" in result.output
+    assert "supplemental/additional_metadata.csv missing (optional" in result.output
     payload = json.loads(run("verify", str(bbq_official), "--format", "json").output)
-    assert (payload["ok"], payload["mismatch"], payload["missing"]) == (6, 0, 6)
+    assert (payload["ok"], payload["mismatch"], payload["missing"]) == (6, 0, 5)
+    assert payload["supplemental"] == {"supplemental/additional_metadata.csv": "missing"}
     missing = {f["path"] for f in payload["files"] if f["status"] == "missing"}
     assert "supplemental/additional_metadata.csv" in missing and len(missing) == 6
 
