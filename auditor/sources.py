@@ -131,6 +131,18 @@ def bundled_gguf(name: str) -> Path:
     return path
 
 
+def _drop_stale_conversions(root: Path, older_than_s: float = 3600) -> None:
+    """Remove temporary conversion folders a killed process left behind (over an hour old)."""
+    import time
+
+    for tmp in root.glob(".convert-*"):
+        try:
+            if time.time() - tmp.stat().st_mtime > older_than_s:
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def convert_gguf(gguf: Path, name: str | None = None, reporter=None) -> Path:
     """Convert a GGUF file once into a cached safetensors folder and return that folder."""
     gguf = gguf.resolve()
@@ -141,6 +153,7 @@ def convert_gguf(gguf: Path, name: str | None = None, reporter=None) -> Path:
     if (final / "config.json").is_file():
         return final
     root.mkdir(parents=True, exist_ok=True)
+    _drop_stale_conversions(root)
     _tell(reporter, f"converting {gguf.name} to safetensors once, into {final}")
     tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
     try:
