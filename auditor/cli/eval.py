@@ -60,8 +60,6 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, bbq, mode, sample
 
     data = load_bbq(resolve_bbq_dir(bbq))
     items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
-    if sample_n is not None:
-        click.echo(f"sampled {len(items)} of {len(data.items)} items (seed {seed})", err=True)
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code)
     with Store(store_path or default_store_path()) as store:
         with ProgressReporter() as reporter:
@@ -72,6 +70,8 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, bbq, mode, sample
             )  # fmt: skip
         answers = store.answers(run_id)
         path = store.path
+    if sample_n is not None:
+        click.echo(f"sampled {len(items)} of {len(data.items)} items (seed {seed})", err=True)
     by_id = {item.id: item for item in items}
     if fmt == "json":
         click.echo(json.dumps(summary_json(run_id, path, by_id, answers), indent=2))
@@ -101,5 +101,7 @@ def print_summary(run_id, path, by_id, answers) -> None:
     from ..stats.render import render_summary
 
     console = Console()
+    if not console.is_terminal:  # files and CI logs: wide enough for every cell
+        console = Console(width=max(console.width, 140))
     console.print(render_summary(summarize(by_id, answers)))
     console.print(f"stored in {path}  (run {run_id})", highlight=False, markup=False)

@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from auditor.timefmt import fmt_eta
 from auditor.events import ItemsScored
+from auditor.timefmt import fmt_eta
 
 from ..state import LABELS
 

@@ -9,8 +9,8 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from auditor.timefmt import fmt_eta
 from auditor.events import TrainStep
+from auditor.timefmt import fmt_eta
 
 FIGURES = (  # metric key, label, format
     ("loss", "loss", ".4f"),

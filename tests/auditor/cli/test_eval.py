@@ -42,7 +42,8 @@ def test_eval_table_output_uses_env_store(tmp_path, tiny_llama_dir, bbq_lite):
     result = run_cli("--model", tiny_llama_dir, "--bbq", bbq_lite, "--sample", 12,
                      env={"SPILLOVER_STORE": str(store)})  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "acc amb" in result.stdout and "all" in result.stdout
+    assert "Run summary" in result.stdout and "all attributes" in result.stdout
+    assert "sampled 12 of 16076 items" in result.stderr
     assert store.is_file()
 
 
