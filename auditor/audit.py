@@ -34,6 +34,11 @@ class AuditResult:
     table: object  # auditor.stats.SpilloverTable
     adapter_dir: str
     target_all: object | None = None  # table over all target items evaluated, if any
+    heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
+
+    def items_of(self, attribute: str) -> frozenset[str] | None:
+        """The items a cell of ``attribute`` was computed on (None: every answered item)."""
+        return self.heldout_ids if attribute in self.table.target else None
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     store.update_audit(audit_id, status="done", record=record)
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
-                       str(trained.adapter_dir), target_all)
+                       str(trained.adapter_dir), target_all, plan.heldout_ids)
 
 
 def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from .answers import Answer
@@ -36,11 +36,13 @@ class ItemRow:
 def item_rows(
     store: Store, items: Mapping[str, Item], run_a: str, run_b: str | None = None, *,
     attribute: str | None = None, context: str | None = None, show: str = "all",
+    only_ids: Collection[str] | None = None,
 ) -> list[ItemRow]:
     """Rows for the items run A answered (and run B, when given), filtered.
 
     ``show``: all; failing (wrong in the last run given); flipped (correctness changed
     between A and B); flipped_to_wrong; flipped_to_right. Flips need ``run_b``.
+    ``only_ids`` keeps only those items (e.g. the target's held-out items).
     """
     if show not in SHOWS:
         raise InputError(f"unknown filter '{show}': choose one of {', '.join(SHOWS)}")
@@ -57,6 +59,8 @@ def item_rows(
         if attribute and item.attribute != attribute:
             continue
         if context and item.context_condition != context:
+            continue
+        if only_ids is not None and item_id not in only_ids:
             continue
         row = _row(item, first[item_id], second.get(item_id) if second is not None else None)
         if _keep(row, show):

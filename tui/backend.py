@@ -80,12 +80,12 @@ class Backend:
         return self._items[key]
 
     def item_rows(self, run_a: str, run_b: str | None, attribute: str | None,
-                  context: str | None, show: str = "all") -> list:
+                  context: str | None, show: str = "all", only_ids=None) -> list:
         from auditor.drilldown import item_rows
 
         runs = (run_a,) if run_b is None else (run_a, run_b)
         return item_rows(self.store, self.items(runs), run_a, run_b, attribute=attribute,
-                         context=context, show=show)
+                         context=context, show=show, only_ids=only_ids)
 
     # -- the audit ------------------------------------------------------------------
     def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken):

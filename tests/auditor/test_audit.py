@@ -92,3 +92,24 @@ def test_reports_in_every_format(tiny_audit):
     rows = render_report(report, "csv").splitlines()
     assert len(rows) == 1 + 9 * 3 * 2
     assert "Bias spillover" in render_report(report, "table")
+
+
+def test_target_drilldown_uses_the_cells_items(tiny_audit, tmp_path, small_llama_dir, bbq_lite):
+    """With every item evaluated, the target's cells (and their drill-down) hold only the
+    held-out items, and a second table covers all of the target's items."""
+    from auditor.drilldown import item_rows
+
+    profile = load_profile(str(write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)),
+                           ["data.sample=0", "data.attributes=['Gender_identity']",
+                            "align.max_steps=1"])
+    store = Store(tmp_path / "full.sqlite")
+    result = run_audit(profile, store=store)
+    cell = result.table.cell("Gender_identity", "ambig")
+    plan = plan_audit(profile)
+    rows = item_rows(store, plan.items, result.baseline_run, result.aligned_run,
+                     attribute="Gender_identity", context="ambig",
+                     only_ids=result.items_of("Gender_identity"))
+    assert len(rows) == cell.accuracy.n > 0
+    assert result.target_all is not None
+    assert result.target_all.cell("Gender_identity", "ambig").accuracy.n > cell.accuracy.n
+    assert load_audit(store, result.audit_id).heldout_ids == result.heldout_ids

@@ -36,10 +36,11 @@ class DrilldownScreen(Screen):
     ]
 
     def __init__(self, backend, run_a: str, run_b: str | None, attribute: str,
-                 context: str | None, show: str = "all") -> None:
+                 context: str | None, show: str = "all", only_ids=None) -> None:
         super().__init__()
         self.backend, self.run_a, self.run_b = backend, run_a, run_b
         self.attribute, self.context, self.filter = attribute, context, show
+        self.only_ids = only_ids  # e.g. the target's held-out items, as in the table
         self.rows: list = []
 
     def compose(self) -> ComposeResult:
@@ -81,7 +82,7 @@ class DrilldownScreen(Screen):
         show = self.filter
         try:
             rows = self.backend.item_rows(self.run_a, self.run_b, self.attribute, self.context,
-                                          show=show)
+                                          show=show, only_ids=self.only_ids)
         except Exception as exc:  # shown in the screen, never a traceback
             self.post_message(Loaded(show, error=f"{type(exc).__name__}: {exc}"))
             return

@@ -151,7 +151,8 @@ class HomeScreen(Screen):
             about = (f"profile {profile.get('name', '?')} · model "
                      f"{profile.get('model', {}).get('source', '?')} · read from the store")
             self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
-                                               result.aligned_run, result.audit_id, about))
+                                               result.aligned_run, result.audit_id, about,
+                                               heldout_ids=result.heldout_ids or None))
         elif message.what == "resume":
             self.app.push_screen(RunScreen(self.backend, message.value[0]))
         elif message.what == "pair":

@@ -34,8 +34,9 @@ class ResultsScreen(Screen):
     ]
 
     def __init__(self, backend, table: SpilloverTable, run_a: str, run_b: str,
-                 title: str = "Spillover", extra: str = "") -> None:
+                 title: str = "Spillover", extra: str = "", heldout_ids=None) -> None:
         super().__init__()
+        self.heldout_ids = heldout_ids  # the target's cells were computed on these items
         self.backend, self.table = backend, table
         self.run_a, self.run_b = run_a, run_b
         self.heading = describe(title, run_a, run_b, extra)
@@ -60,5 +61,6 @@ class ResultsScreen(Screen):
 
     def on_spillover_view_cell_chosen(self, event: SpilloverView.CellChosen) -> None:
         event.stop()
+        only = self.heldout_ids if event.attribute in self.table.target else None
         self.app.push_screen(DrilldownScreen(self.backend, self.run_a, self.run_b,
-                                             event.attribute, event.context))
+                                             event.attribute, event.context, only_ids=only))

@@ -182,7 +182,8 @@ class RunScreen(Screen):
             return
         self.app.push_screen(DrilldownScreen(self.backend, self.result.baseline_run,
                                              self.result.aligned_run, event.attribute,
-                                             event.context))
+                                             event.context,
+                                             only_ids=self.result.items_of(event.attribute)))
 
     def on_unmount(self) -> None:
         self.cancel_event.set()  # leaving the screen or the app stops the engine
