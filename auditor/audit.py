@@ -38,7 +38,7 @@ class AuditResult:
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
-        return self.heldout_ids if attribute in self.table.target else None
+        return self.heldout_ids if self.heldout_ids and attribute in self.table.target else None
 
 
 @dataclass(frozen=True)
