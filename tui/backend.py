@@ -87,6 +87,16 @@ class Backend:
         return item_rows(self.store, self.items(runs), run_a, run_b, attribute=attribute,
                          context=context, show=show, only_ids=only_ids)
 
+    def train_steps(self, run_id: str) -> list:
+        """A stored training run's log as TrainStep events (for a reused alignment)."""
+        from auditor.events import TrainStep
+
+        rows = self.store.train_log(run_id)
+        total = max((r["step"] for r in rows), default=0)
+        return [TrainStep(r["step"], total, float(r.get("epoch", 0.0)),
+                          {k: v for k, v in r.items() if k not in ("step", "epoch")})
+                for r in rows]
+
     # -- the audit ------------------------------------------------------------------
     def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken):
         """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled."""

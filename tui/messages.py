@@ -10,9 +10,12 @@ class EngineEvents(Message):
 
 
 class AuditFinished(Message):
-    def __init__(self, result) -> None:
+    """The audit's result, with the stored training log when training was not rerun."""
+
+    def __init__(self, result, stored_steps=()) -> None:
         super().__init__()
         self.result = result
+        self.stored_steps = list(stored_steps)
 
 
 class AuditStopped(Message):

@@ -3,6 +3,8 @@ stages reused from the store."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from textual.widgets import Static
 
@@ -183,3 +185,28 @@ async def test_reused_stages_show_as_stored(make_backend, tui_data, stored):
         figures = plain(screen.query_one("#train-figures", Static).content)
         assert figures.startswith("stored") == ("align" in stored)
         assert screen.query_one(SpilloverView).table == tui_data.table
+
+
+async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tui_data):
+    """No training runs when the adapter is reused: the panel shows the run's stored log."""
+    from auditor.store import Store
+
+    runs = {"baseline": tui_data.run_a, "align": "alignment/adapter", "aligned": tui_data.run_b}
+    backend = make_backend()
+    backend.events = resumed(tui_data.events, ("baseline", "align", "aligned"), runs)
+    with Store(tui_data.store_path) as store:
+        train = store.create_or_get_run("train", "stored-log", model="x", total=3)
+        for step, loss in ((1, 0.69), (2, 0.61), (3, 0.52)):
+            store.log_train(train, step, {"loss": loss, "rewards/margins": 0.1 * step,
+                                          "epoch": step / 3})
+    backend.result = dataclasses.replace(backend.result, train_run=train)
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.status == "done"
+        assert [s.step for s in screen.progress.train] == [1, 2, 3]
+        figures = plain(screen.query_one("#train-figures", Static).content)
+        assert "3/3" in figures and "0.52" in figures

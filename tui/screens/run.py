@@ -110,7 +110,8 @@ class RunScreen(Screen):
         except Exception as exc:  # shown on screen; the app keeps running
             self.post_message(AuditStopped(FAILED, f"{type(exc).__name__}: {exc}"))
         else:
-            self.post_message(AuditFinished(result))
+            steps = self.backend.train_steps(result.train_run) if result.train_run else ()
+            self.post_message(AuditFinished(result, steps))
 
     # -- messages from the worker ----------------------------------------------------
     def on_engine_events(self, message: EngineEvents) -> None:
@@ -123,7 +124,11 @@ class RunScreen(Screen):
         self.result, self.status = message.result, "done"
         self.refresh_bindings()
         self.progress.table = message.result.table
-        self._redraw({"table", "stages"})
+        changed = {"table", "stages"}
+        if message.stored_steps and not self.progress.train:  # the reused run's own log
+            self.progress.train = message.stored_steps
+            changed.add("train")
+        self._redraw(changed)
         self._set_status(Text("✓ audit finished: Enter on a cell shows its items", style="green"))
         self.query_one(SpilloverView).focus()
 
