@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter, defaultdict
 
 import pytest
@@ -29,6 +30,28 @@ def test_every_lite_item_exceptions_pinned(lite_data):
         assert item_id in lite_data.exceptions
         assert lite_data.by_id()[item_id].roles is None
     assert {i.id for i in lite_data.items if i.roles is None} == set(lite_data.exceptions)
+
+
+# Regression pins over every shared item: the exception ids, and each item's derived
+# (biased, anti-biased, unknown) options. A change to the derivation must show up here.
+LITE_EXCEPTIONS_SHA = "de9c3a244f271d97203e95f05f007ee89cd54a07a01796890934e2c2cb2b2140"
+ROLES_SHA = {"lite_data": "fa8ffcb2579a9ac0d36ee639a71bcb9bb2a5246eb3e8292d4c1e19a02434de72",
+             "official_data": "a5aa1428a7ef10113e7d8a4b6d869e5a669cfab9cf89b67ac2974043bbdf1ddc"}
+
+
+def test_exception_ids_pinned(lite_data):
+    joined = "\n".join(sorted(lite_data.exceptions)).encode()
+    assert hashlib.sha256(joined).hexdigest() == LITE_EXCEPTIONS_SHA
+
+
+@pytest.mark.parametrize("which", ["lite_data", "official_data"])
+def test_roles_of_every_item_pinned(which, request):
+    digest = hashlib.sha256()
+    for item in sorted(request.getfixturevalue(which).items, key=lambda i: i.id):
+        r = item.roles
+        digest.update(f"{item.id}:{r.biased if r else None}:{r.anti_biased if r else None}:"
+                      f"{item.unknown_index}\n".encode())
+    assert digest.hexdigest() == ROLES_SHA[which]
 
 
 def test_every_official_item_has_roles(official_data):
