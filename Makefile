@@ -25,6 +25,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_stats.py
+	$(BIN)/python benchmarks/bench_scoring.py $(if $(BBQ),--bbq $(BBQ))
+	$(BIN)/python benchmarks/bench_dpo.py $(if $(BBQ),--bbq $(BBQ))
+
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tui tests benchmarks
 

@@ -13,15 +13,30 @@ os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-SHARED_BBQ = Path(__file__).resolve().parents[1].parent / "shared" / "bbq"
+CANDIDATES = [
+    Path(os.environ["SPILLOVER_TEST_BBQ"]) if os.environ.get("SPILLOVER_TEST_BBQ") else None,
+    Path(__file__).resolve().parents[1].parent / "shared" / "bbq",  # ../shared/bbq
+    Path("/work/shared/bbq"),
+]
+SHARED_BBQ = next((p for p in CANDIDATES if p and (p / "lite").is_dir()), CANDIDATES[1])
+_SKIPPED_FOR_DATA: list[str] = []
 
 
 @pytest.fixture(scope="session")
 def bbq_root() -> Path:
-    """../shared/bbq, beside the checkout."""
-    if not SHARED_BBQ.is_dir():
+    """The BBQ test data: $SPILLOVER_TEST_BBQ, else ../shared/bbq beside the checkout."""
+    if not (SHARED_BBQ / "lite").is_dir():
+        _SKIPPED_FOR_DATA.append(str(SHARED_BBQ))
         pytest.skip(f"BBQ data not found at {SHARED_BBQ}")
     return SHARED_BBQ
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say loudly when tests were skipped for want of the BBQ data: they proved nothing."""
+    if _SKIPPED_FOR_DATA:
+        terminalreporter.write_sep("!", f"BBQ test data missing at {_SKIPPED_FOR_DATA[0]}: "
+                                        "most tests were SKIPPED; set SPILLOVER_TEST_BBQ",
+                                   red=True, bold=True)
 
 
 @pytest.fixture(scope="session")

@@ -202,7 +202,17 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
     assert any(isinstance(e, Message) and "resuming from checkpoint-3" in e.text for e in events)
     assert [e.step for e in events if isinstance(e, TrainStep)] == [4, 5, 6]
     assert result.metrics["global_step"] == 6 == result.metrics["max_steps"]
-    assert [row["step"] for row in store.train_log(result.run_id)] == [1, 2, 3, 4, 5, 6]
+    log = store.train_log(result.run_id)
+    assert [row["step"] for row in log] == [1, 2, 3, 4, 5, 6]
+    live = {e.step: e for e in events if isinstance(e, TrainStep)}
+    for row in log[3:]:  # what the reporter heard is what the store holds
+        event = live[row["step"]]
+        assert event.epoch > 0 and event.eta_s is not None and event.total_steps == 6
+        for key in ("loss", "rewards/margins", "rewards/accuracies", "learning_rate"):
+            assert row[key] == pytest.approx(event.metrics[key])
+    record = store.run(result.run_id)["record"]
+    assert {"settings", "metrics", "versions", "heldout_ids", "train_ids"} <= set(record)
+    assert record["settings"]["beta"] == settings.beta
     assert result.run_id == run["id"] and store.run(result.run_id)["status"] == "done"
     assert set(result.heldout_ids) == heldout and len(result.train_ids) == 4
     by_id = {i.id: i for i in gender}
@@ -285,3 +295,19 @@ def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender,
     fixed = align(spec, gender, settings=settings, out_dir=tmp_path / "b", store=store)
     assert not fixed.reused and fixed.metrics["pairs_used"] == 4 - too_long
     store.close()
+
+
+def test_same_seed_same_adapter(small_dir, gender, tmp_path):
+    """Training is seeded: two runs with the same settings give the same LoRA weights."""
+    from safetensors.torch import load_file
+
+    settings = DPOSettings(rejected="biased", train_sample=4, batch_size=2, max_steps=2,
+                           learning_rate=1e-3, save_steps=100)
+    spec = ModelSpec(str(small_dir), device="cpu")
+    weights = []
+    for name in ("a", "b"):
+        with Store(tmp_path / f"{name}.sqlite") as store:
+            result = align(spec, gender, settings=settings, out_dir=tmp_path / name, store=store)
+        weights.append(load_file(str(result.adapter_dir / "adapter_model.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("auditor.audit")
+from auditor.history import compare_stored
+from auditor.profiles import load_profile
+from auditor.store import Store
+from tui import SpilloverApp
+from tui.backend import Backend
+from tui.screens.run import RunScreen
+from tui.state import DONE
+from tui.widgets.spillover import SpilloverView
 
-from auditor.history import compare_stored  # noqa: E402
-from auditor.profiles import load_profile  # noqa: E402
-from auditor.store import Store  # noqa: E402
-from tui import SpilloverApp  # noqa: E402
-from tui.backend import Backend  # noqa: E402
-from tui.screens.run import RunScreen  # noqa: E402
-from tui.state import DONE  # noqa: E402
-from tui.widgets.spillover import SpilloverView  # noqa: E402
-
-from .conftest import SIZE, settle  # noqa: E402
+from .conftest import SIZE, settle
 
 pytestmark = [pytest.mark.asyncio]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -148,10 +149,19 @@ def test_not_utf8(tmp_path, rows):
         load_bbq(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_unreadable_file(tmp_path, write_jsonl, rows):
+def test_unreadable_file(tmp_path, write_jsonl, rows, monkeypatch):
     path = write_jsonl(tmp_path / "Age.jsonl", rows)
-    path.chmod(0)
+    if os.geteuid() == 0:  # root reads any file: make the read fail as it would for a user
+        real = Path.read_bytes
+
+        def denied(self):
+            if self == path:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self)
+
+        monkeypatch.setattr(Path, "read_bytes", denied)
+    else:
+        path.chmod(0)
     try:
         with pytest.raises(DataError, match="cannot read file: Permission denied"):
             load_bbq(tmp_path)

@@ -67,7 +67,11 @@ def test_gate_exit_1_names_failing_cells(synthetic, bbq_lite):
     assert result.exit_code == 1
     assert "FAIL Physical_appearance/ambig accuracy" in result.stderr
     suite = ET.fromstring(result.stdout)
-    assert int(suite.get("failures")) >= 1
+    failed_cases = [c for c in suite.findall("testcase") if c.find("failure") is not None]
+    fail_lines = [line for line in result.stderr.splitlines() if line.startswith("FAIL ")]
+    assert int(suite.get("failures")) == len(failed_cases) >= 1
+    reasons = sum(len(c.find("failure").text.splitlines()) for c in failed_cases)
+    assert len(fail_lines) == reasons  # one line per failing cell and metric
 
 
 def test_gate_usage_errors_exit_2(synthetic, bbq_lite):

@@ -19,7 +19,7 @@ def test_demo_audit_completes(bbq_lite, tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "auditor", "demo", "--bbq", str(bbq_lite), "--format", "json",
          "--output", str(tmp_path / "report.md")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)  # the 10-minute budget
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     table = report["table"]
