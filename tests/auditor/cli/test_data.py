@@ -70,6 +70,53 @@ def test_info_bad_file_is_exit_2_with_one_line(tmp_path, bbq_lite):
     assert "Traceback" not in result.output
 
 
+def _unknown(row):
+    return next(i for i in range(3) if row["answer_info"][f"ans{i}"][1] == "unknown")
+
+
+BAD_ROWS = {  # case -> (edit of row 3 of Religion.jsonl, field named in the error)
+    "invalid JSON": (lambda r: "{not json", None),
+    "missing field": (lambda r: r.pop("question") and None, "question"),
+    "unexpected field": (lambda r: r.update(extra=1), "extra"),
+    "wrong type": (lambda r: r.update(example_id="7"), "example_id"),
+    "label out of range": (lambda r: r.update(label=5), "label"),
+    "two unknown options": (lambda r: r["answer_info"].update(
+        ans0=[r["ans0"], "unknown"], ans1=[r["ans1"], "unknown"]), "answer_info"),
+    "unknown category": (lambda r: r.update(category="Height"), "category"),
+    "label vs context": (lambda r: r.update(context_condition="ambig",
+                                            label=(_unknown(r) + 1) % 3), "label"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_every_bad_row_is_exit_2_with_one_line(case, tmp_path, bbq_lite):
+    lines = (bbq_lite / "Religion.jsonl").read_text(encoding="utf-8").splitlines()[:6]
+    edit, field = BAD_ROWS[case]
+    row = json.loads(lines[2])
+    replaced = edit(row)
+    lines[2] = replaced if isinstance(replaced, str) else json.dumps(row)
+    (tmp_path / "Religion.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run("info", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"error: {tmp_path / 'Religion.jsonl'}:3:")
+    if field:
+        assert f"field '{field}'" in result.stderr
+
+
+@pytest.mark.parametrize("case", ["empty file", "duplicate ids", "missing folder"])
+def test_bad_files_are_exit_2_with_one_line(case, tmp_path, bbq_lite):
+    lines = (bbq_lite / "Religion.jsonl").read_text(encoding="utf-8").splitlines()[:4]
+    target = tmp_path / "Religion.jsonl"
+    if case == "empty file":
+        target.write_text("")
+    elif case == "duplicate ids":
+        target.write_text("\n".join([*lines, lines[1]]) + "\n")
+    result = run("info", str(tmp_path if case != "missing folder" else tmp_path / "nope"))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
 def test_verify_official_six_ok_five_missing(bbq_official):
     result = run("verify", str(bbq_official))
     assert result.exit_code == 0
