@@ -29,7 +29,15 @@ async def open_audit(pilot, audit_id: str) -> None:
     await settle(pilot)
 
 
-async def test_a_stored_audit_opens_with_its_table_and_drills_down(backend, tui_data):
+async def test_a_stored_audit_opens_with_its_table_and_drills_down(backend, tui_data,
+                                                                   monkeypatch):
+    import auditor.stats.compare
+
+    def no_statistics(*args, **kwargs):
+        raise AssertionError("a stored audit must open without recomputing its table")
+
+    monkeypatch.setattr(auditor.stats.compare, "compare_runs", no_statistics)
+    monkeypatch.setattr(auditor.stats.compare, "compare_cell", no_statistics)
     app = SpilloverApp(backend)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
