@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auditor.audit import STAGES
 from auditor.events import (
     CellUpdated,
     Event,
@@ -16,7 +17,6 @@ from auditor.events import (
 from auditor.stats.frame import attribute_order
 from auditor.stats.table import Cell, Pairing, SpilloverTable
 
-STAGES: tuple[str, ...] = ("baseline", "align", "aligned", "compare")
 LABELS = {"baseline": "baseline eval", "align": "DPO alignment",
           "aligned": "aligned eval", "compare": "compare"}
 PENDING, RUNNING, DONE, REUSED = "pending", "running", "done", "reused"
