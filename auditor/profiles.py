@@ -116,9 +116,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 
 def profiles_dir() -> Path:
-    """The bundled profiles folder (``profiles/`` at the project root)."""
+    """The bundled profiles: ``$SPILLOVER_PROFILES``, else ``profiles/`` at the project root
+    (reached through the package's ``bundled_profiles`` link, which wheels carry as files)."""
     env = os.environ.get("SPILLOVER_PROFILES")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "profiles"
+    return Path(env) if env else Path(__file__).parent / "bundled_profiles"
 
 
 def available() -> dict[str, Path]:
