@@ -6,6 +6,13 @@ imports this package.
 
 from __future__ import annotations
 
-from .app import SpilloverApp
-
 __all__ = ["SpilloverApp"]
+
+
+def __getattr__(name: str):
+    """``SpilloverApp`` on first use, so importing ``tui.cli`` does not start Textual."""
+    if name == "SpilloverApp":
+        from .app import SpilloverApp
+
+        return SpilloverApp
+    raise AttributeError(name)

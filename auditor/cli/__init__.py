@@ -6,6 +6,7 @@ Subcommands live in their own modules and are imported only when invoked, so
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -26,22 +27,22 @@ COMMANDS: dict[str, str] = {
     "gate": "compare:gate_cmd",
     "items": "items:items_cmd",
     "runs": "runs:runs_cmd",
-    "tui": "tui:tui_cmd",
 }
+PLUGIN_GROUP = "spillover.commands"  # other packages (the Textual app) add commands here
 
 
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+        return sorted(COMMANDS.keys() | plugins().keys())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
-            return None
-        module, attr = target.split(":")
-        return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        if name in COMMANDS:
+            module, attr = COMMANDS[name].split(":")
+            return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        plugin = plugins().get(name)
+        return plugin.load() if plugin is not None else None
 
     def invoke(self, ctx: click.Context):
         try:
@@ -61,6 +62,14 @@ class LazyGroup(click.Group):
             click.echo(f"error: {type(exc).__name__}: {first} "
                        "(set SPILLOVER_DEBUG=1 for the traceback)", err=True)
             sys.exit(3)
+
+
+@functools.lru_cache(maxsize=1)
+def plugins() -> dict:
+    """Commands other installed packages register under ``PLUGIN_GROUP``."""
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP)}
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

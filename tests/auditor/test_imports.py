@@ -8,12 +8,15 @@ import sys
 PROBE_CLI = """
 import sys
 from click.testing import CliRunner
-from auditor.cli import main, COMMANDS
+from auditor.cli import main
 runner = CliRunner()
-for args in (["--help"],) + tuple([name, "--help"] for name in COMMANDS):
+names = main.list_commands(None)
+assert "tui" in names, names  # the app's plugin command is found
+for args in (["--help"],) + tuple([name, "--help"] for name in names):
     result = runner.invoke(main, args)
     assert result.exit_code == 0, (args, result.output)
-heavy = [m for m in ("torch", "transformers", "trl", "peft", "datasets") if m in sys.modules]
+heavy = [m for m in ("torch", "transformers", "trl", "peft", "datasets", "textual")
+         if m in sys.modules]
 print(",".join(heavy))
 """
 

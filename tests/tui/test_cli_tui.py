@@ -26,8 +26,8 @@ def test_an_unknown_profile_is_one_line_and_exit_2(tmp_path):
 
 
 def test_the_command_imports_textual_only_when_run():
-    probe = ("import sys, auditor.cli.tui, auditor.cli; "
-             "print('textual' in sys.modules, 'tui' in sys.modules)")
+    probe = ("import sys, tui.cli, auditor.cli; "
+             "print('textual' in sys.modules, 'tui.app' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["False", "False"]

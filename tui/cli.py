@@ -1,10 +1,14 @@
-"""`spillover tui`: the interactive terminal app (Textual), imported only when run."""
+"""`spillover tui`: the interactive terminal app (Textual), imported only when run.
+
+The engine's CLI does not know this command: the package registers it as a plugin (the
+``spillover.commands`` entry point in pyproject.toml).
+"""
 
 from __future__ import annotations
 
 import click
 
-from ..bbq.locate import bbq_option
+from auditor.bbq.locate import bbq_option
 
 
 @click.command("tui")
@@ -20,7 +24,7 @@ def tui_cmd(profile, store_path, bbq):
     from tui.backend import Backend
 
     if profile:
-        from ..profiles import load_profile
+        from auditor.profiles import load_profile
 
         load_profile(profile)  # a bad name or file fails here, as one line
     backend = Backend(store_path, bbq)
