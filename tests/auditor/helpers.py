@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -45,3 +46,26 @@ def make_tiny_llama(
     model.save_pretrained(folder)
     copy_tokenizer(Path(tokenizer_dir), Path(folder))
     return Path(folder)
+
+
+@contextlib.contextmanager
+def serve_folder(root: Path):
+    """Serve ``root`` over HTTP on 127.0.0.1 (a BBQ mirror for fetch tests); yields its URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -53,9 +53,7 @@ def write_jsonl():
 def mirror(tmp_path_factory, bbq_official):
     """A local HTTP mirror of the official layout: five good files, Religion corrupted,
     the other five data files and the metadata CSV missing (404). Yields its base URL."""
-    import functools
-    import http.server
-    import threading
+    from ..helpers import serve_folder
 
     root = tmp_path_factory.mktemp("mirror")
     (root / "data").mkdir()
@@ -66,17 +64,5 @@ def mirror(tmp_path_factory, bbq_official):
     corrupt[100] ^= 1
     (root / "data" / "Religion.jsonl").write_bytes(bytes(corrupt))
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_folder(root) as url:
+        yield url

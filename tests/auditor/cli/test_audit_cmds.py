@@ -209,26 +209,17 @@ def test_read_only_commands_need_an_existing_store(tmp_path):
 def test_demo_without_data_fetches_it_first(tmp_path, monkeypatch, bbq_official):
     """Served from a local mirror holding six official files: the fetch keeps those and
     the missing target attribute stops the demo with one line, before any model runs."""
-    import functools
-    import http.server
-    import threading
+    from ..helpers import serve_folder
 
     mirror = tmp_path / "mirror" / "data"
     mirror.mkdir(parents=True)
     for path in bbq_official.glob("*.jsonl"):
         (mirror / path.name).write_bytes(path.read_bytes())
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(tmp_path / "mirror"))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("SPILLOVER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SPILLOVER_BBQ_BASE_URL", f"http://127.0.0.1:{server.server_port}")
     monkeypatch.delenv("SPILLOVER_BBQ", raising=False)
-    try:
+    with serve_folder(tmp_path / "mirror") as url:
+        monkeypatch.setenv("SPILLOVER_BBQ_BASE_URL", url)
         result = CliRunner().invoke(main, ["demo", "--store", str(tmp_path / "s.sqlite")])
-    finally:
-        server.shutdown()
     assert "fetching the official files" in result.stderr
     assert len(list((tmp_path / "data" / "bbq" / "data").glob("*.jsonl"))) == 6
     assert result.exit_code == 2

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
-import threading
 
 import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
+
+from ..helpers import serve_folder
 
 
 @pytest.fixture(autouse=True)
@@ -149,18 +148,8 @@ def mirror(tmp_path_factory, bbq_official):
     for name in ("Religion", "Sexual_orientation"):
         (root / "data" / f"{name}.jsonl").symlink_to(bbq_official / f"{name}.jsonl")
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_folder(root) as url:
+        yield url
 
 
 def test_fetch_reports_each_file_and_default_destination(tmp_path, mirror):
