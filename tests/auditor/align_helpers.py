@@ -53,24 +53,8 @@ def train_small_tokenizer(folder: Path, chat_template_dir: Path, bbq_files, voca
 
 def make_small_llama(folder: Path, chat_template_dir: Path, bbq_files, *, seed: int = 0) -> Path:
     """A random 2-layer, hidden-64 Llama with a 512-token BPE, saved in HF layout."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from .helpers import make_tiny_llama
 
     folder = Path(folder)
-    tokenizer = train_small_tokenizer(folder, chat_template_dir, bbq_files)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        tie_word_embeddings=True,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(seed)
-    LlamaForCausalLM(config).save_pretrained(folder)
-    return folder
+    train_small_tokenizer(folder, chat_template_dir, bbq_files)
+    return make_tiny_llama(folder, folder, seed=seed)

@@ -12,6 +12,8 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jin
 def copy_tokenizer(src: Path, dst: Path) -> None:
     """Copy a saved tokenizer (files only, no weights) from ``src`` into ``dst``."""
     dst.mkdir(parents=True, exist_ok=True)
+    if Path(src).resolve() == Path(dst).resolve():
+        return
     for name in TOKENIZER_FILES:
         if (src / name).is_file():
             shutil.copy(src / name, dst / name)
@@ -23,11 +25,9 @@ def make_tiny_llama(
     """Save a random LlamaForCausalLM (hidden ``hidden``, ``layers`` layers) with the
     tokenizer of ``tokenizer_dir`` into ``folder``, in Hugging Face layout."""
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from auditor.models import load_tokenizer
-
-    tokenizer = load_tokenizer(tokenizer_dir)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
