@@ -69,3 +69,27 @@ def serve_folder(root: Path):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def kill_when(cmd, ready, *, env, cwd, timeout: float = 240, poll: float = 0.05):
+    """Start ``cmd``, SIGKILL it as soon as ``ready()`` is true, and return the process.
+
+    Fails the test if the process ends first or ``ready`` never comes within ``timeout``.
+    """
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while not ready():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, f"not ready within {timeout} s"
+            time.sleep(poll)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    return proc

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from auditor.cli import main
+
+from ..helpers import kill_when
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -59,18 +59,8 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(ROOT)}
     cmd = _align(small_dir, bbq_lite, tmp_path)
     checkpoints = tmp_path / "out" / "checkpoints"
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    try:
-        while not list(checkpoints.glob("checkpoint-*/trainer_state.json")):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "no checkpoint in time"
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    kill_when(cmd, lambda: list(checkpoints.glob("checkpoint-*/trainer_state.json")),
+              env=env, cwd=ROOT, timeout=120)
     assert not (tmp_path / "out" / "adapter").exists()
 
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from ..audit_fixtures import write_tiny_profile
+from ..helpers import kill_when
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -32,18 +31,8 @@ def test_sigkill_during_alignment_then_rerun(small_llama_dir, bbq_lite, tmp_path
     cmd = [sys.executable, "-m", "auditor", "audit", "--profile", str(profile), "--store",
            str(store), "--set", "align.max_steps=8", "--format", "json"]
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 240
-    try:
-        while len(_train_steps(store)) < 3:  # a checkpoint is saved every 2 steps
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "training did not start in time"
-            time.sleep(0.1)
-        proc.send_signal(signal.SIGKILL)
-    finally:
-        proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
+    # a checkpoint is saved every 2 steps: kill after the third step is logged
+    kill_when(cmd, lambda: len(_train_steps(store)) >= 3, env=env, cwd=ROOT, poll=0.1)
 
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
     assert done.returncode == 0, done.stderr
