@@ -26,6 +26,19 @@ from .fakes import at_step, wait_paused
 pytestmark = pytest.mark.asyncio
 
 
+async def start_audit(pilot):
+    """Press start on the home screen and wait for the audit's screen to settle."""
+    await settle(pilot)
+    await pilot.press("s")
+    await settle(pilot)
+    return pilot.app.screen
+
+
+def stored_runs(tui_data) -> dict[str, str]:
+    """What each reused stage reports as its stored result."""
+    return {"baseline": tui_data.run_a, "align": "alignment/adapter", "aligned": tui_data.run_b}
+
+
 def shown(view: SpilloverView, attribute: str, key: str) -> str:
     return view.get_cell(attribute, key).plain
 
@@ -33,10 +46,7 @@ def shown(view: SpilloverView, attribute: str, key: str) -> str:
 async def test_audit_fills_the_table_and_drills_down(backend, tui_data):
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
-        screen = app.screen
+        screen = await start_audit(pilot)
         assert isinstance(screen, RunScreen) and screen.status == "done"
         assert backend.profiles[0].name == "demo"
         assert all(s.status == DONE for s in screen.progress.stages.values())
@@ -128,10 +138,7 @@ async def test_a_failing_audit_says_why_and_the_app_lives_on(make_backend):
     backend = make_backend(fail="model folder /nope: not found; pass --model DIR")
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
-        screen = app.screen
+        screen = await start_audit(pilot)
         assert screen.status == FAILED
         status = screen.query_one("#run-status", Static).content.plain
         assert status == "✗ failed: model folder /nope: not found; pass --model DIR"
@@ -159,16 +166,13 @@ def resumed(events, stored: tuple[str, ...], runs: dict[str, str]):
 
 @pytest.mark.parametrize("stored", [("baseline",), ("baseline", "align", "aligned")])
 async def test_reused_stages_show_as_stored(make_backend, tui_data, stored):
-    runs = {"baseline": tui_data.run_a, "align": "alignment/adapter", "aligned": tui_data.run_b}
+    runs = stored_runs(tui_data)
     backend = make_backend()
     backend.events = resumed(tui_data.events, stored, runs)
     assert sum(isinstance(e, StageFinished) and e.skipped for e in backend.events) == len(stored)
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
-        screen = app.screen
+        screen = await start_audit(pilot)
         assert screen.status == "done"
         assert {n: s.status for n, s in screen.progress.stages.items()} == {
             n: REUSED if n in stored else DONE for n in ("baseline", "align", "aligned", "compare")}
@@ -191,7 +195,7 @@ async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tu
     """No training runs when the adapter is reused: the panel shows the run's stored log."""
     from auditor.store import Store
 
-    runs = {"baseline": tui_data.run_a, "align": "alignment/adapter", "aligned": tui_data.run_b}
+    runs = stored_runs(tui_data)
     backend = make_backend()
     backend.events = resumed(tui_data.events, ("baseline", "align", "aligned"), runs)
     with Store(tui_data.store_path) as store:
@@ -202,10 +206,7 @@ async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tu
     backend.result = dataclasses.replace(backend.result, train_run=train)
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
-        await settle(pilot)
-        screen = app.screen
+        screen = await start_audit(pilot)
         assert screen.status == "done"
         assert [s.step for s in screen.progress.train] == [1, 2, 3]
         figures = plain(screen.query_one("#train-figures", Static).content)
