@@ -28,7 +28,6 @@ POLARITIES: tuple[str, ...] = ("neg", "nonneg")
 BIASED = "biased"
 ANTI_BIASED = "anti_biased"
 UNKNOWN = "unknown"
-ROLES: tuple[str, ...] = (BIASED, ANTI_BIASED, UNKNOWN)
 
 LETTERS: tuple[str, ...] = ("A", "B", "C")
 

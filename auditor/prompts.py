@@ -8,8 +8,6 @@ template already applied, placeholders in braces), recorded with every run.
 
 from __future__ import annotations
 
-import hashlib
-
 from .errors import InputError
 from .items import LETTERS, Item
 
@@ -57,10 +55,6 @@ class PromptBuilder:
     def answer_prefix(self) -> str:
         """Text between the prompt and an answer: '' after a chat turn, ' ' after 'Answer:'."""
         return "" if self.style == "chat" else " "
-
-    @property
-    def template_hash(self) -> str:
-        return hashlib.sha256(self.template.encode()).hexdigest()[:16]
 
     def prompt(self, item: Item) -> str:
         """The full prompt for ``item``; the model's answer continues right after it."""

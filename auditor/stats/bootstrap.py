@@ -12,7 +12,7 @@ Paired runs share each replicate's draw (same instances for before and after).
 
 CIs are percentile intervals over the defined replicates. The two-sided p-value of a
 difference is normal-theory with the bootstrap standard error, 2·Φ(−|Δ| / SD(Δ*)): a
-percentile p (:func:`two_sided_p`) cannot go below 2/(B + 1), which a correction over a
+percentile p (interval inversion) cannot go below 2/(B + 1), which a correction over a
 family of tests would push above any α. A standard error of 0 means every replicate
 gives the same Δ (in practice: every template instance has the same counts before and
 after, so each of the C instances shows that Δ); p is then that of a sign test over the
@@ -120,16 +120,6 @@ def percentile_ci(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float
         return None
     low, high = np.quantile(defined, [alpha / 2.0, 1.0 - alpha / 2.0])
     return float(low), float(high)
-
-
-def two_sided_p(deltas: np.ndarray) -> float | None:
-    """Bootstrap p-value for a difference of 0, by percentile-interval inversion."""
-    defined = deltas[~np.isnan(deltas)]
-    if defined.size == 0:
-        return None
-    below = np.count_nonzero(defined <= 0) + 1
-    above = np.count_nonzero(defined >= 0) + 1
-    return min(1.0, 2.0 * min(below, above) / (defined.size + 1))
 
 
 def normal_p(delta: float, deltas: np.ndarray, n_clusters: int) -> float | None:

@@ -20,7 +20,6 @@ BIASED, ANTI, UNKNOWN, INVALID, LEFT_OUT = 0, 1, 2, 3, 4
 """Role codes: biased, anti-biased, unknown option, invalid answer, and a non-unknown
 answer on an item whose biased option is not known (left out of bias scores)."""
 
-AMBIG, DISAMBIG = CONTEXTS.index("ambig"), CONTEXTS.index("disambig")
 
 
 @dataclass(frozen=True, eq=False)

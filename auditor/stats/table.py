@@ -32,7 +32,6 @@ COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
 IMPROVED, DEGRADED, NO_CHANGE = "improved", "degraded", "no significant change"
 UNDEFINED, PENDING = "undefined", "pending"
-VERDICTS: tuple[str, ...] = (IMPROVED, DEGRADED, NO_CHANGE, UNDEFINED, PENDING)
 
 ACCURACY_CI = "Newcombe (1998) method 10: square-and-add Wilson, paired"
 BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
