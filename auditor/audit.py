@@ -201,33 +201,36 @@ def _align(profile, base, plan, store, folder, report, cancel):
 
 
 def compare_for_audit(profile, plan, store, before, after, report=None, cancel=None):
-    """The spillover table (target on held-out items) and the target over all its items."""
+    """The audit's spillover table (target on held-out items) and the target on all items."""
+    s = profile.stats
+    return heldout_tables(
+        plan.items, store.answers(before), store.answers(after),
+        target=profile.align.target,
+        attributes=ordered_attributes(profile.align.target, profile.data.attributes),
+        heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
+        n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+
+
+def heldout_tables(items, before, after, *, target, attributes, heldout_ids, reporter=None,
+                   cancel=None, **stats):
+    """The spillover table with the target attributes on their held-out items only, and,
+    when the runs also answered other target items, a table of the target on all of them
+    (None otherwise). ``stats``: correction, alpha, n_boot, seed."""
     from .stats import compare_runs
 
-    s = profile.stats
-    target = set(profile.align.target)
-    a_before, a_after = store.answers(before), store.answers(after)
+    target, held = tuple(target), frozenset(heldout_ids)
 
     def on_heldout(answers):
-        return [x for x in answers
-                if plan.items[x.item_id].attribute not in target or x.item_id in plan.heldout_ids]
+        return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
 
-    attributes = ordered_attributes(profile.align.target, profile.data.attributes)
-    table = compare_runs(plan.items, on_heldout(a_before), on_heldout(a_after),
-                         target=profile.align.target, attributes=attributes,
-                         correction=s.correction, alpha=s.alpha, n_boot=s.n_boot,
-                         seed=s.seed, reporter=report, cancel=cancel)
-    extra = {x.item_id for x in a_before if plan.items[x.item_id].attribute in target
-             and x.item_id not in plan.heldout_ids}
-    target_all = None
-    if extra:
-        only = [x for x in a_before if plan.items[x.item_id].attribute in target]
-        only_after = [x for x in a_after if plan.items[x.item_id].attribute in target]
-        target_all = compare_runs(plan.items, only, only_after, target=profile.align.target,
-                                  attributes=profile.align.target, correction=s.correction,
-                                  alpha=s.alpha, n_boot=s.n_boot, seed=s.seed)
-        if report:
-            report(Message(f"target also compared on all {len(only)} of its evaluated items"))
+    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
+                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
+    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
+    if all(a.item_id in held for a in only[0]):
+        return table, None
+    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
+    if reporter:
+        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
     return table, target_all
 
 

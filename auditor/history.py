@@ -49,22 +49,34 @@ def compare_stored(
     alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
     reporter: Reporter | None = None, heldout_ids: Iterable[str] | None = None,
 ):
-    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere).
+    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere)."""
+    return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
+                                correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
+                                reporter=reporter, heldout_ids=heldout_ids)[0]
 
-    With ``heldout_ids`` (a training run's held-out items) the target attributes are
-    compared on those items only, as the audit does.
-    """
+
+def compare_stored_split(
+    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+    target: Iterable[str] = ("Gender_identity",), reporter: Reporter | None = None,
+    heldout_ids: Iterable[str] | None = None, **stats,
+):
+    """(table, target_all) of two stored runs. With ``heldout_ids`` (a training run's
+    held-out items) the target is judged on those only, as the audit does, and
+    ``target_all`` covers all its items (None when there is nothing more to show)."""
+    from .audit import heldout_tables
     from .stats import compare_runs
 
     before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
     items = stored_items(store, (before, after), bbq)
     present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
     target = tuple(target)
-    keep = _target_filter(items, target, heldout_ids)
-    return compare_runs(items, keep(store.answers(before)), keep(store.answers(after)),
-                        target=target, attributes=ordered_attributes(target, sorted(present)),
-                        correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
-                        reporter=reporter)
+    answers = store.answers(before), store.answers(after)
+    attributes = ordered_attributes(target, sorted(present))
+    if heldout_ids is None:
+        return compare_runs(items, *answers, target=target, attributes=attributes,
+                            reporter=reporter, **stats), None
+    return heldout_tables(items, *answers, target=target, attributes=attributes,
+                          heldout_ids=heldout_ids, reporter=reporter, **stats)
 
 
 def heldout_of(store: Store, train_run: str) -> frozenset[str]:
@@ -74,14 +86,6 @@ def heldout_of(store: Store, train_run: str) -> frozenset[str]:
     if run["kind"] != "train" or ids is None:
         raise InputError(f"run {run['id']} is not a training run with held-out ids")
     return frozenset(ids)
-
-
-def _target_filter(items, target, heldout_ids):
-    if heldout_ids is None:
-        return lambda answers: answers
-    held = frozenset(heldout_ids)
-    return lambda answers: [a for a in answers
-                            if items[a.item_id].attribute not in target or a.item_id in held]
 
 
 def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:

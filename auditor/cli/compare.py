@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 
 import click
 
@@ -32,16 +31,11 @@ def _target_options(func):
 def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
     """The spillover table (target on held-out items when ``train_run``), and the target
     on all its items (only with ``train_run``)."""
-    from ..history import compare_stored, heldout_of
+    from ..history import compare_stored_split, heldout_of
 
-    if not train_run:
-        return compare_stored(store, run_a, run_b, bbq=bbq, target=target, **stats), None
-    held = heldout_of(store, train_run)
-    table = compare_stored(store, run_a, run_b, bbq=bbq, target=target, heldout_ids=held,
-                           **stats)
-    everything = compare_stored(store, run_a, run_b, bbq=bbq, target=target, **stats)
-    rows = tuple(r for r in everything.rows if r.attribute in everything.target)
-    return table, replace(everything, attributes=everything.target, rows=rows)
+    held = heldout_of(store, train_run) if train_run else None
+    return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
+                                heldout_ids=held, **stats)
 
 
 @click.command("compare")
