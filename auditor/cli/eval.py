@@ -96,12 +96,9 @@ def summary_json(run_id, path, by_id, answers) -> dict:
 
 def print_summary(run_id, path, by_id, answers) -> None:
     """Accuracy (Wilson CIs), unknown and invalid rates and bias scores per attribute."""
-    from rich.console import Console
-
     from ..stats.render import render_summary
+    from .options import table_console
 
-    console = Console()
-    if not console.is_terminal:  # files and CI logs: wide enough for every cell
-        console = Console(width=max(console.width, 140))
+    console = table_console()
     console.print(render_summary(summarize(by_id, answers)))
     console.print(f"stored in {path}  (run {run_id})", highlight=False, markup=False)

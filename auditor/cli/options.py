@@ -12,6 +12,15 @@ SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", "
                   ".csv": "csv", ".txt": "table"}
 
 
+def table_console():
+    """A rich console for tables on stdout; off a terminal (files, CI logs) wide enough
+    for every cell."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=max(console.width, 140))
+
+
 def store_option(func):
     return click.option("--store", "store_path", metavar="FILE", default=None,
                         help="Run store (default: $SPILLOVER_STORE or the user data dir).")(func)
@@ -76,13 +85,9 @@ def emit(report, fmt: str, outputs) -> None:
     from ..reports import write_report
 
     if fmt == "table":
-        from rich.console import Console
-
         from ..reports.terminal import renderables
 
-        console = Console()
-        if not console.is_terminal:  # files and CI logs: wide enough for every cell
-            console = Console(width=max(console.width, 140))
+        console = table_console()
         for part in renderables(report):
             console.print(part)
     else:
