@@ -69,6 +69,10 @@ def last_logits(model, ids_list):
 def test_settings_match_profile_and_set_trl_defaults_explicitly(tmp_path):
     section = dataclasses.asdict(AlignSection())
     settings = DPOSettings.from_mapping(section)
+    defaults = DPOSettings().to_dict()  # the two declarations agree on every shared default
+    for key, value in section.items():
+        if key != "target":
+            assert defaults[key] == (list(value) if isinstance(value, tuple) else value), key
     assert settings.beta == 0.1 and settings.learning_rate == 5e-5 and settings.epochs == 1.0
     config = settings.dpo_config(str(tmp_path), "cpu", "float32")
     assert config.use_cpu and not config.bf16 and not config.fp16
