@@ -123,7 +123,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     from .models import ModelSpec
 
     m, e = profile.model, profile.eval
-    base = ModelSpec(m.source, m.adapter or None, m.device, m.dtype, m.trust_remote_code)
+    base = ModelSpec(m.source, m.adapter or None, m.device, m.dtype, m.trust_remote_code,
+                     m.allow_pickle)
     eval_kwargs = dict(mode=e.mode, store=store, batch_size=e.batch_size, reporter=report,
                        cancel=cancel, prompt_style=e.prompt_style,
                        max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum)
@@ -141,10 +142,10 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     check_cancel(cancel)
 
     aligned_spec = ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
-                             m.trust_remote_code)
+                             m.trust_remote_code, m.allow_pickle)
     if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
         aligned_spec = ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
-                                 m.trust_remote_code)
+                                 m.trust_remote_code, m.allow_pickle)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
 

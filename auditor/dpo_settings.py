@@ -8,6 +8,7 @@ the spillover paper where it says (beta 0.1, learning rate 5e-5, one epoch).
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from .errors import InputError
@@ -56,7 +57,13 @@ class DPOSettings:
                 object.__setattr__(self, name, (value,))
             else:
                 object.__setattr__(self, name, tuple(value))
-        problems = []
+        problems = [
+            f"{f.name} must be a finite number, got {getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))
+        ]
+        if problems:
+            raise InputError("align settings: " + "; ".join(problems))
         if self.rejected not in REJECTED_MODES:
             problems.append(f"rejected must be one of {', '.join(REJECTED_MODES)}")
         if not 0.0 < self.heldout_fraction < 1.0:

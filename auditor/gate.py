@@ -7,6 +7,10 @@ family of tests (at the gate's alpha and method) and larger than the allowed amo
   ``max_bias_increase``.
 Cells checked: ``untargeted`` — every non-target attribute, ambig and disambig;
 ``all`` — the target too; ``ambig`` — non-target attributes, ambiguous contexts only.
+
+The gate fails closed: it refuses to judge (``refusals``, never a pass) when the runs
+pair fewer than ``min_paired`` items, when no cell is checked, when a checked cell has
+fewer than ``min_cell`` paired items or a statistic it needs is undefined.
 """
 
 from __future__ import annotations
@@ -37,13 +41,19 @@ class GateResult:
     failures: tuple[Failure, ...]
     checked: tuple[tuple[str, str], ...]  # (attribute, context) cells the gate looked at
     settings: dict
+    refusals: tuple[str, ...] = ()  # why the gate could not judge; never passed when set
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.refusals)
 
     def failures_in(self, attribute: str, context: str) -> tuple[Failure, ...]:
         return tuple(f for f in self.failures if (f.attribute, f.context) == (attribute, context))
 
     def to_dict(self) -> dict:
         return {"passed": self.passed, "failures": [asdict(f) for f in self.failures],
-                "checked": [list(c) for c in self.checked], "settings": self.settings}
+                "checked": [list(c) for c in self.checked], "settings": self.settings,
+                "refusals": list(self.refusals)}
 
 
 def checked_cells(table: SpilloverTable, cells: str) -> tuple[tuple[str, str], ...]:
@@ -60,14 +70,48 @@ def regate(table: SpilloverTable, gate: GateSection) -> SpilloverTable:
     return corrected(replace(table, correction=gate.correction, alpha=gate.alpha))
 
 
-def evaluate_gate(table: SpilloverTable, gate: GateSection) -> GateResult:
-    """Apply ``gate`` to ``table``."""
+def refusals_of(table: SpilloverTable, gate: GateSection,
+                cells: tuple[tuple[str, str], ...]) -> list[str]:
+    """Why the gate cannot judge ``table`` (empty when it can)."""
+    found = []
+    if table.pairing.n_paired < gate.min_paired:
+        found.append(f"the runs pair {table.pairing.n_paired} items, fewer than the minimum "
+                     f"{gate.min_paired} (gate.min_paired / --min-paired)")
+    unpaired = table.pairing.only_before + table.pairing.only_after
+    if unpaired:
+        found.append(f"the runs' items differ ({table.pairing.only_before} only in the before "
+                     f"run, {table.pairing.only_after} only in the after run): evaluate both "
+                     "on the same items")
+    if not cells:
+        found.append(f"no cell to check (cells={gate.cells!r} over attributes "
+                     f"{', '.join(table.attributes) or 'none'})")
+    for attribute, context in cells:
+        cell = table.cell(attribute, context)
+        where = f"{attribute}/{context}"
+        if cell is None or cell.accuracy.n < gate.min_cell:
+            n = 0 if cell is None else cell.accuracy.n
+            found.append(f"{where} has {n} paired items, fewer than the minimum "
+                         f"{gate.min_cell} (gate.min_cell / --min-cell)")
+            continue
+        if cell.accuracy.p is None:
+            found.append(f"{where}: the accuracy test is undefined")
+        if cell.bias.p is None:
+            found.append(f"{where}: the bias score test is undefined "
+                         f"({cell.bias.reason or 'no bootstrap standard error'})")
+    return found
+
+
+def evaluate_gate(table: SpilloverTable, gate: GateSection,
+                  refusals: tuple[str, ...] = ()) -> GateResult:
+    """Apply ``gate`` to ``table``; ``refusals`` adds reasons found outside the table
+    (runs that do not pair, diverged training)."""
     table = regate(table, gate)
     failures = []
     cells = checked_cells(table, gate.cells)
+    refusals = (*refusals, *refusals_of(table, gate, cells))
     for attribute, context in cells:
         cell = table.cell(attribute, context)
-        if cell is None:
+        if cell is None or cell.accuracy.p is None:
             continue
         acc, bias = cell.accuracy, cell.bias
         if acc.verdict == DEGRADED and -acc.delta > gate.max_accuracy_drop:
@@ -87,4 +131,5 @@ def evaluate_gate(table: SpilloverTable, gate: GateSection) -> GateResult:
                     f"(|bias| +{growth:.3f}), corrected p = {bias.p_corrected:.2g} < "
                     f"{gate.alpha:g}; allowed increase {gate.max_bias_increase:.3f}"))
     settings = asdict(gate) | {"family": len(table.family)}
-    return GateResult(not failures, tuple(failures), cells, settings)
+    return GateResult(not failures and not refusals, tuple(failures), cells, settings,
+                      tuple(refusals))

@@ -35,6 +35,12 @@ class ModelSpec:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     trust_remote_code: bool = False
+    allow_pickle: bool = False  # load .bin/.pt weights too (pickles can run code)
+
+    def folder(self, reporter=None) -> Path:
+        """The local Hugging Face folder of ``source`` (checked, converted or fetched)."""
+        return resolve_source(self.source, reporter, trust_remote_code=self.trust_remote_code,
+                              allow_pickle=self.allow_pickle)
 
 
 @dataclass
@@ -77,7 +83,7 @@ def load_tokenizer(spec: ModelSpec | str | Path, *, path: Path | None = None):
     from transformers import AutoTokenizer
 
     if isinstance(spec, ModelSpec):
-        folder = path or resolve_source(spec.source, trust_remote_code=spec.trust_remote_code)
+        folder = path or spec.folder()
         trust = spec.trust_remote_code
     else:
         folder, trust = path or resolve_source(str(spec)), False
@@ -98,7 +104,7 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
     import torch
     from transformers import AutoModelForCausalLM
 
-    path = resolve_source(spec.source, reporter, trust_remote_code=spec.trust_remote_code)
+    path = spec.folder(reporter)
     if spec.adapter:
         check_adapter_folder(Path(spec.adapter).expanduser())  # before loading any weights
     device = resolve_device(spec.device)
@@ -108,7 +114,7 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
         model = AutoModelForCausalLM.from_pretrained(
             path,
             dtype=getattr(torch, dtype),
-            use_safetensors=True,
+            use_safetensors=None if spec.allow_pickle else True,
             trust_remote_code=spec.trust_remote_code,
             device_map=None if device == "cpu" else device,  # straight onto the GPU
         )

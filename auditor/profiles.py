@@ -8,6 +8,7 @@ error naming the key and the file. ``--set section.key=value`` overrides any fie
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -26,6 +27,7 @@ class ModelSection:
     device: str = "auto"
     dtype: str = "auto"
     trust_remote_code: bool = False
+    allow_pickle: bool = False  # load .bin/.pt weights (pickles can run code); off by default
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class GateSection:
     max_accuracy_drop: float = 0.0  # largest allowed significant drop (fraction, 0.02 = 2 pts)
     max_bias_increase: float = 0.0  # largest allowed significant increase of |bias score|
     cells: str = "untargeted"  # untargeted | all | ambig
+    min_paired: int = 100  # fewer items paired between the runs: the gate refuses to judge
+    min_cell: int = 20  # fewer paired items in a checked cell: the gate refuses to judge
 
 
 @dataclass(frozen=True)
@@ -218,10 +222,22 @@ def _coerce(value, hint, where: str, key: str):
     return float(value) if hint is float else value
 
 
+NON_EMPTY: frozenset[str] = frozenset({
+    "model.source", "data.attributes", "align.target", "align.target_modules",
+})
+"""Fields that must not be empty (an empty list or string would switch work off)."""
+
+
 def _check(obj, where: str, prefix: str) -> None:
     for f in dataclasses.fields(obj):
         key = f"{prefix}{f.name}"
         value = getattr(obj, f.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{where}: '{key}' is {value!r}; it must be a finite number")
+        if key in NON_EMPTY and (not value or (isinstance(value, str) and not value.strip())):
+            raise InputError(f"{where}: '{key}' must not be empty")
+        if isinstance(value, tuple) and any(not v.strip() for v in value):
+            raise InputError(f"{where}: '{key}' has an empty entry")
         if key in CHOICES and value not in CHOICES[key]:
             raise InputError(f"{where}: '{key}' is {value!r}; choose one of {', '.join(CHOICES[key])}")
     if isinstance(obj, (DataSection, AlignSection)):
@@ -261,5 +277,7 @@ LIMITS: dict[str, dict[str, tuple]] = {
                      "seed": (0, None, (True, False))},
     "GateSection": {"alpha": (0, 1, (False, False)),
                     "max_accuracy_drop": (0, 1, (True, True)),
-                    "max_bias_increase": (0, 2, (True, True))},
+                    "max_bias_increase": (0, 2, (True, True)),
+                    "min_paired": (1, None, (True, False)),
+                    "min_cell": (1, None, (True, False))},
 }

@@ -56,7 +56,8 @@ def cache_dir() -> Path:
     return Path(root).expanduser() / "models"
 
 
-def resolve_source(source: str, reporter=None, *, trust_remote_code: bool = False) -> Path:
+def resolve_source(source: str, reporter=None, *, trust_remote_code: bool = False,
+                   allow_pickle: bool = False) -> Path:
     """A local Hugging Face folder for ``source`` (folder, hub id, .gguf file, bundled name).
 
     Raises InputError with one line saying what is wrong and what to do. ``reporter``
@@ -71,7 +72,7 @@ def resolve_source(source: str, reporter=None, *, trust_remote_code: bool = Fals
             return convert_gguf(path, reporter=reporter)
         raise InputError(f"model {source}: a file that is not .gguf; pass a model folder")
     if path.is_dir():
-        check_model_folder(path)
+        check_model_folder(path, allow_pickle=allow_pickle)
         return path.resolve()
     looks_like_path = source.startswith((".", "/", "~")) or source.lower().endswith(".gguf")
     if looks_like_path or not _HUB_ID.match(source):
@@ -98,22 +99,64 @@ def download(repo_id: str, reporter=None, *, trust_remote_code: bool = False) ->
     return folder
 
 
-def check_model_folder(path: Path, label: str | None = None) -> None:
-    """Raise InputError unless ``path`` holds a config, safetensors weights and a tokenizer."""
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
+"""Weight files that are Python pickles: loading one can run code."""
+
+
+def check_model_folder(path: Path, label: str | None = None, *, allow_pickle: bool = False) -> None:
+    """Raise InputError unless ``path`` holds a config, a tokenizer and weights that are
+    safetensors only: every ``*.safetensors`` file must have a readable header, and an
+    index may point at safetensors shards only (unless ``allow_pickle``)."""
     name = label or str(path)
     if (path / "adapter_config.json").is_file() and not (path / "config.json").is_file():
         raise InputError(f"model {name}: this is a LoRA adapter; pass it with --adapter")
     if not (path / "config.json").is_file():
         raise InputError(f"model {name}: no config.json; expected a Hugging Face model folder")
-    if not any(path.glob("*.safetensors")):
-        if any(path.glob("*.bin")) or any(path.glob("*.pt")):
-            raise InputError(
-                f"model {name}: only PyTorch .bin weights; convert them to safetensors "
-                "(model.save_pretrained(dir)) - .bin files are never loaded"
-            )
-        raise InputError(f"model {name}: no *.safetensors weights in the folder")
+    if not allow_pickle:
+        _check_safetensors_only(path, name)
     if not any((path / f).is_file() for f in TOKENIZER_FILES):
         raise InputError(f"model {name}: no tokenizer (tokenizer.json or tokenizer.model)")
+
+
+def _check_safetensors_only(path: Path, name: str) -> None:
+    weights = sorted(path.glob("*.safetensors"))
+    if not weights:
+        if any(p.suffix.lower() in PICKLE_SUFFIXES for p in path.iterdir()):
+            raise InputError(
+                f"model {name}: only pickle weights (.bin/.pt); convert them to safetensors "
+                "(model.save_pretrained(dir)) or pass --allow-pickle if you trust the files"
+            )
+        raise InputError(f"model {name}: no *.safetensors weights in the folder")
+    for index in sorted(path.glob("*.index.json")):
+        try:
+            shards = set(json.loads(index.read_text(encoding="utf-8"))["weight_map"].values())
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InputError(f"{index}: not a readable weight index ({exc})") from None
+        for shard in sorted(map(str, shards)):
+            if not shard.endswith(".safetensors"):
+                raise InputError(f"{index}: field 'weight_map' points at '{shard}', which is "
+                                 "not safetensors; refused (--allow-pickle if you trust it)")
+            if not (path / shard).is_file():
+                raise InputError(f"{index}: field 'weight_map' names '{shard}', which is missing")
+    for file in weights:
+        safetensors_header(file)
+
+
+def safetensors_header(file: Path) -> dict:
+    """The JSON header of a safetensors file; InputError when it is not one."""
+    try:
+        with file.open("rb") as fh:
+            size = file.stat().st_size
+            head = fh.read(8)
+            length = int.from_bytes(head, "little") if len(head) == 8 else -1
+            if not 2 <= length <= min(size - 8, 100_000_000):
+                raise ValueError("no safetensors header")
+            header = json.loads(fh.read(length))
+            if not isinstance(header, dict):
+                raise ValueError("header is not a JSON object")
+            return header
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{file}: not a safetensors file ({exc})") from None
 
 
 def bundled_gguf(name: str) -> Path:

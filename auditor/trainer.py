@@ -71,12 +71,12 @@ def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSett
 
 def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
     """A hash of everything that decides the trained weights: model, settings, pairs."""
-    from .sources import fingerprint, resolve_source
+    from .sources import fingerprint
 
     h = hashlib.sha256()
     head = {
         "source": spec.source,
-        "weights": fingerprint(resolve_source(spec.source)),
+        "weights": fingerprint(spec.folder()),
         "adapter": fingerprint(Path(spec.adapter)) if spec.adapter else None,
         "target": sorted(target),
         "settings": settings.key_dict(),

@@ -30,7 +30,7 @@ def load_training_model(spec, settings: DPOSettings):
     An existing adapter in ``spec`` is merged into the base first, so the new adapter
     (and the DPO reference) start from the adapted model.
     """
-    from .models import LoadedModel, load_model, load_tokenizer, resolve_device, resolve_source
+    from .models import LoadedModel, load_model, load_tokenizer, resolve_device
 
     if not settings.qlora:
         loaded = load_model(spec, for_training=not spec.adapter)
@@ -42,7 +42,7 @@ def load_training_model(spec, settings: DPOSettings):
     from peft import prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
-    path = resolve_source(spec.source)
+    path = spec.folder()
     device = resolve_device(spec.device)
     quant = BitsAndBytesConfig(
         load_in_4bit=True,
@@ -55,7 +55,7 @@ def load_training_model(spec, settings: DPOSettings):
         quantization_config=quant,
         dtype=torch.bfloat16,
         device_map={"": 0 if device == "cuda" else device},
-        use_safetensors=True,
+        use_safetensors=None if spec.allow_pickle else True,
         trust_remote_code=spec.trust_remote_code,
     )
     model = prepare_model_for_kbit_training(

@@ -16,6 +16,7 @@ from ..items import ATTRIBUTES
 from ..quiet import quiet_hf
 from .eval import model_options
 from .interrupt import first_interrupt_cancels
+from .options import FiniteRange
 
 # CLI flag -> DPOSettings field, for the flags that are plain values
 FLAGS = {
@@ -59,12 +60,12 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Run store (default: $SPILLOVER_STORE or the user data dir).",
 )
 @click.option(
-    "--epochs", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True
+    "--epochs", type=FiniteRange(min=0, min_open=True), default=1.0, show_default=True
 )
-@click.option("--beta", type=click.FloatRange(min=0, min_open=True), default=0.1, show_default=True)
+@click.option("--beta", type=FiniteRange(min=0, min_open=True), default=0.1, show_default=True)
 @click.option(
     "--lr",
-    type=click.FloatRange(min=0, min_open=True),
+    type=FiniteRange(min=0, min_open=True),
     default=5e-5,
     show_default=True,
     help="Learning rate.",
@@ -72,7 +73,7 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--lora-r", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--lora-alpha", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option(
-    "--lora-dropout", type=click.FloatRange(0, 1, max_open=True), default=0.05, show_default=True
+    "--lora-dropout", type=FiniteRange(0, 1, max_open=True), default=0.05, show_default=True
 )
 @click.option(
     "--target-modules",
@@ -111,7 +112,7 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
               "stereotyped answer only.")  # fmt: skip
 @click.option(
     "--heldout",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    type=FiniteRange(0, 1, min_open=True, max_open=True),
     default=0.2,
     show_default=True,
     help="Share of template instances held out of training.",
@@ -148,7 +149,7 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
 )
-def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, out_dir,
+def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, targets, bbq, out_dir,
               store_path, target_modules, exclude_trans, exclude_subcategories,
               exclude_templates, qlora, activation_checkpointing, merge, fmt, **flags):  # fmt: skip
     """Align a model with DPO on the target attribute(s) of BBQ (LoRA adapter out)."""
@@ -172,7 +173,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, targets, bbq, ou
         activation_checkpointing=activation_checkpointing,
     )
     data = load_bbq(resolve_bbq_dir(bbq), attributes=target)
-    spec = ModelSpec(model, adapter, device, dtype, trust_remote_code)
+    spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     cancel = threading.Event()
     with Store(store_path or default_store_path()) as store, ProgressReporter() as reporter:
         reporter(StageStarted("align", f"DPO on {', '.join(target)}"))

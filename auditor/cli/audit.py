@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..bbq.locate import bbq_option
 from .options import (
     emit,
-    fail_lines,
+    gate_exit,
     gate_flags_given,
     gate_options,
     gate_section,
@@ -86,8 +84,8 @@ def fetch_official() -> None:
                          "`spillover data fetch`, or pass --bbq DIR")
 
 
-def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, alpha,
-        correction, max_accuracy_drop, max_bias_increase, cells, fmt, outputs):
+def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, fmt, outputs,
+        **thresholds):
     import threading
 
     from ..quiet import quiet_hf
@@ -104,8 +102,7 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
     extra += [f"model.device={_toml(device)}"] if device else []
     profile = load_profile(profile_name, [*overrides, *extra])
-    thresholds = (alpha, correction, max_accuracy_drop, max_bias_increase, cells)
-    section = gate_section(profile.gate, *thresholds)  # checked before any work
+    section = gate_section(profile.gate, **thresholds)  # checked before any work
     cancel = threading.Event()
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
@@ -120,14 +117,22 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
                "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
                "baseline_run": result.baseline_run, "train_run": result.train_run,
                "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
-    if not (gate or gate_flags_given(*thresholds)):
+    if not (gate or gate_flags_given(**thresholds)):
         emit(Report(result.table, subject, None, result.target_all), fmt, outputs)
         return
-    report, verdict = gated_report(result.table, section, subject, result.target_all)
+    with open_store(store_path) as store:
+        refusals = audit_problems(store, result)
+    report, verdict = gated_report(result.table, section, subject, result.target_all, refusals)
     emit(report, fmt, outputs)
-    if not verdict.passed:
-        fail_lines(verdict)
-        sys.exit(1)
+    gate_exit(verdict)
+
+
+def audit_problems(store, result) -> list[str]:
+    """What in a stored audit's runs stops the gate from judging it."""
+    from ..gate_inputs import run_problems, training_problems
+
+    return [*run_problems(store, result.baseline_run, result.aligned_run),
+            *training_problems(store, result.train_run, result.adapter_dir)]
 
 
 def _toml(value: str) -> str:

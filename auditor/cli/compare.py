@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..bbq.locate import bbq_option
 from .options import (
+    FiniteRange,
     emit,
-    fail_lines,
+    gate_exit,
     gate_options,
     gate_section,
     gated_report,
@@ -43,7 +42,7 @@ def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
 @click.argument("run_b")
 @_target_options
 @click.option("--correction", type=click.Choice(("holm", "bh")), default="holm", show_default=True)
-@click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.05,
+@click.option("--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
               help="Bootstrap resamples for the bias-score CIs.")
@@ -72,13 +71,14 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
 @store_option
 @gate_options
 @report_options
-def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, alpha, correction,
-             max_accuracy_drop, max_bias_increase, cells, fmt, outputs):
+def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, **thresholds):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input,
     3 runtime failure. Prints the reason for every failing cell."""
     from ..errors import InputError
-    from ..history import load_audit
+    from ..gate_inputs import run_problems, training_problems
+    from ..history import load_audit, resolve_run_id
     from ..profiles import GateSection, build_profile, load_profile
+    from .audit import audit_problems
 
     if len(ids) > 2:
         raise InputError("gate takes one audit id or two run ids")
@@ -89,13 +89,18 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, alpha, corre
             base = base or build_profile(result.profile).gate
             table, target_all = result.table, result.target_all
             subject = {"title": f"audit {result.audit_id}", "audit": result.audit_id}
+            refusals = audit_problems(store, result)
         else:
             base = base or GateSection()
             table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
             subject = {"title": f"{ids[0]} → {ids[1]}", "before": ids[0], "after": ids[1]}
-    section = gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells)
-    report, verdict = gated_report(table, section, subject, target_all)
+            before, after = resolve_run_id(store, ids[0]), resolve_run_id(store, ids[1])
+            refusals = run_problems(store, before, after)
+            if train_run:
+                record = store.run(resolve_run_id(store, train_run)).get("record") or {}
+                refusals += training_problems(store, resolve_run_id(store, train_run),
+                                              record.get("adapter_dir"))
+    section = gate_section(base, **thresholds)
+    report, verdict = gated_report(table, section, subject, target_all, refusals)
     emit(report, fmt, outputs)
-    if not verdict.passed:
-        fail_lines(verdict)
-        sys.exit(1)
+    gate_exit(verdict)

@@ -24,6 +24,9 @@ def model_options(func):
                      help="auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16, float16."),
         click.option("--trust-remote-code", is_flag=True,
                      help="Allow the model's own Python code to run (only if you trust it)."),
+        click.option("--allow-pickle", is_flag=True,
+                     help="Also load pickle weights (.bin/.pt), which can run code; "
+                     "safetensors only without it."),
     )):  # fmt: skip
         func = decorator(func)
     return func
@@ -48,7 +51,7 @@ def model_options(func):
               help="Run store (default: $SPILLOVER_STORE or the user data dir).")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
-def eval_cmd(model, adapter, device, dtype, trust_remote_code, bbq, mode, sample_n, seed,
+def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq, mode, sample_n, seed,
              batch_size, prompt_style, max_new_tokens, store_path, fmt):  # fmt: skip
     """Evaluate a model on BBQ. Reruns resume: stored items are never scored twice."""
     quiet_hf()
@@ -60,7 +63,7 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, bbq, mode, sample
 
     data = load_bbq(resolve_bbq_dir(bbq))
     items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
-    spec = ModelSpec(model, adapter, device, dtype, trust_remote_code)
+    spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     with Store(store_path or default_store_path()) as store:
         with ProgressReporter() as reporter:
             run_id = evaluate(

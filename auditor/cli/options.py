@@ -12,6 +12,20 @@ SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", "
                   ".csv": "csv", ".txt": "table"}
 
 
+class FiniteRange(click.FloatRange):
+    """A float range that refuses NaN and ±inf (click's own range lets NaN through)."""
+
+    name = "finite float range"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
 def table_console():
     """A rich console for tables on stdout; off a terminal (files, CI logs) wide enough
     for every cell."""
@@ -51,33 +65,40 @@ def report_options(func):
 def gate_options(func):
     """Gate thresholds; unset flags fall back to the profile's [gate] section."""
     for decorator in reversed((
-        click.option("--alpha", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+        click.option("--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True),
                      default=None, help="Significance level (default: profile, 0.05)."),
         click.option("--correction", type=click.Choice(("holm", "bh")), default=None,
                      help="Multiple-comparison correction (default: profile, holm)."),
-        click.option("--max-accuracy-drop", type=click.FloatRange(min=0), default=None,
+        click.option("--max-accuracy-drop", type=FiniteRange(min=0), default=None,
                      help="Largest allowed significant accuracy drop, as a fraction (0.02 = 2 pp)."),
-        click.option("--max-bias-increase", type=click.FloatRange(min=0), default=None,
+        click.option("--max-bias-increase", type=FiniteRange(min=0), default=None,
                      help="Largest allowed significant growth of |bias score|."),
         click.option("--cells", type=click.Choice(("untargeted", "all", "ambig")), default=None,
                      help="Cells that count: untargeted attributes, all, or ambiguous only."),
+        click.option("--min-paired", type=click.IntRange(min=1), default=None,
+                     help="Refuse to judge runs pairing fewer items (default: profile, 100)."),
+        click.option("--min-cell", type=click.IntRange(min=1), default=None,
+                     help="Refuse to judge a checked cell with fewer paired items "
+                     "(default: profile, 20)."),
     )):
         func = decorator(func)
     return func
 
 
-def gate_flags_given(alpha, correction, max_accuracy_drop, max_bias_increase, cells) -> bool:
-    return any(v is not None for v in (alpha, correction, max_accuracy_drop, max_bias_increase,
-                                       cells))
+GATE_FLAGS = ("alpha", "correction", "max_accuracy_drop", "max_bias_increase", "cells",
+              "min_paired", "min_cell")
+"""The gate flags, named as the [gate] fields they override."""
 
 
-def gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells):
+def gate_flags_given(**flags) -> bool:
+    return any(flags.get(name) is not None for name in GATE_FLAGS)
+
+
+def gate_section(base, **flags):
     """The profile's gate section with the flags that were given laid over it."""
     from dataclasses import replace
 
-    given = {"alpha": alpha, "correction": correction, "max_accuracy_drop": max_accuracy_drop,
-             "max_bias_increase": max_bias_increase, "cells": cells}
-    return replace(base, **{k: v for k, v in given.items() if v is not None})
+    return replace(base, **{k: flags[k] for k in GATE_FLAGS if flags.get(k) is not None})
 
 
 def emit(report, fmt: str, outputs) -> None:
@@ -100,14 +121,29 @@ def emit(report, fmt: str, outputs) -> None:
         click.echo(f"wrote {written}", err=True)
 
 
-def gated_report(table, section, subject, target_all=None):
+def gated_report(table, section, subject, target_all=None, refusals=()):
     """The table re-corrected with the gate's method and alpha, its verdict, the report."""
     from ..gate import evaluate_gate, regate
     from ..reports.document import Report
 
     table = regate(table, section)
-    verdict = evaluate_gate(table, section)
+    verdict = evaluate_gate(table, section, tuple(refusals))
     return Report(table, subject, verdict, target_all), verdict
+
+
+def gate_exit(verdict) -> None:
+    """Exit as the gate decided: 2 when it could not judge (one line saying why),
+    1 with one stderr line per failing cell, else return (passed)."""
+    import sys
+
+    if verdict.refused:
+        more = f" (and {len(verdict.refusals) - 1} more reasons)" if len(verdict.refusals) > 1 else ""
+        click.echo(f"error: gate cannot judge, so it does not pass: {verdict.refusals[0]}{more}",
+                   err=True)
+        sys.exit(2)
+    if not verdict.passed:
+        fail_lines(verdict)
+        sys.exit(1)
 
 
 def fail_lines(verdict) -> None:

@@ -39,6 +39,13 @@ def to_junit(report: Report) -> str:
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
                 f"p_corrected={acc.p_corrected}); bias {bias.before}→{bias.after} "
                 f"(p_corrected={bias.p_corrected})")
+    if gate.refused:  # the gate could not judge: a failing case, never a silent pass
+        counts["tests"] += 1
+        counts["failures"] += 1
+        case = ET.SubElement(suite, "testcase", classname="spillover.gate", name="gate.judgeable")
+        node = ET.SubElement(case, "failure", type="refused",
+                             message="the gate cannot judge, so it does not pass")
+        node.text = "\n".join(gate.refusals)
     for key, value in counts.items():
         suite.set(key, str(value))
     ET.indent(suite)

@@ -20,6 +20,9 @@ def to_markdown(report: Report) -> str:
     if report.gate is not None:
         verdict = "✅ **PASSED**" if report.gate.passed else (
             f"❌ **FAILED** — {len(report.gate.failures)} significant degradation(s)")
+        if report.gate.refused:
+            verdict = "⛔ **REFUSED** — the gate cannot judge, so it does not pass: " + \
+                "; ".join(_md(r) for r in report.gate.refusals)
         lines.append(f"Gate: {verdict} (cells checked: {report.gate.settings['cells']}).")
     lines += ["", *_grid(table)]
     if report.target_all is not None:

@@ -21,7 +21,11 @@ def renderables(report: Report) -> list:
         parts.append(extra)
     gate = report.gate
     if gate is not None:
-        if gate.passed:
+        if gate.refused:
+            parts.append(Text(f"gate: REFUSED — cannot judge, so it does not pass "
+                              f"({len(gate.refusals)} reasons)", style="bold red"))
+            parts += [Text(f"  ? {why}") for why in gate.refusals]
+        elif gate.passed:
             parts.append(Text(f"gate: PASSED ({len(gate.checked)} cells checked)", style="green"))
         else:
             parts.append(Text(f"gate: FAILED ({len(gate.failures)} failing)", style="bold red"))

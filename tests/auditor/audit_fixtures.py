@@ -31,6 +31,9 @@ lora_alpha = 8
 save_steps = 2
 [stats]
 n_boot = 200
+[gate]
+min_paired = 1  # a 72-item plumbing audit: below the safe defaults on purpose
+min_cell = 1
 """
 
 

@@ -78,7 +78,7 @@ def test_load_audit_and_compare_stored_agree(tiny_audit, bbq_lite):
 
 def test_reports_in_every_format(tiny_audit):
     _, _, result, _ = tiny_audit
-    gate = evaluate_gate(result.table, GateSection())
+    gate = evaluate_gate(result.table, GateSection(min_paired=1, min_cell=1))
     report = Report(result.table, {"title": "tiny"}, gate)
     data = json.loads(render_report(report, "json"))
     assert data["schema"] == "spillover.report/1" and data["table"]["schema"] == "spillover.table/1"

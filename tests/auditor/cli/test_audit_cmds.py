@@ -174,11 +174,11 @@ def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_
         table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200)
 
     def fake_run_audit(profile, **kwargs):
-        return AuditResult("audit-x", profile.to_dict(), run_a, "train-x", run_b, table, "")
+        return AuditResult("audit-x", profile.to_dict(), run_a, None, run_b, table, "")
 
     monkeypatch.setattr(auditor.audit, "run_audit", fake_run_audit)
     result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--store",
-                                       str(tmp_path / "s.sqlite"), "--max-accuracy-drop", "0",
+                                       str(path), "--max-accuracy-drop", "0",
                                        "--format", "markdown"])
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.stdout and "FAIL Physical_appearance/" in result.stderr
