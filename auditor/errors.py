@@ -9,6 +9,10 @@ class SpilloverError(Exception):
     exit_code = 3
 
 
+class TrainingDiverged(SpilloverError):
+    """Training produced a non-finite loss or gradient: stopped, nothing published."""
+
+
 class InputError(SpilloverError):
     """Bad input (file, flag, profile, data): exit code 2."""
 

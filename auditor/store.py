@@ -50,25 +50,79 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")  # noqa: UP017 (py3.10)
 
 
+TABLES = ("runs", "answers", "train_logs", "audits")
+"""The tables every spillover store has."""
+
+
 class Store:
     """A run store at ``path`` (created on first use). A context manager; one writer at a
-    time per process (calls are serialised by a lock), any number of readers."""
+    time per process (calls are serialised by a lock), any number of readers.
 
-    def __init__(self, path: str | Path):
+    ``readonly`` opens an existing store without ever writing to it (no schema change,
+    no WAL switch; a store in a read-only folder is read as immutable). Any SQLite file
+    that is not a spillover store is refused, never given spillover's tables. A store
+    this object created is removed again when the ``with`` block fails before anything
+    was stored in it.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = Path(path).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = readonly
+        if not str(path).strip():
+            raise InputError("store: empty path; pass --store FILE")
+        if self.path.exists() and not self.path.is_file():
+            raise InputError(f"store {self.path}: not a regular file")
+        self._created = not self.path.exists()
+        if readonly and self._created:
+            raise InputError(f"store {self.path}: no such file")
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
-            )
+            self._db = self._connect()
             self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
+            self._lock = threading.RLock()
+            self._check_kind()
+            if not readonly:
+                self._migrate()
         except sqlite3.DatabaseError as exc:
             raise InputError(f"store {self.path}: not a usable SQLite file ({exc})") from exc
-        self._lock = threading.RLock()
-        self._migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        options = dict(timeout=30, isolation_level=None, check_same_thread=False)
+        if not self.readonly:
+            return sqlite3.connect(self.path, **options)
+        uri = self.path.resolve().as_uri()
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, **options)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:  # a WAL store in a folder we may not write
+            db.close()
+            return sqlite3.connect(f"{uri}?immutable=1", uri=True, **options)
+
+    def _check_kind(self) -> None:
+        """Refuse a file that is not a spillover store (or a newer one)."""
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        names = {r[0] for r in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version == 0:
+            if names or (self.readonly and self.path.stat().st_size == 0):
+                raise InputError(f"store {self.path}: not a spillover store (a SQLite file with "
+                                 "other tables, or empty); pass another --store")
+            return
+        missing = [t for t in TABLES if t not in names]
+        if missing:
+            raise InputError(f"store {self.path}: damaged spillover store (table "
+                             f"'{missing[0]}' is missing)")
+        if self.readonly and version != len(MIGRATIONS):
+            raise InputError(
+                f"store {self.path}: schema v{version}, this spillover reads "
+                f"v{len(MIGRATIONS)}; " + ("upgrade spillover" if version > len(MIGRATIONS)
+                                           else "run any command that stores results to upgrade it"))
 
     # -- plumbing -------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -119,8 +173,12 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        empty = self._created and exc_type is not None and not self.runs() and not self.audits()
         self.close()
+        if empty:  # a failed command leaves no new, empty store behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
     # -- runs -----------------------------------------------------------------------
     def create_or_get_run(self, kind: str, key: str, **fields) -> str:

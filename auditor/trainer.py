@@ -175,6 +175,9 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         store.update_run(run_id, "failed", {"key": key, "error": first[:300]})
         raise
+    except BaseException:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
+        store.update_run(run_id, "interrupted", {"key": key})
+        raise
     return {
         "key": key,
         "run_id": run_id,

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from transformers import TrainerCallback
 
+from .errors import TrainingDiverged
 from .events import CancelToken, Reporter, TrainStep, null_reporter
 
 SUMMARY_KEYS = ("train_runtime", "train_loss", "train_samples_per_second", "train_steps_per_second")
@@ -64,6 +65,12 @@ class EventCallback(TrainerCallback):
         return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        for key in ("loss", "grad_norm"):
+            value = (logs or {}).get(key)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise TrainingDiverged(
+                    f"training diverged at step {state.global_step}: {key} is {value}; "
+                    "lower align.learning_rate or align.beta and rerun")
         metrics = _numbers(logs or {})
         if any(key in metrics for key in SUMMARY_KEYS):
             self.summary.update(metrics)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from auditor.items import LETTERS
+from auditor.textsafe import visible
 
 ROLE_WORDS = {"biased": "biased", "anti_biased": "anti-biased", "unknown": "unknown"}
 STATUS_STYLES = {"right": "green", "wrong": "red", "flipped_to_wrong": "bold red",
@@ -39,7 +40,7 @@ def _answer(label: str, item, answer, role: str | None) -> Text:
             f"{letter} {score:+.3f}" for letter, score in zip(LETTERS, answer.scores, strict=False)),
             style="dim")
     if answer.text:
-        text.append("\n" + " " * 16 + "output: ", style="dim").append(answer.text)
+        text.append("\n" + " " * 16 + "output: ", style="dim").append(visible(answer.text))
     return text
 
 
@@ -53,11 +54,11 @@ def item_text(row) -> Text:
     if item.subcategory and item.subcategory != "None":
         out.append(" · ", style="dim").append(item.subcategory, style="dim")
     out.append("  ").append(status_text(row.status))
-    out.append("\n\nContext\n", style="bold underline").append(item.context)
-    out.append("\n\nQuestion\n", style="bold underline").append(item.question)
+    out.append("\n\nContext\n", style="bold underline").append(visible(item.context))
+    out.append("\n\nQuestion\n", style="bold underline").append(visible(item.question))
     out.append("\n\nOptions\n", style="bold underline")
     for index, option in enumerate(item.options):
-        out.append(f"{LETTERS[index]}. ").append(option.text)
+        out.append(f"{LETTERS[index]}. ").append(visible(option.text))
         out.append(f"  [{role_word(item.role_of(index))}]", style="cyan")
         if index == item.label:
             out.append("  ← correct", style="green")

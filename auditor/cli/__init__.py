@@ -14,6 +14,7 @@ import sys
 import click
 
 from ..errors import SpilloverError
+from ..textsafe import visible
 
 # command name -> "module:attribute" inside auditor.cli
 COMMANDS: dict[str, str] = {
@@ -48,7 +49,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SpilloverError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {visible(exc, one_line=True)}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
@@ -58,7 +59,7 @@ class LazyGroup(click.Group):
         except Exception as exc:  # a runtime failure: one line, exit 3
             if os.environ.get("SPILLOVER_DEBUG"):
                 raise
-            first = (str(exc).strip().splitlines() or [""])[0][:300]
+            first = visible((str(exc).strip().splitlines() or [""])[0][:300], one_line=True)
             click.echo(f"error: {type(exc).__name__}: {first} "
                        "(set SPILLOVER_DEBUG=1 for the traceback)", err=True)
             sys.exit(3)

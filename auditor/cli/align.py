@@ -158,8 +158,8 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     from ..dpo_settings import DPOSettings
     from ..events import Cancelled, StageFinished, StageStarted
     from ..models import ModelSpec
-    from ..store import Store, default_store_path
     from ..trainer import align
+    from .options import open_store
     from .progress import ProgressReporter
 
     target = split_targets(targets)
@@ -175,7 +175,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     data = load_bbq(resolve_bbq_dir(bbq), attributes=target)
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     cancel = threading.Event()
-    with Store(store_path or default_store_path()) as store, ProgressReporter() as reporter:
+    with open_store(store_path) as store, ProgressReporter() as reporter:
         reporter(StageStarted("align", f"DPO on {', '.join(target)}"))
         try:
             with first_interrupt_cancels(cancel):

@@ -58,13 +58,13 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
     from ..bbq import load_bbq, resolve_bbq_dir, sample
     from ..evaluate import evaluate
     from ..models import ModelSpec
-    from ..store import Store, default_store_path
+    from .options import open_store
     from .progress import ProgressReporter
 
     data = load_bbq(resolve_bbq_dir(bbq))
     items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
-    with Store(store_path or default_store_path()) as store:
+    with open_store(store_path) as store:
         with ProgressReporter() as reporter:
             run_id = evaluate(
                 spec, items, mode=mode, store=store, batch_size=batch_size,

@@ -8,6 +8,7 @@ import click
 
 from ..bbq.locate import bbq_option
 from ..items import ATTRIBUTES
+from ..textsafe import visible
 from .options import open_store, store_option
 
 
@@ -42,7 +43,7 @@ def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_pat
         click.echo(json.dumps([row_to_dict(r) for r in rows], indent=2, ensure_ascii=False))
         return
     for row in rows:
-        click.echo(_text(row_to_dict(row), run_a, run_b))
+        click.echo(visible(_text(row_to_dict(row), run_a, run_b)))
     click.echo(f"{len(rows)} item(s)", err=True)
 
 
@@ -60,5 +61,6 @@ def _text(row: dict, run_a: str, run_b: str | None) -> str:
         letter = answer["letter"] or "invalid"
         lines.append(f"  {run_id}: {letter} ({answer['role'] or '—'}, "
                      f"{'right' if answer['correct'] else 'wrong'})"
-                     + (f"  said: {answer['text']!r}" if answer["text"] else ""))
+                     + (f"  said: {visible(answer['text'], one_line=True)}"
+                        if answer["text"] else ""))
     return "\n".join(lines)

@@ -41,15 +41,18 @@ def store_option(func):
 
 
 def open_store(path: str | None, *, must_exist: bool = False):
-    """The run store; ``must_exist`` for commands that only read (a typo is an error)."""
+    """The run store; ``must_exist`` for commands that only read: opened read-only, and a
+    typo is an error."""
     from ..errors import InputError
     from ..store import Store, default_store_path
 
+    if path is not None and not path.strip():
+        raise InputError("--store: empty path; pass --store FILE")
     target = Path(path) if path else default_store_path()
     if must_exist and not target.is_file():
         raise InputError(f"store {target}: no such file; pass --store FILE or set "
                          "SPILLOVER_STORE (runs are stored by `spillover eval`/`audit`)")
-    return Store(target)
+    return Store(target, readonly=must_exist)
 
 
 def report_options(func):
