@@ -79,10 +79,18 @@ class RunFolder:
         tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         os.replace(tmp, self.record_file)
 
-    def last_checkpoint(self) -> Path | None:
-        """The newest complete checkpoint; incomplete newer ones (a killed save) are deleted."""
+    def last_checkpoint(self, seals: dict | None = None) -> Path | None:
+        """The newest complete checkpoint; incomplete newer ones (a killed save) are deleted.
+
+        With ``seals`` (checkpoint name → file hashes, recorded by ``seal`` when spillover
+        wrote it) a checkpoint must also match its seal: an unsealed one is a save cut short
+        and is deleted; one whose files changed since is refused (its optimizer state is a
+        pickle, loaded only from files spillover wrote).
+        """
         for _, path in reversed(self._checkpoint_dirs()):
-            if _complete(path):
+            if _complete(path) and (seals is None or path.name in seals):
+                if seals is not None:
+                    check_seal(path, seals[path.name])
                 return path
             shutil.rmtree(path, ignore_errors=True)
         return None
@@ -110,6 +118,32 @@ class RunFolder:
         """Remove trainer checkpoints once the adapter is published (they hold optimizer state)."""
         for path in self.checkpoints.glob("checkpoint-*"):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def seal(checkpoint: Path) -> dict[str, str]:
+    """SHA-256 of every file of a checkpoint folder, by relative path."""
+    import hashlib
+
+    out = {}
+    for file in sorted(p for p in checkpoint.rglob("*") if p.is_file()):
+        digest = hashlib.sha256()
+        with file.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        out[file.relative_to(checkpoint).as_posix()] = digest.hexdigest()
+    return out
+
+
+def check_seal(checkpoint: Path, expected: dict[str, str]) -> None:
+    """Raise InputError unless ``checkpoint`` holds exactly the files it was sealed with."""
+    found = seal(checkpoint)
+    for name in sorted(expected.keys() | found.keys()):
+        if expected.get(name) != found.get(name):
+            what = "missing" if name not in found else "added" if name not in expected \
+                else "modified"
+            raise InputError(f"checkpoint {checkpoint}: file '{name}' was {what} after "
+                             "spillover wrote it; refusing to load it (delete the folder to "
+                             "train from the start)")
 
 
 def _complete(checkpoint: Path) -> bool:

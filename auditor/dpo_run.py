@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 
-from .checkpoints import RunFolder
+from .checkpoints import RunFolder, seal
 from .dpo_settings import DPOSettings
 from .errors import InputError
 from .events import Cancelled, CancelToken, Message, Reporter
@@ -90,10 +90,20 @@ def train_adapter(
     from .training_events import EventCallback
 
     dataset = to_dataset(data.pairs, loaded.tokenizer)
-    callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel)
+    seals = dict((store.run(run_id).get("record") or {}).get("seals") or {})
+    resume = folder.last_checkpoint(seals)
+    step0 = int(resume.name.split("-")[1]) if resume else 0
+    tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)
+                   if row["step"] == step0), 0.0) if resume else 0.0
+
+    def sealed(name: str) -> None:
+        seals[name] = seal(folder.checkpoints / name)
+        store.update_run(run_id, record={"seals": seals})
+
+    callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel,
+                             on_checkpoint=sealed, tokens_before=tokens)
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(dataset), settings, report)
-    resume = folder.last_checkpoint()
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
         Message(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError
-from .sources import BUNDLED_ALIASES, fingerprint, resolve_source
+from .sources import BUNDLED_ALIASES, fingerprint, resolve_source, safetensors_header
 
 DTYPES = {
     "float32": "float32",
@@ -181,6 +181,7 @@ def check_adapter_folder(adapter: Path) -> str | None:
         raise InputError(f"adapter {adapter}: no adapter_config.json; expected a PEFT folder")
     if not (adapter / "adapter_model.safetensors").is_file():
         raise InputError(f"adapter {adapter}: no adapter_model.safetensors (only .bin is unsafe)")
+    safetensors_header(adapter / "adapter_model.safetensors")  # a corrupt file: exit 2
     try:
         return json.loads(config_file.read_text()).get("base_model_name_or_path")
     except (OSError, ValueError, AttributeError) as exc:

@@ -123,7 +123,7 @@ def _check_safetensors_only(path: Path, name: str) -> None:
     if not weights:
         if any(p.suffix.lower() in PICKLE_SUFFIXES for p in path.iterdir()):
             raise InputError(
-                f"model {name}: only pickle weights (.bin/.pt); convert them to safetensors "
+                f"model {name}: only .bin weights or other pickles (.pt); convert them to safetensors "
                 "(model.save_pretrained(dir)) or pass --allow-pickle if you trust the files"
             )
         raise InputError(f"model {name}: no *.safetensors weights in the folder")

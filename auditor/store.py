@@ -76,16 +76,24 @@ class Store:
         if readonly and self._created:
             raise InputError(f"store {self.path}: no such file")
         if not readonly:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            import os
+
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"store {self.path}: cannot create its folder ({exc.strerror})") from None
+            if not self._created and not os.access(self.path, os.W_OK):
+                raise InputError(f"store {self.path}: read-only file; this command stores "
+                                 "results, pass a writable --store")
         try:
             self._db = self._connect()
             self._db.row_factory = sqlite3.Row
+            self._lock = threading.RLock()
+            self._check_kind()  # before anything could change a foreign file
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            self._lock = threading.RLock()
-            self._check_kind()
             if not readonly:
                 self._migrate()
         except sqlite3.DatabaseError as exc:

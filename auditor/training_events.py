@@ -33,7 +33,8 @@ def _numbers(logs: dict) -> dict[str, float]:
 class EventCallback(TrainerCallback):
     """Reports training progress as events, stores each log, and obeys a cancel token.
 
-    ``log_train(step, metrics)`` persists a log row; ``summary`` holds the trainer's
+    ``log_train(step, metrics)`` persists a log row; ``on_checkpoint(name)`` hears each
+    saved checkpoint (to seal it); ``summary`` holds the trainer's
     end-of-training figures (train_loss, train_runtime, ...); ``cancelled`` says whether
     the token stopped training.
     """
@@ -43,7 +44,11 @@ class EventCallback(TrainerCallback):
         reporter: Reporter | None = None,
         log_train: Callable[[int, dict[str, float]], None] | None = None,
         cancel: CancelToken | None = None,
+        on_checkpoint: Callable[[str], None] | None = None,
+        tokens_before: float = 0.0,
     ):
+        self.on_checkpoint = on_checkpoint
+        self.tokens_before = tokens_before  # num_tokens at the checkpoint resumed from
         self.reporter = reporter or null_reporter
         self.log_train = log_train
         self.cancel = cancel
@@ -64,6 +69,11 @@ class EventCallback(TrainerCallback):
             control.should_training_stop = True
         return control
 
+    def on_save(self, args, state, control, **kwargs):
+        if self.on_checkpoint is not None:
+            self.on_checkpoint(f"checkpoint-{state.global_step}")
+        return control
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         for key in ("loss", "grad_norm"):
             value = (logs or {}).get(key)
@@ -78,6 +88,8 @@ class EventCallback(TrainerCallback):
         if "loss" not in metrics:
             return
         step = state.global_step
+        if "num_tokens" in metrics:  # trl counts from 0 in each process: continue the count
+            metrics["num_tokens"] += self.tokens_before
         self.last = metrics
         if self.log_train is not None:
             self.log_train(step, metrics)

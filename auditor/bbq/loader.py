@@ -11,7 +11,7 @@ from pathlib import Path
 from ..errors import DataError, InputError
 from ..items import ATTRIBUTES, CATEGORIES, Item
 from .metadata import find_metadata, parse_target_locs
-from .records import parse_record
+from .records import check_encodable, parse_record
 
 
 @dataclass(frozen=True)
@@ -58,16 +58,33 @@ def data_files(root: Path) -> list[Path]:
     if not root.is_dir():
         raise DataError(str(root), None, None, "no such directory: pass a folder of BBQ .jsonl files")
     nested = root / "data"
-    files = sorted(nested.glob("*.jsonl")) if nested.is_dir() else []
-    files = files or sorted(root.glob("*.jsonl"))
+    try:
+        files = sorted(nested.glob("*.jsonl")) if nested.is_dir() else []
+        files = files or sorted(root.glob("*.jsonl"))
+    except OSError as exc:
+        raise DataError(str(root), None, None, f"cannot list folder: {exc.strerror or exc}") from None
+    for path in files:
+        if not path.is_file():  # a FIFO or device would block or never end
+            raise DataError(str(path), None, None, "not a regular file; refused")
     if not files:
         raise DataError(str(root), None, None,
                         "no BBQ .jsonl files here (expected DIR/data/*.jsonl or DIR/*.jsonl)")
     return files
 
 
+MAX_FILE_BYTES = 1 << 30
+"""Largest BBQ file read (the biggest official file is 16 MB)."""
+MAX_LINE_CHARS = 1 << 20
+"""Longest JSONL line accepted (official rows are under 4 KB)."""
+
+
 def read_bytes(path: Path) -> bytes:
     try:
+        if not path.is_file():
+            raise DataError(str(path), None, None, "not a regular file; refused")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise DataError(str(path), None, None,
+                            f"file larger than {MAX_FILE_BYTES >> 20} MB; refused")
         return path.read_bytes()
     except OSError as exc:
         raise DataError(str(path), None, None, f"cannot read file: {exc.strerror or exc}") from None
@@ -120,10 +137,18 @@ def _parse_file(path: Path, text: str, wanted: set[str],
         if not raw.strip():
             continue
         rows += 1
+        if len(raw) > MAX_LINE_CHARS:
+            raise DataError(name, line, None, f"line longer than {MAX_LINE_CHARS:,} characters; "
+                            "refused")
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise DataError(name, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
+            problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:80]
+            raise DataError(name, line, None, f"invalid JSON: {problem}") from None
+        if "\\u" in raw:
+            check_encodable(row, name, line)
         target = None
         if target_locs and isinstance(row, dict) and isinstance(row.get("example_id"), int):
             target = target_locs.get((str(row.get("category")), row["example_id"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,11 +35,30 @@ def _type_name(value: Any) -> str:
             float: "number", type(None): "null"}.get(type(value), type(value).__name__)
 
 
+MAX_TEXT = 20_000
+"""Longest text field accepted, in characters (BBQ contexts are under 2,000)."""
+MAX_INT = 10**9
+"""Largest integer accepted for an id or label."""
+
+
 def _check_type(value: Any, want: type, path: str, line: int | None, field: str) -> None:
     ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
     if not ok:
         raise DataError(path, line, field,
                         f"expected {_type_name(want())}, got {_type_name(value)}")
+    if want is str and len(value) > MAX_TEXT:
+        raise DataError(path, line, field, f"text longer than {MAX_TEXT:,} characters; refused")
+    if want is int and abs(value) > MAX_INT:
+        raise DataError(path, line, field, f"integer out of range (|n| > {MAX_INT:,})")
+
+
+def check_encodable(row: Any, path: str, line: int | None) -> None:
+    """Refuse a row whose text holds a lone surrogate (JSON allows it, UTF-8 does not)."""
+    try:
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise DataError(path, line, None, "text holds a lone surrogate (\\ud800-\\udfff); "
+                        "not valid Unicode") from None
 
 
 def check_fields(row: Any, path: str, line: int | None, *, strict: bool = True) -> None:

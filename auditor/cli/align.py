@@ -16,7 +16,7 @@ from ..items import ATTRIBUTES
 from ..quiet import quiet_hf
 from .eval import model_options
 from .interrupt import first_interrupt_cancels
-from .options import FiniteRange
+from .options import FiniteRange, store_option
 
 # CLI flag -> DPOSettings field, for the flags that are plain values
 FLAGS = {
@@ -52,13 +52,7 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
     metavar="DIR",
     help="Output folder: adapter/, checkpoints/, align.json (rerun = resume).",
 )
-@click.option(
-    "--store",
-    "store_path",
-    metavar="FILE",
-    default=None,
-    help="Run store (default: $SPILLOVER_STORE or the user data dir).",
-)
+@store_option
 @click.option(
     "--epochs", type=FiniteRange(min=0, min_open=True), default=1.0, show_default=True
 )

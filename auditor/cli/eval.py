@@ -8,6 +8,7 @@ import click
 
 from ..bbq.locate import bbq_option
 from ..quiet import quiet_hf
+from .options import store_option
 
 MODES = ("letter", "options", "generate")
 
@@ -47,8 +48,7 @@ def model_options(func):
               show_default=True, help="auto: the chat template when the model has one.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=8, show_default=True,
               help="Generate mode: tokens to generate.")
-@click.option("--store", "store_path", metavar="FILE", default=None,
-              help="Run store (default: $SPILLOVER_STORE or the user data dir).")
+@store_option
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
 def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq, mode, sample_n, seed,

@@ -35,8 +35,17 @@ def table_console():
     return console if console.is_terminal else Console(width=max(console.width, 140))
 
 
+def _check_store(ctx, param, value):
+    from ..errors import InputError
+
+    if value is not None and not value.strip():
+        raise InputError("--store: empty path; pass --store FILE")
+    return value
+
+
 def store_option(func):
     return click.option("--store", "store_path", metavar="FILE", default=None,
+                        callback=_check_store,
                         help="Run store (default: $SPILLOVER_STORE or the user data dir).")(func)
 
 
@@ -55,10 +64,28 @@ def open_store(path: str | None, *, must_exist: bool = False):
     return Store(target, readonly=must_exist)
 
 
+def _check_outputs(ctx, param, values):
+    """Refuse unusable --output paths before any work starts."""
+    from ..errors import InputError
+
+    for value in values:
+        path = Path(value)
+        if not value.strip():
+            raise InputError("--output: empty path")
+        if path.is_dir():
+            raise InputError(f"--output {value}: is a folder; name a file")
+        if path.exists() and not path.is_file():
+            raise InputError(f"--output {value}: not a regular file")
+        parent = next((p for p in (path.absolute(), *path.absolute().parents) if p.exists()), None)
+        if parent is None or not parent.is_dir():
+            raise InputError(f"--output {value}: {parent} is not a folder")
+    return values
+
+
 def report_options(func):
     """--format for stdout; --output FILE (repeatable, format from the suffix)."""
     func = click.option(
-        "--output", "outputs", multiple=True, metavar="FILE",
+        "--output", "outputs", multiple=True, metavar="FILE", callback=_check_outputs,
         help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt choose the "
         "format, any other suffix takes --format. Repeatable.")(func)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",

@@ -86,3 +86,23 @@ def test_publish_never_leaves_a_half_written_final_folder(tmp_path):
     folder.publish(folder.adapter, write)
     assert (folder.adapter / "adapter_config.json").read_text() == '{"ok": 1}'
     assert not (tmp_path / "out" / "adapter.partial").exists()
+
+
+def test_sealed_checkpoints_resume_and_tampered_ones_are_refused(tmp_path):
+    from auditor.checkpoints import seal
+
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    five = checkpoint(folder, 5)
+    ten = checkpoint(folder, 10)
+    unsealed = checkpoint(folder, 15)  # saved, then killed before its seal was stored
+    seals = {"checkpoint-5": seal(five), "checkpoint-10": seal(ten)}
+    assert folder.last_checkpoint(seals).name == "checkpoint-10"
+    assert not unsealed.exists()
+    (ten / "optimizer.pt").write_bytes(b"not what spillover wrote")
+    with pytest.raises(InputError, match="optimizer.pt' was added"):
+        folder.last_checkpoint(seals)
+    (ten / "optimizer.pt").unlink()
+    (ten / "adapter_model.safetensors").write_bytes(b"y")
+    with pytest.raises(InputError, match="adapter_model.safetensors' was modified"):
+        folder.last_checkpoint(seals)

@@ -315,3 +315,21 @@ def test_same_seed_same_adapter(small_dir, gender, tmp_path):
         weights.append(load_file(str(result.adapter_dir / "adapter_model.safetensors")))
     assert weights[0].keys() == weights[1].keys()
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+def test_a_non_finite_loss_stops_training_with_a_clear_error():
+    from types import SimpleNamespace
+
+    from auditor.errors import TrainingDiverged
+    from auditor.training_events import EventCallback
+
+    logged = []
+    callback = EventCallback(log_train=lambda step, m: logged.append(step), tokens_before=100.0)
+    state = SimpleNamespace(global_step=3, max_steps=10, epoch=0.1)
+    callback.on_log(None, state, None, logs={"loss": 0.69, "num_tokens": 40.0})
+    assert callback.last["num_tokens"] == 140.0  # continues the count of the resumed run
+    with pytest.raises(TrainingDiverged, match="step 3: loss is nan"):
+        callback.on_log(None, state, None, logs={"loss": float("nan")})
+    with pytest.raises(TrainingDiverged, match="grad_norm is inf"):
+        callback.on_log(None, state, None, logs={"loss": 0.5, "grad_norm": float("inf")})
+    assert logged == [3]

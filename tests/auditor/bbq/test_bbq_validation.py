@@ -172,5 +172,5 @@ def test_unreadable_file(tmp_path, write_jsonl, rows, monkeypatch):
 def test_unreadable_entry(tmp_path, write_jsonl, rows):
     write_jsonl(tmp_path / "Age.jsonl", rows)
     (tmp_path / "Broken.jsonl").mkdir()
-    with pytest.raises(DataError, match=r"Broken.jsonl: cannot read file: Is a directory"):
+    with pytest.raises(DataError, match=r"Broken.jsonl: not a regular file"):
         load_bbq(tmp_path)
