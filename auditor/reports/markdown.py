@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..stats.table import SpilloverTable
+from ..textsafe import visible
 from .cells import DASH, accuracy_cell, bias_cell
 from .document import Report
 
@@ -66,4 +67,6 @@ def _legend(table: SpilloverTable) -> str:
 
 
 def _md(text: str) -> str:
-    return "".join("\\" + ch if ch in "\\`*_[]<>|" else ch for ch in str(text))
+    """Markdown-escaped text with control characters made visible."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>|" else ch
+                   for ch in visible(text, one_line=True))
