@@ -9,8 +9,10 @@ Cells checked: ``untargeted`` — every non-target attribute, ambig and disambig
 ``all`` — the target too; ``ambig`` — non-target attributes, ambiguous contexts only.
 
 The gate fails closed: it refuses to judge (``refusals``, never a pass) when the runs
-pair fewer than ``min_paired`` items, when no cell is checked, when a checked cell has
-fewer than ``min_cell`` paired items or a statistic it needs is undefined.
+pair fewer than ``min_paired`` items or their items differ, when no cell is checked, when
+a checked cell has fewer than ``min_cell`` paired items or a statistic it needs is
+undefined; ``gate_inputs`` adds what only the store can tell (unfinished or unlike runs,
+non-finite scores, diverged training).
 """
 
 from __future__ import annotations

@@ -72,8 +72,9 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
 @gate_options
 @report_options
 def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, **thresholds):
-    """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input,
-    3 runtime failure. Prints the reason for every failing cell."""
+    """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
+    nothing it can judge (it fails closed), 3 runtime failure. Prints the reason for every
+    failing cell."""
     from ..errors import InputError
     from ..gate_inputs import run_problems, training_problems
     from ..history import load_audit, resolve_run_id
