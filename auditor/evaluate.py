@@ -4,6 +4,11 @@
 weights, mode, prompt template, items, dtype), batches are planned from the full item
 list, and batches already stored are skipped. A run killed at any point and rerun ends
 with the same answers as an uninterrupted one.
+
+Under a launcher (``torchrun``, ``accelerate launch``) the planned batches are dealt out
+round-robin to the ranks; rank 0 alone holds the store: it tells the others which items
+are stored, gathers their answers after every round and writes them. The batch plan is
+the single-process one, so the stored answers are the same.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 import time
 from collections.abc import Sequence
 
+from . import distributed
 from .errors import InputError
 from .events import Cancelled, ItemsScored, Message, Reporter, check_cancel, null_reporter
 from .items import Item
@@ -20,7 +26,7 @@ from .models import LoadedModel, ModelSpec, load_model
 from .prompts import PromptBuilder
 from .scoring import MODES, score_batch
 from .scoring.batching import plan_batches
-from .store import Store, provenance
+from .store import Store, make_id, provenance
 
 
 def evaluate(
@@ -28,7 +34,7 @@ def evaluate(
     items: Sequence[Item],
     *,
     mode: str = "letter",
-    store: Store,
+    store: Store | None,
     batch_size: int = 8,
     reporter: Reporter | None = None,
     cancel=None,
@@ -44,7 +50,8 @@ def evaluate(
 
     ``extra_settings`` are recorded and are part of the run key: two calls that differ
     in them are two runs. ``data_checksum`` (e.g. BBQData.checksum) is recorded; the
-    key always includes a checksum of the items themselves.
+    key always includes a checksum of the items themselves. Under a launcher only rank 0
+    passes a ``store`` (the others pass None) and only rank 0 reports.
     """
     if mode not in MODES:
         raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")
@@ -53,8 +60,12 @@ def evaluate(
     ordered = sorted(items, key=lambda it: it.id)
     if len({it.id for it in ordered}) != len(ordered):
         raise InputError("items: duplicate item ids; each item may be evaluated once")
-    report = reporter or null_reporter
+    here = distributed.world()
+    if here.is_main and store is None:
+        raise InputError("evaluate: no store to write to")
+    report = (reporter or null_reporter) if here.is_main else null_reporter
     loaded = loaded or load_model(spec, reporter=report)
+    here = distributed.start(loaded.device)
     builder = PromptBuilder(loaded.tokenizer, prompt_style)
     checksum = items_checksum(ordered)
     key_parts = {
@@ -78,6 +89,11 @@ def evaluate(
         "items_checksum": checksum,
         "extra": extra_settings or {},
     }
+    if not here.is_main:
+        run_id = make_id("eval", json.dumps(key_parts, sort_keys=True))
+        _score_all(loaded, builder, ordered, run_id, None, mode, batch_size, max_new_tokens,
+                   report, cancel, here)  # fmt: skip
+        return run_id
     run_id = store.create_or_get_run(
         "eval",
         json.dumps(key_parts, sort_keys=True),
@@ -93,7 +109,7 @@ def evaluate(
     store.update_run(run_id, status="running")
     try:
         _score_all(loaded, builder, ordered, run_id, store, mode, batch_size, max_new_tokens,
-                   report, cancel)  # fmt: skip
+                   report, cancel, here)  # fmt: skip
     except Cancelled:
         store.update_run(run_id, status="cancelled")
         raise
@@ -108,9 +124,9 @@ def evaluate(
 
 
 def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_tokens,
-               report, cancel) -> None:  # fmt: skip
+               report, cancel, here) -> None:  # fmt: skip
     prompt_ids = [builder.prompt_ids(item) for item in items]
-    done_ids = store.done_ids(run_id)
+    done_ids = distributed.broadcast(store.done_ids(run_id) if here.is_main else None, here)
     batches = [
         b for b in plan_batches([len(p) for p in prompt_ids], batch_size)
         if not all(items[i].id in done_ids for i in b)
@@ -124,19 +140,30 @@ def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_
     model.eval()
     start, scored = time.monotonic(), 0
     try:
-        for batch in batches:
-            check_cancel(cancel)
+        for first in range(0, len(batches), here.size):  # one round: a batch for each rank
+            stop = cancel is not None and cancel.is_set()
+            if distributed.broadcast(stop, here):
+                check_cancel(cancel) if here.is_main else _raise_cancelled()
+            mine = first + here.rank
+            batch = batches[mine] if mine < len(batches) else []
             chunk = [items[i] for i in batch]
             answers = score_batch(
                 mode, model, builder, chunk, [prompt_ids[i] for i in batch],
                 max_new_tokens=max_new_tokens,
-            )  # fmt: skip
-            done += store.add_answers(run_id, chunk, answers)
-            scored += len(chunk)
+            ) if chunk else []  # fmt: skip
+            for share, scored_share in distributed.gather((batch, answers), here):
+                chunk = [items[i] for i in share]
+                if here.is_main and chunk:
+                    done += store.add_answers(run_id, chunk, scored_share)
+                scored += len(chunk)
             rate = scored / max(time.monotonic() - start, 1e-9)
             report(ItemsScored(run_id, done, total, rate, (total - done) / rate))
     finally:
         model.train(was_training)
+
+
+def _raise_cancelled():
+    raise Cancelled("cancelled on rank 0")
 
 
 def items_checksum(items: Sequence[Item]) -> str:

@@ -58,8 +58,12 @@ def resolve_device(device: str = "auto") -> str:
     """'auto' -> 'cuda' when available, else 'cpu'; anything else is checked and returned."""
     import torch
 
+    from .distributed import rank_device
+
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return rank_device("cuda") if torch.cuda.is_available() else "cpu"
+    if device == "cuda":
+        device = rank_device(device)  # under a launcher: this rank's GPU
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"device {device}: CUDA is not available here; use --device cpu")
     if device == "mps" and not torch.backends.mps.is_available():

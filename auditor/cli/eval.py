@@ -56,6 +56,7 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
     """Evaluate a model on BBQ. Reruns resume: stored items are never scored twice."""
     quiet_hf()
     from ..bbq import load_bbq, resolve_bbq_dir, sample
+    from ..distributed import world
     from ..evaluate import evaluate
     from ..models import ModelSpec
     from .options import open_store
@@ -64,6 +65,11 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
     data = load_bbq(resolve_bbq_dir(bbq))
     items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
+    if not world().is_main:  # under a launcher: score a share, rank 0 stores and prints
+        evaluate(spec, items, mode=mode, store=None, batch_size=batch_size,
+                 prompt_style=prompt_style, max_new_tokens=max_new_tokens,
+                 data_checksum=data.checksum)
+        return
     with open_store(store_path) as store:
         with ProgressReporter() as reporter:
             run_id = evaluate(
