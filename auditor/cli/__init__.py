@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "gate": "compare:gate_cmd",
     "items": "items:items_cmd",
     "runs": "runs:runs_cmd",
+    "import": "imports:import_group",
 }
 PLUGIN_GROUP = "spillover.commands"  # other packages (the Textual app) add commands here
 
