@@ -38,6 +38,19 @@ def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
                                 heldout_ids=held, **stats)
 
 
+def _runs_subject(store, run_a, run_b) -> dict:
+    """The report's subject for two runs; notes (said on stderr too) flag a comparison
+    across prompt formats."""
+    from ..interop.formats import prompt_format_note
+
+    subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
+    note = prompt_format_note(store, run_a, run_b)
+    if note:
+        subject["notes"] = [note]
+        click.echo(f"note: {note}", err=True)
+    return subject
+
+
 @click.command("compare")
 @click.argument("run_a")
 @click.argument("run_b")
@@ -59,8 +72,8 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
     with open_store(store_path, must_exist=True) as store:
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
                                     correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
-    emit(Report(table, {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b},
-                target_all=target_all), fmt, outputs)
+        subject = _runs_subject(store, run_a, run_b)
+    emit(Report(table, subject, target_all=target_all), fmt, outputs)
 
 
 @click.command("gate")
@@ -92,7 +105,7 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, alpha, corre
         else:
             base = base or GateSection()
             table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
-            subject = {"title": f"{ids[0]} → {ids[1]}", "before": ids[0], "after": ids[1]}
+            subject = _runs_subject(store, ids[0], ids[1])
     section = gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells)
     report, verdict = gated_report(table, section, subject, target_all)
     emit(report, fmt, outputs)
