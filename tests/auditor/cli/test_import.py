@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from auditor.cli import main
 
 
-
 @pytest.fixture(scope="module")
 def lm_eval_dir(bbq_root: Path) -> Path:
     folder = bbq_root.parent / "interop" / "lm-eval"
