@@ -49,8 +49,10 @@ def draw(table: SpilloverTable, title: str = ""):
     _heatmap(axes[1][0], table, labels, "accuracy", COLUMNS, 100.0, "Δ accuracy (pp)")
     _heatmap(axes[1][1], table, labels, "bias", BIAS_COLUMNS, 1.0, "Δ bias score")
     fig.suptitle(title or "Bias spillover", fontsize=12)
-    fig.text(0.01, 0.005, _legend(table), fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.03, 1, 0.97))
+    import textwrap
+
+    fig.text(0.01, 0.005, textwrap.fill(_legend(table), 150), fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     return fig
 
 
