@@ -17,6 +17,7 @@ from .options import (
     open_store,
     report_options,
     store_option,
+    with_flips,
 )
 
 
@@ -120,11 +121,17 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
                "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
                "baseline_run": result.baseline_run, "train_run": result.train_run,
                "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
-    if not (gate or gate_flags_given(*thresholds)):
-        emit(Report(result.table, subject, None, result.target_all), fmt, outputs)
-        return
-    report, verdict = gated_report(result.table, section, subject, result.target_all)
+    gated = gate or gate_flags_given(*thresholds)
+    if gated:
+        report, verdict = gated_report(result.table, section, subject, result.target_all)
+    else:
+        report = Report(result.table, subject, None, result.target_all)
+    with open_store(store_path) as store:
+        report = with_flips(report, store, result.baseline_run, result.aligned_run,
+                            bbq or profile.data.bbq or None, outputs)
     emit(report, fmt, outputs)
+    if not gated:
+        return
     if not verdict.passed:
         fail_lines(verdict)
         sys.exit(1)

@@ -16,6 +16,7 @@ from .options import (
     open_store,
     report_options,
     store_option,
+    with_flips,
 )
 
 
@@ -73,7 +74,9 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
                                     correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
         subject = _runs_subject(store, run_a, run_b)
-    emit(Report(table, subject, target_all=target_all), fmt, outputs)
+        report = with_flips(Report(table, subject, target_all=target_all), store, run_a, run_b,
+                            bbq, outputs)
+    emit(report, fmt, outputs)
 
 
 @click.command("gate")
@@ -99,15 +102,20 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, alpha, corre
     with open_store(store_path, must_exist=True) as store:
         if len(ids) == 1:
             result = load_audit(store, ids[0])
-            base = base or build_profile(result.profile).gate
+            profile = build_profile(result.profile)
+            base = base or profile.gate
             table, target_all = result.table, result.target_all
             subject = {"title": f"audit {result.audit_id}", "audit": result.audit_id}
+            runs, bbq = (result.baseline_run, result.aligned_run), bbq or profile.data.bbq or None
         else:
             base = base or GateSection()
             table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
             subject = _runs_subject(store, ids[0], ids[1])
-    section = gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase, cells)
-    report, verdict = gated_report(table, section, subject, target_all)
+            runs = ids
+        section = gate_section(base, alpha, correction, max_accuracy_drop, max_bias_increase,
+                               cells)
+        report, verdict = gated_report(table, section, subject, target_all)
+        report = with_flips(report, store, *runs, bbq, outputs)
     emit(report, fmt, outputs)
     if not verdict.passed:
         fail_lines(verdict)

@@ -9,7 +9,7 @@ import click
 from ..reports import FORMATS
 
 SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
-                  ".csv": "csv", ".txt": "table"}
+                  ".csv": "csv", ".txt": "table", ".html": "html", ".htm": "html"}
 
 
 def table_console():
@@ -42,7 +42,7 @@ def report_options(func):
     """--format for stdout; --output FILE (repeatable, format from the suffix)."""
     func = click.option(
         "--output", "outputs", multiple=True, metavar="FILE",
-        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt choose the "
+        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt .html choose the "
         "format, any other suffix takes --format. Repeatable.")(func)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Report format on stdout.")(func)
@@ -98,6 +98,21 @@ def emit(report, fmt: str, outputs) -> None:
         path = Path(out)
         written = write_report(report, SUFFIX_FORMATS.get(path.suffix.lower(), fmt), path)
         click.echo(f"wrote {written}", err=True)
+
+
+def with_flips(report, store, run_a, run_b, bbq, outputs):
+    """The report with the items that flipped between the runs, when an HTML file is
+    among ``outputs`` (the only writer that shows them)."""
+    if not any(Path(o).suffix.lower() in (".html", ".htm") for o in outputs):
+        return report
+    from dataclasses import replace
+
+    from ..drilldown import item_rows, row_to_dict
+    from ..history import resolve_run_id, stored_items
+
+    a, b = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    rows = item_rows(store, stored_items(store, (a, b), bbq), a, b, show="flipped")
+    return replace(report, flips=tuple(row_to_dict(r) for r in rows))
 
 
 def gated_report(table, section, subject, target_all=None):

@@ -22,7 +22,9 @@ def prompt_format_note(store: Store, run_a: str, run_b: str) -> str | None:
     b = store.run(resolve_run_id(store, run_b))
     if not ({a.get("mode"), b.get("mode")} & IMPORTED_MODES.keys()):
         return None
-    if (a.get("mode"), a.get("template")) == (b.get("mode"), b.get("template")):
+    same_mode = a.get("mode") == b.get("mode")
+    templates = {a.get("template"), b.get("template")} - {None}  # unknown: not told apart
+    if same_mode and len(templates) <= 1:
         return None
     return (f"different prompt formats: {a['id']} is {describe(a)}, {b['id']} is "
             f"{describe(b)}; the deltas include the change of format")

@@ -32,6 +32,7 @@ def _pyplot():
     except ImportError:
         raise InputError("figures need matplotlib: pip install 'spillover[plot]'") from None
     matplotlib.use("Agg", force=True)
+    matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text: searchable, small
     import matplotlib.pyplot as plt
 
     return plt
