@@ -9,12 +9,21 @@ is escaped.
 from __future__ import annotations
 
 from collections import defaultdict
-from html import escape
+import re
+from html import escape as _html_escape
 
 from ..stats.table import COLUMNS, SpilloverTable
 from .cells import SHORT, accuracy_cell, bias_cell
 from .document import Report
 from .markdown import METHOD
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """HTML-escaped text with control characters shown as \\xNN, never passed through."""
+    return _html_escape(CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
+
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
