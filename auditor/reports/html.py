@@ -8,8 +8,8 @@ is escaped.
 
 from __future__ import annotations
 
-from collections import defaultdict
 import re
+from collections import defaultdict
 from html import escape as _html_escape
 
 from ..stats.table import COLUMNS, SpilloverTable
