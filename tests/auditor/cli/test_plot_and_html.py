@@ -55,3 +55,18 @@ def test_compare_and_gate_write_html(tmp_path, two_runs):
     assert gate.exit_code in (0, 1), gate.output
     verdict = "Gate: PASSED" if gate.exit_code == 0 else "Gate: FAILED"
     assert verdict in gate_page.read_text()
+
+
+def test_markdown_links_the_figure_written_beside_it(tmp_path, two_runs):
+    (tmp_path / "figs").mkdir()
+    figure, md = tmp_path / "figs" / "spill.png", tmp_path / "report.md"
+    result = cli("compare", two_runs["a"], two_runs["b"], "--bbq", two_runs["bbq"], "--store",
+                 two_runs["store"], "--target", "Age", "--n-boot", 200, "--format", "json",
+                 "--output", md, "--output", figure)
+    assert result.exit_code == 0, result.output
+    assert figure.read_bytes().startswith(b"\x89PNG")
+    assert "](<figs/spill.png>)" in md.read_text()
+    alone = tmp_path / "alone.md"
+    cli("compare", two_runs["a"], two_runs["b"], "--bbq", two_runs["bbq"], "--store",
+        two_runs["store"], "--target", "Age", "--n-boot", 200, "--output", alone)
+    assert "![" not in alone.read_text()
