@@ -107,3 +107,12 @@ def test_renders_in_headless_chromium(tmp_path, report):
 def test_report_json_is_unchanged_by_flips(report):
     assert "flips" not in dataclasses.replace(report, flips=()).to_dict()
     assert report.to_dict().keys() == {"schema", "subject", "table", "target_all_items", "gate"}
+
+
+def test_without_matplotlib_the_report_says_so(two_runs, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    page = Page(render_report(Report(two_runs["table"], {"title": "t"}), "html"))
+    assert "svg" not in page.tags and "pip install 'spillover[plot]'" in page.body
+    assert "Spillover table" in page.body
