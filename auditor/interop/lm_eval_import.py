@@ -47,10 +47,9 @@ def answer_of(sample: Sample, item: Item) -> Answer:
     texts = [o.text for o in item.options]
     option_of = [texts.index(c) if c in texts and texts.index(c) != item.unknown_index
                  else item.unknown_index for c in sample.choices]  # fmt: skip
-    named = {i for i in range(3) if i != item.unknown_index}
-    if not named <= set(option_of):
+    if set(option_of) != {0, 1, 2}:
         raise DataError("", sample.line, "arguments",
-                        f"{sample.item_id}: a named answer is not among lm-eval's choices")
+                        f"{sample.item_id}: an answer option is not among lm-eval's choices")
     scores = [-math.inf] * 3
     for ll, option in zip(sample.loglikelihoods, option_of, strict=True):
         scores[option] = max(scores[option], ll)

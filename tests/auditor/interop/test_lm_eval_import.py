@@ -108,3 +108,17 @@ def test_bias_notes_say_why_lm_eval_differs(tmp_path, lm_eval_dir, official):
         "bias Religion disambig: lm-eval +0.500, spillover +0.000: lm-eval derives the "
         "biased answers from its own group matching",
     ]
+
+
+def test_choices_missing_an_option_are_refused(tmp_path, lm_eval_dir, official):
+    rows = read_lines(lm_eval_dir / "samples_bbq.jsonl")
+    named = rows[2]["doc"]["ans0"] if rows[2]["doc"]["label"] != 0 else rows[2]["doc"]["ans1"]
+    keep = {k: v for k, v in rows[2]["arguments"].items() if v["arg_1"].strip() != named}
+    dropped = [int(k.rsplit("_", 1)[1]) for k in rows[2]["arguments"] if k not in keep]
+    rows[2]["arguments"] = keep
+    rows[2]["filtered_resps"] = [r for i, r in enumerate(rows[2]["filtered_resps"])
+                                 if i not in dropped]  # fmt: skip
+    store = Store(tmp_path / "runs.sqlite")
+    with pytest.raises(DataError, match=r"s.jsonl:3: field 'arguments':.*not among lm-eval's"):
+        import_lm_eval(write_lines(tmp_path / "s.jsonl", rows), official.items, store=store)
+    assert store.runs() == []
