@@ -42,9 +42,15 @@ def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
 def _runs_subject(store, run_a, run_b) -> dict:
     """The report's subject for two runs; notes (said on stderr too) flag a comparison
     across prompt formats."""
+    from ..history import resolve_run_id
     from ..interop.formats import prompt_format_note
 
     subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
+    for side, prefix in (("before", run_a), ("after", run_b)):
+        run = store.run(resolve_run_id(store, prefix))
+        lm_eval = (run.get("settings") or {}).get("lm_eval") or {}
+        version = f", lm-eval {lm_eval['lm_eval_version']}" if lm_eval.get("lm_eval_version") else ""
+        subject[f"{side} run"] = f"{run['id']}: {run.get('model')} ({run.get('mode')}{version})"
     note = prompt_format_note(store, run_a, run_b)
     if note:
         subject["notes"] = [note]

@@ -138,7 +138,8 @@ def test_imported_against_spillover_run_flags_prompt_formats(tmp_path, lm_eval_d
     from auditor.store import Store
 
     store = tmp_path / "runs.sqlite"
-    imported = import_run(lm_eval_dir / "samples_bbq.jsonl", store, bbq_official)
+    imported = import_run(lm_eval_dir / "samples_bbq.jsonl", store, bbq_official,
+                          "--results", lm_eval_dir / "results_bbq.json")
     ids = {f"{r['doc']['category']}:{r['doc']['example_id']}"
            for r in lines(lm_eval_dir / "samples_bbq.jsonl")}
     items = [i for i in load_bbq(bbq_official).items if i.id in ids]
@@ -153,3 +154,6 @@ def test_imported_against_spillover_run_flags_prompt_formats(tmp_path, lm_eval_d
     assert "lm-eval multiple-choice" in notes[0] and "spillover letter mode" in notes[0]
     assert "note: different prompt formats" in report.stderr
     assert "**Note:** different prompt formats" in md.read_text()
+    subject = json.loads(report.stdout)["subject"]
+    assert subject["before run"] == f"{imported}: SmolLM2-135M-Instruct (lm-eval, lm-eval 0.4.13)"
+    assert subject["after run"].startswith(f"{ours}: ") and subject["after run"].endswith("(letter)")
