@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "gate": "compare:gate_cmd",
     "items": "items:items_cmd",
     "runs": "runs:runs_cmd",
+    "import": "imports:import_group",
+    "plot": "plot:plot_cmd",
 }
 PLUGIN_GROUP = "spillover.commands"  # other packages (the Textual app) add commands here
 

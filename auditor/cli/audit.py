@@ -15,6 +15,7 @@ from .options import (
     open_store,
     report_options,
     store_option,
+    with_flips,
 )
 
 
@@ -117,14 +118,19 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
                "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
                "baseline_run": result.baseline_run, "train_run": result.train_run,
                "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
-    if not (gate or gate_flags_given(**thresholds)):
-        emit(Report(result.table, subject, None, result.target_all), fmt, outputs)
-        return
+    gated = gate or gate_flags_given(**thresholds)
     with open_store(store_path) as store:
-        refusals = audit_problems(store, result)
-    report, verdict = gated_report(result.table, section, subject, result.target_all, refusals)
+        if gated:
+            refusals = audit_problems(store, result)
+            report, verdict = gated_report(result.table, section, subject, result.target_all,
+                                           refusals)
+        else:
+            report = Report(result.table, subject, None, result.target_all)
+        report = with_flips(report, store, result.baseline_run, result.aligned_run,
+                            bbq or profile.data.bbq or None, outputs)
     emit(report, fmt, outputs)
-    gate_exit(verdict)
+    if gated:
+        gate_exit(verdict)
 
 
 def audit_problems(store, result) -> list[str]:

@@ -15,6 +15,7 @@ from .options import (
     open_store,
     report_options,
     store_option,
+    with_flips,
 )
 
 
@@ -35,6 +36,25 @@ def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
     held = heldout_of(store, train_run) if train_run else None
     return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
                                 heldout_ids=held, **stats)
+
+
+def _runs_subject(store, run_a, run_b) -> dict:
+    """The report's subject for two runs; notes (said on stderr too) flag a comparison
+    across prompt formats."""
+    from ..history import resolve_run_id
+    from ..interop.formats import prompt_format_note
+
+    subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
+    for side, prefix in (("before", run_a), ("after", run_b)):
+        run = store.run(resolve_run_id(store, prefix))
+        lm_eval = (run.get("settings") or {}).get("lm_eval") or {}
+        version = f", lm-eval {lm_eval['lm_eval_version']}" if lm_eval.get("lm_eval_version") else ""
+        subject[f"{side} run"] = f"{run['id']}: {run.get('model')} ({run.get('mode')}{version})"
+    note = prompt_format_note(store, run_a, run_b)
+    if note:
+        subject["notes"] = [note]
+        click.echo(f"note: {note}", err=True)
+    return subject
 
 
 @click.command("compare")
@@ -58,8 +78,10 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
     with open_store(store_path, must_exist=True) as store:
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
                                     correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
-    emit(Report(table, {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b},
-                target_all=target_all), fmt, outputs)
+        subject = _runs_subject(store, run_a, run_b)
+        report = with_flips(Report(table, subject, target_all=target_all), store, run_a, run_b,
+                            bbq, outputs)
+    emit(report, fmt, outputs)
 
 
 @click.command("gate")
@@ -87,21 +109,25 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
     with open_store(store_path, must_exist=True) as store:
         if len(ids) == 1:
             result = load_audit(store, ids[0])
-            base = base or build_profile(result.profile).gate
+            profile = build_profile(result.profile)
+            base = base or profile.gate
             table, target_all = result.table, result.target_all
             subject = {"title": f"audit {result.audit_id}", "audit": result.audit_id}
             refusals = audit_problems(store, result)
+            runs, bbq = (result.baseline_run, result.aligned_run), bbq or profile.data.bbq or None
         else:
             base = base or GateSection()
             table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
-            subject = {"title": f"{ids[0]} → {ids[1]}", "before": ids[0], "after": ids[1]}
+            subject = _runs_subject(store, ids[0], ids[1])
+            runs = ids
             before, after = resolve_run_id(store, ids[0]), resolve_run_id(store, ids[1])
             refusals = run_problems(store, before, after)
             if train_run:
                 record = store.run(resolve_run_id(store, train_run)).get("record") or {}
                 refusals += training_problems(store, resolve_run_id(store, train_run),
                                               record.get("adapter_dir"))
-    section = gate_section(base, **thresholds)
-    report, verdict = gated_report(table, section, subject, target_all, refusals)
+        section = gate_section(base, **thresholds)
+        report, verdict = gated_report(table, section, subject, target_all, refusals)
+        report = with_flips(report, store, *runs, bbq, outputs)
     emit(report, fmt, outputs)
     gate_exit(verdict)

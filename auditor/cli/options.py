@@ -8,8 +8,9 @@ import click
 
 from ..reports import FORMATS
 
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
 SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
-                  ".csv": "csv", ".txt": "table"}
+                  ".csv": "csv", ".txt": "table", ".html": "html", ".htm": "html"}
 
 
 class FiniteRange(click.FloatRange):
@@ -86,8 +87,9 @@ def report_options(func):
     """--format for stdout; --output FILE (repeatable, format from the suffix)."""
     func = click.option(
         "--output", "outputs", multiple=True, metavar="FILE", callback=_check_outputs,
-        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt choose the "
-        "format, any other suffix takes --format. Repeatable.")(func)
+        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt .html choose the "
+        "format, .png .svg .pdf write the figure (a .md report links it); any other "
+        "suffix takes --format. Repeatable.")(func)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Report format on stdout.")(func)
 
@@ -145,10 +147,41 @@ def emit(report, fmt: str, outputs) -> None:
         from ..reports import render_report
 
         click.echo(render_report(report, fmt), nl=False)
+    figures = [Path(o) for o in outputs if Path(o).suffix.lower() in FIGURE_SUFFIXES]
+    for path in figures:  # first, so a Markdown report can link the picture
+        from ..reports.figure import save_figure
+
+        written = save_figure(report.table, path, report.subject.get("title", ""))
+        click.echo(f"wrote {written}", err=True)
     for out in outputs:
         path = Path(out)
-        written = write_report(report, SUFFIX_FORMATS.get(path.suffix.lower(), fmt), path)
+        if path in figures:
+            continue
+        fmt_out = SUFFIX_FORMATS.get(path.suffix.lower(), fmt)
+        doc = report
+        if fmt_out == "markdown" and figures:
+            import os
+            from dataclasses import replace
+
+            link = os.path.relpath(figures[0].resolve(), path.resolve().parent)
+            doc = replace(report, subject={**report.subject, "figure": Path(link).as_posix()})
+        written = write_report(doc, fmt_out, path)
         click.echo(f"wrote {written}", err=True)
+
+
+def with_flips(report, store, run_a, run_b, bbq, outputs):
+    """The report with the items that flipped between the runs, when an HTML file is
+    among ``outputs`` (the only writer that shows them)."""
+    if not any(Path(o).suffix.lower() in (".html", ".htm") for o in outputs):
+        return report
+    from dataclasses import replace
+
+    from ..drilldown import item_rows, row_to_dict
+    from ..history import resolve_run_id, stored_items
+
+    a, b = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    rows = item_rows(store, stored_items(store, (a, b), bbq), a, b, show="flipped")
+    return replace(report, flips=tuple(row_to_dict(r) for r in rows))
 
 
 def gated_report(table, section, subject, target_all=None, refusals=()):

@@ -19,6 +19,7 @@ class Report:
     subject: dict = field(default_factory=dict)
     gate: GateResult | None = None
     target_all: SpilloverTable | None = None
+    flips: tuple[dict, ...] = ()  # flipped items (drill-down rows) for the HTML report
 
     def to_dict(self) -> dict:
         return {

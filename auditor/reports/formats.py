@@ -27,6 +27,10 @@ def render_report(report: Report, fmt: str) -> str:
         from .csv_rows import to_csv
 
         return to_csv(report)
+    if fmt == "html":
+        from .html import to_html
+
+        return to_html(report)
     if fmt == "table":
         from .terminal import to_text
 

@@ -14,6 +14,9 @@ def to_markdown(report: Report) -> str:
     table = report.table
     title = report.subject.get("title", "comparison")
     lines = [f"## Bias spillover: {_md(title)}", ""]
+    lines += [f"> **Note:** {_md(note)}\n" for note in report.subject.get("notes", ())]
+    if report.subject.get("figure"):
+        lines += [f"![Forest plot and heatmap of the spillover table](<{report.subject['figure']}>)", ""]
     targets = ", ".join(f"**{t}**" for t in table.target)
     lines.append(f"Target attribute: {targets}. {table.pairing.n_paired:,} items paired "
                  f"(only before: {table.pairing.only_before:,}, only after: "

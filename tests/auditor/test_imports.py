@@ -15,7 +15,7 @@ assert "tui" in names, names  # the app's plugin command is found
 for args in (["--help"],) + tuple([name, "--help"] for name in names):
     result = runner.invoke(main, args)
     assert result.exit_code == 0, (args, result.output)
-heavy = [m for m in ("torch", "transformers", "trl", "peft", "datasets", "textual")
+heavy = [m for m in ("torch", "transformers", "trl", "peft", "datasets", "textual", "matplotlib")
          if m in sys.modules]
 print(",".join(heavy))
 """

@@ -1,0 +1,39 @@
+"""`spillover plot`: the spillover table of an audit or two runs as a figure."""
+
+from __future__ import annotations
+
+import click
+
+from ..bbq.locate import bbq_option
+from .options import open_store, store_option
+
+
+@click.command("plot")
+@click.argument("ids", nargs=-1, required=True, metavar="AUDIT | RUN_A RUN_B")
+@click.option("-o", "--output", "output", default="spillover.png", show_default=True,
+              metavar="FILE", help="The figure file: .png, .svg or .pdf.")
+@click.option("--target", multiple=True, default=("Gender_identity",), show_default=True,
+              help="With two runs: the attribute(s) the model was aligned for.")
+@click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
+              help="With two runs: bootstrap resamples for the bias-score CIs.")
+@bbq_option
+@store_option
+def plot_cmd(ids, output, target, n_boot, bbq, store_path):
+    """A forest plot of Δaccuracy and Δbias per attribute and context (CIs, significance
+    markers, target shaded) and a heatmap of the table. Needs the 'plot' extra."""
+    from ..errors import InputError
+    from ..history import compare_stored, load_audit
+    from ..reports.figure import FIGURE_SUFFIXES, save_figure
+
+    if len(ids) > 2:
+        raise InputError("plot takes one audit id or two run ids")
+    if not output.lower().endswith(FIGURE_SUFFIXES):
+        raise InputError(f"{output}: figures are written as {', '.join(FIGURE_SUFFIXES)}")
+    with open_store(store_path, must_exist=True) as store:
+        if len(ids) == 1:
+            result = load_audit(store, ids[0])
+            table, title = result.table, f"audit {result.audit_id}"
+        else:
+            table = compare_stored(store, ids[0], ids[1], bbq=bbq, target=target, n_boot=n_boot)
+            title = f"{ids[0]} → {ids[1]}"
+    click.echo(f"wrote {save_figure(table, output, title)}", err=True)

@@ -1,0 +1,1 @@
+"""Runs made by other tools, read into the store as ordinary runs."""

@@ -1,0 +1,12 @@
+"""The two imported lm-eval runs the figure and HTML tests draw."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..lm_eval_fixtures import build_two_runs
+
+
+@pytest.fixture(scope="session")
+def two_runs(tmp_path_factory, bbq_root):
+    return build_two_runs(tmp_path_factory, bbq_root)
