@@ -55,8 +55,12 @@ def test_disjoint_runs_are_refused_not_passed(tmp_path, items, bbq_lite):
         a = _store_run(store, "a", age, _answers(age))
         b = _store_run(store, "b", religion, _answers(religion))
     before = path.read_bytes()
-    result = CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite)])
+    result = CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite),
+                                       "--output", str(tmp_path / "gate.md"),
+                                       "--output", str(tmp_path / "gate.xml")])
     assert result.exit_code == 2, result.output
+    assert "REFUSED" in (tmp_path / "gate.md").read_text()
+    assert 'name="gate.judgeable"' in (tmp_path / "gate.xml").read_text()
     assert "gate cannot judge" in result.stderr and "PASSED" not in result.stdout
     assert "REFUSED" in result.stdout
     assert len([line for line in result.stderr.splitlines() if line.startswith("error:")]) == 1
