@@ -42,6 +42,9 @@ class DrilldownScreen(Screen):
         self.attribute, self.context, self.filter = attribute, context, show
         self.only_ids = only_ids  # e.g. the target's held-out items, as in the table
         self.rows: list = []
+        # one context drilled into: its column would repeat the title on every row
+        self.columns = tuple(c for c in ("item", "context", "base", "aligned", "status")
+                             if c != "context" or context is None)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -62,9 +65,8 @@ class DrilldownScreen(Screen):
 
     def on_mount(self) -> None:
         items = self.query_one("#dd-items", DataTable)
-        for key, label in (("item", "item"), ("context", "context"), ("base", "base"),
-                           ("aligned", "aligned"), ("status", "status")):
-            items.add_column(label, key=key)
+        for key in self.columns:
+            items.add_column(key, key=key)
         items.focus()
         self.load()
 
@@ -102,10 +104,11 @@ class DrilldownScreen(Screen):
         self.rows = list(message.value)
         for row in self.rows:
             name = str(row.item.example_id) if row.item.attribute == self.attribute else row.item.id
-            table.add_row(Text(name), Text(row.item.context_condition),
-                          _answer_cell(row.before, row.before_role, row.item),
-                          _answer_cell(row.after, row.after_role, row.item),
-                          status_text(row.status), key=row.item.id)
+            cells = {"item": Text(name), "context": Text(row.item.context_condition),
+                     "base": _answer_cell(row.before, row.before_role, row.item),
+                     "aligned": _answer_cell(row.after, row.after_role, row.item),
+                     "status": status_text(row.status)}
+            table.add_row(*(cells[c] for c in self.columns), key=row.item.id)
         self.query_one("#dd-count", Static).update(
             Text(f"{len(self.rows)} items ({dict(FILTERS)[self.filter]})", style="dim"))
         detail.update(item_text(self.rows[0]) if self.rows

@@ -5,22 +5,23 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-AUDIT_COLUMNS = ("audit", "profile", "model", "status", "created")
-RUN_COLUMNS = ("run", "model", "adapter", "mode", "items", "status", "created")
+AUDIT_COLUMNS = ("audit", "status", "profile", "model", "created")
+RUN_COLUMNS = ("run", "status", "items", "model", "mode", "adapter", "created")
+ADAPTER_WIDTH = 24  # a long adapter path keeps its tail: the folder that names it
 
 
 def show_audits(table: DataTable, audits: list[dict]) -> None:
     """Audits as ``list_audits`` gives them, keyed by id."""
     fill(table, AUDIT_COLUMNS, [
-        (a["id"], a["profile"], a["model"], a["status"], when(a["created"])) for a in audits
+        (a["id"], a["status"], a["profile"], a["model"], when(a["created"])) for a in audits
     ], [a["id"] for a in audits])
 
 
 def show_runs(table: DataTable, runs: list[dict]) -> None:
     """Stored evaluation runs, keyed by id."""
     fill(table, RUN_COLUMNS, [
-        (r["id"], str(r.get("model") or ""), str(r.get("adapter") or "—"),
-         str(r.get("mode") or ""), count(r), str(r.get("status") or ""), when(r["created"]))
+        (r["id"], str(r.get("status") or ""), count(r), str(r.get("model") or ""),
+         str(r.get("mode") or ""), elide(str(r.get("adapter") or "—")), when(r["created"]))
         for r in runs
     ], [r["id"] for r in runs])
 
@@ -46,3 +47,8 @@ def count(run: dict) -> str:
 def when(created: str) -> str:
     """'2026-01-02T10:00:00+00:00' → '2026-01-02 10:00'."""
     return created[:16].replace("T", " ") if created else ""
+
+
+def elide(path: str, width: int = ADAPTER_WIDTH) -> str:
+    """``path`` cut to ``width`` from the left: '…/gender/alignment/adapter'."""
+    return path if len(path) <= width else "…" + path[-(width - 1):]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -20,27 +19,26 @@ FIGURES = (  # metric key, label, format
 )
 
 
-def train_figures(steps: list[TrainStep], stored: bool = False) -> Table:
-    """Step/total, epoch, ETA and the latest metrics, each named; ``stored``: the audit
-    reused a stored adapter, so no step is coming."""
-    grid = Table.grid(padding=(0, 2))
-    for _ in range(3):
-        grid.add_column(no_wrap=True)
+def train_figures(steps: list[TrainStep], stored: bool = False,
+                  stopped: str | None = None) -> Text:
+    """Step/total, epoch, ETA and the latest metrics, each named, three short lines that fit
+    a narrow panel; ``stored``: the audit reused a stored adapter, so no step is coming;
+    ``stopped``: the audit ended ("failed"/"cancelled"), so no ETA and no waiting."""
     if stored and not steps:
-        grid.add_row(Text("stored: the trained adapter was reused, no training ran",
-                          style="green"))
-        return grid
+        return Text("stored: the trained adapter was reused, no training ran", style="green")
     if not steps:
-        grid.add_row(Text("waiting for the first training step", style="dim"))
-        return grid
+        if stopped:
+            return Text(f"no training step ran (audit {stopped})", style="dim")
+        return Text("waiting for the first training step", style="dim")
     last = steps[-1]
-    grid.add_row(Text(f"step {last.step}/{last.total_steps}"), Text(f"epoch {last.epoch:.2f}"),
-                 Text(f"ETA {fmt_eta(last.eta_s)}"))
+    left = stopped or ("done" if last.step >= last.total_steps else f"ETA {fmt_eta(last.eta_s)}")
     cells = [Text(f"{label} {last.metrics[key]:{fmt}}") if key in last.metrics
              else Text(f"{label} —", style="dim") for key, label, fmt in FIGURES]
-    grid.add_row(*cells[:2], Text(""))
-    grid.add_row(*cells[2:], Text(""))
-    return grid
+    gap = Text("  ")
+    return Text("\n").join([
+        Text(f"step {last.step}/{last.total_steps}  epoch {last.epoch:.2f}  {left}",
+             no_wrap=True, overflow="ellipsis"),
+        gap.join(cells[:2]), gap.join(cells[2:])])
 
 
 class TrainingPanel(Vertical):
@@ -54,8 +52,9 @@ class TrainingPanel(Vertical):
         self.border_title = "DPO training"
         self._draw([])
 
-    def show(self, steps: list[TrainStep], stored: bool = False) -> None:
-        self.query_one("#train-figures", Static).update(train_figures(steps, stored))
+    def show(self, steps: list[TrainStep], stored: bool = False,
+             stopped: str | None = None) -> None:
+        self.query_one("#train-figures", Static).update(train_figures(steps, stored, stopped))
         self._draw(steps)
 
     def _draw(self, steps: list[TrainStep]) -> None:
