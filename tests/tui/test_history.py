@@ -155,3 +155,35 @@ async def test_on_a_short_terminal_the_target_row_stays_in_view(backend, tui_dat
         assert lines[0].split()[:2] == ["attribute", "ambig"]
         assert lines[2].startswith(" ◆ Gender_identity") and lines[3].split()[0] == "target"
         assert any(line.startswith(" Sexual_orientation") for line in lines[5:])
+
+
+async def test_marking_acts_only_on_the_focused_runs_table_and_highlights_the_row(
+        backend, tui_data):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        await pilot.press("b")  # focus is on the profiles: nothing is marked
+        assert home.pair == {}
+        assert "stored runs" in list(app._notifications)[-1].message
+        runs = home.query_one("#runs", DataTable)
+        runs.focus()
+        runs.move_cursor(row=runs.get_row_index(tui_data.run_a))
+        await pilot.press("b")
+        assert home.pair == {"a": tui_data.run_a}
+        assert runs.get_cell(tui_data.run_a, "pair").plain == "base"
+        assert runs.get_cell(tui_data.run_b, "pair").plain == ""
+        await pilot.press("a")  # the same run as both sides
+        assert runs.get_cell(tui_data.run_a, "pair").plain == "both"
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen is home  # a run compared with itself is refused
+        assert "same run" in list(app._notifications)[-1].message
+
+
+async def test_a_run_is_complete_only_when_done_with_every_item():
+    from tui.screens.home import complete
+
+    assert complete({"status": "done", "done": 144, "total": 144})
+    assert not complete({"status": "done", "done": 100, "total": 144})
+    assert not complete({"status": "running", "done": 144, "total": 144})

@@ -17,7 +17,7 @@ KEYS = (
     ("home", "↑ ↓ / click", "choose a profile; its model fills the model field"),
     ("", "s / Enter in model", "start the audit (the same profile again resumes it)"),
     ("", "Enter on an audit", "open a finished audit, or resume an unfinished one"),
-    ("", "b  a  c", "mark base run, mark aligned run, compare the two"),
+    ("", "b  a  c", "on stored runs: mark base, mark aligned, compare the two"),
     ("", "r", "reload stored audits and runs"),
     ("run", "c", "cancel the audit at the next batch or step"),
     ("results", "arrows / click", "move between cells"),

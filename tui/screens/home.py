@@ -17,7 +17,7 @@ from auditor.errors import SpilloverError
 from auditor.profiles import available, load_profile
 
 from ..messages import Loaded
-from ..widgets.history import show_audits, show_runs
+from ..widgets.history import show_audits, show_marks, show_runs
 from .results import ResultsScreen
 from .run import RunScreen
 
@@ -33,6 +33,12 @@ def profile_summary(profile) -> Text:
     text.append(f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
                 f"DPO {steps}, β {a.beta:g} · {profile.stats.correction}", style="dim")
     return text
+
+
+def complete(run: dict) -> bool:
+    """A stored run that scored every item it set out to."""
+    return run.get("status") == "done" and (not run.get("total")
+                                            or (run.get("done") or 0) >= run["total"])
 
 
 class HomeScreen(Screen):
@@ -141,6 +147,8 @@ class HomeScreen(Screen):
         self.post_message(Loaded(what, (value, args)))
 
     def on_loaded(self, message: Loaded) -> None:
+        if message.what == "pair":
+            self.query_one("#runs", DataTable).loading = False
         if message.error:
             self.notify(message.error, severity="error", markup=False)
         elif message.what == "history":
@@ -162,7 +170,7 @@ class HomeScreen(Screen):
     def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
         self.audits, self.runs = audits, runs
         show_audits(self.query_one("#audits", DataTable), audits)
-        show_runs(self.query_one("#runs", DataTable), runs)
+        show_runs(self.query_one("#runs", DataTable), runs, self.pair)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id != "audits":
@@ -177,18 +185,35 @@ class HomeScreen(Screen):
 
     # -- a pair of stored runs ------------------------------------------------------
     def action_mark(self, side: str) -> None:
+        """Mark the focused runs-table row; elsewhere the key would pick an unseen row."""
         table = self.query_one("#runs", DataTable)
+        if not table.has_focus:
+            self.notify("move to the stored runs (tab or click) to mark a run",
+                        severity="warning")
+            return
         if not self.runs or table.cursor_row >= len(self.runs):
             self.notify("no stored run to mark", severity="warning")
             return
         self.pair[side] = self.runs[table.cursor_row]["id"]
+        show_marks(table, self.runs, self.pair)
         self._show_pair()
 
     def action_compare(self) -> None:
         if len(self.pair) < 2:
             self.notify("mark a base run (b) and an aligned run (a) first", severity="warning")
             return
+        if self.pair["a"] == self.pair["b"]:
+            self.notify("base and aligned are the same run: mark two different runs",
+                        severity="warning")
+            return
+        runs = {r["id"]: r for r in self.runs}
+        partial = [rid for rid in (self.pair["a"], self.pair["b"])
+                   if rid in runs and not complete(runs[rid])]
+        if partial:
+            self.notify(f"{', '.join(partial)} is partial: only items both runs scored "
+                        "are compared", severity="warning", markup=False)
         target = tuple(self.profile.align.target) if self.profile else ("Gender_identity",)
+        self.query_one("#runs", DataTable).loading = True  # a spinner while it compares
         self.open_stored("pair", self.pair["a"], self.pair["b"], target)
 
     def _show_pair(self) -> None:

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 AUDIT_COLUMNS = ("audit", "status", "profile", "model", "created")
-RUN_COLUMNS = ("run", "status", "items", "model", "mode", "adapter", "created")
+RUN_COLUMNS = ("pair", "run", "status", "items", "model", "mode", "adapter", "created")
 ADAPTER_WIDTH = 24  # a long adapter path keeps its tail: the folder that names it
 
 
@@ -17,10 +17,13 @@ def show_audits(table: DataTable, audits: list[dict]) -> None:
     ], [a["id"] for a in audits])
 
 
-def show_runs(table: DataTable, runs: list[dict]) -> None:
-    """Stored evaluation runs, keyed by id."""
+MARKS = {"a": "base", "b": "aligned"}  # pair side -> the word in the pair column
+
+
+def show_runs(table: DataTable, runs: list[dict], pair: dict[str, str] | None = None) -> None:
+    """Stored evaluation runs, keyed by id; runs in ``pair`` (side -> run id) say so."""
     fill(table, RUN_COLUMNS, [
-        (r["id"], str(r.get("status") or ""), count(r), str(r.get("model") or ""),
+        (mark(r["id"], pair or {}).plain, r["id"], str(r.get("status") or ""), count(r), str(r.get("model") or ""),
          str(r.get("mode") or ""), elide(str(r.get("adapter") or "—")), when(r["created"]))
         for r in runs
     ], [r["id"] for r in runs])
@@ -36,6 +39,22 @@ def fill(table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, ...]]
         table.add_column(name, key=name, width=width)
     for row, key in zip(rows, keys, strict=True):
         table.add_row(*(Text(value) for value in row), key=key)
+    if columns and columns[0] == "pair":
+        table.columns["pair"].width = max(len(word) for word in MARKS.values())
+
+
+def mark(run_id: str, pair: dict[str, str]) -> Text:
+    """The pair column of ``run_id``: "base", "aligned", "both" or empty, highlighted."""
+    sides = [MARKS[side] for side in ("a", "b") if pair.get(side) == run_id]
+    if not sides:
+        return Text("")
+    return Text("both" if len(sides) == 2 else sides[0], style="bold reverse")
+
+
+def show_marks(table: DataTable, runs: list[dict], pair: dict[str, str]) -> None:
+    """Refresh the pair column in place (the cursor stays)."""
+    for run in runs:
+        table.update_cell(run["id"], "pair", mark(run["id"], pair))
 
 
 def count(run: dict) -> str:
