@@ -22,7 +22,8 @@ KEYS = (
     ("run", "c", "cancel the audit at the next batch or step"),
     ("results", "arrows / click", "move between cells"),
     ("", "Enter", "the items behind the cell (attribute column: all contexts)"),
-    ("drill-down", "a  f  x", "all items, failing items, flipped items"),
+    ("drill-down", "a  f  x  w  r", "all, failing, flipped, flipped to wrong, to right"),
+    ("", "/", "search item ids and text; click a column header to sort by it"),
     ("", "↑ ↓", "show an item: context, question, options with roles, both answers"),
 )
 
