@@ -112,6 +112,14 @@ class SpilloverView(DataTable):
         context = COLUMNS[column][2]
         return self.table.attributes[row], (None if context == "overall" else context)
 
+    def focused_cell(self) -> tuple[str, str | None, str | None] | None:
+        """The attribute, context and metric under the cursor (for the statistics panel)."""
+        picked = self.chosen()
+        if picked is None:
+            return None
+        return picked[0], COLUMNS[self.cursor_coordinate.column][2], \
+            COLUMNS[self.cursor_coordinate.column][3]
+
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()
         picked = self.chosen()
