@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from auditor.events import TrainStep
 from auditor.timefmt import fmt_eta
 
+CURVES = (("loss", "loss", "braille"), ("rewards/margins", "margin", "braille"))
 FIGURES = (  # metric key, label, format
     ("loss", "loss", ".4f"),
     ("rewards/margins", "margin", "+.4f"),
@@ -42,11 +43,14 @@ def train_figures(steps: list[TrainStep], stored: bool = False,
 
 
 class TrainingPanel(Vertical):
-    """Figures on top, the curves of loss and reward margin per step below."""
+    """Figures on top; below, loss and reward margin per step, each on its own axis
+    (they differ in scale: on one axis both draw flat)."""
 
     def compose(self) -> ComposeResult:
         yield Static(train_figures([]), id="train-figures")
-        yield PlotextPlot(id="train-plot")
+        with Horizontal(id="train-plots"):
+            for index, _curve in enumerate(CURVES):
+                yield PlotextPlot(id=f"train-plot-{index}", classes="train-plot")
 
     def on_mount(self) -> None:
         self.border_title = "DPO training"
@@ -58,15 +62,14 @@ class TrainingPanel(Vertical):
         self._draw(steps)
 
     def _draw(self, steps: list[TrainStep]) -> None:
-        plot = self.query_one(PlotextPlot)
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title("loss and reward margin by step")
-        plt.xlabel("step")
-        for key, label, marker in (("loss", "loss", "braille"), ("rewards/margins", "margin", "dot")):
+        for index, (key, label, marker) in enumerate(CURVES):
+            plot = self.query_one(f"#train-plot-{index}", PlotextPlot)
+            plt = plot.plt
+            plt.clear_data()
+            plt.clear_figure()
+            plt.title(label)
             points = [(s.step, s.metrics[key]) for s in steps if key in s.metrics]
             if points:
                 xs, ys = zip(*points, strict=True)
-                plt.plot(list(xs), list(ys), label=label, marker=marker)
-        plot.refresh()
+                plt.plot(list(xs), list(ys), marker=marker)
+            plot.refresh()
