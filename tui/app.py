@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -34,8 +36,28 @@ class SpilloverApp(App):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        running = False
         for screen in self.screen_stack:  # stop a running audit; stored work stays
             event = getattr(screen, "cancel_event", None)
             if event is not None:
                 event.set()
+                running = running or getattr(screen, "status", "") == "running"
+        if running:  # the engine stops at its next batch or step: say so meanwhile
+            self.notify("stopping the audit at its next batch or step; stored work is kept",
+                        title="quitting", timeout=60)
+            self.call_after_refresh(self.exit)
+            return
         self.exit()
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Save into ``path`` or the working folder (which exists), and say where."""
+        try:
+            folder = Path(path) if path else Path.cwd()
+            folder.mkdir(parents=True, exist_ok=True)
+            written = self.save_screenshot(filename, str(folder), time_format)
+        except OSError as exc:
+            self.notify(f"screenshot not saved: {exc}", severity="error", markup=False)
+            return None
+        self.notify(f"screenshot saved to {written}", markup=False)
+        return written

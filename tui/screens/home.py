@@ -28,8 +28,9 @@ def profile_summary(profile) -> Text:
     text = Text()
     if profile.description:
         text.append(profile.description + "\n")
-    sample = f"{d.sample:,} items" if d.sample else "all items"
-    steps = f"{a.max_steps} steps" if a.max_steps > 0 else f"{a.epochs:g} epochs"
+    sample = f"{d.sample:,} item{'' if d.sample == 1 else 's'}" if d.sample else "all items"
+    steps = (f"{a.max_steps} step{'' if a.max_steps == 1 else 's'}" if a.max_steps > 0
+             else f"{a.epochs:g} epoch{'' if a.epochs == 1 else 's'}")
     text.append(f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
                 f"DPO {steps}, β {a.beta:g} · {profile.stats.correction}", style="dim")
     return text
@@ -56,9 +57,11 @@ class HomeScreen(Screen):
         self.names = dict(available())
         if profile and profile not in self.names:
             self.names[profile] = profile  # a .toml path
-        self.initial = profile if profile else next(iter(self.names), None)
+        default = "demo" if "demo" in self.names else next(iter(self.names), None)
+        self.initial = profile if profile else default
         self.profile = None
         self.pair: dict[str, str] = {}
+        self.shown_model = ""  # the model the profile list last filled in
         self.audits: list[dict] = []
         self.runs: list[dict] = []
 
@@ -102,7 +105,9 @@ class HomeScreen(Screen):
             info.update(Text(str(exc), style="bold red"))
             return
         info.update(profile_summary(self.profile))
-        self.query_one("#model", Input).value = self.profile.model.source
+        model = self.query_one("#model", Input)
+        if model.value.strip() in ("", self.shown_model):  # never overwrite a typed model
+            model.value = self.shown_model = self.profile.model.source
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.query_one("#model", Input).focus()
