@@ -58,6 +58,10 @@ class Backend:
 
         return load_audit(self.store, audit_id)
 
+    def delete_audit(self, audit_id: str) -> list[str]:
+        """Delete a stored audit and its runs that no other audit uses."""
+        return self.store.delete_audit(audit_id)
+
     def audit_profile(self, audit_id: str) -> Profile:
         """The profile a stored audit ran with (to resume it)."""
         from auditor.profiles import build_profile

@@ -257,3 +257,39 @@ async def test_drill_down_filters_each_flip_direction(backend, tui_data):
             assert {r.status for r in drill.shown} <= {status}
             expected = [r for r in drill.rows if r.status == status]
             assert len(drill.shown) == len(expected)
+
+
+async def test_d_deletes_the_focused_audit_after_a_yes(make_backend, tui_data, tmp_path):
+    import sqlite3
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.home import HomeScreen
+
+    copy = tmp_path / "runs.sqlite"  # the session's store stays whole for other tests
+    with sqlite3.connect(tui_data.store_path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    backend = make_backend()
+    backend.store_path = copy
+    with Store(copy) as store:
+        before = {a["id"] for a in store.audits()}
+    assert tui_data.audit_id in before
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        await pilot.press("d")  # focus is not on the audits: nothing happens
+        assert isinstance(app.screen, HomeScreen)
+        audits = home.query_one("#audits", DataTable)
+        audits.focus()
+        audits.move_cursor(row=audits.get_row_index(tui_data.audit_id))
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: kept
+        assert isinstance(app.screen, HomeScreen)
+        assert {a["id"] for a in home.audits} == before
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert {a["id"] for a in home.audits} == before - {tui_data.audit_id}
+        assert tui_data.audit_id not in [audits.get_row_at(i)[0].plain
+                                         for i in range(audits.row_count)]
+        assert list(app._notifications)[-1].message.startswith(f"deleted {tui_data.audit_id}")

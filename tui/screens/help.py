@@ -19,6 +19,7 @@ KEYS = (
     ("", "Enter on an audit", "open a finished audit, or resume an unfinished one"),
     ("", "b  a  c", "on stored runs: mark base, mark aligned, compare the two"),
     ("", "r", "reload stored audits and runs"),
+    ("", "d", "delete the audit under the cursor (asks first; shared runs stay)"),
     ("run", "c", "cancel the audit at the next batch or step"),
     ("results", "arrows / click", "move between cells"),
     ("", "Enter", "the items behind the cell (attribute column: all contexts)"),

@@ -18,6 +18,7 @@ from auditor.profiles import available, load_profile
 
 from ..messages import Loaded
 from ..widgets.history import show_audits, show_marks, show_runs
+from .confirm import ConfirmScreen
 from .results import ResultsScreen
 from .run import RunScreen
 
@@ -49,6 +50,7 @@ class HomeScreen(Screen):
         Binding("b", "mark('a')", "Mark base run"),
         Binding("a", "mark('b')", "Mark aligned run"),
         Binding("c", "compare", "Compare runs"),
+        Binding("d", "delete", "Delete audit"),
     ]
 
     def __init__(self, backend, profile: str | None = None) -> None:
@@ -143,7 +145,7 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_stored(self, what: str, *args) -> None:
         call = {"audit": self.backend.load_audit, "pair": self.backend.compare_stored,
-                "resume": self.backend.audit_profile}[what]
+                "resume": self.backend.audit_profile, "delete": self.backend.delete_audit}[what]
         try:
             value = call(*args)
         except Exception as exc:
@@ -166,6 +168,12 @@ class HomeScreen(Screen):
             self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
                                                result.aligned_run, result.audit_id, about,
                                                heldout_ids=result.heldout_ids or None))
+        elif message.what == "delete":
+            runs, (audit_id,) = message.value
+            kept = "" if runs else "; its runs are kept (other audits use them)"
+            self.notify(f"deleted {audit_id} and {len(runs)} stored run"
+                        f"{'' if len(runs) == 1 else 's'}{kept}", markup=False)
+            self.load_history()
         elif message.what == "resume":
             self.app.push_screen(RunScreen(self.backend, message.value[0]))
         elif message.what == "pair":
@@ -187,6 +195,22 @@ class HomeScreen(Screen):
         else:
             self.notify(f"audit {audit['id']} is {audit['status']}: resuming it", markup=False)
             self.open_stored("resume", audit["id"])
+
+    def action_delete(self) -> None:
+        """Delete the audit under the cursor of the audits list, after a yes."""
+        table = self.query_one("#audits", DataTable)
+        if not table.has_focus or not self.audits or table.cursor_row >= len(self.audits):
+            self.notify("move to a stored audit (tab or click) to delete it", severity="warning")
+            return
+        audit_id = self.audits[table.cursor_row]["id"]
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.open_stored("delete", audit_id)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Delete {audit_id} and its stored runs? Runs another audit uses are kept; "
+            "files on disk (checkpoints, adapters) stay."), answer)
 
     # -- a pair of stored runs ------------------------------------------------------
     def action_mark(self, side: str) -> None:

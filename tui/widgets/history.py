@@ -31,8 +31,12 @@ def show_runs(table: DataTable, runs: list[dict], pair: dict[str, str] | None = 
 
 def fill(table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, ...]],
          keys: list[str]) -> None:
-    """Replace the table's rows; columns sized to their longest value (set explicitly:
-    widths measured after a refresh are not always redrawn)."""
+    """Replace the table's rows, the cursor staying on the row it was on; columns sized to
+    their longest value (set explicitly: widths measured after a refresh are not always
+    redrawn)."""
+    current = None
+    if table.row_count and 0 <= table.cursor_row < table.row_count:
+        current = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
     table.clear(columns=True)
     for index, name in enumerate(columns):
         width = max([len(name)] + [len(row[index]) for row in rows])
@@ -41,6 +45,8 @@ def fill(table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, ...]]
         table.add_row(*(Text(value) for value in row), key=key)
     if columns and columns[0] == "pair":
         table.columns["pair"].width = max(len(word) for word in MARKS.values())
+    if current in keys:
+        table.move_cursor(row=keys.index(current), animate=False)
 
 
 def mark(run_id: str, pair: dict[str, str]) -> Text:
