@@ -293,3 +293,24 @@ async def test_d_deletes_the_focused_audit_after_a_yes(make_backend, tui_data, t
         assert tui_data.audit_id not in [audits.get_row_at(i)[0].plain
                                          for i in range(audits.row_count)]
         assert list(app._notifications)[-1].message.startswith(f"deleted {tui_data.audit_id}")
+
+
+async def test_the_home_list_shows_the_error_of_a_failed_audit(make_backend, tui_data, tmp_path):
+    import sqlite3
+
+    copy = tmp_path / "runs.sqlite"
+    with sqlite3.connect(tui_data.store_path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with Store(copy) as store:
+        failed = store.create_or_get_audit("failed", {"name": "demo", "model": {"source": "/x"}})
+        store.update_audit(failed, status="failed",
+                           record={"error": "model folder /x: not found;\npass --model DIR"})
+    backend = make_backend()
+    backend.store_path = copy
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        audits = app.screen.query_one("#audits", DataTable)
+        assert audits.get_cell(failed, "status").plain == "failed"
+        assert audits.get_cell(failed, "error").plain == "model folder /x: not found; pass --model DIR"
+        assert audits.get_cell(tui_data.audit_id, "error").plain == ""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-AUDIT_COLUMNS = ("audit", "status", "profile", "model", "created")
+AUDIT_COLUMNS = ("audit", "status", "profile", "model", "created", "error")
+ERROR_WIDTH = 60  # the whole message is in the run screen on resume
 RUN_COLUMNS = ("pair", "run", "status", "items", "model", "mode", "adapter", "created")
 ADAPTER_WIDTH = 24  # a long adapter path keeps its tail: the folder that names it
 
@@ -13,7 +14,8 @@ ADAPTER_WIDTH = 24  # a long adapter path keeps its tail: the folder that names 
 def show_audits(table: DataTable, audits: list[dict]) -> None:
     """Audits as ``list_audits`` gives them, keyed by id."""
     fill(table, AUDIT_COLUMNS, [
-        (a["id"], a["status"], a["profile"], a["model"], when(a["created"])) for a in audits
+        (a["id"], a["status"], a["profile"], a["model"], when(a["created"]),
+         one_line(a.get("error") or "")) for a in audits
     ], [a["id"] for a in audits])
 
 
@@ -77,3 +79,9 @@ def when(created: str) -> str:
 def elide(path: str, width: int = ADAPTER_WIDTH) -> str:
     """``path`` cut to ``width`` from the left: '…/gender/alignment/adapter'."""
     return path if len(path) <= width else "…" + path[-(width - 1):]
+
+
+def one_line(text: str, width: int = ERROR_WIDTH) -> str:
+    """``text`` on one line, cut to ``width`` with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[:width - 1] + "…"
