@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from .backend import Backend
 from .screens.help import HelpScreen
 from .screens.home import HomeScreen
+
+
+COMMANDS = (  # screen action, palette title, help
+    ("start", "Start audit", "audit the chosen profile and model (resumes a stored one)"),
+    ("compare", "Compare marked runs", "the spillover table of the base and aligned runs marked"),
+    ("delete", "Delete audit", "delete the audit under the cursor of the audits list"),
+    ("refresh", "Reload stored audits and runs", "read the store again"),
+    ("cancel", "Cancel audit", "stop the running audit at its next batch or step"),
+    ("export", "Export table", "write the table as Markdown, CSV, JSON or JUnit"),
+)
 
 
 class SpilloverApp(App):
@@ -30,6 +40,14 @@ class SpilloverApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.backend, self.profile))
+
+    def get_system_commands(self, screen):
+        """Textual's commands, then this screen's own (the same actions as its keys)."""
+        yield from super().get_system_commands(screen)
+        for action, title, help_text in COMMANDS:
+            method = getattr(screen, f"action_{action}", None)
+            if method is not None and screen.check_action(action, ()) is not False:
+                yield SystemCommand(title, help_text, method)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

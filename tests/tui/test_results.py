@@ -67,3 +67,21 @@ async def test_e_exports_the_table_with_the_cli_writers_and_says_where(
         expected = render_report(Report(results.table, subject), fmt)
         assert written.read_text(encoding="utf-8").rstrip("\n") == expected.rstrip("\n")
         assert list(app._notifications)[-1].message == f"wrote {written}"
+
+
+async def test_the_command_palette_offers_the_screens_own_commands(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home_titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"Start audit", "Compare marked runs", "Delete audit"} <= set(home_titles)
+        assert "Export table" not in home_titles and "Cancel audit" not in home_titles
+        await open_audit(pilot, tui_data.audit_id)
+        assert "Export table" in [c.title for c in app.get_system_commands(app.screen)]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Export table")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
