@@ -28,6 +28,13 @@ class Backend:
         self._lock = threading.Lock()
 
     @property
+    def store_location(self) -> Path:
+        """Where the run store is (or will be), without opening it."""
+        from auditor.store import default_store_path
+
+        return Path(self.store_path).expanduser() if self.store_path else default_store_path()
+
+    @property
     def store(self):
         """The run store, opened on first use."""
         with self._lock:

@@ -314,3 +314,18 @@ async def test_the_home_list_shows_the_error_of_a_failed_audit(make_backend, tui
         assert audits.get_cell(failed, "status").plain == "failed"
         assert audits.get_cell(failed, "error").plain == "model folder /x: not found; pass --model DIR"
         assert audits.get_cell(tui_data.audit_id, "error").plain == ""
+
+
+async def test_y_copies_the_highlighted_item_as_plain_text(backend, tui_data):
+    from tui.itemtext import item_text
+
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        drill = await _drill(pilot, tui_data)
+        items = drill.query_one("#dd-items", DataTable)
+        items.move_cursor(row=items.get_row_index(tui_data.markup_item))
+        await pilot.press("y")
+        await pilot.pause()
+        row = next(r for r in drill.shown if r.item.id == tui_data.markup_item)
+        assert app.clipboard == item_text(row).plain
+        assert MARKUP.strip() in app.clipboard  # brackets as written

@@ -13,7 +13,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
 from tui.screens.run import RunScreen
 
-from .conftest import SIZE, settle
+from .conftest import SIZE, plain, settle
 
 pytestmark = pytest.mark.asyncio
 
@@ -100,3 +100,22 @@ async def test_a_one_epoch_profile_says_epoch():
     assert "DPO 1 epoch," in profile_summary(one).plain
     one_step = dataclasses.replace(profile, align=dataclasses.replace(profile.align, max_steps=1))
     assert "DPO 1 step," in profile_summary(one_step).plain
+
+
+async def test_an_empty_store_says_how_to_begin_and_where_the_store_is(make_backend, tmp_path):
+    backend = make_backend()
+    backend.store_path = tmp_path / "[bold]new[/bold]" / "runs.sqlite"  # shown as written
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        hint = app.screen.query_one("#empty-hint", Static)
+        assert hint.display and "press s to start" in hint.content.plain
+        screen_text = plain(app.screen._compositor.render_update(full=True), width=SIZE[0])
+        assert "[bold]new[/bold]/runs.sqlite" in screen_text  # the path, never markup
+
+
+async def test_a_store_with_audits_shows_no_hint(backend):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one("#empty-hint", Static).display

@@ -58,6 +58,7 @@ class DrilldownScreen(Screen):
         Binding("w", "show('flipped_to_wrong')", "To wrong", show=False),
         Binding("r", "show('flipped_to_right')", "To right", show=False),
         Binding("slash", "search", "Search"),
+        Binding("y", "copy", "Copy item"),
     ]
 
     def __init__(self, backend, run_a: str, run_b: str | None, attribute: str,
@@ -164,6 +165,16 @@ class DrilldownScreen(Screen):
         self.reverse = not self.reverse if column == self.sort_by else False
         self.sort_by = column
         self._fill()
+
+    def action_copy(self) -> None:
+        """The highlighted item, as the detail pane shows it, to the clipboard."""
+        table = self.query_one("#dd-items", DataTable)
+        if not 0 <= table.cursor_row < len(self.shown):
+            self.notify("no item to copy", severity="warning")
+            return
+        row = self.shown[table.cursor_row]
+        self.app.copy_to_clipboard(item_text(row).plain)
+        self.notify(f"copied {row.item.id} to the clipboard", markup=False)
 
     def action_search(self) -> None:
         search = self.query_one("#dd-search", Input)

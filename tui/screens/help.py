@@ -25,6 +25,7 @@ KEYS = (
     ("", "Enter", "the items behind the cell (attribute column: all contexts)"),
     ("drill-down", "a  f  x  w  r", "all, failing, flipped, flipped to wrong, to right"),
     ("", "/", "search item ids and text; click a column header to sort by it"),
+    ("", "y", "copy the highlighted item to the clipboard"),
     ("", "↑ ↓", "show an item: context, question, options with roles, both answers"),
 )
 

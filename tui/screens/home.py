@@ -78,6 +78,7 @@ class HomeScreen(Screen):
                 yield Button("Start audit", id="start", variant="primary")
             with Vertical(id="history"):
                 yield DataTable(id="audits", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="empty-hint")
                 yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="pair")
         yield Footer()
@@ -86,6 +87,7 @@ class HomeScreen(Screen):
         self.query_one("#new-audit").border_title = "New audit"
         self.query_one("#audits").border_title = "Stored audits (Enter: open or resume)"
         self.query_one("#runs").border_title = "Stored runs (b base, a aligned, c compare)"
+        self.query_one("#audits").border_subtitle = Text(f"store {self.backend.store_location}")
         show_audits(self.query_one("#audits", DataTable), [])
         show_runs(self.query_one("#runs", DataTable), [])
         options = self.query_one("#profiles", OptionList)
@@ -183,6 +185,10 @@ class HomeScreen(Screen):
     def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
         self.audits, self.runs = audits, runs
         show_audits(self.query_one("#audits", DataTable), audits)
+        hint = self.query_one("#empty-hint", Static)
+        hint.display = not audits
+        hint.update(Text("No audits stored yet: pick a profile (demo runs on CPU in a few "
+                         "minutes) and press s to start one.", style="dim"))
         show_runs(self.query_one("#runs", DataTable), runs, self.pair)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
