@@ -13,6 +13,16 @@ from .conftest import settle
 from .fakes import at_step, wait_paused
 
 
+@pytest.fixture(autouse=True)
+def fixed_store_path(monkeypatch):
+    """The store's temporary folder changes every session: screenshots show a fixed one."""
+    from pathlib import Path
+
+    from tui.backend import Backend
+
+    monkeypatch.setattr(Backend, "store_location", property(lambda self: Path("/data/runs.sqlite")))
+
+
 SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 
 

@@ -46,11 +46,11 @@ def complete(run: dict) -> bool:
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("s", "start", "Start audit"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("b", "mark('a')", "Mark base run"),
-        Binding("a", "mark('b')", "Mark aligned run"),
-        Binding("c", "compare", "Compare runs"),
-        Binding("d", "delete", "Delete audit"),
+        Binding("r", "refresh", "Refresh", show=False),  # in help and the palette
+        Binding("b", "mark('a')", "Mark base"),
+        Binding("a", "mark('b')", "Mark aligned"),
+        Binding("c", "compare", "Compare"),
+        Binding("d", "delete", "Delete"),
     ]
 
     def __init__(self, backend, profile: str | None = None) -> None:
