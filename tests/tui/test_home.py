@@ -59,6 +59,7 @@ async def test_help_opens_and_closes_and_quit_cancels_a_running_audit(make_backe
         await pilot.press("q")
         assert run.cancel_event.is_set()
     assert backend.reported < len(backend.events)
+    assert any(n.message.startswith("stopping the audit") for n in app._notifications)
 
 
 async def test_the_profile_list_starts_on_demo_and_keeps_a_typed_model(backend):
