@@ -11,7 +11,6 @@ from .backend import Backend
 from .screens.help import HelpScreen
 from .screens.home import HomeScreen
 
-
 COMMANDS = (  # screen action, palette title, help
     ("start", "Start audit", "audit the chosen profile and model (resumes a stored one)"),
     ("compare", "Compare marked runs", "the spillover table of the base and aligned runs marked"),

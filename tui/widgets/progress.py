@@ -12,7 +12,6 @@ from textual.widgets import Static
 from auditor.events import ItemsScored
 from auditor.timefmt import fmt_eta
 
-
 EVAL_STAGES = ("baseline", "aligned")
 SHORT = {"baseline": "baseline", "aligned": "aligned"}  # the box is titled "evaluation"
 BAR = 12
