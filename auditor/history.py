@@ -30,11 +30,14 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
 
 
 def list_audits(store: Store) -> list[dict]:
-    """Stored audits, newest first: id, profile name, model, status, created."""
+    """Stored audits, newest first: id, profile name, model, status, created, and the
+    error of a failed or cancelled one ("" otherwise)."""
     return [
         {"id": a["id"], "profile": (a["profile"] or {}).get("name", ""),
          "model": (a["profile"] or {}).get("model", {}).get("source", ""),
-         "status": a.get("status") or "", "created": a["created"]}
+         "status": a.get("status") or "", "created": a["created"],
+         "error": ((a.get("record") or {}).get("error", "")
+                   if a.get("status") in ("failed", "cancelled") else "")}
         for a in store.audits()
     ]
 

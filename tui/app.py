@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from textual.app import App
+from pathlib import Path
+
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from .backend import Backend
 from .screens.help import HelpScreen
 from .screens.home import HomeScreen
+
+COMMANDS = (  # screen action, palette title, help
+    ("start", "Start audit", "audit the chosen profile and model (resumes a stored one)"),
+    ("compare", "Compare marked runs", "the spillover table of the base and aligned runs marked"),
+    ("delete", "Delete audit", "delete the audit under the cursor of the audits list"),
+    ("refresh", "Reload stored audits and runs", "read the store again"),
+    ("cancel", "Cancel audit", "stop the running audit at its next batch or step"),
+    ("export", "Export table", "write the table as Markdown, CSV, JSON or JUnit"),
+)
 
 
 class SpilloverApp(App):
@@ -29,13 +40,41 @@ class SpilloverApp(App):
     def on_mount(self) -> None:
         self.push_screen(HomeScreen(self.backend, self.profile))
 
+    def get_system_commands(self, screen):
+        """Textual's commands, then this screen's own (the same actions as its keys)."""
+        yield from super().get_system_commands(screen)
+        for action, title, help_text in COMMANDS:
+            method = getattr(screen, f"action_{action}", None)
+            if method is not None and screen.check_action(action, ()) is not False:
+                yield SystemCommand(title, help_text, method)
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
+        running = False
         for screen in self.screen_stack:  # stop a running audit; stored work stays
             event = getattr(screen, "cancel_event", None)
             if event is not None:
                 event.set()
+                running = running or getattr(screen, "status", "") == "running"
+        if running:  # the engine stops at its next batch or step: say so meanwhile
+            self.notify("stopping the audit at its next batch or step; stored work is kept",
+                        title="quitting", timeout=60)
+            self.call_after_refresh(self.exit)
+            return
         self.exit()
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Save into ``path`` or the working folder (which exists), and say where."""
+        try:
+            folder = Path(path) if path else Path.cwd()
+            folder.mkdir(parents=True, exist_ok=True)
+            written = self.save_screenshot(filename, str(folder), time_format)
+        except OSError as exc:
+            self.notify(f"screenshot not saved: {exc}", severity="error", markup=False)
+            return None
+        self.notify(f"screenshot saved to {written}", markup=False)
+        return written

@@ -28,6 +28,13 @@ class Backend:
         self._lock = threading.Lock()
 
     @property
+    def store_location(self) -> Path:
+        """Where the run store is (or will be), without opening it."""
+        from auditor.store import default_store_path
+
+        return Path(self.store_path).expanduser() if self.store_path else default_store_path()
+
+    @property
     def store(self):
         """The run store, opened on first use."""
         with self._lock:
@@ -57,6 +64,10 @@ class Backend:
         from auditor.history import load_audit
 
         return load_audit(self.store, audit_id)
+
+    def delete_audit(self, audit_id: str) -> list[str]:
+        """Delete a stored audit and its runs that no other audit uses."""
+        return self.store.delete_audit(audit_id)
 
     def audit_profile(self, audit_id: str) -> Profile:
         """The profile a stored audit ran with (to resume it)."""

@@ -87,10 +87,20 @@ class AuditProgress:
         """Stages whose stored result the audit reused instead of running them."""
         return frozenset(name for name, s in self.stages.items() if s.status == REUSED)
 
-    def stop(self, status: str) -> None:
-        """Mark the running stage failed or cancelled."""
-        if self.current and self.stages[self.current].status == RUNNING:
-            self.stages[self.current].status = status
+    def stop(self, status: str, reason: str = "") -> None:
+        """Mark the running stage (or, when none had started, the first pending one)
+        failed or cancelled, with ``reason`` as its detail; later stages say they did
+        not run."""
+        stage = self.stages.get(self.current) if self.current else None
+        if stage is None or stage.status != RUNNING:
+            stage = next((s for s in self.stages.values() if s.status == PENDING), None)
+        if stage is not None:
+            stage.status = status
+            if reason and reason != status:
+                stage.detail = reason
+        for later in self.stages.values():
+            if later.status == PENDING:
+                later.detail = "not run"
 
 
 def empty_table(profile) -> SpilloverTable:

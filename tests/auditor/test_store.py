@@ -107,3 +107,25 @@ def test_train_logs_and_audits(store):
     assert row["profile"] == {"target": "Gender_identity"} and row["train_run"] == run_id
     assert row["status"] == "training" and row["record"] == {"x": 1, "y": 2}
     assert [a["id"] for a in store.audits()] == [audit]
+
+
+def test_deleting_an_audit_keeps_runs_another_audit_uses(store, few_items):
+    shared = store.create_or_get_run("eval", "base", total=len(few_items))
+    store.add_answers(shared, few_items, [Answer(i.id, 0) for i in few_items])
+    own = store.create_or_get_run("eval", "aligned-1")
+    train = store.create_or_get_run("train", "train-1")
+    store.log_train(train, 1, {"loss": 0.7})
+    first = store.create_or_get_audit("one", {"name": "one"})
+    store.update_audit(first, baseline_run=shared, train_run=train, aligned_run=own)
+    second = store.create_or_get_audit("two", {"name": "two"})
+    store.update_audit(second, baseline_run=shared)
+
+    assert store.delete_audit(first) == [train, own]
+    assert [a["id"] for a in store.audits()] == [second]
+    assert {r["id"] for r in store.runs()} == {shared}
+    assert len(store.answers(shared)) == len(few_items)
+    assert store.train_log(train) == []
+    with pytest.raises(InputError, match="no audit"):
+        store.delete_audit(first)
+    assert store.delete_audit(second) == [shared]
+    assert store.runs() == [] and store.answers(shared) == []

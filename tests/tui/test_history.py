@@ -155,3 +155,177 @@ async def test_on_a_short_terminal_the_target_row_stays_in_view(backend, tui_dat
         assert lines[0].split()[:2] == ["attribute", "ambig"]
         assert lines[2].startswith(" ◆ Gender_identity") and lines[3].split()[0] == "target"
         assert any(line.startswith(" Sexual_orientation") for line in lines[5:])
+
+
+async def test_marking_acts_only_on_the_focused_runs_table_and_highlights_the_row(
+        backend, tui_data):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        await pilot.press("b")  # focus is on the profiles: nothing is marked
+        assert home.pair == {}
+        assert "stored runs" in list(app._notifications)[-1].message
+        runs = home.query_one("#runs", DataTable)
+        runs.focus()
+        runs.move_cursor(row=runs.get_row_index(tui_data.run_a))
+        await pilot.press("b")
+        assert home.pair == {"a": tui_data.run_a}
+        assert runs.get_cell(tui_data.run_a, "pair").plain == "base"
+        assert runs.get_cell(tui_data.run_b, "pair").plain == ""
+        await pilot.press("a")  # the same run as both sides
+        assert runs.get_cell(tui_data.run_a, "pair").plain == "both"
+        await pilot.press("c")
+        await settle(pilot)
+        assert app.screen is home  # a run compared with itself is refused
+        assert "same run" in list(app._notifications)[-1].message
+
+
+async def test_a_run_is_complete_only_when_done_with_every_item():
+    from tui.screens.home import complete
+
+    assert complete({"status": "done", "done": 144, "total": 144})
+    assert not complete({"status": "done", "done": 100, "total": 144})
+    assert not complete({"status": "running", "done": 144, "total": 144})
+
+
+async def _drill(pilot, tui_data, column: int = 0):
+    await settle(pilot)
+    await open_audit(pilot, tui_data.audit_id)
+    pilot.app.screen.query_one(SpilloverView).move_cursor(row=0, column=column)
+    await pilot.press("enter")
+    await settle(pilot)
+    return pilot.app.screen
+
+
+def _ids(table: DataTable) -> list[str]:
+    return [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+
+
+async def test_drill_down_sorts_ids_as_numbers_and_by_a_clicked_column(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        drill = await _drill(pilot, tui_data)
+        items = drill.query_one("#dd-items", DataTable)
+        ids = [int(i) for i in _ids(items)]
+        assert len(ids) > 3 and len({len(str(i)) for i in ids}) > 1  # ids of mixed length
+        assert ids == sorted(ids)
+        drill.post_message(DataTable.HeaderSelected(items, items.ordered_columns[-1].key, 4,
+                                                    label=items.ordered_columns[-1].label))
+        await pilot.pause()
+        statuses = [items.get_row_at(i)[-1].plain for i in range(items.row_count)]
+        assert statuses == sorted(statuses) and drill.sort_by == "status"
+        drill.post_message(DataTable.HeaderSelected(items, items.ordered_columns[-1].key, 4,
+                                                    label=items.ordered_columns[-1].label))
+        await pilot.pause()
+        statuses = [items.get_row_at(i)[-1].plain for i in range(items.row_count)]
+        assert statuses == sorted(statuses, reverse=True)
+
+
+async def test_slash_searches_ids_and_text_and_the_count_says_one_item(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        drill = await _drill(pilot, tui_data)
+        items = drill.query_one("#dd-items", DataTable)
+        total = items.row_count
+        target = drill.shown[0].item
+        await pilot.press("slash")
+        await pilot.pause()
+        search = drill.query_one("#dd-search")
+        assert search.has_focus
+        await pilot.press(*str(target.example_id))
+        await pilot.pause()
+        assert str(target.example_id) in _ids(items) and items.row_count < total
+        assert all(str(target.example_id) in r.item.id or str(target.example_id) in r.item.context
+                   for r in drill.shown)
+        search.value = "SAM[/BOLD] WROTE"  # the markup item's context, any case
+        await pilot.pause()
+        assert [r.item.id for r in drill.shown] == [tui_data.markup_item]
+        assert drill.query_one("#dd-count", Static).content.plain.startswith("1 item (")
+        await pilot.press("enter")
+        assert items.has_focus
+
+
+async def test_drill_down_filters_each_flip_direction(backend, tui_data):
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        drill = await _drill(pilot, tui_data)
+        for key, status in (("w", "flipped_to_wrong"), ("r", "flipped_to_right")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert drill.filter == status
+            assert {r.status for r in drill.shown} <= {status}
+            expected = [r for r in drill.rows if r.status == status]
+            assert len(drill.shown) == len(expected)
+
+
+async def test_d_deletes_the_focused_audit_after_a_yes(make_backend, tui_data, tmp_path):
+    import sqlite3
+
+    from tui.screens.confirm import ConfirmScreen
+    from tui.screens.home import HomeScreen
+
+    copy = tmp_path / "runs.sqlite"  # the session's store stays whole for other tests
+    with sqlite3.connect(tui_data.store_path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    backend = make_backend()
+    backend.store_path = copy
+    with Store(copy) as store:
+        before = {a["id"] for a in store.audits()}
+    assert tui_data.audit_id in before
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        await pilot.press("d")  # focus is not on the audits: nothing happens
+        assert isinstance(app.screen, HomeScreen)
+        audits = home.query_one("#audits", DataTable)
+        audits.focus()
+        audits.move_cursor(row=audits.get_row_index(tui_data.audit_id))
+        await pilot.press("d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")  # no: kept
+        assert isinstance(app.screen, HomeScreen)
+        assert {a["id"] for a in home.audits} == before
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert {a["id"] for a in home.audits} == before - {tui_data.audit_id}
+        assert tui_data.audit_id not in [audits.get_row_at(i)[0].plain
+                                         for i in range(audits.row_count)]
+        assert list(app._notifications)[-1].message.startswith(f"deleted {tui_data.audit_id}")
+
+
+async def test_the_home_list_shows_the_error_of_a_failed_audit(make_backend, tui_data, tmp_path):
+    import sqlite3
+
+    copy = tmp_path / "runs.sqlite"
+    with sqlite3.connect(tui_data.store_path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with Store(copy) as store:
+        failed = store.create_or_get_audit("failed", {"name": "demo", "model": {"source": "/x"}})
+        store.update_audit(failed, status="failed",
+                           record={"error": "model folder /x: not found;\npass --model DIR"})
+    backend = make_backend()
+    backend.store_path = copy
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        audits = app.screen.query_one("#audits", DataTable)
+        assert audits.get_cell(failed, "status").plain == "failed"
+        assert audits.get_cell(failed, "error").plain == "model folder /x: not found; pass --model DIR"
+        assert audits.get_cell(tui_data.audit_id, "error").plain == ""
+
+
+async def test_y_copies_the_highlighted_item_as_plain_text(backend, tui_data):
+    from tui.itemtext import item_text
+
+    app = SpilloverApp(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        drill = await _drill(pilot, tui_data)
+        items = drill.query_one("#dd-items", DataTable)
+        items.move_cursor(row=items.get_row_index(tui_data.markup_item))
+        await pilot.press("y")
+        await pilot.pause()
+        row = next(r for r in drill.shown if r.item.id == tui_data.markup_item)
+        assert app.clipboard == item_text(row).plain
+        assert MARKUP.strip() in app.clipboard  # brackets as written

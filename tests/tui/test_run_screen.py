@@ -184,7 +184,7 @@ async def test_reused_stages_show_as_stored(make_backend, tui_data, stored):
                 assert words[0] == "✓" and "stored" not in words
         evaluation = plain(screen.query_one(EvalProgress).content).splitlines()
         for line, name in zip(evaluation, ("baseline", "aligned"), strict=True):
-            assert line.rstrip().endswith("stored" if name in stored else "4.0 items/s  done")
+            assert line.rstrip().endswith("stored" if name in stored else "144/144 done")
             assert "waiting" not in line
         figures = plain(screen.query_one("#train-figures", Static).content)
         assert figures.startswith("stored") == ("align" in stored)
@@ -211,3 +211,44 @@ async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tu
         assert [s.step for s in screen.progress.train] == [1, 2, 3]
         figures = plain(screen.query_one("#train-figures", Static).content)
         assert "3/3" in figures and "0.52" in figures
+
+
+async def test_a_cancelled_audit_stops_its_clocks_and_says_what_was_not_computed(
+        make_backend, tui_data):
+    backend = make_backend(pause_when=at_step(6))
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await wait_paused(pilot, backend)
+        screen = app.screen
+        await pilot.press("c")
+        await settle(pilot)
+        assert screen.status == CANCELLED
+        view = screen.query_one(SpilloverView)
+        assert shown(view, "Age", "ambig/accuracy") == "—\nnot computed"
+        caption = screen.query_one("#run-caption", Static).content.plain
+        assert "cancelled" in caption and "fill in" not in caption
+        figures = plain(screen.query_one("#train-figures", Static).content)
+        assert "ETA" not in figures and "step 6/12" in figures and "cancelled" in figures
+        evaluation = plain(screen.query_one(EvalProgress).content)
+        assert "ETA" not in evaluation and evaluation.splitlines()[1].rstrip().endswith("not run")
+        tracker = plain(screen.query_one(StageTracker).content).splitlines()
+        assert tracker[2].split()[:4] == ["○", "aligned", "eval", "pending"]
+        assert tracker[2].rstrip().endswith("not run")
+
+
+async def test_an_audit_failing_before_any_stage_marks_the_first_stage_failed(make_backend):
+    backend = make_backend(fail="--bbq /nope: no BBQ files found")
+    backend.events = []
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_audit(pilot)
+        assert screen.status == FAILED
+        stages = screen.progress.stages
+        assert stages["baseline"].status == FAILED
+        assert stages["baseline"].detail == "--bbq /nope: no BBQ files found"
+        assert {stages[n].status for n in ("align", "aligned", "compare")} == {PENDING}
+        figures = plain(screen.query_one("#train-figures", Static).content)
+        assert figures.startswith("no training step ran (audit failed)")
+        assert shown(screen.query_one(SpilloverView), "Age", "overall/accuracy") == "—\nnot computed"

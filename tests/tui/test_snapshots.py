@@ -3,13 +3,27 @@ data, frozen store timestamps and no cursor blink. Update with --snapshot-update
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable
 
 from tui import SpilloverApp
 from tui.widgets.spillover import SpilloverView
 
-from .conftest import SIZE, settle
+from .conftest import settle
 from .fakes import at_step, wait_paused
+
+
+@pytest.fixture(autouse=True)
+def fixed_store_path(monkeypatch):
+    """The store's temporary folder changes every session: screenshots show a fixed one."""
+    from pathlib import Path
+
+    from tui.backend import Backend
+
+    monkeypatch.setattr(Backend, "store_location", property(lambda self: Path("/data/runs.sqlite")))
+
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 
 
 async def _still(pilot) -> None:
@@ -20,11 +34,13 @@ async def _still(pilot) -> None:
     await pilot.pause()
 
 
-def test_home(snap_compare, backend):
-    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=SIZE, run_before=_still)
+@SIZES
+def test_home(snap_compare, backend, size):
+    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=_still)
 
 
-def test_run_mid_training(snap_compare, make_backend):
+@SIZES
+def test_run_mid_training(snap_compare, make_backend, size):
     backend = make_backend(pause_when=at_step(7))
 
     async def run_before(pilot):
@@ -32,7 +48,7 @@ def test_run_mid_training(snap_compare, make_backend):
         await pilot.press("s")
         await wait_paused(pilot, backend)
 
-    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=SIZE,
+    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
                         run_before=run_before)
 
 
@@ -45,15 +61,17 @@ async def _open_results(pilot, data) -> None:
     await settle(pilot)
 
 
-def test_results(snap_compare, backend, tui_data):
+@SIZES
+def test_results(snap_compare, backend, tui_data, size):
     async def run_before(pilot):
         await _open_results(pilot, tui_data)
         pilot.app.screen.query_one(SpilloverView).move_cursor(row=1, column=5)
 
-    assert snap_compare(SpilloverApp(backend), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)
 
 
-def test_drilldown_flipped(snap_compare, backend, tui_data):
+@SIZES
+def test_drilldown_flipped(snap_compare, backend, tui_data, size):
     async def run_before(pilot):
         await _open_results(pilot, tui_data)
         pilot.app.screen.query_one(SpilloverView).move_cursor(row=0, column=1)
@@ -64,4 +82,4 @@ def test_drilldown_flipped(snap_compare, backend, tui_data):
         items = pilot.app.screen.query_one("#dd-items", DataTable)
         items.move_cursor(row=items.get_row_index(tui_data.markup_item))
 
-    assert snap_compare(SpilloverApp(backend), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)

@@ -16,8 +16,17 @@ def test_evaluation_progress_shows_counts_rate_and_eta():
     widget.show({"baseline": ItemsScored("r", 144, 144, 4.0, 0.0),
                  "aligned": ItemsScored("s", 64, 144, 3.5, 125.0)})
     lines = plain(widget.content).splitlines()
-    assert "144/144" in lines[0] and lines[0].rstrip().endswith("4.0 items/s  done")
-    assert "64/144" in lines[1] and lines[1].rstrip().endswith("3.5 items/s  ETA 2m05s")
+    assert lines[0].split()[-2:] == ["144/144", "done"]  # no rate once finished
+    assert "64/144" in lines[1] and lines[1].rstrip().endswith("3.5 items/s ETA 2m05s")
+
+
+def test_evaluation_progress_stops_its_rate_and_eta_when_the_audit_ends():
+    widget = EvalProgress()
+    widget.show({"baseline": ItemsScored("s", 64, 144, 3.5, 125.0)}, stopped="cancelled")
+    lines = plain(widget.content).splitlines()
+    assert lines[0].split()[-2:] == ["64/144", "cancelled"]
+    assert lines[1].rstrip().endswith("not run")
+    assert "ETA" not in plain(widget.content) and "items/s" not in plain(widget.content)
 
 
 def test_stages_say_their_status_in_words():
@@ -53,7 +62,9 @@ def test_stored_stages_say_stored_not_waiting():
     widget = EvalProgress()
     widget.show({"aligned": ItemsScored("s", 16, 144, 4.0, 32.0)}, stored={"baseline"})
     lines = plain(widget.content).splitlines()
-    assert lines[0].split() == ["baseline", "eval", "━━━━━━━━━━━━", "—", "stored"]
+    assert lines[0].split() == ["baseline", "━━━━━━━━━━━━", "—", "stored"]
     assert "16/144" in lines[1] and lines[1].rstrip().endswith("ETA 32s")
     assert plain(train_figures([], stored=True)).startswith("stored: the trained adapter was reused")
     assert plain(train_figures([])).startswith("waiting for the first training step")
+    assert plain(train_figures([], stopped="failed")).startswith("no training step ran (audit failed)")
+

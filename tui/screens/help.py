@@ -17,12 +17,15 @@ KEYS = (
     ("home", "↑ ↓ / click", "choose a profile; its model fills the model field"),
     ("", "s / Enter in model", "start the audit (the same profile again resumes it)"),
     ("", "Enter on an audit", "open a finished audit, or resume an unfinished one"),
-    ("", "b  a  c", "mark base run, mark aligned run, compare the two"),
+    ("", "b  a  c", "on stored runs: mark base, mark aligned, compare the two"),
     ("", "r", "reload stored audits and runs"),
+    ("", "d", "delete the audit under the cursor (asks first; shared runs stay)"),
     ("run", "c", "cancel the audit at the next batch or step"),
     ("results", "arrows / click", "move between cells"),
     ("", "Enter", "the items behind the cell (attribute column: all contexts)"),
-    ("drill-down", "a  f  x", "all items, failing items, flipped items"),
+    ("drill-down", "a  f  x  w  r", "all, failing, flipped, flipped to wrong, to right"),
+    ("", "/", "search item ids and text; click a column header to sort by it"),
+    ("", "y", "copy the highlighted item to the clipboard"),
     ("", "↑ ↓", "show an item: context, question, options with roles, both answers"),
 )
 

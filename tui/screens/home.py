@@ -17,7 +17,8 @@ from auditor.errors import SpilloverError
 from auditor.profiles import available, load_profile
 
 from ..messages import Loaded
-from ..widgets.history import show_audits, show_runs
+from ..widgets.history import show_audits, show_marks, show_runs
+from .confirm import ConfirmScreen
 from .results import ResultsScreen
 from .run import RunScreen
 
@@ -28,20 +29,28 @@ def profile_summary(profile) -> Text:
     text = Text()
     if profile.description:
         text.append(profile.description + "\n")
-    sample = f"{d.sample:,} items" if d.sample else "all items"
-    steps = f"{a.max_steps} steps" if a.max_steps > 0 else f"{a.epochs:g} epochs"
+    sample = f"{d.sample:,} item{'' if d.sample == 1 else 's'}" if d.sample else "all items"
+    steps = (f"{a.max_steps} step{'' if a.max_steps == 1 else 's'}" if a.max_steps > 0
+             else f"{a.epochs:g} epoch{'' if a.epochs == 1 else 's'}")
     text.append(f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
                 f"DPO {steps}, β {a.beta:g} · {profile.stats.correction}", style="dim")
     return text
 
 
+def complete(run: dict) -> bool:
+    """A stored run that scored every item it set out to."""
+    return run.get("status") == "done" and (not run.get("total")
+                                            or (run.get("done") or 0) >= run["total"])
+
+
 class HomeScreen(Screen):
     BINDINGS = [
         Binding("s", "start", "Start audit"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("b", "mark('a')", "Mark base run"),
-        Binding("a", "mark('b')", "Mark aligned run"),
-        Binding("c", "compare", "Compare runs"),
+        Binding("r", "refresh", "Refresh", show=False),  # in help and the palette
+        Binding("b", "mark('a')", "Mark base"),
+        Binding("a", "mark('b')", "Mark aligned"),
+        Binding("c", "compare", "Compare"),
+        Binding("d", "delete", "Delete"),
     ]
 
     def __init__(self, backend, profile: str | None = None) -> None:
@@ -50,9 +59,11 @@ class HomeScreen(Screen):
         self.names = dict(available())
         if profile and profile not in self.names:
             self.names[profile] = profile  # a .toml path
-        self.initial = profile if profile else next(iter(self.names), None)
+        default = "demo" if "demo" in self.names else next(iter(self.names), None)
+        self.initial = profile if profile else default
         self.profile = None
         self.pair: dict[str, str] = {}
+        self.shown_model = ""  # the model the profile list last filled in
         self.audits: list[dict] = []
         self.runs: list[dict] = []
 
@@ -67,6 +78,7 @@ class HomeScreen(Screen):
                 yield Button("Start audit", id="start", variant="primary")
             with Vertical(id="history"):
                 yield DataTable(id="audits", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="empty-hint")
                 yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="pair")
         yield Footer()
@@ -75,6 +87,7 @@ class HomeScreen(Screen):
         self.query_one("#new-audit").border_title = "New audit"
         self.query_one("#audits").border_title = "Stored audits (Enter: open or resume)"
         self.query_one("#runs").border_title = "Stored runs (b base, a aligned, c compare)"
+        self.query_one("#audits").border_subtitle = Text(f"store {self.backend.store_location}")
         show_audits(self.query_one("#audits", DataTable), [])
         show_runs(self.query_one("#runs", DataTable), [])
         options = self.query_one("#profiles", OptionList)
@@ -96,7 +109,9 @@ class HomeScreen(Screen):
             info.update(Text(str(exc), style="bold red"))
             return
         info.update(profile_summary(self.profile))
-        self.query_one("#model", Input).value = self.profile.model.source
+        model = self.query_one("#model", Input)
+        if model.value.strip() in ("", self.shown_model):  # never overwrite a typed model
+            model.value = self.shown_model = self.profile.model.source
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.query_one("#model", Input).focus()
@@ -132,7 +147,7 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
     def open_stored(self, what: str, *args) -> None:
         call = {"audit": self.backend.load_audit, "pair": self.backend.compare_stored,
-                "resume": self.backend.audit_profile}[what]
+                "resume": self.backend.audit_profile, "delete": self.backend.delete_audit}[what]
         try:
             value = call(*args)
         except Exception as exc:
@@ -141,6 +156,8 @@ class HomeScreen(Screen):
         self.post_message(Loaded(what, (value, args)))
 
     def on_loaded(self, message: Loaded) -> None:
+        if message.what == "pair":
+            self.query_one("#runs", DataTable).loading = False
         if message.error:
             self.notify(message.error, severity="error", markup=False)
         elif message.what == "history":
@@ -153,6 +170,12 @@ class HomeScreen(Screen):
             self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
                                                result.aligned_run, result.audit_id, about,
                                                heldout_ids=result.heldout_ids or None))
+        elif message.what == "delete":
+            runs, (audit_id,) = message.value
+            kept = "" if runs else "; its runs are kept (other audits use them)"
+            self.notify(f"deleted {audit_id} and {len(runs)} stored run"
+                        f"{'' if len(runs) == 1 else 's'}{kept}", markup=False)
+            self.load_history()
         elif message.what == "resume":
             self.app.push_screen(RunScreen(self.backend, message.value[0]))
         elif message.what == "pair":
@@ -162,7 +185,11 @@ class HomeScreen(Screen):
     def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
         self.audits, self.runs = audits, runs
         show_audits(self.query_one("#audits", DataTable), audits)
-        show_runs(self.query_one("#runs", DataTable), runs)
+        hint = self.query_one("#empty-hint", Static)
+        hint.display = not audits
+        hint.update(Text("No audits stored yet: pick a profile (demo runs on CPU in a few "
+                         "minutes) and press s to start one.", style="dim"))
+        show_runs(self.query_one("#runs", DataTable), runs, self.pair)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id != "audits":
@@ -175,20 +202,53 @@ class HomeScreen(Screen):
             self.notify(f"audit {audit['id']} is {audit['status']}: resuming it", markup=False)
             self.open_stored("resume", audit["id"])
 
+    def action_delete(self) -> None:
+        """Delete the audit under the cursor of the audits list, after a yes."""
+        table = self.query_one("#audits", DataTable)
+        if not table.has_focus or not self.audits or table.cursor_row >= len(self.audits):
+            self.notify("move to a stored audit (tab or click) to delete it", severity="warning")
+            return
+        audit_id = self.audits[table.cursor_row]["id"]
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.open_stored("delete", audit_id)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Delete {audit_id} and its stored runs? Runs another audit uses are kept; "
+            "files on disk (checkpoints, adapters) stay."), answer)
+
     # -- a pair of stored runs ------------------------------------------------------
     def action_mark(self, side: str) -> None:
+        """Mark the focused runs-table row; elsewhere the key would pick an unseen row."""
         table = self.query_one("#runs", DataTable)
+        if not table.has_focus:
+            self.notify("move to the stored runs (tab or click) to mark a run",
+                        severity="warning")
+            return
         if not self.runs or table.cursor_row >= len(self.runs):
             self.notify("no stored run to mark", severity="warning")
             return
         self.pair[side] = self.runs[table.cursor_row]["id"]
+        show_marks(table, self.runs, self.pair)
         self._show_pair()
 
     def action_compare(self) -> None:
         if len(self.pair) < 2:
             self.notify("mark a base run (b) and an aligned run (a) first", severity="warning")
             return
+        if self.pair["a"] == self.pair["b"]:
+            self.notify("base and aligned are the same run: mark two different runs",
+                        severity="warning")
+            return
+        runs = {r["id"]: r for r in self.runs}
+        partial = [rid for rid in (self.pair["a"], self.pair["b"])
+                   if rid in runs and not complete(runs[rid])]
+        if partial:
+            self.notify(f"{', '.join(partial)} is partial: only items both runs scored "
+                        "are compared", severity="warning", markup=False)
         target = tuple(self.profile.align.target) if self.profile else ("Gender_identity",)
+        self.query_one("#runs", DataTable).loading = True  # a spinner while it compares
         self.open_stored("pair", self.pair["a"], self.pair["b"], target)
 
     def _show_pair(self) -> None:

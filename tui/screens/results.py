@@ -7,13 +7,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from auditor.stats.render import caption
 from auditor.stats.table import SpilloverTable
 
+from ..widgets.cellstats import cell_stats
 from ..widgets.spillover import SpilloverView
 from .drilldown import DrilldownScreen
+from .export import ExportScreen, export_table
 
 
 def describe(title: str, run_a: str, run_b: str | None, extra: str = "") -> Text:
@@ -31,6 +33,7 @@ class ResultsScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("enter", "drill", "Drill down", show=True),
+        Binding("e", "export", "Export"),
     ]
 
     def __init__(self, backend, table: SpilloverTable, run_a: str, run_b: str,
@@ -40,12 +43,14 @@ class ResultsScreen(Screen):
         self.backend, self.table = backend, table
         self.run_a, self.run_b = run_a, run_b
         self.heading = describe(title, run_a, run_b, extra)
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self.heading, id="res-title")
         with VerticalScroll(id="res-body"):
             yield SpilloverView(id="res-table")
+            yield Static("", id="cell-stats")
             yield Static(caption(self.table), id="res-caption")
         yield Footer()
 
@@ -53,6 +58,29 @@ class ResultsScreen(Screen):
         view = self.query_one(SpilloverView)
         view.show(self.table)
         view.focus()
+        self._show_stats()
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        event.stop()
+        self._show_stats()
+
+    def _show_stats(self) -> None:
+        focused = self.query_one(SpilloverView).focused_cell()
+        if focused is not None:
+            self.query_one("#cell-stats", Static).update(cell_stats(self.table, *focused))
+
+    def action_export(self) -> None:
+        self.app.push_screen(ExportScreen(), self._export)
+
+    def _export(self, fmt: str | None) -> None:
+        if fmt is None:
+            return
+        try:
+            path = export_table(self.table, fmt, self.title_text, self.run_a, self.run_b)
+        except OSError as exc:
+            self.notify(f"export failed: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"wrote {path}", title="exported", markup=False)
 
     def action_drill(self) -> None:
         picked = self.query_one(SpilloverView).chosen()

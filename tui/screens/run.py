@@ -135,8 +135,8 @@ class RunScreen(Screen):
     def on_audit_stopped(self, message: AuditStopped) -> None:
         self.status = message.status
         self.refresh_bindings()
-        self.progress.stop(message.status)
-        self._redraw({"stages"})
+        self.progress.stop(message.status, message.text)
+        self._redraw({"stages", "eval", "train", "table"})
         if message.status == CANCELLED:
             self._set_status(Text("■ cancelled: stored results are kept; start the same "
                                   "profile again to resume", style="yellow"))
@@ -148,20 +148,27 @@ class RunScreen(Screen):
 
     def _redraw(self, changed: set[str]) -> None:
         p = self.progress
+        stopped = self.status if self.status in (FAILED, CANCELLED) else None
         if "stages" in changed:
             self.query_one(StageTracker).show(list(p.stages.values()))
         if "eval" in changed:
-            self.query_one(EvalProgress).show(p.evals, p.stored)
+            self.query_one(EvalProgress).show(p.evals, p.stored, stopped)
         if "train" in changed:
-            self.query_one(TrainingPanel).show(p.train, "align" in p.stored)
+            self.query_one(TrainingPanel).show(p.train, "align" in p.stored, stopped)
         if "messages" in changed:
             self.query_one("#run-log", Static).update(message_lines(p.messages[-LOG_LINES:]))
         if "table" in changed:
-            self.query_one(SpilloverView).show(p.table)
-            text = (caption(p.table) if self.result is not None
-                       else Text("Partial table: cells fill in as the comparison runs; "
-                                 "… marks cells still running. Markers and verdicts are "
-                                 "re-corrected over the cells present.", style="dim"))
+            self.query_one(SpilloverView).show(p.table, stopped=stopped is not None)
+            if self.result is not None:
+                text = caption(p.table)
+            elif stopped:
+                text = Text(f"The audit {stopped} before the comparison finished: cells marked "
+                            "— were not computed. Markers and verdicts are corrected over the "
+                            "cells present.", style="dim")
+            else:
+                text = Text("Partial table: cells fill in as the comparison runs; "
+                            "… marks cells still running. Markers and verdicts are "
+                            "re-corrected over the cells present.", style="dim")
             self.query_one("#run-caption", Static).update(text)
 
     # -- actions ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ Enter on a cell posts ``CellChosen``; on the attribute column, for all its items
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -26,6 +27,7 @@ COLUMNS = (  # key, header, context, metric
 )
 ROW_HEIGHT = 3
 PENDING = Text("…\nrunning", style="dim italic", justify="right")
+NOT_RUN = Text("—\nnot computed", style="dim", justify="right")  # the audit stopped first
 
 
 def attribute_label(attribute: str, is_target: bool) -> Text:
@@ -46,10 +48,11 @@ def leading_targets(table: SpilloverTable) -> int:
     return count
 
 
-def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str) -> Text:
+def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str,
+              stopped: bool = False) -> Text:
     cell = table.cell(attribute, context)
     if cell is None:
-        return PENDING
+        return NOT_RUN if stopped else PENDING
     text = accuracy_text(cell.accuracy) if metric == "accuracy" else bias_text(cell.bias)
     text.justify = "right"
     return text
@@ -57,6 +60,8 @@ def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str) 
 
 class SpilloverView(DataTable):
     """A DataTable of one SpilloverTable; ``show`` updates it in place."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Items of cell")]  # shown in the footer
 
     class CellChosen(Message):
         """The user picked ``attribute`` × ``context`` (None: every context)."""
@@ -70,14 +75,17 @@ class SpilloverView(DataTable):
         super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2,
                          fixed_columns=1, **kwargs)
         self.table: SpilloverTable | None = None
+        self.stopped = False  # the audit ended: a missing cell will never come
 
     def on_mount(self) -> None:
         for key, header, _context, _metric in COLUMNS:
             self.add_column(Text(header, justify="left" if key == "attribute" else "right"),
                             key=key, width=21 if key == "attribute" else 15)
 
-    def show(self, table: SpilloverTable) -> None:
-        """Show ``table``, keeping the cursor where it was."""
+    def show(self, table: SpilloverTable, stopped: bool = False) -> None:
+        """Show ``table``, keeping the cursor where it was; ``stopped``: the audit ended,
+        so cells not in it say they were not computed."""
+        self.stopped = stopped
         if self.table is None or self.table.attributes != table.attributes:
             self.clear()
             for attribute in table.attributes:
@@ -93,7 +101,7 @@ class SpilloverView(DataTable):
 
     def _row(self, table: SpilloverTable, attribute: str) -> list[Text]:
         label = attribute_label(attribute, attribute in table.target)
-        return [label] + [cell_text(table, attribute, context, metric)
+        return [label] + [cell_text(table, attribute, context, metric, self.stopped)
                           for _key, _header, context, metric in COLUMNS[1:]]
 
     def chosen(self) -> tuple[str, str | None] | None:
@@ -103,6 +111,14 @@ class SpilloverView(DataTable):
         row, column = self.cursor_coordinate
         context = COLUMNS[column][2]
         return self.table.attributes[row], (None if context == "overall" else context)
+
+    def focused_cell(self) -> tuple[str, str | None, str | None] | None:
+        """The attribute, context and metric under the cursor (for the statistics panel)."""
+        picked = self.chosen()
+        if picked is None:
+            return None
+        return picked[0], COLUMNS[self.cursor_coordinate.column][2], \
+            COLUMNS[self.cursor_coordinate.column][3]
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()

@@ -1,0 +1,54 @@
+"""Export the results table with the CLI's own report writers, into the working folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+EXPORTS = (("markdown", "md", "Markdown (a CI job summary)"), ("csv", "csv", "CSV"),
+           ("json", "json", "JSON (the full report)"), ("junit", "xml", "JUnit XML"))
+
+
+def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | None = None) -> Path:
+    """``<folder>/spillover-<audit or runs>.<ext>``, a file name safe on any system."""
+    subject = title if title.startswith("audit-") else f"{run_a}-vs-{run_b}"
+    return (folder or Path.cwd()) / f"spillover-{re.sub(r'[^A-Za-z0-9_.-]', '_', subject)}.{ext}"
+
+
+def export_table(table, fmt: str, title: str, run_a: str, run_b: str,
+                 folder: Path | None = None) -> Path:
+    """Write ``table`` as ``fmt`` (see EXPORTS); returns the path written."""
+    from auditor.reports.document import Report
+    from auditor.reports.formats import write_report
+
+    ext = dict((f, e) for f, e, _label in EXPORTS)[fmt]
+    subject = {"title": title, "before": run_a, "after": run_b}
+    return write_report(Report(table, subject), fmt, export_path(title, run_a, run_b, ext, folder))
+
+
+class ExportScreen(ModalScreen[str | None]):
+    """Pick a format; dismisses with it (None: escape)."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export"):
+            yield Static(Text("export the table as", style="bold"))
+            yield OptionList(*(Option(label, id=fmt) for fmt, _ext, label in EXPORTS),
+                             id="export-formats")
+            yield Static(Text(f"into {Path.cwd()}", style="dim"))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
