@@ -1,12 +1,21 @@
-"""DPO training speed and memory: seconds per step and peak RSS on SmolLM2-135M.
+"""DPO cost, trl's defaults vs spillover's settings: the same training, side by side.
 
-    .venv/bin/python benchmarks/bench_dpo.py [--steps 5] [--batch-size 2] [--model M]
+    .venv/bin/python benchmarks/bench_dpo.py [--steps 6] [--batch-size 4] [--model M]
 
-Trains a LoRA with trl's DPOTrainer (reference = adapter disabled) on preference pairs
-from BBQ-lite Gender_identity, exactly as ``spillover align`` does, and prints the
-seconds per optimizer step (first step apart: it warms up), tokens per step, and the
-process's peak resident memory before and after training. Not a test: timings depend
-on the machine.
+Trains the same LoRA (same pairs from BBQ-lite Gender_identity, same seed, same number
+of steps, same hyperparameters) twice, each in its own child process so that each
+reports its own peak memory, one after the other:
+
+- ``trl defaults``: trl's DPOConfig left at its defaults for everything that is not a
+  hyperparameter of the run (activation checkpointing on, the reference model run in
+  every step, max_length 1024, the LM head over every position off CUDA);
+- ``spillover``: ``DPOSettings`` as ``spillover align`` uses them (``speed_plan``).
+
+It prints seconds per step (first step apart: it warms up), the time trl spends before
+the first step (spillover precomputes the reference log-probs there), peak memory, and
+the largest per-step difference of the two loss curves, which must stay within the
+stated tolerance: the speed-ups change cost, not the training. Not a test: timings
+depend on the machine; the ratios are what to read.
 """
 
 from __future__ import annotations
@@ -16,15 +25,18 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: avoids CPU stalls
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import resource  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from transformers import TrainerCallback  # noqa: E402
-
 BBQ_LITE = Path(__file__).resolve().parents[2] / "shared" / "bbq" / "lite"
+LOSS_TOLERANCE = 1e-3
+"""Largest allowed per-step loss difference: float rounding of a reordered sum, no more."""
+MODES = ("trl", "spillover")
 
 
 def peak_rss_mib() -> float:
@@ -33,32 +45,33 @@ def peak_rss_mib() -> float:
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 
 
-class StepClock(TrainerCallback):
-    """Wall time of each optimizer step."""
+def trl_defaults_config(settings, output_dir: str, device: str):
+    """trl's DPOConfig with only the run's hyperparameters set (and what the device needs)."""
+    from trl import DPOConfig
 
-    def __init__(self):
-        self.times: list[float] = []
-        self._t = 0.0
+    return DPOConfig(
+        output_dir=output_dir,
+        beta=settings.beta,
+        learning_rate=settings.learning_rate,
+        max_steps=settings.max_steps,
+        per_device_train_batch_size=settings.batch_size,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        use_cpu=device == "cpu",
+        bf16=device.startswith("cuda"),
+        logging_steps=1,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+    )
 
-    def on_step_begin(self, args, state, control, **kwargs):
-        self._t = time.perf_counter()
 
-    def on_step_end(self, args, state, control, **kwargs):
-        self.times.append(time.perf_counter() - self._t)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="smollm2-135m")
-    parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ", str(BBQ_LITE)))
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=2, help="pairs per step")
-    parser.add_argument("--max-length", type=int, default=320)
-    parser.add_argument("--lora-r", type=int, default=16)
-    args = parser.parse_args()
-
+def child(args) -> dict:
+    """Train once in ``args.mode``; the numbers as a dict."""
+    import torch
+    from transformers import PrinterCallback, ProgressCallback, TrainerCallback
     from transformers.utils import logging as hf_logging
+    from trl import DPOTrainer
 
     from auditor.bbq import load_bbq
     from auditor.dpo_run import build_trainer, quiet_progress
@@ -67,50 +80,131 @@ def main() -> None:
     from auditor.preferences import build_pairs, to_dataset
     from auditor.prompts import PromptBuilder
 
+    class StepClock(TrainerCallback):
+        def __init__(self):
+            self.times, self.losses, self._t = [], [], 0.0
+
+        def on_step_begin(self, args, state, control, **kwargs):
+            self._t = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kwargs):
+            self.times.append(time.perf_counter() - self._t)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                self.losses.append(float(logs["loss"]))
+
     hf_logging.set_verbosity_error()
-    items = [i for i in load_bbq(args.bbq, ["Gender_identity"]).items if i.roles][:64]
-    start = time.perf_counter()
+    items = [i for i in load_bbq(args.bbq, ["Gender_identity"]).items if i.roles]
     with quiet_progress():
         loaded = load_model(ModelSpec(args.model, device=args.device), for_training=True)
-    load_s = time.perf_counter() - start
+    loaded.model.train()
     rss_loaded = peak_rss_mib()
-    builder = PromptBuilder(loaded.tokenizer)
-    pairs = build_pairs(items, builder)[: args.steps * args.batch_size]
+    pairs = build_pairs(items[: args.steps * args.batch_size], PromptBuilder(loaded.tokenizer))
+    pairs = pairs[: args.steps * args.batch_size]
     settings = DPOSettings(batch_size=args.batch_size, max_steps=args.steps,
                            max_length=args.max_length, lora_r=args.lora_r,
-                           lora_alpha=2 * args.lora_r, save_steps=10_000)  # fmt: skip
+                           lora_alpha=2 * args.lora_r, learning_rate=1e-4,
+                           save_steps=10_000)  # fmt: skip
+    dataset = to_dataset(pairs, loaded.tokenizer)
     clock = StepClock()
+    cuda = loaded.device.startswith("cuda")
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as out, quiet_progress():
-        trainer = build_trainer(loaded, to_dataset(pairs, loaded.tokenizer), settings, out, [clock])
-        n_tokens = (
-            sum(
-                len(r["prompt_ids"]) * 2 + len(r["chosen_ids"]) + len(r["rejected_ids"])
-                for r in trainer.train_dataset
-            )
-            / len(trainer.train_dataset)
-            * args.batch_size
-        )
+        start = time.perf_counter()
+        if args.mode == "trl":
+            trainer = DPOTrainer(model=loaded.model, ref_model=None,
+                                 args=trl_defaults_config(settings, out, loaded.device),
+                                 train_dataset=dataset, processing_class=loaded.tokenizer,
+                                 peft_config=settings.lora_config(), callbacks=[clock])  # fmt: skip
+            trainer.remove_callback(PrinterCallback)
+            trainer.remove_callback(ProgressCallback)
+        else:
+            trainer = build_trainer(loaded, dataset, settings, out, [clock])
+        setup_s = time.perf_counter() - start
         trainer.train()
-    times = clock.times
-    steady = times[1:] or times
-    per_step = sum(steady) / len(steady)
-    params = sum(p.numel() for p in loaded.model.parameters())
+    memory = torch.cuda.max_memory_allocated() / (1 << 20) if cuda else peak_rss_mib()
+    return {
+        "mode": args.mode,
+        "setup_s": setup_s,
+        "step_s": clock.times,
+        "loss": clock.losses,
+        "peak_mib": memory,
+        "training_mib": memory if cuda else memory - rss_loaded,
+        "memory_kind": "peak CUDA allocated" if cuda else "peak RSS",
+        "params_m": sum(p.numel() for p in loaded.model.parameters()) / 1e6,
+        "device": loaded.device,
+        "threads": torch.get_num_threads(),
+        "args": trainer.args.to_dict(),
+        "speed_plan": settings.speed_plan(loaded.device),
+    }
+
+
+def run_child(mode: str, argv: list[str]) -> dict:
+    cmd = [sys.executable, __file__, *argv, "--mode", mode]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"error: the {mode} run failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def steady(times: list[float]) -> float:
+    rest = times[1:] or times
+    return sum(rest) / len(rest)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="smollm2-135m")
+    parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ", str(BBQ_LITE)))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--batch-size", type=int, default=4, help="pairs per step")
+    parser.add_argument("--max-length", type=int, default=320)
+    parser.add_argument("--lora-r", type=int, default=8)
+    parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.mode:
+        print(json.dumps(child(args)))
+        return
+    argv = [a for a in sys.argv[1:]]
+    runs = {mode: run_child(mode, argv) for mode in MODES}
+    trl, ours = runs["trl"], runs["spillover"]
     print(
-        f"model {args.model} ({params / 1e6:.1f} M params) on {loaded.device}, "
-        f"{os.cpu_count()} CPUs, torch threads {__import__('torch').get_num_threads()}"
+        f"model {args.model} ({ours['params_m']:.1f} M params) on {ours['device']}, "
+        f"{os.cpu_count()} CPUs, torch threads {ours['threads']}; "
+        f"{args.steps} steps x {args.batch_size} pairs, same pairs, seed and hyperparameters"
+    )
+    keys = ("activation_checkpointing", "gradient_checkpointing", "precompute_ref_log_probs",
+            "max_length")  # fmt: skip
+    for mode, run in runs.items():
+        switches = ", ".join(f"{k}={run['args'].get(k)}" for k in keys)
+        print(
+            f"  {mode:<10} {steady(run['step_s']):6.2f} s/step (first {run['step_s'][0]:.2f} s), "
+            f"{run['setup_s']:5.1f} s before step 1, {run['memory_kind']} "
+            f"{run['peak_mib']:.0f} MiB (+{run['training_mib']:.0f} MiB training); {switches}"
+        )
+    plan = ours["speed_plan"]
+    print(f"  spillover speed plan on {ours['device']}: {plan}")
+    total = {m: r["setup_s"] + sum(r["step_s"]) for m, r in runs.items()}
+    diffs = [abs(a - b) for a, b in zip(trl["loss"], ours["loss"], strict=True)]
+    print(f"step time ratio (trl defaults / spillover): {steady(trl['step_s']) / steady(ours['step_s']):.1f}x")
+    print(
+        f"total time ratio incl. set-up and reference precompute (trl defaults / spillover): "
+        f"{total['trl'] / total['spillover']:.1f}x ({total['trl']:.0f} s vs {total['spillover']:.0f} s)"
     )
     print(
-        f"load {load_s:.1f} s; {args.steps} steps x {args.batch_size} pairs "
-        f"(~{n_tokens:.0f} tokens per step incl. chosen+rejected)"
+        f"peak memory ratio (trl defaults / spillover): {trl['peak_mib'] / ours['peak_mib']:.2f}x; "
+        f"training's own: {trl['training_mib'] / max(ours['training_mib'], 1):.2f}x"
     )
+    verdict = "within" if max(diffs) <= LOSS_TOLERANCE else "OUTSIDE"
     print(
-        f"first step {times[0]:.2f} s; then {per_step:.2f} s/step "
-        f"({args.batch_size / per_step:.2f} pairs/s, {n_tokens / per_step:.0f} tokens/s)"
+        f"max per-step loss difference: {max(diffs):.2e} over {len(diffs)} steps "
+        f"({verdict} tolerance {LOSS_TOLERANCE:g}); losses {trl['loss'][0]:.4f} -> {trl['loss'][-1]:.4f}"
     )
-    print(
-        f"peak RSS: {rss_loaded:.0f} MiB after loading, {peak_rss_mib():.0f} MiB after "
-        f"training (+{peak_rss_mib() - rss_loaded:.0f} MiB)"
-    )
+    if verdict != "within":
+        sys.exit(1)
 
 
 if __name__ == "__main__":
