@@ -76,6 +76,11 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
 
     args = settings.dpo_config(output_dir, loaded.device, loaded.dtype)
     speed = settings.speed_plan(loaded.device)
+    if speed["precompute_ref"] and len(dataset):
+        # trl would precompute over an empty dataset and fail inside torch: say why first
+        lengths = (len(ids) for ids in loaded.tokenizer(list(dataset["prompt"]))["input_ids"])
+        if min(lengths) >= settings.max_length:
+            raise InputError(too_short(settings))
     with quiet_progress(), completion_logits_only(speed["completion_logits_only"]):
         trainer = DPOTrainer(
             model=loaded.model,
@@ -103,13 +108,15 @@ def _in_completion_only(compute_loss):
     return wrapped
 
 
+def too_short(settings: DPOSettings) -> str:
+    return f"max_length {settings.max_length} is shorter than every prompt; raise --max-length"
+
+
 def check_lengths(trainer, n_pairs: int, settings: DPOSettings, report: Reporter) -> int:
     """Pairs trl kept: it drops those whose prompt alone fills ``max_length`` (say so)."""
     used = len(trainer.train_dataset)
     if used == 0:
-        raise InputError(
-            f"max_length {settings.max_length} is shorter than every prompt; raise --max-length"
-        )
+        raise InputError(too_short(settings))
     if used < n_pairs:
         report(
             Message(

@@ -35,8 +35,10 @@ from pathlib import Path  # noqa: E402
 
 BBQ_LITE = Path(__file__).resolve().parents[2] / "shared" / "bbq" / "lite"
 LOSS_TOLERANCE = 1e-3
-"""Largest allowed per-step loss difference: float rounding of a reordered sum, no more."""
+"""Largest allowed per-step loss difference: float32 rounding (a matmul over fewer rows,
+activations recomputed or not) and its drift over the steps, no more."""
 MODES = ("trl", "spillover")
+SWITCHES = ("precompute_ref", "completion_logits_only")
 
 
 def peak_rss_mib() -> float:
@@ -90,9 +92,15 @@ def child(args) -> dict:
         def on_step_end(self, args, state, control, **kwargs):
             self.times.append(time.perf_counter() - self._t)
 
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs and "loss" in logs:
-                self.losses.append(float(logs["loss"]))
+        def watch(self, compute_loss):
+            """Record each step's exact loss (the logged one is rounded to 4 decimals)."""
+
+            def wrapped(*a, **k):
+                out = compute_loss(*a, **k)
+                self.losses.append(float((out[0] if isinstance(out, tuple) else out).detach()))
+                return out
+
+            return wrapped
 
     hf_logging.set_verbosity_error()
     items = [i for i in load_bbq(args.bbq, ["Gender_identity"]).items if i.roles]
@@ -105,7 +113,7 @@ def child(args) -> dict:
     settings = DPOSettings(batch_size=args.batch_size, max_steps=args.steps,
                            max_length=args.max_length, lora_r=args.lora_r,
                            lora_alpha=2 * args.lora_r, learning_rate=1e-4,
-                           save_steps=10_000)  # fmt: skip
+                           save_steps=10_000, **dict.fromkeys(args.off, "off"))  # fmt: skip
     dataset = to_dataset(pairs, loaded.tokenizer)
     clock = StepClock()
     cuda = loaded.device.startswith("cuda")
@@ -123,6 +131,7 @@ def child(args) -> dict:
         else:
             trainer = build_trainer(loaded, dataset, settings, out, [clock])
         setup_s = time.perf_counter() - start
+        trainer.compute_loss = clock.watch(trainer.compute_loss)
         trainer.train()
     memory = torch.cuda.max_memory_allocated() / (1 << 20) if cuda else peak_rss_mib()
     return {
@@ -141,8 +150,8 @@ def child(args) -> dict:
     }
 
 
-def run_child(mode: str, argv: list[str]) -> dict:
-    cmd = [sys.executable, __file__, *argv, "--mode", mode]
+def run_child(mode: str, argv: list[str], off: str | None = None) -> dict:
+    cmd = [sys.executable, __file__, *argv, "--mode", mode, *(["--off", off] if off else [])]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"error: the {mode} run failed:\n{done.stderr[-2000:]}")
@@ -163,13 +172,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4, help="pairs per step")
     parser.add_argument("--max-length", type=int, default=320)
     parser.add_argument("--lora-r", type=int, default=8)
+    parser.add_argument("--each", action="store_true",
+                        help="also run spillover with each speed switch off, one at a time")
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
+    parser.add_argument("--off", action="append", default=[], choices=SWITCHES,
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode:
         print(json.dumps(child(args)))
         return
-    argv = [a for a in sys.argv[1:]]
+    argv = [a for a in sys.argv[1:] if a != "--each"]
     runs = {mode: run_child(mode, argv) for mode in MODES}
+    without = {name: run_child("spillover", argv, name) for name in SWITCHES} if args.each else {}
     trl, ours = runs["trl"], runs["spillover"]
     print(
         f"model {args.model} ({ours['params_m']:.1f} M params) on {ours['device']}, "
@@ -198,6 +212,13 @@ def main() -> None:
         f"peak memory ratio (trl defaults / spillover): {trl['peak_mib'] / ours['peak_mib']:.2f}x; "
         f"training's own: {trl['training_mib'] / max(ours['training_mib'], 1):.2f}x"
     )
+    for name, run in without.items():
+        print(
+            f"  spillover with {name} off: {steady(run['step_s']):.2f} s/step, "
+            f"{run['setup_s'] + sum(run['step_s']):.0f} s in all; this switch saves "
+            f"{steady(run['step_s']) / steady(ours['step_s']):.2f}x a step, "
+            f"{(run['setup_s'] + sum(run['step_s'])) / total['spillover']:.2f}x in all"
+        )
     verdict = "within" if max(diffs) <= LOSS_TOLERANCE else "OUTSIDE"
     print(
         f"max per-step loss difference: {max(diffs):.2e} over {len(diffs)} steps "
