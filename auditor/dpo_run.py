@@ -148,6 +148,8 @@ def train_adapter(
 
     dataset = to_dataset(data.pairs, loaded.tokenizer)
     callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel)
+    if settings.speed_plan(loaded.device)["precompute_ref"]:
+        report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(dataset), settings, report)
     resume = folder.last_checkpoint()

@@ -84,13 +84,14 @@ def child(args) -> dict:
 
     class StepClock(TrainerCallback):
         def __init__(self):
-            self.times, self.losses, self._t = [], [], 0.0
+            self.times, self.cpu, self.losses, self._t, self._c = [], [], [], 0.0, 0.0
 
         def on_step_begin(self, args, state, control, **kwargs):
-            self._t = time.perf_counter()
+            self._t, self._c = time.perf_counter(), time.process_time()
 
         def on_step_end(self, args, state, control, **kwargs):
             self.times.append(time.perf_counter() - self._t)
+            self.cpu.append(time.process_time() - self._c)
 
         def watch(self, compute_loss):
             """Record each step's exact loss (the logged one is rounded to 4 decimals)."""
@@ -120,7 +121,7 @@ def child(args) -> dict:
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     with tempfile.TemporaryDirectory() as out, quiet_progress():
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         if args.mode == "trl":
             trainer = DPOTrainer(model=loaded.model, ref_model=None,
                                  args=trl_defaults_config(settings, out, loaded.device),
@@ -130,7 +131,7 @@ def child(args) -> dict:
             trainer.remove_callback(ProgressCallback)
         else:
             trainer = build_trainer(loaded, dataset, settings, out, [clock])
-        setup_s = time.perf_counter() - start
+        setup_s, setup_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         trainer.compute_loss = clock.watch(trainer.compute_loss)
         trainer.train()
     memory = torch.cuda.max_memory_allocated() / (1 << 20) if cuda else peak_rss_mib()
@@ -138,6 +139,8 @@ def child(args) -> dict:
         "mode": args.mode,
         "setup_s": setup_s,
         "step_s": clock.times,
+        "setup_cpu": setup_cpu,
+        "step_cpu": clock.cpu,
         "loss": clock.losses,
         "peak_mib": memory,
         "training_mib": memory if cuda else memory - rss_loaded,
@@ -159,8 +162,18 @@ def run_child(mode: str, argv: list[str], off: str | None = None) -> dict:
 
 
 def steady(times: list[float]) -> float:
-    rest = times[1:] or times
-    return sum(rest) / len(rest)
+    """Median seconds of a step, the first (warm-up) step of each run left out."""
+    import statistics
+
+    return statistics.median(times)
+
+
+def pooled(runs: list[dict], key: str) -> list[float]:
+    return [t for run in runs for t in (run[key][1:] or run[key])]
+
+
+def total(run: dict, kind: str = "s") -> float:
+    return run[f"setup_{'s' if kind == 's' else 'cpu'}"] + sum(run[f"step_{kind}"])
 
 
 def main() -> None:
@@ -172,6 +185,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4, help="pairs per step")
     parser.add_argument("--max-length", type=int, default=320)
     parser.add_argument("--lora-r", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="runs of each, interleaved (a shared machine's noise hits both)")
     parser.add_argument("--each", action="store_true",
                         help="also run spillover with each speed switch off, one at a time")
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
@@ -182,47 +197,50 @@ def main() -> None:
         print(json.dumps(child(args)))
         return
     argv = [a for a in sys.argv[1:] if a != "--each"]
-    runs = {mode: run_child(mode, argv) for mode in MODES}
-    without = {name: run_child("spillover", argv, name) for name in SWITCHES} if args.each else {}
-    trl, ours = runs["trl"], runs["spillover"]
+    variants = [("trl", None), ("spillover", None)]
+    variants += [("spillover", name) for name in SWITCHES] if args.each else []
+    runs: dict[tuple, list[dict]] = {v: [] for v in variants}
+    for r in range(args.rounds):
+        for variant in variants if r % 2 == 0 else variants[::-1]:
+            runs[variant].append(run_child(*variant, argv))
+    trl, ours = runs[("trl", None)], runs[("spillover", None)]
+    first = ours[0]
     print(
-        f"model {args.model} ({ours['params_m']:.1f} M params) on {ours['device']}, "
-        f"{os.cpu_count()} CPUs, torch threads {ours['threads']}; "
-        f"{args.steps} steps x {args.batch_size} pairs, same pairs, seed and hyperparameters"
+        f"model {args.model} ({first['params_m']:.1f} M params) on {first['device']}, "
+        f"{os.cpu_count()} CPUs, torch threads {first['threads']}; {args.steps} steps x "
+        f"{args.batch_size} pairs, same pairs, seed and hyperparameters; {args.rounds} "
+        "interleaved run(s) of each; wall = seconds on the clock, cpu = this process's CPU "
+        "seconds (what a shared machine's load does not inflate)"
     )
-    keys = ("activation_checkpointing", "gradient_checkpointing", "precompute_ref_log_probs",
-            "max_length")  # fmt: skip
-    for mode, run in runs.items():
-        switches = ", ".join(f"{k}={run['args'].get(k)}" for k in keys)
+    keys = ("activation_checkpointing", "precompute_ref_log_probs", "max_length")
+    for (mode, off), group in runs.items():
+        name = mode if off is None else f"spillover, {off} off"
+        switches = ", ".join(f"{k}={group[0]['args'].get(k)}" for k in keys)
         print(
-            f"  {mode:<10} {steady(run['step_s']):6.2f} s/step (first {run['step_s'][0]:.2f} s), "
-            f"{run['setup_s']:5.1f} s before step 1, {run['memory_kind']} "
-            f"{run['peak_mib']:.0f} MiB (+{run['training_mib']:.0f} MiB training); {switches}"
+            f"  {name:<36} {steady(pooled(group, 'step_s')):6.2f} s/step wall, "
+            f"{steady(pooled(group, 'step_cpu')):6.2f} cpu; before step 1 "
+            f"{min(r['setup_s'] for r in group):5.1f} s wall; in all "
+            f"{min(total(r) for r in group):5.1f} s wall, {min(total(r, 'cpu') for r in group):5.1f} cpu; "
+            f"{group[0]['memory_kind']} {max(r['peak_mib'] for r in group):.0f} MiB "
+            f"(+{max(r['training_mib'] for r in group):.0f} training); {switches}"
         )
-    plan = ours["speed_plan"]
-    print(f"  spillover speed plan on {ours['device']}: {plan}")
-    total = {m: r["setup_s"] + sum(r["step_s"]) for m, r in runs.items()}
-    diffs = [abs(a - b) for a, b in zip(trl["loss"], ours["loss"], strict=True)]
-    print(f"step time ratio (trl defaults / spillover): {steady(trl['step_s']) / steady(ours['step_s']):.1f}x")
-    print(
-        f"total time ratio incl. set-up and reference precompute (trl defaults / spillover): "
-        f"{total['trl'] / total['spillover']:.1f}x ({total['trl']:.0f} s vs {total['spillover']:.0f} s)"
-    )
-    print(
-        f"peak memory ratio (trl defaults / spillover): {trl['peak_mib'] / ours['peak_mib']:.2f}x; "
-        f"training's own: {trl['training_mib'] / max(ours['training_mib'], 1):.2f}x"
-    )
-    for name, run in without.items():
-        print(
-            f"  spillover with {name} off: {steady(run['step_s']):.2f} s/step, "
-            f"{run['setup_s'] + sum(run['step_s']):.0f} s in all; this switch saves "
-            f"{steady(run['step_s']) / steady(ours['step_s']):.2f}x a step, "
-            f"{(run['setup_s'] + sum(run['step_s'])) / total['spillover']:.2f}x in all"
-        )
+    print(f"  spillover speed plan on {first['device']}: {first['speed_plan']}")
+    for kind, label in (("s", "wall"), ("cpu", "cpu")):
+        ratio = steady(pooled(trl, f"step_{kind}")) / steady(pooled(ours, f"step_{kind}"))
+        whole = min(total(r, kind) for r in trl) / min(total(r, kind) for r in ours)
+        tag = "step time ratio" if kind == "s" else "step cpu-time ratio"
+        print(f"{tag} (trl defaults / spillover): {ratio:.1f}x  "
+              f"[{label}, whole run incl. set-up and reference precompute: {whole:.1f}x]")  # fmt: skip
+    peak = max(r["peak_mib"] for r in trl) / max(r["peak_mib"] for r in ours)
+    own = max(r["training_mib"] for r in trl) / max(max(r["training_mib"] for r in ours), 1)
+    print(f"peak memory ratio (trl defaults / spillover): {peak:.2f}x; training's own: {own:.2f}x")
+    diffs = [abs(a - b) for x, y in zip(trl, ours, strict=True)
+             for a, b in zip(x["loss"], y["loss"], strict=True)]  # fmt: skip
     verdict = "within" if max(diffs) <= LOSS_TOLERANCE else "OUTSIDE"
     print(
         f"max per-step loss difference: {max(diffs):.2e} over {len(diffs)} steps "
-        f"({verdict} tolerance {LOSS_TOLERANCE:g}); losses {trl['loss'][0]:.4f} -> {trl['loss'][-1]:.4f}"
+        f"({verdict} tolerance {LOSS_TOLERANCE:g}); losses {trl[0]['loss'][0]:.4f} -> "
+        f"{trl[0]['loss'][-1]:.4f}"
     )
     if verdict != "within":
         sys.exit(1)
