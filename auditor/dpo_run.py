@@ -74,8 +74,8 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
     from transformers import PrinterCallback, ProgressCallback
     from trl import DPOTrainer
 
-    args = settings.dpo_config(output_dir, loaded.device, loaded.dtype)
-    speed = settings.speed_plan(loaded.device)
+    args = settings.dpo_config(output_dir, loaded.device, loaded.dtype, len(dataset))
+    speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first
         lengths = (len(ids) for ids in loaded.tokenizer(list(dataset["prompt"]))["input_ids"])
@@ -148,7 +148,7 @@ def train_adapter(
 
     dataset = to_dataset(data.pairs, loaded.tokenizer)
     callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel)
-    if settings.speed_plan(loaded.device)["precompute_ref"]:
+    if settings.speed_plan(loaded.device, len(dataset))["precompute_ref"]:
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(dataset), settings, report)

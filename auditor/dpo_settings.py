@@ -122,27 +122,34 @@ class DPOSettings:
             task_type="CAUSAL_LM",
         )
 
-    def speed_plan(self, device: str) -> dict[str, bool]:
-        """The speed switches resolved for ``device``; each changes cost, not the training.
+    def speed_plan(self, device: str, n_pairs: int = 0) -> dict[str, bool]:
+        """The speed switches resolved for ``device`` and ``n_pairs`` training pairs; each
+        changes cost, not the training.
 
         - ``precompute_ref``: trl computes the reference log-probs (the base model, adapter
           disabled) in one no-grad pass before training, so no step runs the reference.
-          ``auto``: on everywhere (the reference is fixed; a resumed run recomputes the
-          same values from the same base model).
+          That pass costs what the steps' reference forwards would in one epoch, so it
+          saves only when the run sees its pairs more than once. ``auto``: on then. A
+          resumed run recomputes the same values from the same base model.
         - ``completion_logits_only``: trl's fused LM head scores only the completion
           positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
           to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.
         """
         accelerated = device.startswith(("cuda", "xpu"))
-        auto = {"precompute_ref": True, "completion_logits_only": not accelerated}
+        if self.max_steps > 0:
+            seen = self.max_steps * self.batch_size * self.grad_accum
+        else:
+            seen = self.epochs * n_pairs
+        auto = {"precompute_ref": n_pairs > 0 and seen > n_pairs,
+                "completion_logits_only": not accelerated}  # fmt: skip
         return {k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto}
 
-    def dpo_config(self, output_dir: str, device: str, dtype: str):
+    def dpo_config(self, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
         """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly."""
         from trl import DPOConfig
 
         cuda = device.startswith("cuda")
-        speed = self.speed_plan(device)
+        speed = self.speed_plan(device, n_pairs)
         return DPOConfig(
             output_dir=output_dir,
             beta=self.beta,

@@ -1,6 +1,6 @@
 """DPO cost, trl's defaults vs spillover's settings: the same training, side by side.
 
-    .venv/bin/python benchmarks/bench_dpo.py [--steps 6] [--batch-size 4] [--model M]
+    .venv/bin/python benchmarks/bench_dpo.py [--steps 6] [--rounds 2] [--each] [--model M]
 
 Trains the same LoRA (same pairs from BBQ-lite Gender_identity, same seed, same number
 of steps, same hyperparameters) twice, each in its own child process so that each
@@ -11,11 +11,14 @@ reports its own peak memory, one after the other:
   every step, max_length 1024, the LM head over every position off CUDA);
 - ``spillover``: ``DPOSettings`` as ``spillover align`` uses them (``speed_plan``).
 
-It prints seconds per step (first step apart: it warms up), the time trl spends before
-the first step (spillover precomputes the reference log-probs there), peak memory, and
-the largest per-step difference of the two loss curves, which must stay within the
-stated tolerance: the speed-ups change cost, not the training. Not a test: timings
-depend on the machine; the ratios are what to read.
+It prints the median seconds per step (each run's first step apart: it warms up), on
+the clock and in CPU time (what other load on a shared machine inflates least), the
+whole run including the time before step 1 (where spillover precomputes the reference
+log-probs), peak memory, and the largest per-step difference of the two loss curves,
+which must stay within the stated tolerance: the speed-ups change cost, not the
+training. ``--rounds N`` interleaves N runs of each; ``--each`` adds spillover runs with
+one switch off to show what each saves. Not a test: timings depend on the machine; the
+ratios are what to read.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: avoids CPU stalls
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import subprocess  # noqa: E402
@@ -109,13 +113,16 @@ def child(args) -> dict:
         loaded = load_model(ModelSpec(args.model, device=args.device), for_training=True)
     loaded.model.train()
     rss_loaded = peak_rss_mib()
-    pairs = build_pairs(items[: args.steps * args.batch_size], PromptBuilder(loaded.tokenizer))
-    pairs = pairs[: args.steps * args.batch_size]
+    n_pairs = args.pairs or args.steps * args.batch_size
+    pairs = build_pairs(items[:n_pairs], PromptBuilder(loaded.tokenizer))[:n_pairs]
     settings = DPOSettings(batch_size=args.batch_size, max_steps=args.steps,
                            max_length=args.max_length, lora_r=args.lora_r,
                            lora_alpha=2 * args.lora_r, learning_rate=1e-4,
-                           save_steps=10_000, **dict.fromkeys(args.off, "off"))  # fmt: skip
+                           save_steps=10_000)  # fmt: skip
     dataset = to_dataset(pairs, loaded.tokenizer)
+    plan = settings.speed_plan(loaded.device, len(dataset))
+    flipped = {name: "off" if plan[name] else "on" for name in args.flip}
+    settings = dataclasses.replace(settings, **flipped)
     clock = StepClock()
     cuda = loaded.device.startswith("cuda")
     if cuda:
@@ -149,12 +156,13 @@ def child(args) -> dict:
         "device": loaded.device,
         "threads": torch.get_num_threads(),
         "args": trainer.args.to_dict(),
-        "speed_plan": settings.speed_plan(loaded.device),
+        "speed_plan": settings.speed_plan(loaded.device, len(dataset)),
+        "pairs": len(dataset),
     }
 
 
-def run_child(mode: str, argv: list[str], off: str | None = None) -> dict:
-    cmd = [sys.executable, __file__, *argv, "--mode", mode, *(["--off", off] if off else [])]
+def run_child(mode: str, argv: list[str], flip: str | None = None) -> dict:
+    cmd = [sys.executable, __file__, *argv, "--mode", mode, *(["--flip", flip] if flip else [])]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"error: the {mode} run failed:\n{done.stderr[-2000:]}")
@@ -187,10 +195,12 @@ def main() -> None:
     parser.add_argument("--lora-r", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2,
                         help="runs of each, interleaved (a shared machine's noise hits both)")
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="pairs to train on (default steps x batch size: one pass)")
     parser.add_argument("--each", action="store_true",
-                        help="also run spillover with each speed switch off, one at a time")
+                        help="also run spillover with each speed switch flipped, one at a time")
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--off", action="append", default=[], choices=SWITCHES,
+    parser.add_argument("--flip", action="append", default=[], choices=SWITCHES,
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode:
@@ -202,20 +212,23 @@ def main() -> None:
     runs: dict[tuple, list[dict]] = {v: [] for v in variants}
     for r in range(args.rounds):
         for variant in variants if r % 2 == 0 else variants[::-1]:
-            runs[variant].append(run_child(*variant, argv))
+            runs[variant].append(run_child(variant[0], argv, variant[1]))
     trl, ours = runs[("trl", None)], runs[("spillover", None)]
     first = ours[0]
     print(
         f"model {args.model} ({first['params_m']:.1f} M params) on {first['device']}, "
         f"{os.cpu_count()} CPUs, torch threads {first['threads']}; {args.steps} steps x "
-        f"{args.batch_size} pairs, same pairs, seed and hyperparameters; {args.rounds} "
+        f"{args.batch_size} pairs on {first['pairs']} pairs, same pairs, seed and "
+        f"hyperparameters; {args.rounds} "
         "interleaved run(s) of each; wall = seconds on the clock, cpu = this process's CPU "
         "seconds (what a shared machine's load does not inflate)"
     )
     keys = ("activation_checkpointing", "precompute_ref_log_probs", "max_length")
+    head = "completion_logits_only"
     for (mode, off), group in runs.items():
-        name = mode if off is None else f"spillover, {off} off"
+        name = mode if off is None else f"spillover, {off} flipped"
         switches = ", ".join(f"{k}={group[0]['args'].get(k)}" for k in keys)
+        switches += f", {head}={mode == 'spillover' and group[0]['speed_plan'][head]}"
         print(
             f"  {name:<36} {steady(pooled(group, 'step_s')):6.2f} s/step wall, "
             f"{steady(pooled(group, 'step_cpu')):6.2f} cpu; before step 1 "

@@ -93,15 +93,23 @@ def test_settings_match_profile_and_set_trl_defaults_explicitly(tmp_path):
 
 
 def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path):
-    auto = DPOSettings()
-    assert auto.speed_plan("cpu") == {"precompute_ref": True, "completion_logits_only": True}
+    auto = DPOSettings(epochs=2)  # the reference pass saves from the second pass on
+    assert auto.speed_plan("cpu", 96) == {"precompute_ref": True, "completion_logits_only": True}
     # trl already scores only completion tokens where Triton runs
-    assert auto.speed_plan("cuda:0") == {"precompute_ref": True, "completion_logits_only": False}
-    forced = DPOSettings(precompute_ref="off", completion_logits_only="on")
-    assert forced.speed_plan("cuda") == {"precompute_ref": False, "completion_logits_only": True}
-    assert auto.dpo_config(str(tmp_path), "cpu", "float32").precompute_ref_log_probs
-    assert not forced.dpo_config(str(tmp_path), "cpu", "float32").precompute_ref_log_probs
-    assert auto.key_dict() == forced.key_dict()  # same training: a rerun still resumes
+    assert auto.speed_plan("cuda:0", 96) == {"precompute_ref": True,
+                                             "completion_logits_only": False}
+    once = dataclasses.replace(auto, epochs=1.0)  # one pass: the same cost, moved: off
+    assert not once.speed_plan("cpu", 96)["precompute_ref"]
+    steps = dataclasses.replace(once, max_steps=24, batch_size=4)  # 96 pairs seen once
+    assert not steps.speed_plan("cpu", 96)["precompute_ref"]
+    assert steps.speed_plan("cpu", 48)["precompute_ref"]  # ... or twice
+    forced = DPOSettings(precompute_ref="on", completion_logits_only="off")
+    assert forced.speed_plan("cpu", 96) == {"precompute_ref": True,
+                                            "completion_logits_only": False}
+    assert auto.dpo_config(str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
+    assert not once.dpo_config(str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
+    assert once.key_dict() == dataclasses.replace(once, completion_logits_only="off").key_dict()
+    assert auto.key_dict() == dataclasses.replace(auto, precompute_ref="off").key_dict()
     with pytest.raises(InputError, match="precompute_ref must be one of auto, on, off"):
         DPOSettings(precompute_ref="yes")
 
