@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stats.py
 	$(BIN)/python benchmarks/bench_scoring.py $(if $(BBQ),--bbq $(BBQ))
 	$(BIN)/python benchmarks/bench_dpo.py $(if $(BBQ),--bbq $(BBQ))
+	$(BIN)/python benchmarks/bench_demo.py $(if $(BBQ),--bbq $(BBQ))
 
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tui tests benchmarks

@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from .errors import InputError
 from .preferences import REJECTED_MODES
 
-KEY_EXEMPT: frozenset[str] = frozenset({"save_steps", "logging_steps"})
-"""Settings that change bookkeeping only: a rerun differing in them still resumes."""
+KEY_EXEMPT: frozenset[str] = frozenset(
+    {"save_steps", "logging_steps", "precompute_ref", "completion_logits_only"}
+)
+"""Settings that change bookkeeping or speed only: a rerun differing in them still resumes."""
+
+SWITCHES = ("auto", "on", "off")
+"""Values of the speed switches; ``auto`` decides per device (see ``speed_plan``)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class DPOSettings:
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     qlora: bool = False  # 4-bit bitsandbytes base; CUDA only
     activation_checkpointing: bool = False
+    # speed only: the same training, cheaper (see ``speed_plan``)
+    precompute_ref: str = "auto"  # reference log-probs once, before training
+    completion_logits_only: str = "auto"  # LM head on completion tokens only
     # bookkeeping
     save_steps: int = 50
     logging_steps: int = 1
@@ -82,6 +90,9 @@ class DPOSettings:
             problems.append("lora_dropout must be in [0, 1)")
         if self.train_sample < 0:
             problems.append("train_sample must be >= 0")
+        for name in ("precompute_ref", "completion_logits_only"):
+            if getattr(self, name) not in SWITCHES:
+                problems.append(f"{name} must be one of {', '.join(SWITCHES)}")
         if not self.target_modules:
             problems.append("target_modules must name at least one module")
         if problems:
@@ -118,11 +129,34 @@ class DPOSettings:
             task_type="CAUSAL_LM",
         )
 
-    def dpo_config(self, output_dir: str, device: str, dtype: str):
+    def speed_plan(self, device: str, n_pairs: int = 0) -> dict[str, bool]:
+        """The speed switches resolved for ``device`` and ``n_pairs`` training pairs; each
+        changes cost, not the training.
+
+        - ``precompute_ref``: trl computes the reference log-probs (the base model, adapter
+          disabled) in one no-grad pass before training, so no step runs the reference.
+          That pass costs what the steps' reference forwards would in one epoch, so it
+          saves only when the run sees its pairs more than once. ``auto``: on then. A
+          resumed run recomputes the same values from the same base model.
+        - ``completion_logits_only``: trl's fused LM head scores only the completion
+          positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
+          to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.
+        """
+        accelerated = device.startswith(("cuda", "xpu"))
+        if self.max_steps > 0:
+            seen = self.max_steps * self.batch_size * self.grad_accum
+        else:
+            seen = self.epochs * n_pairs
+        auto = {"precompute_ref": n_pairs > 0 and seen > n_pairs,
+                "completion_logits_only": not accelerated}  # fmt: skip
+        return {k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto}
+
+    def dpo_config(self, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
         """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly."""
         from trl import DPOConfig
 
         cuda = device.startswith("cuda")
+        speed = self.speed_plan(device, n_pairs)
         return DPOConfig(
             output_dir=output_dir,
             beta=self.beta,
@@ -150,5 +184,5 @@ class DPOSettings:
             log_level="passive",  # keep the caller's transformers verbosity
             dataloader_num_workers=0,
             dataloader_pin_memory=cuda,
-            precompute_ref_log_probs=False,
+            precompute_ref_log_probs=speed["precompute_ref"],
         )

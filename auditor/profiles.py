@@ -68,6 +68,8 @@ class AlignSection:
     target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     qlora: bool = False
     activation_checkpointing: bool = False
+    precompute_ref: str = "auto"  # speed only: auto | on | off
+    completion_logits_only: str = "auto"  # speed only: auto | on | off
     save_steps: int = 50
     logging_steps: int = 1
     seed: int = 0
@@ -113,6 +115,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.device": ("auto", "cpu", "cuda", "mps"),
     "model.dtype": ("auto", "float32", "bfloat16", "float16"),
     "align.rejected": ("all_wrong", "biased"),
+    "align.precompute_ref": ("auto", "on", "off"),
+    "align.completion_logits_only": ("auto", "on", "off"),
     "stats.correction": ("holm", "bh"),
     "gate.correction": ("holm", "bh"),
     "gate.cells": ("untargeted", "all", "ambig"),

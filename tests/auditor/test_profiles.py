@@ -40,6 +40,12 @@ def test_overrides_reach_any_field():
     assert p.align.beta == 0.25
     assert p.model.source == "/models/x"
     assert p.data.attributes == ("Age",)
+    speed = load_profile("demo", ["align.precompute_ref='off'"])
+    assert speed.align.precompute_ref == "off"
+    from auditor.audit import dpo_settings
+
+    assert dpo_settings(speed).speed_plan("cpu") == {"precompute_ref": False,
+                                                     "completion_logits_only": True}
 
 
 @pytest.mark.parametrize(
@@ -53,6 +59,8 @@ def test_overrides_reach_any_field():
         ({"eval": {"mode": "vibes"}}, "'eval.mode' is 'vibes'"),
         ({"align": {"target": ["Gender"]}}, "unknown attribute 'Gender'"),
         ({"align": {"heldout_fraction": 1.5}}, "heldout_fraction"),
+        ({"align": {"precompute_ref": "yes"}}, "'align.precompute_ref' is 'yes'; choose one of"),
+        ({"align": {"completion_logits_only": True}}, "'align.completion_logits_only' must be str"),
         ({"align": "x"}, "'align' must be a table"),
     ],
 )

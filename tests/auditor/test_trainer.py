@@ -92,6 +92,75 @@ def test_settings_match_profile_and_set_trl_defaults_explicitly(tmp_path):
         DPOSettings.from_mapping({"bogus": 1})
 
 
+def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path):
+    auto = DPOSettings(epochs=2)  # the reference pass saves from the second pass on
+    assert auto.speed_plan("cpu", 96) == {"precompute_ref": True, "completion_logits_only": True}
+    # trl already scores only completion tokens where Triton runs
+    assert auto.speed_plan("cuda:0", 96) == {"precompute_ref": True,
+                                             "completion_logits_only": False}
+    once = dataclasses.replace(auto, epochs=1.0)  # one pass: the same cost, moved: off
+    assert not once.speed_plan("cpu", 96)["precompute_ref"]
+    steps = dataclasses.replace(once, max_steps=24, batch_size=4)  # 96 pairs seen once
+    assert not steps.speed_plan("cpu", 96)["precompute_ref"]
+    assert steps.speed_plan("cpu", 48)["precompute_ref"]  # ... or twice
+    forced = DPOSettings(precompute_ref="on", completion_logits_only="off")
+    assert forced.speed_plan("cpu", 96) == {"precompute_ref": True,
+                                            "completion_logits_only": False}
+    assert auto.dpo_config(str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
+    assert not once.dpo_config(str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
+    assert once.key_dict() == dataclasses.replace(once, completion_logits_only="off").key_dict()
+    assert auto.key_dict() == dataclasses.replace(auto, precompute_ref="off").key_dict()
+    with pytest.raises(InputError, match="precompute_ref must be one of auto, on, off"):
+        DPOSettings(precompute_ref="yes")
+
+
+class RowCounter:
+    """Wraps trl's chunked log-prob kernel and records how many positions it scores."""
+
+    def __init__(self, kernel):
+        self.kernel, self.rows = kernel, []
+
+    def apply(self, hidden, *rest):
+        self.rows.append(hidden.shape[0])
+        return self.kernel.apply(hidden, *rest)
+
+
+def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, monkeypatch,
+                                                 capfd):
+    """Precomputed reference and completion-only LM head: the same losses and rewards as
+    trl's way, with the LM head scoring only the completion tokens."""
+    from trl.trainer import utils as trl_utils
+
+    pairs = build_pairs(one_instance(gender), PromptBuilder(fresh(small_dir).tokenizer))
+    runs, kernel = {}, trl_utils._ChunkedLogProbFunction
+    for switch in ("off", "on"):
+        counter = RowCounter(kernel)
+        monkeypatch.setattr(trl_utils, "_ChunkedLogProbFunction", counter)
+        settings = DPOSettings(batch_size=2, max_steps=4, learning_rate=1e-2, save_steps=100,
+                               precompute_ref=switch, completion_logits_only=switch)
+        events: list = []
+        trainer = train(fresh(small_dir), pairs, settings, tmp_path / switch, events)
+        steps = [e.metrics for e in events if isinstance(e, TrainStep)]
+        runs[switch] = (steps, counter.rows, trainer)
+    (slow, slow_rows, slow_trainer), (fast, fast_rows, fast_trainer) = runs["off"], runs["on"]
+    assert len(slow) == len(fast) == 4
+    for a, b in zip(slow, fast, strict=True):
+        for key in ("loss", "rewards/margins", "rewards/chosen", "logps/rejected"):
+            assert b[key] == pytest.approx(a[key], abs=1e-5), key
+    assert slow[-1]["loss"] < 0.6931 - 1e-3  # it trained: the agreement means something
+    assert "ref_chosen_logps" in fast_trainer.train_dataset.column_names
+    assert "ref_chosen_logps" not in slow_trainer.train_dataset.column_names
+    batches = -(-len(pairs) // 2)  # the reference pass, batch by batch, before step 1
+    assert len(fast_rows) == batches + 4  # then only the policy forward in each step
+    assert len(slow_rows) == 4 * 2  # policy and reference every step
+    completion = sum(len(r["chosen_ids"]) + len(r["rejected_ids"])
+                     for r in fast_trainer.train_dataset)  # fmt: skip
+    assert sum(fast_rows[:batches]) == completion  # it scored the completion tokens only
+    assert max(fast_rows) < min(slow_rows) / 5  # the prompt is no longer projected
+    assert trl_utils._use_triton(torch.device("cpu")) is False  # the switch was put back
+    assert "reference log probs" not in capfd.readouterr().err  # no stray progress bar
+
+
 def test_qlora_is_refused_on_cpu_before_loading(tmp_path, gender):
     with pytest.raises(InputError, match="--qlora needs a CUDA GPU") as info:
         align(ModelSpec("nowhere", device="cpu"), gender, settings=DPOSettings(qlora=True),
