@@ -24,6 +24,7 @@ class Backend:
         self.store_path = store_path
         self.bbq = bbq
         self._store = None
+        self._reader = None
         self._items: dict[frozenset, Mapping] = {}
         self._lock = threading.Lock()
 
@@ -35,8 +36,19 @@ class Backend:
         return Path(self.store_path).expanduser() if self.store_path else default_store_path()
 
     @property
+    def reader(self):
+        """The run store opened read-only for browsing (None while there is no store):
+        looking at results never writes to the store or creates one."""
+        with self._lock:
+            if self._reader is None and self.store_location.is_file():
+                from auditor.store import Store
+
+                self._reader = Store(self.store_location, readonly=True)
+            return self._reader
+
+    @property
     def store(self):
-        """The run store, opened on first use."""
+        """The run store for writing (audits, deletions), opened on first use."""
         with self._lock:
             if self._store is None:
                 from auditor.store import Store, default_store_path
@@ -46,24 +58,32 @@ class Backend:
 
     def close(self) -> None:
         with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+            for name in ("_store", "_reader"):
+                if getattr(self, name) is not None:
+                    getattr(self, name).close()
+                    setattr(self, name, None)
+
+    def _read(self):
+        from auditor.errors import InputError
+
+        if self.reader is None:
+            raise InputError(f"store {self.store_location}: no such file yet (nothing stored)")
+        return self.reader
 
     # -- history --------------------------------------------------------------------
     def list_audits(self) -> list[dict]:
         from auditor.history import list_audits
 
-        return list_audits(self.store)
+        return list_audits(self.reader) if self.reader is not None else []
 
     def list_runs(self) -> list[dict]:
         """Stored evaluation runs, newest first."""
-        return self.store.runs("eval")
+        return self.reader.runs("eval") if self.reader is not None else []
 
     def load_audit(self, audit_id: str):
         from auditor.history import load_audit
 
-        return load_audit(self.store, audit_id)
+        return load_audit(self._read(), audit_id)
 
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete a stored audit and its runs that no other audit uses."""
@@ -73,12 +93,12 @@ class Backend:
         """The profile a stored audit ran with (to resume it)."""
         from auditor.profiles import build_profile
 
-        return build_profile(dict(self.store.audit(audit_id)["profile"]), f"audit {audit_id}")
+        return build_profile(dict(self._read().audit(audit_id)["profile"]), f"audit {audit_id}")
 
     def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
         from auditor.history import compare_stored
 
-        return compare_stored(self.store, run_a, run_b, bbq=self.bbq, target=target)
+        return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target)
 
     # -- drill-down -----------------------------------------------------------------
     def items(self, run_ids: tuple[str, ...]) -> Mapping:
@@ -87,7 +107,7 @@ class Backend:
         if key not in self._items:
             from auditor.history import stored_items
 
-            self._items[key] = stored_items(self.store, run_ids, self.bbq)
+            self._items[key] = stored_items(self._read(), run_ids, self.bbq)
         return self._items[key]
 
     def item_rows(self, run_a: str, run_b: str | None, attribute: str | None,
@@ -95,14 +115,14 @@ class Backend:
         from auditor.drilldown import item_rows
 
         runs = (run_a,) if run_b is None else (run_a, run_b)
-        return item_rows(self.store, self.items(runs), run_a, run_b, attribute=attribute,
+        return item_rows(self._read(), self.items(runs), run_a, run_b, attribute=attribute,
                          context=context, show=show, only_ids=only_ids)
 
     def train_steps(self, run_id: str) -> list:
         """A stored training run's log as TrainStep events (for a reused alignment)."""
         from auditor.events import TrainStep
 
-        rows = self.store.train_log(run_id)
+        rows = self._read().train_log(run_id)
         total = max((r["step"] for r in rows), default=0)
         return [TrainStep(r["step"], total, float(r.get("epoch", 0.0)),
                           {k: v for k, v in r.items() if k not in ("step", "epoch")})
