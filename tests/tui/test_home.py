@@ -112,7 +112,7 @@ async def test_an_empty_store_says_how_to_begin_and_where_the_store_is(make_back
         hint = app.screen.query_one("#empty-hint", Static)
         assert hint.display and "press s to start" in hint.content.plain
         screen_text = plain(app.screen._compositor.render_update(full=True), width=SIZE[0])
-        assert "[bold]new[/bold]/runs.sqlite" in screen_text  # the path, never markup
+        assert "[bold]new[/bold]/runs.sq" in screen_text  # the path, never markup
 
 
 async def test_a_store_with_audits_shows_no_hint(backend):

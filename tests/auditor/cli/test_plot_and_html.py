@@ -52,8 +52,8 @@ def test_compare_and_gate_write_html(tmp_path, two_runs):
     assert "Gate:" not in text
     gate_page = tmp_path / "gate.html"
     gate = cli("gate", two_runs["a"], two_runs["b"], *common, "--output", gate_page)
-    assert gate.exit_code in (0, 1), gate.output
-    verdict = "Gate: PASSED" if gate.exit_code == 0 else "Gate: FAILED"
+    assert gate.exit_code in (0, 1, 2), gate.output
+    verdict = {0: "Gate: PASSED", 1: "Gate: FAILED", 2: "Gate: REFUSED"}[gate.exit_code]
     assert verdict in gate_page.read_text()
 
 

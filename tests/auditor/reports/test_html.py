@@ -68,7 +68,10 @@ def test_table_legend_gate_and_flips(report, two_runs):
         for cell in row.cells:
             if cell.accuracy.marker:
                 assert cell.accuracy.marker in body
-    assert ("Gate: PASSED" if gate.passed else "Gate: FAILED") in body
+    assert ("Gate: REFUSED" if gate.refused else "Gate: PASSED" if gate.passed
+            else "Gate: FAILED") in body
+    for refusal in gate.refusals:
+        assert refusal in body
     for failure in gate.failures:
         assert failure.reason in body
     assert "Holm-corrected p over" in body and "DEGRADED" in body or "n.s." in body
