@@ -104,13 +104,13 @@ class Store:
         if not self.readonly:
             return sqlite3.connect(self.path, **options)
         uri = self.path.resolve().as_uri()
-        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, **options)
-        try:
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return db
-        except sqlite3.OperationalError:  # a WAL store in a folder we may not write
-            db.close()
+        import os
+
+        if not os.access(self.path.parent, os.W_OK):
+            # a folder nobody here can write: no writer can be changing the store, and
+            # SQLite could not make the WAL index a read-only connection needs
             return sqlite3.connect(f"{uri}?immutable=1", uri=True, **options)
+        return sqlite3.connect(f"{uri}?mode=ro", uri=True, **options)
 
     def _check_kind(self) -> None:
         """Refuse a file that is not a spillover store (or a newer one)."""

@@ -27,10 +27,14 @@ class Backend:
         self._reader = None
         self._items: dict[frozenset, Mapping] = {}
         self._lock = threading.Lock()
+        self._writing = threading.RLock()  # reads wait for a write in progress
 
     @property
     def store_location(self) -> Path:
-        """Where the run store is (or will be), without opening it."""
+        """Where the run store is (or will be), without opening it (as shown)."""
+        return self._path()
+
+    def _path(self) -> Path:
         from auditor.store import default_store_path
 
         return Path(self.store_path).expanduser() if self.store_path else default_store_path()
@@ -39,11 +43,11 @@ class Backend:
     def reader(self):
         """The run store opened read-only for browsing (None while there is no store):
         looking at results never writes to the store or creates one."""
-        with self._lock:
-            if self._reader is None and self.store_location.is_file():
+        with self._writing, self._lock:
+            if self._reader is None and self._path().is_file():
                 from auditor.store import Store
 
-                self._reader = Store(self.store_location, readonly=True)
+                self._reader = Store(self._path(), readonly=True)
             return self._reader
 
     @property
@@ -67,7 +71,7 @@ class Backend:
         from auditor.errors import InputError
 
         if self.reader is None:
-            raise InputError(f"store {self.store_location}: no such file yet (nothing stored)")
+            raise InputError(f"store {self._path()}: no such file yet (nothing stored)")
         return self.reader
 
     # -- history --------------------------------------------------------------------
@@ -87,7 +91,11 @@ class Backend:
 
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete a stored audit and its runs that no other audit uses."""
-        return self.store.delete_audit(audit_id)
+        with self._writing:
+            try:
+                return self.store.delete_audit(audit_id)
+            finally:
+                self._reopen_reader()
 
     def audit_profile(self, audit_id: str) -> Profile:
         """The profile a stored audit ran with (to resume it)."""
@@ -136,5 +144,16 @@ class Backend:
         quiet_hf()
         from auditor.audit import run_audit
 
-        return run_audit(profile, store=self.store, bbq=self.bbq, reporter=reporter,
-                         cancel=cancel)
+        try:
+            return run_audit(profile, store=self.store, bbq=self.bbq, reporter=reporter,
+                             cancel=cancel)
+        finally:
+            self._reopen_reader()
+
+    def _reopen_reader(self) -> None:
+        """After a write: the next read opens the store afresh (it may be new, or have
+        changed journal mode)."""
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
