@@ -53,7 +53,7 @@ def audit_cmd(profile_name, **options):
 @click.command("demo")
 @audit_options
 def demo_cmd(**options):
-    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~6 min).
+    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~3.5 min).
 
     Without BBQ data (--bbq, $SPILLOVER_BBQ or a fetched copy) it fetches the official
     files first.
