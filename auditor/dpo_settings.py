@@ -1,7 +1,7 @@
 """Every knob of a DPO alignment run, frozen and validated, and its trl / peft translations.
 
 Field names match the ``[align]`` section of a profile (``auditor.profiles.AlignSection``)
-minus ``target``, so a profile section maps straight onto ``DPOSettings``. Defaults follow
+minus ``target``; ``prompt_style`` comes from the profile's ``[eval]``. Defaults follow
 the spillover paper where it says (beta 0.1, learning rate 5e-5, one epoch).
 """
 

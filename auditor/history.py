@@ -1,4 +1,5 @@
-"""Stored audits and runs, read back: results, tables and items without recomputing."""
+"""Stored audits and runs, read back: a stored audit's table as it was computed, and the
+tables of any two stored runs (recomputed from their stored answers)."""
 
 from __future__ import annotations
 

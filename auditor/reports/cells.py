@@ -1,4 +1,4 @@
-"""Plain-text cell formatting shared by the Markdown, CSV and terminal reports."""
+"""Plain-text cell formatting shared by the Markdown and HTML reports."""
 
 from __future__ import annotations
 
