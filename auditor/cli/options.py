@@ -56,8 +56,6 @@ def open_store(path: str | None, *, must_exist: bool = False):
     from ..errors import InputError
     from ..store import Store, default_store_path
 
-    if path is not None and not path.strip():
-        raise InputError("--store: empty path; pass --store FILE")
     target = Path(path) if path else default_store_path()
     if must_exist and not target.is_file():
         raise InputError(f"store {target}: no such file; pass --store FILE or set "

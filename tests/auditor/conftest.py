@@ -14,9 +14,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .helpers import make_tiny_llama
+
+
+@pytest.fixture(scope="session")
+def lm_eval_dir(bbq_root: Path) -> Path:
+    """The real lm-evaluation-harness BBQ output beside the BBQ data (../shared/interop)."""
+    folder = bbq_root.parent / "interop" / "lm-eval"
+    if not (folder / "samples_bbq.jsonl").is_file():
+        pytest.skip(f"lm-eval test output not found at {folder}")
+    return folder
 
 
 @pytest.fixture(scope="session")

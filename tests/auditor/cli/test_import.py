@@ -13,14 +13,6 @@ from click.testing import CliRunner
 from auditor.cli import main
 
 
-@pytest.fixture(scope="module")
-def lm_eval_dir(bbq_root: Path) -> Path:
-    folder = bbq_root.parent / "interop" / "lm-eval"
-    if not (folder / "samples_bbq.jsonl").is_file():
-        pytest.skip(f"lm-eval test output not found at {folder}")
-    return folder
-
-
 def cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
