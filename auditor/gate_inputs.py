@@ -66,9 +66,8 @@ def nonfinite_tensors(path: Path) -> list[str]:
     from .sources import safetensors_header
 
     header = safetensors_header(path)
-    with path.open("rb") as fh:
-        fh.seek(8 + int.from_bytes(_head(path), "little"))
-        data = fh.read()
+    blob = path.read_bytes()
+    data = blob[8 + int.from_bytes(blob[:8], "little"):]
     bad = []
     for name, info in header.items():
         if name == "__metadata__":
@@ -89,11 +88,6 @@ def nonfinite_tensors(path: Path) -> list[str]:
         if not np.isfinite(values).all():
             bad.append(name)
     return bad
-
-
-def _head(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        return fh.read(8)
 
 
 def _short(value) -> str:
