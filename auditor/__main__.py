@@ -1,5 +1,5 @@
 """`python -m auditor` runs the spillover CLI."""
 
-from .cli import main
+from auditor.cli import main
 
 main(prog_name="spillover")

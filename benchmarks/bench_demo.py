@@ -33,7 +33,7 @@ class StageClock:
         self.step_times: list[float] = []
 
     def __call__(self, event) -> None:
-        from auditor.events import StageFinished, StageStarted, TrainStep
+        from auditor.core.events import StageFinished, StageStarted, TrainStep
 
         now = time.perf_counter()
         if isinstance(event, StageStarted):
@@ -52,10 +52,10 @@ def main() -> None:
     parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ", str(BBQ_LITE)))
     args = parser.parse_args()
 
-    from auditor.audit import STAGES, run_audit
-    from auditor.profiles import load_profile
-    from auditor.quiet import quiet_hf
-    from auditor.store import Store
+    from auditor.audit.pipeline import STAGES, run_audit
+    from auditor.audit.profiles import load_profile
+    from auditor.models.quiet import quiet_hf
+    from auditor.store.db import Store
 
     quiet_hf()
     profile = load_profile(args.profile)

@@ -79,12 +79,12 @@ def child(args) -> dict:
     from transformers.utils import logging as hf_logging
     from trl import DPOTrainer
 
+    from auditor.align.preferences import build_pairs, to_dataset
+    from auditor.align.session import build_trainer, quiet_progress
+    from auditor.align.settings import DPOSettings
     from auditor.bbq import load_bbq
-    from auditor.dpo_run import build_trainer, quiet_progress
-    from auditor.dpo_settings import DPOSettings
-    from auditor.models import ModelSpec, load_model
-    from auditor.preferences import build_pairs, to_dataset
-    from auditor.prompts import PromptBuilder
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.models.loading import ModelSpec, load_model
 
     class StepClock(TrainerCallback):
         def __init__(self):

@@ -85,10 +85,10 @@ def main() -> None:
     import torch
 
     from auditor.bbq import load_bbq, sample
-    from auditor.models import load_tokenizer
-    from auditor.prompts import PromptBuilder
-    from auditor.quiet import quiet_hf
-    from auditor.scoring import score_batch
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.evaluation.scoring import score_batch
+    from auditor.models.loading import load_tokenizer
+    from auditor.models.quiet import quiet_hf
 
     quiet_hf()
     cuda = torch.cuda.is_available() and not args.tiny
@@ -150,13 +150,13 @@ def dpo(model, tokenizer, items, device, cuda, steps) -> None:
     """LoRA DPO steps through the engine's trainer on the same random model."""
     import torch
 
-    from auditor.checkpoints import RunFolder
-    from auditor.dpo_run import train_adapter
-    from auditor.dpo_settings import DPOSettings
-    from auditor.models import LoadedModel
-    from auditor.prompts import PromptBuilder
-    from auditor.store import Store
-    from auditor.trainer import prepare_data
+    from auditor.align.run_folder import RunFolder
+    from auditor.align.session import train_adapter
+    from auditor.align.settings import DPOSettings
+    from auditor.align.train import prepare_data
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.models.loading import LoadedModel
+    from auditor.store.db import Store
 
     settings = DPOSettings(max_steps=steps, batch_size=4, save_steps=10_000, max_length=512,
                            heldout_fraction=0.2)

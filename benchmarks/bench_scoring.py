@@ -40,11 +40,11 @@ def main() -> None:
     from transformers.utils import logging as hf_logging
 
     from auditor.bbq import load_bbq, sample
-    from auditor.models import ModelSpec, load_model
-    from auditor.prompts import PromptBuilder
-    from auditor.scoring.batching import plan_batches
-    from auditor.scoring.letter import score_letters
-    from auditor.scoring.options import naive_option_logliks, option_logliks
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.evaluation.scoring.batching import plan_batches
+    from auditor.evaluation.scoring.letter import score_letters
+    from auditor.evaluation.scoring.options import naive_option_logliks, option_logliks
+    from auditor.models.loading import ModelSpec, load_model
 
     hf_logging.disable_progress_bar()
     items = list(sample(load_bbq(args.bbq).items, n=args.n, seed=args.seed))[: args.n]

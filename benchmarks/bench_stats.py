@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
-from auditor.answers import Answer
-from auditor.items import ATTRIBUTES, Item, Option, Roles
+from auditor.core.answers import Answer
+from auditor.core.items import ATTRIBUTES, Item, Option, Roles
 from auditor.stats import compare_runs, pair_runs, summarize_run
 
 N_ITEMS = 58_492

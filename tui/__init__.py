@@ -12,7 +12,7 @@ __all__ = ["SpilloverApp"]
 def __getattr__(name: str):
     """``SpilloverApp`` on first use, so importing ``tui.cli`` does not start Textual."""
     if name == "SpilloverApp":
-        from .app import SpilloverApp
+        from tui.app import SpilloverApp
 
         return SpilloverApp
     raise AttributeError(name)

@@ -7,9 +7,9 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
-from .backend import Backend
-from .screens.help import HelpScreen
-from .screens.home import HomeScreen
+from tui.backend import Backend
+from tui.screens.help import HelpScreen
+from tui.screens.home import HomeScreen
 
 COMMANDS = (  # screen action, palette title, help
     ("start", "Start audit", "audit the chosen profile and model (resumes a stored one)"),

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from auditor.events import CancelToken, Reporter
-    from auditor.profiles import Profile
+    from auditor.audit.profiles import Profile
+    from auditor.core.events import CancelToken, Reporter
 
 
 class Backend:
@@ -35,7 +35,7 @@ class Backend:
         return self._path()
 
     def _path(self) -> Path:
-        from auditor.store import default_store_path
+        from auditor.store.db import default_store_path
 
         return Path(self.store_path).expanduser() if self.store_path else default_store_path()
 
@@ -45,7 +45,7 @@ class Backend:
         looking at results never writes to the store or creates one."""
         with self._writing, self._lock:
             if self._reader is None and self._path().is_file():
-                from auditor.store import Store
+                from auditor.store.db import Store
 
                 self._reader = Store(self._path(), readonly=True)
             return self._reader
@@ -55,7 +55,7 @@ class Backend:
         """The run store for writing (audits, deletions), opened on first use."""
         with self._lock:
             if self._store is None:
-                from auditor.store import Store, default_store_path
+                from auditor.store.db import Store, default_store_path
 
                 self._store = Store(self.store_path or default_store_path())
             return self._store
@@ -68,7 +68,7 @@ class Backend:
                     setattr(self, name, None)
 
     def _read(self):
-        from auditor.errors import InputError
+        from auditor.core.errors import InputError
 
         if self.reader is None:
             raise InputError(f"store {self._path()}: no such file yet (nothing stored)")
@@ -76,7 +76,7 @@ class Backend:
 
     # -- history --------------------------------------------------------------------
     def list_audits(self) -> list[dict]:
-        from auditor.history import list_audits
+        from auditor.audit.history import list_audits
 
         return list_audits(self.reader) if self.reader is not None else []
 
@@ -85,7 +85,7 @@ class Backend:
         return self.reader.runs("eval") if self.reader is not None else []
 
     def load_audit(self, audit_id: str):
-        from auditor.history import load_audit
+        from auditor.audit.history import load_audit
 
         return load_audit(self._read(), audit_id)
 
@@ -99,12 +99,12 @@ class Backend:
 
     def audit_profile(self, audit_id: str) -> Profile:
         """The profile a stored audit ran with (to resume it)."""
-        from auditor.profiles import build_profile
+        from auditor.audit.profiles import build_profile
 
         return build_profile(dict(self._read().audit(audit_id)["profile"]), f"audit {audit_id}")
 
     def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
-        from auditor.history import compare_stored
+        from auditor.audit.history import compare_stored
 
         return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target)
 
@@ -113,14 +113,14 @@ class Backend:
         """The BBQ items the runs answered (loaded once per set of runs)."""
         key = frozenset(run_ids)
         if key not in self._items:
-            from auditor.history import stored_items
+            from auditor.audit.history import stored_items
 
             self._items[key] = stored_items(self._read(), run_ids, self.bbq)
         return self._items[key]
 
     def item_rows(self, run_a: str, run_b: str | None, attribute: str | None,
                   context: str | None, show: str = "all", only_ids=None) -> list:
-        from auditor.drilldown import item_rows
+        from auditor.audit.drilldown import item_rows
 
         runs = (run_a,) if run_b is None else (run_a, run_b)
         return item_rows(self._read(), self.items(runs), run_a, run_b, attribute=attribute,
@@ -128,7 +128,7 @@ class Backend:
 
     def train_steps(self, run_id: str) -> list:
         """A stored training run's log as TrainStep events (for a reused alignment)."""
-        from auditor.events import TrainStep
+        from auditor.core.events import TrainStep
 
         rows = self._read().train_log(run_id)
         total = max((r["step"] for r in rows), default=0)
@@ -139,10 +139,10 @@ class Backend:
     # -- the audit ------------------------------------------------------------------
     def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken):
         """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled."""
-        from auditor.quiet import quiet_hf
+        from auditor.models.quiet import quiet_hf
 
         quiet_hf()
-        from auditor.audit import run_audit
+        from auditor.audit.pipeline import run_audit
 
         try:
             return run_audit(profile, store=self.store, bbq=self.bbq, reporter=reporter,

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import threading
 
-from auditor.events import CellUpdated, Event, ItemsScored
-
-from .messages import EngineEvents
+from auditor.core.events import CellUpdated, Event, ItemsScored
+from tui.messages import EngineEvents
 
 
 def _slot(event: Event) -> tuple | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from auditor.bbq.locate import bbq_option
+from auditor.cli.options import bbq_option
 
 
 @click.command("tui")
@@ -24,7 +24,7 @@ def tui_cmd(profile, store_path, bbq):
     from tui.backend import Backend
 
     if profile:
-        from auditor.profiles import load_profile
+        from auditor.audit.profiles import load_profile
 
         load_profile(profile)  # a bad name or file fails here, as one line
     backend = Backend(store_path, bbq)

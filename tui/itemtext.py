@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from auditor.items import LETTERS
-from auditor.textsafe import visible
+from auditor.core.items import LETTERS
+from auditor.core.textsafe import visible
 
 ROLE_WORDS = {"biased": "biased", "anti_biased": "anti-biased", "unknown": "unknown"}
 STATUS_STYLES = {"right": "green", "wrong": "red", "flipped_to_wrong": "bold red",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from auditor.audit import STAGES
-from auditor.events import (
+from auditor.audit.pipeline import STAGES
+from auditor.core.events import (
     CellUpdated,
     Event,
     ItemsScored,

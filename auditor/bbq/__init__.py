@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from .loader import BBQData, load_folder
-from .locate import bbq_option, resolve_bbq_dir
-from .sampling import sample
+from auditor.bbq.loader import BBQData, load_folder
+from auditor.bbq.locate import resolve_bbq_dir
+from auditor.bbq.sampling import sample
 
-__all__ = ["BBQData", "bbq_option", "load_bbq", "resolve_bbq_dir", "sample"]
+__all__ = ["BBQData", "load_bbq", "resolve_bbq_dir", "sample"]
 
 HF_PREFIX = "hf:"
 
@@ -25,12 +25,12 @@ def load_bbq(path: str | Path, attributes: Iterable[str] | None = None) -> BBQDa
     """
     text = str(path)
     if text.startswith(HF_PREFIX):
-        from .hub import load_hf
+        from auditor.bbq.hub import load_hf
 
         return load_hf(text[len(HF_PREFIX):], attributes=attributes)
     root = Path(path)
     if root.is_dir() and _is_saved_dataset(root):
-        from .hub import load_hf
+        from auditor.bbq.hub import load_hf
 
         return load_hf(str(root), attributes=attributes)
     return load_folder(root, attributes)

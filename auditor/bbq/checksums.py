@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError
+from auditor.core.errors import DataError
 
 COMMIT = "bea11bd97d79217245b5871acd247b9d6eb24598"
 """The nyu-mll/BBQ commit whose files these checksums pin."""

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
-from .checksums import COMMIT, OFFICIAL, OfficialFile, locate, sha256_file
+from auditor.bbq.checksums import COMMIT, OFFICIAL, OfficialFile, locate, sha256_file
+from auditor.core.errors import InputError
 
 DEFAULT_BASE_URL = f"https://raw.githubusercontent.com/nyu-mll/BBQ/{COMMIT}"
 BASE_URL_ENV = "SPILLOVER_BBQ_BASE_URL"

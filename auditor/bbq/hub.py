@@ -8,10 +8,10 @@ import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..errors import DataError, InputError
-from ..items import Item
-from .loader import BBQData, wanted_attributes
-from .records import parse_record
+from auditor.bbq.loader import BBQData, wanted_attributes
+from auditor.bbq.records import parse_record
+from auditor.core.errors import DataError, InputError
+from auditor.core.items import Item
 
 
 def load_hf(

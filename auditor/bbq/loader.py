@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import DataError, InputError
-from ..items import ATTRIBUTES, CATEGORIES, Item
-from .metadata import find_metadata, parse_target_locs
-from .records import check_encodable, parse_record
+from auditor.bbq.metadata import find_metadata, parse_target_locs
+from auditor.bbq.records import check_encodable, parse_record
+from auditor.core.errors import DataError, InputError
+from auditor.core.items import ATTRIBUTES, CATEGORIES, Item
 
 
 @dataclass(frozen=True)

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
-import click
-
-from ..errors import InputError
+from auditor.core.errors import InputError
 
 BBQ_ENV = "SPILLOVER_BBQ"
 DATA_DIR_ENV = "SPILLOVER_DATA_DIR"
 NO_DATA = "no BBQ data: pass --bbq DIR, set SPILLOVER_BBQ, or run `spillover data fetch`"
-
-F = TypeVar("F", bound=Callable)
-
 
 def data_home() -> Path:
     """spillover's data folder: ``$SPILLOVER_DATA_DIR`` or the platform's user data dir."""
@@ -53,15 +46,3 @@ def resolve_bbq_dir(option: str | Path | None = None) -> Path | str:
     if has_bbq_files(fetched):
         return fetched
     raise InputError(NO_DATA)
-
-
-def bbq_option(func: F) -> F:
-    """Click option ``--bbq DIR``; pass its value to `resolve_bbq_dir`."""
-    return click.option(
-        "--bbq",
-        "bbq",
-        metavar="DIR",
-        default=None,
-        help="BBQ data: a folder of JSONL files or hf:<dataset id> "
-        f"(default: ${BBQ_ENV}, else the fetched copy).",
-    )(func)

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from ..errors import DataError
+from auditor.core.errors import DataError
 
 NAME = "additional_metadata.csv"
 REQUIRED = ("category", "example_id", "target_loc")

@@ -6,9 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import DataError
-from ..items import CATEGORIES, CONTEXTS, POLARITIES, UNKNOWN, Item, Option, item_id
-from .roles import derive_roles
+from auditor.bbq.roles import derive_roles
+from auditor.core.errors import DataError
+from auditor.core.items import CATEGORIES, CONTEXTS, POLARITIES, UNKNOWN, Item, Option, item_id
 
 FIELDS: dict[str, type] = {
     "example_id": int,

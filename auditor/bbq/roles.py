@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..items import Roles
+from auditor.core.items import Roles
 
 _STRIP = re.compile(r"[\s_]+")
 

@@ -11,8 +11,8 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from ..errors import InputError
-from ..items import CATEGORIES, Item
+from auditor.core.errors import InputError
+from auditor.core.items import CATEGORIES, Item
 
 
 def instances(items: Iterable[Item]) -> dict[str, list[Item]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..items import CONTEXTS, POLARITIES
-from .loader import BBQData
+from auditor.bbq.loader import BBQData
+from auditor.core.items import CONTEXTS, POLARITIES
 
 CELLS: tuple[str, ...] = tuple(f"{c}/{p}" for c in CONTEXTS for p in POLARITIES)
 """Cell names, ``context/polarity``."""

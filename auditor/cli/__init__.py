@@ -13,8 +13,8 @@ import sys
 
 import click
 
-from ..errors import SpilloverError
-from ..textsafe import visible
+from auditor.core.errors import SpilloverError
+from auditor.core.textsafe import visible
 
 # command name -> "module:attribute" inside auditor.cli
 COMMANDS: dict[str, str] = {

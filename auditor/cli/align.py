@@ -11,12 +11,11 @@ import threading
 
 import click
 
-from ..bbq.locate import bbq_option
-from ..items import ATTRIBUTES
-from ..quiet import quiet_hf
-from .eval import model_options
-from .interrupt import first_interrupt_cancels
-from .options import FiniteRange, store_option
+from auditor.cli.eval import model_options
+from auditor.cli.interrupt import first_interrupt_cancels
+from auditor.cli.options import FiniteRange, bbq_option, store_option
+from auditor.core.items import ATTRIBUTES
+from auditor.models.quiet import quiet_hf
 
 # CLI flag -> DPOSettings field, for the flags that are plain values
 FLAGS = {
@@ -148,13 +147,13 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
               exclude_templates, qlora, activation_checkpointing, merge, fmt, **flags):  # fmt: skip
     """Align a model with DPO on the target attribute(s) of BBQ (LoRA adapter out)."""
     quiet_hf()
-    from ..bbq import load_bbq, resolve_bbq_dir
-    from ..dpo_settings import DPOSettings
-    from ..events import Cancelled, StageFinished, StageStarted
-    from ..models import ModelSpec
-    from ..trainer import align
-    from .options import open_store
-    from .progress import ProgressReporter
+    from auditor.align.settings import DPOSettings
+    from auditor.align.train import align
+    from auditor.bbq import load_bbq, resolve_bbq_dir
+    from auditor.cli.options import open_store
+    from auditor.cli.progress import ProgressReporter
+    from auditor.core.events import Cancelled, StageFinished, StageStarted
+    from auditor.models.loading import ModelSpec
 
     target = split_targets(targets)
     settings = DPOSettings(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..bbq.locate import bbq_option
-from .options import (
+from auditor.cli.options import (
+    bbq_option,
     emit,
     gate_exit,
     gate_flags_given,
@@ -58,8 +58,8 @@ def demo_cmd(**options):
     Without BBQ data (--bbq, $SPILLOVER_BBQ or a fetched copy) it fetches the official
     files first.
     """
-    from ..bbq.locate import resolve_bbq_dir
-    from ..errors import InputError
+    from auditor.bbq.locate import resolve_bbq_dir
+    from auditor.core.errors import InputError
 
     try:
         resolve_bbq_dir(options["bbq"])
@@ -72,9 +72,9 @@ def demo_cmd(**options):
 
 def fetch_official() -> None:
     """Download the official BBQ files into the default data folder, or fail in one line."""
-    from ..bbq.fetch import FAILED, fetch
-    from ..bbq.locate import fetched_dir
-    from ..errors import InputError
+    from auditor.bbq.fetch import FAILED, fetch
+    from auditor.bbq.locate import fetched_dir
+    from auditor.core.errors import InputError
 
     click.echo(f"no BBQ data found: fetching the official files into {fetched_dir()}",
                err=True)
@@ -89,15 +89,15 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
         **thresholds):
     import threading
 
-    from ..quiet import quiet_hf
+    from auditor.models.quiet import quiet_hf
 
     quiet_hf()
-    from ..audit import run_audit
-    from ..events import Cancelled
-    from ..profiles import load_profile
-    from ..reports.document import Report
-    from .interrupt import first_interrupt_cancels
-    from .progress import ProgressReporter
+    from auditor.audit.pipeline import run_audit
+    from auditor.audit.profiles import load_profile
+    from auditor.cli.interrupt import first_interrupt_cancels
+    from auditor.cli.progress import ProgressReporter
+    from auditor.core.events import Cancelled
+    from auditor.reports.document import Report
 
     extra = [f"model.source={_toml(model)}"] if model else []
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
@@ -135,7 +135,7 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
 
 def audit_problems(store, result) -> list[str]:
     """What in a stored audit's runs stops the gate from judging it."""
-    from ..gate_inputs import run_problems, training_problems
+    from auditor.audit.gate_inputs import run_problems, training_problems
 
     return [*run_problems(store, result.baseline_run, result.aligned_run),
             *training_problems(store, result.train_run, result.adapter_dir)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..bbq.locate import bbq_option
-from .options import (
+from auditor.cli.options import (
     FiniteRange,
+    bbq_option,
     emit,
     gate_exit,
     gate_options,
@@ -31,7 +31,7 @@ def _target_options(func):
 def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
     """The spillover table (target on held-out items when ``train_run``), and the target
     on all its items (only with ``train_run``)."""
-    from ..history import compare_stored_split, heldout_of
+    from auditor.audit.history import compare_stored_split, heldout_of
 
     held = heldout_of(store, train_run) if train_run else None
     return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
@@ -41,8 +41,8 @@ def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
 def _runs_subject(store, run_a, run_b) -> dict:
     """The report's subject for two runs; notes (said on stderr too) flag a comparison
     across prompt formats."""
-    from ..history import resolve_run_id
-    from ..interop.formats import prompt_format_note
+    from auditor.audit.history import resolve_run_id
+    from auditor.interop.formats import prompt_format_note
 
     subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
     for side, prefix in (("before", run_a), ("after", run_b)):
@@ -73,7 +73,7 @@ def _runs_subject(store, run_a, run_b) -> dict:
 def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed, bbq,
                 store_path, fmt, outputs):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes)."""
-    from ..reports.document import Report
+    from auditor.reports.document import Report
 
     with open_store(store_path, must_exist=True) as store:
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
@@ -97,11 +97,11 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
     nothing it can judge (it fails closed), 3 runtime failure. Prints the reason for every
     failing cell."""
-    from ..errors import InputError
-    from ..gate_inputs import run_problems, training_problems
-    from ..history import load_audit, resolve_run_id
-    from ..profiles import GateSection, build_profile, load_profile
-    from .audit import audit_problems
+    from auditor.audit.gate_inputs import run_problems, training_problems
+    from auditor.audit.history import load_audit, resolve_run_id
+    from auditor.audit.profiles import GateSection, build_profile, load_profile
+    from auditor.cli.audit import audit_problems
+    from auditor.core.errors import InputError
 
     if len(ids) > 2:
         raise InputError("gate takes one audit id or two run ids")

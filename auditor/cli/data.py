@@ -27,9 +27,9 @@ def info(directory: str | None, fmt: str) -> None:
 
     DIR defaults to $SPILLOVER_BBQ, else the fetched copy.
     """
-    from ..bbq import load_bbq, resolve_bbq_dir
-    from ..bbq.summary import CELLS, summarize
-    from ..items import CATEGORIES
+    from auditor.bbq import load_bbq, resolve_bbq_dir
+    from auditor.bbq.summary import CELLS, summarize
+    from auditor.core.items import CATEGORIES
 
     data = load_bbq(resolve_bbq_dir(directory), CATEGORIES)
     summary = summarize(data, max_ids=len(data.exceptions) if fmt == "json" else 20)
@@ -58,10 +58,10 @@ def verify(directory: str | None, fmt: str, strict: bool) -> None:
     Exit 0 when every file present is ok, 1 on a mismatch (or, with --strict, a
     missing file).
     """
-    from ..bbq import resolve_bbq_dir
-    from ..bbq.checksums import COMMIT, MISMATCH, MISSING
-    from ..bbq.checksums import verify as verify_files
-    from ..errors import InputError
+    from auditor.bbq import resolve_bbq_dir
+    from auditor.bbq.checksums import COMMIT, MISMATCH, MISSING
+    from auditor.bbq.checksums import verify as verify_files
+    from auditor.core.errors import InputError
 
     root = resolve_bbq_dir(directory)
     if isinstance(root, str):
@@ -100,10 +100,10 @@ def _check_dict(check) -> dict:
                    "(also $SPILLOVER_BBQ_BASE_URL).")
 def fetch(dest: str | None, base_url: str | None) -> None:
     """Download the official BBQ files, verifying each SHA-256 before keeping it."""
-    from ..bbq.fetch import FAILED
-    from ..bbq.fetch import base_url as resolve_url
-    from ..bbq.fetch import fetch as fetch_files
-    from ..bbq.locate import fetched_dir
+    from auditor.bbq.fetch import FAILED
+    from auditor.bbq.fetch import base_url as resolve_url
+    from auditor.bbq.fetch import fetch as fetch_files
+    from auditor.bbq.locate import fetched_dir
 
     target = dest or fetched_dir()
     click.echo(f"fetching from {resolve_url(base_url)} into {target}")

@@ -6,9 +6,8 @@ import json
 
 import click
 
-from ..bbq.locate import bbq_option
-from ..quiet import quiet_hf
-from .options import store_option
+from auditor.cli.options import bbq_option, store_option
+from auditor.models.quiet import quiet_hf
 
 MODES = ("letter", "options", "generate")
 
@@ -55,12 +54,12 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
              batch_size, prompt_style, max_new_tokens, store_path, fmt):  # fmt: skip
     """Evaluate a model on BBQ. Reruns resume: stored items are never scored twice."""
     quiet_hf()
-    from ..bbq import load_bbq, resolve_bbq_dir, sample
-    from ..distributed import world
-    from ..evaluate import evaluate
-    from ..models import ModelSpec
-    from .options import open_store
-    from .progress import ProgressReporter
+    from auditor.bbq import load_bbq, resolve_bbq_dir, sample
+    from auditor.cli.options import open_store
+    from auditor.cli.progress import ProgressReporter
+    from auditor.evaluation.evaluate import evaluate
+    from auditor.models.distributed import world
+    from auditor.models.loading import ModelSpec
 
     data = load_bbq(resolve_bbq_dir(bbq))
     items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
@@ -90,7 +89,7 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
 
 def summarize(by_id, answers):
     """The stats engine's per-slice summary of one run (bootstrap kept small for speed)."""
-    from ..stats.summary import summarize_run
+    from auditor.stats.summary import summarize_run
 
     return summarize_run(by_id, answers, n_boot=1000)
 
@@ -105,8 +104,8 @@ def summary_json(run_id, path, by_id, answers) -> dict:
 
 def print_summary(run_id, path, by_id, answers) -> None:
     """Accuracy (Wilson CIs), unknown and invalid rates and bias scores per attribute."""
-    from ..stats.render import render_summary
-    from .options import table_console
+    from auditor.cli.options import table_console
+    from auditor.reports.rich import render_summary
 
     console = table_console()
     console.print(render_summary(summarize(by_id, answers)))

@@ -6,8 +6,7 @@ import json
 
 import click
 
-from ..bbq.locate import bbq_option
-from .options import open_store, store_option
+from auditor.cli.options import bbq_option, open_store, store_option
 
 
 @click.group("import")
@@ -31,9 +30,9 @@ def lm_eval_cmd(samples, results_path, name, allow_mismatch, bbq, store_path, fm
     """Store SAMPLES.jsonl (`lm_eval --log_samples`, a BBQ multiple-choice task) as a run.
 
     Each sample is checked against the BBQ item of the same category and example_id."""
-    from ..bbq import load_bbq, resolve_bbq_dir
-    from ..interop.lm_eval_import import bias_score_notes, import_lm_eval
-    from ..interop.lm_eval_samples import read_samples
+    from auditor.bbq import load_bbq, resolve_bbq_dir
+    from auditor.interop.lm_eval_import import bias_score_notes, import_lm_eval
+    from auditor.interop.lm_eval_samples import read_samples
 
     categories = sorted({str(s.doc["category"]) for s in read_samples(samples)})
     data = load_bbq(resolve_bbq_dir(bbq), attributes=_known(categories))
@@ -58,6 +57,6 @@ def lm_eval_cmd(samples, results_path, name, allow_mismatch, bbq, store_path, fm
 
 def _known(categories: list[str]) -> list[str]:
     """The BBQ categories spillover loads; an unknown one is reported as a mismatch."""
-    from ..items import CATEGORIES
+    from auditor.core.items import CATEGORIES
 
     return [c for c in categories if c in CATEGORIES] or list(CATEGORIES[:1])

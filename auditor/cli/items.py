@@ -6,10 +6,9 @@ import json
 
 import click
 
-from ..bbq.locate import bbq_option
-from ..items import ATTRIBUTES
-from ..textsafe import visible
-from .options import open_store, store_option
+from auditor.cli.options import bbq_option, open_store, store_option
+from auditor.core.items import ATTRIBUTES
+from auditor.core.textsafe import visible
 
 
 @click.command("items")
@@ -28,8 +27,8 @@ from .options import open_store, store_option
 @store_option
 def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_path):
     """The items of RUN with context, question, options, their roles and the answers."""
-    from ..drilldown import item_rows, row_to_dict
-    from ..history import resolve_run_id, stored_items
+    from auditor.audit.drilldown import item_rows, row_to_dict
+    from auditor.audit.history import resolve_run_id, stored_items
 
     with open_store(store_path, must_exist=True) as store:
         run_a = resolve_run_id(store, run)

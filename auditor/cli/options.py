@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..reports import FORMATS
+from auditor.bbq.locate import BBQ_ENV
+from auditor.reports import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
 SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
@@ -37,7 +38,7 @@ def table_console():
 
 
 def _check_store(ctx, param, value):
-    from ..errors import InputError
+    from auditor.core.errors import InputError
 
     if value is not None and not value.strip():
         raise InputError("--store: empty path; pass --store FILE")
@@ -53,8 +54,8 @@ def store_option(func):
 def open_store(path: str | None, *, must_exist: bool = False):
     """The run store; ``must_exist`` for commands that only read: opened read-only, and a
     typo is an error."""
-    from ..errors import InputError
-    from ..store import Store, default_store_path
+    from auditor.core.errors import InputError
+    from auditor.store.db import Store, default_store_path
 
     target = Path(path) if path else default_store_path()
     if must_exist and not target.is_file():
@@ -65,7 +66,7 @@ def open_store(path: str | None, *, must_exist: bool = False):
 
 def _check_outputs(ctx, param, values):
     """Refuse unusable --output paths before any work starts."""
-    from ..errors import InputError
+    from auditor.core.errors import InputError
 
     for value in values:
         path = Path(value)
@@ -133,21 +134,21 @@ def gate_section(base, **flags):
 
 def emit(report, fmt: str, outputs) -> None:
     """Print the report in ``fmt`` and write every --output file."""
-    from ..reports import write_report
+    from auditor.reports import write_report
 
     if fmt == "table":
-        from ..reports.terminal import renderables
+        from auditor.reports.terminal import renderables
 
         console = table_console()
         for part in renderables(report):
             console.print(part)
     else:
-        from ..reports import render_report
+        from auditor.reports import render_report
 
         click.echo(render_report(report, fmt), nl=False)
     figures = [Path(o) for o in outputs if Path(o).suffix.lower() in FIGURE_SUFFIXES]
     for path in figures:  # first, so a Markdown report can link the picture
-        from ..reports.figure import save_figure
+        from auditor.reports.figure import save_figure
 
         written = save_figure(report.table, path, report.subject.get("title", ""))
         click.echo(f"wrote {written}", err=True)
@@ -174,8 +175,8 @@ def with_flips(report, store, run_a, run_b, bbq, outputs):
         return report
     from dataclasses import replace
 
-    from ..drilldown import item_rows, row_to_dict
-    from ..history import resolve_run_id, stored_items
+    from auditor.audit.drilldown import item_rows, row_to_dict
+    from auditor.audit.history import resolve_run_id, stored_items
 
     a, b = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
     rows = item_rows(store, stored_items(store, (a, b), bbq), a, b, show="flipped")
@@ -184,8 +185,8 @@ def with_flips(report, store, run_a, run_b, bbq, outputs):
 
 def gated_report(table, section, subject, target_all=None, refusals=()):
     """The table re-corrected with the gate's method and alpha, its verdict, the report."""
-    from ..gate import evaluate_gate, regate
-    from ..reports.document import Report
+    from auditor.audit.gate import evaluate_gate, regate
+    from auditor.reports.document import Report
 
     table = regate(table, section)
     verdict = evaluate_gate(table, section, tuple(refusals))
@@ -212,3 +213,15 @@ def fail_lines(verdict) -> None:
     for failure in verdict.failures:
         click.echo(f"FAIL {failure.attribute}/{failure.context} {failure.metric}: "
                    f"{failure.reason}", err=True)
+
+
+def bbq_option(func):
+    """Click option ``--bbq DIR``; pass its value to `resolve_bbq_dir`."""
+    return click.option(
+        "--bbq",
+        "bbq",
+        metavar="DIR",
+        default=None,
+        help="BBQ data: a folder of JSONL files or hf:<dataset id> "
+        f"(default: ${BBQ_ENV}, else the fetched copy).",
+    )(func)

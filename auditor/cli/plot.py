@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..bbq.locate import bbq_option
-from .options import open_store, store_option
+from auditor.cli.options import bbq_option, open_store, store_option
 
 
 @click.command("plot")
@@ -21,9 +20,9 @@ from .options import open_store, store_option
 def plot_cmd(ids, output, target, n_boot, bbq, store_path):
     """A forest plot of Δaccuracy and Δbias per attribute and context (CIs, significance
     markers, target shaded) and a heatmap of the table. Needs the 'plot' extra."""
-    from ..errors import InputError
-    from ..history import compare_stored, load_audit
-    from ..reports.figure import FIGURE_SUFFIXES, save_figure
+    from auditor.audit.history import compare_stored, load_audit
+    from auditor.core.errors import InputError
+    from auditor.reports.figure import FIGURE_SUFFIXES, save_figure
 
     if len(ids) > 2:
         raise InputError("plot takes one audit id or two run ids")

@@ -7,7 +7,7 @@ import tomllib
 
 import click
 
-from ..profiles import available, load_profile
+from auditor.audit.profiles import available, load_profile
 
 
 @click.group("profiles", invoke_without_command=True)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.text import Text
 
-from ..events import (
+from auditor.core.events import (
     Event,
     ItemsScored,
     Message,
@@ -21,7 +21,7 @@ from ..events import (
     StageStarted,
     TrainStep,
 )
-from ..timefmt import fmt_eta
+from auditor.core.timefmt import fmt_eta
 
 LEVEL_STYLE = {"info": "", "warning": "yellow", "error": "bold red"}
 

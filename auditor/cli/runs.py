@@ -6,7 +6,7 @@ import json
 
 import click
 
-from .options import open_store, store_option
+from auditor.cli.options import open_store, store_option
 
 
 @click.command("runs")
@@ -16,7 +16,7 @@ from .options import open_store, store_option
 @store_option
 def runs_cmd(kind, fmt, store_path):
     """Stored audits and runs, newest first."""
-    from ..history import list_audits
+    from auditor.audit.history import list_audits
 
     with open_store(store_path, must_exist=True) as store:
         audits = list_audits(store)

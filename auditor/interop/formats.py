@@ -3,8 +3,8 @@ prompt formats measures the format as well as the model."""
 
 from __future__ import annotations
 
-from ..history import resolve_run_id
-from ..store import Store
+from auditor.audit.history import resolve_run_id
+from auditor.store.db import Store
 
 IMPORTED_MODES = {"lm-eval": "lm-eval"}
 

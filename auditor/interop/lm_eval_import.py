@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..answers import Answer
-from ..errors import DataError, InputError
-from ..items import Item
-from ..store import Store, provenance
-from .lm_eval_samples import Sample, read_samples
+from auditor.core.answers import Answer
+from auditor.core.errors import DataError, InputError
+from auditor.core.items import Item
+from auditor.interop.lm_eval_samples import Sample, read_samples
+from auditor.store.db import Store, provenance
 
 MODE = "lm-eval"
 CHECKED = ("context", "question", "ans0", "ans1", "ans2")
@@ -162,7 +162,7 @@ def import_lm_eval(
 
 def bias_score_notes(store: Store, run_id: str, lm_eval_results: dict) -> list[str]:
     """Where lm-eval's per-attribute bias score differs from spillover's, and why."""
-    from ..stats.bias import bias_score
+    from auditor.stats.bias import bias_score
 
     rows = store.answer_rows(run_id)
     notes = []

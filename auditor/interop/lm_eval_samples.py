@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bbq.loader import decode, read_bytes
-from ..errors import DataError
+from auditor.bbq.loader import decode, read_bytes
+from auditor.core.errors import DataError
 
 DOC_FIELDS = ("example_id", "category", "context_condition", "context", "question",
               "ans0", "ans1", "ans2", "label")  # fmt: skip

@@ -6,6 +6,6 @@
 
 from __future__ import annotations
 
-from .formats import FORMATS, render_report, write_report
+from auditor.reports.formats import FORMATS, render_report, write_report
 
 __all__ = ["FORMATS", "render_report", "write_report"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..stats.table import AccuracyChange, BiasChange
+from auditor.stats.table import AccuracyChange, BiasChange
 
 DASH = "—"
 SHORT = {"improved": "improved", "degraded": "DEGRADED", "no significant change": "n.s.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from .document import Report
+from auditor.reports.document import Report
 
 HEADER = ("attribute", "is_target", "context", "metric", "n", "before", "after", "delta",
           "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from ..gate import GateResult
-from ..stats.table import SpilloverTable
+from auditor.audit.gate import GateResult
+from auditor.stats.table import SpilloverTable
 
 SCHEMA = "spillover.report/1"
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from ..errors import InputError
-from ..stats.table import COLUMNS, DEGRADED, IMPROVED, SpilloverTable
+from auditor.core.errors import InputError
+from auditor.stats.table import COLUMNS, DEGRADED, IMPROVED, SpilloverTable
 
 # Okabe & Ito (2008)
 VERMILLION, BLUISH_GREEN, GREY, SKY_BLUE, ORANGE = "#D55E00", "#009E73", "#7F7F7F", "#56B4E9", "#E69F00"

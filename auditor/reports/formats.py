@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .document import Report
+from auditor.reports.document import Report
 
 FORMATS: tuple[str, ...] = ("table", "json", "markdown", "junit", "csv")
 
@@ -16,23 +16,23 @@ def render_report(report: Report, fmt: str) -> str:
     if fmt == "json":
         return report.to_json()
     if fmt == "markdown":
-        from .markdown import to_markdown
+        from auditor.reports.markdown import to_markdown
 
         return to_markdown(report)
     if fmt == "junit":
-        from .junit import to_junit
+        from auditor.reports.junit import to_junit
 
         return to_junit(report)
     if fmt == "csv":
-        from .csv_rows import to_csv
+        from auditor.reports.csv_rows import to_csv
 
         return to_csv(report)
     if fmt == "html":
-        from .html import to_html
+        from auditor.reports.html import to_html
 
         return to_html(report)
     if fmt == "table":
-        from .terminal import to_text
+        from auditor.reports.terminal import to_text
 
         return to_text(report)
     raise ValueError(f"unknown format {fmt!r}")

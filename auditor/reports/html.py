@@ -12,10 +12,10 @@ import re
 from collections import defaultdict
 from html import escape as _html_escape
 
-from ..stats.table import COLUMNS, SpilloverTable
-from .cells import SHORT, accuracy_cell, bias_cell
-from .document import Report
-from .markdown import METHOD
+from auditor.reports.cells import SHORT, accuracy_cell, bias_cell
+from auditor.reports.document import Report
+from auditor.reports.markdown import METHOD
+from auditor.stats.table import COLUMNS, SpilloverTable
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -88,11 +88,11 @@ def _gate(report: Report) -> str:
 
 def _figure(table: SpilloverTable, title: str) -> str:
     try:
-        from .figure import figure_svg
+        from auditor.reports.figure import figure_svg
 
         svg = figure_svg(table, title)
     except Exception as exc:  # no matplotlib: the report stands without the picture
-        from ..errors import InputError
+        from auditor.core.errors import InputError
 
         if not isinstance(exc, InputError):
             raise

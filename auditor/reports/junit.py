@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..gate import CONTEXTS, evaluate_gate
-from ..profiles import GateSection
-from .document import Report
+from auditor.audit.gate import CONTEXTS, evaluate_gate
+from auditor.audit.profiles import GateSection
+from auditor.reports.document import Report
 
 
 def to_junit(report: Report) -> str:

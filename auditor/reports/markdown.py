@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..stats.table import SpilloverTable
-from ..textsafe import visible
-from .cells import DASH, accuracy_cell, bias_cell
-from .document import Report
+from auditor.core.textsafe import visible
+from auditor.reports.cells import DASH, accuracy_cell, bias_cell
+from auditor.reports.document import Report
+from auditor.stats.table import SpilloverTable
 
 METHOD = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
 

@@ -7,12 +7,12 @@ import io
 from rich.console import Console, Group
 from rich.text import Text
 
-from .document import Report
+from auditor.reports.document import Report
 
 
 def renderables(report: Report) -> list:
     """What to print: the spillover table, the target on all items, the gate's verdict."""
-    from ..stats.render import render_table
+    from auditor.reports.rich import render_table
 
     parts: list = [render_table(report.table)]
     if report.target_all is not None:

@@ -7,10 +7,16 @@ and Holm / Benjamini–Hochberg corrections over the table's family of tests.
 
 from __future__ import annotations
 
-from .compare import compare_attribute, compare_cell, compare_runs, pair_runs, start_table
-from .frame import Frame, build_frame
-from .summary import ALL, RunSummary, SliceMetrics, summarize_run
-from .table import (
+from auditor.stats.compare import (
+    compare_attribute,
+    compare_cell,
+    compare_runs,
+    pair_runs,
+    start_table,
+)
+from auditor.stats.frame import Frame, build_frame
+from auditor.stats.summary import ALL, RunSummary, SliceMetrics, summarize_run
+from auditor.stats.table import (
     COLUMNS,
     DEGRADED,
     IMPROVED,

@@ -26,8 +26,8 @@ import zlib
 
 import numpy as np
 
-from .bias import bias_scores
-from .frame import ANTI, BIASED, Frame
+from auditor.stats.bias import bias_scores
+from auditor.stats.frame import ANTI, BIASED, Frame
 
 PROFILE_COST = 12
 """A multinomial draw costs about this many index draws per category (measured): the

@@ -7,17 +7,38 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..answers import Answer
-from ..errors import InputError
-from ..events import CancelToken, CellUpdated, Reporter, check_cancel
-from ..items import CATEGORIES, Item
-from .bias import CONTEXT_FREE_REASON, bias_reason, bias_score
-from .bootstrap import bias_replicates, cell_rng, normal_p, percentile_ci, standard_error
-from .corrections import METHODS
-from .frame import Frame, attribute_order, build_frame
-from .mcnemar import TESTS, mcnemar, mcnemar_chi2, mcnemar_exact, mcnemar_midp, newcombe_paired_ci
-from .metrics import count
-from .table import COLUMNS, AccuracyChange, BiasChange, Cell, Pairing, Row, SpilloverTable
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
+from auditor.core.events import CancelToken, CellUpdated, Reporter, check_cancel
+from auditor.core.items import CATEGORIES, Item
+from auditor.stats.bias import CONTEXT_FREE_REASON, bias_reason, bias_score
+from auditor.stats.bootstrap import (
+    bias_replicates,
+    cell_rng,
+    normal_p,
+    percentile_ci,
+    standard_error,
+)
+from auditor.stats.corrections import METHODS
+from auditor.stats.frame import Frame, attribute_order, build_frame
+from auditor.stats.mcnemar import (
+    TESTS,
+    mcnemar,
+    mcnemar_chi2,
+    mcnemar_exact,
+    mcnemar_midp,
+    newcombe_paired_ci,
+)
+from auditor.stats.metrics import count
+from auditor.stats.table import (
+    COLUMNS,
+    AccuracyChange,
+    BiasChange,
+    Cell,
+    Pairing,
+    Row,
+    SpilloverTable,
+)
 
 
 def pair_runs(

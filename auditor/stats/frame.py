@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..answers import Answer
-from ..errors import InputError
-from ..items import ATTRIBUTES, CONTEXTS, POLARITIES, Item
-from ..items import UNKNOWN as UNKNOWN_ROLE
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
+from auditor.core.items import ATTRIBUTES, CONTEXTS, POLARITIES, Item
+from auditor.core.items import UNKNOWN as UNKNOWN_ROLE
 
 BIASED, ANTI, UNKNOWN, INVALID, LEFT_OUT = 0, 1, 2, 3, 4
 """Role codes: biased, anti-biased, unknown option, invalid answer, and a non-unknown

@@ -6,7 +6,7 @@ and right after; a paired run of ``n`` items has Δaccuracy = (c − b) / n (aft
 
 from __future__ import annotations
 
-from .metrics import wilson_ci
+from auditor.stats.metrics import wilson_ci
 
 TESTS: tuple[str, ...] = ("exact", "midp", "chi2")
 """McNemar variants: exact binomial (default), mid-p, χ² with continuity correction."""

@@ -12,7 +12,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from .frame import ANTI, BIASED, INVALID, LEFT_OUT, UNKNOWN
+from auditor.stats.frame import ANTI, BIASED, INVALID, LEFT_OUT, UNKNOWN
 
 
 def z_value(alpha: float = 0.05) -> float:

@@ -6,13 +6,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from ..answers import Answer
-from ..errors import InputError
-from ..items import CONTEXTS, POLARITIES, Item
-from .bias import bias_reason, bias_score
-from .bootstrap import bias_replicates, cell_rng, percentile_ci
-from .frame import Frame, build_frame
-from .metrics import count
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
+from auditor.core.items import CONTEXTS, POLARITIES, Item
+from auditor.stats.bias import bias_reason, bias_score
+from auditor.stats.bootstrap import bias_replicates, cell_rng, percentile_ci
+from auditor.stats.frame import Frame, build_frame
+from auditor.stats.metrics import count
 
 ALL = "all"
 """The slice key meaning 'every attribute / both contexts / both polarities'."""

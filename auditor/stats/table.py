@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
-from ..errors import InputError
-from .corrections import adjust, marker
+from auditor.core.errors import InputError
+from auditor.stats.corrections import adjust, marker
 
 SCHEMA = "spillover.table/1"
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")

@@ -46,7 +46,7 @@ def write_tiny_profile(folder: Path, model_dir: Path, bbq_dir: Path) -> Path:
 def synthetic_runs(store, items, *, degrade: str = "Physical_appearance", seed: int = 0):
     """Two stored runs over ``items``: B equals A except that B answers every ``degrade``
     item with its biased option. Returns (run_a, run_b)."""
-    from auditor.answers import Answer
+    from auditor.core.answers import Answer
 
     rng = random.Random(seed)
     first = [Answer(i.id, i.label if rng.random() < 0.7 else rng.randrange(3)) for i in items]

@@ -32,7 +32,7 @@ def lm_eval_dir(bbq_root: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def smollm2_dir():
-    from auditor.sources import resolve_source
+    from auditor.models.sources import resolve_source
 
     return resolve_source("smollm2-135m")
 
@@ -52,14 +52,14 @@ def small_llama_dir(tmp_path_factory, smollm2_dir, bbq_lite):
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_llama_dir):
-    from auditor.models import ModelSpec, load_model
+    from auditor.models.loading import ModelSpec, load_model
 
     return load_model(ModelSpec(str(tiny_llama_dir), device="cpu"))
 
 
 @pytest.fixture(scope="session")
 def smollm2(smollm2_dir):
-    from auditor.models import ModelSpec, load_model
+    from auditor.models.loading import ModelSpec, load_model
 
     return load_model(ModelSpec("smollm2-135m", device="cpu"))
 

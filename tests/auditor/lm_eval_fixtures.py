@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from auditor.audit.drilldown import item_rows, row_to_dict
+from auditor.audit.history import compare_stored
 from auditor.bbq import load_bbq
-from auditor.drilldown import item_rows, row_to_dict
-from auditor.history import compare_stored
 from auditor.interop.lm_eval_import import import_lm_eval
-from auditor.store import Store
+from auditor.store.db import Store
 
 
 def build_two_runs(tmp_path_factory, bbq_root: Path):

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from auditor.answers import Answer
-from auditor.audit import AuditResult
+from auditor.audit.pipeline import AuditResult
+from auditor.audit.profiles import load_profile
 from auditor.bbq import load_bbq, sample
-from auditor.events import (
+from auditor.core.answers import Answer
+from auditor.core.events import (
     CellUpdated,
     Event,
     ItemsScored,
@@ -27,10 +28,9 @@ from auditor.events import (
     StageStarted,
     TrainStep,
 )
-from auditor.items import ATTRIBUTES, Item
-from auditor.profiles import load_profile
+from auditor.core.items import ATTRIBUTES, Item
 from auditor.stats import SpilloverTable, compare_runs
-from auditor.store import Store
+from auditor.store.db import Store
 
 PROFILES = Path(__file__).parent / "profiles"
 FROZEN_NOW = "2026-01-15T09:30:00+00:00"
@@ -136,7 +136,7 @@ def build(root: Path, bbq_lite: Path) -> TuiData:
     before, after = answers(list(items), markup_item)
     profile = load_profile(str(PROFILES / "demo.toml"))
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("auditor.store._now", lambda: FROZEN_NOW)
+        mp.setattr("auditor.store.db._now", lambda: FROZEN_NOW)
         store = Store(root / "runs.sqlite")
         run_a = store.create_or_get_run("eval", "tui-base", model="smollm2-135m", mode="letter",
                                         total=len(items))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from auditor.errors import InputError
-from auditor.events import Event, TrainStep, check_cancel
+from auditor.core.errors import InputError
+from auditor.core.events import Event, TrainStep, check_cancel
 from tui.backend import Backend
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.store import Store
+from auditor.store.db import Store
 from tui.backend import Backend
 
 

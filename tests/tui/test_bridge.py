@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import threading
 
-from auditor.events import CellUpdated, ItemsScored, Message, StageFinished, StageStarted, TrainStep
+from auditor.core.events import (
+    CellUpdated,
+    ItemsScored,
+    Message,
+    StageFinished,
+    StageStarted,
+    TrainStep,
+)
 from tui.bridge import EventBridge
 from tui.messages import EngineEvents
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static, Tabs
 
-from auditor.drilldown import item_rows
-from auditor.history import compare_stored, load_audit
-from auditor.store import Store
+from auditor.audit.drilldown import item_rows
+from auditor.audit.history import compare_stored, load_audit
+from auditor.store.db import Store
 from tui import SpilloverApp
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.results import ResultsScreen

@@ -92,7 +92,7 @@ async def test_a_screenshot_is_saved_in_a_folder_that_exists_and_says_where(
 
 
 async def test_a_one_epoch_profile_says_epoch():
-    from auditor.profiles import load_profile
+    from auditor.audit.profiles import load_profile
     from tui.screens.home import profile_summary
 
     profile = load_profile("demo")

@@ -6,8 +6,8 @@ import io
 
 from rich.console import Console
 
-from auditor.drilldown import item_rows
-from auditor.store import Store
+from auditor.audit.drilldown import item_rows
+from auditor.store.db import Store
 from tui.itemtext import item_text
 
 from .data import MARKUP, MODEL_OUTPUT

@@ -6,8 +6,8 @@ import json
 
 
 def test_tui_item_text_is_escaped(tmp_path, bbq_lite):
+    from auditor.audit.drilldown import ItemRow
     from auditor.bbq import load_bbq
-    from auditor.drilldown import ItemRow
     from tui.itemtext import item_text
 
     row = json.loads((bbq_lite / "Age.jsonl").read_text().splitlines()[0])

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.history import compare_stored
-from auditor.profiles import load_profile
-from auditor.store import Store
+from auditor.audit.history import compare_stored
+from auditor.audit.profiles import load_profile
+from auditor.store.db import Store
 from tui import SpilloverApp
 from tui.backend import Backend
 from tui.screens.run import RunScreen
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.asyncio]
 @pytest.fixture(scope="module")
 def tiny_profile(tmp_path_factory, bbq_lite):
     """The lead's tiny-model audit profile (tests/auditor/audit_fixtures.py)."""
-    from auditor.sources import resolve_source
+    from auditor.models.sources import resolve_source
     from tests.auditor.align_helpers import make_small_llama
     from tests.auditor.audit_fixtures import write_tiny_profile
 

@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 from textual.widgets import Static
 
-from auditor.events import CellUpdated, StageFinished, StageStarted
-from auditor.stats.render import accuracy_text, bias_text
+from auditor.core.events import CellUpdated, StageFinished, StageStarted
+from auditor.reports.rich import accuracy_text, bias_text
 from auditor.stats.table import Cell
 from tui import SpilloverApp
 from tui.screens.drilldown import DrilldownScreen
@@ -193,7 +193,7 @@ async def test_reused_stages_show_as_stored(make_backend, tui_data, stored):
 
 async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tui_data):
     """No training runs when the adapter is reused: the panel shows the run's stored log."""
-    from auditor.store import Store
+    from auditor.store.db import Store
 
     runs = stored_runs(tui_data)
     backend = make_backend()

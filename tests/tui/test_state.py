@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from auditor.events import CellUpdated, ItemsScored, StageFinished, StageStarted, TrainStep
-from auditor.profiles import load_profile
+from auditor.audit.profiles import load_profile
+from auditor.core.events import CellUpdated, ItemsScored, StageFinished, StageStarted, TrainStep
 from tui.state import DONE, PENDING, REUSED, RUNNING, AuditProgress, empty_table
 
 from .data import PROFILES

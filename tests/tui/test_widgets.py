@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.events import ItemsScored, TrainStep
+from auditor.core.events import ItemsScored, TrainStep
 from tui.state import StageState
 from tui.widgets.progress import EvalProgress
 from tui.widgets.stages import StageTracker

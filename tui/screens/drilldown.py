@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, Tabs
 
-from ..itemtext import item_text, role_word, status_text
-from ..messages import Loaded
+from tui.itemtext import item_text, role_word, status_text
+from tui.messages import Loaded
 
 FILTERS = (("all", "all"), ("failing", "failing"), ("flipped", "flipped"),
            ("flipped_to_wrong", "→ wrong"), ("flipped_to_right", "→ right"))

@@ -13,14 +13,13 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from auditor.errors import SpilloverError
-from auditor.profiles import available, load_profile
-
-from ..messages import Loaded
-from ..widgets.history import show_audits, show_marks, show_runs
-from .confirm import ConfirmScreen
-from .results import ResultsScreen
-from .run import RunScreen
+from auditor.audit.profiles import available, load_profile
+from auditor.core.errors import SpilloverError
+from tui.messages import Loaded
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.results import ResultsScreen
+from tui.screens.run import RunScreen
+from tui.widgets.history import show_audits, show_marks, show_runs
 
 
 def profile_summary(profile) -> Text:

@@ -9,13 +9,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from auditor.stats.render import caption
+from auditor.reports.rich import caption
 from auditor.stats.table import SpilloverTable
-
-from ..widgets.cellstats import cell_stats
-from ..widgets.spillover import SpilloverView
-from .drilldown import DrilldownScreen
-from .export import ExportScreen, export_table
+from tui.screens.drilldown import DrilldownScreen
+from tui.screens.export import ExportScreen, export_table
+from tui.widgets.cellstats import cell_stats
+from tui.widgets.spillover import SpilloverView
 
 
 def describe(title: str, run_a: str, run_b: str | None, extra: str = "") -> Text:

@@ -19,18 +19,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from auditor.errors import SpilloverError
-from auditor.events import Cancelled
-from auditor.stats.render import caption
-
-from ..bridge import EventBridge
-from ..messages import AuditFinished, AuditStopped, EngineEvents
-from ..state import CANCELLED, FAILED, AuditProgress, empty_table
-from ..widgets.progress import EvalProgress
-from ..widgets.spillover import SpilloverView
-from ..widgets.stages import StageTracker
-from ..widgets.training import TrainingPanel
-from .drilldown import DrilldownScreen
+from auditor.core.errors import SpilloverError
+from auditor.core.events import Cancelled
+from auditor.reports.rich import caption
+from tui.bridge import EventBridge
+from tui.messages import AuditFinished, AuditStopped, EngineEvents
+from tui.screens.drilldown import DrilldownScreen
+from tui.state import CANCELLED, FAILED, AuditProgress, empty_table
+from tui.widgets.progress import EvalProgress
+from tui.widgets.spillover import SpilloverView
+from tui.widgets.stages import StageTracker
+from tui.widgets.training import TrainingPanel
 
 LOG_LINES = 3
 LEVEL_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red"}

@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from auditor.events import ItemsScored
-from auditor.timefmt import fmt_eta
+from auditor.core.events import ItemsScored
+from auditor.core.timefmt import fmt_eta
 
 EVAL_STAGES = ("baseline", "aligned")
 SHORT = {"baseline": "baseline", "aligned": "aligned"}  # the box is titled "evaluation"

@@ -1,6 +1,6 @@
 """The live spillover table: attributes × (ambig, disambig, overall), before → after.
 
-Cells reuse the rich table's formatting (``auditor.stats.render``): Δ with its sign, the
+Cells reuse the rich table's formatting (``auditor.reports.rich``): Δ with its sign, the
 marker (▲/▼ and ``*``/``**``/``***``), before→after and the verdict in words, so colour
 is never the only carrier of meaning. The target rows come first, marked, and stay fixed
 (with the header and the attribute column) while the rest scrolls beneath them.
@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from auditor.stats.render import accuracy_text, bias_text
+from auditor.reports.rich import accuracy_text, bias_text
 from auditor.stats.table import SpilloverTable
 
 COLUMNS = (  # key, header, context, metric

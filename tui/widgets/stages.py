@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..state import CANCELLED, DONE, FAILED, PENDING, REUSED, RUNNING, StageState
+from tui.state import CANCELLED, DONE, FAILED, PENDING, REUSED, RUNNING, StageState
 
 SYMBOLS = {PENDING: "○", RUNNING: "▶", DONE: "✓", REUSED: "↺", FAILED: "✗", CANCELLED: "■"}
 STYLES = {PENDING: "dim", RUNNING: "bold", DONE: "green", REUSED: "green",

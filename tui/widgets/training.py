@@ -8,8 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from auditor.events import TrainStep
-from auditor.timefmt import fmt_eta
+from auditor.core.events import TrainStep
+from auditor.core.timefmt import fmt_eta
 
 CURVES = (("loss", "loss", "braille"), ("rewards/margins", "margin", "braille"))
 FIGURES = (  # metric key, label, format

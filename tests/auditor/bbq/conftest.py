@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditor.bbq import BBQData, load_bbq
-from auditor.items import CATEGORIES
+from auditor.core.items import CATEGORIES
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 
 from auditor.bbq.checksums import COMMIT, MISMATCH, MISSING, OFFICIAL, OK, verify
 from auditor.bbq.fetch import BASE_URL_ENV, DEFAULT_BASE_URL, FAILED, FETCHED, SKIPPED, fetch
-from auditor.errors import DataError
+from auditor.core.errors import DataError
 
 GOOD = {"data/Age.jsonl", "data/Disability_status.jsonl", "data/Nationality.jsonl",
         "data/Physical_appearance.jsonl", "data/Sexual_orientation.jsonl"}

@@ -6,7 +6,7 @@ import pytest
 
 from auditor.bbq import load_bbq
 from auditor.bbq.hub import load_hf
-from auditor.errors import DataError, InputError
+from auditor.core.errors import DataError, InputError
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from auditor.bbq import load_bbq
-from auditor.errors import InputError
-from auditor.items import ATTRIBUTES, CATEGORIES
+from auditor.core.errors import InputError
+from auditor.core.items import ATTRIBUTES, CATEGORIES
 
 LITE_ROWS = {"Age": 1344, "Disability_status": 1156, "Gender_identity": 3344,
              "Nationality": 1880, "Physical_appearance": 1176, "Race_ethnicity": 4000,
@@ -95,7 +95,7 @@ def test_loading_all_of_lite_counts(bbq_lite):
 
 
 def test_folder_without_jsonl_is_a_data_error(tmp_path: Path):
-    from auditor.errors import DataError
+    from auditor.core.errors import DataError
 
     with pytest.raises(DataError, match="no BBQ .jsonl files"):
         load_bbq(tmp_path)

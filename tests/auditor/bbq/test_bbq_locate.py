@@ -6,9 +6,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from auditor.bbq import bbq_option, resolve_bbq_dir
+from auditor.bbq import resolve_bbq_dir
 from auditor.bbq.locate import BBQ_ENV, DATA_DIR_ENV, NO_DATA, fetched_dir
-from auditor.errors import InputError
+from auditor.cli.options import bbq_option
+from auditor.core.errors import InputError
 
 
 @pytest.fixture(autouse=True)

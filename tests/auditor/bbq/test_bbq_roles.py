@@ -10,8 +10,8 @@ import pytest
 
 from auditor.bbq import load_bbq
 from auditor.bbq.roles import atoms, canonical, derive_roles, target_index
-from auditor.errors import DataError
-from auditor.items import Roles
+from auditor.core.errors import DataError
+from auditor.core.items import Roles
 
 LITE_EXCEPTIONS = {"Gender_identity": 20, "Physical_appearance": 20, "Race_ethnicity": 192}
 

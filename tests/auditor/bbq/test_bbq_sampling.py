@@ -8,8 +8,8 @@ import pytest
 
 from auditor.bbq import sample
 from auditor.bbq.sampling import instances
-from auditor.errors import InputError
-from auditor.items import ATTRIBUTES, CONTEXTS, POLARITIES
+from auditor.core.errors import InputError
+from auditor.core.items import ATTRIBUTES, CONTEXTS, POLARITIES
 
 CELLS = [(c, p) for c in CONTEXTS for p in POLARITIES]
 

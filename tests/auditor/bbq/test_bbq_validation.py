@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.bbq import load_bbq
-from auditor.errors import DataError
+from auditor.core.errors import DataError
 
 
 @pytest.fixture

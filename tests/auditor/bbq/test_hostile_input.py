@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from auditor.bbq import load_bbq
 from auditor.cli import main
-from auditor.errors import DataError
+from auditor.core.errors import DataError
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
     assert result["metrics"]["global_step"] == 16 == result["metrics"]["max_steps"]
     assert Path(result["adapter_dir"], "adapter_model.safetensors").is_file()
 
-    from auditor.store import Store
+    from auditor.store.db import Store
 
     with Store(tmp_path / "runs.sqlite") as store:
         steps = [row["step"] for row in store.train_log(result["run_id"])]

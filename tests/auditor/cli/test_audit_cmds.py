@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from auditor.bbq import load_bbq, sample
 from auditor.cli import main
-from auditor.store import Store
+from auditor.store.db import Store
 
 from ..audit_fixtures import synthetic_runs, write_tiny_profile
 
@@ -165,9 +165,9 @@ def test_gate_with_bh_shows_the_table_it_judged(synthetic, bbq_lite):
 
 def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_lite):
     """Plumbing: `audit --gate` on a result with spillover exits 1 and names the cells."""
-    import auditor.audit
-    from auditor.audit import AuditResult
-    from auditor.history import compare_stored
+    import auditor.audit.pipeline
+    from auditor.audit.history import compare_stored
+    from auditor.audit.pipeline import AuditResult
 
     path, run_a, run_b = synthetic
     with Store(path) as store:
@@ -176,7 +176,7 @@ def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_
     def fake_run_audit(profile, **kwargs):
         return AuditResult("audit-x", profile.to_dict(), run_a, None, run_b, table, "")
 
-    monkeypatch.setattr(auditor.audit, "run_audit", fake_run_audit)
+    monkeypatch.setattr(auditor.audit.pipeline, "run_audit", fake_run_audit)
     result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--store",
                                        str(path), "--max-accuracy-drop", "0",
                                        "--format", "markdown"])
@@ -185,12 +185,12 @@ def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_
 
 
 def test_runtime_failure_is_one_line_exit_3(monkeypatch, synthetic):
-    import auditor.history
+    import auditor.audit.history
 
     def broken(store):
         raise RuntimeError("disk on fire\nsecond line")
 
-    monkeypatch.setattr(auditor.history, "list_audits", broken)
+    monkeypatch.setattr(auditor.audit.history, "list_audits", broken)
     path, _, _ = synthetic
     result = CliRunner().invoke(main, ["runs", "--store", str(path)])
     assert result.exit_code == 3

@@ -130,9 +130,9 @@ def test_two_imported_runs_compare_gate_and_items(tmp_path, lm_eval_dir, bbq_off
 def test_imported_against_spillover_run_flags_prompt_formats(tmp_path, lm_eval_dir, bbq_official,
                                                              tiny_llama_dir):  # fmt: skip
     from auditor.bbq import load_bbq
-    from auditor.evaluate import evaluate
-    from auditor.models import ModelSpec
-    from auditor.store import Store
+    from auditor.evaluation.evaluate import evaluate
+    from auditor.models.loading import ModelSpec
+    from auditor.store.db import Store
 
     store = tmp_path / "runs.sqlite"
     imported = import_run(lm_eval_dir / "samples_bbq.jsonl", store, bbq_official,

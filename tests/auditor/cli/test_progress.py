@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from auditor.cli.progress import ProgressReporter, fmt_eta
-from auditor.events import ItemsScored, Message, StageFinished, StageStarted, TrainStep
+from auditor.core.events import ItemsScored, Message, StageFinished, StageStarted, TrainStep
 
 
 def console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -71,7 +71,7 @@ def test_engine_text_is_never_markup():
     from rich.console import Console
 
     from auditor.cli.progress import ProgressReporter
-    from auditor.events import Message, StageFinished, StageStarted
+    from auditor.core.events import Message, StageFinished, StageStarted
 
     out = io.StringIO()
     reporter = ProgressReporter(Console(file=out, width=200), live=False)

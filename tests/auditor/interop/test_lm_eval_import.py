@@ -7,10 +7,10 @@ import json
 import pytest
 
 from auditor.bbq import load_bbq
-from auditor.errors import DataError
+from auditor.core.errors import DataError
 from auditor.interop.lm_eval_import import bias_score_notes, import_lm_eval
 from auditor.stats.summary import summarize_run
-from auditor.store import Store
+from auditor.store.db import Store
 
 from .conftest import read_lines, write_lines
 

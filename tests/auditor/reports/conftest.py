@@ -10,3 +10,11 @@ from ..lm_eval_fixtures import build_two_runs
 @pytest.fixture(scope="session")
 def two_runs(tmp_path_factory, bbq_root):
     return build_two_runs(tmp_path_factory, bbq_root)
+
+
+@pytest.fixture(scope="session")
+def lite_items(bbq_lite):
+    """All BBQ-lite items (nine attributes), keyed by id."""
+    from auditor.bbq import load_bbq
+
+    return load_bbq(bbq_lite).by_id()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.errors import InputError
+from auditor.core.errors import InputError
 from auditor.reports.figure import figure_svg, save_figure
 
 MAGIC = {".png": b"\x89PNG", ".pdf": b"%PDF", ".svg": b"<?xml"}

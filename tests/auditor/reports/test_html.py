@@ -9,8 +9,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from auditor.gate import evaluate_gate
-from auditor.profiles import GateSection
+from auditor.audit.gate import evaluate_gate
+from auditor.audit.profiles import GateSection
 from auditor.reports import render_report
 from auditor.reports.document import Report
 

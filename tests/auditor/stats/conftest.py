@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from auditor.answers import Answer
-from auditor.items import Item, Option, Roles
+from auditor.core.answers import Answer
+from auditor.core.items import Item, Option, Roles
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from auditor.answers import Answer
+from auditor.core.answers import Answer
 from auditor.stats import ALL, summarize_run
 from auditor.stats.bias import bias_score, bias_scores
 

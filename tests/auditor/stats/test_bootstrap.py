@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import ks_2samp, norm
 
-from auditor.answers import Answer
+from auditor.core.answers import Answer
 from auditor.stats import bootstrap as boot
 from auditor.stats.bias import bias_scores
 from auditor.stats.bootstrap import (

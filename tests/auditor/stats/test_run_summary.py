@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from auditor.answers import Answer
-from auditor.errors import InputError
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
 from auditor.stats import ALL, RunSummary, summarize_run
 
 

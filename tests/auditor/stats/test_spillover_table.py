@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from auditor.answers import Answer
-from auditor.errors import InputError
-from auditor.events import Cancelled, CellUpdated
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
+from auditor.core.events import Cancelled, CellUpdated
 from auditor.stats import (
     COLUMNS,
     DEGRADED,

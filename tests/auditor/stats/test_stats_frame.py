@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.answers import Answer
-from auditor.errors import InputError
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
 from auditor.stats.frame import ANTI, BIASED, INVALID, LEFT_OUT, UNKNOWN, build_frame
 
 

@@ -1,0 +1,1 @@
+"""Aligning a model with LoRA preference training: settings, data, split, trl session."""

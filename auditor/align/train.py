@@ -1,0 +1,220 @@
+"""Align a model with DPO on the target attribute(s): LoRA via peft, training via trl.
+
+``align`` selects the target items, holds out whole template instances, builds
+preference pairs with the shared prompt builder, trains a LoRA adapter with trl's
+``DPOTrainer`` (reference = the adapter disabled), reports ``TrainStep`` events, and
+publishes the adapter (optionally a merged model) into ``out_dir``. The same run (same
+key) resumes from its last checkpoint; a finished one is returned without training.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from auditor.align.preferences import build_pairs, select_items
+from auditor.align.run_folder import RunFolder
+from auditor.align.settings import DPOSettings
+from auditor.align.split import sample_groups, split_items
+from auditor.core.errors import InputError
+from auditor.core.events import (
+    Cancelled,
+    CancelToken,
+    Message,
+    Reporter,
+    check_cancel,
+    null_reporter,
+)
+from auditor.core.items import Item
+from auditor.store.db import provenance
+
+
+@dataclass(frozen=True)
+class AlignResult:
+    """What an alignment run produced; ``heldout_ids`` feed the target-attribute evaluation.
+
+    ``reused`` is True when a finished run was returned without training.
+    """
+
+    run_id: str
+    adapter_dir: Path
+    merged_dir: Path | None
+    heldout_ids: tuple[str, ...]
+    train_ids: tuple[str, ...]
+    metrics: dict = field(default_factory=dict)
+    reused: bool = False
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The items and pairs one run trains on."""
+
+    train: tuple[Item, ...]
+    heldout: tuple[Item, ...]
+    excluded: tuple[Item, ...]
+    pairs: tuple
+
+
+def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSettings, builder):
+    """Select, split and sample items, then build the preference pairs."""
+    kept, excluded = select_items(
+        items,
+        target,
+        exclude_subcategories=settings.exclude_subcategories,
+        exclude_templates=settings.exclude_templates,
+        exclude_trans=settings.exclude_trans,
+    )
+    split = split_items(kept, heldout_fraction=settings.heldout_fraction, seed=settings.seed)
+    train = sample_groups(split.train, settings.train_sample, seed=settings.seed)
+    pairs = build_pairs(train, builder, rejected=settings.rejected)
+    if not pairs:
+        raise InputError("no preference pairs: every training item was skipped")
+    return TrainingData(tuple(train), split.heldout, tuple(excluded), tuple(pairs))
+
+
+def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
+    """A hash of everything that decides the trained weights: model, settings, pairs."""
+    from auditor.models.sources import fingerprint
+
+    h = hashlib.sha256()
+    head = {
+        "source": spec.source,
+        "weights": fingerprint(spec.folder()),
+        "adapter": fingerprint(Path(spec.adapter)) if spec.adapter else None,
+        "target": sorted(target),
+        "settings": settings.key_dict(),
+    }
+    h.update(json.dumps(head, sort_keys=True).encode())
+    for p in pairs:
+        h.update("\x1f".join((p.item_id, p.prompt, p.chosen, p.rejected)).encode() + b"\x1e")
+    return h.hexdigest()
+
+
+def planned_steps(n_pairs: int, settings: DPOSettings) -> int:
+    """Optimizer steps the run will take (what ``state.max_steps`` will be)."""
+    if settings.max_steps > 0:
+        return settings.max_steps
+    batches = math.ceil(n_pairs / settings.batch_size)
+    per_epoch = max(1, math.ceil(batches / settings.grad_accum))
+    return math.ceil(per_epoch * settings.epochs)
+
+
+def align(
+    spec,
+    items: Sequence[Item],
+    *,
+    target: Sequence[str] = ("Gender_identity",),
+    settings: DPOSettings | None = None,
+    out_dir: str | Path,
+    store,
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    merge: bool = False,
+) -> AlignResult:
+    """Train a DPO LoRA adapter for ``target`` on ``items``; resume or reuse a same-key run."""
+    from auditor.align.models import check_qlora
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.models.loading import load_tokenizer
+
+    settings = settings or DPOSettings()
+    report = reporter or null_reporter
+    target = tuple(target)
+    check_qlora(spec, settings)
+    folder = RunFolder(out_dir)
+    check_cancel(cancel)
+
+    builder = PromptBuilder(load_tokenizer(spec), settings.prompt_style)
+    data = prepare_data(items, target, settings, builder)
+    key = run_key(spec, target, settings, data.pairs)
+    folder.claim(key)
+    run_id = store.create_or_get_run(
+        "train",
+        key,
+        model=spec.source,
+        adapter=spec.adapter,
+        settings={"target": list(target), **settings.to_dict()},
+        data_checksum=key[:16],
+        template=builder.template,
+        total=planned_steps(len(data.pairs), settings),
+        record=split_record(data, folder),
+        **provenance(),
+    )
+    done = folder.record()
+    reused = done is not None and folder.adapter.is_dir()
+    if reused:
+        report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
+    else:
+        done = _train(spec, data, settings, folder, key, run_id, store, report, cancel)
+        done.update(target=list(target), prompt_template=builder.template)
+        store.update_run(run_id, "done", done)
+        folder.write_record(done)
+        folder.drop_checkpoints()
+    if merge and not folder.merged.is_dir():
+        from auditor.align.models import write_merged
+        from auditor.align.session import quiet_progress
+
+        report(Message("writing the merged model"))
+        with quiet_progress():
+            write_merged(spec, folder)
+    return _result(run_id, folder, done, merge, reused)
+
+
+def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> dict:
+    """Load, train and publish the adapter; the run's record (without target/template)."""
+    from auditor.align.models import load_training_model
+    from auditor.align.session import quiet_progress, train_adapter
+
+    store.update_run(run_id, "running")
+    try:
+        with quiet_progress():
+            loaded = load_training_model(spec, settings)
+        metrics = train_adapter(
+            loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
+        )
+    except Cancelled:
+        store.update_run(run_id, "cancelled", {"key": key})
+        raise
+    except Exception as exc:
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        store.update_run(run_id, "failed", {"key": key, "error": first[:300]})
+        raise
+    except BaseException:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
+        store.update_run(run_id, "interrupted", {"key": key})
+        raise
+    return {
+        "key": key,
+        "run_id": run_id,
+        "model": dict(loaded.info),
+        "settings": settings.to_dict(),
+        **split_record(data, folder),
+        "metrics": metrics,
+        "versions": provenance()["versions"],
+    }
+
+
+def split_record(data: TrainingData, folder: RunFolder) -> dict:
+    """What evaluation needs to know about the split, stored from the run's start."""
+    return {
+        "train_ids": [i.id for i in data.train],
+        "heldout_ids": [i.id for i in data.heldout],
+        "excluded_ids": [i.id for i in data.excluded],
+        "n_pairs": len(data.pairs),
+        "adapter_dir": str(folder.adapter),
+    }
+
+
+def _result(run_id: str, folder: RunFolder, record: dict, merge: bool, reused: bool) -> AlignResult:
+    merged = folder.merged if merge and folder.merged.is_dir() else None
+    return AlignResult(
+        run_id=run_id,
+        adapter_dir=folder.adapter,
+        merged_dir=merged,
+        heldout_ids=tuple(record["heldout_ids"]),
+        train_ids=tuple(record["train_ids"]),
+        metrics=dict(record.get("metrics", {})),
+        reused=reused,
+    )

@@ -1,0 +1,123 @@
+"""Stored audits and runs, read back: a stored audit's table as it was computed, and the
+tables of any two stored runs (recomputed from their stored answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from auditor.audit.pipeline import AuditResult, ordered_attributes
+from auditor.core.errors import InputError
+from auditor.core.events import Reporter
+from auditor.core.items import Item
+from auditor.store.db import Store
+
+
+def load_audit(store: Store, audit_id: str) -> AuditResult:
+    """A stored audit's result, read back without recomputing anything."""
+    from auditor.stats import SpilloverTable
+
+    row = store.audit(_resolve_audit_id(store, audit_id))
+    record = row.get("record") or {}
+    if row.get("status") != "done" or "table" not in record:
+        raise InputError(f"audit {row['id']} is {row.get('status') or 'unfinished'}; "
+                         "rerun `spillover audit` with its profile to finish it")
+    target_all = record.get("target_all")
+    return AuditResult(
+        row["id"], row["profile"], row["baseline_run"], row["train_run"], row["aligned_run"],
+        SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
+        SpilloverTable.from_dict(target_all) if target_all else None,
+        frozenset(record.get("heldout_ids", ())),
+    )
+
+
+def list_audits(store: Store) -> list[dict]:
+    """Stored audits, newest first: id, profile name, model, status, created, and the
+    error of a failed or cancelled one ("" otherwise)."""
+    return [
+        {"id": a["id"], "profile": (a["profile"] or {}).get("name", ""),
+         "model": (a["profile"] or {}).get("model", {}).get("source", ""),
+         "status": a.get("status") or "", "created": a["created"],
+         "error": ((a.get("record") or {}).get("error", "")
+                   if a.get("status") in ("failed", "cancelled") else "")}
+        for a in store.audits()
+    ]
+
+
+def _resolve_audit_id(store: Store, prefix: str) -> str:
+    return _unique(store, "audit", [a["id"] for a in store.audits()], prefix)
+
+
+def compare_stored(
+    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+    target: Iterable[str] = ("Gender_identity",), correction: str = "holm",
+    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+    reporter: Reporter | None = None, heldout_ids: Iterable[str] | None = None,
+):
+    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere)."""
+    return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
+                                correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
+                                reporter=reporter, heldout_ids=heldout_ids)[0]
+
+
+def compare_stored_split(
+    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+    target: Iterable[str] = ("Gender_identity",), reporter: Reporter | None = None,
+    heldout_ids: Iterable[str] | None = None, **stats,
+):
+    """(table, target_all) of two stored runs. With ``heldout_ids`` (a training run's
+    held-out items) the target is judged on those only, as the audit does, and
+    ``target_all`` covers all its items (None when there is nothing more to show)."""
+    from auditor.audit.pipeline import heldout_tables
+    from auditor.stats import compare_runs
+
+    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    items = stored_items(store, (before, after), bbq)
+    present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
+    target = tuple(target)
+    answers = store.answers(before), store.answers(after)
+    attributes = ordered_attributes(target, sorted(present))
+    if heldout_ids is None:
+        return compare_runs(items, *answers, target=target, attributes=attributes,
+                            reporter=reporter, **stats), None
+    return heldout_tables(items, *answers, target=target, attributes=attributes,
+                          heldout_ids=heldout_ids, reporter=reporter, **stats)
+
+
+def heldout_of(store: Store, train_run: str) -> frozenset[str]:
+    """The held-out item ids a stored training run recorded."""
+    run = store.run(resolve_run_id(store, train_run))
+    ids = (run.get("record") or {}).get("heldout_ids")
+    if run["kind"] != "train" or ids is None:
+        raise InputError(f"run {run['id']} is not a training run with held-out ids")
+    return frozenset(ids)
+
+
+def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:
+    """The BBQ items the stored runs answered, loaded from the BBQ data (--bbq etc.)."""
+    from auditor.bbq import load_bbq, resolve_bbq_dir
+
+    wanted = set()
+    for run_id in run_ids:
+        wanted |= store.done_ids(run_id)
+    if not wanted:
+        raise InputError("the runs hold no answers yet")
+    attributes = sorted({i.split(":", 1)[0] for i in wanted})
+    items = load_bbq(resolve_bbq_dir(bbq), attributes=attributes).by_id()
+    missing = wanted - items.keys()
+    if missing:
+        raise InputError(f"{len(missing)} stored item ids (e.g. {sorted(missing)[0]}) are not "
+                         "in this BBQ data; pass the --bbq the runs were made with")
+    return items
+
+
+def resolve_run_id(store: Store, prefix: str) -> str:
+    """A stored run id from a unique prefix."""
+    return _unique(store, "run", [r["id"] for r in store.runs()], prefix)
+
+
+def _unique(store: Store, what: str, ids: list[str], prefix: str) -> str:
+    found = [i for i in ids if i.startswith(prefix)]
+    if len(found) != 1:
+        raise InputError(f"store {store.path}: {'no' if not found else 'more than one'} {what} "
+                         f"matching '{prefix}'; see `spillover runs`")
+    return found[0]

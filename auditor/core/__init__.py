@@ -1,0 +1,1 @@
+"""The vocabulary every layer shares: items, answers, events, errors, safe text."""

@@ -1,0 +1,195 @@
+"""Evaluate a model on BBQ items: score them in batches and store every answer.
+
+``evaluate`` is resumable: the run id is derived from what determines the answers (the
+weights, mode, prompt template, items, dtype), batches are planned from the full item
+list, and batches already stored are skipped. A run killed at any point and rerun ends
+with the same answers as an uninterrupted one.
+
+Under a launcher (``torchrun``, ``accelerate launch``) the planned batches are dealt out
+round-robin to the ranks; rank 0 alone holds the store: it tells the others which items
+are stored, gathers their answers after every round and writes them. The batch plan is
+the single-process one, so the stored answers are the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+
+from auditor.core.errors import InputError
+from auditor.core.events import (
+    Cancelled,
+    ItemsScored,
+    Message,
+    Reporter,
+    check_cancel,
+    null_reporter,
+)
+from auditor.core.items import Item
+from auditor.evaluation.prompts import PromptBuilder
+from auditor.evaluation.scoring import MODES, score_batch
+from auditor.evaluation.scoring.batching import plan_batches
+from auditor.models import distributed
+from auditor.models.loading import LoadedModel, ModelSpec, load_model
+from auditor.store.db import Store, make_id, provenance
+
+
+def evaluate(
+    spec: ModelSpec,
+    items: Sequence[Item],
+    *,
+    mode: str = "letter",
+    store: Store | None,
+    batch_size: int = 8,
+    reporter: Reporter | None = None,
+    cancel=None,
+    prompt_style: str = "auto",
+    max_new_tokens: int = 8,
+    extra_settings: dict | None = None,
+    loaded: LoadedModel | None = None,
+    data_checksum: str | None = None,
+) -> str:
+    """Score ``items`` with the model of ``spec`` (or the already ``loaded`` one) and
+    return the run id. Emits ItemsScored after each stored batch; polls ``cancel``
+    between batches and raises Cancelled (stored batches stay).
+
+    ``extra_settings`` are recorded and are part of the run key: two calls that differ
+    in them are two runs. ``data_checksum`` (e.g. BBQData.checksum) is recorded; the
+    key always includes a checksum of the items themselves. Under a launcher only rank 0
+    passes a ``store`` (the others pass None) and only rank 0 reports.
+    """
+    if mode not in MODES:
+        raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")
+    if not items:
+        raise InputError("no items to evaluate")
+    ordered = sorted(items, key=lambda it: it.id)
+    if len({it.id for it in ordered}) != len(ordered):
+        raise InputError("items: duplicate item ids; each item may be evaluated once")
+    here = distributed.world()
+    if here.is_main and store is None:
+        raise InputError("evaluate: no store to write to")
+    report = (reporter or null_reporter) if here.is_main else null_reporter
+    loaded = loaded or load_model(spec, reporter=report)
+    here = distributed.start(loaded.device)
+    builder = PromptBuilder(loaded.tokenizer, prompt_style)
+    checksum = items_checksum(ordered)
+    key_parts = {
+        "weights": weights_digest(loaded.model),
+        "mode": mode,
+        "template": builder.template,
+        "items": checksum,
+        "dtype": loaded.dtype,
+        "device": loaded.device.split(":")[0],
+        "max_new_tokens": max_new_tokens if mode == "generate" else None,
+        "batch_size": batch_size,  # padding differs by batch: a resume must batch the same
+        "extra": extra_settings or {},
+    }
+    settings = {
+        "mode": mode,
+        "prompt_style": builder.style,
+        "batch_size": batch_size,
+        "max_new_tokens": max_new_tokens,
+        "model": loaded.info,
+        "items": len(ordered),
+        "items_checksum": checksum,
+        "extra": extra_settings or {},
+    }
+    if not here.is_main:
+        run_id = make_id("eval", json.dumps(key_parts, sort_keys=True))
+        _score_all(loaded, builder, ordered, run_id, None, mode, batch_size, max_new_tokens,
+                   report, cancel, here)  # fmt: skip
+        return run_id
+    run_id = store.create_or_get_run(
+        "eval",
+        json.dumps(key_parts, sort_keys=True),
+        model=spec.source,
+        adapter=spec.adapter,
+        settings=settings,
+        data_checksum=data_checksum or checksum,
+        mode=mode,
+        template=builder.template,
+        total=len(ordered),
+        **provenance(),
+    )
+    store.update_run(run_id, status="running")
+    try:
+        _score_all(loaded, builder, ordered, run_id, store, mode, batch_size, max_new_tokens,
+                   report, cancel, here)  # fmt: skip
+    except Cancelled:
+        store.update_run(run_id, status="cancelled")
+        raise
+    except KeyboardInterrupt:
+        store.update_run(run_id, status="interrupted")
+        raise
+    except BaseException as exc:
+        store.update_run(run_id, status="failed", record={"error": str(exc)[:500]})
+        raise
+    store.update_run(run_id, status="done")
+    return run_id
+
+
+def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_tokens,
+               report, cancel, here) -> None:  # fmt: skip
+    prompt_ids = [builder.prompt_ids(item) for item in items]
+    done_ids = distributed.broadcast(store.done_ids(run_id) if here.is_main else None, here)
+    batches = [
+        b for b in plan_batches([len(p) for p in prompt_ids], batch_size)
+        if not all(items[i].id in done_ids for i in b)
+    ]  # fmt: skip
+    done, total = len(done_ids), len(items)
+    if done:
+        report(Message(f"resuming run {run_id}: {done} of {total} items already stored"))
+    report(ItemsScored(run_id, done, total, 0.0, None))
+    model = loaded.model
+    was_training = model.training
+    model.eval()
+    start, scored = time.monotonic(), 0
+    try:
+        for first in range(0, len(batches), here.size):  # one round: a batch for each rank
+            stop = cancel is not None and cancel.is_set()
+            if distributed.broadcast(stop, here):
+                check_cancel(cancel) if here.is_main else _raise_cancelled()
+            mine = first + here.rank
+            batch = batches[mine] if mine < len(batches) else []
+            chunk = [items[i] for i in batch]
+            answers = score_batch(
+                mode, model, builder, chunk, [prompt_ids[i] for i in batch],
+                max_new_tokens=max_new_tokens,
+            ) if chunk else []  # fmt: skip
+            for share, scored_share in distributed.gather((batch, answers), here):
+                chunk = [items[i] for i in share]
+                if here.is_main and chunk:
+                    done += store.add_answers(run_id, chunk, scored_share)
+                scored += len(chunk)
+            rate = scored / max(time.monotonic() - start, 1e-9)
+            report(ItemsScored(run_id, done, total, rate, (total - done) / rate))
+    finally:
+        model.train(was_training)
+
+
+def _raise_cancelled():
+    raise Cancelled("cancelled on rank 0")
+
+
+def items_checksum(items: Sequence[Item]) -> str:
+    """A hash of the items' ids and everything a model sees or is scored against."""
+    h = hashlib.sha256()
+    for item in sorted(items, key=lambda it: it.id):
+        fields = [item.id, item.context, item.question, item.label, item.context_condition,
+                  item.polarity, [[o.text, o.group] for o in item.options]]  # fmt: skip
+        h.update(json.dumps(fields).encode())
+    return h.hexdigest()[:16]
+
+
+def weights_digest(model) -> str:
+    """A hash of the loaded weights (names, shapes, dtypes and strided samples of values):
+    cheap at any size, and different after training or merging an adapter."""
+    h = hashlib.sha256()
+    for name, param in model.named_parameters():
+        flat = param.detach().reshape(-1)
+        sample = flat[:: max(1, flat.numel() // 256)][:256].float().cpu()
+        h.update(f"{name}|{tuple(param.shape)}|{param.dtype}".encode())
+        h.update(sample.numpy().tobytes())
+    return h.hexdigest()[:16]

@@ -1,0 +1,40 @@
+"""Scoring a batch of BBQ items with a loaded model, in one of three modes.
+
+``letter``: one forward, log-probs of the letters A/B/C. ``options``: log-likelihood of
+each option's text (prompt cache shared). ``generate``: greedy answer text, parsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
+from auditor.core.items import Item
+
+MODES: tuple[str, ...] = ("letter", "options", "generate")
+
+
+def score_batch(
+    mode: str,
+    model,
+    builder,
+    items: Sequence[Item],
+    prompt_ids: Sequence[list[int]],
+    *,
+    max_new_tokens: int = 8,
+) -> list[Answer]:
+    """Answers for ``items`` (in their order) scored in ``mode``."""
+    if mode == "letter":
+        from auditor.evaluation.scoring.letter import score_letters
+
+        return score_letters(model, builder, items, prompt_ids)
+    if mode == "options":
+        from auditor.evaluation.scoring.options import score_options
+
+        return score_options(model, builder, items, prompt_ids)
+    if mode == "generate":
+        from auditor.evaluation.scoring.generate import score_generate
+
+        return score_generate(model, builder, items, prompt_ids, max_new_tokens=max_new_tokens)
+    raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")

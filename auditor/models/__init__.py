@@ -1,0 +1,1 @@
+"""Where weights come from and how they load: sources, loading, devices and ranks."""

@@ -1,0 +1,145 @@
+"""Rich renderings of a spillover table and a run summary (rich only, no Textual).
+
+Everything reads without colour: Δ carries its sign, the marker an arrow and stars, and
+each cell names its verdict. Text from data is escaped or wrapped in ``Text``.
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from auditor.stats.summary import ALL, RunSummary, SliceMetrics
+from auditor.stats.table import (
+    DEGRADED,
+    IMPROVED,
+    NO_CHANGE,
+    PENDING,
+    UNDEFINED,
+    AccuracyChange,
+    BiasChange,
+    SpilloverTable,
+)
+
+DASH = "—"
+STYLES = {IMPROVED: "green", DEGRADED: "bold red", NO_CHANGE: "dim", UNDEFINED: "dim",
+          PENDING: "dim italic"}
+SHORT = {IMPROVED: "improved", DEGRADED: "degraded", NO_CHANGE: "n.s.", UNDEFINED: DASH,
+         PENDING: "…"}
+CORRECTIONS = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return DASH if value is None else format(value, fmt)
+
+
+def _pct(value: float | None, signed: bool = False) -> str:
+    return DASH if value is None else format(100 * value, "+.1f" if signed else ".1f")
+
+
+def _verdict(verdict: str) -> Text:
+    return Text(SHORT.get(verdict, verdict), style=STYLES.get(verdict, ""))
+
+
+def accuracy_text(change: AccuracyChange, show_ci: bool = False) -> Text:
+    if change.n == 0:
+        return Text(f"{DASH}\nno items", style="dim")
+    text = Text(f"{_pct(change.delta, True)} pp {change.marker}".rstrip() + "\n")
+    text.append(f"{_pct(change.before)}→{_pct(change.after)}%\n", style="dim")
+    if show_ci and change.ci:
+        text.append(f"[{_pct(change.ci[0], True)}, {_pct(change.ci[1], True)}]\n", style="dim")
+    return text + _verdict(change.verdict)
+
+
+def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
+    if change.delta is None:
+        text = Text(f"{DASH}\n{_num(change.before, '+.3f')}→{_num(change.after, '+.3f')}\n",
+                    style="dim")
+        return text + _verdict(change.verdict)
+    text = Text(f"{change.delta:+.3f} {change.marker}".rstrip() + "\n")
+    text.append(f"{change.before:+.3f}→{change.after:+.3f}\n", style="dim")
+    if show_ci and change.ci:
+        text.append(f"[{change.ci[0]:+.3f}, {change.ci[1]:+.3f}]\n", style="dim")
+    return text + _verdict(change.verdict)
+
+
+def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
+    """The spillover table: one row per attribute, target first and marked."""
+    out = Table(title="Bias spillover", caption=caption(table), caption_justify="left",
+                show_lines=True)
+    width = max((len(a) + 2 for a in table.attributes), default=9)
+    out.add_column("attribute", no_wrap=True, min_width=width)
+    for context in ("ambig", "disambig"):
+        out.add_column(f"{context}\naccuracy", justify="right")
+        out.add_column(f"{context}\nbias score", justify="right")
+    out.add_column("overall\naccuracy", justify="right")
+    pending = Text("…", style="dim italic")
+    for attribute in table.attributes:
+        is_target = attribute in table.target
+        label = (Text.from_markup(f"[bold]◆ {escape(attribute)}[/bold]\n[dim]target[/dim]")
+                 if is_target else Text(attribute))
+        cells: list[Text] = [label]
+        for context in ("ambig", "disambig", "overall"):
+            cell = table.cell(attribute, context)
+            cells.append(accuracy_text(cell.accuracy, show_ci) if cell else pending)
+            if context != "overall":
+                cells.append(bias_text(cell.bias, show_ci) if cell else pending)
+        out.add_row(*cells)
+    return out
+
+
+def caption(table: SpilloverTable) -> Text:
+    pair = table.pairing
+    method = CORRECTIONS.get(table.correction, table.correction)
+    return Text.from_markup(
+        f"Δ = after − before on {pair.n_paired:,} items both runs scored "
+        f"(only before: {pair.only_before:,}; only after: {pair.only_after:,}).\n"
+        f"Markers on {escape(method)}-corrected p over {len(table.family)} tests: "
+        f"* <0.05  ** <0.01  *** <0.001; ▲/▼ sign of Δ; verdicts at α = {table.alpha:g}.\n"
+        f"Accuracy: McNemar {escape(table.accuracy_test)}. Bias: BBQ score (Parrish et al. "
+        f"2022), paired cluster bootstrap, {table.n_boot:,} resamples, seed {table.seed}; "
+        "degraded = |bias| moved away from 0."
+        + ("" if table.complete else "\n[italic]Partial table: … marks cells still running.[/italic]")
+    )
+
+
+def _acc_cell(s: SliceMetrics) -> Text:
+    if s.accuracy is None:
+        return Text(DASH, style="dim")
+    text = Text(f"{_pct(s.accuracy)}%\n")
+    return text.append(f"{_pct(s.accuracy_ci[0])}–{_pct(s.accuracy_ci[1])}", style="dim")
+
+
+def _bias_cell(s: SliceMetrics) -> Text:
+    if s.bias is None:
+        return Text(DASH, style="dim")
+    text = Text(f"{s.bias:+.3f}\n")
+    if s.bias_ci:
+        text.append(f"{s.bias_ci[0]:+.3f}…{s.bias_ci[1]:+.3f}", style="dim")
+    return text
+
+
+def render_summary(summary: RunSummary) -> Table:
+    """One run: accuracy (Wilson 95% CI), unknown and invalid rates, bias scores (CI)."""
+    out = Table(title="Run summary", show_lines=True, caption_justify="left", caption=Text(
+        f"{summary.n_items:,} items; {summary.n_left_out:,} non-unknown answers left out of "
+        f"bias scores (biased option unknown). Bias CIs: cluster bootstrap, "
+        f"{summary.n_boot:,} resamples, seed {summary.seed}."))
+    for name in ("attribute", "n", "accuracy\nambig", "accuracy\ndisambig", "accuracy\nall",
+                 "unknown\nanswers", "invalid", "bias\nambig", "bias\ndisambig"):
+        out.add_column(name, justify="left" if name == "attribute" else "right")
+    for attribute in (*summary.attributes, ALL):
+        total = summary.get(attribute)
+        label = Text("all attributes", style="bold") if attribute == ALL else Text(attribute)
+        out.add_row(
+            label, f"{total.n:,}",
+            _acc_cell(summary.get(attribute, "ambig")),
+            _acc_cell(summary.get(attribute, "disambig")),
+            _acc_cell(total),
+            f"{_pct(total.unknown_rate)}%",
+            f"{_pct(total.invalid_rate)}%",
+            _bias_cell(summary.get(attribute, "ambig")),
+            _bias_cell(summary.get(attribute, "disambig")),
+        )
+    return out

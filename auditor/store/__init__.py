@@ -1,0 +1,1 @@
+"""The SQLite run store: schema migrations and the runs, answers and audits it holds."""

@@ -1,0 +1,108 @@
+"""The alignment output folder: only complete checkpoints resume, foreign folders are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.align.run_folder import RunFolder
+from auditor.core.errors import InputError
+
+
+def checkpoint(folder: RunFolder, step: int, complete: bool = True):
+    path = folder.checkpoints / f"checkpoint-{step}"
+    path.mkdir(parents=True)
+    (path / "adapter_model.safetensors").write_bytes(b"x")
+    if complete:
+        (path / "trainer_state.json").write_text(f'{{"global_step": {step}}}')
+    return path
+
+
+def test_last_checkpoint_skips_and_removes_a_half_written_one(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    assert folder.last_checkpoint() is None
+    checkpoint(folder, 5)
+    checkpoint(folder, 10)
+    partial = checkpoint(folder, 15, complete=False)  # killed while saving
+    assert folder.last_checkpoint().name == "checkpoint-10"
+    assert not partial.exists()
+
+
+def test_a_truncated_trainer_state_is_not_a_checkpoint(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    checkpoint(folder, 5)
+    killed = checkpoint(folder, 10, complete=False)
+    (killed / "trainer_state.json").write_text('{"global_step": 10, "log_hist')  # killed mid-write
+    stepless = checkpoint(folder, 15, complete=False)
+    (stepless / "trainer_state.json").write_text("{}")
+    assert folder.last_checkpoint().name == "checkpoint-5"
+    assert not killed.exists() and not stepless.exists()
+
+
+def test_claim_refuses_another_run_or_a_foreign_folder(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    folder.claim("k1")  # the same run again: fine
+    checkpoint(folder, 5)
+    with pytest.raises(InputError, match="holds a different alignment run"):
+        folder.claim("k2")
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "cat.jpg").write_bytes(b"")
+    with pytest.raises(InputError, match="not empty and not an alignment folder"):
+        RunFolder(foreign).claim("k1")
+
+
+def test_claim_takes_over_a_folder_whose_run_never_trained(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")  # then the run failed before its first checkpoint
+    checkpoint(folder, 3, complete=False)
+    folder.claim("k2")
+    assert (folder.checkpoints / "KEY").read_text() == "k2\n"
+    assert not (folder.checkpoints / "KEY.partial").exists()
+    checkpoint(folder, 5)  # k2 has work now: k1 may not take it back
+    with pytest.raises(InputError, match="holds a different alignment run"):
+        folder.claim("k1")
+
+
+def test_publish_never_leaves_a_half_written_final_folder(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+
+    def crash(tmp):
+        tmp.mkdir()
+        (tmp / "adapter_config.json").write_text("{}")
+        raise RuntimeError("killed mid-write")
+
+    with pytest.raises(RuntimeError):
+        folder.publish(folder.adapter, crash)
+    assert not folder.adapter.exists()
+
+    def write(tmp):
+        tmp.mkdir()
+        (tmp / "adapter_config.json").write_text('{"ok": 1}')
+
+    folder.publish(folder.adapter, write)
+    assert (folder.adapter / "adapter_config.json").read_text() == '{"ok": 1}'
+    assert not (tmp_path / "out" / "adapter.partial").exists()
+
+
+def test_sealed_checkpoints_resume_and_tampered_ones_are_refused(tmp_path):
+    from auditor.align.run_folder import seal
+
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    five = checkpoint(folder, 5)
+    ten = checkpoint(folder, 10)
+    unsealed = checkpoint(folder, 15)  # saved, then killed before its seal was stored
+    seals = {"checkpoint-5": seal(five), "checkpoint-10": seal(ten)}
+    assert folder.last_checkpoint(seals).name == "checkpoint-10"
+    assert not unsealed.exists()
+    (ten / "optimizer.pt").write_bytes(b"not what spillover wrote")
+    with pytest.raises(InputError, match="optimizer.pt' was added"):
+        folder.last_checkpoint(seals)
+    (ten / "optimizer.pt").unlink()
+    (ten / "adapter_model.safetensors").write_bytes(b"y")
+    with pytest.raises(InputError, match="adapter_model.safetensors' was modified"):
+        folder.last_checkpoint(seals)
