@@ -1,4 +1,5 @@
-"""One DPO training session with trl: build the trainer, resume, train, publish the adapter."""
+"""One alignment session with trl: build the method's trainer, resume, train, publish the
+adapter."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def completion_logits_only(enabled: bool = True):
 
 
 def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callbacks=()):
-    """trl's DPOTrainer on ``loaded`` with a fresh LoRA; reference = the adapter disabled.
+    """The method's trl trainer on ``loaded`` with a fresh LoRA (``auditor.align.methods``);
+    for the DPO trainer the reference is the adapter disabled.
 
     With ``precompute_ref`` the reference log-probs are computed here, over the dataset;
     with ``completion_logits_only`` that pass and every training step score only the
@@ -74,6 +76,17 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
     from transformers import PrinterCallback, ProgressCallback
     from trl import DPOTrainer
 
+    from auditor.align import methods
+
+    method = settings.method_info
+    if method.trainer != "dpo":
+        args = settings.trl_config(output_dir, loaded.device, loaded.dtype, len(dataset))
+        with quiet_progress():
+            trainer = methods.build_trainer(method, loaded, dataset, args,
+                                            settings.lora_config(), callbacks)
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+        return trainer
     args = settings.dpo_config(output_dir, loaded.device, loaded.dtype, len(dataset))
     speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
@@ -113,8 +126,10 @@ def too_short(settings: DPOSettings) -> str:
 
 
 def check_lengths(trainer, n_pairs: int, settings: DPOSettings, report: Reporter) -> int:
-    """Pairs trl kept: it drops those whose prompt alone fills ``max_length`` (say so)."""
-    used = len(trainer.train_dataset)
+    """Pairs trl kept: those whose prompt alone fills ``max_length`` are dropped (say so)."""
+    from auditor.align import methods
+
+    used = methods.pairs_used(settings.method_info, trainer)
     if used == 0:
         raise InputError(too_short(settings))
     if used < n_pairs:
@@ -143,10 +158,13 @@ def train_adapter(
 
     Raises ``Cancelled`` after saving a checkpoint when ``cancel`` is set mid-training.
     """
+    from auditor.align import methods
     from auditor.align.callback import EventCallback
-    from auditor.align.preferences import to_dataset
 
-    dataset = to_dataset(data.pairs, loaded.tokenizer)
+    method = settings.method_info
+    dataset = methods.dataset(method, data.pairs, loaded.tokenizer, settings)
+    if len(dataset) == 0:
+        raise InputError(too_short(settings))
     seals = dict((store.run(run_id).get("record") or {}).get("seals") or {})
     resume = folder.last_checkpoint(seals)
     step0 = int(resume.name.split("-")[1]) if resume else 0
@@ -158,15 +176,15 @@ def train_adapter(
         store.update_run(run_id, record={"seals": seals})
 
     callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel,
-                             on_checkpoint=sealed, tokens_before=tokens)
+                             on_checkpoint=sealed, tokens_before=tokens, method=method.name)
     if settings.speed_plan(loaded.device, len(dataset))["precompute_ref"]:
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
-    used = check_lengths(trainer, len(dataset), settings, report)
+    used = check_lengths(trainer, len(data.pairs), settings, report)
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
         Message(
-            f"DPO on {len(data.pairs)} pairs from {len(data.train)} items"
+            f"{method.name.upper()} on {len(data.pairs)} pairs from {len(data.train)} items"
             + (f", {steps} steps" if steps else f", {settings.epochs:g} epoch(s)")
             + (f"; resuming from {resume.name}" if resume else "")
         )

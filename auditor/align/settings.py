@@ -1,8 +1,9 @@
-"""Every knob of a DPO alignment run, frozen and validated, and its trl / peft translations.
+"""Every knob of an alignment run, frozen and validated, and its trl / peft translations.
 
 Field names match the ``[align]`` section of a profile (``auditor.profiles.AlignSection``)
 minus ``target``; ``prompt_style`` comes from the profile's ``[eval]``. Defaults follow
-the spillover paper where it says (beta 0.1, learning rate 5e-5, one epoch).
+the spillover paper where it says (DPO, beta 0.1, learning rate 5e-5, one epoch); the
+method-specific ones follow their papers (see ``auditor.align.methods``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from auditor.align import methods
 from auditor.align.preferences import REJECTED_MODES
 from auditor.core.errors import InputError
 
@@ -25,7 +27,7 @@ SWITCHES = ("auto", "on", "off")
 
 @dataclass(frozen=True)
 class DPOSettings:
-    """Data selection, LoRA and DPO hyperparameters of one alignment run."""
+    """Data selection, method, LoRA and training hyperparameters of one alignment run."""
 
     # preference data
     rejected: str = "all_wrong"  # "all_wrong" (two pairs per item) | "biased" (one)
@@ -35,8 +37,17 @@ class DPOSettings:
     heldout_fraction: float = 0.2
     train_sample: int = 0  # cap on training items (0 = all), template instances whole
     prompt_style: str = "auto"  # PromptBuilder style; use the evaluation's
-    # DPO
-    beta: float = 0.1
+    # method (``auditor.align.methods``) and the hyperparameters some methods read
+    method: str = "dpo"  # dpo | ipo | robust | hinge | kto | orpo | simpo
+    beta: float = 0.1  # dpo, ipo (tau), robust, hinge, kto
+    label_smoothing: float = 0.1  # robust: assumed share of flipped preferences, [0, 0.5)
+    kto_desirable_weight: float = 1.0  # kto: weight of the desirable (chosen) rows' loss
+    kto_undesirable_weight: float = 1.0  # kto: weight of the undesirable (rejected) rows'
+    orpo_lambda: float = 0.1  # orpo: weight of the odds-ratio term (trl's ORPOConfig.beta)
+    simpo_beta: float = 2.0  # simpo: reward scale (SimPO paper: 2.0-2.5)
+    simpo_gamma: float = 1.0  # simpo: target reward margin (SimPO paper: 0.3-1.6)
+    cpo_alpha: float = 0.0  # simpo: weight of the chosen answers' NLL (0 = pure SimPO)
+    # training
     learning_rate: float = 5e-5
     epochs: float = 1.0
     max_steps: int = -1  # > 0 overrides epochs
@@ -72,6 +83,23 @@ class DPOSettings:
         ]
         if problems:
             raise InputError("align settings: " + "; ".join(problems))
+        if self.method not in methods.METHODS:
+            problems.append(f"method must be one of {', '.join(methods.METHODS)}")
+        if not 0.0 <= self.label_smoothing < 0.5:
+            problems.append("label_smoothing must be in [0, 0.5)")
+        for name in ("kto_desirable_weight", "kto_undesirable_weight", "orpo_lambda",
+                     "simpo_beta"):
+            if getattr(self, name) <= 0:
+                problems.append(f"{name} must be > 0")
+        for name in ("simpo_gamma", "cpo_alpha"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name} must be >= 0")
+        if self.method == "kto" and self.batch_size < 2:
+            problems.append("kto needs batch_size >= 2 (its KL estimate pairs rows of a batch)")
+        if self.method in methods.METHODS and not methods.get(self.method).trainer == "dpo":
+            for name in ("precompute_ref", "completion_logits_only"):
+                if getattr(self, name) == "on":
+                    problems.append(f"{name} applies to the DPO trainer's methods only")
         if self.rejected not in REJECTED_MODES:
             problems.append(f"rejected must be one of {', '.join(REJECTED_MODES)}")
         if not 0.0 < self.heldout_fraction < 1.0:
@@ -104,8 +132,15 @@ class DPOSettings:
         }
 
     def key_dict(self) -> dict:
-        """The settings that decide the trained weights (what a resume must match)."""
-        return {k: v for k, v in self.to_dict().items() if k not in KEY_EXEMPT}
+        """The settings that decide the trained weights (what a resume must match): the
+        method's own hyperparameters, not those of other methods; a ``dpo`` run's key holds
+        neither ``method`` nor any method-specific field but ``beta``, as before methods."""
+        skip = KEY_EXEMPT | methods.unused(self.method)
+        return {k: v for k, v in self.to_dict().items() if k not in skip}
+
+    @property
+    def method_info(self) -> methods.Method:
+        return methods.get(self.method)
 
     @classmethod
     def from_mapping(cls, values: dict) -> DPOSettings:
@@ -141,7 +176,11 @@ class DPOSettings:
         - ``completion_logits_only``: trl's fused LM head scores only the completion
           positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
           to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.
+
+        Both apply to the methods on trl's DPO trainer; the others run trl's own path.
         """
+        if self.method_info.trainer != "dpo":  # the other trainers run trl's own path
+            return {"precompute_ref": False, "completion_logits_only": False}
         accelerated = device.startswith(("cuda", "xpu"))
         if self.max_steps > 0:
             seen = self.max_steps * self.batch_size * self.grad_accum
@@ -152,14 +191,26 @@ class DPOSettings:
         return {k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto}
 
     def dpo_config(self, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
-        """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly."""
+        """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly, for the
+        methods on the DPO trainer (``loss_type`` from the method)."""
         from trl import DPOConfig
 
-        cuda = device.startswith("cuda")
         speed = self.speed_plan(device, n_pairs)
+        method = self.method_info
+        extra = {"label_smoothing": self.label_smoothing} if method.name == "robust" else {}
         return DPOConfig(
-            output_dir=output_dir,
+            **self.trainer_args(output_dir, device, dtype),
             beta=self.beta,
+            loss_type=[method.loss_type if method.trainer == "dpo" else "sigmoid"],
+            precompute_ref_log_probs=speed["precompute_ref"],
+            **extra,
+        )
+
+    def trainer_args(self, output_dir: str, device: str, dtype: str) -> dict:
+        """The arguments every trl trainer config gets (trl 1.16's risky defaults set)."""
+        cuda = device.startswith("cuda")
+        return dict(
+            output_dir=output_dir,
             learning_rate=self.learning_rate,
             num_train_epochs=self.epochs,
             max_steps=self.max_steps if self.max_steps > 0 else -1,
@@ -184,5 +235,8 @@ class DPOSettings:
             log_level="passive",  # keep the caller's transformers verbosity
             dataloader_num_workers=0,
             dataloader_pin_memory=cuda,
-            precompute_ref_log_probs=speed["precompute_ref"],
         )
+
+    def trl_config(self, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
+        """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
+        return methods.config(self.method_info, self, output_dir, device, dtype, n_pairs)

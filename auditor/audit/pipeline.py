@@ -60,8 +60,13 @@ class Plan:
 
 
 def audit_key(profile: Profile, checksum: str) -> str:
-    """Everything that decides an audit's results: the profile (less its gate) and data."""
+    """Everything that decides an audit's results: the profile (less its gate and the
+    settings its alignment method ignores) and data."""
+    from auditor.align.methods import unused
+
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    skip = unused(profile.align.method)
+    body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
 
@@ -140,7 +145,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                                expect_adapter=base.adapter)
     check_cancel(cancel)
 
-    report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
+    report(StageStarted("align", f"{profile.align.method.upper()} on "
+                                 f"{', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
     store.update_audit(audit_id, train_run=trained.run_id,
                        record={"adapter_dir": str(trained.adapter_dir)})

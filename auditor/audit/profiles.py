@@ -16,6 +16,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from auditor.align.methods import METHODS
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
 
@@ -55,7 +56,15 @@ class AlignSection:
     exclude_templates: tuple[str, ...] = ()  # "35", "Gender_identity:35" or a template key
     heldout_fraction: float = 0.2
     train_sample: int = 0  # cap on training items (0 = all), template instances whole
-    beta: float = 0.1
+    method: str = "dpo"  # dpo | ipo | robust | hinge | kto | orpo | simpo
+    beta: float = 0.1  # dpo, ipo, robust, hinge, kto
+    label_smoothing: float = 0.1  # robust
+    kto_desirable_weight: float = 1.0  # kto
+    kto_undesirable_weight: float = 1.0  # kto
+    orpo_lambda: float = 0.1  # orpo
+    simpo_beta: float = 2.0  # simpo
+    simpo_gamma: float = 1.0  # simpo
+    cpo_alpha: float = 0.0  # simpo
     learning_rate: float = 5e-5
     epochs: float = 1.0
     max_steps: int = -1
@@ -115,6 +124,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model.device": ("auto", "cpu", "cuda", "mps"),
     "model.dtype": ("auto", "float32", "bfloat16", "float16"),
     "align.rejected": ("all_wrong", "biased"),
+    "align.method": tuple(METHODS),
     "align.precompute_ref": ("auto", "on", "off"),
     "align.completion_logits_only": ("auto", "on", "off"),
     "stats.correction": ("holm", "bh"),
@@ -276,6 +286,11 @@ LIMITS: dict[str, dict[str, tuple]] = {
         "lora_r": (1, None, (True, False)), "lora_alpha": (1, None, (True, False)),
         "lora_dropout": (0, 1, (True, False)), "save_steps": (1, None, (True, False)),
         "logging_steps": (1, None, (True, False)), "seed": (0, None, (True, False)),
+        "label_smoothing": (0, 0.5, (True, False)),
+        "kto_desirable_weight": (0, None, (False, False)),
+        "kto_undesirable_weight": (0, None, (False, False)),
+        "orpo_lambda": (0, None, (False, False)), "simpo_beta": (0, None, (False, False)),
+        "simpo_gamma": (0, None, (True, False)), "cpo_alpha": (0, None, (True, False)),
     },
     "StatsSection": {"alpha": (0, 1, (False, False)), "n_boot": (100, None, (True, False)),
                      "seed": (0, None, (True, False))},

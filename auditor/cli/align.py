@@ -1,4 +1,5 @@
-"""`spillover align`: DPO-align a model on target BBQ attribute(s), saving a LoRA adapter.
+"""`spillover align`: align a model on target BBQ attribute(s) (DPO or another method),
+saving a LoRA adapter.
 
 The first Ctrl-C asks training to stop at the end of the current step and save a
 checkpoint; rerunning the same command resumes from it. A second Ctrl-C interrupts.
@@ -11,6 +12,7 @@ import threading
 
 import click
 
+from auditor.align.methods import METHODS
 from auditor.cli.eval import model_options
 from auditor.cli.interrupt import first_interrupt_cancels
 from auditor.cli.options import FiniteRange, bbq_option, store_option
@@ -24,6 +26,10 @@ FLAGS = {
     "grad_accum": "grad_accum", "max_length": "max_length", "max_steps": "max_steps",
     "save_steps": "save_steps", "seed": "seed", "rejected": "rejected",
     "heldout": "heldout_fraction", "sample": "train_sample", "prompt_style": "prompt_style",
+    "method": "method", "label_smoothing": "label_smoothing",
+    "kto_desirable_weight": "kto_desirable_weight",
+    "kto_undesirable_weight": "kto_undesirable_weight", "orpo_lambda": "orpo_lambda",
+    "simpo_beta": "simpo_beta", "simpo_gamma": "simpo_gamma", "cpo_alpha": "cpo_alpha",
 }  # fmt: skip
 
 
@@ -55,7 +61,25 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--epochs", type=FiniteRange(min=0, min_open=True), default=1.0, show_default=True
 )
-@click.option("--beta", type=FiniteRange(min=0, min_open=True), default=0.1, show_default=True)
+@click.option("--method", type=click.Choice(tuple(METHODS)), default="dpo", show_default=True,
+              help="Alignment method: dpo, ipo, robust, hinge (trl's DPOTrainer loss types), "
+              "kto, orpo, simpo.")  # fmt: skip
+@click.option("--beta", type=FiniteRange(min=0, min_open=True), default=0.1, show_default=True,
+              help="dpo, ipo, robust, hinge, kto: strength of the tie to the reference.")
+@click.option("--label-smoothing", type=FiniteRange(0, 0.5, max_open=True), default=0.1,
+              show_default=True, help="robust: assumed share of flipped preferences.")
+@click.option("--kto-desirable-weight", type=FiniteRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="kto: weight of the chosen (desirable) rows.")
+@click.option("--kto-undesirable-weight", type=FiniteRange(min=0, min_open=True), default=1.0,
+              show_default=True, help="kto: weight of the rejected (undesirable) rows.")
+@click.option("--orpo-lambda", type=FiniteRange(min=0, min_open=True), default=0.1,
+              show_default=True, help="orpo: weight of the odds-ratio term.")
+@click.option("--simpo-beta", type=FiniteRange(min=0, min_open=True), default=2.0,
+              show_default=True, help="simpo: reward scale.")
+@click.option("--simpo-gamma", type=FiniteRange(min=0), default=1.0, show_default=True,
+              help="simpo: target reward margin.")
+@click.option("--cpo-alpha", type=FiniteRange(min=0), default=0.0, show_default=True,
+              help="simpo: weight of the chosen answers' NLL (0 = pure SimPO).")
 @click.option(
     "--lr",
     type=FiniteRange(min=0, min_open=True),
@@ -145,7 +169,8 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, targets, bbq, out_dir,
               store_path, target_modules, exclude_trans, exclude_subcategories,
               exclude_templates, qlora, activation_checkpointing, merge, fmt, **flags):  # fmt: skip
-    """Align a model with DPO on the target attribute(s) of BBQ (LoRA adapter out)."""
+    """Align a model on the target attribute(s) of BBQ with DPO or another --method (LoRA
+    adapter out)."""
     quiet_hf()
     from auditor.align.settings import DPOSettings
     from auditor.align.train import align
@@ -169,7 +194,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     cancel = threading.Event()
     with open_store(store_path) as store, ProgressReporter() as reporter:
-        reporter(StageStarted("align", f"DPO on {', '.join(target)}"))
+        reporter(StageStarted("align", f"{settings.method.upper()} on {', '.join(target)}"))
         try:
             with first_interrupt_cancels(cancel):
                 result = align(spec, data.items, target=target, settings=settings,
