@@ -76,14 +76,14 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
     from transformers import PrinterCallback, ProgressCallback
     from trl import DPOTrainer
 
-    from auditor.align import methods
+    from auditor.align import trainers
 
     method = settings.method_info
     if method.trainer != "dpo":
         args = settings.trl_config(output_dir, loaded.device, loaded.dtype, len(dataset))
         with quiet_progress():
-            trainer = methods.build_trainer(method, loaded, dataset, args,
-                                            settings.lora_config(), callbacks)
+            trainer = trainers.build_trainer(method, loaded, dataset, args,
+                                             settings.lora_config(), callbacks)
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
         return trainer
@@ -127,9 +127,9 @@ def too_short(settings: DPOSettings) -> str:
 
 def check_lengths(trainer, n_pairs: int, settings: DPOSettings, report: Reporter) -> int:
     """Pairs trl kept: those whose prompt alone fills ``max_length`` are dropped (say so)."""
-    from auditor.align import methods
+    from auditor.align import trainers
 
-    used = methods.pairs_used(settings.method_info, trainer)
+    used = trainers.pairs_used(settings.method_info, trainer)
     if used == 0:
         raise InputError(too_short(settings))
     if used < n_pairs:
@@ -158,11 +158,11 @@ def train_adapter(
 
     Raises ``Cancelled`` after saving a checkpoint when ``cancel`` is set mid-training.
     """
-    from auditor.align import methods
+    from auditor.align import trainers
     from auditor.align.callback import EventCallback
 
     method = settings.method_info
-    dataset = methods.dataset(method, data.pairs, loaded.tokenizer, settings)
+    dataset = trainers.dataset(method, data.pairs, loaded.tokenizer, settings)
     if len(dataset) == 0:
         raise InputError(too_short(settings))
     seals = dict((store.run(run_id).get("record") or {}).get("seals") or {})

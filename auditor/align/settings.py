@@ -239,4 +239,6 @@ class DPOSettings:
 
     def trl_config(self, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
         """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
-        return methods.config(self.method_info, self, output_dir, device, dtype, n_pairs)
+        from auditor.align import trainers
+
+        return trainers.config(self.method_info, self, output_dir, device, dtype, n_pairs)

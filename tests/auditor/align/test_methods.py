@@ -11,7 +11,7 @@ import json
 import pytest
 import torch
 
-from auditor.align import methods
+from auditor.align import methods, trainers
 from auditor.align.preferences import build_pairs
 from auditor.align.settings import DPOSettings
 from auditor.align.train import align, planned_steps
@@ -58,7 +58,7 @@ def train(loaded, pairs, settings, out, events):
     from auditor.align.callback import EventCallback
     from auditor.align.session import build_trainer
 
-    dataset = methods.dataset(settings.method_info, pairs, loaded.tokenizer, settings)
+    dataset = trainers.dataset(settings.method_info, pairs, loaded.tokenizer, settings)
     callback = EventCallback(events.append, method=settings.method)
     trainer = build_trainer(loaded, dataset, settings, str(out), [callback])
     trainer.train()
@@ -139,7 +139,7 @@ def test_profile_validates_the_method_and_its_ranges():
 def test_each_method_maps_onto_its_trl_config(tmp_path):
     from trl import DPOConfig, KTOConfig
 
-    with methods._experimental():
+    with trainers._experimental():
         from trl.experimental.cpo import CPOConfig
         from trl.experimental.orpo import ORPOConfig
 
@@ -189,7 +189,7 @@ def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_pat
     pairs = build_pairs(items, PromptBuilder(tokenizer))
     settings = settings_for(name)
     loaded = fresh(small_dir, tokenizer)
-    dataset = methods.dataset(settings.method_info, pairs, tokenizer, settings)
+    dataset = trainers.dataset(settings.method_info, pairs, tokenizer, settings)
     trainer = build_trainer(loaded, dataset, settings, str(tmp_path))
     expected = PromptBuilder(plain)
     by_id = {i.id: i for i in items}
