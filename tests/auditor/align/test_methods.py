@@ -314,3 +314,29 @@ def test_prompts_longer_than_max_length_are_dropped_and_reported_for_orpo(small_
         with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
             align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
                   out_dir=tmp_path / "b", store=store)  # fmt: skip
+
+
+# -- SmolLM2-135M: a short real run of each method moves the answer letters -------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NEW)
+def test_smollm2_short_run_moves_letters_toward_chosen(smollm2_dir, gender, tmp_path, name):
+    from .test_train import letter_logprobs
+
+    loaded = fresh(smollm2_dir)
+    builder = PromptBuilder(loaded.tokenizer)
+    items = one_instance(gender, "2")[:2]  # the ambiguous and disambiguated negative question
+    loaded.model.eval()
+    before = letter_logprobs(loaded.model, builder, items)
+    pairs = build_pairs(items, builder, rejected="biased")
+    settings = settings_for(name, batch_size=4 if name == "kto" else 2, max_steps=2,  # both pairs a step
+                            learning_rate=5e-4, max_length=320)
+    events: list = []
+    trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
+    after = letter_logprobs(model, builder, items)
+    print(name, "letter log-prob of the correct answer, before/after:", before.tolist(),
+          after.tolist())
+    assert [e.step for e in events if isinstance(e, TrainStep)] == [1, 2]
+    assert (after > before + 0.01).all(), (before, after)
