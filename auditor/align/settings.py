@@ -144,9 +144,9 @@ class DPOSettings:
 
     @classmethod
     def from_mapping(cls, values: dict) -> DPOSettings:
-        """Build from a dict (e.g. a profile's align section), ignoring ``target``."""
+        """Build from a dict (e.g. a profile's align section), ignoring ``target(s)``."""
         known = {f.name for f in dataclasses.fields(cls)}
-        extra = sorted(set(values) - known - {"target"})
+        extra = sorted(set(values) - known - {"target", "targets"})
         if extra:
             raise InputError(f"align settings: unknown key {', '.join(extra)}")
         return cls(**{k: v for k, v in values.items() if k in known})

@@ -65,7 +65,7 @@ def audit_key(profile: Profile, checksum: str) -> str:
     from auditor.align.methods import unused
 
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
-    skip = unused(profile.align.method)
+    skip = unused(profile.align.method) | ({"targets"} if not profile.align.targets else set())
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
@@ -82,20 +82,28 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
     from auditor.bbq import load_bbq, resolve_bbq_dir, sample
 
     source = resolve_bbq_dir(bbq or profile.data.bbq or None)
-    wanted = tuple(dict.fromkeys(profile.align.target + profile.data.attributes))
-    data = load_bbq(source, attributes=wanted)
     a = profile.align
-    kept, _excluded = select_items(
-        data.items, a.target, exclude_subcategories=a.exclude_subcategories,
-        exclude_templates=a.exclude_templates, exclude_trans=a.exclude_trans,
-    )
-    heldout = frozenset(i.id for i in split_items(kept, heldout_fraction=a.heldout_fraction,
-                                                  seed=a.seed).heldout)
-    target = set(a.target)
+    wanted = tuple(dict.fromkeys(a.target + a.targets + profile.data.attributes))
+    data = load_bbq(source, attributes=wanted)
+
+    def heldout_of(target):
+        kept, _excluded = select_items(
+            data.items, target, exclude_subcategories=a.exclude_subcategories,
+            exclude_templates=a.exclude_templates, exclude_trans=a.exclude_trans,
+        )
+        split = split_items(kept, heldout_fraction=a.heldout_fraction, seed=a.seed)
+        return frozenset(i.id for i in split.heldout)
+
+    heldout = heldout_of(a.target)
+    # with [align] targets, every target's training items stay out of the evaluation, so
+    # the audits of all targets evaluate the same items (one shared baseline run)
+    others = [heldout_of((t,)) for t in a.targets if t not in a.target]
+    kept_ids = heldout.union(*others)
+    target = set(a.target) | set(a.targets)
     audited = set(profile.data.attributes) | target
     if profile.data.sample:
         pool = [i for i in data.items if i.attribute in audited
-                and (i.attribute not in target or i.id in heldout)]
+                and (i.attribute not in target or i.id in kept_ids)]
         chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
     else:
         chosen = tuple(i for i in data.items if i.attribute in audited)
@@ -198,7 +206,8 @@ def dpo_settings(profile: Profile):
     """The trainer's settings from the profile's [align] section (validated)."""
     from auditor.align.settings import DPOSettings
 
-    values = {k: v for k, v in profile.to_dict()["align"].items() if k != "target"}
+    values = {k: v for k, v in profile.to_dict()["align"].items()
+              if k not in ("target", "targets")}
     return DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
 
 

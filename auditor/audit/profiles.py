@@ -50,6 +50,7 @@ class EvalSection:
 @dataclass(frozen=True)
 class AlignSection:
     target: tuple[str, ...] = ("Gender_identity",)
+    targets: tuple[str, ...] = ()  # one alignment per attribute (auditor.audit.targets)
     rejected: str = "all_wrong"
     exclude_trans: bool = False
     exclude_subcategories: tuple[str, ...] = ()
@@ -254,15 +255,17 @@ def _check(obj, where: str, prefix: str) -> None:
             raise InputError(f"{where}: '{key}' has an empty entry")
         if key in CHOICES and value not in CHOICES[key]:
             raise InputError(f"{where}: '{key}' is {value!r}; choose one of {', '.join(CHOICES[key])}")
-    if isinstance(obj, (DataSection, AlignSection)):
-        names = obj.attributes if isinstance(obj, DataSection) else obj.target
+    lists = {"attributes": obj.attributes} if isinstance(obj, DataSection) else \
+        {"target": obj.target, "targets": obj.targets} if isinstance(obj, AlignSection) else {}
+    for field_name, names in lists.items():
         for name in names:
             if name not in ATTRIBUTES:
-                field_name = "attributes" if isinstance(obj, DataSection) else "target"
                 raise InputError(
                     f"{where}: '{prefix}{field_name}' has unknown attribute '{name}' "
                     f"(choose from {', '.join(ATTRIBUTES)})"
                 )
+        if len(set(names)) < len(names):
+            raise InputError(f"{where}: '{prefix}{field_name}' names an attribute twice")
     for name, (low, high, closed) in LIMITS.get(type(obj).__name__, {}).items():
         value = getattr(obj, name)
         below = value < low if closed[0] else value <= low
