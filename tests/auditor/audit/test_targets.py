@@ -79,3 +79,39 @@ def test_targets_are_validated_and_stay_out_of_single_audit_keys():
     with pytest.raises(InputError, match="align.targets is empty"):
         target_profiles(build_profile({}))
     assert '"targets"' not in audit_key(build_profile({}), "sum")
+
+
+def test_audit_command_prints_every_targets_report_from_the_stored_audits(audits, profile,
+                                                                         tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    store, results, _ = audits
+    toml = tmp_path / "targets.toml"
+    toml.write_text(_as_toml(profile))
+    args = ["audit", "--profile", str(toml), "--store", str(store.path)]
+    done = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    docs = json.loads(done.output[done.output.index("{"):])["targets"]
+    assert list(docs) == list(TARGETS)
+    for t, doc in docs.items():
+        assert doc["subject"]["audit"] == results[t].audit_id and doc["subject"]["target"] == t
+        assert doc["table"] == json.loads(json.dumps(results[t].table.to_dict()))
+    refused = CliRunner().invoke(main, [*args, "--gate"])
+    assert refused.exit_code == 2 and "with align.targets" in refused.output
+
+
+def _as_toml(profile) -> str:
+    """``profile`` written back as TOML (its tables, lists and scalars only)."""
+    import json
+
+    lines = [f"name = {json.dumps(profile.name)}"]
+    for section, values in profile.to_dict().items():
+        if isinstance(values, dict):
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}"
+                      for k, v in values.items()]
+    return "\n".join(lines) + "\n"
