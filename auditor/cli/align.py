@@ -208,6 +208,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
         path = store.path
     out = {
         "run_id": result.run_id,
+        "method": settings.method,
         "store": str(path),
         "adapter_dir": str(result.adapter_dir),
         "merged_dir": str(result.merged_dir) if result.merged_dir else None,
@@ -222,9 +223,9 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     click.echo(f"adapter: {out['adapter_dir']}")
     if out["merged_dir"]:
         click.echo(f"merged:  {out['merged_dir']}")
+    margin = f", reward margin {m['rewards/margins']:.4f}" if "rewards/margins" in m else ""
     click.echo(
-        f"run {result.run_id}: {m.get('global_step', '?')} steps, last loss "
-        f"{m.get('loss', float('nan')):.4f}, reward margin "
-        f"{m.get('rewards/margins', float('nan')):.4f}; {out['train_items']} training items, "
+        f"run {result.run_id} ({settings.method}): {m.get('global_step', '?')} steps, last loss "
+        f"{m.get('loss', float('nan')):.4f}{margin}; {out['train_items']} training items, "
         f"{out['heldout_items']} held out (stored in {path})"
     )
