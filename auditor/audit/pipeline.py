@@ -110,7 +110,6 @@ def run_audit(
     from auditor.core.events import null_reporter
 
     report = reporter or null_reporter
-    dpo_settings(profile)  # every training setting is checked before any model runs
     plan = plan_audit(profile, bbq)
     audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
     store.update_audit(audit_id, status="running", record={"bbq": plan.source})
@@ -188,19 +187,11 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     return run_id
 
 
-def dpo_settings(profile: Profile):
-    """The trainer's settings from the profile's [align] section (validated)."""
-    from auditor.align.settings import DPOSettings
-
-    values = {k: v for k, v in profile.to_dict()["align"].items() if k != "target"}
-    return DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
-
-
 def _align(profile, base, plan, store, folder, report, cancel):
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), target=profile.align.target,
-                   settings=dpo_settings(profile), out_dir=folder / "alignment", store=store,
+    result = align(base, list(plan.items.values()), settings=profile.align,
+                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
                    reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
     if set(result.heldout_ids) != set(plan.heldout_ids):
         raise InputError("held-out split of the trainer differs from the audit's plan; "
