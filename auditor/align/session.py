@@ -148,7 +148,7 @@ def train_adapter(
     from auditor.align.preferences import to_dataset
 
     dataset = to_dataset(data.pairs, loaded.tokenizer)
-    seals = dict((store.run(run_id).get("record") or {}).get("seals") or {})
+    seals = dict(store.run(run_id).record.get("seals") or {})
     resume = folder.last_checkpoint(seals)
     step0 = int(resume.name.split("-")[1]) if resume else 0
     tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)

@@ -22,7 +22,6 @@ from auditor.align.settings import AlignSettings
 from auditor.align.split import sample_groups, split_items
 from auditor.core.errors import InputError
 from auditor.core.events import (
-    Cancelled,
     CancelToken,
     Message,
     Reporter,
@@ -31,6 +30,7 @@ from auditor.core.events import (
 )
 from auditor.core.items import Item
 from auditor.store.db import provenance
+from auditor.store.records import ending_status, first_line
 
 
 @dataclass(frozen=True)
@@ -176,15 +176,10 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         metrics = train_adapter(
             loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
         )
-    except Cancelled:
-        store.update_run(run_id, "cancelled", {"key": key})
-        raise
-    except Exception as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        store.update_run(run_id, "failed", {"key": key, "error": first[:300]})
-        raise
-    except BaseException:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
-        store.update_run(run_id, "interrupted", {"key": key})
+    except BaseException as exc:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
+        status = ending_status(exc)
+        store.update_run(run_id, status, {"key": key, **({"error": first_line(exc)}
+                                                         if status == "failed" else {})})
         raise
     return {
         "key": key,

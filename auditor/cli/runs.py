@@ -21,7 +21,7 @@ def runs_cmd(kind, fmt, store_path):
 
     with open_store(store_path, must_exist=True) as store:
         audits = list_audits(store)
-        runs = [{k: r.get(k) for k in ("id", "kind", "status", "model", "adapter", "mode",
+        runs = [{k: getattr(r, k) for k in ("id", "kind", "status", "model", "adapter", "mode",
                                        "done", "total", "created")} for r in store.runs(kind)]
         path = store.path
     if fmt == "json":

@@ -276,8 +276,8 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
     assert (out / "checkpoints" / "checkpoint-3" / "trainer_state.json").is_file()
     assert not (out / "adapter").exists() and not (out / "align.json").exists()
     (run,) = store.runs("train")
-    assert run["status"] == "cancelled" and run["total"] == 6
-    heldout = set(run["record"]["heldout_ids"])  # stored from the start
+    assert run.status == "cancelled" and run.total == 6
+    heldout = set(run.record["heldout_ids"])  # stored from the start
     assert heldout == set(split_items(gender, heldout_fraction=0.2, seed=0).heldout_ids)
 
     events: list = []
@@ -294,10 +294,10 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
         assert event.epoch > 0 and event.eta_s is not None and event.total_steps == 6
         for key in ("loss", "rewards/margins", "rewards/accuracies", "learning_rate"):
             assert row[key] == pytest.approx(event.metrics[key])
-    record = store.run(result.run_id)["record"]
+    record = store.run(result.run_id).record
     assert {"settings", "metrics", "versions", "heldout_ids", "train_ids"} <= set(record)
     assert record["settings"]["beta"] == settings.beta
-    assert result.run_id == run["id"] and store.run(result.run_id)["status"] == "done"
+    assert result.run_id == run.id and store.run(result.run_id).status == "done"
     assert set(result.heldout_ids) == heldout and len(result.train_ids) == 4
     by_id = {i.id: i for i in gender}
     train_templates = {by_id[i].template for i in result.train_ids}
