@@ -41,7 +41,7 @@ def child(method: str, model: str, steps: int) -> dict:
     from auditor.align import trainers
     from auditor.align.preferences import build_pairs
     from auditor.align.session import build_trainer, quiet_progress
-    from auditor.align.settings import DPOSettings
+    from auditor.align.settings import AlignSettings
     from auditor.bbq import load_bbq
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import ModelSpec, load_model
@@ -51,7 +51,7 @@ def child(method: str, model: str, steps: int) -> dict:
              if i.roles is not None][: PAIRS]  # fmt: skip
     pairs = build_pairs(items, PromptBuilder(loaded.tokenizer), rejected="biased")
     rows = PAIRS * (2 if method == "kto" else 1)
-    settings = DPOSettings(method=method, batch_size=rows, max_steps=steps, learning_rate=5e-4,
+    settings = AlignSettings(method=method, batch_size=rows, max_steps=steps, learning_rate=5e-4,
                            max_length=320, save_steps=10_000)  # fmt: skip
     marks: list[tuple[float, float]] = []
 

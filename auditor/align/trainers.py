@@ -36,9 +36,11 @@ def dataset(method: Method, pairs, tokenizer, settings):
 
 def config(method: Method, settings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
     """The trl config of ``method``'s trainer: the shared arguments plus its own."""
+    from auditor.align.trl_args import dpo_config, trainer_args
+
     if method.trainer == "dpo":
-        return settings.dpo_config(output_dir, device, dtype, n_pairs)
-    common = settings.trainer_args(output_dir, device, dtype)
+        return dpo_config(settings, output_dir, device, dtype, n_pairs)
+    common = trainer_args(settings, output_dir, device, dtype)
     if method.trainer == "kto":
         from trl import KTOConfig
 

@@ -28,10 +28,6 @@ def run_target_audits(profile: Profile, *, store, bbq: str | None = None, report
                       cancel=None) -> dict[str, AuditResult]:
     """Run (or resume) the audit of every target of ``profile``, in order; each is an
     ordinary stored audit, so a rerun reuses every finished stage."""
-    from auditor.audit.pipeline import dpo_settings
-
-    profiles = target_profiles(profile)
-    for sub in profiles.values():  # every setting is checked before any model runs
-        dpo_settings(sub)
+    profiles = target_profiles(profile)  # each checked on construction, before any work
     return {t: run_audit(sub, store=store, bbq=bbq, reporter=reporter, cancel=cancel)
             for t, sub in profiles.items()}  # fmt: skip

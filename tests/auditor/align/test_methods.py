@@ -13,7 +13,7 @@ import torch
 
 from auditor.align import methods, trainers
 from auditor.align.preferences import build_pairs
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
 from auditor.align.train import align, planned_steps
 from auditor.audit.profiles import build_profile
 from auditor.core.errors import InputError
@@ -47,11 +47,11 @@ def gender(lite_items):
     return [i for i in lite_items if i.attribute == "Gender_identity" and i.roles is not None]
 
 
-def settings_for(method: str, **extra) -> DPOSettings:
+def settings_for(method: str, **extra) -> AlignSettings:
     """A short run of ``method``; KTO gets two rows a pair, so twice the batch."""
     values = dict(method=method, batch_size=8 if method == "kto" else 4, max_steps=8,
                   learning_rate=1e-2, save_steps=100)
-    return DPOSettings(**{**values, **extra})
+    return AlignSettings(**{**values, **extra})
 
 
 def train(loaded, pairs, settings, out, events):
@@ -67,11 +67,10 @@ def train(loaded, pairs, settings, out, events):
 
 # -- settings and run keys --------------------------------------------------------------
 
-# DPOSettings().key_dict() before methods existed: stored DPO runs keep their keys
+# AlignSettings().key_dict() before methods existed: stored DPO runs keep their keys
 DPO_KEY_BEFORE_METHODS = {
     "rejected": "all_wrong", "exclude_trans": False, "exclude_subcategories": [],
-    "exclude_templates": [], "heldout_fraction": 0.2, "train_sample": 0,
-    "prompt_style": "auto", "beta": 0.1, "learning_rate": 5e-5, "epochs": 1.0,
+    "exclude_templates": [], "heldout_fraction": 0.2, "train_sample": 0, "beta": 0.1, "learning_rate": 5e-5, "epochs": 1.0,
     "max_steps": -1, "batch_size": 4, "grad_accum": 1, "max_length": 512, "lora_r": 16,
     "lora_alpha": 32, "lora_dropout": 0.05,
     "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "qlora": False,
@@ -80,22 +79,22 @@ DPO_KEY_BEFORE_METHODS = {
 
 
 def test_dpo_run_keys_are_unchanged_and_each_key_holds_its_methods_parameters():
-    assert DPOSettings().key_dict() == DPO_KEY_BEFORE_METHODS
+    assert AlignSettings().key_dict() == DPO_KEY_BEFORE_METHODS
     # another method's parameters do not touch a dpo run's key
-    assert DPOSettings(kto_desirable_weight=2, simpo_gamma=0.3).key_dict() == \
+    assert AlignSettings(kto_desirable_weight=2, simpo_gamma=0.3).key_dict() == \
         DPO_KEY_BEFORE_METHODS
     for name, method in methods.METHODS.items():
         if name == "dpo":
             continue
-        key = DPOSettings(method=name, batch_size=4).key_dict()
+        key = AlignSettings(method=name, batch_size=4).key_dict()
         assert key["method"] == name
         assert set(key) - set(DPO_KEY_BEFORE_METHODS) == {"method", *method.params} - {"beta"}
         assert ("beta" in key) == ("beta" in method.params), name
         for param in method.params:  # each one the method reads moves its key
-            other = dataclasses.replace(DPOSettings(method=name, batch_size=4),
-                                        **{param: getattr(DPOSettings(), param) / 2 + 0.01})
+            other = dataclasses.replace(AlignSettings(method=name, batch_size=4),
+                                        **{param: getattr(AlignSettings(), param) / 2 + 0.01})
             assert other.key_dict() != key, (name, param)
-    keys = {json.dumps(DPOSettings(method=n, batch_size=4).key_dict(), sort_keys=True)
+    keys = {json.dumps(AlignSettings(method=n, batch_size=4).key_dict(), sort_keys=True)
             for n in methods.METHODS}
     assert len(keys) == len(methods.METHODS)
 
@@ -115,7 +114,7 @@ def test_audit_keys_of_dpo_profiles_leave_the_new_settings_out():
     [
         ({"method": "ppo"}, "method must be one of dpo, ipo, robust, hinge, kto, orpo, simpo"),
         ({"method": "robust", "label_smoothing": 0.5}, "label_smoothing must be in [0, 0.5)"),
-        ({"method": "kto", "batch_size": 1}, "kto needs batch_size >= 2"),
+        ({"method": "kto", "batch_size": 1}, "batch_size must be >= 2 for kto"),
         ({"orpo_lambda": 0}, "orpo_lambda must be > 0"),
         ({"simpo_gamma": -1}, "simpo_gamma must be >= 0"),
         ({"method": "orpo", "precompute_ref": "on"}, "precompute_ref applies to the DPO"),
@@ -123,7 +122,7 @@ def test_audit_keys_of_dpo_profiles_leave_the_new_settings_out():
 )
 def test_bad_method_settings_are_one_line_errors(values, message):
     with pytest.raises(InputError, match=message.replace("[", r"\[").replace(")", r"\)")) as info:
-        DPOSettings(**values)
+        AlignSettings(**values)
     assert "\n" not in str(info.value)
 
 
@@ -144,7 +143,9 @@ def test_each_method_maps_onto_its_trl_config(tmp_path):
         from trl.experimental.orpo import ORPOConfig
 
     def config(name, **extra):
-        return DPOSettings(method=name, **extra).trl_config(str(tmp_path), "cpu", "float32", 8)
+        from auditor.align.trl_args import trl_config
+
+        return trl_config(AlignSettings(method=name, **extra), str(tmp_path), "cpu", "float32", 8)
 
     for name in ("dpo", "ipo", "robust", "hinge"):
         args = config(name)
@@ -166,10 +167,10 @@ def test_each_method_maps_onto_its_trl_config(tmp_path):
         assert args.use_cpu and not args.bf16 and not args.gradient_checkpointing
         assert args.learning_rate == 5e-5 and args.max_length == 512 and args.logging_steps == 1
         assert args.save_strategy == "steps" and not args.save_only_model
-    assert DPOSettings(method="kto").speed_plan("cpu", 8) == \
+    assert AlignSettings(method="kto").speed_plan("cpu", 8) == \
         {"precompute_ref": False, "completion_logits_only": False}
-    assert planned_steps(10, DPOSettings(method="kto", batch_size=4)) == 5  # 20 rows
-    assert planned_steps(10, DPOSettings(method="orpo", batch_size=4)) == 3
+    assert planned_steps(10, AlignSettings(method="kto", batch_size=4)) == 5  # 20 rows
+    assert planned_steps(10, AlignSettings(method="orpo", batch_size=4)) == 3
 
 
 # -- what each trainer sees -------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_each_method_resumes_to_the_uninterrupted_run(small_dir, gender, tmp_pat
     from safetensors.torch import load_file
 
     spec = ModelSpec(str(small_dir), device="cpu")
-    settings = DPOSettings(method=name, rejected="biased", train_sample=8, batch_size=2,
+    settings = AlignSettings(method=name, rejected="biased", train_sample=8, batch_size=2,
                            max_steps=5, learning_rate=1e-3, save_steps=100)  # fmt: skip
     store = Store(tmp_path / "runs.sqlite")
     stopper = CancelAt(2)
@@ -282,7 +283,7 @@ def test_each_method_resumes_to_the_uninterrupted_run(small_dir, gender, tmp_pat
     weights = [load_file(str(r.adapter_dir / "adapter_model.safetensors"))
                for r in (resumed, straight)]  # fmt: skip
     assert all(torch.allclose(weights[0][k], weights[1][k], atol=1e-6) for k in weights[0])
-    record = store.run(resumed.run_id)["record"]
+    record = store.run(resumed.run_id).record
     assert record["settings"]["method"] == name and record["metrics"]["global_step"] == 5
     assert resumed.metrics["pairs_used"] == 8
     again = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store)
@@ -297,7 +298,7 @@ def test_prompts_longer_than_max_length_are_dropped_and_reported_for_orpo(small_
                                                                           tmp_path):
     """ORPO and CPO would train such a pair on an empty completion; it is left out instead."""
     spec = ModelSpec(str(small_dir), device="cpu")
-    settings = DPOSettings(method="orpo", rejected="biased", train_sample=4, max_steps=1,
+    settings = AlignSettings(method="orpo", rejected="biased", train_sample=4, max_steps=1,
                            max_length=180)
     events: list = []
     with Store(tmp_path / "runs.sqlite") as store:

@@ -56,7 +56,7 @@ def test_one_baseline_one_alignment_per_target(audits, profile, lite_items):
     baseline_items = {a.item_id for a in store.answers(results[TARGETS[0]].baseline_run)}
     for t, result in results.items():
         assert result.table.target == (t,) and result.table.attributes[0] == t
-        record = store.run(result.train_run)["record"]
+        record = store.run(result.train_run).record
         assert record["target"] == [t]
         assert {by_id[i].attribute for i in record["train_ids"]} == {t}
         assert not baseline_items & set(record["train_ids"])  # no target trains on them

@@ -99,7 +99,7 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
         steps = [row["step"] for row in store.train_log(result["run_id"])]
         assert steps == list(range(1, 17))
         run = store.run(result["run_id"])
-        assert run["status"] == "done" and run["settings"]["method"] == method
+        assert run.status == "done" and run.settings["method"] == method
         if method == "kto":  # the log holds KTO's own figures (margins: mixed batches only)
             last = set(store.train_log(result["run_id"])[-1])
             assert "kl" in last and {"rewards/chosen", "rewards/rejected"} & last
