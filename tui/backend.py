@@ -105,9 +105,9 @@ class Backend:
         return build_profile(dict(self._read().audit(audit_id).profile), f"audit {audit_id}")
 
     def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
-        from auditor.audit.history import compare_stored
+        from auditor.audit.comparison import compare_stored
 
-        return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target)
+        return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target).table
 
     # -- drill-down -----------------------------------------------------------------
     def items(self, run_ids: tuple[str, ...]) -> Mapping:

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.align.preferences import build_pairs, select_items
+from auditor.align.preferences import build_pairs
 from auditor.align.run_folder import RunFolder
 from auditor.align.settings import AlignSettings
-from auditor.align.split import sample_groups, split_items
+from auditor.align.split import TargetSplit, sample_groups, split_target
 from auditor.core.errors import InputError
 from auditor.core.events import (
     CancelToken,
@@ -59,21 +59,13 @@ class TrainingData:
     pairs: tuple
 
 
-def prepare_data(items: Sequence[Item], target: Sequence[str], settings: AlignSettings, builder):
-    """Select, split and sample items, then build the preference pairs."""
-    kept, excluded = select_items(
-        items,
-        target,
-        exclude_subcategories=settings.exclude_subcategories,
-        exclude_templates=settings.exclude_templates,
-        exclude_trans=settings.exclude_trans,
-    )
-    split = split_items(kept, heldout_fraction=settings.heldout_fraction, seed=settings.seed)
+def prepare_data(split: TargetSplit, settings: AlignSettings, builder) -> TrainingData:
+    """Sample the split's training items and build the preference pairs."""
     train = sample_groups(split.train, settings.train_sample, seed=settings.seed)
     pairs = build_pairs(train, builder, rejected=settings.rejected)
     if not pairs:
         raise InputError("no preference pairs: every training item was skipped")
-    return TrainingData(tuple(train), split.heldout, tuple(excluded), tuple(pairs))
+    return TrainingData(tuple(train), split.heldout, split.excluded, tuple(pairs))
 
 
 def run_key(spec, settings: AlignSettings, prompt_style: str, pairs) -> str:
@@ -109,6 +101,7 @@ def align(
     *,
     settings: AlignSettings | None = None,
     prompt_style: str = "auto",
+    split: TargetSplit | None = None,
     out_dir: str | Path,
     store,
     reporter: Reporter | None = None,
@@ -116,7 +109,8 @@ def align(
     merge: bool = False,
 ) -> AlignResult:
     """Train a LoRA adapter for ``settings.target`` on ``items`` (prompts in ``prompt_style``,
-    the evaluation's); resume or reuse a same-key run."""
+    the evaluation's); resume or reuse a same-key run. ``split``: the target's split as the
+    audit planned it (computed here from ``items`` when not given)."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import load_tokenizer
@@ -129,7 +123,7 @@ def align(
     check_cancel(cancel)
 
     builder = PromptBuilder(load_tokenizer(spec), prompt_style)
-    data = prepare_data(items, target, settings, builder)
+    data = prepare_data(split or split_target(items, settings), settings, builder)
     key = run_key(spec, settings, prompt_style, data.pairs)
     folder.claim(key)
     run_id = store.create_or_get_run(

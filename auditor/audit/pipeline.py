@@ -8,15 +8,13 @@ finished stage (evaluation skips stored batches, training resumes from its check
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from auditor.align.split import TargetSplit
 from auditor.audit.profiles import Profile
-from auditor.core.errors import InputError
 from auditor.core.events import (
     CancelToken,
-    Message,
     Reporter,
     StageFinished,
     StageStarted,
@@ -55,9 +53,13 @@ class Plan:
 
     items: dict[str, Item]
     eval_items: tuple[Item, ...]
-    heldout_ids: frozenset[str]
+    split: TargetSplit  # the target's training and held-out items, handed to alignment
     checksum: str
     source: str
+
+    @property
+    def heldout_ids(self) -> frozenset[str]:
+        return self.split.heldout_ids
 
 
 def audit_key(profile: Profile, checksum: str) -> str:
@@ -67,27 +69,22 @@ def audit_key(profile: Profile, checksum: str) -> str:
 
 
 def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
-    """Load BBQ, split the target like the trainer does, and choose the evaluation items.
+    """Load BBQ, split the target (the split alignment then trains on), and choose the
+    evaluation items.
 
     The target attributes are evaluated on their held-out template instances; with
     ``data.sample = 0`` every item is evaluated, the target's training items too (the
     report shows the target on held-out items and, labelled, on all of them).
     """
-    from auditor.align.preferences import select_items
-    from auditor.align.split import split_items
+    from auditor.align.split import split_target
     from auditor.bbq import load_bbq, resolve_bbq_dir, sample
 
     source = resolve_bbq_dir(bbq or profile.data.bbq or None)
     wanted = tuple(dict.fromkeys(profile.align.target + profile.data.attributes))
     data = load_bbq(source, attributes=wanted)
-    a = profile.align
-    kept, _excluded = select_items(
-        data.items, a.target, exclude_subcategories=a.exclude_subcategories,
-        exclude_templates=a.exclude_templates, exclude_trans=a.exclude_trans,
-    )
-    heldout = frozenset(i.id for i in split_items(kept, heldout_fraction=a.heldout_fraction,
-                                                  seed=a.seed).heldout)
-    target = set(a.target)
+    split = split_target(data.items, profile.align)
+    heldout = split.heldout_ids
+    target = set(profile.align.target)
     audited = set(profile.data.attributes) | target
     if profile.data.sample:
         pool = [i for i in data.items if i.attribute in audited
@@ -95,7 +92,7 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
         chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
     else:
         chosen = tuple(i for i in data.items if i.attribute in audited)
-    return Plan(data.by_id(), tuple(chosen), heldout, data.checksum, str(source))
+    return Plan(data.by_id(), tuple(chosen), split, data.checksum, str(source))
 
 
 def run_audit(
@@ -155,7 +152,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                               expect_adapter=aligned_spec.adapter)
 
     report(StageStarted("compare", "paired statistics"))
-    table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
+    table, target_all = _compare(profile, plan, store, baseline, aligned, report, cancel)
     record = outcome(table=table.to_dict(),
                      target_all=target_all.to_dict() if target_all else None,
                      heldout_ids=sorted(plan.heldout_ids), eval_items=len(plan.eval_items))
@@ -189,48 +186,19 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
 def _align(profile, base, plan, store, folder, report, cancel):
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), settings=profile.align,
-                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
-                   reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
-    if set(result.heldout_ids) != set(plan.heldout_ids):
-        raise InputError("held-out split of the trainer differs from the audit's plan; "
-                         "the target attribute cannot be reported on held-out items")
-    return result
+    return align(base, list(plan.items.values()), settings=profile.align,
+                 prompt_style=profile.eval.prompt_style, split=plan.split,
+                 out_dir=folder / "alignment", store=store, reporter=report, cancel=cancel,
+                 merge=bool(profile.model.adapter))
 
 
-def compare_for_audit(profile, plan, store, before, after, report=None, cancel=None):
+def _compare(profile, plan, store, before, after, report=None, cancel=None):
     """The audit's spillover table (target on held-out items) and the target on all items."""
-    s = profile.stats
-    return heldout_tables(
-        plan.items, store.answers(before), store.answers(after),
-        target=profile.align.target,
-        attributes=ordered_attributes(profile.align.target, profile.data.attributes),
-        heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
-        n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+    from auditor.audit.comparison import compare, ordered_attributes
 
-
-def heldout_tables(items, before, after, *, target, attributes, heldout_ids, reporter=None,
-                   cancel=None, **stats):
-    """The spillover table with the target attributes on their held-out items only, and,
-    when the runs also answered other target items, a table of the target on all of them
-    (None otherwise). ``stats``: correction, alpha, n_boot, seed."""
-    from auditor.stats import compare_runs
-
-    target, held = tuple(target), frozenset(heldout_ids)
-
-    def on_heldout(answers):
-        return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
-
-    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
-                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
-    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
-    if all(a.item_id in held for a in only[0]):
-        return table, None
-    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
-    if reporter:
-        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
-    return table, target_all
-
-
-def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*target, *attributes)))
+    s, target = profile.stats, profile.align.target
+    done = compare(plan.items, store.answers(before), store.answers(after), target=target,
+                   attributes=ordered_attributes(target, profile.data.attributes),
+                   heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
+                   n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+    return done.table, done.target_all
