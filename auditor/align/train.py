@@ -30,6 +30,7 @@ from auditor.core.events import (
     null_reporter,
 )
 from auditor.core.items import Item
+from auditor.models import distributed
 from auditor.store.db import provenance
 
 
@@ -118,48 +119,62 @@ def align(
     """Train a DPO LoRA adapter for ``target`` on ``items``; resume or reuse a same-key run."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
-    from auditor.models.loading import load_tokenizer
+    from auditor.models.loading import load_tokenizer, resolve_device
 
     settings = settings or DPOSettings()
-    report = reporter or null_reporter
+    here = distributed.world()  # under a launcher rank 0 alone writes; the others get store=None
+    report = (reporter or null_reporter) if here.is_main else null_reporter
     target = tuple(target)
     check_qlora(spec, settings)
     folder = RunFolder(out_dir)
     check_cancel(cancel)
+    if here.parallel:
+        distributed.start(resolve_device(spec.device))
 
     builder = PromptBuilder(load_tokenizer(spec), settings.prompt_style)
     data = prepare_data(items, target, settings, builder)
+    batch = distributed.training_batch(settings.batch_size, settings.grad_accum,
+                                       len(data.pairs), here)
     key = run_key(spec, target, settings, data.pairs)
-    folder.claim(key)
-    run_id = store.create_or_get_run(
-        "train",
-        key,
-        model=spec.source,
-        adapter=spec.adapter,
-        settings={"target": list(target), **settings.to_dict()},
-        data_checksum=key[:16],
-        template=builder.template,
-        total=planned_steps(len(data.pairs), settings),
-        record=split_record(data, folder),
-        **provenance(),
-    )
-    done = folder.record()
-    reused = done is not None and folder.adapter.is_dir()
+
+    def claim():
+        folder.claim(key)
+        run_id = store.create_or_get_run(
+            "train",
+            key,
+            model=spec.source,
+            adapter=spec.adapter,
+            settings={"target": list(target), **settings.to_dict()},
+            data_checksum=key[:16],
+            template=builder.template,
+            total=planned_steps(len(data.pairs), settings),
+            record={**split_record(data, folder), "batch": batch},
+            **provenance(),
+        )
+        done = folder.record()
+        return run_id, done, done is not None and folder.adapter.is_dir()
+
+    run_id, done, reused = distributed.lead(here, claim)
     if reused:
         report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
     else:
-        done = _train(spec, data, settings, folder, key, run_id, store, report, cancel)
-        done.update(target=list(target), prompt_template=builder.template)
-        store.update_run(run_id, "done", done)
-        folder.write_record(done)
-        folder.drop_checkpoints()
+        done = _train(spec, data, settings, folder, key, run_id, store if here.is_main else None,
+                      report, cancel)
+        done.update(target=list(target), prompt_template=builder.template, batch=batch)
+
+        def finish():
+            store.update_run(run_id, "done", done)
+            folder.write_record(done)
+            folder.drop_checkpoints()
+
+        distributed.lead(here, finish)
     if merge and not folder.merged.is_dir():
         from auditor.align.models import write_merged
         from auditor.align.session import quiet_progress
 
         report(Message("writing the merged model"))
         with quiet_progress():
-            write_merged(spec, folder)
+            distributed.lead(here, lambda: write_merged(spec, folder))
     return _result(run_id, folder, done, merge, reused)
 
 
@@ -168,7 +183,7 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
     from auditor.align.models import load_training_model
     from auditor.align.session import quiet_progress, train_adapter
 
-    store.update_run(run_id, "running")
+    _mark(store, run_id, "running")
     try:
         with quiet_progress():
             loaded = load_training_model(spec, settings)
@@ -176,14 +191,15 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
             loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
         )
     except Cancelled:
-        store.update_run(run_id, "cancelled", {"key": key})
+        _mark(store, run_id, "cancelled", {"key": key})
         raise
     except Exception as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        store.update_run(run_id, "failed", {"key": key, "error": first[:300]})
+        _mark(store, run_id, "failed", {"key": key, "error": first[:300]})
         raise
-    except BaseException:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
-        store.update_run(run_id, "interrupted", {"key": key})
+    except BaseException as exc:  # Ctrl-C, a launcher's SIGTERM: the checkpoints are kept
+        _mark(store, run_id, "interrupted", {"key": key, **({"error": str(exc)[:300]}
+                                                            if str(exc) else {})})
         raise
     return {
         "key": key,
@@ -194,6 +210,12 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         "metrics": metrics,
         "versions": provenance()["versions"],
     }
+
+
+def _mark(store, run_id: str, status: str, record: dict | None = None) -> None:
+    """Record the run's status (rank 0 under a launcher: the others hold no store)."""
+    if store is not None:
+        store.update_run(run_id, status, record)
 
 
 def split_record(data: TrainingData, folder: RunFolder) -> dict:
