@@ -128,13 +128,13 @@ def align(
     check_qlora(spec, settings)
     folder = RunFolder(out_dir)
     check_cancel(cancel)
-    if here.parallel:
-        distributed.start(resolve_device(spec.device))
-
+    device = resolve_device(spec.device)
     builder = PromptBuilder(load_tokenizer(spec), settings.prompt_style)
     data = prepare_data(items, target, settings, builder)
     batch = distributed.training_batch(settings.batch_size, settings.grad_accum,
-                                       len(data.pairs), here)
+                                       len(data.pairs), here)  # every rank alike: no talking
+    if here.parallel:
+        distributed.start(device)
     key = run_key(spec, target, settings, data.pairs)
 
     def claim():
@@ -194,8 +194,11 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         _mark(store, run_id, "cancelled", {"key": key})
         raise
     except Exception as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        lost = distributed.lost_rank(exc)  # a rank died: say so, not the transport's words
+        first = (str(lost or exc).splitlines() or [type(exc).__name__])[0]
         _mark(store, run_id, "failed", {"key": key, "error": first[:300]})
+        if lost is not None:
+            raise lost from exc
         raise
     except BaseException as exc:  # Ctrl-C, a launcher's SIGTERM: the checkpoints are kept
         _mark(store, run_id, "interrupted", {"key": key, **({"error": str(exc)[:300]}

@@ -15,7 +15,7 @@ import click
 
 from auditor.core.errors import SpilloverError
 from auditor.core.textsafe import visible
-from auditor.models.distributed import error_prefix, prints_error
+from auditor.models.distributed import error_prefix, lost_rank, prints_error
 
 # command name -> "module:attribute" inside auditor.cli
 COMMANDS: dict[str, str] = {
@@ -64,6 +64,10 @@ class LazyGroup(click.Group):
         except Exception as exc:  # a runtime failure: one line, exit 3
             if os.environ.get("SPILLOVER_DEBUG"):
                 raise
+            lost = lost_rank(exc)  # under a launcher: another rank died
+            if lost is not None:
+                click.echo(f"error: {error_prefix()}{visible(lost, one_line=True)}", err=True)
+                sys.exit(lost.exit_code)
             first = visible((str(exc).strip().splitlines() or [""])[0][:300], one_line=True)
             click.echo(f"error: {error_prefix()}{type(exc).__name__}: {first} "
                        "(set SPILLOVER_DEBUG=1 for the traceback)", err=True)

@@ -225,3 +225,23 @@ def shared_dataset(dataset, path, here: World):
         dataset.save_to_disk(str(path))
     barrier(here)
     return load_from_disk(str(path))
+
+
+class RankLost(SpilloverError):
+    """Another rank stopped mid-run (its connection closed, or a collective timed out)."""
+
+
+def lost_rank(exc: BaseException) -> RankLost | None:
+    """A one-line ``RankLost`` when ``exc`` is torch.distributed losing a peer, else None."""
+    if not world().parallel or isinstance(exc, SpilloverError):
+        return None
+    import torch.distributed as dist
+
+    text = str(exc)
+    backend = isinstance(exc, getattr(dist, "DistError", ())) or any(
+        word in text for word in ("gloo", "NCCL", "Connection closed", "Connection reset"))
+    if not backend:
+        return None
+    first = (text.strip().splitlines() or [type(exc).__name__])[0][:160]
+    return RankLost(f"another rank stopped ({first}); the run is stopped with its "
+                    "checkpoints kept: rerun to resume")
