@@ -245,3 +245,12 @@ def lost_rank(exc: BaseException) -> RankLost | None:
     first = (text.strip().splitlines() or [type(exc).__name__])[0][:160]
     return RankLost(f"another rank stopped ({first}); the run is stopped with its "
                     "checkpoints kept: rerun to resume")
+
+
+def sharded_launch() -> str | None:
+    """``fsdp`` or ``deepspeed`` when ``accelerate launch`` was given such a config (the
+    trainer then shards the model itself), else None."""
+    for name, env in (("fsdp", "ACCELERATE_USE_FSDP"), ("deepspeed", "ACCELERATE_USE_DEEPSPEED")):
+        if os.environ.get(env, "false").lower() == "true":
+            return name
+    return None

@@ -113,6 +113,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
     import torch
     from transformers import AutoModelForCausalLM
 
+    from auditor.models.distributed import sharded_launch
+
     path = spec.folder(reporter)
     if spec.adapter:
         check_adapter_folder(Path(spec.adapter).expanduser())  # before loading any weights
@@ -125,7 +127,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
             dtype=getattr(torch, dtype),
             use_safetensors=None if spec.allow_pickle else True,
             trust_remote_code=spec.trust_remote_code,
-            device_map=None if device == "cpu" else device,  # straight onto the GPU
+            # straight onto the GPU, unless FSDP/ZeRO-3 is to shard it for training
+            device_map=None if device == "cpu" or (for_training and sharded_launch()) else device,
         )
     except ValueError as exc:
         if "trust_remote_code" in str(exc) and not spec.trust_remote_code:
