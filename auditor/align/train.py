@@ -18,7 +18,7 @@ from pathlib import Path
 
 from auditor.align.preferences import build_pairs, select_items
 from auditor.align.run_folder import RunFolder
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
 from auditor.align.split import sample_groups, split_items
 from auditor.core.errors import InputError
 from auditor.core.events import (
@@ -60,7 +60,7 @@ class TrainingData:
     pairs: tuple
 
 
-def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSettings, builder):
+def prepare_data(items: Sequence[Item], target: Sequence[str], settings: AlignSettings, builder):
     """Select, split and sample items, then build the preference pairs."""
     kept, excluded = select_items(
         items,
@@ -77,7 +77,7 @@ def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSett
     return TrainingData(tuple(train), split.heldout, tuple(excluded), tuple(pairs))
 
 
-def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
+def run_key(spec, settings: AlignSettings, prompt_style: str, pairs) -> str:
     """A hash of everything that decides the trained weights: model, settings, pairs."""
     from auditor.models.sources import fingerprint
 
@@ -86,8 +86,8 @@ def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
         "source": spec.source,
         "weights": fingerprint(spec.folder()),
         "adapter": fingerprint(Path(spec.adapter)) if spec.adapter else None,
-        "target": sorted(target),
-        "settings": settings.key_dict(),
+        "target": sorted(settings.target),
+        "settings": {**settings.key_dict(), "prompt_style": prompt_style},
     }
     h.update(json.dumps(head, sort_keys=True).encode())
     for p in pairs:
@@ -95,7 +95,7 @@ def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
     return h.hexdigest()
 
 
-def planned_steps(n_pairs: int, settings: DPOSettings) -> int:
+def planned_steps(n_pairs: int, settings: AlignSettings) -> int:
     """Optimizer steps the run will take (what ``state.max_steps`` will be)."""
     if settings.max_steps > 0:
         return settings.max_steps
@@ -108,34 +108,35 @@ def align(
     spec,
     items: Sequence[Item],
     *,
-    target: Sequence[str] = ("Gender_identity",),
-    settings: DPOSettings | None = None,
+    settings: AlignSettings | None = None,
+    prompt_style: str = "auto",
     out_dir: str | Path,
     store,
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     merge: bool = False,
 ) -> AlignResult:
-    """Train a DPO LoRA adapter for ``target`` on ``items``; resume or reuse a same-key run."""
+    """Train a LoRA adapter for ``settings.target`` on ``items`` (prompts in ``prompt_style``,
+    the evaluation's); resume or reuse a same-key run."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import load_tokenizer, resolve_device
 
-    settings = settings or DPOSettings()
+    settings = settings or AlignSettings()
     here = distributed.world()  # under a launcher rank 0 alone writes; the others get store=None
     report = (reporter or null_reporter) if here.is_main else null_reporter
-    target = tuple(target)
+    target = settings.target
     check_qlora(spec, settings)
     folder = RunFolder(out_dir)
     check_cancel(cancel)
     device = resolve_device(spec.device)
-    builder = PromptBuilder(load_tokenizer(spec), settings.prompt_style)
+    builder = PromptBuilder(load_tokenizer(spec), prompt_style)
     data = prepare_data(items, target, settings, builder)
     batch = distributed.training_batch(settings.batch_size, settings.grad_accum,
                                        len(data.pairs), here)  # every rank alike: no talking
     if here.parallel:
         distributed.start(device)
-    key = run_key(spec, target, settings, data.pairs)
+    key = run_key(spec, settings, prompt_style, data.pairs)
 
     def claim():
         folder.claim(key)
@@ -144,7 +145,7 @@ def align(
             key,
             model=spec.source,
             adapter=spec.adapter,
-            settings={"target": list(target), **settings.to_dict()},
+            settings={**settings.to_dict(), "prompt_style": prompt_style},
             data_checksum=key[:16],
             template=builder.template,
             total=planned_steps(len(data.pairs), settings),

@@ -117,7 +117,6 @@ def run_audit(
 
     here = distributed.world()
     report = (reporter or null_reporter) if here.is_main else null_reporter
-    dpo_settings(profile)  # every training setting is checked before any model runs
     if here.parallel:
         from auditor.models.loading import resolve_device
 
@@ -216,19 +215,11 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     return run_id
 
 
-def dpo_settings(profile: Profile):
-    """The trainer's settings from the profile's [align] section (validated)."""
-    from auditor.align.settings import DPOSettings
-
-    values = {k: v for k, v in profile.to_dict()["align"].items() if k != "target"}
-    return DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
-
-
 def _align(profile, base, plan, store, folder, report, cancel):
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), target=profile.align.target,
-                   settings=dpo_settings(profile), out_dir=folder / "alignment", store=store,
+    result = align(base, list(plan.items.values()), settings=profile.align,
+                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
                    reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
     if set(result.heldout_ids) != set(plan.heldout_ids):
         raise InputError("held-out split of the trainer differs from the audit's plan; "

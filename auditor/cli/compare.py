@@ -17,6 +17,7 @@ from auditor.cli.options import (
     store_option,
     with_flips,
 )
+from auditor.core.choices import CORRECTIONS
 
 
 def _target_options(func):
@@ -61,7 +62,7 @@ def _runs_subject(store, run_a, run_b) -> dict:
 @click.argument("run_a")
 @click.argument("run_b")
 @_target_options
-@click.option("--correction", type=click.Choice(("holm", "bh")), default="holm", show_default=True)
+@click.option("--correction", type=click.Choice(CORRECTIONS), default="holm", show_default=True)
 @click.option("--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,

@@ -7,9 +7,8 @@ import json
 import click
 
 from auditor.cli.options import bbq_option, store_option
+from auditor.core.choices import DEVICES, DTYPES, MODES, PROMPT_STYLES
 from auditor.models.quiet import quiet_hf
-
-MODES = ("letter", "options", "generate")
 
 
 def model_options(func):
@@ -19,9 +18,10 @@ def model_options(func):
                      help="Model folder, hub id, .gguf file, or smollm2-135m (bundled)."),
         click.option("--adapter", metavar="DIR", default=None, help="LoRA adapter folder."),
         click.option("--device", default="auto", show_default=True,
-                     help="auto, cpu, cuda, cuda:N or mps."),
+                     help=f"{', '.join(DEVICES)} or cuda:N."),
         click.option("--dtype", default="auto", show_default=True,
-                     help="auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16, float16."),
+                     type=click.Choice(DTYPES),
+                     help="auto: bf16 on CUDA, fp32 on CPU."),
         click.option("--trust-remote-code", is_flag=True,
                      help="Allow the model's own Python code to run (only if you trust it)."),
         click.option("--allow-pickle", is_flag=True,
@@ -43,7 +43,7 @@ def model_options(func):
               "of four items, so N is rounded down to fit).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--prompt-style", type=click.Choice(("auto", "chat", "plain")), default="auto",
+@click.option("--prompt-style", type=click.Choice(PROMPT_STYLES), default="auto",
               show_default=True, help="auto: the chat template when the model has one.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=8, show_default=True,
               help="Generate mode: tokens to generate.")

@@ -7,10 +7,11 @@ import json
 import click
 
 from auditor.cli.options import open_store, store_option
+from auditor.core.choices import RUN_KINDS
 
 
 @click.command("runs")
-@click.option("--kind", type=click.Choice(("eval", "train")), default=None)
+@click.option("--kind", type=click.Choice(RUN_KINDS), default=None)
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
 @store_option

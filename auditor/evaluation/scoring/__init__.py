@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auditor.core.answers import Answer
+from auditor.core.choices import MODES  # re-exported: the scoring modes
 from auditor.core.errors import InputError
 from auditor.core.items import Item
-
-MODES: tuple[str, ...] = ("letter", "options", "generate")
 
 
 def score_batch(
