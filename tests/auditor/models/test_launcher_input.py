@@ -174,3 +174,18 @@ def test_under_torchrun_the_error_is_one_line_and_every_rank_exits_2(tiny_llama_
     # the launcher's summary: the first rank to finish exited 2 (the other may be stopped)
     assert "Root Cause" in done.stderr and "exitcode  : 2" in done.stderr
     assert not store.exists()
+
+
+def test_more_ranks_than_gpus_on_a_machine(monkeypatch, tiny_llama_dir, bbq_lite, tmp_path):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    launched(monkeypatch, 2, 1)
+    store = tmp_path / "s.sqlite"
+    result = _eval(tiny_llama_dir, bbq_lite, store, "--sample", "8", "--device", "cuda")
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines() == [
+        "error: rank 1: device cuda:1: this machine has 1 GPU(s); under a launcher each rank "
+        "takes one, so launch at most that many ranks a machine"]
+    assert not store.exists()
