@@ -29,6 +29,7 @@ from auditor.core.events import (
     null_reporter,
 )
 from auditor.core.items import Item
+from auditor.models import distributed
 from auditor.store.db import provenance
 from auditor.store.records import ending_status, first_line
 
@@ -113,48 +114,62 @@ def align(
     audit planned it (computed here from ``items`` when not given)."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
-    from auditor.models.loading import load_tokenizer
+    from auditor.models.loading import load_tokenizer, resolve_device
 
     settings = settings or AlignSettings()
-    report = reporter or null_reporter
+    here = distributed.world()  # under a launcher rank 0 alone writes; the others get store=None
+    report = (reporter or null_reporter) if here.is_main else null_reporter
     target = settings.target
     check_qlora(spec, settings)
     folder = RunFolder(out_dir)
     check_cancel(cancel)
-
+    device = resolve_device(spec.device)
     builder = PromptBuilder(load_tokenizer(spec), prompt_style)
     data = prepare_data(split or split_target(items, settings), settings, builder)
+    batch = distributed.training_batch(settings.batch_size, settings.grad_accum,
+                                       len(data.pairs), here)  # every rank alike: no talking
+    if here.parallel:
+        distributed.start(device)
     key = run_key(spec, settings, prompt_style, data.pairs)
-    folder.claim(key)
-    run_id = store.create_or_get_run(
-        "train",
-        key,
-        model=spec.source,
-        adapter=spec.adapter,
-        settings={**settings.to_dict(), "prompt_style": prompt_style},
-        data_checksum=key[:16],
-        template=builder.template,
-        total=planned_steps(len(data.pairs), settings),
-        record=split_record(data, folder),
-        **provenance(),
-    )
-    done = folder.record()
-    reused = done is not None and folder.adapter.is_dir()
+
+    def claim():
+        folder.claim(key)
+        run_id = store.create_or_get_run(
+            "train",
+            key,
+            model=spec.source,
+            adapter=spec.adapter,
+            settings={**settings.to_dict(), "prompt_style": prompt_style},
+            data_checksum=key[:16],
+            template=builder.template,
+            total=planned_steps(len(data.pairs), settings),
+            record={**split_record(data, folder), "batch": batch},
+            **provenance(),
+        )
+        done = folder.record()
+        return run_id, done, done is not None and folder.adapter.is_dir()
+
+    run_id, done, reused = distributed.lead(here, claim)
     if reused:
         report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
     else:
-        done = _train(spec, data, settings, folder, key, run_id, store, report, cancel)
-        done.update(target=list(target), prompt_template=builder.template)
-        store.update_run(run_id, "done", done)
-        folder.write_record(done)
-        folder.drop_checkpoints()
+        done = _train(spec, data, settings, folder, key, run_id, store if here.is_main else None,
+                      report, cancel)
+        done.update(target=list(target), prompt_template=builder.template, batch=batch)
+
+        def finish():
+            store.update_run(run_id, "done", done)
+            folder.write_record(done)
+            folder.drop_checkpoints()
+
+        distributed.lead(here, finish)
     if merge and not folder.merged.is_dir():
         from auditor.align.models import write_merged
         from auditor.align.session import quiet_progress
 
         report(Message("writing the merged model"))
         with quiet_progress():
-            write_merged(spec, folder)
+            distributed.lead(here, lambda: write_merged(spec, folder))
     return _result(run_id, folder, done, merge, reused)
 
 
@@ -163,17 +178,20 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
     from auditor.align.models import load_training_model
     from auditor.align.session import quiet_progress, train_adapter
 
-    store.update_run(run_id, "running")
+    _mark(store, run_id, "running")
     try:
         with quiet_progress():
             loaded = load_training_model(spec, settings)
         metrics = train_adapter(
             loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
         )
-    except BaseException as exc:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
+    except BaseException as exc:  # Ctrl-C, a launcher's SIGTERM: the checkpoints are kept
         status = ending_status(exc)
-        store.update_run(run_id, status, {"key": key, **({"error": first_line(exc)}
-                                                         if status == "failed" else {})})
+        lost = distributed.lost_rank(exc) if status == "failed" else None
+        said = first_line(lost or exc) if status == "failed" or str(exc) else ""
+        _mark(store, run_id, status, {"key": key, **({"error": said} if said else {})})
+        if lost is not None:
+            raise lost from exc
         raise
     return {
         "key": key,
@@ -184,6 +202,12 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         "metrics": metrics,
         "versions": provenance()["versions"],
     }
+
+
+def _mark(store, run_id: str, status: str, record: dict | None = None) -> None:
+    """Record the run's status (rank 0 under a launcher: the others hold no store)."""
+    if store is not None:
+        store.update_run(run_id, status, record)
 
 
 def split_record(data: TrainingData, folder: RunFolder) -> dict:

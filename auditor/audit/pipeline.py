@@ -103,25 +103,42 @@ def run_audit(
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     out_root: str | Path | None = None,
-) -> AuditResult:
-    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled."""
-    from auditor.core.events import null_reporter
+) -> AuditResult | None:
+    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
 
-    report = reporter or null_reporter
+    Under a launcher every rank calls this; rank 0 alone passes the ``store`` (the others
+    pass None and get None back): evaluations are sharded, training is distributed, and
+    the statistics are computed on rank 0.
+    """
+    from auditor.core.events import null_reporter
+    from auditor.models import distributed
+
+    here = distributed.world()
+    report = (reporter or null_reporter) if here.is_main else null_reporter
+    if here.parallel:
+        from auditor.models.loading import resolve_device
+
+        distributed.start(resolve_device(profile.model.device))
     plan = plan_audit(profile, bbq)
-    audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
-    store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
-    folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+
+    def begin():
+        audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum),
+                                             profile.to_dict())
+        store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
+        return audit_id, Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+
+    audit_id, folder = distributed.lead(here, begin)
     try:
         result = _stages(profile, plan, store, audit_id, folder, report, cancel)
     except BaseException as exc:
-        store.update_audit(audit_id, status=ending_status(exc),
-                           record=outcome(error=first_line(exc)))
+        if store is not None:
+            store.update_audit(audit_id, status=ending_status(exc),
+                               record=outcome(error=first_line(exc)))
         raise
     return result
 
 
-def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult:
+def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult | None:
     from auditor.models.loading import ModelSpec
 
     m, e = profile.model, profile.eval
@@ -137,8 +154,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
 
     report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
-    store.update_audit(audit_id, train_run=trained.run_id,
-                       record=outcome(adapter_dir=str(trained.adapter_dir)))
+    if store is not None:
+        store.update_audit(audit_id, train_run=trained.run_id,
+                           record=outcome(adapter_dir=str(trained.adapter_dir)))
     report(StageFinished("align", skipped=trained.reused,
                          detail=str(trained.adapter_dir)))
     check_cancel(cancel)
@@ -150,6 +168,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                                  m.trust_remote_code, m.allow_pickle)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
+    if store is None:  # another rank under a launcher: rank 0 compares and reports
+        return None
 
     report(StageStarted("compare", "paired statistics"))
     table, target_all = _compare(profile, plan, store, baseline, aligned, report, cancel)
@@ -167,18 +187,26 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     """Evaluate, or reuse the audit's finished run of this stage (for the aligned stage only
     if it evaluated the adapter just trained)."""
     from auditor.evaluation.evaluate import evaluate
+    from auditor.models import distributed
 
     field = "baseline_run" if stage == "baseline" else "aligned_run"
-    previous = getattr(store.audit(audit_id), field)
-    stored = store.run(previous) if previous else None
-    if stored and stored.status == "done" and stored.adapter == expect_adapter:
+
+    def stored_run():
+        previous = getattr(store.audit(audit_id), field)
+        stored = store.run(previous) if previous else None
+        done = stored and stored.status == "done" and stored.adapter == expect_adapter
+        return previous if done else None
+
+    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
+    if previous:
         report(StageStarted(stage, "stored"))
         report(StageFinished(stage, skipped=True, detail=previous))
         return previous
     what = "base model" if stage == "baseline" else "aligned model"
     report(StageStarted(stage, f"evaluating the {what} on {len(plan.eval_items)} items"))
     run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
-    store.update_audit(audit_id, **{field: run_id})
+    if store is not None:
+        store.update_audit(audit_id, **{field: run_id})
     report(StageFinished(stage, detail=run_id))
     return run_id
 

@@ -97,6 +97,7 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled
+    from auditor.models.distributed import world
     from auditor.reports.document import Report
 
     extra = [f"model.source={_toml(model)}"] if model else []
@@ -105,6 +106,13 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
     cancel = threading.Event()
+    if not world().is_main:  # under a launcher: a share of every stage; rank 0 reports
+        try:
+            with first_interrupt_cancels(cancel):
+                run_audit(profile, store=None, bbq=bbq, cancel=cancel)
+        except Cancelled:
+            raise SystemExit(130) from None
+        return
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
