@@ -105,16 +105,34 @@ def run_audit(
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     out_root: str | Path | None = None,
+    plan: Plan | None = None,
+    retrain_missing: bool = False,
+    restore_adapter_from: str | Path | None = None,
 ) -> AuditResult:
-    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled."""
+    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
+
+    ``plan``: the one ``preflight`` returned (checked here otherwise, before anything is
+    stored). A finished training run whose adapter is missing raises ``MissingAdapter``
+    unless ``retrain_missing`` or ``restore_adapter_from`` (the adapter, moved) says what
+    to do; the audit's stored status is left as it was.
+    """
+    from auditor.audit.preflight import missing_adapter, preflight, restore_adapter
     from auditor.core.events import null_reporter
 
     report = reporter or null_reporter
-    dpo_settings(profile)  # every training setting is checked before any model runs
-    plan = plan_audit(profile, bbq)
+    plan = plan or preflight(profile, bbq)  # settings, model and data, before any storing
     audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
-    store.update_audit(audit_id, status="running", record={"bbq": plan.source})
     folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+    missing = missing_adapter(store, audit_id, folder / "alignment")
+    if missing is not None and restore_adapter_from is not None:
+        where = restore_adapter(store, missing, restore_adapter_from)
+        report(Message(f"restored the adapter of {missing.run_id} into {where}"))
+    elif missing is not None and retrain_missing:
+        report(Message(f"training {missing.run_id} again: its adapter was missing from "
+                       f"{missing.expected}"))
+    elif missing is not None:
+        raise missing
+    store.update_audit(audit_id, status="running", record={"bbq": plan.source})
     try:
         result = _stages(profile, plan, store, audit_id, folder, report, cancel)
     except BaseException as exc:
