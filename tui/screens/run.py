@@ -151,8 +151,10 @@ class RunScreen(Screen):
     def on_adapter_missing(self, message: AdapterMissing) -> None:
         def chosen(choice: dict | None) -> None:
             if choice is None:
-                self.on_audit_stopped(AuditStopped(
-                    CANCELLED, "not resumed: the trained adapter is missing"))
+                self.on_audit_stopped(AuditStopped(CANCELLED, "not resumed: adapter missing"))
+                self._set_status(Text("■ not resumed: the trained adapter is missing; the "
+                                      "stored audit is unchanged (start it again to choose)",
+                                      style="yellow"))
                 return
             self.missing = choice
             self._set_status(Text("running… press c to cancel (stored work is kept)",
