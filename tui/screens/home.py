@@ -90,7 +90,7 @@ class HomeScreen(Screen):
                     yield Label(" DPO steps ")
                     yield Input(placeholder="epochs", id="steps", type="integer", compact=True,
                                 tooltip="training steps (align.max_steps; 0: by epochs)")
-                yield Button("Start audit", id="start", variant="primary")
+                yield Button("Start audit (s)", id="start", variant="primary", compact=True)
             with Vertical(id="history"):
                 yield DataTable(id="audits", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="empty-hint")
