@@ -109,3 +109,31 @@ def test_a_moved_store_asks_then_restores_or_retrains(tiny_profile, tmp_path):
     assert [e.step for e in events if isinstance(e, TrainStep)] == [1, 2]
     assert again.train_run == first.train_run and store.audit(again.audit_id)["status"] == "done"
     assert [r["step"] for r in store.train_log(first.train_run)] == [1, 2]  # none twice
+
+
+@pytest.mark.parametrize("flags, told", [
+    ([], {"retrain_missing": False, "restore_adapter_from": None}),
+    (["--retrain-missing"], {"retrain_missing": True, "restore_adapter_from": None}),
+    (["--restore-adapter", "/moved/adapter"],
+     {"retrain_missing": False, "restore_adapter_from": "/moved/adapter"}),
+])
+def test_the_cli_passes_the_choice_and_a_missing_adapter_is_one_line(
+        monkeypatch, tmp_path, tiny_profile, flags, told):
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    seen = []
+
+    def stopped(profile, **kwargs):
+        seen.append({k: kwargs[k] for k in told})
+        raise MissingAdapter("audit-1", "train-1", tmp_path / "a" / "adapter", "/old/adapter")
+
+    monkeypatch.setattr("auditor.audit.pipeline.run_audit", stopped)
+    result = CliRunner().invoke(main, ["audit", "--profile", tiny_profile, "--store",
+                                       str(tmp_path / "runs.sqlite"), *flags])
+    assert result.exit_code == 2 and seen == [told]
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: audit audit-1: the adapter of its "
+                                                   "finished training run train-1 is missing")
+    assert "--retrain-missing" in lines[0] and "--restore-adapter DIR" in lines[0]
