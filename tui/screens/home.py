@@ -1,4 +1,5 @@
-"""Home: pick a profile and model and start an audit, or open stored audits and runs."""
+"""Home: pick a profile, model, sample size and DPO steps and start an audit (model and
+data checked first), or open stored audits and runs."""
 
 from __future__ import annotations
 

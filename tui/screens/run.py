@@ -3,7 +3,9 @@
 The worker only calls the backend and posts messages; events reach this screen through
 an ``EventBridge`` and are folded into an ``AuditProgress`` here, on the UI thread.
 Cancelling sets a ``threading.Event`` the engine polls: stored work stays, and starting
-the same profile again resumes it.
+the same profile again resumes it. A resumed training run's stored steps are drawn before
+its live ones; a finished run whose adapter went missing is asked about, never retrained
+silently.
 """
 
 from __future__ import annotations
