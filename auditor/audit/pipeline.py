@@ -15,6 +15,7 @@ from auditor.align.split import TargetSplit
 from auditor.audit.profiles import Profile
 from auditor.core.events import (
     CancelToken,
+    Message,
     Reporter,
     StageFinished,
     StageStarted,
@@ -103,13 +104,22 @@ def run_audit(
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     out_root: str | Path | None = None,
+    plan: Plan | None = None,
+    retrain_missing: bool = False,
+    restore_adapter_from: str | Path | None = None,
 ) -> AuditResult | None:
     """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
+
+    ``plan``: the one ``preflight`` returned (checked here otherwise, before anything is
+    stored). A finished training run whose adapter is missing raises ``MissingAdapter``
+    unless ``retrain_missing`` or ``restore_adapter_from`` (the adapter, moved) says what
+    to do; the audit's stored status is left as it was.
 
     Under a launcher every rank calls this; rank 0 alone passes the ``store`` (the others
     pass None and get None back): evaluations are sharded, training is distributed, and
     the statistics are computed on rank 0.
     """
+    from auditor.audit.preflight import missing_adapter, preflight, restore_adapter
     from auditor.core.events import null_reporter
     from auditor.models import distributed
 
@@ -119,13 +129,23 @@ def run_audit(
         from auditor.models.loading import resolve_device
 
         distributed.start(resolve_device(profile.model.device))
-    plan = plan_audit(profile, bbq)
+    plan = plan or preflight(profile, bbq)  # settings, model and data, before any storing
 
     def begin():
         audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum),
                                              profile.to_dict())
+        folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+        missing = missing_adapter(store, audit_id, folder / "alignment")
+        if missing is not None and restore_adapter_from is not None:
+            where = restore_adapter(store, missing, restore_adapter_from)
+            report(Message(f"restored the adapter of {missing.run_id} into {where}"))
+        elif missing is not None and retrain_missing:
+            report(Message(f"training {missing.run_id} again: its adapter was missing from "
+                           f"{missing.expected}"))
+        elif missing is not None:
+            raise missing
         store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
-        return audit_id, Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+        return audit_id, folder
 
     audit_id, folder = distributed.lead(here, begin)
     try:
