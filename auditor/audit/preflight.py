@@ -23,13 +23,13 @@ RESTORE_FLAG = "--restore-adapter"
 
 
 def preflight(profile, bbq: str | None = None):
-    """Check ``profile`` (training settings, model, adapter) and its data, then plan the
-    audit (a ``pipeline.Plan``). Raises InputError in one line; loads no weights."""
-    from auditor.audit.pipeline import dpo_settings, plan_audit
+    """Check ``profile``'s model and adapter (its settings were checked when it was built)
+    and its data, then plan the audit (a ``pipeline.Plan``). Raises InputError in one line;
+    loads no weights."""
+    from auditor.audit.pipeline import plan_audit
     from auditor.models.loading import check_adapter_folder
     from auditor.models.sources import source_kind
 
-    dpo_settings(profile)
     m = profile.model
     source_kind(m.source, allow_pickle=m.allow_pickle)
     if m.adapter:
