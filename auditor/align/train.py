@@ -1,8 +1,9 @@
-"""Align a model with DPO on the target attribute(s): LoRA via peft, training via trl.
+"""Align a model on the target attribute(s): LoRA via peft, training via trl.
 
 ``align`` selects the target items, holds out whole template instances, builds
-preference pairs with the shared prompt builder, trains a LoRA adapter with trl's
-``DPOTrainer`` (reference = the adapter disabled), reports ``TrainStep`` events, and
+preference pairs with the shared prompt builder, trains a LoRA adapter with the trl
+trainer of the settings' method (``auditor.align.methods``; DPO by default, reference =
+the adapter disabled), reports ``TrainStep`` events, and
 publishes the adapter (optionally a merged model) into ``out_dir``. The same run (same
 key) resumes from its last checkpoint; a finished one is returned without training.
 """
@@ -91,7 +92,8 @@ def planned_steps(n_pairs: int, settings: AlignSettings) -> int:
     """Optimizer steps the run will take (what ``state.max_steps`` will be)."""
     if settings.max_steps > 0:
         return settings.max_steps
-    batches = math.ceil(n_pairs / settings.batch_size)
+    rows = n_pairs * settings.method_info.rows_per_pair
+    batches = math.ceil(rows / settings.batch_size)
     per_epoch = max(1, math.ceil(batches / settings.grad_accum))
     return math.ceil(per_epoch * settings.epochs)
 
@@ -109,9 +111,10 @@ def align(
     cancel: CancelToken | None = None,
     merge: bool = False,
 ) -> AlignResult:
-    """Train a LoRA adapter for ``settings.target`` on ``items`` (prompts in ``prompt_style``,
-    the evaluation's); resume or reuse a same-key run. ``split``: the target's split as the
-    audit planned it (computed here from ``items`` when not given)."""
+    """Train a LoRA adapter (the settings' method) for ``settings.target`` on ``items``
+    (prompts in ``prompt_style``, the evaluation's); resume or reuse a same-key run.
+    ``split``: the target's split as the audit planned it (computed here from ``items``
+    when not given)."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import load_tokenizer, resolve_device

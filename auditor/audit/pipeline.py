@@ -8,7 +8,7 @@ finished stage (evaluation skips stored batches, training resumes from its check
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from auditor.align.split import TargetSplit
@@ -64,8 +64,13 @@ class Plan:
 
 
 def audit_key(profile: Profile, checksum: str) -> str:
-    """Everything that decides an audit's results: the profile (less its gate) and data."""
+    """Everything that decides an audit's results: the profile (less its gate and the
+    settings its alignment method ignores) and data."""
+    from auditor.align.methods import unused
+
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    skip = unused(profile.align.method) | ({"targets"} if not profile.align.targets else set())
+    body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
 
@@ -81,15 +86,21 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
     from auditor.bbq import load_bbq, resolve_bbq_dir, sample
 
     source = resolve_bbq_dir(bbq or profile.data.bbq or None)
-    wanted = tuple(dict.fromkeys(profile.align.target + profile.data.attributes))
+    a = profile.align
+    wanted = tuple(dict.fromkeys(a.target + a.targets + profile.data.attributes))
     data = load_bbq(source, attributes=wanted)
-    split = split_target(data.items, profile.align)
+    split = split_target(data.items, a)
     heldout = split.heldout_ids
-    target = set(profile.align.target)
+    # with [align] targets, every target's training items stay out of the evaluation, so
+    # the audits of all targets evaluate the same items (one shared baseline run)
+    others = [split_target(data.items, replace(a, target=(t,))).heldout_ids
+              for t in a.targets if t not in a.target]
+    kept_ids = heldout.union(*others)
+    target = set(a.target) | set(a.targets)
     audited = set(profile.data.attributes) | target
     if profile.data.sample:
         pool = [i for i in data.items if i.attribute in audited
-                and (i.attribute not in target or i.id in heldout)]
+                and (i.attribute not in target or i.id in kept_ids)]
         chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
     else:
         chosen = tuple(i for i in data.items if i.attribute in audited)
@@ -172,7 +183,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                                expect_adapter=base.adapter)
     check_cancel(cancel)
 
-    report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
+    report(StageStarted("align", f"{profile.align.method.upper()} on "
+                                 f"{', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
     if store is not None:
         store.update_audit(audit_id, train_run=trained.run_id,

@@ -111,6 +111,10 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     section = gate_section(profile.gate, **thresholds)  # checked before any work
     plan = preflight(profile, bbq)  # model and data, before the store is opened
     quiet_hf()  # imports transformers: after the checks, so a bad input fails at once
+    if profile.align.targets:
+        run_targets(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs,
+                    gated=gate or gate_flags_given(**thresholds))
+        return
     cancel = threading.Event()
     if not world().is_main:  # under a launcher: a share of every stage; rank 0 reports
         try:
@@ -146,6 +150,47 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     emit(report, fmt, outputs)
     if gated:
         gate_exit(verdict)
+
+
+def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
+    """One audit per ``[align] targets`` attribute on a shared baseline; each target's
+    report in turn (JSON: one object keyed by target)."""
+    import json
+    import threading
+
+    from auditor.audit.targets import run_target_audits
+    from auditor.cli.interrupt import first_interrupt_cancels
+    from auditor.cli.progress import ProgressReporter
+    from auditor.core.errors import InputError
+    from auditor.core.events import Cancelled
+    from auditor.reports import render_report
+    from auditor.reports.document import Report
+
+    if outputs or gated or fmt not in ("table", "markdown", "json"):
+        raise InputError("with align.targets, audit prints table, markdown or json only "
+                         "(no --output, --gate, junit or csv): run each target alone for those")
+    cancel = threading.Event()
+    with open_store(store_path) as store, ProgressReporter() as reporter:
+        try:
+            with first_interrupt_cancels(cancel):
+                results = run_target_audits(profile, store=store, bbq=bbq, reporter=reporter,
+                                            cancel=cancel)
+        except Cancelled as exc:
+            reporter.close()
+            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
+            raise SystemExit(130) from None
+    reports = {t: Report(r.table, {
+        "title": f"audit {r.audit_id} ({profile.name}, {profile.model.source}), target {t}",
+        "audit": r.audit_id, "profile": profile.name, "model": profile.model.source,
+        "target": t, "baseline_run": r.baseline_run, "train_run": r.train_run,
+        "aligned_run": r.aligned_run, "adapter_dir": r.adapter_dir}, None, r.target_all)
+        for t, r in results.items()}  # fmt: skip
+    if fmt == "json":
+        docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}
+        click.echo(json.dumps({"targets": docs}, indent=2))
+        return
+    for rep in reports.values():
+        emit(rep, fmt, ())
 
 
 def audit_problems(store, result) -> list[str]:
