@@ -46,8 +46,10 @@ class EventCallback(TrainerCallback):
         cancel: CancelToken | None = None,
         on_checkpoint: Callable[[str], None] | None = None,
         tokens_before: float = 0.0,
+        agree: Callable[[bool], bool] | None = None,
         method: str = "dpo",
     ):
+        self.agree = agree  # under a launcher: rank 0's stop decision, on every rank
         self.method = method  # the alignment method, carried by each TrainStep
         self.on_checkpoint = on_checkpoint
         self.tokens_before = tokens_before  # num_tokens at the checkpoint resumed from
@@ -65,7 +67,10 @@ class EventCallback(TrainerCallback):
         self._step0 = state.global_step  # > 0 when resuming
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.cancel is not None and self.cancel.is_set():
+        stop = self.cancel is not None and self.cancel.is_set()
+        if self.agree is not None:
+            stop = self.agree(stop)
+        if stop:
             self.cancelled = True
             control.should_save = True
             control.should_training_stop = True

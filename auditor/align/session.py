@@ -11,6 +11,7 @@ from auditor.align.settings import AlignSettings
 from auditor.align.trl_args import dpo_config, lora_config, trl_config
 from auditor.core.errors import InputError
 from auditor.core.events import Cancelled, CancelToken, Message, Reporter
+from auditor.models import distributed
 
 
 @contextmanager
@@ -80,8 +81,12 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     from auditor.align import trainers
 
     method = settings.method_info
+    size = distributed.world().size  # under a launcher: the same global batch, split over ranks
     if method.trainer != "dpo":
         args = trl_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+        args.per_device_train_batch_size, args.gradient_accumulation_steps = \
+            distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
+        args.ddp_find_unused_parameters = False
         with quiet_progress():
             trainer = trainers.build_trainer(method, loaded, dataset, args,
                                              lora_config(settings), callbacks)
@@ -89,6 +94,9 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
         trainer.remove_callback(ProgressCallback)
         return trainer
     args = dpo_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+    args.per_device_train_batch_size, args.gradient_accumulation_steps = \
+        distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
+    args.ddp_find_unused_parameters = False  # LoRA: every trained weight is used each step
     speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first
@@ -162,22 +170,34 @@ def train_adapter(
     from auditor.align import trainers
     from auditor.align.callback import EventCallback
 
+    here = distributed.world()  # under a launcher only rank 0 holds ``store``
     method = settings.method_info
-    dataset = trainers.dataset(method, data.pairs, loaded.tokenizer, settings)
+    dataset = distributed.shared_dataset(
+        trainers.dataset(method, data.pairs, loaded.tokenizer, settings),
+        folder.checkpoints / "pairs", here)
     if len(dataset) == 0:
         raise InputError(too_short(settings))
-    seals = dict(store.run(run_id).record.get("seals") or {})
-    resume = folder.last_checkpoint(seals)
-    step0 = int(resume.name.split("-")[1]) if resume else 0
-    tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)
-                   if row["step"] == step0), 0.0) if resume else 0.0
+
+    def resume_point():
+        seals = dict(store.run(run_id).record.get("seals") or {})
+        resume = folder.last_checkpoint(seals)
+        step0 = int(resume.name.split("-")[1]) if resume else 0
+        tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)
+                       if row["step"] == step0), 0.0) if resume else 0.0
+        return seals, resume, tokens
+
+    seals, resume, tokens = distributed.lead(here, resume_point)
 
     def sealed(name: str) -> None:
-        seals[name] = seal(folder.checkpoints / name)
-        store.update_run(run_id, record={"seals": seals})
+        distributed.barrier(here)  # every rank has written its part of the checkpoint
+        if here.is_main:
+            seals[name] = seal(folder.checkpoints / name)
+            store.update_run(run_id, record={"seals": seals})
 
-    callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel,
-                             on_checkpoint=sealed, tokens_before=tokens, method=method.name)
+    callback = EventCallback(
+        report, (lambda step, m: store.log_train(run_id, step, m)) if here.is_main else None,
+        cancel, on_checkpoint=sealed, tokens_before=tokens, method=method.name,
+        agree=(lambda stop: distributed.broadcast(stop, here)) if here.parallel else None)
     if settings.speed_plan(loaded.device, len(dataset))["precompute_ref"]:
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
@@ -196,7 +216,7 @@ def train_adapter(
             raise Cancelled(
                 f"alignment cancelled at step {trainer.state.global_step}; rerun to resume"
             )
-        folder.publish(folder.adapter, lambda tmp: trainer.save_model(str(tmp)))
+        folder.publish(folder.adapter, lambda tmp: trainer.save_model(str(tmp)), here)
     metrics = {k: v for k, v in callback.last.items() if k != "epoch"}
     metrics.update(callback.summary)
     metrics["pairs_used"] = used

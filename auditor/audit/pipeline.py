@@ -8,12 +8,11 @@ finished stage (evaluation skips stored batches, training resumes from its check
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from auditor.align.split import TargetSplit
 from auditor.audit.profiles import Profile
-from auditor.core.errors import InputError
 from auditor.core.events import (
     CancelToken,
     Message,
@@ -55,9 +54,13 @@ class Plan:
 
     items: dict[str, Item]
     eval_items: tuple[Item, ...]
-    heldout_ids: frozenset[str]
+    split: TargetSplit  # the target's training and held-out items, handed to alignment
     checksum: str
     source: str
+
+    @property
+    def heldout_ids(self) -> frozenset[str]:
+        return self.split.heldout_ids
 
 
 def audit_key(profile: Profile, checksum: str) -> str:
@@ -72,33 +75,26 @@ def audit_key(profile: Profile, checksum: str) -> str:
 
 
 def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
-    """Load BBQ, split the target like the trainer does, and choose the evaluation items.
+    """Load BBQ, split the target (the split alignment then trains on), and choose the
+    evaluation items.
 
     The target attributes are evaluated on their held-out template instances; with
     ``data.sample = 0`` every item is evaluated, the target's training items too (the
     report shows the target on held-out items and, labelled, on all of them).
     """
-    from auditor.align.preferences import select_items
-    from auditor.align.split import split_items
+    from auditor.align.split import split_target
     from auditor.bbq import load_bbq, resolve_bbq_dir, sample
 
     source = resolve_bbq_dir(bbq or profile.data.bbq or None)
     a = profile.align
     wanted = tuple(dict.fromkeys(a.target + a.targets + profile.data.attributes))
     data = load_bbq(source, attributes=wanted)
-
-    def heldout_of(target):
-        kept, _excluded = select_items(
-            data.items, target, exclude_subcategories=a.exclude_subcategories,
-            exclude_templates=a.exclude_templates, exclude_trans=a.exclude_trans,
-        )
-        split = split_items(kept, heldout_fraction=a.heldout_fraction, seed=a.seed)
-        return frozenset(i.id for i in split.heldout)
-
-    heldout = heldout_of(a.target)
+    split = split_target(data.items, a)
+    heldout = split.heldout_ids
     # with [align] targets, every target's training items stay out of the evaluation, so
     # the audits of all targets evaluate the same items (one shared baseline run)
-    others = [heldout_of((t,)) for t in a.targets if t not in a.target]
+    others = [split_target(data.items, replace(a, target=(t,))).heldout_ids
+              for t in a.targets if t not in a.target]
     kept_ids = heldout.union(*others)
     target = set(a.target) | set(a.targets)
     audited = set(profile.data.attributes) | target
@@ -108,7 +104,7 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
         chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
     else:
         chosen = tuple(i for i in data.items if i.attribute in audited)
-    return Plan(data.by_id(), tuple(chosen), heldout, data.checksum, str(source))
+    return Plan(data.by_id(), tuple(chosen), split, data.checksum, str(source))
 
 
 def run_audit(
@@ -119,25 +115,61 @@ def run_audit(
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     out_root: str | Path | None = None,
-) -> AuditResult:
-    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled."""
-    from auditor.core.events import null_reporter
+    plan: Plan | None = None,
+    retrain_missing: bool = False,
+    restore_adapter_from: str | Path | None = None,
+) -> AuditResult | None:
+    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
 
-    report = reporter or null_reporter
-    plan = plan_audit(profile, bbq)
-    audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
-    store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
-    folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+    ``plan``: the one ``preflight`` returned (checked here otherwise, before anything is
+    stored). A finished training run whose adapter is missing raises ``MissingAdapter``
+    unless ``retrain_missing`` or ``restore_adapter_from`` (the adapter, moved) says what
+    to do; the audit's stored status is left as it was.
+
+    Under a launcher every rank calls this; rank 0 alone passes the ``store`` (the others
+    pass None and get None back): evaluations are sharded, training is distributed, and
+    the statistics are computed on rank 0.
+    """
+    from auditor.audit.preflight import missing_adapter, preflight, restore_adapter
+    from auditor.core.events import null_reporter
+    from auditor.models import distributed
+
+    here = distributed.world()
+    report = (reporter or null_reporter) if here.is_main else null_reporter
+    if here.parallel:
+        from auditor.models.loading import resolve_device
+
+        distributed.start(resolve_device(profile.model.device))
+    plan = plan or preflight(profile, bbq)  # settings, model and data, before any storing
+
+    def begin():
+        audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum),
+                                             profile.to_dict())
+        folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+        missing = missing_adapter(store, audit_id, folder / "alignment")
+        if missing is not None and restore_adapter_from is not None:
+            where = restore_adapter(store, missing, restore_adapter_from)
+            report(Message(f"restored the adapter of {missing.run_id} into {where}"))
+        elif missing is not None and retrain_missing:
+            report(Message(f"training {missing.run_id} again: its adapter was missing from "
+                           f"{missing.expected}"))
+        elif missing is not None:
+            raise missing
+        store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
+        return audit_id, folder
+
+    audit_id, folder = distributed.lead(here, begin)
     try:
         result = _stages(profile, plan, store, audit_id, folder, report, cancel)
     except BaseException as exc:
-        store.update_audit(audit_id, status=ending_status(exc),
-                           record=outcome(error=first_line(exc)))
+        if store is not None:
+            store.update_audit(audit_id, status=ending_status(exc),
+                               record=outcome(error=first_line(exc)))
         raise
     return result
 
 
-def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult:
+def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult | None:
     from auditor.models.loading import ModelSpec
 
     m, e = profile.model, profile.eval
@@ -154,8 +186,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     report(StageStarted("align", f"{profile.align.method.upper()} on "
                                  f"{', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
-    store.update_audit(audit_id, train_run=trained.run_id,
-                       record=outcome(adapter_dir=str(trained.adapter_dir)))
+    if store is not None:
+        store.update_audit(audit_id, train_run=trained.run_id,
+                           record=outcome(adapter_dir=str(trained.adapter_dir)))
     report(StageFinished("align", skipped=trained.reused,
                          detail=str(trained.adapter_dir)))
     check_cancel(cancel)
@@ -167,9 +200,11 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                                  m.trust_remote_code, m.allow_pickle)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
+    if store is None:  # another rank under a launcher: rank 0 compares and reports
+        return None
 
     report(StageStarted("compare", "paired statistics"))
-    table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
+    table, target_all = _compare(profile, plan, store, baseline, aligned, report, cancel)
     record = outcome(table=table.to_dict(),
                      target_all=target_all.to_dict() if target_all else None,
                      heldout_ids=sorted(plan.heldout_ids), eval_items=len(plan.eval_items))
@@ -184,18 +219,26 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     """Evaluate, or reuse the audit's finished run of this stage (for the aligned stage only
     if it evaluated the adapter just trained)."""
     from auditor.evaluation.evaluate import evaluate
+    from auditor.models import distributed
 
     field = "baseline_run" if stage == "baseline" else "aligned_run"
-    previous = getattr(store.audit(audit_id), field)
-    stored = store.run(previous) if previous else None
-    if stored and stored.status == "done" and stored.adapter == expect_adapter:
+
+    def stored_run():
+        previous = getattr(store.audit(audit_id), field)
+        stored = store.run(previous) if previous else None
+        done = stored and stored.status == "done" and stored.adapter == expect_adapter
+        return previous if done else None
+
+    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
+    if previous:
         report(StageStarted(stage, "stored"))
         report(StageFinished(stage, skipped=True, detail=previous))
         return previous
     what = "base model" if stage == "baseline" else "aligned model"
     report(StageStarted(stage, f"evaluating the {what} on {len(plan.eval_items)} items"))
     run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
-    store.update_audit(audit_id, **{field: run_id})
+    if store is not None:
+        store.update_audit(audit_id, **{field: run_id})
     report(StageFinished(stage, detail=run_id))
     return run_id
 
@@ -203,48 +246,19 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
 def _align(profile, base, plan, store, folder, report, cancel):
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), settings=profile.align,
-                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
-                   reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
-    if set(result.heldout_ids) != set(plan.heldout_ids):
-        raise InputError("held-out split of the trainer differs from the audit's plan; "
-                         "the target attribute cannot be reported on held-out items")
-    return result
+    return align(base, list(plan.items.values()), settings=profile.align,
+                 prompt_style=profile.eval.prompt_style, split=plan.split,
+                 out_dir=folder / "alignment", store=store, reporter=report, cancel=cancel,
+                 merge=bool(profile.model.adapter))
 
 
-def compare_for_audit(profile, plan, store, before, after, report=None, cancel=None):
+def _compare(profile, plan, store, before, after, report=None, cancel=None):
     """The audit's spillover table (target on held-out items) and the target on all items."""
-    s = profile.stats
-    return heldout_tables(
-        plan.items, store.answers(before), store.answers(after),
-        target=profile.align.target,
-        attributes=ordered_attributes(profile.align.target, profile.data.attributes),
-        heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
-        n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+    from auditor.audit.comparison import compare, ordered_attributes
 
-
-def heldout_tables(items, before, after, *, target, attributes, heldout_ids, reporter=None,
-                   cancel=None, **stats):
-    """The spillover table with the target attributes on their held-out items only, and,
-    when the runs also answered other target items, a table of the target on all of them
-    (None otherwise). ``stats``: correction, alpha, n_boot, seed."""
-    from auditor.stats import compare_runs
-
-    target, held = tuple(target), frozenset(heldout_ids)
-
-    def on_heldout(answers):
-        return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
-
-    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
-                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
-    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
-    if all(a.item_id in held for a in only[0]):
-        return table, None
-    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
-    if reporter:
-        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
-    return table, target_all
-
-
-def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*target, *attributes)))
+    s, target = profile.stats, profile.align.target
+    done = compare(plan.items, store.answers(before), store.answers(after), target=target,
+                   attributes=ordered_attributes(target, profile.data.attributes),
+                   heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
+                   n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+    return done.table, done.target_all

@@ -62,6 +62,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     from auditor.cli.options import open_store
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled, StageFinished, StageStarted
+    from auditor.models.distributed import world
     from auditor.models.loading import ModelSpec
 
     target = split_targets(targets)
@@ -69,6 +70,14 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     data = load_bbq(resolve_bbq_dir(bbq), attributes=target)
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     cancel = threading.Event()
+    if not world().is_main:  # under a launcher: train a share; rank 0 writes and prints
+        try:
+            with first_interrupt_cancels(cancel):
+                align(spec, data.items, settings=settings, prompt_style=prompt_style,
+                      out_dir=out_dir, store=None, cancel=cancel, merge=merge)
+        except Cancelled:
+            raise SystemExit(130) from None
+        return
     with open_store(store_path) as store, ProgressReporter() as reporter:
         reporter(StageStarted("align", f"{settings.method.upper()} on {', '.join(target)}"))
         try:

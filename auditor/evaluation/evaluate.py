@@ -73,8 +73,15 @@ def evaluate(
         raise InputError("evaluate: no store to write to")
     report = (reporter or null_reporter) if here.is_main else null_reporter
     loaded = loaded or load_model(spec, reporter=report)
-    here = distributed.start(loaded.device)
     builder = PromptBuilder(loaded.tokenizer, prompt_style)
+    prompt_ids = [builder.prompt_ids(item) for item in ordered]
+    plan = plan_batches([len(p) for p in prompt_ids], batch_size)
+    if len(plan) < here.size:  # every rank finds this alike, before any talking
+        raise distributed.shown_by_rank_zero(InputError(
+            f"eval: {here.size} ranks for {len(plan)} batch(es) of {len(ordered)} items; "
+            f"launch at most {len(plan)} rank(s), or lower the batch size to "
+            f"{max(1, len(ordered) // here.size)} (--batch-size, eval.batch_size)"))
+    here = distributed.start(loaded.device)
     checksum = items_checksum(ordered)
     key_parts = {
         "weights": weights_digest(loaded.model),
@@ -99,8 +106,8 @@ def evaluate(
     }
     if not here.is_main:
         run_id = make_id("eval", json.dumps(key_parts, sort_keys=True))
-        _score_all(loaded, builder, ordered, run_id, None, mode, batch_size, max_new_tokens,
-                   report, cancel, here)  # fmt: skip
+        _score_all(loaded, builder, ordered, run_id, None, mode, (prompt_ids, plan),
+                   max_new_tokens, report, cancel, here)  # fmt: skip
         return run_id
     run_id = store.create_or_get_run(
         "eval",
@@ -116,8 +123,8 @@ def evaluate(
     )
     store.update_run(run_id, status="running")
     try:
-        _score_all(loaded, builder, ordered, run_id, store, mode, batch_size, max_new_tokens,
-                   report, cancel, here)  # fmt: skip
+        _score_all(loaded, builder, ordered, run_id, store, mode, (prompt_ids, plan),
+                   max_new_tokens, report, cancel, here)  # fmt: skip
     except BaseException as exc:
         status = ending_status(exc)
         store.update_run(run_id, status=status,
@@ -127,14 +134,11 @@ def evaluate(
     return run_id
 
 
-def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_tokens,
+def _score_all(loaded, builder, items, run_id, store, mode, planned, max_new_tokens,
                report, cancel, here) -> None:  # fmt: skip
-    prompt_ids = [builder.prompt_ids(item) for item in items]
+    prompt_ids, plan = planned
     done_ids = distributed.broadcast(store.done_ids(run_id) if here.is_main else None, here)
-    batches = [
-        b for b in plan_batches([len(p) for p in prompt_ids], batch_size)
-        if not all(items[i].id in done_ids for i in b)
-    ]  # fmt: skip
+    batches = [b for b in plan if not all(items[i].id in done_ids for i in b)]
     done, total = len(done_ids), len(items)
     if done:
         report(Message(f"resuming run {run_id}: {done} of {total} items already stored"))
@@ -151,10 +155,15 @@ def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_
             mine = first + here.rank
             batch = batches[mine] if mine < len(batches) else []
             chunk = [items[i] for i in batch]
-            answers = score_batch(
-                mode, model, builder, chunk, [prompt_ids[i] for i in batch],
-                max_new_tokens=max_new_tokens,
-            ) if chunk else []  # fmt: skip
+            try:
+                answers = score_batch(
+                    mode, model, builder, chunk, [prompt_ids[i] for i in batch],
+                    max_new_tokens=max_new_tokens,
+                ) if chunk else []  # fmt: skip
+            except (RuntimeError, MemoryError) as exc:
+                if not out_of_memory(exc):
+                    raise
+                raise InputError(_oom_advice(len(chunk), len(plan[0]), loaded.device)) from None
             for share, scored_share in distributed.gather((batch, answers), here):
                 chunk = [items[i] for i in share]
                 if here.is_main and chunk:
@@ -164,6 +173,24 @@ def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_
             report(ItemsScored(run_id, done, total, rate, (total - done) / rate))
     finally:
         model.train(was_training)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is a device running out of memory (CUDA, MPS, XPU or the host)."""
+    import torch
+
+    if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _oom_advice(n: int, batch_size: int, device: str) -> str:
+    if batch_size > 1:
+        return (f"out of memory scoring a batch of {n} items on {device}; try a batch size of "
+                f"{batch_size // 2} (--batch-size {batch_size // 2}, or eval.batch_size in a "
+                "profile); stored batches are kept")
+    return (f"out of memory scoring one item on {device}; a batch size of 1 does not fit: "
+            "use a smaller --dtype (bfloat16) or a device with more memory")
 
 
 def _raise_cancelled():
