@@ -70,7 +70,7 @@ class AlignSettings(Checked):
     learning_rate: float = setting(5e-5, gt=0, flag="lr", help="Learning rate.")
     epochs: float = setting(1.0, gt=0, help="Passes over the pairs (--max-steps overrides).")
     max_steps: int = setting(-1, help="Stop after N optimizer steps (overrides --epochs when > 0).")
-    batch_size: int = setting(4, ge=1, help="Pairs per step.")
+    batch_size: int = setting(4, ge=1, help="Pairs per step (kto: rows; a pair gives two).")
     grad_accum: int = setting(1, ge=1, help="Gradient accumulation steps.")
     max_length: int = setting(512, ge=8, help="Longest prompt+answer in tokens.")
     # LoRA

@@ -38,7 +38,7 @@ def test_help_lists_the_training_flags():
     [
         (["--target", "Gender"], "unknown attribute 'Gender'"),
         (["--qlora"], "--qlora needs a CUDA GPU"),
-        (["--method", "kto", "--batch-size", "1"], "kto needs batch_size >= 2"),
+        (["--method", "kto", "--batch-size", "1"], "batch_size must be >= 2 for kto"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(small_dir, bbq_lite, tmp_path, extra, message):
