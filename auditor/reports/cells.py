@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.stats.table import AccuracyChange, BiasChange
+from auditor.stats.table import NO_CHANGE, AccuracyChange, BiasChange
 
 DASH = "—"
 SHORT = {"improved": "improved", "degraded": "DEGRADED", "no significant change": "n.s.",
@@ -17,15 +17,35 @@ def num(value: float | None) -> str:
     return DASH if value is None else format(value, "+.3f")
 
 
+def power_note(change: AccuracyChange | BiasChange) -> str:
+    """What a null could have seen: an n.s. accuracy cell's minimum detectable effect, an
+    n.s. bias cell's bootstrap CI width ("" for other verdicts or when unknown)."""
+    if change.verdict != NO_CHANGE:
+        return ""
+    if isinstance(change, AccuracyChange):
+        if change.mde is None:
+            return ""
+        return f"MDE {100 * change.mde:.0f} pp" if change.mde >= 0.01 else \
+            f"MDE {100 * change.mde:.1f} pp"
+    return "" if change.ci is None else f"CI width {change.ci[1] - change.ci[0]:.2f}"
+
+
+def verdict_text(change: AccuracyChange | BiasChange, labels: dict[str, str] = SHORT) -> str:
+    """The verdict's short label, with the power note of an n.s. cell: "n.s. (MDE 31 pp)"."""
+    note = power_note(change)
+    label = labels.get(change.verdict, change.verdict)
+    return f"{label} ({note})" if note else label
+
+
 def accuracy_cell(change: AccuracyChange) -> str:
     if change.n == 0:
         return DASH
     head = f"{pct(change.delta, True)} pp {change.marker}".rstrip()
-    return f"{head} ({pct(change.before)}→{pct(change.after)}%, {SHORT[change.verdict]})"
+    return f"{head} ({pct(change.before)}→{pct(change.after)}%, {verdict_text(change)})"
 
 
 def bias_cell(change: BiasChange) -> str:
     if change.delta is None:
         return f"{DASH} ({num(change.before)}→{num(change.after)})"
     head = f"{change.delta:+.3f} {change.marker}".rstrip()
-    return f"{head} ({num(change.before)}→{num(change.after)}, {SHORT[change.verdict]})"
+    return f"{head} ({num(change.before)}→{num(change.after)}, {verdict_text(change)})"

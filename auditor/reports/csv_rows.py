@@ -8,7 +8,7 @@ import io
 from auditor.reports.document import Report
 
 HEADER = ("attribute", "is_target", "context", "metric", "n", "before", "after", "delta",
-          "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c")
+          "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c", "mde")
 
 
 def to_csv(report: Report) -> str:
@@ -25,8 +25,12 @@ def to_csv(report: Report) -> str:
             target = attribute in table.target
             writer.writerow((attribute, target, context, "accuracy", acc.n, acc.before, acc.after,
                              acc.delta, *(acc.ci or ("", "")), acc.p, acc.p_corrected,
-                             acc.marker, acc.verdict, acc.b, acc.c))
+                             acc.marker, acc.verdict, acc.b, acc.c, _blank(acc.mde)))
             writer.writerow((attribute, target, context, "bias", acc.n, bias.before, bias.after,
                              bias.delta, *(bias.ci or ("", "")), bias.p, bias.p_corrected,
-                             bias.marker, bias.verdict, "", ""))
+                             bias.marker, bias.verdict, "", "", ""))
     return out.getvalue()
+
+
+def _blank(value):
+    return "" if value is None else value

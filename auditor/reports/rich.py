@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from auditor.reports.cells import power_note
 from auditor.stats.summary import ALL, RunSummary, SliceMetrics
 from auditor.stats.table import (
     DEGRADED,
@@ -42,6 +43,13 @@ def _verdict(verdict: str) -> Text:
     return Text(SHORT.get(verdict, verdict), style=STYLES.get(verdict, ""))
 
 
+def _judged(change: AccuracyChange | BiasChange) -> Text:
+    """The verdict, with an n.s. cell's power note: "n.s. (MDE 31 pp)"."""
+    note = power_note(change)
+    text = _verdict(change.verdict)
+    return text.append(f" ({note})", style="dim") if note else text
+
+
 def accuracy_text(change: AccuracyChange, show_ci: bool = False) -> Text:
     if change.n == 0:
         return Text(f"{DASH}\nno items", style="dim")
@@ -49,7 +57,7 @@ def accuracy_text(change: AccuracyChange, show_ci: bool = False) -> Text:
     text.append(f"{_pct(change.before)}→{_pct(change.after)}%\n", style="dim")
     if show_ci and change.ci:
         text.append(f"[{_pct(change.ci[0], True)}, {_pct(change.ci[1], True)}]\n", style="dim")
-    return text + _verdict(change.verdict)
+    return text + _judged(change)
 
 
 def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
@@ -61,7 +69,7 @@ def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
     text.append(f"{change.before:+.3f}→{change.after:+.3f}\n", style="dim")
     if show_ci and change.ci:
         text.append(f"[{change.ci[0]:+.3f}, {change.ci[1]:+.3f}]\n", style="dim")
-    return text + _verdict(change.verdict)
+    return text + _judged(change)
 
 
 def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:

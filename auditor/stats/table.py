@@ -17,6 +17,9 @@ Verdicts, from the corrected p-value at level ``alpha``:
 The correction family is every defined test in the table (all rows present, all three
 columns, accuracy and bias); its keys are recorded in ``family``. A partially filled
 table corrects over the cells it holds; ``complete`` says whether all rows are in.
+
+Once complete, each accuracy cell gets ``mde``: the smallest |Δaccuracy| the exact
+McNemar test detects with 80 % power at the cell's corrected level (``stats.power``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import asdict, dataclass, replace
 
 from auditor.core.errors import InputError
 from auditor.stats.corrections import adjust, marker
+from auditor.stats.power import cell_level, mde
 
 SCHEMA = "spillover.table/1"
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
@@ -42,7 +46,9 @@ BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
 class AccuracyChange:
     """Paired accuracy on ``n`` items: ``b`` right→wrong, ``c`` wrong→right.
 
-    ``p`` is the McNemar variant the table uses; all three are kept.
+    ``p`` is the McNemar variant the table uses; all three are kept. ``mde``: the minimum
+    detectable |Δ| (exact test, 80 % power, the cell's corrected level; None until the
+    table is complete, or when no change could be detected with ``n`` items).
     """
 
     n: int
@@ -59,6 +65,7 @@ class AccuracyChange:
     p_corrected: float | None = None
     marker: str = ""
     verdict: str = PENDING
+    mde: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,6 +227,11 @@ def bias_verdict(before: float | None, after: float | None, p: float | None, alp
     return IMPROVED if abs(after) < abs(before) else DEGRADED
 
 
+def cell_mde(acc: AccuracyChange, level: float) -> float | None:
+    """The accuracy cell's minimum detectable effect at ``level``, from its n and (b + c) / n."""
+    return mde(acc.n, (acc.b + acc.c) / acc.n, level) if acc.n else None
+
+
 def corrected(table: SpilloverTable) -> SpilloverTable:
     """Correct the family of every defined test in ``table`` and set markers and verdicts."""
     keys, pvalues = [], []
@@ -231,6 +243,7 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                     keys.append(f"{row.attribute}/{cell.context}/{metric}")
                     pvalues.append(p)
     adjusted = dict(zip(keys, adjust(pvalues, table.correction).tolist(), strict=True))
+    complete = table.complete
     rows = []
     for row in table.rows:
         cells = []
@@ -239,7 +252,11 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
             pa = adjusted.get(f"{row.attribute}/{cell.context}/accuracy")
             pb = adjusted.get(f"{row.attribute}/{cell.context}/bias")
             acc = replace(acc, p_corrected=pa, marker=marker(acc.delta, pa),
-                          verdict=accuracy_verdict(acc.delta, pa, table.alpha))
+                          verdict=accuracy_verdict(acc.delta, pa, table.alpha), mde=None)
+            if complete and pa is not None:
+                key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
+                acc = replace(acc, mde=cell_mde(acc, cell_level(
+                    pvalues, key, table.correction, table.alpha)))
             bias = replace(bias, p_corrected=pb, marker=marker(bias.delta, pb),
                            verdict=bias_verdict(bias.before, bias.after, pb, table.alpha))
             cells.append(replace(cell, accuracy=acc, bias=bias))
