@@ -43,24 +43,24 @@ def _verdict(verdict: str) -> Text:
     return Text(SHORT.get(verdict, verdict), style=STYLES.get(verdict, ""))
 
 
-def _judged(change: AccuracyChange | BiasChange) -> Text:
-    """The verdict, with an n.s. cell's power note: "n.s. (MDE 31 pp)"."""
-    note = power_note(change)
+def _judged(change: AccuracyChange | BiasChange, power: bool) -> Text:
+    """The verdict, with an n.s. cell's power note when ``power``: "n.s. (MDE 31 pp)"."""
+    note = power_note(change) if power else ""
     text = _verdict(change.verdict)
     return text.append(f" ({note})", style="dim") if note else text
 
 
-def accuracy_text(change: AccuracyChange, show_ci: bool = False) -> Text:
+def accuracy_text(change: AccuracyChange, show_ci: bool = False, power: bool = False) -> Text:
     if change.n == 0:
         return Text(f"{DASH}\nno items", style="dim")
     text = Text(f"{_pct(change.delta, True)} pp {change.marker}".rstrip() + "\n")
     text.append(f"{_pct(change.before)}→{_pct(change.after)}%\n", style="dim")
     if show_ci and change.ci:
         text.append(f"[{_pct(change.ci[0], True)}, {_pct(change.ci[1], True)}]\n", style="dim")
-    return text + _judged(change)
+    return text + _judged(change, power)
 
 
-def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
+def bias_text(change: BiasChange, show_ci: bool = False, power: bool = False) -> Text:
     if change.delta is None:
         text = Text(f"{DASH}\n{_num(change.before, '+.3f')}→{_num(change.after, '+.3f')}\n",
                     style="dim")
@@ -69,7 +69,7 @@ def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
     text.append(f"{change.before:+.3f}→{change.after:+.3f}\n", style="dim")
     if show_ci and change.ci:
         text.append(f"[{change.ci[0]:+.3f}, {change.ci[1]:+.3f}]\n", style="dim")
-    return text + _judged(change)
+    return text + _judged(change, power)
 
 
 def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
@@ -90,9 +90,9 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
         cells: list[Text] = [label]
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
-            cells.append(accuracy_text(cell.accuracy, show_ci) if cell else pending)
+            cells.append(accuracy_text(cell.accuracy, show_ci, True) if cell else pending)
             if context != "overall":
-                cells.append(bias_text(cell.bias, show_ci) if cell else pending)
+                cells.append(bias_text(cell.bias, show_ci, True) if cell else pending)
         out.add_row(*cells)
     return out
 
@@ -107,7 +107,9 @@ def caption(table: SpilloverTable) -> Text:
         f"* <0.05  ** <0.01  *** <0.001; ▲/▼ sign of Δ; verdicts at α = {table.alpha:g}.\n"
         f"Accuracy: McNemar {escape(table.accuracy_test)}. Bias: BBQ score (Parrish et al. "
         f"2022), paired cluster bootstrap, {table.n_boot:,} resamples, seed {table.seed}; "
-        "degraded = |bias| moved away from 0."
+        "degraded = |bias| moved away from 0.\nn.s. (MDE x pp): the smallest Δaccuracy "
+        "the exact test detects with 80% power at the cell's corrected level; bias n.s.: CI "
+        "width."
         + ("" if table.complete else "\n[italic]Partial table: … marks cells still running.[/italic]")
     )
 
