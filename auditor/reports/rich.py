@@ -29,6 +29,8 @@ STYLES = {IMPROVED: "green", DEGRADED: "bold red", NO_CHANGE: "dim", UNDEFINED: 
 SHORT = {IMPROVED: "improved", DEGRADED: "degraded", NO_CHANGE: "n.s.", UNDEFINED: DASH,
          PENDING: "…"}
 CORRECTIONS = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+POWER_NOTE = ("\nn.s. (MDE x pp): the smallest Δaccuracy the exact test detects with 80% "
+              "power at the cell's corrected level; bias n.s.: the CI's width.")
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -74,8 +76,8 @@ def bias_text(change: BiasChange, show_ci: bool = False, power: bool = False) ->
 
 def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
     """The spillover table: one row per attribute, target first and marked."""
-    out = Table(title="Bias spillover", caption=caption(table), caption_justify="left",
-                show_lines=True)
+    out = Table(title="Bias spillover", caption=caption(table) + POWER_NOTE,
+                caption_justify="left", show_lines=True)
     width = max((len(a) + 2 for a in table.attributes), default=9)
     out.add_column("attribute", no_wrap=True, min_width=width)
     for context in ("ambig", "disambig"):
@@ -107,9 +109,7 @@ def caption(table: SpilloverTable) -> Text:
         f"* <0.05  ** <0.01  *** <0.001; ▲/▼ sign of Δ; verdicts at α = {table.alpha:g}.\n"
         f"Accuracy: McNemar {escape(table.accuracy_test)}. Bias: BBQ score (Parrish et al. "
         f"2022), paired cluster bootstrap, {table.n_boot:,} resamples, seed {table.seed}; "
-        "degraded = |bias| moved away from 0.\nn.s. (MDE x pp): the smallest Δaccuracy "
-        "the exact test detects with 80% power at the cell's corrected level; bias n.s.: CI "
-        "width."
+        "degraded = |bias| moved away from 0."
         + ("" if table.complete else "\n[italic]Partial table: … marks cells still running.[/italic]")
     )
 
