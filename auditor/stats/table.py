@@ -18,6 +18,11 @@ The correction family is every defined test in the table (all rows present, all 
 columns, accuracy and bias); its keys are recorded in ``family``. A partially filled
 table corrects over the cells it holds; ``complete`` says whether all rows are in.
 
+With seed replicates (``seeds`` non-empty) a cell holds the pooled comparison of the
+baseline with every seed's aligned run (``stats.replicates``): Δ is the mean over seeds,
+``p`` the pooled test's (so the correction covers the pooled tests), ``seeds`` each
+seed's own result and ``agreement`` how many seeds share the cell's verdict.
+
 Once complete, each accuracy cell gets ``mde``: the smallest |Δaccuracy| the exact
 McNemar test detects with 80 % power at the cell's corrected level (``stats.power``).
 """
@@ -40,6 +45,18 @@ UNDEFINED, PENDING = "undefined", "pending"
 ACCURACY_CI = "Newcombe (1998) method 10: square-and-add Wilson, paired"
 BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
            "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ")
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    """One seed's own comparison with the baseline in a cell (its p corrected over that
+    seed's own table)."""
+
+    seed: int
+    delta: float | None
+    p: float | None
+    p_corrected: float | None
+    verdict: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +83,8 @@ class AccuracyChange:
     marker: str = ""
     verdict: str = PENDING
     mde: float | None = None
+    seeds: tuple[SeedResult, ...] = ()
+    agreement: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +109,8 @@ class BiasChange:
     p_corrected: float | None = None
     marker: str = ""
     verdict: str = PENDING
+    seeds: tuple[SeedResult, ...] = ()
+    agreement: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +130,8 @@ class Cell:
         bias["ci"] = _pair(bias["ci"])
         bias["n_non_unknown"] = tuple(bias["n_non_unknown"])
         bias["n_left_out"] = tuple(bias["n_left_out"])
+        for part in (acc, bias):
+            part["seeds"] = tuple(SeedResult(**r) for r in part.get("seeds", ()))
         return cls(data["attribute"], data["context"], AccuracyChange(**acc), BiasChange(**bias))
 
 
@@ -152,6 +175,7 @@ class SpilloverTable:
     accuracy_ci: str = ACCURACY_CI
     bias_ci: str = BIAS_CI
     notes: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = ()  # the DPO seeds pooled; empty for a single aligned run
 
     def row(self, attribute: str) -> Row | None:
         return next((r for r in self.rows if r.attribute == attribute), None)
@@ -194,8 +218,8 @@ class SpilloverTable:
             for r in data["rows"]
         )
         plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing")}
-        for key in ("target", "attributes", "family", "notes"):
-            plain[key] = tuple(plain[key])
+        for key in ("target", "attributes", "family", "notes", "seeds"):
+            plain[key] = tuple(plain.get(key, ()))
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)
 
     @classmethod
@@ -228,8 +252,15 @@ def bias_verdict(before: float | None, after: float | None, p: float | None, alp
 
 
 def cell_mde(acc: AccuracyChange, level: float) -> float | None:
-    """The accuracy cell's minimum detectable effect at ``level``, from its n and (b + c) / n."""
-    return mde(acc.n, (acc.b + acc.c) / acc.n, level) if acc.n else None
+    """The accuracy cell's minimum detectable effect at ``level``, from its n and (b + c) / n
+    (with seeds: one seed's test at the seeds' mean discordance, b and c being totals)."""
+    runs = max(1, len(acc.seeds))
+    return mde(acc.n, (acc.b + acc.c) / (acc.n * runs), level) if acc.n else None
+
+
+def agreement(seeds: tuple[SeedResult, ...], verdict: str) -> int | None:
+    """How many seeds' own verdicts are ``verdict`` (None without replicates)."""
+    return sum(s.verdict == verdict for s in seeds) if seeds else None
 
 
 def corrected(table: SpilloverTable) -> SpilloverTable:
@@ -257,8 +288,10 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                 key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
                 acc = replace(acc, mde=cell_mde(acc, cell_level(
                     pvalues, key, table.correction, table.alpha)))
+            acc = replace(acc, agreement=agreement(acc.seeds, acc.verdict))
             bias = replace(bias, p_corrected=pb, marker=marker(bias.delta, pb),
                            verdict=bias_verdict(bias.before, bias.after, pb, table.alpha))
+            bias = replace(bias, agreement=agreement(bias.seeds, bias.verdict))
             cells.append(replace(cell, accuracy=acc, bias=bias))
         rows.append(replace(row, cells=tuple(cells)))
     return replace(table, rows=tuple(rows), family=tuple(keys))
