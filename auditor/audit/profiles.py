@@ -82,6 +82,9 @@ class GateSection(Checked):
                                               "refuses to judge.")
     min_cell: int = setting(20, ge=1, help="Fewer paired items in a checked cell: the gate "
                                            "refuses to judge.")
+    min_seed_agreement: int = setting(
+        0, ge=0, help="With seed replicates: seeds that must be degraded on their own for a "
+                      "FAIL (0 = all).")
 
 
 @dataclass(frozen=True)

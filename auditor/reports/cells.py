@@ -30,11 +30,30 @@ def power_note(change: AccuracyChange | BiasChange) -> str:
     return "" if change.ci is None else f"CI width {change.ci[1] - change.ci[0]:.2f}"
 
 
+def seed_note(change: AccuracyChange | BiasChange) -> str:
+    """How the seeds judged the cell on their own: "2/3 seeds" share a significant verdict;
+    an n.s. cell names the seeds that were significant anyway ("1/3 seeds degraded");
+    "" for one run or an n.s. cell no seed contradicts."""
+    if not change.seeds or change.agreement is None:
+        return ""
+    if change.verdict in ("improved", "degraded"):
+        return f"{change.agreement}/{len(change.seeds)} seeds"
+    found = [f"{sum(s.verdict == v for s in change.seeds)}/{len(change.seeds)} seeds {v}"
+             for v in ("degraded", "improved") if any(s.verdict == v for s in change.seeds)]
+    return ", ".join(found)
+
+
 def verdict_text(change: AccuracyChange | BiasChange, labels: dict[str, str] = SHORT) -> str:
-    """The verdict's short label, with the power note of an n.s. cell: "n.s. (MDE 31 pp)"."""
-    note = power_note(change)
+    """The verdict's short label with its notes: "n.s. (MDE 31 pp)", "DEGRADED (3/3 seeds)"."""
+    notes = "; ".join(n for n in (power_note(change), seed_note(change)) if n)
     label = labels.get(change.verdict, change.verdict)
-    return f"{label} ({note})" if note else label
+    return f"{label} ({notes})" if notes else label
+
+
+def seed_deltas(change: AccuracyChange | BiasChange, scale: float = 1.0, fmt: str = "+.3f") -> str:
+    """Every seed's own Δ, "seed: Δ" joined by ", " ("" for one run)."""
+    return ", ".join(f"{s.seed}: {DASH if s.delta is None else format(scale * s.delta, fmt)}"
+                     for s in change.seeds)
 
 
 def accuracy_cell(change: AccuracyChange) -> str:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from auditor.reports.cells import power_note
+from auditor.reports.cells import power_note, seed_note
 from auditor.stats.summary import ALL, RunSummary, SliceMetrics
 from auditor.stats.table import (
     DEGRADED,
@@ -47,7 +47,7 @@ def _verdict(verdict: str) -> Text:
 
 def _judged(change: AccuracyChange | BiasChange, power: bool) -> Text:
     """The verdict, with an n.s. cell's power note when ``power``: "n.s. (MDE 31 pp)"."""
-    note = power_note(change) if power else ""
+    note = "; ".join(n for n in (power_note(change) if power else "", seed_note(change)) if n)
     text = _verdict(change.verdict)
     return text.append(f" ({note})", style="dim") if note else text
 

@@ -1,7 +1,8 @@
 """The spillover table of DPO seed replicates: one baseline, one aligned run per seed.
 
-Each seed is first compared with the baseline on its own (a full table, corrected over
-its own family): that gives every seed's Δ, p and verdict. The pooled table then pairs
+Each seed is first compared with the baseline on its own (a full table): that gives
+every seed's Δ and p, corrected over that seed's tests and judged like the pooled ones
+(``table.corrected`` redoes it when a gate re-corrects at its own level). The pooled table then pairs
 the items the baseline and every seed answered and, per cell, tests the mean Δ over the
 seeds with the pooled tests of ``stats.pooled`` (accuracy: exact cluster sign-flip
 test; bias score: paired cluster bootstrap with the same instances drawn for the
@@ -58,7 +59,8 @@ def seed_results(tables: Mapping[int, SpilloverTable], attribute: str, context: 
         cell = table.cell(attribute, context)
         change = getattr(cell, metric) if cell else None
         out.append(SeedResult(seed, None, None, None, "undefined") if change is None else
-                   SeedResult(seed, change.delta, change.p, change.p_corrected, change.verdict))
+                   SeedResult(seed, change.delta, change.p, change.p_corrected, change.verdict,
+                              change.before, change.after))
     return tuple(out)
 
 
@@ -103,9 +105,9 @@ def pooled_bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: floa
         after = None if None in scores[1:] else float(np.mean(scores[1:]))
         return replace(base, before=scores[0], after=after, reason="; ".join(reasons))
     reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
-    deltas = reps[1:].mean(axis=0) - reps[0]
+    deltas = (reps[1:] - reps[0]).mean(axis=0)
     after = float(np.mean(scores[1:]))
-    delta = after - scores[0]
+    delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
     return BiasChange(
         before=scores[0], after=after, delta=delta, ci=percentile_ci(deltas, alpha),
         p=normal_p(delta, deltas, clusters), se=standard_error(deltas), n_non_unknown=nonunk,

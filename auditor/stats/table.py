@@ -49,14 +49,16 @@ BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
 
 @dataclass(frozen=True, slots=True)
 class SeedResult:
-    """One seed's own comparison with the baseline in a cell (its p corrected over that
-    seed's own table)."""
+    """One seed's own comparison with the baseline in a cell; its p is corrected over
+    that seed's tests in the table, with the table's method and alpha."""
 
     seed: int
     delta: float | None
     p: float | None
     p_corrected: float | None
     verdict: str
+    before: float | None = None
+    after: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +265,35 @@ def agreement(seeds: tuple[SeedResult, ...], verdict: str) -> int | None:
     return sum(s.verdict == verdict for s in seeds) if seeds else None
 
 
+def _seed_corrections(table: SpilloverTable) -> dict[tuple[int, str], float]:
+    """Each seed's p-values corrected over that seed's defined tests in ``table``."""
+    found: dict[int, dict[str, float]] = {}
+    for row in table.rows:
+        for cell in row.cells:
+            for metric in ("accuracy", "bias"):
+                for result in getattr(cell, metric).seeds:
+                    if result.p is not None:
+                        key = f"{row.attribute}/{cell.context}/{metric}"
+                        found.setdefault(result.seed, {})[key] = result.p
+    out = {}
+    for seed, family in found.items():
+        values = adjust(list(family.values()), table.correction).tolist()
+        out |= {(seed, key): p for key, p in zip(family, values, strict=True)}
+    return out
+
+
+def _with_seeds(change, per_seed: dict, key: str, alpha: float):
+    """``change`` with its seeds re-corrected and judged, and the seeds' agreement."""
+    judged = []
+    for result in change.seeds:
+        pc = per_seed.get((result.seed, key))
+        verdict = (accuracy_verdict(result.delta, pc, alpha) if key.endswith("accuracy")
+                   else bias_verdict(result.before, result.after, pc, alpha))
+        judged.append(replace(result, p_corrected=pc, verdict=verdict))
+    judged = tuple(judged)
+    return replace(change, seeds=judged, agreement=agreement(judged, change.verdict))
+
+
 def corrected(table: SpilloverTable) -> SpilloverTable:
     """Correct the family of every defined test in ``table`` and set markers and verdicts."""
     keys, pvalues = [], []
@@ -274,6 +305,7 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                     keys.append(f"{row.attribute}/{cell.context}/{metric}")
                     pvalues.append(p)
     adjusted = dict(zip(keys, adjust(pvalues, table.correction).tolist(), strict=True))
+    per_seed = _seed_corrections(table)
     complete = table.complete
     rows = []
     for row in table.rows:
@@ -288,10 +320,12 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                 key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
                 acc = replace(acc, mde=cell_mde(acc, cell_level(
                     pvalues, key, table.correction, table.alpha)))
-            acc = replace(acc, agreement=agreement(acc.seeds, acc.verdict))
             bias = replace(bias, p_corrected=pb, marker=marker(bias.delta, pb),
                            verdict=bias_verdict(bias.before, bias.after, pb, table.alpha))
-            bias = replace(bias, agreement=agreement(bias.seeds, bias.verdict))
+            if acc.seeds or bias.seeds:
+                where = f"{row.attribute}/{cell.context}"
+                acc = _with_seeds(acc, per_seed, f"{where}/accuracy", table.alpha)
+                bias = _with_seeds(bias, per_seed, f"{where}/bias", table.alpha)
             cells.append(replace(cell, accuracy=acc, bias=bias))
         rows.append(replace(row, cells=tuple(cells)))
     return replace(table, rows=tuple(rows), family=tuple(keys))
