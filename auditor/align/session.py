@@ -72,10 +72,11 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     with ``completion_logits_only`` that pass and every training step score only the
     completion tokens.
     """
-    from transformers import PrinterCallback, ProgressCallback
+    from transformers import PrinterCallback, ProgressCallback, set_seed
     from trl import DPOTrainer
 
     args = dpo_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+    set_seed(settings.training_seed)  # the fresh LoRA's initialisation (trl adds it first)
     speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from auditor.core.choices import REJECTED_MODES, SWITCHES
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
-from auditor.core.settings import Checked, rule_of, setting
+from auditor.core.settings import Checked, InvalidSettings, Problem, rule_of, setting
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,26 @@ class AlignSettings(Checked):
                               help="Checkpoint every N steps (what a rerun resumes from).")
     logging_steps: int = setting(1, ge=1, in_key=False, flag="")
     seed: int = setting(0, ge=0, help="Split, sampling and training seed.")
+    train_seed: int = setting(-1, ge=-1, flag="",
+                              help="Seed of the LoRA initialisation and data order only "
+                                   "(-1: seed): one DPO replicate on the same split.")
+    seeds: tuple[int, ...] = setting((), in_key=False, flag="", entry="seed",
+                                     help="An audit's DPO seed replicates: one adapter per "
+                                          "seed on the same split, pooled (empty: one run).")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        seeds = self.seeds
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in seeds) \
+                or len(set(seeds)) != len(seeds):
+            raise InvalidSettings(self.owner, [Problem(
+                "seeds", "must be distinct integers >= 0",
+                f"is {list(seeds)!r}; it must hold distinct integers >= 0")])
+
+    @property
+    def training_seed(self) -> int:
+        """The seed of the LoRA initialisation and the data order."""
+        return self.seed if self.train_seed < 0 else self.train_seed
 
     def to_dict(self) -> dict:
         return {
@@ -80,6 +100,8 @@ class AlignSettings(Checked):
         """The settings that decide the trained weights (what a resume must match); the
         target is keyed on its own."""
         keyed = {f.name for f in dataclasses.fields(self) if rule_of(f).in_key} - {"target"}
+        if self.training_seed == self.seed:  # trains as without a train_seed: same key
+            keyed.discard("train_seed")
         return {k: v for k, v in self.to_dict().items() if k in keyed}
 
     @classmethod

@@ -27,7 +27,15 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
         SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
         SpilloverTable.from_dict(target_all) if target_all else None,
         frozenset(record.get("heldout_ids", ())),
+        _replicates(record),
     )
+
+
+def _replicates(record: dict) -> tuple[dict, ...]:
+    """A replicated audit's per-seed runs, in the order of its table's seeds."""
+    found = record.get("replicates") or {}
+    seeds = (record.get("table") or {}).get("seeds") or ()
+    return tuple(found[str(s)] for s in seeds if str(s) in found)
 
 
 def list_audits(store: Store) -> list[dict]:

@@ -3,6 +3,11 @@
 Every stage is stored. The audit id is derived from the resolved profile and the data,
 so rerunning the same audit after a kill continues where it stopped and never redoes a
 finished stage (evaluation skips stored batches, training resumes from its checkpoint).
+
+With ``[align] seeds`` (two or more), the align and aligned stages run once per DPO
+seed — each seed its own adapter on the same training split, its own evaluation — after
+one baseline evaluation; every replicate is stored in the audit's record and reused on
+a rerun, and the comparison pools them (``stats.replicates``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class AuditResult:
     adapter_dir: str
     target_all: object | None = None  # table over all target items evaluated, if any
     heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
+    replicates: tuple[dict, ...] = ()  # per DPO seed: seed, train_run, aligned_run, adapter_dir
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -60,9 +66,18 @@ class Plan:
 
 
 def audit_key(profile: Profile, checksum: str) -> str:
-    """Everything that decides an audit's results: the profile (less its gate) and data."""
+    """Everything that decides an audit's results: the profile (less its gate) and data.
+
+    An empty ``align.seeds`` is left out, so single-run audits keep their ids."""
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    if not body["align"]["seeds"]:
+        del body["align"]["seeds"]
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
+
+
+def replicate_seeds(profile: Profile) -> tuple[int, ...]:
+    """The DPO seeds the audit trains one adapter each for; () for a single run."""
+    return profile.align.seeds if len(profile.align.seeds) > 1 else ()
 
 
 def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
@@ -138,6 +153,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
                                expect_adapter=base.adapter)
     check_cancel(cancel)
+    if replicate_seeds(profile):
+        return _replicated(profile, plan, store, audit_id, folder, report, cancel, base,
+                           baseline, eval_kwargs)
 
     report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
@@ -147,11 +165,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                          detail=str(trained.adapter_dir)))
     check_cancel(cancel)
 
-    aligned_spec = ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
-                             m.trust_remote_code, m.allow_pickle)
-    if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
-        aligned_spec = ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
-                                 m.trust_remote_code, m.allow_pickle)
+    aligned_spec = _aligned_spec(m, trained)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
 
@@ -164,6 +178,69 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
                        str(trained.adapter_dir), target_all, plan.heldout_ids)
+
+
+def _aligned_spec(m, trained):
+    from auditor.models.loading import ModelSpec
+
+    if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
+        return ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
+                         m.trust_remote_code, m.allow_pickle)
+    return ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
+                     m.trust_remote_code, m.allow_pickle)
+
+
+def _replicated(profile, plan, store, audit_id, folder, report, cancel, base, baseline,
+                eval_kwargs) -> AuditResult:
+    """One adapter and one aligned evaluation per DPO seed, then the pooled comparison.
+
+    Finished replicates are found in the audit's record (``replicates``) and reused;
+    training reuses or resumes its own run folder per seed."""
+    from auditor.evaluation.evaluate import evaluate
+
+    seeds = replicate_seeds(profile)
+    done = {int(k): v for k, v in (store.audit(audit_id)["record"].get("replicates") or {}).items()}
+    for seed in seeds:
+        report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}, "
+                                     f"seed {seed} ({seeds.index(seed) + 1} of {len(seeds)})"))
+        trained = _align(profile, base, plan, store, folder, report, cancel,
+                         out_dir=folder / f"alignment-seed{seed}", train_seed=seed)
+        report(StageFinished("align", skipped=trained.reused, detail=str(trained.adapter_dir)))
+        check_cancel(cancel)
+        spec = _aligned_spec(profile.model, trained)
+        entry = done.get(seed, {})
+        stored = store.run(entry["aligned_run"]) if entry.get("aligned_run") else None
+        if (stored and stored["status"] == "done" and entry.get("train_run") == trained.run_id
+                and stored.get("adapter") == spec.adapter):
+            report(StageStarted("aligned", f"seed {seed}: stored"))
+            report(StageFinished("aligned", skipped=True, detail=entry["aligned_run"]))
+        else:
+            report(StageStarted("aligned", f"evaluating the aligned model of seed {seed} on "
+                                           f"{len(plan.eval_items)} items"))
+            entry = {"seed": seed, "train_run": trained.run_id,
+                     "aligned_run": evaluate(spec, plan.eval_items, **eval_kwargs),
+                     "adapter_dir": str(trained.adapter_dir)}
+            report(StageFinished("aligned", detail=entry["aligned_run"]))
+        done[seed] = entry
+        first = done[seeds[0]]
+        store.update_audit(audit_id, train_run=first["train_run"], aligned_run=first["aligned_run"],
+                           record={"replicates": {str(k): v for k, v in done.items()},
+                                   "adapter_dir": first["adapter_dir"]})
+        check_cancel(cancel)
+
+    report(StageStarted("compare", f"paired statistics pooled over {len(seeds)} seeds"))
+    aligned = {seed: done[seed]["aligned_run"] for seed in seeds}
+    table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
+    replicates = tuple(done[seed] for seed in seeds)
+    record = {"table": table.to_dict(),
+              "target_all": target_all.to_dict() if target_all else None,
+              "heldout_ids": sorted(plan.heldout_ids), "eval_items": len(plan.eval_items)}
+    store.update_audit(audit_id, status="done", record=record)
+    report(StageFinished("compare"))
+    first = replicates[0]
+    return AuditResult(audit_id, profile.to_dict(), baseline, first["train_run"],
+                       first["aligned_run"], table, first["adapter_dir"], target_all,
+                       plan.heldout_ids, replicates)
 
 
 def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
@@ -187,11 +264,19 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     return run_id
 
 
-def _align(profile, base, plan, store, folder, report, cancel):
+def _align(profile, base, plan, store, folder, report, cancel, out_dir=None, train_seed=None):
+    from dataclasses import replace
+
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), settings=profile.align,
-                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
+    settings = profile.align
+    if train_seed is None and len(settings.seeds) == 1:  # one seed: a single run with it
+        train_seed = settings.seeds[0]
+    if train_seed is not None:
+        settings = replace(settings, train_seed=train_seed)
+    result = align(base, list(plan.items.values()), settings=settings,
+                   prompt_style=profile.eval.prompt_style,
+                   out_dir=out_dir or folder / "alignment", store=store,
                    reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
     if set(result.heldout_ids) != set(plan.heldout_ids):
         raise InputError("held-out split of the trainer differs from the audit's plan; "
@@ -200,10 +285,13 @@ def _align(profile, base, plan, store, folder, report, cancel):
 
 
 def compare_for_audit(profile, plan, store, before, after, report=None, cancel=None):
-    """The audit's spillover table (target on held-out items) and the target on all items."""
+    """The audit's spillover table (target on held-out items) and the target on all items;
+    ``after`` is one run id, or {DPO seed: run id} for a pooled table of replicates."""
     s = profile.stats
+    answers = ({seed: store.answers(run) for seed, run in after.items()}
+               if isinstance(after, dict) else store.answers(after))
     return heldout_tables(
-        plan.items, store.answers(before), store.answers(after),
+        plan.items, store.answers(before), answers,
         target=profile.align.target,
         attributes=ordered_attributes(profile.align.target, profile.data.attributes),
         heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
@@ -214,22 +302,39 @@ def heldout_tables(items, before, after, *, target, attributes, heldout_ids, rep
                    cancel=None, **stats):
     """The spillover table with the target attributes on their held-out items only, and,
     when the runs also answered other target items, a table of the target on all of them
-    (None otherwise). ``stats``: correction, alpha, n_boot, seed."""
+    (None otherwise). ``stats``: correction, alpha, n_boot, seed. ``after`` may map DPO
+    seeds to their answers: the tables then pool the replicates."""
     from auditor.stats import compare_runs
+    from auditor.stats.replicates import compare_replicates
 
     target, held = tuple(target), frozenset(heldout_ids)
 
     def on_heldout(answers):
         return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
 
-    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
-                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
-    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
-    if all(a.item_id in held for a in only[0]):
+    def of_target(answers):
+        return [a for a in answers if items[a.item_id].attribute in target]
+
+    if isinstance(after, dict):
+        compare = compare_replicates
+
+        def each(keep):
+            return {seed: keep(answers) for seed, answers in after.items()}
+    else:
+        compare = compare_runs
+
+        def each(keep):
+            return keep(after)
+
+    table = compare(items, on_heldout(before), each(on_heldout), target=target,
+                    attributes=attributes, reporter=reporter, cancel=cancel, **stats)
+    only = of_target(before)
+    if all(a.item_id in held for a in only):
         return table, None
-    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
+    target_all = compare(items, only, each(of_target), target=target, attributes=target,
+                         **stats)
     if reporter:
-        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
+        reporter(Message(f"target also compared on all {len(only)} of its evaluated items"))
     return table, target_all
 
 

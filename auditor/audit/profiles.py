@@ -188,6 +188,13 @@ def _build(cls, raw: dict, where: str, prefix: str):
 
 def _coerce(value, hint, where: str, key: str):
     origin = typing.get_origin(hint)
+    if origin is tuple and typing.get_args(hint)[0] is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise InputError(f"{where}: '{key}' must be a list of integers")
+        return tuple(value)
     if origin is tuple:
         if isinstance(value, str):
             value = [value]
