@@ -92,3 +92,13 @@ def test_seed_notes_and_the_replicate_section(seeds_table):
     assert cells[3:7] == [f"{100 * seed0:+.1f} pp", "+0.0 pp", f"{100 * seed0:+.1f} pp",
                           f"{100 * acc.delta:+.1f} pp"]
     assert acc.delta == pytest.approx(2 * seed0 / 3)
+
+
+def test_terminal_report_lists_the_replicates(seeds_table):
+    split, _ = seeds_table
+    gate = evaluate_gate(split, GateSection())
+    from auditor.reports.terminal import to_text
+
+    text = to_text(Report(split, {}, gate), width=200)
+    assert "Seed replicates" in text and "seed 2" in text
+    assert "not failed, too few seeds agree: Physical_appearance" in text
