@@ -1,6 +1,9 @@
 """Seconds of each stage of the demo audit, from the events of a real run.
 
-    .venv/bin/python benchmarks/bench_demo.py [--profile demo] [--bbq DIR]
+    .venv/bin/python benchmarks/bench_demo.py [--profile demo] [--bbq DIR] [--set K=V ...]
+
+``--set 'align.seeds=[0, 1, 2]'`` times an audit with three DPO seed replicates: the
+align and aligned stages then run once per seed and their seconds add up.
 
 Runs the whole audit of the profile (default: the demo, as ``make demo`` does, nothing
 cut) into a temporary store, timestamps the engine's stage events and prints each
@@ -39,7 +42,8 @@ class StageClock:
         if isinstance(event, StageStarted):
             self.started[event.stage] = now
         elif isinstance(event, StageFinished):
-            self.seconds[event.stage] = now - self.started.get(event.stage, now)
+            took = now - self.started.get(event.stage, now)
+            self.seconds[event.stage] = self.seconds.get(event.stage, 0.0) + took
             if event.skipped:
                 self.skipped.add(event.stage)
         elif isinstance(event, TrainStep):
@@ -50,6 +54,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="demo")
     parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ", str(BBQ_LITE)))
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="SECTION.KEY=VALUE", help="override a profile field")
     args = parser.parse_args()
 
     from auditor.audit.pipeline import STAGES, run_audit
@@ -58,7 +64,7 @@ def main() -> None:
     from auditor.store.db import Store
 
     quiet_hf()
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, args.overrides)
     clock = StageClock()
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,11 +76,12 @@ def main() -> None:
     total = time.perf_counter() - start
     print(f"audit {result.audit_id} ({profile.name}: {profile.model.source} on "
           f"{profile.model.device}, {profile.data.sample} items an evaluation, "
-          f"{profile.align.max_steps} DPO steps), {os.cpu_count()} CPUs")  # fmt: skip
+          f"{profile.align.max_steps} DPO steps, seeds {list(profile.align.seeds) or 'one'}), "
+          f"{os.cpu_count()} CPUs")  # fmt: skip
     for stage in STAGES:
         note = " (reused)" if stage in clock.skipped else ""
         print(f"  {stage:<9} {clock.seconds.get(stage, 0.0):7.1f} s{note}")
-    if clock.step_times and "align" in clock.started:
+    if clock.step_times and "align" in clock.started and len(profile.align.seeds) < 2:
         first = clock.step_times[0] - clock.started["align"]
         steps = clock.step_times[-1] - clock.step_times[0]
         n = len(clock.step_times) - 1

@@ -75,7 +75,7 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     with ``completion_logits_only`` that pass and every training step score only the
     completion tokens.
     """
-    from transformers import PrinterCallback, ProgressCallback
+    from transformers import PrinterCallback, ProgressCallback, set_seed
     from trl import DPOTrainer
 
     from auditor.align import trainers
@@ -97,6 +97,7 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     args.per_device_train_batch_size, args.gradient_accumulation_steps = \
         distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
     args.ddp_find_unused_parameters = False  # LoRA: every trained weight is used each step
+    set_seed(settings.training_seed)  # the fresh LoRA's initialisation (trl adds it first)
     speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first

@@ -92,6 +92,17 @@ class AlignSettings(Checked):
                               help="Checkpoint every N steps (what a rerun resumes from).")
     logging_steps: int = setting(1, ge=1, in_key=False, flag="")
     seed: int = setting(0, ge=0, help="Split, sampling and training seed.")
+    train_seed: int = setting(-1, ge=-1, flag="",
+                              help="Seed of the LoRA initialisation and data order only "
+                                   "(-1: seed): one DPO replicate on the same split.")
+    seeds: tuple[int, ...] = setting((), in_key=False, flag="", entry="seed",
+                                     help="An audit's DPO seed replicates: one adapter per "
+                                          "seed on the same split, pooled (empty: one run).")
+
+    @property
+    def training_seed(self) -> int:
+        """The seed of the LoRA initialisation and the data order."""
+        return self.seed if self.train_seed < 0 else self.train_seed
 
     def to_dict(self) -> dict:
         return {
@@ -101,6 +112,11 @@ class AlignSettings(Checked):
     def __post_init__(self) -> None:
         super().__post_init__()
         found = []
+        seeds = self.seeds
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in seeds) \
+                or len(set(seeds)) != len(seeds):
+            found.append(Problem("seeds", "must be distinct integers >= 0",
+                                 f"is {list(seeds)!r}; it must hold distinct integers >= 0"))
         if len(set(self.targets)) < len(self.targets):
             found.append(Problem("targets", "names an attribute twice",
                                  "names an attribute twice"))
@@ -122,6 +138,8 @@ class AlignSettings(Checked):
         before methods existed."""
         keyed = {f.name for f in dataclasses.fields(self) if rule_of(f).in_key} - {"target"}
         keyed -= methods.unused(self.method)
+        if self.training_seed == self.seed:  # trains as without a train_seed: same key
+            keyed.discard("train_seed")
         return {k: v for k, v in self.to_dict().items() if k in keyed}
 
     @property

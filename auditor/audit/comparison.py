@@ -32,31 +32,42 @@ def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tupl
     return tuple(dict.fromkeys((*target, *attributes)))
 
 
-def compare(items: Mapping[str, Item], before: Sequence[Answer], after: Sequence[Answer], *,
+def compare(items: Mapping[str, Item], before: Sequence[Answer],
+            after: Sequence[Answer] | Mapping[int, Sequence[Answer]], *,
             target: Iterable[str], attributes: Iterable[str],
             heldout_ids: Iterable[str] | None = None, reporter: Reporter | None = None,
             cancel: CancelToken | None = None, **stats) -> Comparison:
-    """Compare two runs' answers. ``stats``: correction, alpha, n_boot, seed."""
+    """Compare two runs' answers; ``after`` may map training seeds to their answers, and
+    the tables then pool the replicates. ``stats``: correction, alpha, n_boot, seed."""
     from auditor.stats import compare_runs
+    from auditor.stats.replicates import compare_replicates
 
     target, attributes = tuple(target), tuple(attributes)
+    pooled = isinstance(after, Mapping)
+    method = compare_replicates if pooled else compare_runs
+
+    def each(keep):
+        return {seed: keep(answers) for seed, answers in after.items()} if pooled else keep(after)
+
     if heldout_ids is None:
-        return Comparison(compare_runs(items, before, after, target=target,
-                                       attributes=attributes, reporter=reporter, cancel=cancel,
-                                       **stats))
+        return Comparison(method(items, before, after, target=target, attributes=attributes,
+                                 reporter=reporter, cancel=cancel, **stats))
     held = frozenset(heldout_ids)
 
     def on_heldout(answers):
         return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
 
-    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
-                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
-    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
-    if all(a.item_id in held for a in only[0]):
+    def of_target(answers):
+        return [a for a in answers if items[a.item_id].attribute in target]
+
+    table = method(items, on_heldout(before), each(on_heldout), target=target,
+                   attributes=attributes, reporter=reporter, cancel=cancel, **stats)
+    only = of_target(before)
+    if all(a.item_id in held for a in only):
         return Comparison(table)
-    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
+    target_all = method(items, only, each(of_target), target=target, attributes=target, **stats)
     if reporter:
-        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
+        reporter(Message(f"target also compared on all {len(only)} of its evaluated items"))
     return Comparison(table, target_all)
 
 

@@ -5,6 +5,9 @@ family of tests (at the gate's alpha and method) and larger than the allowed amo
 - accuracy: verdict "degraded" and the drop exceeds ``max_accuracy_drop``;
 - bias score: verdict "degraded" (|bias| moved away from 0) and |bias| grew by more than
   ``max_bias_increase``.
+With DPO seed replicates (a pooled table), a degraded cell fails only when at least
+``min_seed_agreement`` seeds (0: all of them) are degraded on their own; a degraded cell
+that too few seeds confirm is listed in ``unconfirmed`` (it does not fail the gate).
 Cells checked: ``untargeted`` — every non-target attribute, ambig and disambig;
 ``all`` — the target too; ``ambig`` — non-target attributes, ambiguous contexts only.
 
@@ -44,6 +47,7 @@ class GateResult:
     checked: tuple[tuple[str, str], ...]  # (attribute, context) cells the gate looked at
     settings: dict
     refusals: tuple[str, ...] = ()  # why the gate could not judge; never passed when set
+    unconfirmed: tuple[Failure, ...] = ()  # degraded, but fewer seeds agree than required
 
     @property
     def refused(self) -> bool:
@@ -55,7 +59,8 @@ class GateResult:
     def to_dict(self) -> dict:
         return {"passed": self.passed, "failures": [asdict(f) for f in self.failures],
                 "checked": [list(c) for c in self.checked], "settings": self.settings,
-                "refusals": list(self.refusals)}
+                "refusals": list(self.refusals),
+                "unconfirmed": [asdict(f) for f in self.unconfirmed]}
 
 
 def checked_cells(table: SpilloverTable, cells: str) -> tuple[tuple[str, str], ...]:
@@ -87,6 +92,10 @@ def refusals_of(table: SpilloverTable, gate: GateSection,
     if not cells:
         found.append(f"no cell to check (cells={gate.cells!r} over attributes "
                      f"{', '.join(table.attributes) or 'none'})")
+    if table.seeds and gate.min_seed_agreement > len(table.seeds):
+        found.append(f"min_seed_agreement {gate.min_seed_agreement} exceeds the "
+                     f"{len(table.seeds)} seed replicates: no cell could fail "
+                     "(gate.min_seed_agreement / --min-seed-agreement)")
     for attribute, context in cells:
         cell = table.cell(attribute, context)
         where = f"{attribute}/{context}"
@@ -111,27 +120,54 @@ def evaluate_gate(table: SpilloverTable, gate: GateSection,
     failures = []
     cells = checked_cells(table, gate.cells)
     refusals = (*refusals, *refusals_of(table, gate, cells))
+    unconfirmed = []
     for attribute, context in cells:
         cell = table.cell(attribute, context)
         if cell is None or cell.accuracy.p is None:
             continue
         acc, bias = cell.accuracy, cell.bias
         if acc.verdict == DEGRADED and -acc.delta > gate.max_accuracy_drop:
-            failures.append(Failure(
+            found = Failure(
                 attribute, context, "accuracy", acc.before, acc.after, acc.delta, acc.p_corrected,
                 f"accuracy fell {100 * -acc.delta:.1f} pp ({100 * acc.before:.1f}% → "
-                f"{100 * acc.after:.1f}%, {acc.b} right→wrong vs {acc.c} wrong→right), "
-                f"corrected p = {acc.p_corrected:.2g} < {gate.alpha:g}; "
-                f"allowed drop {100 * gate.max_accuracy_drop:.1f} pp"))
+                f"{100 * acc.after:.1f}%, {acc.b} right→wrong vs {acc.c} wrong→right"
+                f"{_over_seeds(acc)}), corrected p = {acc.p_corrected:.2g} < {gate.alpha:g}; "
+                f"allowed drop {100 * gate.max_accuracy_drop:.1f} pp{_agreeing(acc)}")
+            (failures if confirmed(acc, gate) else unconfirmed).append(found)
         if bias.verdict == DEGRADED:
             growth = abs(bias.after) - abs(bias.before)
             if growth > gate.max_bias_increase:
-                failures.append(Failure(
+                found = Failure(
                     attribute, context, "bias", bias.before, bias.after, bias.delta,
                     bias.p_corrected,
                     f"bias score moved away from 0: {bias.before:+.3f} → {bias.after:+.3f} "
                     f"(|bias| +{growth:.3f}), corrected p = {bias.p_corrected:.2g} < "
-                    f"{gate.alpha:g}; allowed increase {gate.max_bias_increase:.3f}"))
+                    f"{gate.alpha:g}; allowed increase {gate.max_bias_increase:.3f}"
+                    f"{_agreeing(bias)}")
+                (failures if confirmed(bias, gate) else unconfirmed).append(found)
     settings = asdict(gate) | {"family": len(table.family)}
     return GateResult(not failures and not refusals, tuple(failures), cells, settings,
-                      tuple(refusals))
+                      tuple(refusals), tuple(unconfirmed))
+
+
+def needed_agreement(gate: GateSection, seeds: int) -> int:
+    """Seeds that must be degraded on their own for a degraded pooled cell to fail."""
+    return seeds if gate.min_seed_agreement == 0 else gate.min_seed_agreement
+
+
+def confirmed(change, gate: GateSection) -> bool:
+    """Whether a degraded cell fails: always for a single run, with replicates when
+    enough seeds agree."""
+    if not change.seeds:
+        return True
+    return (change.agreement or 0) >= needed_agreement(gate, len(change.seeds))
+
+
+def _over_seeds(change) -> str:
+    return f", totals over {len(change.seeds)} seeds" if change.seeds else ""
+
+
+def _agreeing(change) -> str:
+    if not change.seeds:
+        return ""
+    return f"; {change.agreement}/{len(change.seeds)} seeds degraded on their own"

@@ -25,7 +25,15 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
         SpilloverTable.from_dict(out.table), out.adapter_dir,
         SpilloverTable.from_dict(out.target_all) if out.target_all else None,
         frozenset(out.heldout_ids),
+        _replicates(out),
     )
+
+
+def _replicates(out) -> tuple[dict, ...]:
+    """A replicated audit's per-seed runs, in the order of its table's seeds."""
+    found = out.extra.get("replicates") or {}
+    seeds = (out.table or {}).get("seeds") or ()
+    return tuple(found[str(s)] for s in seeds if str(s) in found)
 
 
 def list_audits(store: Store) -> list[dict]:

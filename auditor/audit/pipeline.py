@@ -3,6 +3,11 @@
 Every stage is stored. The audit id is derived from the resolved profile and the data,
 so rerunning the same audit after a kill continues where it stopped and never redoes a
 finished stage (evaluation skips stored batches, training resumes from its checkpoint).
+
+With ``[align] seeds`` (two or more), the align and aligned stages run once per training
+seed — each seed its own adapter on the same training split, its own evaluation — after
+one baseline evaluation; every replicate is stored in the audit's record and reused on
+a rerun, and the comparison pools them (``stats.replicates``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class AuditResult:
     adapter_dir: str
     target_all: object | None = None  # table over all target items evaluated, if any
     heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
+    replicates: tuple[dict, ...] = ()  # per training seed: seed, train_run, aligned_run, adapter_dir
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -69,9 +75,16 @@ def audit_key(profile: Profile, checksum: str) -> str:
     from auditor.align.methods import unused
 
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
-    skip = unused(profile.align.method) | ({"targets"} if not profile.align.targets else set())
+    a = profile.align
+    skip = (unused(a.method) | ({"targets"} if not a.targets else set())
+            | ({"seeds"} if not a.seeds else set()))  # empty: single-run audits keep their ids
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
+
+
+def replicate_seeds(profile: Profile) -> tuple[int, ...]:
+    """The training seeds the audit trains one adapter each for; () for a single run."""
+    return profile.align.seeds if len(profile.align.seeds) > 1 else ()
 
 
 def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
@@ -182,6 +195,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
                                expect_adapter=base.adapter)
     check_cancel(cancel)
+    if replicate_seeds(profile):
+        return _replicated(profile, plan, store, audit_id, folder, report, cancel, base,
+                           baseline, eval_kwargs)
 
     report(StageStarted("align", f"{profile.align.method.upper()} on "
                                  f"{', '.join(profile.align.target)}"))
@@ -193,11 +209,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                          detail=str(trained.adapter_dir)))
     check_cancel(cancel)
 
-    aligned_spec = ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
-                             m.trust_remote_code, m.allow_pickle)
-    if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
-        aligned_spec = ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
-                                 m.trust_remote_code, m.allow_pickle)
+    aligned_spec = _aligned_spec(m, trained)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
     if store is None:  # another rank under a launcher: rank 0 compares and reports
@@ -212,6 +224,83 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
                        str(trained.adapter_dir), target_all, plan.heldout_ids)
+
+
+def _aligned_spec(m, trained):
+    from auditor.models.loading import ModelSpec
+
+    if m.adapter:  # the trained adapter sits on the merged base-plus-adapter model
+        return ModelSpec(str(trained.merged_dir), None, m.device, m.dtype,
+                         m.trust_remote_code, m.allow_pickle)
+    return ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
+                     m.trust_remote_code, m.allow_pickle)
+
+
+def _replicated(profile, plan, store, audit_id, folder, report, cancel, base, baseline,
+                eval_kwargs) -> AuditResult | None:
+    """One adapter and one aligned evaluation per training seed, then the pooled comparison.
+
+    Finished replicates are found in the audit's record (``replicates``) and reused;
+    training reuses or resumes its own run folder per seed."""
+    from auditor.evaluation.evaluate import evaluate
+    from auditor.models import distributed
+
+    here, seeds = distributed.world(), replicate_seeds(profile)
+
+    def stored_replicates():
+        found = store.audit(audit_id).outcome.extra.get("replicates") or {}
+        return {int(k): v for k, v in found.items()}
+
+    def reusable(entry, trained, spec):
+        stored = store.run(entry["aligned_run"]) if entry.get("aligned_run") else None
+        return bool(stored and stored.status == "done"
+                    and entry.get("train_run") == trained.run_id and stored.adapter == spec.adapter)
+
+    done = distributed.lead(here, stored_replicates)
+    for seed in seeds:
+        report(StageStarted("align", f"{profile.align.method.upper()} on "
+                                     f"{', '.join(profile.align.target)}, seed {seed} "
+                                     f"({seeds.index(seed) + 1} of {len(seeds)})"))
+        trained = _align(profile, base, plan, store, folder, report, cancel,
+                         out_dir=folder / f"alignment-seed{seed}", train_seed=seed)
+        report(StageFinished("align", skipped=trained.reused, detail=str(trained.adapter_dir)))
+        check_cancel(cancel)
+        spec = _aligned_spec(profile.model, trained)
+        entry = done.get(seed, {})
+        if distributed.lead(here, lambda e=entry, t=trained, s=spec: reusable(e, t, s)):
+            report(StageStarted("aligned", f"seed {seed}: stored"))
+            report(StageFinished("aligned", skipped=True, detail=entry["aligned_run"]))
+        else:
+            report(StageStarted("aligned", f"evaluating the aligned model of seed {seed} on "
+                                           f"{len(plan.eval_items)} items"))
+            entry = {"seed": seed, "train_run": trained.run_id,
+                     "aligned_run": evaluate(spec, plan.eval_items, **eval_kwargs),
+                     "adapter_dir": str(trained.adapter_dir)}
+            report(StageFinished("aligned", detail=entry["aligned_run"]))
+        done[seed] = entry
+        first = done[seeds[0]]
+        if store is not None:
+            store.update_audit(audit_id, train_run=first["train_run"],
+                               aligned_run=first["aligned_run"],
+                               record={"replicates": {str(k): v for k, v in done.items()},
+                                       **outcome(adapter_dir=first["adapter_dir"])})
+        check_cancel(cancel)
+    if store is None:  # another rank under a launcher: rank 0 compares and reports
+        return None
+
+    report(StageStarted("compare", f"paired statistics pooled over {len(seeds)} seeds"))
+    aligned = {seed: done[seed]["aligned_run"] for seed in seeds}
+    table, target_all = _compare(profile, plan, store, baseline, aligned, report, cancel)
+    replicates = tuple(done[seed] for seed in seeds)
+    record = outcome(table=table.to_dict(),
+                     target_all=target_all.to_dict() if target_all else None,
+                     heldout_ids=sorted(plan.heldout_ids), eval_items=len(plan.eval_items))
+    store.update_audit(audit_id, status="done", record=record)
+    report(StageFinished("compare"))
+    first = replicates[0]
+    return AuditResult(audit_id, profile.to_dict(), baseline, first["train_run"],
+                       first["aligned_run"], table, first["adapter_dir"], target_all,
+                       plan.heldout_ids, replicates)
 
 
 def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
@@ -243,21 +332,29 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     return run_id
 
 
-def _align(profile, base, plan, store, folder, report, cancel):
+def _align(profile, base, plan, store, folder, report, cancel, out_dir=None, train_seed=None):
     from auditor.align.train import align
 
-    return align(base, list(plan.items.values()), settings=profile.align,
+    settings = profile.align
+    if train_seed is None and len(settings.seeds) == 1:  # one seed: a single run with it
+        train_seed = settings.seeds[0]
+    if train_seed is not None:
+        settings = replace(settings, train_seed=train_seed)
+    return align(base, list(plan.items.values()), settings=settings,
                  prompt_style=profile.eval.prompt_style, split=plan.split,
-                 out_dir=folder / "alignment", store=store, reporter=report, cancel=cancel,
-                 merge=bool(profile.model.adapter))
+                 out_dir=out_dir or folder / "alignment", store=store, reporter=report,
+                 cancel=cancel, merge=bool(profile.model.adapter))
 
 
 def _compare(profile, plan, store, before, after, report=None, cancel=None):
-    """The audit's spillover table (target on held-out items) and the target on all items."""
+    """The audit's spillover table (target on held-out items) and the target on all items;
+    ``after`` is one run id, or {training seed: run id} for a pooled table of replicates."""
     from auditor.audit.comparison import compare, ordered_attributes
 
     s, target = profile.stats, profile.align.target
-    done = compare(plan.items, store.answers(before), store.answers(after), target=target,
+    answers = ({seed: store.answers(run) for seed, run in after.items()}
+               if isinstance(after, dict) else store.answers(after))
+    done = compare(plan.items, store.answers(before), answers, target=target,
                    attributes=ordered_attributes(target, profile.data.attributes),
                    heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
                    n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)

@@ -82,6 +82,9 @@ class GateSection(Checked):
                                               "refuses to judge.")
     min_cell: int = setting(20, ge=1, help="Fewer paired items in a checked cell: the gate "
                                            "refuses to judge.")
+    min_seed_agreement: int = setting(
+        0, ge=0, help="With seed replicates: seeds that must be degraded on their own for a "
+                      "FAIL (0 = all).")
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,13 @@ def _build(cls, raw: dict, where: str, prefix: str):
 
 def _coerce(value, hint, where: str, key: str):
     origin = typing.get_origin(hint)
+    if origin is tuple and typing.get_args(hint)[0] is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise InputError(f"{where}: '{key}' must be a list of integers")
+        return tuple(value)
     if origin is tuple:
         if isinstance(value, str):
             value = [value]

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "runs": "runs:runs_cmd",
     "import": "imports:import_group",
     "plot": "plot:plot_cmd",
+    "plan": "plan:plan_cmd",
 }
 PLUGIN_GROUP = "spillover.commands"  # other packages (the Textual app) add commands here
 

@@ -26,6 +26,10 @@ def audit_options(func):
         click.option("--adapter", default=None, metavar="DIR",
                      help="Start from this LoRA adapter on top of the model."),
         click.option("--device", default=None, help="Override the device (auto, cpu, cuda)."),
+        click.option("--seeds", default=None, metavar="S,S,...",
+                     help="DPO seed replicates, e.g. 0,1,2: one adapter and one aligned "
+                     "evaluation per seed, pooled against one baseline (default: the "
+                     "profile's align.seeds; one run)."),
         click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
                      help="Override any profile field, e.g. --set align.max_steps=20."),
         bbq_option, store_option,
@@ -90,8 +94,8 @@ def fetch_official() -> None:
                          "`spillover data fetch`, or pass --bbq DIR")
 
 
-def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, fmt, outputs,
-        retrain_missing=False, restore_from=None, **thresholds):
+def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_path, gate, fmt,
+        outputs, retrain_missing=False, restore_from=None, **thresholds):
     import threading
 
     from auditor.audit.pipeline import run_audit
@@ -107,6 +111,7 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     extra = [f"model.source={_toml(model)}"] if model else []
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
     extra += [f"model.device={_toml(device)}"] if device else []
+    extra += [f"align.seeds={_seed_list(seeds)}"] if seeds is not None else []
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
     plan = preflight(profile, bbq)  # model and data, before the store is opened
@@ -137,6 +142,8 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
                "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
                "baseline_run": result.baseline_run, "train_run": result.train_run,
                "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
+    if result.replicates:
+        subject["replicates"] = list(result.replicates)
     gated = gate or gate_flags_given(**thresholds)
     with open_store(store_path) as store:
         if gated:
@@ -197,8 +204,26 @@ def audit_problems(store, result) -> list[str]:
     """What in a stored audit's runs stops the gate from judging it."""
     from auditor.audit.gate_inputs import run_problems, training_problems
 
-    return [*run_problems(store, result.baseline_run, result.aligned_run),
-            *training_problems(store, result.train_run, result.adapter_dir)]
+    if not result.replicates:
+        return [*run_problems(store, result.baseline_run, result.aligned_run),
+                *training_problems(store, result.train_run, result.adapter_dir)]
+    found = []
+    for rep in result.replicates:
+        found += [f"seed {rep['seed']}: {p}" for p in (
+            *run_problems(store, result.baseline_run, rep["aligned_run"]),
+            *training_problems(store, rep["train_run"], rep["adapter_dir"]))]
+    return found
+
+
+def _seed_list(text: str) -> str:
+    """``--seeds 0,1,2`` as a TOML list, or a one-line error."""
+    from auditor.core.errors import InputError
+
+    parts = [p.strip() for p in text.split(",")]
+    if not all(p.isdigit() for p in parts):
+        raise InputError(f"--seeds {text!r}: expected seeds as integers >= 0 separated by "
+                         "commas, e.g. 0,1,2")
+    return "[" + ", ".join(str(int(p)) for p in parts) + "]"
 
 
 def _toml(value: str) -> str:

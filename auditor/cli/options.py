@@ -112,13 +112,17 @@ def gate_options(func):
         click.option("--min-cell", type=click.IntRange(min=1), default=None,
                      help="Refuse to judge a checked cell with fewer paired items "
                      "(default: profile, 20)."),
+        click.option("--min-seed-agreement", type=click.IntRange(min=0), default=None,
+                     metavar="K",
+                     help="With seed replicates, fail a degraded cell only when at least K "
+                     "seeds are degraded on their own (default: profile; 0 = all seeds)."),
     )):
         func = decorator(func)
     return func
 
 
 GATE_FLAGS = ("alpha", "correction", "max_accuracy_drop", "max_bias_increase", "cells",
-              "min_paired", "min_cell")
+              "min_paired", "min_cell", "min_seed_agreement")
 """The gate flags, named as the [gate] fields they override."""
 
 

@@ -37,8 +37,10 @@ def to_junit(report: Report) -> str:
             acc, bias = cell.accuracy, cell.bias
             ET.SubElement(case, "system-out").text = (
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
-                f"p_corrected={acc.p_corrected}); bias {bias.before}→{bias.after} "
-                f"(p_corrected={bias.p_corrected})")
+                f"p_corrected={acc.p_corrected}{_seeds(acc)}); bias {bias.before}→{bias.after} "
+                f"(p_corrected={bias.p_corrected}{_seeds(bias)})" + "".join(
+                    f"\nnot failed, too few seeds agree: {f.reason}"
+                    for f in gate.unconfirmed if (f.attribute, f.context) == (attribute, context)))
     if gate.refused:  # the gate could not judge: a failing case, never a silent pass
         counts["tests"] += 1
         counts["failures"] += 1
@@ -50,3 +52,10 @@ def to_junit(report: Report) -> str:
         suite.set(key, str(value))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
+
+
+def _seeds(change) -> str:
+    if not change.seeds:
+        return ""
+    deltas = ", ".join(f"seed {s.seed}: {s.delta}" for s in change.seeds)
+    return f"; {change.verdict} in {change.agreement}/{len(change.seeds)} seeds; {deltas}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.core.textsafe import visible
-from auditor.reports.cells import DASH, accuracy_cell, bias_cell
+from auditor.reports.cells import DASH, accuracy_cell, bias_cell, pct, verdict_text
 from auditor.reports.document import Report
 from auditor.stats.table import SpilloverTable
 
@@ -36,6 +36,12 @@ def to_markdown(report: Report) -> str:
         lines += ["", "### Failing cells", ""]
         lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
                   for f in report.gate.failures]
+    if report.gate is not None and report.gate.unconfirmed:
+        lines += ["", "### Degraded, but too few seeds agree (not failed)", ""]
+        lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
+                  for f in report.gate.unconfirmed]
+    if table.seeds:
+        lines += ["", "### Seed replicates", "", *_replicates(table)]
     lines += ["", _legend(table)]
     return "\n".join(lines) + "\n"
 
@@ -56,6 +62,32 @@ def _grid(table: SpilloverTable) -> list[str]:
     return rows
 
 
+def _replicates(table: SpilloverTable) -> list[str]:
+    """Every cell × metric: each seed's own Δ, their mean, the pooled p and agreement."""
+    seeds = ", ".join(f"seed {s}" for s in table.seeds)
+    rows = [f"| attribute | context | metric | {seeds.replace(', ', ' | ')} | mean Δ | "
+            "pooled p | corrected p | verdict |", "|" + "---|" * (7 + len(table.seeds))]
+    for attribute in table.attributes:
+        for context in ("ambig", "disambig", "overall"):
+            cell = table.cell(attribute, context)
+            if cell is None:
+                continue
+            for metric, change in (("accuracy", cell.accuracy), ("bias", cell.bias)):
+                if change.delta is None:
+                    continue
+                show = ((lambda v: f"{pct(v, True)} pp") if metric == "accuracy"
+                        else (lambda v: DASH if v is None else f"{v:+.3f}"))
+                deltas = [DASH if s.delta is None else show(s.delta) for s in change.seeds]
+                rows.append("| " + " | ".join((
+                    attribute, context, metric, *deltas, show(change.delta), _p(change.p),
+                    _p(change.p_corrected), verdict_text(change))) + " |")
+    return rows
+
+
+def _p(value: float | None) -> str:
+    return DASH if value is None else f"{value:.2g}"
+
+
 def _legend(table: SpilloverTable) -> str:
     method = METHOD.get(table.correction, table.correction)
     return (
@@ -64,8 +96,15 @@ def _legend(table: SpilloverTable) -> str:
         f"{len(table.family)} tests: `*` p<0.05, `**` p<0.01, `***` p<0.001; ▲/▼ direction "
         f"of Δ. Verdicts at α = {table.alpha:g}: DEGRADED = accuracy fell, or |bias| moved "
         f"away from 0; n.s. = no significant change. Accuracy: McNemar "
-        f"{table.accuracy_test} test, Newcombe paired CI. Bias: paired cluster bootstrap over "
-        f"template instances ({table.n_boot:,} resamples, seed {table.seed}).</sub>"
+        f"{table.accuracy_test} test, Newcombe paired CI; an n.s. cell shows its MDE, the "
+        f"smallest change the exact test detects with 80 % power at the cell's corrected "
+        f"level. Bias: paired cluster bootstrap over template instances ({table.n_boot:,} "
+        f"resamples, seed {table.seed}); an n.s. cell shows its CI width."
+        + (f" Seed replicates ({len(table.seeds)} DPO seeds, one shared baseline): Δ is the "
+           "mean over seeds; accuracy p from an exact sign-flip test over template "
+           "instances, bias p from a cluster bootstrap drawing the same instances for all "
+           "runs; (k/n seeds) counts the seeds whose own verdict matches."
+           if table.seeds else "") + "</sub>"
     )
 
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from auditor.reports.cells import signed
+from auditor.reports.cells import power_note, seed_note, signed
 from auditor.stats.summary import ALL, RunSummary, SliceMetrics
 from auditor.stats.table import (
     DEGRADED,
@@ -29,6 +29,8 @@ STYLES = {IMPROVED: "green", DEGRADED: "bold red", NO_CHANGE: "dim", UNDEFINED: 
 SHORT = {IMPROVED: "improved", DEGRADED: "degraded", NO_CHANGE: "n.s.", UNDEFINED: DASH,
          PENDING: "…"}
 CORRECTIONS = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
+POWER_NOTE = ("\nn.s. (MDE x pp): the smallest Δaccuracy the exact test detects with 80% "
+              "power at the cell's corrected level; bias n.s.: the CI's width.")
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -43,17 +45,24 @@ def _verdict(verdict: str) -> Text:
     return Text(SHORT.get(verdict, verdict), style=STYLES.get(verdict, ""))
 
 
-def accuracy_text(change: AccuracyChange, show_ci: bool = False) -> Text:
+def _judged(change: AccuracyChange | BiasChange, power: bool) -> Text:
+    """The verdict, with an n.s. cell's power note when ``power``: "n.s. (MDE 31 pp)"."""
+    note = "; ".join(n for n in (power_note(change) if power else "", seed_note(change)) if n)
+    text = _verdict(change.verdict)
+    return text.append(f" ({note})", style="dim") if note else text
+
+
+def accuracy_text(change: AccuracyChange, show_ci: bool = False, power: bool = False) -> Text:
     if change.n == 0:
         return Text(f"{DASH}\nno items", style="dim")
     text = Text(f"{_pct(change.delta, True)} pp {change.marker}".rstrip() + "\n")
     text.append(f"{_pct(change.before)}→{_pct(change.after)}%\n", style="dim")
     if show_ci and change.ci:
         text.append(f"[{_pct(change.ci[0], True)}, {_pct(change.ci[1], True)}]\n", style="dim")
-    return text + _verdict(change.verdict)
+    return text + _judged(change, power)
 
 
-def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
+def bias_text(change: BiasChange, show_ci: bool = False, power: bool = False) -> Text:
     if change.delta is None:
         text = Text(f"{DASH}\n{signed(change.before)}→{signed(change.after)}\n", style="dim")
         return text + _verdict(change.verdict)
@@ -61,13 +70,13 @@ def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
     text.append(f"{signed(change.before)}→{signed(change.after)}\n", style="dim")
     if show_ci and change.ci:
         text.append(f"[{signed(change.ci[0])}, {signed(change.ci[1])}]\n", style="dim")
-    return text + _verdict(change.verdict)
+    return text + _judged(change, power)
 
 
 def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
     """The spillover table: one row per attribute, target first and marked."""
-    out = Table(title="Bias spillover", caption=caption(table), caption_justify="left",
-                show_lines=True)
+    out = Table(title="Bias spillover", caption=caption(table) + POWER_NOTE,
+                caption_justify="left", show_lines=True)
     width = max((len(a) + 2 for a in table.attributes), default=9)
     out.add_column("attribute", no_wrap=True, min_width=width)
     for context in ("ambig", "disambig"):
@@ -82,10 +91,35 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
         cells: list[Text] = [label]
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
-            cells.append(accuracy_text(cell.accuracy, show_ci) if cell else pending)
+            cells.append(accuracy_text(cell.accuracy, show_ci, True) if cell else pending)
             if context != "overall":
-                cells.append(bias_text(cell.bias, show_ci) if cell else pending)
+                cells.append(bias_text(cell.bias, show_ci, True) if cell else pending)
         out.add_row(*cells)
+    return out
+
+
+def render_replicates(table: SpilloverTable) -> Table:
+    """Seed replicates: per attribute × context × metric each seed's own Δ, their mean,
+    the pooled p (raw and corrected) and the verdict with the seeds' agreement."""
+    out = Table(title="Seed replicates", caption_justify="left", caption=Text(
+        "Δ per seed against the shared baseline; pooled p: exact sign-flip test over "
+        "template instances (accuracy), shared-draw cluster bootstrap (bias)."))
+    for name in ("attribute", "context", "metric", *(f"seed {s}" for s in table.seeds),
+                 "mean Δ", "pooled p", "corrected p", "verdict"):
+        out.add_column(name, justify="left" if name in ("attribute", "context", "metric",
+                                                        "verdict") else "right")
+    for attribute in table.attributes:
+        for context in ("ambig", "disambig", "overall"):
+            cell = table.cell(attribute, context)
+            for metric, change in (("accuracy", cell.accuracy if cell else None),
+                                   ("bias", cell.bias if cell else None)):
+                if change is None or change.delta is None:
+                    continue
+                show = ((lambda v: DASH if v is None else f"{100 * v:+.1f} pp")
+                        if metric == "accuracy" else (lambda v: _num(v, "+.3f")))
+                out.add_row(attribute, context, metric, *(show(s.delta) for s in change.seeds),
+                            show(change.delta), _num(change.p, ".2g"),
+                            _num(change.p_corrected, ".2g"), _judged(change, True))
     return out
 
 

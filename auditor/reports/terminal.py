@@ -12,9 +12,11 @@ from auditor.reports.document import Report
 
 def renderables(report: Report) -> list:
     """What to print: the spillover table, the target on all items, the gate's verdict."""
-    from auditor.reports.rich import render_table
+    from auditor.reports.rich import render_replicates, render_table
 
     parts: list = [render_table(report.table)]
+    if report.table.seeds:
+        parts.append(render_replicates(report.table))
     if report.target_all is not None:
         extra = render_table(report.target_all)
         extra.title = "Target attribute on all its evaluated items (training items included)"
@@ -31,6 +33,8 @@ def renderables(report: Report) -> list:
             parts.append(Text(f"gate: FAILED ({len(gate.failures)} failing)", style="bold red"))
             for f in gate.failures:
                 parts.append(Text(f"  ✗ {f.attribute} / {f.context} {f.metric}: {f.reason}"))
+        parts += [Text(f"  ~ not failed, too few seeds agree: {f.attribute} / {f.context} "
+                       f"{f.metric}: {f.reason}", style="yellow") for f in gate.unconfirmed]
     return parts
 
 

@@ -17,6 +17,14 @@ Verdicts, from the corrected p-value at level ``alpha``:
 The correction family is every defined test in the table (all rows present, all three
 columns, accuracy and bias); its keys are recorded in ``family``. A partially filled
 table corrects over the cells it holds; ``complete`` says whether all rows are in.
+
+With seed replicates (``seeds`` non-empty) a cell holds the pooled comparison of the
+baseline with every seed's aligned run (``stats.replicates``): Δ is the mean over seeds,
+``p`` the pooled test's (so the correction covers the pooled tests), ``seeds`` each
+seed's own result and ``agreement`` how many seeds share the cell's verdict.
+
+Once complete, each accuracy cell gets ``mde``: the smallest |Δaccuracy| the exact
+McNemar test detects with 80 % power at the cell's corrected level (``stats.power``).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from dataclasses import asdict, dataclass, replace
 
 from auditor.core.errors import InputError
 from auditor.stats.corrections import adjust, marker
+from auditor.stats.power import cell_level, mde
 
 SCHEMA = "spillover.table/1"
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
@@ -39,10 +48,26 @@ BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
 
 
 @dataclass(frozen=True, slots=True)
+class SeedResult:
+    """One seed's own comparison with the baseline in a cell; its p is corrected over
+    that seed's tests in the table, with the table's method and alpha."""
+
+    seed: int
+    delta: float | None
+    p: float | None
+    p_corrected: float | None
+    verdict: str
+    before: float | None = None
+    after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccuracyChange:
     """Paired accuracy on ``n`` items: ``b`` right→wrong, ``c`` wrong→right.
 
-    ``p`` is the McNemar variant the table uses; all three are kept.
+    ``p`` is the McNemar variant the table uses; all three are kept. ``mde``: the minimum
+    detectable |Δ| (exact test, 80 % power, the cell's corrected level; None until the
+    table is complete, or when no change could be detected with ``n`` items).
     """
 
     n: int
@@ -59,6 +84,9 @@ class AccuracyChange:
     p_corrected: float | None = None
     marker: str = ""
     verdict: str = PENDING
+    mde: float | None = None
+    seeds: tuple[SeedResult, ...] = ()
+    agreement: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +111,8 @@ class BiasChange:
     p_corrected: float | None = None
     marker: str = ""
     verdict: str = PENDING
+    seeds: tuple[SeedResult, ...] = ()
+    agreement: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +132,8 @@ class Cell:
         bias["ci"] = _pair(bias["ci"])
         bias["n_non_unknown"] = tuple(bias["n_non_unknown"])
         bias["n_left_out"] = tuple(bias["n_left_out"])
+        for part in (acc, bias):
+            part["seeds"] = tuple(SeedResult(**r) for r in part.get("seeds", ()))
         return cls(data["attribute"], data["context"], AccuracyChange(**acc), BiasChange(**bias))
 
 
@@ -145,6 +177,7 @@ class SpilloverTable:
     accuracy_ci: str = ACCURACY_CI
     bias_ci: str = BIAS_CI
     notes: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = ()  # the DPO seeds pooled; empty for a single aligned run
 
     def row(self, attribute: str) -> Row | None:
         return next((r for r in self.rows if r.attribute == attribute), None)
@@ -187,8 +220,8 @@ class SpilloverTable:
             for r in data["rows"]
         )
         plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing")}
-        for key in ("target", "attributes", "family", "notes"):
-            plain[key] = tuple(plain[key])
+        for key in ("target", "attributes", "family", "notes", "seeds"):
+            plain[key] = tuple(plain.get(key, ()))
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)
 
     @classmethod
@@ -220,6 +253,47 @@ def bias_verdict(before: float | None, after: float | None, p: float | None, alp
     return IMPROVED if abs(after) < abs(before) else DEGRADED
 
 
+def cell_mde(acc: AccuracyChange, level: float) -> float | None:
+    """The accuracy cell's minimum detectable effect at ``level``, from its n and (b + c) / n
+    (with seeds: one seed's test at the seeds' mean discordance, b and c being totals)."""
+    runs = max(1, len(acc.seeds))
+    return mde(acc.n, (acc.b + acc.c) / (acc.n * runs), level) if acc.n else None
+
+
+def agreement(seeds: tuple[SeedResult, ...], verdict: str) -> int | None:
+    """How many seeds' own verdicts are ``verdict`` (None without replicates)."""
+    return sum(s.verdict == verdict for s in seeds) if seeds else None
+
+
+def _seed_corrections(table: SpilloverTable) -> dict[tuple[int, str], float]:
+    """Each seed's p-values corrected over that seed's defined tests in ``table``."""
+    found: dict[int, dict[str, float]] = {}
+    for row in table.rows:
+        for cell in row.cells:
+            for metric in ("accuracy", "bias"):
+                for result in getattr(cell, metric).seeds:
+                    if result.p is not None:
+                        key = f"{row.attribute}/{cell.context}/{metric}"
+                        found.setdefault(result.seed, {})[key] = result.p
+    out = {}
+    for seed, family in found.items():
+        values = adjust(list(family.values()), table.correction).tolist()
+        out |= {(seed, key): p for key, p in zip(family, values, strict=True)}
+    return out
+
+
+def _with_seeds(change, per_seed: dict, key: str, alpha: float):
+    """``change`` with its seeds re-corrected and judged, and the seeds' agreement."""
+    judged = []
+    for result in change.seeds:
+        pc = per_seed.get((result.seed, key))
+        verdict = (accuracy_verdict(result.delta, pc, alpha) if key.endswith("accuracy")
+                   else bias_verdict(result.before, result.after, pc, alpha))
+        judged.append(replace(result, p_corrected=pc, verdict=verdict))
+    judged = tuple(judged)
+    return replace(change, seeds=judged, agreement=agreement(judged, change.verdict))
+
+
 def corrected(table: SpilloverTable) -> SpilloverTable:
     """Correct the family of every defined test in ``table`` and set markers and verdicts."""
     keys, pvalues = [], []
@@ -231,6 +305,8 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                     keys.append(f"{row.attribute}/{cell.context}/{metric}")
                     pvalues.append(p)
     adjusted = dict(zip(keys, adjust(pvalues, table.correction).tolist(), strict=True))
+    per_seed = _seed_corrections(table)
+    complete = table.complete
     rows = []
     for row in table.rows:
         cells = []
@@ -239,9 +315,17 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
             pa = adjusted.get(f"{row.attribute}/{cell.context}/accuracy")
             pb = adjusted.get(f"{row.attribute}/{cell.context}/bias")
             acc = replace(acc, p_corrected=pa, marker=marker(acc.delta, pa),
-                          verdict=accuracy_verdict(acc.delta, pa, table.alpha))
+                          verdict=accuracy_verdict(acc.delta, pa, table.alpha), mde=None)
+            if complete and pa is not None:
+                key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
+                acc = replace(acc, mde=cell_mde(acc, cell_level(
+                    pvalues, key, table.correction, table.alpha)))
             bias = replace(bias, p_corrected=pb, marker=marker(bias.delta, pb),
                            verdict=bias_verdict(bias.before, bias.after, pb, table.alpha))
+            if acc.seeds or bias.seeds:
+                where = f"{row.attribute}/{cell.context}"
+                acc = _with_seeds(acc, per_seed, f"{where}/accuracy", table.alpha)
+                bias = _with_seeds(bias, per_seed, f"{where}/bias", table.alpha)
             cells.append(replace(cell, accuracy=acc, bias=bias))
         rows.append(replace(row, cells=tuple(cells)))
     return replace(table, rows=tuple(rows), family=tuple(keys))

@@ -413,3 +413,16 @@ def test_a_non_finite_loss_stops_training_with_a_clear_error():
     with pytest.raises(TrainingDiverged, match="grad_norm is inf"):
         callback.on_log(None, state, None, logs={"loss": 0.5, "grad_norm": float("inf")})
     assert logged == [3]
+
+
+def test_train_seed_keys_only_when_it_changes_training(tmp_path):
+    plain = AlignSettings(seed=3)
+    assert dataclasses.replace(plain, train_seed=3).key_dict() == plain.key_dict()
+    assert "seeds" not in AlignSettings(seeds=(0, 1)).key_dict()  # the audit's, not a run's
+    other = dataclasses.replace(plain, train_seed=7)
+    assert other.key_dict() != plain.key_dict() and other.key_dict()["seed"] == 3
+    config = dpo_config(other, str(tmp_path), "cpu", "float32")
+    assert (config.seed, config.data_seed) == (7, 7)
+    assert dpo_config(plain, str(tmp_path), "cpu", "float32").seed == 3
+    with pytest.raises(InputError, match="seeds must be distinct integers >= 0"):
+        AlignSettings(seeds=(1, 1))

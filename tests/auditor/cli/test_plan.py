@@ -1,0 +1,55 @@
+"""`spillover plan`: per-cell items, MDE and items needed, without loading a model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.stats.power import mcnemar_power, mde
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_plan_json_per_cell(bbq_lite):
+    result = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite),
+                                       "--effect", "0.1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    size = json.loads(result.stdout)
+    assert size["tests"] == 45 and size["level"] == 0.05 / 45
+    cells = size["cells"]
+    assert len(cells) == 27 and cells[0]["attribute"] == "Gender_identity"
+    assert sum(c["items"] for c in cells if c["context"] == "overall") == 540  # ci's sample
+    for cell in cells:
+        assert cell["items"] <= cell["available"]
+        assert cell["mde"] == mde(cell["items"], 0.2, size["level"])
+        needed = cell["needed"]
+        assert mcnemar_power(needed, 0.2, 0.1, size["level"]) >= 0.8
+        assert mcnemar_power(needed - 1, 0.2, 0.1, size["level"]) < 0.8
+
+
+def test_plan_table_and_bad_effect(bbq_lite):
+    ok = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite)])
+    assert ok.exit_code == 0 and "MDE" in ok.output and "needed for 5 pp" in ok.output
+    bad = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite),
+                                    "--effect", "0"])
+    assert bad.exit_code == 2 and "--effect" in bad.output
+
+
+def test_plan_imports_no_model_library(bbq_lite):
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from auditor.cli import main\n"
+        f"r = CliRunner().invoke(main, ['plan', '--profile', 'ci', '--bbq', {str(bbq_lite)!r}])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "heavy = [m for m in ('torch', 'transformers', 'trl', 'peft') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
