@@ -26,7 +26,7 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
         row["id"], row["profile"], row["baseline_run"], row["train_run"], row["aligned_run"],
         SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
         SpilloverTable.from_dict(target_all) if target_all else None,
-        frozenset(record.get("heldout_ids", ())),
+        frozenset(record.get("heldout_ids", ())), record.get("rotation"),
     )
 
 

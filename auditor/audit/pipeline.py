@@ -42,6 +42,7 @@ class AuditResult:
     adapter_dir: str
     target_all: object | None = None  # table over all target items evaluated, if any
     heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
+    rotation: dict | None = None  # position bias and order consistency (orders != none)
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -59,9 +60,17 @@ class Plan:
     source: str
 
 
+NEW_DEFAULTS = {"eval": {"orders": "none"}}
+"""Fields added after audits were first stored: left out of the key at their default, so
+an audit stored before them keeps its id."""
+
+
 def audit_key(profile: Profile, checksum: str) -> str:
     """Everything that decides an audit's results: the profile (less its gate) and data."""
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    for section, defaults in NEW_DEFAULTS.items():
+        body[section] = {k: v for k, v in body[section].items()
+                         if k not in defaults or v != defaults[k]}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
 
@@ -134,7 +143,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                      m.allow_pickle)
     eval_kwargs = dict(mode=e.mode, store=store, batch_size=e.batch_size, reporter=report,
                        cancel=cancel, prompt_style=e.prompt_style,
-                       max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum)
+                       max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum,
+                       orders=e.orders)
 
     baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
                                expect_adapter=base.adapter)
@@ -161,10 +171,13 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     record = {"table": table.to_dict(),
               "target_all": target_all.to_dict() if target_all else None,
               "heldout_ids": sorted(plan.heldout_ids), "eval_items": len(plan.eval_items)}
+    rotation = rotation_for_audit(profile, plan, store, baseline, aligned)
+    if rotation is not None:
+        record["rotation"] = rotation
     store.update_audit(audit_id, status="done", record=record)
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
-                       str(trained.adapter_dir), target_all, plan.heldout_ids)
+                       str(trained.adapter_dir), target_all, plan.heldout_ids, rotation)
 
 
 def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
@@ -217,6 +230,24 @@ def compare_for_audit(profile, plan, store, before, after, report=None, cancel=N
         attributes=ordered_attributes(profile.align.target, profile.data.attributes),
         heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
         n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+
+
+def rotation_for_audit(profile, plan, store, before, after) -> dict | None:
+    """Paired position bias and order consistency of the two runs on the table's items
+    (the target on its held-out items), as a dict; None when the audit did not rotate."""
+    from auditor.stats.position import compare_rotation
+
+    if profile.eval.orders == "none":
+        return None
+    target, s = set(profile.align.target), profile.stats
+
+    def on_table(run):
+        return {i: v for i, v in store.order_answers(run).items()
+                if plan.items[i].attribute not in target or i in plan.heldout_ids}
+
+    return compare_rotation(plan.items, on_table(before), on_table(after),
+                            orders=profile.eval.orders, alpha=s.alpha, n_boot=s.n_boot,
+                            seed=s.seed).to_dict()
 
 
 def heldout_tables(items, before, after, *, target, attributes, heldout_ids, reporter=None,

@@ -44,6 +44,7 @@ class EvalSection:
     batch_size: int = 8
     prompt_style: str = "auto"
     max_new_tokens: int = 8
+    orders: str = "none"  # none | cyclic (x3 the scoring) | all (x6): option-order rotation
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Profile:
 CHOICES: dict[str, tuple[str, ...]] = {
     "eval.mode": ("letter", "options", "generate"),
     "eval.prompt_style": ("auto", "chat", "plain"),
+    "eval.orders": ("none", "cyclic", "all"),
     "model.device": ("auto", "cpu", "cuda", "mps"),
     "model.dtype": ("auto", "float32", "bfloat16", "float16"),
     "align.rejected": ("all_wrong", "biased"),
@@ -244,6 +246,9 @@ def _check(obj, where: str, prefix: str) -> None:
             raise InputError(f"{where}: '{key}' has an empty entry")
         if key in CHOICES and value not in CHOICES[key]:
             raise InputError(f"{where}: '{key}' is {value!r}; choose one of {', '.join(CHOICES[key])}")
+    if isinstance(obj, EvalSection) and obj.orders != "none" and obj.mode == "generate":
+        raise InputError(f"{where}: '{prefix}orders' is {obj.orders!r}, but generate mode cannot "
+                         "be rotated (no score per option); use eval.mode letter or options")
     if isinstance(obj, (DataSection, AlignSection)):
         names = obj.attributes if isinstance(obj, DataSection) else obj.target
         for name in names:

@@ -15,6 +15,7 @@ from auditor.cli.options import (
     open_store,
     report_options,
     store_option,
+    with_controls,
     with_flips,
 )
 
@@ -26,6 +27,10 @@ def audit_options(func):
         click.option("--adapter", default=None, metavar="DIR",
                      help="Start from this LoRA adapter on top of the model."),
         click.option("--device", default=None, help="Override the device (auto, cpu, cuda)."),
+        click.option("--orders", type=click.Choice(("none", "cyclic", "all")), default=None,
+                     help="Option-order rotation (eval.orders): score every item in its 3 "
+                     "rotations (cyclic, 3x the evaluation time) or 6 permutations (all, 6x); "
+                     "tables use answers aggregated over them."),
         click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
                      help="Override any profile field, e.g. --set align.max_steps=20."),
         bbq_option, store_option,
@@ -85,7 +90,7 @@ def fetch_official() -> None:
                          "`spillover data fetch`, or pass --bbq DIR")
 
 
-def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, fmt, outputs,
+def run(profile_name, *, model, adapter, device, orders, overrides, bbq, store_path, gate, fmt, outputs,
         **thresholds):
     import threading
 
@@ -102,6 +107,7 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
     extra = [f"model.source={_toml(model)}"] if model else []
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
     extra += [f"model.device={_toml(device)}"] if device else []
+    extra += [f"eval.orders={_toml(orders)}"] if orders else []
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
     cancel = threading.Event()
@@ -126,6 +132,7 @@ def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gat
                                            refusals)
         else:
             report = Report(result.table, subject, None, result.target_all)
+        report = with_controls(report, result)
         report = with_flips(report, store, result.baseline_run, result.aligned_run,
                             bbq or profile.data.bbq or None, outputs)
     emit(report, fmt, outputs)

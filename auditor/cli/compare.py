@@ -15,6 +15,7 @@ from auditor.cli.options import (
     open_store,
     report_options,
     store_option,
+    with_controls,
     with_flips,
 )
 
@@ -128,6 +129,8 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
                                               record.get("adapter_dir"))
         section = gate_section(base, **thresholds)
         report, verdict = gated_report(table, section, subject, target_all, refusals)
+        if len(ids) == 1:
+            report = with_controls(report, result)
         report = with_flips(report, store, *runs, bbq, outputs)
     emit(report, fmt, outputs)
     gate_exit(verdict)

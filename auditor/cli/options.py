@@ -225,3 +225,16 @@ def bbq_option(func):
         help="BBQ data: a folder of JSONL files or hf:<dataset id> "
         f"(default: ${BBQ_ENV}, else the fetched copy).",
     )(func)
+
+
+def with_controls(report, result):
+    """The report with a stored audit's format controls (option-order rotation, format
+    transfer), when it has them."""
+    from dataclasses import replace
+
+    from auditor.stats.transfer import readings
+
+    transfer = getattr(result, "transfer", None)
+    return replace(report, rotation=getattr(result, "rotation", None), transfer=transfer,
+                   transfer_format=getattr(result, "transfer_format", ""),
+                   transfer_readings=readings(report.table, transfer) if transfer else ())

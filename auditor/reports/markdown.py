@@ -32,12 +32,36 @@ def to_markdown(report: Report) -> str:
     if report.target_all is not None:
         lines += ["", "Target attribute on all its evaluated items (training items included; "
                   "not in the gate's family):", "", *_grid(report.target_all)]
+    lines += _controls(report)
     if report.gate is not None and report.gate.failures:
         lines += ["", "### Failing cells", ""]
         lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
                   for f in report.gate.failures]
     lines += ["", _legend(table)]
     return "\n".join(lines) + "\n"
+
+
+def _controls(report: Report) -> list[str]:
+    """Option-order rotation and the format-transfer table with its readings."""
+    lines: list[str] = []
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        lines += ["", "### Option-order rotation", ""]
+        lines += [f"- {_md(line)}" for line in change_lines(report.rotation)]
+    if report.transfer is not None:
+        from auditor.stats.transfer import cell_line
+
+        lines += ["", f"### Format transfer ({_md(report.transfer_format)})", "",
+                  f"The same base and aligned models in the {_md(report.transfer_format)} "
+                  "format, which alignment never saw (not in the gate's family):", "",
+                  *_grid(report.transfer), "", "Reading per cell:", ""]
+        for attribute in report.table.attributes:
+            for context in ("ambig", "disambig", "overall"):
+                line = cell_line(report.transfer_readings, attribute, context)
+                if line:
+                    lines.append(f"- **{_md(attribute)} / {context}**: {line}")
+    return lines
 
 
 def _grid(table: SpilloverTable) -> list[str]:

@@ -19,6 +19,7 @@ def renderables(report: Report) -> list:
         extra = render_table(report.target_all)
         extra.title = "Target attribute on all its evaluated items (training items included)"
         parts.append(extra)
+    parts += control_parts(report)
     gate = report.gate
     if gate is not None:
         if gate.refused:
@@ -39,3 +40,28 @@ def to_text(report: Report, width: int = 140) -> str:
     Console(file=buffer, width=width, no_color=True, force_terminal=False).print(
         Group(*renderables(report)))
     return buffer.getvalue()
+
+
+def control_parts(report: Report) -> list:
+    """Format controls: the rotation summary, and the format-transfer table with a reading
+    per cell."""
+    parts: list = []
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        parts += [Text(line) for line in change_lines(report.rotation)]
+    if report.transfer is not None:
+        from auditor.reports.rich import render_table
+        from auditor.stats.transfer import cell_line
+
+        extra = render_table(report.transfer)
+        extra.title = (f"Format transfer: the same models in the {report.transfer_format} "
+                       "format (never trained on)")
+        parts.append(extra)
+        parts.append(Text("Reading per cell (trained format vs format transfer):"))
+        for attribute in report.table.attributes:
+            for context in ("ambig", "disambig", "overall"):
+                line = cell_line(report.transfer_readings, attribute, context)
+                if line:
+                    parts.append(Text(f"  {attribute} / {context}: {line}"))
+    return parts

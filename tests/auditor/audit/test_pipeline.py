@@ -81,7 +81,7 @@ def test_reports_in_every_format(tiny_audit):
     gate = evaluate_gate(result.table, GateSection(min_paired=1, min_cell=1))
     report = Report(result.table, {"title": "tiny"}, gate)
     data = json.loads(render_report(report, "json"))
-    assert data["schema"] == "spillover.report/1" and data["table"]["schema"] == "spillover.table/1"
+    assert data["schema"] == "spillover.report/2" and data["table"]["schema"] == "spillover.table/1"
     suite = ET.fromstring(render_report(report, "junit"))
     cases = suite.findall("testcase")
     assert len(cases) == 18 and int(suite.get("tests")) == 18

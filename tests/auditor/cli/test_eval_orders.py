@@ -1,0 +1,37 @@
+"""`spillover eval --orders`: position bias and order consistency in the run summary."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from auditor.cli import main
+
+
+def test_eval_orders_cyclic_prints_and_stores_rotation(tmp_path, tiny_llama_dir, bbq_lite):
+    store = tmp_path / "runs.sqlite"
+    args = ["eval", "--model", str(tiny_llama_dir), "--device", "cpu", "--bbq", str(bbq_lite),
+            "--sample", "36", "--store", str(store), "--orders", "cyclic"]
+    result = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    bias, cons = data["position_bias"], data["order_consistency"]
+    assert bias["n"] == 3 * cons["n"] == 3 * data["summary"]["n_items"]
+    assert sum(bias["chosen"]) == bias["n"] and 0 <= bias["distance"] <= bias["max_distance"]
+    assert bias["expected"] == [1 / 3] * 3 and 0 <= bias["p"] <= 1
+    assert 0 <= cons["consistent"] <= cons["n"]
+    table = CliRunner().invoke(main, args)  # resumes: nothing scored again
+    assert table.exit_code == 0, table.output
+    assert "position bias: A/B/C chosen" in table.stdout
+    assert "order consistency:" in table.stdout
+
+
+def test_eval_orders_refuses_generate_in_one_line(tmp_path, bbq_lite):
+    result = CliRunner().invoke(main, ["eval", "--model", "nowhere", "--mode", "generate",
+                                       "--orders", "all", "--bbq", str(bbq_lite),
+                                       "--store", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2
+    assert "generate mode cannot be rotated" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "s.sqlite").exists()
