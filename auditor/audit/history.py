@@ -27,7 +27,18 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
         SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
         SpilloverTable.from_dict(target_all) if target_all else None,
         frozenset(record.get("heldout_ids", ())), record.get("rotation"),
+        *_transfer(record.get("format_transfer")),
     )
+
+
+def _transfer(stored: dict | None) -> tuple:
+    """(table, format, runs) of a stored format-transfer comparison; empty when none."""
+    from auditor.stats import SpilloverTable
+
+    if not stored:
+        return None, "", None
+    runs = {k: stored[k] for k in ("baseline", "aligned")}
+    return SpilloverTable.from_dict(stored["table"]), stored["format"], runs
 
 
 def list_audits(store: Store) -> list[dict]:

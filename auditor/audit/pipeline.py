@@ -43,6 +43,9 @@ class AuditResult:
     target_all: object | None = None  # table over all target items evaluated, if any
     heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
     rotation: dict | None = None  # position bias and order consistency (orders != none)
+    transfer: object | None = None  # SpilloverTable of the same runs in an untrained format
+    transfer_format: str = ""  # its name ("cloze")
+    transfer_runs: dict | None = None  # {"baseline": run id, "aligned": run id}
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -60,7 +63,7 @@ class Plan:
     source: str
 
 
-NEW_DEFAULTS = {"eval": {"orders": "none"}}
+NEW_DEFAULTS = {"eval": {"orders": "none", "transfer": ()}}
 """Fields added after audits were first stored: left out of the key at their default, so
 an audit stored before them keeps its id."""
 
@@ -149,6 +152,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
                                expect_adapter=base.adapter)
     check_cancel(cancel)
+    for fmt in e.transfer:
+        _transfer_stage("baseline", fmt, base, plan, store, audit_id, eval_kwargs, report)
+        check_cancel(cancel)
 
     report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
@@ -165,6 +171,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                                  m.trust_remote_code, m.allow_pickle)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
+    for fmt in e.transfer:
+        check_cancel(cancel)
+        _transfer_stage("aligned", fmt, aligned_spec, plan, store, audit_id, eval_kwargs, report)
 
     report(StageStarted("compare", "paired statistics"))
     table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
@@ -174,10 +183,17 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     rotation = rotation_for_audit(profile, plan, store, baseline, aligned)
     if rotation is not None:
         record["rotation"] = rotation
+    transfer, fmt, runs = None, "", None
+    if e.transfer:  # the first untrained format gets the second table
+        fmt = e.transfer[0]
+        runs = store.audit(audit_id)["record"]["transfer_runs"][fmt]
+        transfer, _ = compare_for_audit(profile, plan, store, runs["baseline"], runs["aligned"])
+        record["format_transfer"] = {"format": fmt, **runs, "table": transfer.to_dict()}
     store.update_audit(audit_id, status="done", record=record)
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
-                       str(trained.adapter_dir), target_all, plan.heldout_ids, rotation)
+                       str(trained.adapter_dir), target_all, plan.heldout_ids, rotation,
+                       transfer, fmt, runs)
 
 
 def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
@@ -198,6 +214,30 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
     store.update_audit(audit_id, **{field: run_id})
     report(StageFinished(stage, detail=run_id))
+    return run_id
+
+
+def _transfer_stage(stage, fmt, spec, plan, store, audit_id, eval_kwargs, report) -> str:
+    """Evaluate the stage's model in an untrained format (``fmt``, e.g. cloze) on the same
+    items, or reuse the audit's finished run of it; its id goes into the audit's record
+    under ``transfer_runs[fmt][stage]``. Reported as the stage "<stage> (<fmt>)"."""
+    from auditor.evaluation.evaluate import evaluate
+
+    label = f"{stage} ({fmt})"
+    runs = store.audit(audit_id)["record"].get("transfer_runs", {})
+    previous = runs.get(fmt, {}).get(stage)
+    stored = store.run(previous) if previous else None
+    if stored and stored["status"] == "done" and stored.get("adapter") == spec.adapter:
+        report(StageStarted(label, "stored"))
+        report(StageFinished(label, skipped=True, detail=previous))
+        return previous
+    report(StageStarted(label, f"format transfer: the {stage} model in the {fmt} format on "
+                               f"{len(plan.eval_items)} items"))
+    run_id = evaluate(spec, plan.eval_items, **{**eval_kwargs, "mode": fmt, "orders": "none"})
+    runs = store.audit(audit_id)["record"].get("transfer_runs", {})
+    runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
+    store.update_audit(audit_id, record={"transfer_runs": runs})
+    report(StageFinished(label, detail=run_id))
     return run_id
 
 

@@ -45,6 +45,7 @@ class EvalSection:
     prompt_style: str = "auto"
     max_new_tokens: int = 8
     orders: str = "none"  # none | cyclic (x3 the scoring) | all (x6): option-order rotation
+    transfer: tuple[str, ...] = ()  # untrained formats also evaluated: "cloze"
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,9 @@ class Profile:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+
+TRANSFER_FORMATS: tuple[str, ...] = ("cloze",)
+"""Prompt formats alignment never trains on, for ``eval.transfer``."""
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "eval.mode": ("letter", "options", "generate"),
@@ -246,6 +250,11 @@ def _check(obj, where: str, prefix: str) -> None:
             raise InputError(f"{where}: '{key}' has an empty entry")
         if key in CHOICES and value not in CHOICES[key]:
             raise InputError(f"{where}: '{key}' is {value!r}; choose one of {', '.join(CHOICES[key])}")
+    if isinstance(obj, EvalSection):
+        for name in obj.transfer:
+            if name not in TRANSFER_FORMATS:
+                raise InputError(f"{where}: '{prefix}transfer' has unknown format {name!r} "
+                                 f"(choose from {', '.join(TRANSFER_FORMATS)})")
     if isinstance(obj, EvalSection) and obj.orders != "none" and obj.mode == "generate":
         raise InputError(f"{where}: '{prefix}orders' is {obj.orders!r}, but generate mode cannot "
                          "be rotated (no score per option); use eval.mode letter or options")

@@ -9,7 +9,7 @@ import click
 from auditor.cli.options import bbq_option, store_option
 from auditor.models.quiet import quiet_hf
 
-MODES = ("letter", "options", "generate")
+MODES = ("letter", "options", "generate", "cloze")
 
 
 def orders_option(func):
@@ -48,7 +48,9 @@ def model_options(func):
 @bbq_option
 @click.option("--mode", type=click.Choice(MODES), default="letter", show_default=True,
               help="letter: log-probs of A/B/C; options: option log-likelihood; "
-              "generate: greedy answer, parsed.")  # fmt: skip
+              "generate: greedy answer, parsed; cloze: no options listed, each option's "
+              "text scored as the continuation of context and question (an untrained "
+              "format).")  # fmt: skip
 @click.option("--sample", "sample_n", type=click.IntRange(min=4), default=None, metavar="N",
               help="Evaluate a stratified sample of at most N items (whole template instances "
               "of four items, so N is rounded down to fit).")

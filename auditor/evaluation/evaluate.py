@@ -34,6 +34,7 @@ from auditor.core.events import (
     null_reporter,
 )
 from auditor.core.items import Item
+from auditor.evaluation.cloze import ClozeBuilder
 from auditor.evaluation.orders import (
     COST,
     aggregate,
@@ -93,7 +94,8 @@ def evaluate(
     report = (reporter or null_reporter) if here.is_main else null_reporter
     loaded = loaded or load_model(spec, reporter=report)
     here = distributed.start(loaded.device)
-    builder = PromptBuilder(loaded.tokenizer, prompt_style)
+    builder = (ClozeBuilder(loaded.tokenizer) if mode == "cloze"
+               else PromptBuilder(loaded.tokenizer, prompt_style))
     checksum = items_checksum(ordered)
     key_parts = {
         "weights": weights_digest(loaded.model),

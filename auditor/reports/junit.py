@@ -38,7 +38,8 @@ def to_junit(report: Report) -> str:
             ET.SubElement(case, "system-out").text = (
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
                 f"p_corrected={acc.p_corrected}); bias {bias.before}→{bias.after} "
-                f"(p_corrected={bias.p_corrected})")
+                f"(p_corrected={bias.p_corrected})" + _gap_text(table, attribute, context))
+    _controls(suite, report, counts)
     if gate.refused:  # the gate could not judge: a failing case, never a silent pass
         counts["tests"] += 1
         counts["failures"] += 1
@@ -50,3 +51,45 @@ def to_junit(report: Report) -> str:
         suite.set(key, str(value))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
+
+
+def _gap_text(table, attribute: str, context: str) -> str:
+    gap = next((g for g in getattr(table, "gaps", ()) if g.attribute == attribute), None)
+    if context != "disambig" or gap is None:
+        return ""
+    return (f"; bias-aligned accuracy gap {gap.before}→{gap.after} "
+            f"(p_corrected={gap.p_corrected})")
+
+
+def _controls(suite, report: Report, counts: dict) -> None:
+    """Format controls as skipped cases (the gate does not judge them): one per cell of
+    the format-transfer table with its reading, and the rotation's two measures."""
+    def case(classname: str, name: str, message: str, out: str) -> None:
+        counts["tests"] += 1
+        counts["skipped"] += 1
+        node = ET.SubElement(suite, "testcase", classname=classname, name=name)
+        ET.SubElement(node, "skipped", message=message)
+        ET.SubElement(node, "system-out").text = out
+
+    if report.transfer is not None:
+        from auditor.stats.transfer import cell_line
+
+        for attribute in report.transfer.attributes:
+            for context in CONTEXTS:
+                cell = report.transfer.cell(attribute, context)
+                if cell is None:
+                    continue
+                line = cell_line(report.transfer_readings, attribute, context)
+                acc, bias = cell.accuracy, cell.bias
+                case(f"spillover.format_transfer.{attribute}", f"{attribute}.{context}",
+                     f"not gated ({report.transfer_format} format): {line}",
+                     f"accuracy {acc.before}→{acc.after} (p_corrected={acc.p_corrected}); "
+                     f"bias {bias.before}→{bias.after} (p_corrected={bias.p_corrected})")
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        lines = change_lines(report.rotation)
+        case("spillover.rotation", "position_bias", "not gated: option-order rotation",
+             lines[1])
+        case("spillover.rotation", "order_consistency", "not gated: option-order rotation",
+             lines[2])
