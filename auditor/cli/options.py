@@ -140,7 +140,7 @@ def emit(report, fmt: str, outputs) -> None:
         from auditor.reports.terminal import renderables
 
         console = table_console()
-        for part in renderables(report):
+        for part in renderables(report, console.width):
             console.print(part)
     else:
         from auditor.reports import render_report

@@ -10,11 +10,19 @@ from rich.text import Text
 from auditor.reports.document import Report
 
 
-def renderables(report: Report) -> list:
-    """What to print: the spillover table, the target on all items, the gate's verdict."""
-    from auditor.reports.rich import render_table
+def renderables(report: Report, width: int = 140) -> list:
+    """What to print: the spillover table (with the bias-aligned accuracy gap as a last
+    column when that fits in ``width``, else as a table of its own), the target on all
+    items, the format controls, the gate's verdict."""
+    from auditor.reports.rich import render_gaps, render_table
 
     parts: list = [render_table(report.table)]
+    if report.table.gaps:
+        wide = render_table(report.table, show_gap=True)
+        if _natural_width(wide) <= width:
+            parts = [wide]
+        else:
+            parts.append(render_gaps(report.table))
     if report.target_all is not None:
         extra = render_table(report.target_all)
         extra.title = "Target attribute on all its evaluated items (training items included)"
@@ -35,10 +43,17 @@ def renderables(report: Report) -> list:
     return parts
 
 
+def _natural_width(renderable) -> int:
+    from rich.measure import Measurement
+
+    console = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(console, console.options, renderable).maximum
+
+
 def to_text(report: Report, width: int = 140) -> str:
     buffer = io.StringIO()
     Console(file=buffer, width=width, no_color=True, force_terminal=False).print(
-        Group(*renderables(report)))
+        Group(*renderables(report, width)))
     return buffer.getvalue()
 
 

@@ -27,7 +27,10 @@ from dataclasses import asdict, dataclass, replace
 from auditor.core.errors import InputError
 from auditor.stats.corrections import adjust, marker
 
-SCHEMA = "spillover.table/1"
+SCHEMA = "spillover.table/2"
+READABLE = ("spillover.table/1", SCHEMA)
+"""/2 added ``gaps`` (the bias-aligned accuracy gap per attribute); /1 tables read with
+none."""
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
 IMPROVED, DEGRADED, NO_CHANGE = "improved", "degraded", "no significant change"
@@ -145,6 +148,7 @@ class SpilloverTable:
     accuracy_ci: str = ACCURACY_CI
     bias_ci: str = BIAS_CI
     notes: tuple[str, ...] = ()
+    gaps: tuple = ()  # stats.gap.GapChange per attribute (disambiguated contexts)
 
     def row(self, attribute: str) -> Row | None:
         return next((r for r in self.rows if r.attribute == attribute), None)
@@ -180,13 +184,15 @@ class SpilloverTable:
 
     @classmethod
     def from_dict(cls, data: dict) -> SpilloverTable:
-        if data.get("schema") != SCHEMA:
+        if data.get("schema") not in READABLE:
             raise InputError(f"not a spillover table: schema {data.get('schema')!r}, expected {SCHEMA!r}")
+        from auditor.stats.gap import GapChange
         rows = tuple(
             Row(r["attribute"], r["is_target"], tuple(Cell.from_dict(c) for c in r["cells"]))
             for r in data["rows"]
         )
-        plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing")}
+        plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing", "gaps")}
+        plain["gaps"] = tuple(GapChange.from_dict(g) for g in data.get("gaps", ()))
         for key in ("target", "attributes", "family", "notes"):
             plain[key] = tuple(plain[key])
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)
