@@ -94,6 +94,24 @@ def compare_stored_split(
                           heldout_ids=heldout_ids, reporter=reporter, **stats)
 
 
+def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+                    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> dict | None:
+    """Paired position bias and order consistency of two stored runs scored in several
+    option orders (as a dict); None unless both were, in the same orders."""
+    from auditor.stats.position import compare_rotation
+
+    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    orders = {(store.run(r).get("settings") or {}).get("orders", "none") for r in (before, after)}
+    if len(orders) != 1 or orders == {"none"}:
+        return None
+    by_order = store.order_answers(before), store.order_answers(after)
+    if not all(by_order):
+        return None
+    items = stored_items(store, (before, after), bbq)
+    return compare_rotation(items, *by_order, orders=orders.pop(), alpha=alpha, n_boot=n_boot,
+                            seed=seed).to_dict()
+
+
 def heldout_of(store: Store, train_run: str) -> frozenset[str]:
     """The held-out item ids a stored training run recorded."""
     run = store.run(resolve_run_id(store, train_run))

@@ -35,3 +35,23 @@ def test_eval_orders_refuses_generate_in_one_line(tmp_path, bbq_lite):
     assert "generate mode cannot be rotated" in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "s.sqlite").exists()
+
+
+def test_compare_of_two_rotated_runs_reports_their_rotation(tmp_path, tiny_llama_dir, bbq_lite):
+    store = tmp_path / "runs.sqlite"
+    base = ["eval", "--model", str(tiny_llama_dir), "--device", "cpu", "--bbq", str(bbq_lite),
+            "--sample", "24", "--store", str(store), "--format", "json"]
+    ids = []
+    for extra in (["--orders", "cyclic"], ["--orders", "cyclic", "--batch-size", "3"], []):
+        result = CliRunner().invoke(main, [*base, *extra])
+        assert result.exit_code == 0, result.output
+        ids.append(json.loads(result.stdout)["run_id"])
+    common = ["--store", str(store), "--bbq", str(bbq_lite), "--n-boot", "200", "--format", "json"]
+    out = CliRunner().invoke(main, ["compare", ids[0], ids[1], *common])
+    assert out.exit_code == 0, out.output
+    rotation = json.loads(out.stdout)["rotation"]
+    assert rotation["orders"] == "cyclic" and rotation["n_orderings"] == 3
+    assert rotation["position_before"]["n"] == 3 * rotation["consistency_before"]["n"]
+    plain = CliRunner().invoke(main, ["compare", ids[0], ids[2], *common])
+    assert plain.exit_code == 0, plain.output
+    assert json.loads(plain.stdout)["rotation"] is None
