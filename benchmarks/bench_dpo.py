@@ -9,7 +9,7 @@ reports its own peak memory, one after the other:
 - ``trl defaults``: trl's DPOConfig left at its defaults for everything that is not a
   hyperparameter of the run (activation checkpointing on, the reference model run in
   every step, max_length 1024, the LM head over every position off CUDA);
-- ``spillover``: ``DPOSettings`` as ``spillover align`` uses them (``speed_plan``).
+- ``spillover``: ``AlignSettings`` as ``spillover align`` uses them (``speed_plan``).
 
 It prints the median seconds per step (each run's first step apart: it warms up), on
 the clock and in CPU time (what other load on a shared machine inflates least), the
@@ -81,7 +81,8 @@ def child(args) -> dict:
 
     from auditor.align.preferences import build_pairs, to_dataset
     from auditor.align.session import build_trainer, quiet_progress
-    from auditor.align.settings import DPOSettings
+    from auditor.align.settings import AlignSettings
+    from auditor.align.trl_args import lora_config
     from auditor.bbq import load_bbq
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import ModelSpec, load_model
@@ -115,7 +116,7 @@ def child(args) -> dict:
     rss_loaded = peak_rss_mib()
     n_pairs = args.pairs or args.steps * args.batch_size
     pairs = build_pairs(items[:n_pairs], PromptBuilder(loaded.tokenizer))[:n_pairs]
-    settings = DPOSettings(batch_size=args.batch_size, max_steps=args.steps,
+    settings = AlignSettings(batch_size=args.batch_size, max_steps=args.steps,
                            max_length=args.max_length, lora_r=args.lora_r,
                            lora_alpha=2 * args.lora_r, learning_rate=1e-4,
                            save_steps=10_000)  # fmt: skip
@@ -133,7 +134,7 @@ def child(args) -> dict:
             trainer = DPOTrainer(model=loaded.model, ref_model=None,
                                  args=trl_defaults_config(settings, out, loaded.device),
                                  train_dataset=dataset, processing_class=loaded.tokenizer,
-                                 peft_config=settings.lora_config(), callbacks=[clock])  # fmt: skip
+                                 peft_config=lora_config(settings), callbacks=[clock])  # fmt: skip
             trainer.remove_callback(PrinterCallback)
             trainer.remove_callback(ProgressCallback)
         else:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from auditor.audit.profiles import Profile
     from auditor.core.events import CancelToken, Reporter
+    from auditor.store.records import RunRecord
 
 
 class Backend:
@@ -80,7 +81,7 @@ class Backend:
 
         return list_audits(self.reader) if self.reader is not None else []
 
-    def list_runs(self) -> list[dict]:
+    def list_runs(self) -> list[RunRecord]:
         """Stored evaluation runs, newest first."""
         return self.reader.runs("eval") if self.reader is not None else []
 
@@ -101,7 +102,7 @@ class Backend:
         """The profile a stored audit ran with (to resume it)."""
         from auditor.audit.profiles import build_profile
 
-        return build_profile(dict(self._read().audit(audit_id)["profile"]), f"audit {audit_id}")
+        return build_profile(dict(self._read().audit(audit_id).profile), f"audit {audit_id}")
 
     def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
         from auditor.audit.history import compare_stored

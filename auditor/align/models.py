@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.align.run_folder import RunFolder
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
 from auditor.core.errors import InputError
 
 
-def check_qlora(spec, settings: DPOSettings) -> None:
+def check_qlora(spec, settings: AlignSettings) -> None:
     """QLoRA needs CUDA and bitsandbytes; refuse anything else in one line."""
     if not settings.qlora:
         return
@@ -24,7 +24,7 @@ def check_qlora(spec, settings: DPOSettings) -> None:
         raise InputError("--qlora needs bitsandbytes; run pip install bitsandbytes")
 
 
-def load_training_model(spec, settings: DPOSettings):
+def load_training_model(spec, settings: AlignSettings):
     """The model to put a fresh LoRA on: full precision, or 4-bit with QLoRA.
 
     An existing adapter in ``spec`` is merged into the base first, so the new adapter

@@ -19,10 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from auditor.core.choices import REJECTED_MODES
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES, Item
-
-REJECTED_MODES: tuple[str, ...] = ("all_wrong", "biased")
 
 
 class PromptSource(Protocol):

@@ -6,7 +6,8 @@ import warnings
 from contextlib import contextmanager
 
 from auditor.align.run_folder import RunFolder, seal
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
+from auditor.align.trl_args import dpo_config, lora_config
 from auditor.core.errors import InputError
 from auditor.core.events import Cancelled, CancelToken, Message, Reporter
 
@@ -64,7 +65,7 @@ def completion_logits_only(enabled: bool = True):
         trl_utils._use_triton = original
 
 
-def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callbacks=()):
+def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, callbacks=()):
     """trl's DPOTrainer on ``loaded`` with a fresh LoRA; reference = the adapter disabled.
 
     With ``precompute_ref`` the reference log-probs are computed here, over the dataset;
@@ -74,7 +75,7 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
     from transformers import PrinterCallback, ProgressCallback
     from trl import DPOTrainer
 
-    args = settings.dpo_config(output_dir, loaded.device, loaded.dtype, len(dataset))
+    args = dpo_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
     speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first
@@ -88,7 +89,7 @@ def build_trainer(loaded, dataset, settings: DPOSettings, output_dir: str, callb
             args=args,
             train_dataset=dataset,
             processing_class=loaded.tokenizer,
-            peft_config=settings.lora_config(),
+            peft_config=lora_config(settings),
             callbacks=list(callbacks),
         )
     trainer.remove_callback(PrinterCallback)
@@ -108,11 +109,11 @@ def _in_completion_only(compute_loss):
     return wrapped
 
 
-def too_short(settings: DPOSettings) -> str:
+def too_short(settings: AlignSettings) -> str:
     return f"max_length {settings.max_length} is shorter than every prompt; raise --max-length"
 
 
-def check_lengths(trainer, n_pairs: int, settings: DPOSettings, report: Reporter) -> int:
+def check_lengths(trainer, n_pairs: int, settings: AlignSettings, report: Reporter) -> int:
     """Pairs trl kept: it drops those whose prompt alone fills ``max_length`` (say so)."""
     used = len(trainer.train_dataset)
     if used == 0:
@@ -131,7 +132,7 @@ def check_lengths(trainer, n_pairs: int, settings: DPOSettings, report: Reporter
 def train_adapter(
     loaded,
     data,
-    settings: DPOSettings,
+    settings: AlignSettings,
     folder: RunFolder,
     *,
     store,
@@ -147,7 +148,7 @@ def train_adapter(
     from auditor.align.preferences import to_dataset
 
     dataset = to_dataset(data.pairs, loaded.tokenizer)
-    seals = dict((store.run(run_id).get("record") or {}).get("seals") or {})
+    seals = dict(store.run(run_id).record.get("seals") or {})
     resume = folder.last_checkpoint(seals)
     step0 = int(resume.name.split("-")[1]) if resume else 0
     tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)

@@ -1,102 +1,75 @@
-"""Every knob of a DPO alignment run, frozen and validated, and its trl / peft translations.
+"""Every knob of an alignment run, declared once (``auditor.align.trl_args`` turns it into
+trl and peft arguments).
 
-Field names match the ``[align]`` section of a profile (``auditor.profiles.AlignSection``)
-minus ``target``; ``prompt_style`` comes from the profile's ``[eval]``. Defaults follow
-the spillover paper where it says (beta 0.1, learning rate 5e-5, one epoch).
+``AlignSettings`` *is* the ``[align]`` section of a profile: each field's range, choices
+and help live in its metadata (``auditor.core.settings``), which drives construction-time
+checks, profile validation and the ``spillover align`` flags alike. Defaults follow the
+spillover paper where it says (beta 0.1, learning rate 5e-5, one epoch).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
-from auditor.align.preferences import REJECTED_MODES
+from auditor.core.choices import REJECTED_MODES, SWITCHES
 from auditor.core.errors import InputError
-
-KEY_EXEMPT: frozenset[str] = frozenset(
-    {"save_steps", "logging_steps", "precompute_ref", "completion_logits_only"}
-)
-"""Settings that change bookkeeping or speed only: a rerun differing in them still resumes."""
-
-SWITCHES = ("auto", "on", "off")
-"""Values of the speed switches; ``auto`` decides per device (see ``speed_plan``)."""
+from auditor.core.items import ATTRIBUTES
+from auditor.core.settings import Checked, rule_of, setting
 
 
 @dataclass(frozen=True)
-class DPOSettings:
-    """Data selection, LoRA and DPO hyperparameters of one alignment run."""
+class AlignSettings(Checked):
+    """Target, data selection, LoRA and DPO hyperparameters of one alignment run."""
 
+    owner = "align settings"
+
+    target: tuple[str, ...] = setting(
+        ("Gender_identity",), choices=ATTRIBUTES, entry="attribute", non_empty=True, flag="",
+        help="Attribute(s) to align on.")
     # preference data
-    rejected: str = "all_wrong"  # "all_wrong" (two pairs per item) | "biased" (one)
-    exclude_trans: bool = False  # drop the transgender templates (the paper did)
-    exclude_subcategories: tuple[str, ...] = ()
-    exclude_templates: tuple[str, ...] = ()  # "35", "Gender_identity:35" or Item.template
-    heldout_fraction: float = 0.2
-    train_sample: int = 0  # cap on training items (0 = all), template instances whole
-    prompt_style: str = "auto"  # PromptBuilder style; use the evaluation's
+    rejected: str = setting("all_wrong", choices=REJECTED_MODES,
+                            help="all_wrong: two pairs per item; biased: reject the "
+                                 "stereotyped answer only.")
+    exclude_trans: bool = setting(False, help="Drop the transgender templates from training "
+                                              "(as the paper did).")
+    exclude_subcategories: tuple[str, ...] = setting((), flag="exclude-subcategory",
+                                                     help="A BBQ subcategory to leave out.")
+    exclude_templates: tuple[str, ...] = setting(
+        (), flag="exclude-template",
+        help="A question index (35) or ATTR:INDEX to leave out; repeatable.")
+    heldout_fraction: float = setting(0.2, gt=0, lt=1, flag="heldout",
+                                      help="Share of template instances held out of training.")
+    train_sample: int = setting(0, ge=0, flag="sample",
+                                help="Train on at most N items (whole template instances); "
+                                     "0 = all.")
     # DPO
-    beta: float = 0.1
-    learning_rate: float = 5e-5
-    epochs: float = 1.0
-    max_steps: int = -1  # > 0 overrides epochs
-    batch_size: int = 4
-    grad_accum: int = 1
-    max_length: int = 512
+    beta: float = setting(0.1, gt=0, help="DPO beta.")
+    learning_rate: float = setting(5e-5, gt=0, flag="lr", help="Learning rate.")
+    epochs: float = setting(1.0, gt=0, help="Passes over the pairs (--max-steps overrides).")
+    max_steps: int = setting(-1, help="Stop after N optimizer steps (overrides --epochs when > 0).")
+    batch_size: int = setting(4, ge=1, help="Pairs per step.")
+    grad_accum: int = setting(1, ge=1, help="Gradient accumulation steps.")
+    max_length: int = setting(512, ge=8, help="Longest prompt+answer in tokens.")
     # LoRA
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
-    qlora: bool = False  # 4-bit bitsandbytes base; CUDA only
-    activation_checkpointing: bool = False
+    lora_r: int = setting(16, ge=1, help="LoRA rank.")
+    lora_alpha: int = setting(32, ge=1, help="LoRA alpha.")
+    lora_dropout: float = setting(0.05, ge=0, lt=1, help="LoRA dropout.")
+    target_modules: tuple[str, ...] = setting(
+        ("q_proj", "k_proj", "v_proj", "o_proj"), non_empty=True,
+        help="Module names LoRA adapts (comma-separated).")
+    qlora: bool = setting(False, help="4-bit base model (bitsandbytes; CUDA only).")
+    activation_checkpointing: bool = setting(False, help="Trade compute for memory.")
     # speed only: the same training, cheaper (see ``speed_plan``)
-    precompute_ref: str = "auto"  # reference log-probs once, before training
-    completion_logits_only: str = "auto"  # LM head on completion tokens only
+    precompute_ref: str = setting("auto", choices=SWITCHES, in_key=False, flag="",
+                                  help="Reference log-probs once, before training.")
+    completion_logits_only: str = setting("auto", choices=SWITCHES, in_key=False, flag="",
+                                          help="LM head on completion tokens only.")
     # bookkeeping
-    save_steps: int = 50
-    logging_steps: int = 1
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("exclude_subcategories", "exclude_templates", "target_modules"):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                object.__setattr__(self, name, (value,))
-            else:
-                object.__setattr__(self, name, tuple(value))
-        problems = [
-            f"{f.name} must be a finite number, got {getattr(self, f.name)!r}"
-            for f in dataclasses.fields(self)
-            if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))
-        ]
-        if problems:
-            raise InputError("align settings: " + "; ".join(problems))
-        if self.rejected not in REJECTED_MODES:
-            problems.append(f"rejected must be one of {', '.join(REJECTED_MODES)}")
-        if not 0.0 < self.heldout_fraction < 1.0:
-            problems.append("heldout_fraction must be between 0 and 1")
-        for name in ("beta", "learning_rate", "lora_alpha"):
-            if getattr(self, name) <= 0:
-                problems.append(f"{name} must be > 0")
-        for name in ("batch_size", "grad_accum", "max_length", "lora_r", "save_steps"):
-            if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1")
-        if self.logging_steps < 1:
-            problems.append("logging_steps must be >= 1")
-        if self.epochs <= 0 and self.max_steps <= 0:
-            problems.append("epochs must be > 0 (or set max_steps)")
-        if not 0.0 <= self.lora_dropout < 1.0:
-            problems.append("lora_dropout must be in [0, 1)")
-        if self.train_sample < 0:
-            problems.append("train_sample must be >= 0")
-        for name in ("precompute_ref", "completion_logits_only"):
-            if getattr(self, name) not in SWITCHES:
-                problems.append(f"{name} must be one of {', '.join(SWITCHES)}")
-        if not self.target_modules:
-            problems.append("target_modules must name at least one module")
-        if problems:
-            raise InputError("align settings: " + "; ".join(problems))
+    save_steps: int = setting(50, ge=1, in_key=False,
+                              help="Checkpoint every N steps (what a rerun resumes from).")
+    logging_steps: int = setting(1, ge=1, in_key=False, flag="")
+    seed: int = setting(0, ge=0, help="Split, sampling and training seed.")
 
     def to_dict(self) -> dict:
         return {
@@ -104,30 +77,19 @@ class DPOSettings:
         }
 
     def key_dict(self) -> dict:
-        """The settings that decide the trained weights (what a resume must match)."""
-        return {k: v for k, v in self.to_dict().items() if k not in KEY_EXEMPT}
+        """The settings that decide the trained weights (what a resume must match); the
+        target is keyed on its own."""
+        keyed = {f.name for f in dataclasses.fields(self) if rule_of(f).in_key} - {"target"}
+        return {k: v for k, v in self.to_dict().items() if k in keyed}
 
     @classmethod
-    def from_mapping(cls, values: dict) -> DPOSettings:
-        """Build from a dict (e.g. a profile's align section), ignoring ``target``."""
+    def from_mapping(cls, values: dict) -> AlignSettings:
+        """Build from a dict (e.g. a profile's align section as TOML gives it)."""
         known = {f.name for f in dataclasses.fields(cls)}
-        extra = sorted(set(values) - known - {"target"})
+        extra = sorted(set(values) - known)
         if extra:
             raise InputError(f"align settings: unknown key {', '.join(extra)}")
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-    def lora_config(self):
-        """The peft ``LoraConfig`` for these settings."""
-        from peft import LoraConfig
-
-        return LoraConfig(
-            r=self.lora_r,
-            lora_alpha=self.lora_alpha,
-            lora_dropout=self.lora_dropout,
-            target_modules=list(self.target_modules),
-            bias="none",
-            task_type="CAUSAL_LM",
-        )
+        return cls(**values)
 
     def speed_plan(self, device: str, n_pairs: int = 0) -> dict[str, bool]:
         """The speed switches resolved for ``device`` and ``n_pairs`` training pairs; each
@@ -150,39 +112,3 @@ class DPOSettings:
         auto = {"precompute_ref": n_pairs > 0 and seen > n_pairs,
                 "completion_logits_only": not accelerated}  # fmt: skip
         return {k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto}
-
-    def dpo_config(self, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
-        """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly."""
-        from trl import DPOConfig
-
-        cuda = device.startswith("cuda")
-        speed = self.speed_plan(device, n_pairs)
-        return DPOConfig(
-            output_dir=output_dir,
-            beta=self.beta,
-            learning_rate=self.learning_rate,
-            num_train_epochs=self.epochs,
-            max_steps=self.max_steps if self.max_steps > 0 else -1,
-            per_device_train_batch_size=self.batch_size,
-            gradient_accumulation_steps=self.grad_accum,
-            max_length=self.max_length,
-            seed=self.seed,
-            data_seed=self.seed,
-            use_cpu=device == "cpu",
-            bf16=cuda and dtype == "bfloat16",
-            fp16=False,
-            activation_checkpointing=self.activation_checkpointing,
-            logging_strategy="steps",
-            logging_steps=self.logging_steps,
-            save_strategy="steps",
-            save_steps=self.save_steps,
-            save_total_limit=2,
-            save_only_model=False,  # optimizer + RNG state: resume continues exactly
-            eval_strategy="no",
-            report_to="none",
-            disable_tqdm=True,
-            log_level="passive",  # keep the caller's transformers verbosity
-            dataloader_num_workers=0,
-            dataloader_pin_memory=cuda,
-            precompute_ref_log_probs=speed["precompute_ref"],
-        )

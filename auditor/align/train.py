@@ -18,11 +18,10 @@ from pathlib import Path
 
 from auditor.align.preferences import build_pairs, select_items
 from auditor.align.run_folder import RunFolder
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
 from auditor.align.split import sample_groups, split_items
 from auditor.core.errors import InputError
 from auditor.core.events import (
-    Cancelled,
     CancelToken,
     Message,
     Reporter,
@@ -31,6 +30,7 @@ from auditor.core.events import (
 )
 from auditor.core.items import Item
 from auditor.store.db import provenance
+from auditor.store.records import ending_status, first_line
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class TrainingData:
     pairs: tuple
 
 
-def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSettings, builder):
+def prepare_data(items: Sequence[Item], target: Sequence[str], settings: AlignSettings, builder):
     """Select, split and sample items, then build the preference pairs."""
     kept, excluded = select_items(
         items,
@@ -76,7 +76,7 @@ def prepare_data(items: Sequence[Item], target: Sequence[str], settings: DPOSett
     return TrainingData(tuple(train), split.heldout, tuple(excluded), tuple(pairs))
 
 
-def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
+def run_key(spec, settings: AlignSettings, prompt_style: str, pairs) -> str:
     """A hash of everything that decides the trained weights: model, settings, pairs."""
     from auditor.models.sources import fingerprint
 
@@ -85,8 +85,8 @@ def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
         "source": spec.source,
         "weights": fingerprint(spec.folder()),
         "adapter": fingerprint(Path(spec.adapter)) if spec.adapter else None,
-        "target": sorted(target),
-        "settings": settings.key_dict(),
+        "target": sorted(settings.target),
+        "settings": {**settings.key_dict(), "prompt_style": prompt_style},
     }
     h.update(json.dumps(head, sort_keys=True).encode())
     for p in pairs:
@@ -94,7 +94,7 @@ def run_key(spec, target: Sequence[str], settings: DPOSettings, pairs) -> str:
     return h.hexdigest()
 
 
-def planned_steps(n_pairs: int, settings: DPOSettings) -> int:
+def planned_steps(n_pairs: int, settings: AlignSettings) -> int:
     """Optimizer steps the run will take (what ``state.max_steps`` will be)."""
     if settings.max_steps > 0:
         return settings.max_steps
@@ -107,36 +107,37 @@ def align(
     spec,
     items: Sequence[Item],
     *,
-    target: Sequence[str] = ("Gender_identity",),
-    settings: DPOSettings | None = None,
+    settings: AlignSettings | None = None,
+    prompt_style: str = "auto",
     out_dir: str | Path,
     store,
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     merge: bool = False,
 ) -> AlignResult:
-    """Train a DPO LoRA adapter for ``target`` on ``items``; resume or reuse a same-key run."""
+    """Train a LoRA adapter for ``settings.target`` on ``items`` (prompts in ``prompt_style``,
+    the evaluation's); resume or reuse a same-key run."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import load_tokenizer
 
-    settings = settings or DPOSettings()
+    settings = settings or AlignSettings()
     report = reporter or null_reporter
-    target = tuple(target)
+    target = settings.target
     check_qlora(spec, settings)
     folder = RunFolder(out_dir)
     check_cancel(cancel)
 
-    builder = PromptBuilder(load_tokenizer(spec), settings.prompt_style)
+    builder = PromptBuilder(load_tokenizer(spec), prompt_style)
     data = prepare_data(items, target, settings, builder)
-    key = run_key(spec, target, settings, data.pairs)
+    key = run_key(spec, settings, prompt_style, data.pairs)
     folder.claim(key)
     run_id = store.create_or_get_run(
         "train",
         key,
         model=spec.source,
         adapter=spec.adapter,
-        settings={"target": list(target), **settings.to_dict()},
+        settings={**settings.to_dict(), "prompt_style": prompt_style},
         data_checksum=key[:16],
         template=builder.template,
         total=planned_steps(len(data.pairs), settings),
@@ -175,15 +176,10 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         metrics = train_adapter(
             loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
         )
-    except Cancelled:
-        store.update_run(run_id, "cancelled", {"key": key})
-        raise
-    except Exception as exc:
-        first = (str(exc).splitlines() or [type(exc).__name__])[0]
-        store.update_run(run_id, "failed", {"key": key, "error": first[:300]})
-        raise
-    except BaseException:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
-        store.update_run(run_id, "interrupted", {"key": key})
+    except BaseException as exc:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
+        status = ending_status(exc)
+        store.update_run(run_id, status, {"key": key, **({"error": first_line(exc)}
+                                                         if status == "failed" else {})})
         raise
     return {
         "key": key,

@@ -17,16 +17,16 @@ def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
     before, after = store.run(before_id), store.run(after_id)
     found = []
     for run in (before, after):
-        if run.get("status") != "done":
-            found.append(f"run {run['id']} is {run.get('status') or 'unfinished'}, not done: "
+        if run.status != "done":
+            found.append(f"run {run.id} is {run.status or 'unfinished'}, not done: "
                          "gate finished runs only")
-        bad = sum(1 for a in store.answers(run["id"])
+        bad = sum(1 for a in store.answers(run.id)
                   if any(not math.isfinite(s) for s in a.scores))
         if bad:
-            found.append(f"run {run['id']} has non-finite scores on {bad} items "
+            found.append(f"run {run.id} has non-finite scores on {bad} items "
                          "(diverged or broken weights)")
     for field, what in (("mode", "scoring modes"), ("template", "prompt templates")):
-        a, b = before.get(field), after.get(field)
+        a, b = getattr(before, field), getattr(after, field)
         if a and b and a != b:
             found.append(f"the runs use different {what} ({_short(a)} vs {_short(b)}): "
                          "their answers do not pair")
@@ -40,8 +40,8 @@ def training_problems(store: Store, train_run_id: str | None,
     found = []
     if train_run_id:
         run = store.run(train_run_id)
-        error = (run.get("record") or {}).get("error")
-        if run.get("status") == "failed":
+        error = run.record.get("error")
+        if run.status == "failed":
             found.append(f"training run {train_run_id} failed ({error or 'no reason stored'})")
         for row in store.train_log(train_run_id):
             loss = row.get("loss")

@@ -17,17 +17,15 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
     from auditor.stats import SpilloverTable
 
     row = store.audit(_resolve_audit_id(store, audit_id))
-    record = row.get("record") or {}
-    if row.get("status") != "done" or "table" not in record:
-        raise InputError(f"audit {row['id']} is {row.get('status') or 'unfinished'}; "
+    out = row.outcome
+    if row.status != "done" or out.table is None:
+        raise InputError(f"audit {row.id} is {row.status or 'unfinished'}; "
                          "rerun `spillover audit` with its profile to finish it")
-    target_all = record.get("target_all")
     return AuditResult(
-        row["id"], row["profile"], row["baseline_run"], row["train_run"], row["aligned_run"],
-        SpilloverTable.from_dict(record["table"]), record.get("adapter_dir", ""),
-        SpilloverTable.from_dict(target_all) if target_all else None,
-        frozenset(record.get("heldout_ids", ())), record.get("rotation"),
-        *_transfer(record.get("format_transfer")),
+        row.id, row.profile, row.baseline_run, row.train_run, row.aligned_run,
+        SpilloverTable.from_dict(out.table), out.adapter_dir,
+        SpilloverTable.from_dict(out.target_all) if out.target_all else None,
+        frozenset(out.heldout_ids), out.rotation, *_transfer(out.format_transfer),
     )
 
 
@@ -45,17 +43,16 @@ def list_audits(store: Store) -> list[dict]:
     """Stored audits, newest first: id, profile name, model, status, created, and the
     error of a failed or cancelled one ("" otherwise)."""
     return [
-        {"id": a["id"], "profile": (a["profile"] or {}).get("name", ""),
-         "model": (a["profile"] or {}).get("model", {}).get("source", ""),
-         "status": a.get("status") or "", "created": a["created"],
-         "error": ((a.get("record") or {}).get("error", "")
-                   if a.get("status") in ("failed", "cancelled") else "")}
+        {"id": a.id, "profile": a.profile.get("name", ""),
+         "model": a.profile.get("model", {}).get("source", ""),
+         "status": a.status or "", "created": a.created,
+         "error": a.outcome.error if a.status in ("failed", "cancelled", "interrupted") else ""}
         for a in store.audits()
     ]
 
 
 def _resolve_audit_id(store: Store, prefix: str) -> str:
-    return _unique(store, "audit", [a["id"] for a in store.audits()], prefix)
+    return _unique(store, "audit", [a.id for a in store.audits()], prefix)
 
 
 def compare_stored(
@@ -101,7 +98,7 @@ def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = N
     from auditor.stats.position import compare_rotation
 
     before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
-    orders = {(store.run(r).get("settings") or {}).get("orders", "none") for r in (before, after)}
+    orders = {(store.run(r).settings or {}).get("orders", "none") for r in (before, after)}
     if len(orders) != 1 or orders == {"none"}:
         return None
     by_order = store.order_answers(before), store.order_answers(after)
@@ -115,9 +112,9 @@ def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = N
 def heldout_of(store: Store, train_run: str) -> frozenset[str]:
     """The held-out item ids a stored training run recorded."""
     run = store.run(resolve_run_id(store, train_run))
-    ids = (run.get("record") or {}).get("heldout_ids")
-    if run["kind"] != "train" or ids is None:
-        raise InputError(f"run {run['id']} is not a training run with held-out ids")
+    ids = run.record.get("heldout_ids")
+    if run.kind != "train" or ids is None:
+        raise InputError(f"run {run.id} is not a training run with held-out ids")
     return frozenset(ids)
 
 
@@ -141,7 +138,7 @@ def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -
 
 def resolve_run_id(store: Store, prefix: str) -> str:
     """A stored run id from a unique prefix."""
-    return _unique(store, "run", [r["id"] for r in store.runs()], prefix)
+    return _unique(store, "run", [r.id for r in store.runs()], prefix)
 
 
 def _unique(store: Store, what: str, ids: list[str], prefix: str) -> str:

@@ -24,6 +24,7 @@ from auditor.core.events import (
 )
 from auditor.core.items import Item
 from auditor.store.db import Store
+from auditor.store.records import ending_status, first_line, outcome
 
 STAGES: tuple[str, ...] = ("baseline", "align", "aligned", "compare")
 REPORT_ONLY = ("gate", "name", "description")  # profile parts that do not change results
@@ -122,18 +123,15 @@ def run_audit(
     from auditor.core.events import null_reporter
 
     report = reporter or null_reporter
-    dpo_settings(profile)  # every training setting is checked before any model runs
     plan = plan_audit(profile, bbq)
     audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
-    store.update_audit(audit_id, status="running", record={"bbq": plan.source})
+    store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
     folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
     try:
         result = _stages(profile, plan, store, audit_id, folder, report, cancel)
     except BaseException as exc:
-        from auditor.core.events import Cancelled
-
-        status = "cancelled" if isinstance(exc, (Cancelled, KeyboardInterrupt)) else "failed"
-        store.update_audit(audit_id, status=status, record={"error": str(exc)[:300]})
+        store.update_audit(audit_id, status=ending_status(exc),
+                           record=outcome(error=first_line(exc)))
         raise
     return result
 
@@ -159,7 +157,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
     store.update_audit(audit_id, train_run=trained.run_id,
-                       record={"adapter_dir": str(trained.adapter_dir)})
+                       record=outcome(adapter_dir=str(trained.adapter_dir)))
     report(StageFinished("align", skipped=trained.reused,
                          detail=str(trained.adapter_dir)))
     check_cancel(cancel)
@@ -177,18 +175,19 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
 
     report(StageStarted("compare", "paired statistics"))
     table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
-    record = {"table": table.to_dict(),
-              "target_all": target_all.to_dict() if target_all else None,
-              "heldout_ids": sorted(plan.heldout_ids), "eval_items": len(plan.eval_items)}
+    record = outcome(table=table.to_dict(),
+                     target_all=target_all.to_dict() if target_all else None,
+                     heldout_ids=sorted(plan.heldout_ids), eval_items=len(plan.eval_items))
     rotation = rotation_for_audit(profile, plan, store, baseline, aligned)
     if rotation is not None:
-        record["rotation"] = rotation
+        record.update(outcome(rotation=rotation))
     transfer, fmt, runs = None, "", None
     if e.transfer:  # the first untrained format gets the second table
         fmt = e.transfer[0]
-        runs = store.audit(audit_id)["record"]["transfer_runs"][fmt]
+        runs = store.audit(audit_id).outcome.transfer_runs[fmt]
         transfer, _ = compare_for_audit(profile, plan, store, runs["baseline"], runs["aligned"])
-        record["format_transfer"] = {"format": fmt, **runs, "table": transfer.to_dict()}
+        record.update(outcome(format_transfer={"format": fmt, **runs,
+                                               "table": transfer.to_dict()}))
     store.update_audit(audit_id, status="done", record=record)
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
@@ -203,9 +202,9 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     from auditor.evaluation.evaluate import evaluate
 
     field = "baseline_run" if stage == "baseline" else "aligned_run"
-    previous = store.audit(audit_id).get(field)
+    previous = getattr(store.audit(audit_id), field)
     stored = store.run(previous) if previous else None
-    if stored and stored["status"] == "done" and stored.get("adapter") == expect_adapter:
+    if stored and stored.status == "done" and stored.adapter == expect_adapter:
         report(StageStarted(stage, "stored"))
         report(StageFinished(stage, skipped=True, detail=previous))
         return previous
@@ -224,36 +223,28 @@ def _transfer_stage(stage, fmt, spec, plan, store, audit_id, eval_kwargs, report
     from auditor.evaluation.evaluate import evaluate
 
     label = f"{stage} ({fmt})"
-    runs = store.audit(audit_id)["record"].get("transfer_runs", {})
+    runs = store.audit(audit_id).outcome.transfer_runs
     previous = runs.get(fmt, {}).get(stage)
     stored = store.run(previous) if previous else None
-    if stored and stored["status"] == "done" and stored.get("adapter") == spec.adapter:
+    if stored and stored.status == "done" and stored.adapter == spec.adapter:
         report(StageStarted(label, "stored"))
         report(StageFinished(label, skipped=True, detail=previous))
         return previous
     report(StageStarted(label, f"format transfer: the {stage} model in the {fmt} format on "
                                f"{len(plan.eval_items)} items"))
     run_id = evaluate(spec, plan.eval_items, **{**eval_kwargs, "mode": fmt, "orders": "none"})
-    runs = store.audit(audit_id)["record"].get("transfer_runs", {})
+    runs = store.audit(audit_id).outcome.transfer_runs
     runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
-    store.update_audit(audit_id, record={"transfer_runs": runs})
+    store.update_audit(audit_id, record=outcome(transfer_runs=runs))
     report(StageFinished(label, detail=run_id))
     return run_id
-
-
-def dpo_settings(profile: Profile):
-    """The trainer's settings from the profile's [align] section (validated)."""
-    from auditor.align.settings import DPOSettings
-
-    values = {k: v for k, v in profile.to_dict()["align"].items() if k != "target"}
-    return DPOSettings.from_mapping({**values, "prompt_style": profile.eval.prompt_style})
 
 
 def _align(profile, base, plan, store, folder, report, cancel):
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), target=profile.align.target,
-                   settings=dpo_settings(profile), out_dir=folder / "alignment", store=store,
+    result = align(base, list(plan.items.values()), settings=profile.align,
+                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
                    reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
     if set(result.heldout_ids) != set(plan.heldout_ids):
         raise InputError("held-out split of the trainer differs from the audit's plan; "

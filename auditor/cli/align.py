@@ -11,20 +11,13 @@ import threading
 
 import click
 
+from auditor.align.settings import AlignSettings
 from auditor.cli.eval import model_options
 from auditor.cli.interrupt import first_interrupt_cancels
-from auditor.cli.options import FiniteRange, bbq_option, store_option
+from auditor.cli.options import bbq_option, settings_options, store_option
+from auditor.core.choices import PROMPT_STYLES, TEXT_FORMATS
 from auditor.core.items import ATTRIBUTES
 from auditor.models.quiet import quiet_hf
-
-# CLI flag -> DPOSettings field, for the flags that are plain values
-FLAGS = {
-    "epochs": "epochs", "beta": "beta", "lr": "learning_rate", "lora_r": "lora_r",
-    "lora_alpha": "lora_alpha", "lora_dropout": "lora_dropout", "batch_size": "batch_size",
-    "grad_accum": "grad_accum", "max_length": "max_length", "max_steps": "max_steps",
-    "save_steps": "save_steps", "seed": "seed", "rejected": "rejected",
-    "heldout": "heldout_fraction", "sample": "train_sample", "prompt_style": "prompt_style",
-}  # fmt: skip
 
 
 def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -52,102 +45,16 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Output folder: adapter/, checkpoints/, align.json (rerun = resume).",
 )
 @store_option
-@click.option(
-    "--epochs", type=FiniteRange(min=0, min_open=True), default=1.0, show_default=True
-)
-@click.option("--beta", type=FiniteRange(min=0, min_open=True), default=0.1, show_default=True)
-@click.option(
-    "--lr",
-    type=FiniteRange(min=0, min_open=True),
-    default=5e-5,
-    show_default=True,
-    help="Learning rate.",
-)
-@click.option("--lora-r", type=click.IntRange(min=1), default=16, show_default=True)
-@click.option("--lora-alpha", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option(
-    "--lora-dropout", type=FiniteRange(0, 1, max_open=True), default=0.05, show_default=True
-)
-@click.option(
-    "--target-modules",
-    default="q_proj,k_proj,v_proj,o_proj",
-    show_default=True,
-    help="Comma-separated module names LoRA adapts.",
-)
-@click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--grad-accum", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option(
-    "--max-length",
-    type=click.IntRange(min=8),
-    default=512,
-    show_default=True,
-    help="Longest prompt+answer in tokens.",
-)
-@click.option(
-    "--max-steps",
-    type=int,
-    default=-1,
-    show_default=True,
-    help="Stop after N optimizer steps (overrides --epochs when > 0).",
-)
-@click.option(
-    "--save-steps",
-    type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="Checkpoint every N steps (what a rerun resumes from).",
-)
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Split, sampling and training seed."
-)
-@click.option("--rejected", type=click.Choice(("all_wrong", "biased")), default="all_wrong",
-              show_default=True, help="all_wrong: two pairs per item; biased: reject the "
-              "stereotyped answer only.")  # fmt: skip
-@click.option(
-    "--heldout",
-    type=FiniteRange(0, 1, min_open=True, max_open=True),
-    default=0.2,
-    show_default=True,
-    help="Share of template instances held out of training.",
-)
-@click.option(
-    "--sample",
-    type=click.IntRange(min=0),
-    default=0,
-    metavar="N",
-    help="Train on at most N items (whole template instances); 0 = all.",
-)
-@click.option(
-    "--exclude-trans",
-    is_flag=True,
-    help="Drop the transgender templates from training (as the paper did).",
-)
-@click.option("--exclude-subcategory", "exclude_subcategories", multiple=True, metavar="NAME")
-@click.option(
-    "--exclude-template",
-    "exclude_templates",
-    multiple=True,
-    metavar="ID",
-    help="A question index (35) or ATTR:INDEX to leave out; repeatable.",
-)
-@click.option(
-    "--prompt-style",
-    type=click.Choice(("auto", "chat", "plain")),
-    default="auto",
-    show_default=True,
-)
-@click.option("--qlora", is_flag=True, help="4-bit base model (bitsandbytes; CUDA only).")
-@click.option("--activation-checkpointing", is_flag=True, help="Trade compute for memory.")
+@settings_options(AlignSettings, skip=("target",))
+@click.option("--prompt-style", type=click.Choice(PROMPT_STYLES), default="auto",
+              show_default=True, help="Prompt format; use the evaluation's.")
 @click.option("--merge", is_flag=True, help="Also write a merged model folder (merged/).")
-@click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
-)
+@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text",
+              show_default=True)
 def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, targets, bbq, out_dir,
-              store_path, target_modules, exclude_trans, exclude_subcategories,
-              exclude_templates, qlora, activation_checkpointing, merge, fmt, **flags):  # fmt: skip
+              store_path, prompt_style, merge, fmt, **values):  # fmt: skip
     """Align a model with DPO on the target attribute(s) of BBQ (LoRA adapter out)."""
     quiet_hf()
-    from auditor.align.settings import DPOSettings
     from auditor.align.train import align
     from auditor.bbq import load_bbq, resolve_bbq_dir
     from auditor.cli.options import open_store
@@ -156,15 +63,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     from auditor.models.loading import ModelSpec
 
     target = split_targets(targets)
-    settings = DPOSettings(
-        **{FLAGS[k]: v for k, v in flags.items()},
-        target_modules=tuple(m.strip() for m in target_modules.split(",") if m.strip()),
-        exclude_trans=exclude_trans,
-        exclude_subcategories=exclude_subcategories,
-        exclude_templates=exclude_templates,
-        qlora=qlora,
-        activation_checkpointing=activation_checkpointing,
-    )
+    settings = AlignSettings(target=target, **values)
     data = load_bbq(resolve_bbq_dir(bbq), attributes=target)
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     cancel = threading.Event()
@@ -172,7 +71,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
         reporter(StageStarted("align", f"DPO on {', '.join(target)}"))
         try:
             with first_interrupt_cancels(cancel):
-                result = align(spec, data.items, target=target, settings=settings,
+                result = align(spec, data.items, settings=settings, prompt_style=prompt_style,
                                out_dir=out_dir, store=store, reporter=reporter,
                                cancel=cancel, merge=merge)  # fmt: skip
         except Cancelled as exc:

@@ -18,6 +18,7 @@ from auditor.cli.options import (
     with_controls,
     with_flips,
 )
+from auditor.core.choices import ORDERS
 
 
 def audit_options(func):
@@ -27,7 +28,7 @@ def audit_options(func):
         click.option("--adapter", default=None, metavar="DIR",
                      help="Start from this LoRA adapter on top of the model."),
         click.option("--device", default=None, help="Override the device (auto, cpu, cuda)."),
-        click.option("--orders", type=click.Choice(("none", "cyclic", "all")), default=None,
+        click.option("--orders", type=click.Choice(ORDERS), default=None,
                      help="Option-order rotation (eval.orders): score every item in its 3 "
                      "rotations (cyclic, 3x the evaluation time) or 6 permutations (all, 6x); "
                      "tables use answers aggregated over them."),

@@ -18,6 +18,7 @@ from auditor.cli.options import (
     with_controls,
     with_flips,
 )
+from auditor.core.choices import CORRECTIONS
 
 
 def _target_options(func):
@@ -48,9 +49,9 @@ def _runs_subject(store, run_a, run_b) -> dict:
     subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
     for side, prefix in (("before", run_a), ("after", run_b)):
         run = store.run(resolve_run_id(store, prefix))
-        lm_eval = (run.get("settings") or {}).get("lm_eval") or {}
+        lm_eval = run.settings.get("lm_eval") or {}
         version = f", lm-eval {lm_eval['lm_eval_version']}" if lm_eval.get("lm_eval_version") else ""
-        subject[f"{side} run"] = f"{run['id']}: {run.get('model')} ({run.get('mode')}{version})"
+        subject[f"{side} run"] = f"{run.id}: {run.model} ({run.mode}{version})"
     note = prompt_format_note(store, run_a, run_b)
     if note:
         subject["notes"] = [note]
@@ -62,7 +63,7 @@ def _runs_subject(store, run_a, run_b) -> dict:
 @click.argument("run_a")
 @click.argument("run_b")
 @_target_options
-@click.option("--correction", type=click.Choice(("holm", "bh")), default="holm", show_default=True)
+@click.option("--correction", type=click.Choice(CORRECTIONS), default="holm", show_default=True)
 @click.option("--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.05,
               show_default=True)
 @click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
@@ -128,7 +129,7 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
             before, after = resolve_run_id(store, ids[0]), resolve_run_id(store, ids[1])
             refusals = run_problems(store, before, after)
             if train_run:
-                record = store.run(resolve_run_id(store, train_run)).get("record") or {}
+                record = store.run(resolve_run_id(store, train_run)).record
                 refusals += training_problems(store, resolve_run_id(store, train_run),
                                               record.get("adapter_dir"))
         section = gate_section(base, **thresholds)

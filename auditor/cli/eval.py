@@ -7,15 +7,14 @@ import json
 import click
 
 from auditor.cli.options import bbq_option, store_option
+from auditor.core.choices import DEVICES, DTYPES, EVAL_MODES, ORDERS, PROMPT_STYLES
 from auditor.models.quiet import quiet_hf
-
-MODES = ("letter", "options", "generate", "cloze")
 
 
 def orders_option(func):
     """--orders none|cyclic|all: option-order rotation (x1, x3, x6 the scoring)."""
     return click.option(
-        "--orders", type=click.Choice(("none", "cyclic", "all")), default="none",
+        "--orders", type=click.Choice(ORDERS), default="none",
         show_default=True,
         help="Score every item in several option orders: cyclic = its 3 rotations (3x the "
         "scoring time), all = its 6 permutations (6x). Answers are aggregated over the "
@@ -30,9 +29,10 @@ def model_options(func):
                      help="Model folder, hub id, .gguf file, or smollm2-135m (bundled)."),
         click.option("--adapter", metavar="DIR", default=None, help="LoRA adapter folder."),
         click.option("--device", default="auto", show_default=True,
-                     help="auto, cpu, cuda, cuda:N or mps."),
+                     help=f"{', '.join(DEVICES)} or cuda:N."),
         click.option("--dtype", default="auto", show_default=True,
-                     help="auto (bf16 on CUDA, fp32 on CPU), float32, bfloat16, float16."),
+                     type=click.Choice(DTYPES),
+                     help="auto: bf16 on CUDA, fp32 on CPU."),
         click.option("--trust-remote-code", is_flag=True,
                      help="Allow the model's own Python code to run (only if you trust it)."),
         click.option("--allow-pickle", is_flag=True,
@@ -46,7 +46,7 @@ def model_options(func):
 @click.command("eval")
 @model_options
 @bbq_option
-@click.option("--mode", type=click.Choice(MODES), default="letter", show_default=True,
+@click.option("--mode", type=click.Choice(EVAL_MODES), default="letter", show_default=True,
               help="letter: log-probs of A/B/C; options: option log-likelihood; "
               "generate: greedy answer, parsed; cloze: no options listed, each option's "
               "text scored as the continuation of context and question (an untrained "
@@ -56,7 +56,7 @@ def model_options(func):
               "of four items, so N is rounded down to fit).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--prompt-style", type=click.Choice(("auto", "chat", "plain")), default="auto",
+@click.option("--prompt-style", type=click.Choice(PROMPT_STYLES), default="auto",
               show_default=True, help="auto: the chat template when the model has one.")
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=8, show_default=True,
               help="Generate mode: tokens to generate.")

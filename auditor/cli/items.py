@@ -7,21 +7,22 @@ import json
 import click
 
 from auditor.cli.options import bbq_option, open_store, store_option
-from auditor.core.items import ATTRIBUTES
+from auditor.core.choices import TEXT_FORMATS
+from auditor.core.items import ATTRIBUTES, CONTEXTS
 from auditor.core.textsafe import visible
 
 
 @click.command("items")
 @click.argument("run")
 @click.option("--attribute", type=click.Choice(ATTRIBUTES), default=None)
-@click.option("--context", type=click.Choice(("ambig", "disambig")), default=None)
+@click.option("--context", type=click.Choice(CONTEXTS), default=None)
 @click.option("--failing", "show", flag_value="failing",
               help="Only items answered wrong (by RUN_B when --against is given).")
 @click.option("--flipped", "show", flag_value="flipped",
               help="Only items whose correctness changed between RUN and --against.")
 @click.option("--against", default=None, metavar="RUN_B", help="The run to compare with.")
 @click.option("--limit", type=click.IntRange(min=0), default=0, help="Show at most N items.")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
+@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text",
               show_default=True)
 @bbq_option
 @store_option

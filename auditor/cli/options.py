@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from auditor.bbq.locate import BBQ_ENV
+from auditor.core.choices import CORRECTIONS, GATE_CELLS
 from auditor.reports import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
@@ -98,13 +99,13 @@ def gate_options(func):
     for decorator in reversed((
         click.option("--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True),
                      default=None, help="Significance level (default: profile, 0.05)."),
-        click.option("--correction", type=click.Choice(("holm", "bh")), default=None,
+        click.option("--correction", type=click.Choice(CORRECTIONS), default=None,
                      help="Multiple-comparison correction (default: profile, holm)."),
         click.option("--max-accuracy-drop", type=FiniteRange(min=0), default=None,
                      help="Largest allowed significant accuracy drop, as a fraction (0.02 = 2 pp)."),
         click.option("--max-bias-increase", type=FiniteRange(min=0), default=None,
                      help="Largest allowed significant growth of |bias score|."),
-        click.option("--cells", type=click.Choice(("untargeted", "all", "ambig")), default=None,
+        click.option("--cells", type=click.Choice(GATE_CELLS), default=None,
                      help="Cells that count: untargeted attributes, all, or ambiguous only."),
         click.option("--min-paired", type=click.IntRange(min=1), default=None,
                      help="Refuse to judge runs pairing fewer items (default: profile, 100)."),
@@ -225,6 +226,54 @@ def bbq_option(func):
         help="BBQ data: a folder of JSONL files or hf:<dataset id> "
         f"(default: ${BBQ_ENV}, else the fetched copy).",
     )(func)
+
+
+def settings_options(cls, *, skip: tuple[str, ...] = ()):
+    """Click options for every field of the settings dataclass ``cls`` that has a flag:
+    types, ranges, choices, defaults and help all come from the field's declaration."""
+    import dataclasses
+    import typing
+
+    from auditor.core.settings import rule_of
+
+    hints = typing.get_type_hints(cls)
+    decorators = []
+    for f in dataclasses.fields(cls):
+        rule = rule_of(f)
+        if rule.flag == "" or f.name in skip:
+            continue
+        flag = "--" + (rule.flag or f.name.replace("_", "-"))
+        hint, extra = hints[f.name], {}
+        if hint is bool:
+            extra = dict(is_flag=True)
+        elif typing.get_origin(hint) is tuple:
+            extra = dict(multiple=True, default=f.default, show_default=bool(f.default),
+                         callback=_comma_separated, metavar="NAME")
+        elif rule.choices is not None:
+            extra = dict(type=click.Choice(rule.choices), default=f.default, show_default=True)
+        elif hint is float:
+            extra = dict(type=FiniteRange(rule.low, rule.high, min_open=rule.low_open,
+                                          max_open=rule.high_open),
+                         default=f.default, show_default=True)
+        elif rule.low is not None or rule.high is not None:
+            low = None if rule.low is None else int(rule.low) + (1 if rule.low_open else 0)
+            high = None if rule.high is None else int(rule.high) - (1 if rule.high_open else 0)
+            extra = dict(type=click.IntRange(low, high), default=f.default, show_default=True)
+        else:
+            extra = dict(type=hint, default=f.default, show_default=True)
+        decorators.append(click.option(flag, f.name, help=rule.help or None, **extra))
+
+    def apply(func):
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+def _comma_separated(ctx, param, values):
+    """A repeatable option whose values may also be comma-separated lists."""
+    return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
 
 
 def with_controls(report, result):

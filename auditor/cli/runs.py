@@ -7,10 +7,11 @@ import json
 import click
 
 from auditor.cli.options import open_store, store_option
+from auditor.core.choices import RUN_KINDS
 
 
 @click.command("runs")
-@click.option("--kind", type=click.Choice(("eval", "train")), default=None)
+@click.option("--kind", type=click.Choice(RUN_KINDS), default=None)
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
 @store_option
@@ -20,7 +21,7 @@ def runs_cmd(kind, fmt, store_path):
 
     with open_store(store_path, must_exist=True) as store:
         audits = list_audits(store)
-        runs = [{k: r.get(k) for k in ("id", "kind", "status", "model", "adapter", "mode",
+        runs = [{k: getattr(r, k) for k in ("id", "kind", "status", "model", "adapter", "mode",
                                        "done", "total", "created")} for r in store.runs(kind)]
         path = store.path
     if fmt == "json":

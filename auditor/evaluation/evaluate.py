@@ -50,6 +50,7 @@ from auditor.evaluation.scoring.batching import plan_batches
 from auditor.models import distributed
 from auditor.models.loading import LoadedModel, ModelSpec, load_model
 from auditor.store.db import Store, make_id, provenance
+from auditor.store.records import ending_status, first_line
 
 
 def evaluate(
@@ -142,14 +143,10 @@ def evaluate(
     try:
         _score_all(loaded, builder, ordered, run_id, store, mode, batch_size, max_new_tokens,
                    report, cancel, here, orders)  # fmt: skip
-    except Cancelled:
-        store.update_run(run_id, status="cancelled")
-        raise
-    except KeyboardInterrupt:
-        store.update_run(run_id, status="interrupted")
-        raise
     except BaseException as exc:
-        store.update_run(run_id, status="failed", record={"error": str(exc)[:500]})
+        status = ending_status(exc)
+        store.update_run(run_id, status=status,
+                         record={"error": first_line(exc)} if status == "failed" else None)
         raise
     store.update_run(run_id, status="done")
     return run_id

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from auditor.core.answers import Answer
+from auditor.core.choices import ORDERS
 from auditor.core.errors import InputError
 from auditor.core.items import Item, Roles
 
-ORDERS: tuple[str, ...] = ("none", "cyclic", "all")
 IDENTITY: tuple[int, ...] = (0, 1, 2)
 COST = {"none": 1, "cyclic": 3, "all": 6}
 """How many times each item is scored."""

@@ -8,6 +8,7 @@ template already applied, placeholders in braces), recorded with every run.
 
 from __future__ import annotations
 
+from auditor.core.choices import PROMPT_STYLES
 from auditor.core.errors import InputError
 from auditor.core.items import LETTERS, Item
 
@@ -26,7 +27,7 @@ BODY = (
 PLAIN_SUFFIX = "\nAnswer:"
 """Plain style: the body, then 'Answer:'; completions then start with a space."""
 
-STYLES = ("auto", "chat", "plain")
+STYLES = PROMPT_STYLES
 
 
 class PromptBuilder:

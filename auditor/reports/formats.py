@@ -6,9 +6,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from auditor.core.choices import REPORT_FORMATS
 from auditor.reports.document import Report
 
-FORMATS: tuple[str, ...] = ("table", "json", "markdown", "junit", "csv")
+FORMATS = REPORT_FORMATS
 
 
 def render_report(report: Report, fmt: str) -> str:

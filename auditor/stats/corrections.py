@@ -6,45 +6,27 @@ from collections.abc import Sequence
 
 import numpy as np
 
-METHODS: tuple[str, ...] = ("holm", "bh")
+from auditor.core.choices import CORRECTIONS
+
+METHODS = CORRECTIONS
 """Holm's step-down (controls the family-wise error) and Benjamini–Hochberg (controls
 the false discovery rate)."""
 
 
-def holm(pvalues: Sequence[float]) -> np.ndarray:
-    """Holm-adjusted p-values, in the input order (as statsmodels ``multipletests``)."""
-    p = np.asarray(pvalues, dtype=float)
-    m = p.size
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    adjusted = np.maximum.accumulate(p[order] * np.arange(m, 0, -1))
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
-
-
-def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (q-values), in the input order."""
-    p = np.asarray(pvalues, dtype=float)
-    m = p.size
-    if m == 0:
-        return p
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(adjusted, 1.0)
-    return out
+STATSMODELS_METHOD = {"holm": "holm", "bh": "fdr_bh"}
 
 
 def adjust(pvalues: Sequence[float], method: str = "holm") -> np.ndarray:
-    """Adjusted p-values by ``method`` (one of METHODS)."""
-    if method == "holm":
-        return holm(pvalues)
-    if method == "bh":
-        return benjamini_hochberg(pvalues)
-    raise ValueError(f"unknown correction {method!r}: expected one of {', '.join(METHODS)}")
+    """Adjusted p-values by ``method`` (one of METHODS), in the input order, from
+    statsmodels' ``multipletests`` (imported here: it pulls in pandas)."""
+    if method not in STATSMODELS_METHOD:
+        raise ValueError(f"unknown correction {method!r}: expected one of {', '.join(METHODS)}")
+    p = np.asarray(pvalues, dtype=float)
+    if p.size == 0:
+        return p
+    from statsmodels.stats.multitest import multipletests
+
+    return multipletests(p, method=STATSMODELS_METHOD[method])[1]
 
 
 def stars(p: float | None) -> str:

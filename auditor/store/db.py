@@ -22,6 +22,7 @@ from auditor.core.answers import Answer
 from auditor.core.errors import InputError
 from auditor.core.items import Item
 from auditor.store.migrations import MIGRATIONS
+from auditor.store.records import AuditRecord, RunRecord
 
 RUN_FIELDS = (
     "model", "adapter", "settings", "data_checksum", "mode", "template",
@@ -220,8 +221,8 @@ class Store:
                 (status, json.dumps(merged), _now(), run_id),
             )
 
-    def run(self, run_id: str) -> dict:
-        """The run's row with JSON fields decoded, plus ``done`` (answers stored)."""
+    def run(self, run_id: str) -> RunRecord:
+        """The run, with ``done`` (answers stored)."""
         rows = self._query(
             "SELECT r.*, (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id) AS done "
             "FROM runs r WHERE r.id = ?",
@@ -229,16 +230,16 @@ class Store:
         )
         if not rows:
             raise InputError(f"store {self.path}: no run {run_id}")
-        return rows[0]
+        return RunRecord.from_row(rows[0])
 
-    def runs(self, kind: str | None = None) -> list[dict]:
+    def runs(self, kind: str | None = None) -> list[RunRecord]:
         """All runs (of ``kind``), newest first, each with its ``done`` count."""
         where, args = ("WHERE r.kind = ?", (kind,)) if kind else ("", ())
-        return self._query(
+        return [RunRecord.from_row(row) for row in self._query(
             "SELECT r.*, (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id) AS done "
             f"FROM runs r {where} ORDER BY r.created DESC, r.id",
             args,
-        )
+        )]
 
     # -- answers --------------------------------------------------------------------
     def add_answers(self, run_id: str, items: Iterable[Item], answers: Iterable[Answer]) -> int:
@@ -391,7 +392,7 @@ class Store:
         unknown = set(fields) - set(AUDIT_FIELDS)
         if unknown:
             raise TypeError(f"unknown audit fields: {sorted(unknown)}")
-        current = self.audit(audit_id)
+        current = self._audit_row(audit_id)
         if "record" in fields:
             fields["record"] = {**current["record"], **(fields["record"] or {})}
         sets = ", ".join(f"{k} = ?" for k in fields)
@@ -399,14 +400,19 @@ class Store:
         with self._tx() as db:
             db.execute(f"UPDATE audits SET {sets}{', ' if sets else ''}updated = ? WHERE id = ?", args)
 
-    def audit(self, audit_id: str) -> dict:
+    def _audit_row(self, audit_id: str) -> dict:
         rows = self._query("SELECT * FROM audits WHERE id = ?", (audit_id,))
         if not rows:
             raise InputError(f"store {self.path}: no audit {audit_id}")
         return rows[0]
 
-    def audits(self) -> list[dict]:
-        return self._query("SELECT * FROM audits ORDER BY created DESC, id")
+    def audit(self, audit_id: str) -> AuditRecord:
+        return AuditRecord.from_row(self._audit_row(audit_id))
+
+    def audits(self) -> list[AuditRecord]:
+        """All audits, newest first."""
+        return [AuditRecord.from_row(row)
+                for row in self._query("SELECT * FROM audits ORDER BY created DESC, id")]
 
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete an audit and those of its runs (with their answers and logs) that no

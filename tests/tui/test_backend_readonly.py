@@ -20,7 +20,7 @@ def test_browsing_leaves_the_store_unchanged(tmp_path):
         store.update_run(run, "done")
     before = path.read_bytes()
     backend = Backend(path)
-    assert [r["id"] for r in backend.list_runs()] == [run]
+    assert [r.id for r in backend.list_runs()] == [run]
     assert backend.reader.readonly
     backend.close()
     assert path.read_bytes() == before

@@ -8,6 +8,7 @@ from textual.widgets import DataTable, Static, Tabs
 from auditor.audit.drilldown import item_rows
 from auditor.audit.history import compare_stored, load_audit
 from auditor.store.db import Store
+from auditor.store.records import RunRecord
 from tui import SpilloverApp
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.results import ResultsScreen
@@ -184,9 +185,12 @@ async def test_marking_acts_only_on_the_focused_runs_table_and_highlights_the_ro
 async def test_a_run_is_complete_only_when_done_with_every_item():
     from tui.screens.home import complete
 
-    assert complete({"status": "done", "done": 144, "total": 144})
-    assert not complete({"status": "done", "done": 100, "total": 144})
-    assert not complete({"status": "running", "done": 144, "total": 144})
+    def run(status, done, total):
+        return RunRecord("eval-x", "eval", "k", status, "", "", done=done, total=total)
+
+    assert complete(run("done", 144, 144))
+    assert not complete(run("done", 100, 144))
+    assert not complete(run("running", 144, 144))
 
 
 async def _drill(pilot, tui_data, column: int = 0):
@@ -271,7 +275,7 @@ async def test_d_deletes_the_focused_audit_after_a_yes(make_backend, tui_data, t
     backend = make_backend()
     backend.store_path = copy
     with Store(copy) as store:
-        before = {a["id"] for a in store.audits()}
+        before = {a.id for a in store.audits()}
     assert tui_data.audit_id in before
     app = SpilloverApp(backend)
     async with app.run_test(size=SIZE) as pilot:

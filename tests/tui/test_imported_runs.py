@@ -12,7 +12,7 @@ def test_backend_lists_compares_and_drills_into_imported_runs(tmp_path_factory, 
     runs = build_two_runs(tmp_path_factory, bbq_root)
     backend = Backend(runs["store"], str(runs["bbq"]))
     try:
-        listed = {r["id"]: r["mode"] for r in backend.list_runs()}
+        listed = {r.id: r.mode for r in backend.list_runs()}
         assert listed == {runs["a"]: "lm-eval", runs["b"]: "lm-eval"}
         table = backend.compare_stored(runs["a"], runs["b"], ("Age",))
         assert table.pairing.n_paired == 72 and table.target == ("Age",)

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from auditor.audit.profiles import available, load_profile
 from auditor.core.errors import SpilloverError
+from auditor.store.records import RunRecord
 from tui.messages import Loaded
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.results import ResultsScreen
@@ -36,10 +37,9 @@ def profile_summary(profile) -> Text:
     return text
 
 
-def complete(run: dict) -> bool:
+def complete(run: RunRecord) -> bool:
     """A stored run that scored every item it set out to."""
-    return run.get("status") == "done" and (not run.get("total")
-                                            or (run.get("done") or 0) >= run["total"])
+    return run.status == "done" and (not run.total or (run.done or 0) >= run.total)
 
 
 class HomeScreen(Screen):
@@ -228,7 +228,7 @@ class HomeScreen(Screen):
         if not self.runs or table.cursor_row >= len(self.runs):
             self.notify("no stored run to mark", severity="warning")
             return
-        self.pair[side] = self.runs[table.cursor_row]["id"]
+        self.pair[side] = self.runs[table.cursor_row].id
         show_marks(table, self.runs, self.pair)
         self._show_pair()
 
@@ -240,7 +240,7 @@ class HomeScreen(Screen):
             self.notify("base and aligned are the same run: mark two different runs",
                         severity="warning")
             return
-        runs = {r["id"]: r for r in self.runs}
+        runs = {r.id: r for r in self.runs}
         partial = [rid for rid in (self.pair["a"], self.pair["b"])
                    if rid in runs and not complete(runs[rid])]
         if partial:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
+from auditor.store.records import RunRecord
+
 AUDIT_COLUMNS = ("audit", "status", "profile", "model", "created", "error")
 ERROR_WIDTH = 60  # the whole message is in the run screen on resume
 RUN_COLUMNS = ("pair", "run", "status", "items", "model", "mode", "adapter", "created")
@@ -22,13 +24,14 @@ def show_audits(table: DataTable, audits: list[dict]) -> None:
 MARKS = {"a": "base", "b": "aligned"}  # pair side -> the word in the pair column
 
 
-def show_runs(table: DataTable, runs: list[dict], pair: dict[str, str] | None = None) -> None:
+def show_runs(table: DataTable, runs: list[RunRecord],
+              pair: dict[str, str] | None = None) -> None:
     """Stored evaluation runs, keyed by id; runs in ``pair`` (side -> run id) say so."""
     fill(table, RUN_COLUMNS, [
-        (mark(r["id"], pair or {}).plain, r["id"], str(r.get("status") or ""), count(r), str(r.get("model") or ""),
-         str(r.get("mode") or ""), elide(str(r.get("adapter") or "—")), when(r["created"]))
+        (mark(r.id, pair or {}).plain, r.id, str(r.status or ""), count(r), str(r.model or ""),
+         str(r.mode or ""), elide(str(r.adapter or "—")), when(r.created))
         for r in runs
-    ], [r["id"] for r in runs])
+    ], [r.id for r in runs])
 
 
 def fill(table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, ...]],
@@ -62,13 +65,13 @@ def mark(run_id: str, pair: dict[str, str]) -> Text:
 def show_marks(table: DataTable, runs: list[dict], pair: dict[str, str]) -> None:
     """Refresh the pair column in place (the cursor stays)."""
     for run in runs:
-        table.update_cell(run["id"], "pair", mark(run["id"], pair))
+        table.update_cell(run.id, "pair", mark(run.id, pair))
 
 
 def count(run: dict) -> str:
     """Answers stored, out of the run's total when known."""
-    done = run.get("done") or 0
-    return f"{done:,}/{run['total']:,}" if run.get("total") else f"{done:,}"
+    done = run.done or 0
+    return f"{done:,}/{run.total:,}" if run.total else f"{done:,}"
 
 
 def when(created: str) -> str:

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auditor.core.answers import Answer
+from auditor.core.choices import EVAL_MODES as MODES  # re-exported: every scoring mode
 from auditor.core.errors import InputError
 from auditor.core.items import Item
-
-MODES: tuple[str, ...] = ("letter", "options", "generate", "cloze")
 
 
 def score_batch(

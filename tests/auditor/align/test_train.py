@@ -14,10 +14,11 @@ import pytest
 import torch
 
 from auditor.align.preferences import build_pairs, to_dataset
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
 from auditor.align.split import split_items
 from auditor.align.train import align
-from auditor.audit.profiles import AlignSection
+from auditor.align.trl_args import dpo_config, lora_config
+from auditor.audit.profiles import Profile
 from auditor.core.errors import InputError
 from auditor.core.events import Cancelled, Message, TrainStep
 from auditor.evaluation.prompts import PromptBuilder
@@ -67,33 +68,43 @@ def last_logits(model, ids_list):
 
 
 def test_settings_match_profile_and_set_trl_defaults_explicitly(tmp_path):
-    section = dataclasses.asdict(AlignSection())
-    settings = DPOSettings.from_mapping(section)
-    defaults = DPOSettings().to_dict()  # the two declarations agree on every shared default
-    for key, value in section.items():
-        if key != "target":
-            assert defaults[key] == (list(value) if isinstance(value, tuple) else value), key
+    section = dataclasses.asdict(Profile().align)  # the profile's [align] section is it
+    settings = AlignSettings.from_mapping(section)
+    assert settings == Profile().align and isinstance(Profile().align, AlignSettings)
     assert settings.beta == 0.1 and settings.learning_rate == 5e-5 and settings.epochs == 1.0
-    config = settings.dpo_config(str(tmp_path), "cpu", "float32")
+    config = dpo_config(settings, str(tmp_path), "cpu", "float32")
     assert config.use_cpu and not config.bf16 and not config.fp16
     assert not config.activation_checkpointing and not config.gradient_checkpointing
     assert config.learning_rate == 5e-5 and config.beta == 0.1 and config.max_length == 512
     assert config.report_to == [] or config.report_to == "none"
     assert config.disable_tqdm and config.save_strategy == "steps" and config.logging_steps == 1
-    lora = settings.lora_config()
+    lora = lora_config(settings)
     assert (lora.r, lora.lora_alpha, set(lora.target_modules)) == (
         16,
         32,
         set(settings.target_modules),
     )
     with pytest.raises(InputError, match="beta must be > 0; batch_size must be >= 1"):
-        DPOSettings(beta=0, batch_size=0)
+        AlignSettings(beta=0, batch_size=0)
     with pytest.raises(InputError, match="unknown key bogus"):
-        DPOSettings.from_mapping({"bogus": 1})
+        AlignSettings.from_mapping({"bogus": 1})
+
+
+def test_run_key_settings_are_those_stored_runs_were_keyed_on():
+    """Runs stored before the settings had one declaration must still resume and reuse."""
+    keyed = AlignSettings().key_dict()
+    assert keyed == {
+        "rejected": "all_wrong", "exclude_trans": False, "exclude_subcategories": [],
+        "exclude_templates": [], "heldout_fraction": 0.2, "train_sample": 0, "beta": 0.1,
+        "learning_rate": 5e-5, "epochs": 1.0, "max_steps": -1, "batch_size": 4,
+        "grad_accum": 1, "max_length": 512, "lora_r": 16, "lora_alpha": 32,
+        "lora_dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
+        "qlora": False, "activation_checkpointing": False, "seed": 0,
+    }
 
 
 def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path):
-    auto = DPOSettings(epochs=2)  # the reference pass saves from the second pass on
+    auto = AlignSettings(epochs=2)  # the reference pass saves from the second pass on
     assert auto.speed_plan("cpu", 96) == {"precompute_ref": True, "completion_logits_only": True}
     # trl already scores only completion tokens where Triton runs
     assert auto.speed_plan("cuda:0", 96) == {"precompute_ref": True,
@@ -103,15 +114,15 @@ def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path)
     steps = dataclasses.replace(once, max_steps=24, batch_size=4)  # 96 pairs seen once
     assert not steps.speed_plan("cpu", 96)["precompute_ref"]
     assert steps.speed_plan("cpu", 48)["precompute_ref"]  # ... or twice
-    forced = DPOSettings(precompute_ref="on", completion_logits_only="off")
+    forced = AlignSettings(precompute_ref="on", completion_logits_only="off")
     assert forced.speed_plan("cpu", 96) == {"precompute_ref": True,
                                             "completion_logits_only": False}
-    assert auto.dpo_config(str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
-    assert not once.dpo_config(str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
+    assert dpo_config(auto, str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
+    assert not dpo_config(once, str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
     assert once.key_dict() == dataclasses.replace(once, completion_logits_only="off").key_dict()
     assert auto.key_dict() == dataclasses.replace(auto, precompute_ref="off").key_dict()
     with pytest.raises(InputError, match="precompute_ref must be one of auto, on, off"):
-        DPOSettings(precompute_ref="yes")
+        AlignSettings(precompute_ref="yes")
 
 
 class RowCounter:
@@ -136,7 +147,7 @@ def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, mo
     for switch in ("off", "on"):
         counter = RowCounter(kernel)
         monkeypatch.setattr(trl_utils, "_ChunkedLogProbFunction", counter)
-        settings = DPOSettings(batch_size=2, max_steps=4, learning_rate=1e-2, save_steps=100,
+        settings = AlignSettings(batch_size=2, max_steps=4, learning_rate=1e-2, save_steps=100,
                                precompute_ref=switch, completion_logits_only=switch)
         events: list = []
         trainer = train(fresh(small_dir), pairs, settings, tmp_path / switch, events)
@@ -163,7 +174,7 @@ def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, mo
 
 def test_qlora_is_refused_on_cpu_before_loading(tmp_path, gender):
     with pytest.raises(InputError, match="--qlora needs a CUDA GPU") as info:
-        align(ModelSpec("nowhere", device="cpu"), gender, settings=DPOSettings(qlora=True),
+        align(ModelSpec("nowhere", device="cpu"), gender, settings=AlignSettings(qlora=True),
               out_dir=tmp_path / "out", store=None)  # fmt: skip
     assert "\n" not in str(info.value)
     assert not (tmp_path / "out").exists()
@@ -186,7 +197,7 @@ def test_trl_tokenizes_our_prompts_without_new_template_or_bos(
     items = one_instance(gender)
     pairs = build_pairs(items, PromptBuilder(tokenizer))
     loaded = fresh(small_dir, tokenizer)
-    trainer = build_trainer(loaded, to_dataset(pairs, tokenizer), DPOSettings(), str(tmp_path))
+    trainer = build_trainer(loaded, to_dataset(pairs, tokenizer), AlignSettings(), str(tmp_path))
     expected = PromptBuilder(plain)  # what evaluation scores: the template's own BOS, once
     by_id = {i.id: i for i in items}
     for pair, row in zip(pairs, trainer.train_dataset, strict=True):
@@ -207,7 +218,7 @@ def test_dpo_learns_and_adapter_reloads_to_identical_logits(small_dir, gender, t
     builder = PromptBuilder(loaded.tokenizer)
     items = one_instance(gender)
     pairs = build_pairs(items, builder, rejected="biased")
-    settings = DPOSettings(batch_size=4, max_steps=8, learning_rate=1e-2, save_steps=100)
+    settings = AlignSettings(batch_size=4, max_steps=8, learning_rate=1e-2, save_steps=100)
     events: list = []
     trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
 
@@ -254,7 +265,7 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
     from transformers import AutoModelForCausalLM
 
     spec = ModelSpec(str(small_dir), device="cpu")
-    settings = DPOSettings(rejected="biased", train_sample=4, batch_size=2, max_steps=6,
+    settings = AlignSettings(rejected="biased", train_sample=4, batch_size=2, max_steps=6,
                            learning_rate=1e-3, save_steps=100)  # fmt: skip
     out = tmp_path / "out"
     store = Store(tmp_path / "runs.sqlite")
@@ -265,8 +276,8 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
     assert (out / "checkpoints" / "checkpoint-3" / "trainer_state.json").is_file()
     assert not (out / "adapter").exists() and not (out / "align.json").exists()
     (run,) = store.runs("train")
-    assert run["status"] == "cancelled" and run["total"] == 6
-    heldout = set(run["record"]["heldout_ids"])  # stored from the start
+    assert run.status == "cancelled" and run.total == 6
+    heldout = set(run.record["heldout_ids"])  # stored from the start
     assert heldout == set(split_items(gender, heldout_fraction=0.2, seed=0).heldout_ids)
 
     events: list = []
@@ -283,10 +294,10 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
         assert event.epoch > 0 and event.eta_s is not None and event.total_steps == 6
         for key in ("loss", "rewards/margins", "rewards/accuracies", "learning_rate"):
             assert row[key] == pytest.approx(event.metrics[key])
-    record = store.run(result.run_id)["record"]
+    record = store.run(result.run_id).record
     assert {"settings", "metrics", "versions", "heldout_ids", "train_ids"} <= set(record)
     assert record["settings"]["beta"] == settings.beta
-    assert result.run_id == run["id"] and store.run(result.run_id)["status"] == "done"
+    assert result.run_id == run.id and store.run(result.run_id).status == "done"
     assert set(result.heldout_ids) == heldout and len(result.train_ids) == 4
     by_id = {i.id: i for i in gender}
     train_templates = {by_id[i].template for i in result.train_ids}
@@ -334,7 +345,7 @@ def test_smollm2_short_dpo_moves_letters_toward_chosen(smollm2_dir, gender, tmp_
     loaded.model.eval()
     before = letter_logprobs(loaded.model, builder, items)
     pairs = build_pairs(items, builder, rejected="biased")
-    settings = DPOSettings(batch_size=1, max_steps=2, learning_rate=5e-4, max_length=320,
+    settings = AlignSettings(batch_size=1, max_steps=2, learning_rate=5e-4, max_length=320,
                            save_steps=100)  # fmt: skip
     events: list = []
     trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
@@ -348,7 +359,7 @@ def test_smollm2_short_dpo_moves_letters_toward_chosen(smollm2_dir, gender, tmp_
 def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender, tmp_path):
     spec = ModelSpec(str(small_dir), device="cpu")
     store = Store(tmp_path / "runs.sqlite")
-    settings = DPOSettings(rejected="biased", train_sample=4, max_steps=1, max_length=180)
+    settings = AlignSettings(rejected="biased", train_sample=4, max_steps=1, max_length=180)
     events: list = []
     result = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
                    reporter=events.append)  # fmt: skip
@@ -374,7 +385,7 @@ def test_same_seed_same_adapter(small_dir, gender, tmp_path):
     """Training is seeded: two runs with the same settings give the same LoRA weights."""
     from safetensors.torch import load_file
 
-    settings = DPOSettings(rejected="biased", train_sample=4, batch_size=2, max_steps=2,
+    settings = AlignSettings(rejected="biased", train_sample=4, batch_size=2, max_steps=2,
                            learning_rate=1e-3, save_steps=100)
     spec = ModelSpec(str(small_dir), device="cpu")
     weights = []

@@ -59,7 +59,7 @@ def test_audit_scores_every_ordering_and_both_formats(controlled):
     n = result.table.pairing.n_paired
     assert n == 72
     for run in (result.baseline_run, result.aligned_run):
-        assert store.run(run)["settings"]["orders"] == "cyclic"
+        assert store.run(run).settings["orders"] == "cyclic"
         by_order = store.order_answers(run)
         assert len(by_order) == 72 and {len(v) for v in by_order.values()} == {3}
     rot = result.rotation
@@ -70,8 +70,8 @@ def test_audit_scores_every_ordering_and_both_formats(controlled):
     assert rot["distance_delta"] == pytest.approx(
         rot["position_after"]["distance"] - rot["position_before"]["distance"])
     runs = result.transfer_runs
-    assert {store.run(r)["mode"] for r in runs.values()} == {"cloze"}
-    assert store.run(runs["aligned"])["adapter"] == store.run(result.aligned_run)["adapter"]
+    assert {store.run(r).mode for r in runs.values()} == {"cloze"}
+    assert store.run(runs["aligned"]).adapter == store.run(result.aligned_run).adapter
     assert result.transfer_format == "cloze" and result.transfer.complete
     assert result.transfer.pairing.n_paired == n
 

@@ -49,8 +49,8 @@ def test_audit_runs_every_stage_and_stores_it(tiny_audit):
     assert len(table.attributes) == 9 and table.complete
     assert table.pairing.n_paired == 72
     stored = store.audit(result.audit_id)
-    assert stored["status"] == "done"
-    assert {stored["baseline_run"], stored["aligned_run"]} == {result.baseline_run, result.aligned_run}
+    assert stored.status == "done"
+    assert {stored.baseline_run, stored.aligned_run} == {result.baseline_run, result.aligned_run}
     assert result.baseline_run != result.aligned_run
     assert len(store.answers(result.aligned_run)) == 72
 
@@ -113,6 +113,6 @@ def test_target_drilldown_uses_the_cells_items(tiny_audit, tmp_path, small_llama
     assert result.target_all is not None
     assert result.target_all.cell("Gender_identity", "ambig").accuracy.n > cell.accuracy.n
     assert load_audit(store, result.audit_id).heldout_ids == result.heldout_ids
-    stored = store.audit(result.audit_id)["profile"]  # the resolved profile, overrides in
+    stored = store.audit(result.audit_id).profile  # the resolved profile, overrides in
     assert stored == json.loads(json.dumps(profile.to_dict()))
     assert stored["data"]["sample"] == 0 and stored["align"]["max_steps"] == 1

@@ -42,9 +42,7 @@ def test_overrides_reach_any_field():
     assert p.data.attributes == ("Age",)
     speed = load_profile("demo", ["align.precompute_ref='off'"])
     assert speed.align.precompute_ref == "off"
-    from auditor.audit.pipeline import dpo_settings
-
-    assert dpo_settings(speed).speed_plan("cpu") == {"precompute_ref": False,
+    assert speed.align.speed_plan("cpu") == {"precompute_ref": False,
                                                      "completion_logits_only": True}
 
 

@@ -1,5 +1,5 @@
 """Every number is checked once at the edge: NaN, ±inf, empty lists and empty paths are
-refused before any work starts, in profiles, --set overrides, flags and DPOSettings."""
+refused before any work starts, in profiles, --set overrides, flags and AlignSettings."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditor.align.settings import DPOSettings
+from auditor.align.settings import AlignSettings
 from auditor.audit.profiles import Profile, load_profile
 from auditor.cli import main
 from auditor.core.errors import InputError
@@ -51,7 +51,7 @@ def test_empty_lists_and_strings_are_refused(override):
        st.sampled_from([math.nan, math.inf, -math.inf]))
 def test_dpo_settings_refuse_non_finite(name, value):
     with pytest.raises(InputError, match="finite"):
-        DPOSettings(**{name: value})
+        AlignSettings(**{name: value})
 
 
 @pytest.mark.parametrize("flag", ["--beta", "--lr", "--epochs", "--lora-dropout", "--heldout"])

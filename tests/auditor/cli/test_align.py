@@ -75,4 +75,4 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
     with Store(tmp_path / "runs.sqlite") as store:
         steps = [row["step"] for row in store.train_log(result["run_id"])]
         assert steps == list(range(1, 17))
-        assert store.run(result["run_id"])["status"] == "done"
+        assert store.run(result["run_id"]).status == "done"

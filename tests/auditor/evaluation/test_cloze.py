@@ -62,6 +62,6 @@ def test_evaluate_in_cloze_mode_is_its_own_run(tmp_path, tiny_model, tiny_llama_
         cloze = evaluate(spec, few_items[:8], store=store, loaded=tiny_model, mode="cloze")
         letter = evaluate(spec, few_items[:8], store=store, loaded=tiny_model)
         run = store.run(cloze)
-        assert cloze != letter and run["mode"] == "cloze"
-        assert run["template"] == "{context}\n\nQ: {question}\nA:"
+        assert cloze != letter and run.mode == "cloze"
+        assert run.template == "{context}\n\nQ: {question}\nA:"
         assert len(store.answers(cloze)) == 8

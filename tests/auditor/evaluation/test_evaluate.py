@@ -28,11 +28,11 @@ def test_evaluate_stores_every_item_and_reports_progress(store, tiny_model, tiny
     run_id = evaluate(spec_of(tiny_llama_dir), few_items, store=store, batch_size=5,
                       loaded=tiny_model, reporter=events.append, data_checksum="abc")  # fmt: skip
     run = store.run(run_id)
-    assert run["status"] == "done" and run["done"] == len(few_items) == run["total"]
-    assert run["mode"] == "letter" and run["data_checksum"] == "abc"
-    assert run["template"].endswith("<|im_start|>assistant\n")
-    assert run["settings"]["model"]["fingerprint"] == tiny_model.info["fingerprint"]
-    assert run["settings"]["items_checksum"] == items_checksum(few_items)
+    assert run.status == "done" and run.done == len(few_items) == run.total
+    assert run.mode == "letter" and run.data_checksum == "abc"
+    assert run.template.endswith("<|im_start|>assistant\n")
+    assert run.settings["model"]["fingerprint"] == tiny_model.info["fingerprint"]
+    assert run.settings["items_checksum"] == items_checksum(few_items)
     assert {a.item_id for a in store.answers(run_id)} == {i.id for i in few_items}
     progress = [e for e in events if isinstance(e, ItemsScored)]
     assert [e.done for e in progress] == [0, 5, 10, 15, 20, 24]
@@ -72,9 +72,9 @@ def test_cancel_between_batches_then_resume_equals_uninterrupted(
         evaluate(spec, few_items, store=store, batch_size=4, loaded=tiny_model, mode="options",
                  reporter=cancel_after_two_batches, cancel=token)  # fmt: skip
     (run,) = store.runs()
-    assert run["status"] == "cancelled" and run["done"] == 8
+    assert run.status == "cancelled" and run.done == 8
     run_id = evaluate(spec, few_items, store=store, batch_size=4, loaded=tiny_model, mode="options")
-    assert run_id == run["id"] and store.run(run_id)["status"] == "done"
+    assert run_id == run.id and store.run(run_id).status == "done"
     with Store(tmp_path / "fresh.sqlite") as fresh:
         clean = evaluate(spec, few_items, store=fresh, batch_size=4, loaded=tiny_model,
                          mode="options")  # fmt: skip
@@ -89,7 +89,7 @@ def test_generate_mode_records_text(store, tiny_model, tiny_llama_dir, few_items
                       mode="generate", max_new_tokens=3)  # fmt: skip
     answers = store.answers(run_id)
     assert len(answers) == 4 and all(a.scores == () for a in answers)
-    assert store.run(run_id)["settings"]["max_new_tokens"] == 3
+    assert store.run(run_id).settings["max_new_tokens"] == 3
 
 
 def test_a_model_in_training_mode_is_scored_in_eval_mode_and_restored(
@@ -101,7 +101,7 @@ def test_a_model_in_training_mode_is_scored_in_eval_mode_and_restored(
         assert tiny_model.model.training
     finally:
         tiny_model.model.eval()
-    assert store.run(run_id)["done"] == 4
+    assert store.run(run_id).done == 4
 
 
 def test_bad_arguments_are_input_errors(store, tiny_model, tiny_llama_dir, few_items):

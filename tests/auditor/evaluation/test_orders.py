@@ -130,7 +130,7 @@ def test_orders_are_part_of_the_run_key(store, tiny_model, tiny_llama_dir, few_i
     cyclic = evaluate(spec, few_items[:4], store=store, loaded=tiny_model, orders="cyclic")
     assert plain != cyclic
     assert store.order_answers(plain) == {}
-    assert store.run(cyclic)["settings"]["orders"] == "cyclic"
+    assert store.run(cyclic).settings["orders"] == "cyclic"
     with pytest.raises(InputError, match="generate mode cannot be rotated"):
         evaluate(spec, few_items[:4], store=store, loaded=tiny_model, mode="generate",
                  orders="cyclic")
@@ -172,11 +172,11 @@ def test_cancel_then_resume_per_ordering_equals_uninterrupted(tmp_path, store, t
                  batch_size=5, reporter=cancel_after_two_batches, cancel=token)
     (run,) = store.runs()
     assert seen[-1].total == 3 * len(few_items)
-    partial = store.done_orders(run["id"])
+    partial = store.done_orders(run.id)
     assert 0 < len(partial) < 3 * len(few_items)
     run_id = evaluate(spec, few_items, store=store, loaded=tiny_model, orders="cyclic",
                       batch_size=5)
-    assert run_id == run["id"] and store.run(run_id)["status"] == "done"
+    assert run_id == run.id and store.run(run_id).status == "done"
     with Store(tmp_path / "fresh.sqlite") as fresh:
         clean = evaluate(spec, few_items, store=fresh, loaded=tiny_model, orders="cyclic",
                          batch_size=5)

@@ -36,11 +36,11 @@ def test_accuracy_per_context_equals_lm_evals_own(tmp_path, lm_eval_dir, officia
     assert summary.get("all", "disambig").accuracy == theirs["accuracy_disamb,none"]
     assert summary.get().accuracy == theirs["acc,none"]
     run = store.run(result.run_id)
-    assert run["status"] == "done" and run["mode"] == "lm-eval" and run["done"] == 72
-    lm_eval = run["settings"]["lm_eval"]
+    assert run.status == "done" and run.mode == "lm-eval" and run.done == 72
+    lm_eval = run.settings["lm_eval"]
     assert lm_eval["lm_eval_version"] == "0.4.13" and lm_eval["task"] == "bbq_pub"
     assert lm_eval["model_args"]["pretrained"] == "SmolLM2-135M-Instruct"
-    assert run["template"] == "{{context}}\n\nQ: {{question}}\nA:"
+    assert run.template == "{{context}}\n\nQ: {{question}}\nA:"
 
 
 def test_each_answer_is_lm_evals_choice_mapped_to_the_items_option(tmp_path, lm_eval_dir,
@@ -82,7 +82,7 @@ def test_a_mismatched_text_is_refused_and_nothing_is_stored(tmp_path, lm_eval_di
     assert store.runs() == []
     result = import_lm_eval(path, official.items, store=store, allow_mismatch=True)
     assert result.imported == 71 and [m.line for m in result.mismatches] == [6]
-    assert store.run(result.run_id)["done"] == 71
+    assert store.run(result.run_id).done == 71
 
 
 def test_bias_notes_say_why_lm_eval_differs(tmp_path, lm_eval_dir, official):

@@ -26,10 +26,10 @@ def test_run_id_is_deterministic_and_fields_round_trip(store, few_items):
     assert store.create_or_get_run("eval", "key-1", model="other") == run_id
     assert store.create_or_get_run("eval", "key-2") != run_id
     run = store.run(run_id)
-    assert run["model"] == "m" and run["settings"] == {"batch_size": 8}
-    assert run["versions"]["transformers"].startswith("5.")
-    assert run["status"] == "created" and run["done"] == 0 and run["record"] == {}
-    assert [r["id"] for r in store.runs("eval")] == sorted([run_id, make_id("eval", "key-2")])
+    assert run.model == "m" and run.settings == {"batch_size": 8}
+    assert run.versions["transformers"].startswith("5.")
+    assert run.status == "created" and run.done == 0 and run.record == {}
+    assert [r.id for r in store.runs("eval")] == sorted([run_id, make_id("eval", "key-2")])
     assert store.runs("train") == []
 
 
@@ -45,7 +45,7 @@ def test_update_run_merges_record(store):
     store.update_run(run_id, status="running", record={"a": 1})
     store.update_run(run_id, record={"b": 2})
     run = store.run(run_id)
-    assert run["status"] == "running" and run["record"] == {"a": 1, "b": 2}
+    assert run.status == "running" and run.record == {"a": 1, "b": 2}
 
 
 def test_add_answers_is_idempotent_and_derives_role_and_correctness(store, few_items):
@@ -62,7 +62,7 @@ def test_add_answers_is_idempotent_and_derives_role_and_correctness(store, few_i
     assert rows[2]["role"] is None and rows[3]["role"] == "unknown"
     assert rows[0]["attribute"] == items[0].attribute
     assert rows[0]["context"] == items[0].context_condition
-    assert store.run(run_id)["done"] == 4
+    assert store.run(run_id).done == 4
 
 
 def test_add_answers_rejects_mismatched_pairs(store, few_items):
@@ -104,9 +104,9 @@ def test_train_logs_and_audits(store):
     store.update_audit(audit, status="training", train_run=run_id, record={"x": 1})
     store.update_audit(audit, record={"y": 2})
     row = store.audit(audit)
-    assert row["profile"] == {"target": "Gender_identity"} and row["train_run"] == run_id
-    assert row["status"] == "training" and row["record"] == {"x": 1, "y": 2}
-    assert [a["id"] for a in store.audits()] == [audit]
+    assert row.profile == {"target": "Gender_identity"} and row.train_run == run_id
+    assert row.status == "training" and row.outcome.extra == {"x": 1, "y": 2}
+    assert [a.id for a in store.audits()] == [audit]
 
 
 def test_deleting_an_audit_keeps_runs_another_audit_uses(store, few_items):
@@ -121,8 +121,8 @@ def test_deleting_an_audit_keeps_runs_another_audit_uses(store, few_items):
     store.update_audit(second, baseline_run=shared)
 
     assert store.delete_audit(first) == [train, own]
-    assert [a["id"] for a in store.audits()] == [second]
-    assert {r["id"] for r in store.runs()} == {shared}
+    assert [a.id for a in store.audits()] == [second]
+    assert {r.id for r in store.runs()} == {shared}
     assert len(store.answers(shared)) == len(few_items)
     assert store.train_log(train) == []
     with pytest.raises(InputError, match="no audit"):

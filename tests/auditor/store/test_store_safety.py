@@ -60,7 +60,7 @@ def test_reading_opens_read_only_and_works_in_a_read_only_folder(tmp_path):
     os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR)
     try:
         with Store(path, readonly=True) as store:
-            assert [r["model"] for r in store.runs()] == ["m"]
+            assert [r.model for r in store.runs()] == ["m"]
             with pytest.raises(sqlite3.OperationalError):
                 store.create_or_get_run("eval", "k2")
         assert _invoke("runs", "--store", path).exit_code == 0

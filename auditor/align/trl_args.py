@@ -1,0 +1,57 @@
+"""The alignment settings translated into peft's ``LoraConfig`` and trl's ``DPOConfig``."""
+
+from __future__ import annotations
+
+from auditor.align.settings import AlignSettings
+
+
+def lora_config(settings: AlignSettings):
+    """The peft ``LoraConfig`` for these settings."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=settings.lora_r,
+        lora_alpha=settings.lora_alpha,
+        lora_dropout=settings.lora_dropout,
+        target_modules=list(settings.target_modules),
+        bias="none",
+        task_type="CAUSAL_LM",
+    )
+
+
+def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
+               n_pairs: int = 0):
+    """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly."""
+    from trl import DPOConfig
+
+    cuda = device.startswith("cuda")
+    speed = settings.speed_plan(device, n_pairs)
+    return DPOConfig(
+        output_dir=output_dir,
+        beta=settings.beta,
+        learning_rate=settings.learning_rate,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps if settings.max_steps > 0 else -1,
+        per_device_train_batch_size=settings.batch_size,
+        gradient_accumulation_steps=settings.grad_accum,
+        max_length=settings.max_length,
+        seed=settings.seed,
+        data_seed=settings.seed,
+        use_cpu=device == "cpu",
+        bf16=cuda and dtype == "bfloat16",
+        fp16=False,
+        activation_checkpointing=settings.activation_checkpointing,
+        logging_strategy="steps",
+        logging_steps=settings.logging_steps,
+        save_strategy="steps",
+        save_steps=settings.save_steps,
+        save_total_limit=2,
+        save_only_model=False,  # optimizer + RNG state: resume continues exactly
+        eval_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        log_level="passive",  # keep the caller's transformers verbosity
+        dataloader_num_workers=0,
+        dataloader_pin_memory=cuda,
+        precompute_ref_log_probs=speed["precompute_ref"],
+    )
