@@ -121,6 +121,9 @@ def test_reports_carry_the_controls(controlled):
     assert "- **Age / ambig**: accuracy: " in md
     rows = list(csv.DictReader(io.StringIO(render_report(report, "csv"))))
     assert {r["table"] for r in rows} >= {"spillover", "format_transfer", "rotation"}
+    html = render_report(report, "html")
+    assert "<h2>Format transfer (cloze)</h2>" in html and "<h2>Option-order rotation</h2>" in html
+    assert "<h2>Bias-aligned accuracy gap" in html and "<td>Age</td>" in html
     suite = ET.fromstring(render_report(report, "junit").split("\n", 1)[1])
     names = [c.get("classname") for c in suite.iter("testcase")]
     assert any(n.startswith("spillover.format_transfer") for n in names)
