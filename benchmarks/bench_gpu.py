@@ -153,19 +153,20 @@ def dpo(model, tokenizer, items, device, cuda, steps) -> None:
     from auditor.align.run_folder import RunFolder
     from auditor.align.session import train_adapter
     from auditor.align.settings import AlignSettings
+    from auditor.align.split import split_target
     from auditor.align.train import prepare_data
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.models.loading import LoadedModel
     from auditor.store.db import Store
 
-    settings = AlignSettings(max_steps=steps, batch_size=4, save_steps=10_000, max_length=512,
-                           heldout_fraction=0.2)
+    target = tuple(sorted({i.attribute for i in items}))[:1]
+    settings = AlignSettings(target=target, max_steps=steps, batch_size=4, save_steps=10_000,
+                             max_length=512, heldout_fraction=0.2)
     model.train()
     loaded = LoadedModel(model, tokenizer, device, "bfloat16" if cuda else "float32",
                          {"source": "random"})
     builder = PromptBuilder(tokenizer, "chat")
-    target = tuple(sorted({i.attribute for i in items}))[:1]
-    data = prepare_data(items, target, settings, builder)
+    data = prepare_data(split_target(items, settings), settings, builder)
     times: list[float] = []
 
     class Clock:

@@ -105,9 +105,9 @@ class Backend:
         return build_profile(dict(self._read().audit(audit_id).profile), f"audit {audit_id}")
 
     def compare_stored(self, run_a: str, run_b: str, target: tuple[str, ...]):
-        from auditor.audit.history import compare_stored
+        from auditor.audit.comparison import compare_stored
 
-        return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target)
+        return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target).table
 
     # -- drill-down -----------------------------------------------------------------
     def items(self, run_ids: tuple[str, ...]) -> Mapping:
@@ -137,9 +137,32 @@ class Backend:
                           {k: v for k, v in r.items() if k not in ("step", "epoch")})
                 for r in rows]
 
+    def resumed_train_log(self, first_step: int) -> list:
+        """The stored steps before ``first_step`` of the training run now running: the one
+        just resumed from a checkpoint (its log holds step ``first_step - 1``)."""
+        store = self._read()
+        running = sorted((r for r in store.runs("train") if r.status == "running"),
+                         key=lambda r: r.updated or "", reverse=True)
+        for run in running:
+            steps = self.train_steps(run.id)
+            if any(s.step == first_step - 1 for s in steps):
+                return [s for s in steps if s.step < first_step]
+        return []
+
     # -- the audit ------------------------------------------------------------------
-    def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken):
-        """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled."""
+    def check(self, profile: Profile) -> Profile:
+        """``profile`` once its model and data pass the pre-flight check (a moment: file
+        headers and the BBQ files, no weights); InputError otherwise."""
+        from auditor.audit.preflight import preflight
+
+        preflight(profile, self.bbq)
+        return profile
+
+    def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken,
+                  **missing):
+        """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled, and
+        ``MissingAdapter`` unless ``missing`` says what to do about a missing adapter
+        (``retrain_missing=True`` or ``restore_adapter_from=DIR``)."""
         from auditor.models.quiet import quiet_hf
 
         quiet_hf()
@@ -147,7 +170,7 @@ class Backend:
 
         try:
             return run_audit(profile, store=self.store, bbq=self.bbq, reporter=reporter,
-                             cancel=cancel)
+                             cancel=cancel, **missing)
         finally:
             self._reopen_reader()
 

@@ -27,11 +27,80 @@ class AuditStopped(Message):
         self.text = text
 
 
-class Loaded(Message):
-    """A background load finished: ``what`` names it, ``value`` holds it (or ``error``)."""
+class AdapterMissing(Message):
+    """The audit's finished training run has lost its adapter: ask what to do."""
 
-    def __init__(self, what: str, value=None, error: str = "") -> None:
+    def __init__(self, problem) -> None:
         super().__init__()
-        self.what = what
-        self.value = value
-        self.error = error
+        self.problem = problem  # auditor.audit.preflight.MissingAdapter
+
+
+class TrainLogLoaded(Message):
+    """The stored steps of a resumed training run, before the first one reported live."""
+
+    def __init__(self, steps: list) -> None:
+        super().__init__()
+        self.steps = steps
+
+
+class HistoryLoaded(Message):
+    """The stored audits and evaluation runs, newest first."""
+
+    def __init__(self, audits: list[dict], runs: list[dict]) -> None:
+        super().__init__()
+        self.audits, self.runs = audits, runs
+
+
+class AuditOpened(Message):
+    """A finished audit read back from the store (an ``AuditResult``)."""
+
+    def __init__(self, result) -> None:
+        super().__init__()
+        self.result = result
+
+
+class AuditChecked(Message):
+    """Model and data of ``profile`` passed the pre-flight check: the audit can start."""
+
+    def __init__(self, profile) -> None:
+        super().__init__()
+        self.profile = profile
+
+
+class AuditDeleted(Message):
+    """``audit_id`` is deleted, with the stored runs in ``runs`` (those no other audit used)."""
+
+    def __init__(self, audit_id: str, runs: list[str]) -> None:
+        super().__init__()
+        self.audit_id, self.runs = audit_id, runs
+
+
+class RunsCompared(Message):
+    """The spillover table of two stored runs."""
+
+    def __init__(self, table, run_a: str, run_b: str) -> None:
+        super().__init__()
+        self.table, self.run_a, self.run_b = table, run_a, run_b
+
+
+class ItemsLoaded(Message):
+    """The drill-down rows of filter ``show``."""
+
+    def __init__(self, show: str, rows: list) -> None:
+        super().__init__()
+        self.show, self.rows = show, rows
+
+
+class LoadFailed(Message):
+    """A background load or check failed: ``what`` names it, ``error`` says why (one line)."""
+
+    def __init__(self, what: str, error: str) -> None:
+        super().__init__()
+        self.what, self.error = what, error
+
+
+def failure(exc: Exception) -> str:
+    """An exception as the one line shown: the engine's own message, else type and text."""
+    from auditor.core.errors import SpilloverError
+
+    return str(exc) if isinstance(exc, SpilloverError) else f"{type(exc).__name__}: {exc}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from auditor.audit.pipeline import STAGES
 from auditor.core.events import (
@@ -81,6 +81,16 @@ class AuditProgress:
             self.messages = [*self.messages, event][-MAX_MESSAGES:]
             return {"messages"}
         return set()
+
+    def prepend_train(self, steps: list[TrainStep]) -> bool:
+        """Put a resumed run's stored steps before the live ones (their totals taken from
+        the live steps); whether any were added."""
+        if not self.train:
+            return False
+        first, total = self.train[0].step, self.train[0].total_steps
+        earlier = [replace(s, total_steps=total, eta_s=None) for s in steps if s.step < first]
+        self.train = earlier + self.train
+        return bool(earlier)
 
     @property
     def stored(self) -> frozenset[str]:

@@ -46,7 +46,11 @@ class EventCallback(TrainerCallback):
         cancel: CancelToken | None = None,
         on_checkpoint: Callable[[str], None] | None = None,
         tokens_before: float = 0.0,
+        agree: Callable[[bool], bool] | None = None,
+        method: str = "dpo",
     ):
+        self.agree = agree  # under a launcher: rank 0's stop decision, on every rank
+        self.method = method  # the alignment method, carried by each TrainStep
         self.on_checkpoint = on_checkpoint
         self.tokens_before = tokens_before  # num_tokens at the checkpoint resumed from
         self.reporter = reporter or null_reporter
@@ -63,7 +67,10 @@ class EventCallback(TrainerCallback):
         self._step0 = state.global_step  # > 0 when resuming
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.cancel is not None and self.cancel.is_set():
+        stop = self.cancel is not None and self.cancel.is_set()
+        if self.agree is not None:
+            stop = self.agree(stop)
+        if stop:
             self.cancelled = True
             control.should_save = True
             control.should_training_stop = True
@@ -80,7 +87,7 @@ class EventCallback(TrainerCallback):
             if isinstance(value, float) and not math.isfinite(value):
                 raise TrainingDiverged(
                     f"training diverged at step {state.global_step}: {key} is {value}; "
-                    "lower align.learning_rate or align.beta and rerun")
+                    f"lower align.learning_rate{_hint(self.method)} and rerun")
         metrics = _numbers(logs or {})
         if any(key in metrics for key in SUMMARY_KEYS):
             self.summary.update(metrics)
@@ -100,6 +107,7 @@ class EventCallback(TrainerCallback):
                 epoch=float(state.epoch or 0.0),
                 metrics=metrics,
                 eta_s=self._eta(step, state.max_steps),
+                method=self.method,
             )
         )
 
@@ -109,3 +117,11 @@ class EventCallback(TrainerCallback):
             return None
         per_step = (time.monotonic() - self._t0) / done
         return max(0.0, (total - step) * per_step)
+
+
+def _hint(method: str) -> str:
+    """The method's own strength setting, named in the divergence message."""
+    from auditor.align.methods import METHODS
+
+    params = METHODS[method].params if method in METHODS else ()
+    return f" or align.{params[0]}" if params else ""

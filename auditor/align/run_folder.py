@@ -104,14 +104,29 @@ class RunFolder:
             if p.is_dir() and (m := _CHECKPOINT.match(p.name))
         )
 
-    def publish(self, final: Path, write) -> Path:
-        """Call ``write(tmp)`` then rename ``tmp`` to ``final`` (replacing an old one)."""
+    def publish(self, final: Path, write, here=None) -> Path:
+        """Call ``write(tmp)`` then rename ``tmp`` to ``final`` (replacing an old one).
+
+        Under a launcher (``here``, a ``World``) every rank calls ``write`` (a sharded model
+        is saved by all of them together) and rank 0 alone clears and renames.
+        """
+        from auditor.models.distributed import barrier
+
+        main = here is None or here.is_main
         tmp = final.with_name(final.name + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
+        if main:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if here is not None:
+            barrier(here)
         write(tmp)
-        if final.exists():
-            shutil.rmtree(final)
-        os.rename(tmp, final)
+        if here is not None:
+            barrier(here)
+        if main:
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+        if here is not None:
+            barrier(here)
         return final
 
     def drop_checkpoints(self) -> None:

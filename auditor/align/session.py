@@ -1,4 +1,5 @@
-"""One DPO training session with trl: build the trainer, resume, train, publish the adapter."""
+"""One alignment session with trl: build the method's trainer, resume, train, publish the
+adapter."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from contextlib import contextmanager
 
 from auditor.align.run_folder import RunFolder, seal
 from auditor.align.settings import AlignSettings
-from auditor.align.trl_args import dpo_config, lora_config
+from auditor.align.trl_args import dpo_config, lora_config, trl_config
 from auditor.core.errors import InputError
 from auditor.core.events import Cancelled, CancelToken, Message, Reporter
+from auditor.models import distributed
 
 
 @contextmanager
@@ -66,7 +68,8 @@ def completion_logits_only(enabled: bool = True):
 
 
 def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, callbacks=()):
-    """trl's DPOTrainer on ``loaded`` with a fresh LoRA; reference = the adapter disabled.
+    """The method's trl trainer on ``loaded`` with a fresh LoRA (``auditor.align.methods``);
+    for the DPO trainer the reference is the adapter disabled.
 
     With ``precompute_ref`` the reference log-probs are computed here, over the dataset;
     with ``completion_logits_only`` that pass and every training step score only the
@@ -75,7 +78,25 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     from transformers import PrinterCallback, ProgressCallback
     from trl import DPOTrainer
 
+    from auditor.align import trainers
+
+    method = settings.method_info
+    size = distributed.world().size  # under a launcher: the same global batch, split over ranks
+    if method.trainer != "dpo":
+        args = trl_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+        args.per_device_train_batch_size, args.gradient_accumulation_steps = \
+            distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
+        args.ddp_find_unused_parameters = False
+        with quiet_progress():
+            trainer = trainers.build_trainer(method, loaded, dataset, args,
+                                             lora_config(settings), callbacks)
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+        return trainer
     args = dpo_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+    args.per_device_train_batch_size, args.gradient_accumulation_steps = \
+        distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
+    args.ddp_find_unused_parameters = False  # LoRA: every trained weight is used each step
     speed = settings.speed_plan(loaded.device, len(dataset))
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first
@@ -114,8 +135,10 @@ def too_short(settings: AlignSettings) -> str:
 
 
 def check_lengths(trainer, n_pairs: int, settings: AlignSettings, report: Reporter) -> int:
-    """Pairs trl kept: it drops those whose prompt alone fills ``max_length`` (say so)."""
-    used = len(trainer.train_dataset)
+    """Pairs trl kept: those whose prompt alone fills ``max_length`` are dropped (say so)."""
+    from auditor.align import trainers
+
+    used = trainers.pairs_used(settings.method_info, trainer)
     if used == 0:
         raise InputError(too_short(settings))
     if used < n_pairs:
@@ -144,30 +167,45 @@ def train_adapter(
 
     Raises ``Cancelled`` after saving a checkpoint when ``cancel`` is set mid-training.
     """
+    from auditor.align import trainers
     from auditor.align.callback import EventCallback
-    from auditor.align.preferences import to_dataset
 
-    dataset = to_dataset(data.pairs, loaded.tokenizer)
-    seals = dict(store.run(run_id).record.get("seals") or {})
-    resume = folder.last_checkpoint(seals)
-    step0 = int(resume.name.split("-")[1]) if resume else 0
-    tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)
-                   if row["step"] == step0), 0.0) if resume else 0.0
+    here = distributed.world()  # under a launcher only rank 0 holds ``store``
+    method = settings.method_info
+    dataset = distributed.shared_dataset(
+        trainers.dataset(method, data.pairs, loaded.tokenizer, settings),
+        folder.checkpoints / "pairs", here)
+    if len(dataset) == 0:
+        raise InputError(too_short(settings))
+
+    def resume_point():
+        seals = dict(store.run(run_id).record.get("seals") or {})
+        resume = folder.last_checkpoint(seals)
+        step0 = int(resume.name.split("-")[1]) if resume else 0
+        tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)
+                       if row["step"] == step0), 0.0) if resume else 0.0
+        return seals, resume, tokens
+
+    seals, resume, tokens = distributed.lead(here, resume_point)
 
     def sealed(name: str) -> None:
-        seals[name] = seal(folder.checkpoints / name)
-        store.update_run(run_id, record={"seals": seals})
+        distributed.barrier(here)  # every rank has written its part of the checkpoint
+        if here.is_main:
+            seals[name] = seal(folder.checkpoints / name)
+            store.update_run(run_id, record={"seals": seals})
 
-    callback = EventCallback(report, lambda step, m: store.log_train(run_id, step, m), cancel,
-                             on_checkpoint=sealed, tokens_before=tokens)
+    callback = EventCallback(
+        report, (lambda step, m: store.log_train(run_id, step, m)) if here.is_main else None,
+        cancel, on_checkpoint=sealed, tokens_before=tokens, method=method.name,
+        agree=(lambda stop: distributed.broadcast(stop, here)) if here.parallel else None)
     if settings.speed_plan(loaded.device, len(dataset))["precompute_ref"]:
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
-    used = check_lengths(trainer, len(dataset), settings, report)
+    used = check_lengths(trainer, len(data.pairs), settings, report)
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
         Message(
-            f"DPO on {len(data.pairs)} pairs from {len(data.train)} items"
+            f"{method.name.upper()} on {len(data.pairs)} pairs from {len(data.train)} items"
             + (f", {steps} steps" if steps else f", {settings.epochs:g} epoch(s)")
             + (f"; resuming from {resume.name}" if resume else "")
         )
@@ -178,7 +216,7 @@ def train_adapter(
             raise Cancelled(
                 f"alignment cancelled at step {trainer.state.global_step}; rerun to resume"
             )
-        folder.publish(folder.adapter, lambda tmp: trainer.save_model(str(tmp)))
+        folder.publish(folder.adapter, lambda tmp: trainer.save_model(str(tmp)), here)
     metrics = {k: v for k, v in callback.last.items() if k != "epoch"}
     metrics.update(callback.summary)
     metrics["pairs_used"] = used

@@ -4,7 +4,8 @@ trl and peft arguments).
 ``AlignSettings`` *is* the ``[align]`` section of a profile: each field's range, choices
 and help live in its metadata (``auditor.core.settings``), which drives construction-time
 checks, profile validation and the ``spillover align`` flags alike. Defaults follow the
-spillover paper where it says (beta 0.1, learning rate 5e-5, one epoch).
+spillover paper where it says (DPO, beta 0.1, learning rate 5e-5, one epoch); the
+method-specific ones follow their papers (see ``auditor.align.methods``).
 """
 
 from __future__ import annotations
@@ -12,21 +13,26 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from auditor.align import methods
 from auditor.core.choices import REJECTED_MODES, SWITCHES
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
-from auditor.core.settings import Checked, rule_of, setting
+from auditor.core.settings import Checked, InvalidSettings, Problem, rule_of, setting
 
 
 @dataclass(frozen=True)
 class AlignSettings(Checked):
-    """Target, data selection, LoRA and DPO hyperparameters of one alignment run."""
+    """Target, data selection, method, LoRA and training hyperparameters of one alignment
+    run."""
 
     owner = "align settings"
 
     target: tuple[str, ...] = setting(
         ("Gender_identity",), choices=ATTRIBUTES, entry="attribute", non_empty=True, flag="",
         help="Attribute(s) to align on.")
+    targets: tuple[str, ...] = setting(
+        (), choices=ATTRIBUTES, entry="attribute", in_key=False, flag="",
+        help="One audit per attribute, on a shared baseline (auditor.audit.targets).")
     # preference data
     rejected: str = setting("all_wrong", choices=REJECTED_MODES,
                             help="all_wrong: two pairs per item; biased: reject the "
@@ -43,8 +49,24 @@ class AlignSettings(Checked):
     train_sample: int = setting(0, ge=0, flag="sample",
                                 help="Train on at most N items (whole template instances); "
                                      "0 = all.")
-    # DPO
-    beta: float = setting(0.1, gt=0, help="DPO beta.")
+    # method (``auditor.align.methods``) and the hyperparameters some methods read
+    method: str = setting("dpo", choices=tuple(methods.METHODS),
+                          help="Alignment method: dpo, ipo, robust, hinge (trl's DPOTrainer "
+                               "loss types), kto, orpo, simpo.")
+    beta: float = setting(0.1, gt=0, help="dpo, ipo (tau), robust, hinge, kto: strength of "
+                                          "the tie to the reference.")
+    label_smoothing: float = setting(0.1, ge=0, lt=0.5,
+                                     help="robust: assumed share of flipped preferences.")
+    kto_desirable_weight: float = setting(1.0, gt=0,
+                                          help="kto: weight of the chosen (desirable) rows.")
+    kto_undesirable_weight: float = setting(
+        1.0, gt=0, help="kto: weight of the rejected (undesirable) rows.")
+    orpo_lambda: float = setting(0.1, gt=0, help="orpo: weight of the odds-ratio term.")
+    simpo_beta: float = setting(2.0, gt=0, help="simpo: reward scale.")
+    simpo_gamma: float = setting(1.0, ge=0, help="simpo: target reward margin.")
+    cpo_alpha: float = setting(0.0, ge=0,
+                               help="simpo: weight of the chosen answers' NLL (0 = pure SimPO).")
+    # training
     learning_rate: float = setting(5e-5, gt=0, flag="lr", help="Learning rate.")
     epochs: float = setting(1.0, gt=0, help="Passes over the pairs (--max-steps overrides).")
     max_steps: int = setting(-1, help="Stop after N optimizer steps (overrides --epochs when > 0).")
@@ -76,11 +98,35 @@ class AlignSettings(Checked):
             k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
         }
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        found = []
+        if len(set(self.targets)) < len(self.targets):
+            found.append(Problem("targets", "names an attribute twice",
+                                 "names an attribute twice"))
+        if self.method == "kto" and self.batch_size < 2:
+            found.append(Problem("batch_size", "must be >= 2 for kto (its KL estimate pairs "
+                                 "rows of a batch)", f"is {self.batch_size}; kto needs >= 2"))
+        if methods.get(self.method).trainer != "dpo":
+            found += [Problem(name, "applies to the DPO trainer's methods only",
+                              "is 'on'; it applies to the DPO trainer's methods only")
+                      for name in ("precompute_ref", "completion_logits_only")
+                      if getattr(self, name) == "on"]  # fmt: skip
+        if found:
+            raise InvalidSettings(self.owner, found)
+
     def key_dict(self) -> dict:
         """The settings that decide the trained weights (what a resume must match); the
-        target is keyed on its own."""
+        target is keyed on its own. Only the method's own hyperparameters count; a ``dpo``
+        run's key holds neither ``method`` nor any method-specific field but ``beta``, as
+        before methods existed."""
         keyed = {f.name for f in dataclasses.fields(self) if rule_of(f).in_key} - {"target"}
+        keyed -= methods.unused(self.method)
         return {k: v for k, v in self.to_dict().items() if k in keyed}
+
+    @property
+    def method_info(self) -> methods.Method:
+        return methods.get(self.method)
 
     @classmethod
     def from_mapping(cls, values: dict) -> AlignSettings:
@@ -103,7 +149,11 @@ class AlignSettings(Checked):
         - ``completion_logits_only``: trl's fused LM head scores only the completion
           positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
           to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.
+
+        Both apply to the methods on trl's DPO trainer; the others run trl's own path.
         """
+        if self.method_info.trainer != "dpo":  # the other trainers run trl's own path
+            return {"precompute_ref": False, "completion_logits_only": False}
         accelerated = device.startswith(("cuda", "xpu"))
         if self.max_steps > 0:
             seen = self.max_steps * self.batch_size * self.grad_accum

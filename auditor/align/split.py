@@ -18,6 +18,33 @@ from auditor.core.items import Item
 
 
 @dataclass(frozen=True, slots=True)
+class TargetSplit:
+    """The target attributes' items after the settings' exclusions, split leak-free: what
+    alignment trains on, what the audit evaluates the target on, and what was left out.
+    Planned once (by the audit, or by ``align`` on its own) and handed on."""
+
+    train: tuple[Item, ...]
+    heldout: tuple[Item, ...]
+    excluded: tuple[Item, ...]
+
+    @property
+    def heldout_ids(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.heldout)
+
+
+def split_target(items: Iterable[Item], settings) -> TargetSplit:
+    """Select the target's items under ``settings`` (an ``AlignSettings``) and split them."""
+    from auditor.align.preferences import select_items
+
+    kept, excluded = select_items(
+        items, settings.target, exclude_subcategories=settings.exclude_subcategories,
+        exclude_templates=settings.exclude_templates, exclude_trans=settings.exclude_trans,
+    )
+    split = split_items(kept, heldout_fraction=settings.heldout_fraction, seed=settings.seed)
+    return TargetSplit(split.train, split.heldout, tuple(excluded))
+
+
+@dataclass(frozen=True, slots=True)
 class Split:
     """Training and held-out items; no template instance is on both sides."""
 

@@ -1,8 +1,9 @@
-"""Align a model with DPO on the target attribute(s): LoRA via peft, training via trl.
+"""Align a model on the target attribute(s): LoRA via peft, training via trl.
 
 ``align`` selects the target items, holds out whole template instances, builds
-preference pairs with the shared prompt builder, trains a LoRA adapter with trl's
-``DPOTrainer`` (reference = the adapter disabled), reports ``TrainStep`` events, and
+preference pairs with the shared prompt builder, trains a LoRA adapter with the trl
+trainer of the settings' method (``auditor.align.methods``; DPO by default, reference =
+the adapter disabled), reports ``TrainStep`` events, and
 publishes the adapter (optionally a merged model) into ``out_dir``. The same run (same
 key) resumes from its last checkpoint; a finished one is returned without training.
 """
@@ -16,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.align.preferences import build_pairs, select_items
+from auditor.align.preferences import build_pairs
 from auditor.align.run_folder import RunFolder
 from auditor.align.settings import AlignSettings
-from auditor.align.split import sample_groups, split_items
+from auditor.align.split import TargetSplit, sample_groups, split_target
 from auditor.core.errors import InputError
 from auditor.core.events import (
     CancelToken,
@@ -29,6 +30,7 @@ from auditor.core.events import (
     null_reporter,
 )
 from auditor.core.items import Item
+from auditor.models import distributed
 from auditor.store.db import provenance
 from auditor.store.records import ending_status, first_line
 
@@ -59,21 +61,13 @@ class TrainingData:
     pairs: tuple
 
 
-def prepare_data(items: Sequence[Item], target: Sequence[str], settings: AlignSettings, builder):
-    """Select, split and sample items, then build the preference pairs."""
-    kept, excluded = select_items(
-        items,
-        target,
-        exclude_subcategories=settings.exclude_subcategories,
-        exclude_templates=settings.exclude_templates,
-        exclude_trans=settings.exclude_trans,
-    )
-    split = split_items(kept, heldout_fraction=settings.heldout_fraction, seed=settings.seed)
+def prepare_data(split: TargetSplit, settings: AlignSettings, builder) -> TrainingData:
+    """Sample the split's training items and build the preference pairs."""
     train = sample_groups(split.train, settings.train_sample, seed=settings.seed)
     pairs = build_pairs(train, builder, rejected=settings.rejected)
     if not pairs:
         raise InputError("no preference pairs: every training item was skipped")
-    return TrainingData(tuple(train), split.heldout, tuple(excluded), tuple(pairs))
+    return TrainingData(tuple(train), split.heldout, split.excluded, tuple(pairs))
 
 
 def run_key(spec, settings: AlignSettings, prompt_style: str, pairs) -> str:
@@ -98,7 +92,8 @@ def planned_steps(n_pairs: int, settings: AlignSettings) -> int:
     """Optimizer steps the run will take (what ``state.max_steps`` will be)."""
     if settings.max_steps > 0:
         return settings.max_steps
-    batches = math.ceil(n_pairs / settings.batch_size)
+    rows = n_pairs * settings.method_info.rows_per_pair
+    batches = math.ceil(rows / settings.batch_size)
     per_epoch = max(1, math.ceil(batches / settings.grad_accum))
     return math.ceil(per_epoch * settings.epochs)
 
@@ -109,58 +104,75 @@ def align(
     *,
     settings: AlignSettings | None = None,
     prompt_style: str = "auto",
+    split: TargetSplit | None = None,
     out_dir: str | Path,
     store,
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     merge: bool = False,
 ) -> AlignResult:
-    """Train a LoRA adapter for ``settings.target`` on ``items`` (prompts in ``prompt_style``,
-    the evaluation's); resume or reuse a same-key run."""
+    """Train a LoRA adapter (the settings' method) for ``settings.target`` on ``items``
+    (prompts in ``prompt_style``, the evaluation's); resume or reuse a same-key run.
+    ``split``: the target's split as the audit planned it (computed here from ``items``
+    when not given)."""
     from auditor.align.models import check_qlora
     from auditor.evaluation.prompts import PromptBuilder
-    from auditor.models.loading import load_tokenizer
+    from auditor.models.loading import load_tokenizer, resolve_device
 
     settings = settings or AlignSettings()
-    report = reporter or null_reporter
+    here = distributed.world()  # under a launcher rank 0 alone writes; the others get store=None
+    report = (reporter or null_reporter) if here.is_main else null_reporter
     target = settings.target
     check_qlora(spec, settings)
     folder = RunFolder(out_dir)
     check_cancel(cancel)
-
+    device = resolve_device(spec.device)
     builder = PromptBuilder(load_tokenizer(spec), prompt_style)
-    data = prepare_data(items, target, settings, builder)
+    data = prepare_data(split or split_target(items, settings), settings, builder)
+    batch = distributed.training_batch(settings.batch_size, settings.grad_accum,
+                                       len(data.pairs), here)  # every rank alike: no talking
+    if here.parallel:
+        distributed.start(device)
     key = run_key(spec, settings, prompt_style, data.pairs)
-    folder.claim(key)
-    run_id = store.create_or_get_run(
-        "train",
-        key,
-        model=spec.source,
-        adapter=spec.adapter,
-        settings={**settings.to_dict(), "prompt_style": prompt_style},
-        data_checksum=key[:16],
-        template=builder.template,
-        total=planned_steps(len(data.pairs), settings),
-        record=split_record(data, folder),
-        **provenance(),
-    )
-    done = folder.record()
-    reused = done is not None and folder.adapter.is_dir()
+
+    def claim():
+        folder.claim(key)
+        run_id = store.create_or_get_run(
+            "train",
+            key,
+            model=spec.source,
+            adapter=spec.adapter,
+            settings={**settings.to_dict(), "prompt_style": prompt_style},
+            data_checksum=key[:16],
+            template=builder.template,
+            total=planned_steps(len(data.pairs), settings),
+            record={**split_record(data, folder), "batch": batch},
+            **provenance(),
+        )
+        done = folder.record()
+        return run_id, done, done is not None and folder.adapter.is_dir()
+
+    run_id, done, reused = distributed.lead(here, claim)
     if reused:
         report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
     else:
-        done = _train(spec, data, settings, folder, key, run_id, store, report, cancel)
-        done.update(target=list(target), prompt_template=builder.template)
-        store.update_run(run_id, "done", done)
-        folder.write_record(done)
-        folder.drop_checkpoints()
+        done = _train(spec, data, settings, folder, key, run_id, store if here.is_main else None,
+                      report, cancel)
+        done.update(target=list(target), prompt_template=builder.template, batch=batch)
+
+        def finish():
+            store.update_run(run_id, "done", done)
+            folder.write_record(done)
+            folder.drop_checkpoints()
+
+        distributed.lead(here, finish)
     if merge and not folder.merged.is_dir():
         from auditor.align.models import write_merged
         from auditor.align.session import quiet_progress
 
         report(Message("writing the merged model"))
         with quiet_progress():
-            write_merged(spec, folder)
+            distributed.lead(here, lambda: write_merged(spec, folder))
     return _result(run_id, folder, done, merge, reused)
 
 
@@ -169,17 +181,20 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
     from auditor.align.models import load_training_model
     from auditor.align.session import quiet_progress, train_adapter
 
-    store.update_run(run_id, "running")
+    _mark(store, run_id, "running")
     try:
         with quiet_progress():
             loaded = load_training_model(spec, settings)
         metrics = train_adapter(
             loaded, data, settings, folder, store=store, run_id=run_id, report=report, cancel=cancel
         )
-    except BaseException as exc:  # Ctrl-C, SIGTERM: the checkpoint so far is kept
+    except BaseException as exc:  # Ctrl-C, a launcher's SIGTERM: the checkpoints are kept
         status = ending_status(exc)
-        store.update_run(run_id, status, {"key": key, **({"error": first_line(exc)}
-                                                         if status == "failed" else {})})
+        lost = distributed.lost_rank(exc) if status == "failed" else None
+        said = first_line(lost or exc) if status == "failed" or str(exc) else ""
+        _mark(store, run_id, status, {"key": key, **({"error": said} if said else {})})
+        if lost is not None:
+            raise lost from exc
         raise
     return {
         "key": key,
@@ -190,6 +205,12 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         "metrics": metrics,
         "versions": provenance()["versions"],
     }
+
+
+def _mark(store, run_id: str, status: str, record: dict | None = None) -> None:
+    """Record the run's status (rank 0 under a launcher: the others hold no store)."""
+    if store is not None:
+        store.update_run(run_id, status, record)
 
 
 def split_record(data: TrainingData, folder: RunFolder) -> dict:

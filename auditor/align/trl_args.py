@@ -1,4 +1,5 @@
-"""The alignment settings translated into peft's ``LoraConfig`` and trl's ``DPOConfig``."""
+"""The alignment settings translated into peft's ``LoraConfig`` and trl's configs
+(``DPOConfig`` here; the other methods' in ``auditor.align.trainers``)."""
 
 from __future__ import annotations
 
@@ -21,14 +22,27 @@ def lora_config(settings: AlignSettings):
 
 def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
                n_pairs: int = 0):
-    """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly."""
+    """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly, for the
+    methods on the DPO trainer (``loss_type`` from the method)."""
     from trl import DPOConfig
 
-    cuda = device.startswith("cuda")
     speed = settings.speed_plan(device, n_pairs)
+    method = settings.method_info
+    extra = {"label_smoothing": settings.label_smoothing} if method.name == "robust" else {}
     return DPOConfig(
-        output_dir=output_dir,
+        **trainer_args(settings, output_dir, device, dtype),
         beta=settings.beta,
+        loss_type=[method.loss_type if method.trainer == "dpo" else "sigmoid"],
+        precompute_ref_log_probs=speed["precompute_ref"],
+        **extra,
+    )
+
+
+def trainer_args(settings: AlignSettings, output_dir: str, device: str, dtype: str) -> dict:
+    """The arguments every trl trainer config gets (trl 1.16's risky defaults set)."""
+    cuda = device.startswith("cuda")
+    return dict(
+        output_dir=output_dir,
         learning_rate=settings.learning_rate,
         num_train_epochs=settings.epochs,
         max_steps=settings.max_steps if settings.max_steps > 0 else -1,
@@ -53,5 +67,12 @@ def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str
         log_level="passive",  # keep the caller's transformers verbosity
         dataloader_num_workers=0,
         dataloader_pin_memory=cuda,
-        precompute_ref_log_probs=speed["precompute_ref"],
     )
+
+
+def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
+               n_pairs: int = 0):
+    """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
+    from auditor.align import trainers
+
+    return trainers.config(settings.method_info, settings, output_dir, device, dtype, n_pairs)

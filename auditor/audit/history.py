@@ -1,13 +1,12 @@
-"""Stored audits and runs, read back: a stored audit's table as it was computed, and the
-tables of any two stored runs (recomputed from their stored answers)."""
+"""Stored audits and runs, read back: a stored audit's table as it was computed, the
+audits listed, run ids resolved from prefixes and the BBQ items runs answered."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.audit.pipeline import AuditResult, ordered_attributes
+from auditor.audit.pipeline import AuditResult
 from auditor.core.errors import InputError
-from auditor.core.events import Reporter
 from auditor.core.items import Item
 from auditor.store.db import Store
 
@@ -55,42 +54,6 @@ def _resolve_audit_id(store: Store, prefix: str) -> str:
     return _unique(store, "audit", [a.id for a in store.audits()], prefix)
 
 
-def compare_stored(
-    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
-    target: Iterable[str] = ("Gender_identity",), correction: str = "holm",
-    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
-    reporter: Reporter | None = None, heldout_ids: Iterable[str] | None = None,
-):
-    """The spillover table of two stored runs (e.g. checkpoints trained elsewhere)."""
-    return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
-                                correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
-                                reporter=reporter, heldout_ids=heldout_ids)[0]
-
-
-def compare_stored_split(
-    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
-    target: Iterable[str] = ("Gender_identity",), reporter: Reporter | None = None,
-    heldout_ids: Iterable[str] | None = None, **stats,
-):
-    """(table, target_all) of two stored runs. With ``heldout_ids`` (a training run's
-    held-out items) the target is judged on those only, as the audit does, and
-    ``target_all`` covers all its items (None when there is nothing more to show)."""
-    from auditor.audit.pipeline import heldout_tables
-    from auditor.stats import compare_runs
-
-    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
-    items = stored_items(store, (before, after), bbq)
-    present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
-    target = tuple(target)
-    answers = store.answers(before), store.answers(after)
-    attributes = ordered_attributes(target, sorted(present))
-    if heldout_ids is None:
-        return compare_runs(items, *answers, target=target, attributes=attributes,
-                            reporter=reporter, **stats), None
-    return heldout_tables(items, *answers, target=target, attributes=attributes,
-                          heldout_ids=heldout_ids, reporter=reporter, **stats)
-
-
 def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
                     alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> dict | None:
     """Paired position bias and order consistency of two stored runs scored in several
@@ -107,15 +70,6 @@ def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = N
     items = stored_items(store, (before, after), bbq)
     return compare_rotation(items, *by_order, orders=orders.pop(), alpha=alpha, n_boot=n_boot,
                             seed=seed).to_dict()
-
-
-def heldout_of(store: Store, train_run: str) -> frozenset[str]:
-    """The held-out item ids a stored training run recorded."""
-    run = store.run(resolve_run_id(store, train_run))
-    ids = run.record.get("heldout_ids")
-    if run.kind != "train" or ids is None:
-        raise InputError(f"run {run.id} is not a training run with held-out ids")
-    return frozenset(ids)
 
 
 def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:

@@ -8,12 +8,11 @@ finished stage (evaluation skips stored batches, training resumes from its check
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from auditor.align.split import TargetSplit
 from auditor.audit.profiles import Profile
-from auditor.core.errors import InputError
 from auditor.core.events import (
     CancelToken,
     Message,
@@ -59,9 +58,13 @@ class Plan:
 
     items: dict[str, Item]
     eval_items: tuple[Item, ...]
-    heldout_ids: frozenset[str]
+    split: TargetSplit  # the target's training and held-out items, handed to alignment
     checksum: str
     source: str
+
+    @property
+    def heldout_ids(self) -> frozenset[str]:
+        return self.split.heldout_ids
 
 
 NEW_DEFAULTS = {"eval": {"orders": "none", "transfer": ()}}
@@ -70,8 +73,13 @@ an audit stored before them keeps its id."""
 
 
 def audit_key(profile: Profile, checksum: str) -> str:
-    """Everything that decides an audit's results: the profile (less its gate) and data."""
+    """Everything that decides an audit's results: the profile (less its gate and the
+    settings its alignment method ignores) and data."""
+    from auditor.align.methods import unused
+
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    skip = unused(profile.align.method) | ({"targets"} if not profile.align.targets else set())
+    body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     for section, defaults in NEW_DEFAULTS.items():
         body[section] = {k: v for k, v in body[section].items()
                          if k not in defaults or v != defaults[k]}
@@ -79,35 +87,36 @@ def audit_key(profile: Profile, checksum: str) -> str:
 
 
 def plan_audit(profile: Profile, bbq: str | None = None) -> Plan:
-    """Load BBQ, split the target like the trainer does, and choose the evaluation items.
+    """Load BBQ, split the target (the split alignment then trains on), and choose the
+    evaluation items.
 
     The target attributes are evaluated on their held-out template instances; with
     ``data.sample = 0`` every item is evaluated, the target's training items too (the
     report shows the target on held-out items and, labelled, on all of them).
     """
-    from auditor.align.preferences import select_items
-    from auditor.align.split import split_items
+    from auditor.align.split import split_target
     from auditor.bbq import load_bbq, resolve_bbq_dir, sample
 
     source = resolve_bbq_dir(bbq or profile.data.bbq or None)
-    wanted = tuple(dict.fromkeys(profile.align.target + profile.data.attributes))
-    data = load_bbq(source, attributes=wanted)
     a = profile.align
-    kept, _excluded = select_items(
-        data.items, a.target, exclude_subcategories=a.exclude_subcategories,
-        exclude_templates=a.exclude_templates, exclude_trans=a.exclude_trans,
-    )
-    heldout = frozenset(i.id for i in split_items(kept, heldout_fraction=a.heldout_fraction,
-                                                  seed=a.seed).heldout)
-    target = set(a.target)
+    wanted = tuple(dict.fromkeys(a.target + a.targets + profile.data.attributes))
+    data = load_bbq(source, attributes=wanted)
+    split = split_target(data.items, a)
+    heldout = split.heldout_ids
+    # with [align] targets, every target's training items stay out of the evaluation, so
+    # the audits of all targets evaluate the same items (one shared baseline run)
+    others = [split_target(data.items, replace(a, target=(t,))).heldout_ids
+              for t in a.targets if t not in a.target]
+    kept_ids = heldout.union(*others)
+    target = set(a.target) | set(a.targets)
     audited = set(profile.data.attributes) | target
     if profile.data.sample:
         pool = [i for i in data.items if i.attribute in audited
-                and (i.attribute not in target or i.id in heldout)]
+                and (i.attribute not in target or i.id in kept_ids)]
         chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
     else:
         chosen = tuple(i for i in data.items if i.attribute in audited)
-    return Plan(data.by_id(), tuple(chosen), heldout, data.checksum, str(source))
+    return Plan(data.by_id(), tuple(chosen), split, data.checksum, str(source))
 
 
 def run_audit(
@@ -118,25 +127,61 @@ def run_audit(
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     out_root: str | Path | None = None,
-) -> AuditResult:
-    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled."""
-    from auditor.core.events import null_reporter
+    plan: Plan | None = None,
+    retrain_missing: bool = False,
+    restore_adapter_from: str | Path | None = None,
+) -> AuditResult | None:
+    """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
 
-    report = reporter or null_reporter
-    plan = plan_audit(profile, bbq)
-    audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum), profile.to_dict())
-    store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
-    folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+    ``plan``: the one ``preflight`` returned (checked here otherwise, before anything is
+    stored). A finished training run whose adapter is missing raises ``MissingAdapter``
+    unless ``retrain_missing`` or ``restore_adapter_from`` (the adapter, moved) says what
+    to do; the audit's stored status is left as it was.
+
+    Under a launcher every rank calls this; rank 0 alone passes the ``store`` (the others
+    pass None and get None back): evaluations are sharded, training is distributed, and
+    the statistics are computed on rank 0.
+    """
+    from auditor.audit.preflight import missing_adapter, preflight, restore_adapter
+    from auditor.core.events import null_reporter
+    from auditor.models import distributed
+
+    here = distributed.world()
+    report = (reporter or null_reporter) if here.is_main else null_reporter
+    if here.parallel:
+        from auditor.models.loading import resolve_device
+
+        distributed.start(resolve_device(profile.model.device))
+    plan = plan or preflight(profile, bbq)  # settings, model and data, before any storing
+
+    def begin():
+        audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum),
+                                             profile.to_dict())
+        folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
+        missing = missing_adapter(store, audit_id, folder / "alignment")
+        if missing is not None and restore_adapter_from is not None:
+            where = restore_adapter(store, missing, restore_adapter_from)
+            report(Message(f"restored the adapter of {missing.run_id} into {where}"))
+        elif missing is not None and retrain_missing:
+            report(Message(f"training {missing.run_id} again: its adapter was missing from "
+                           f"{missing.expected}"))
+        elif missing is not None:
+            raise missing
+        store.update_audit(audit_id, status="running", record=outcome(bbq=str(plan.source)))
+        return audit_id, folder
+
+    audit_id, folder = distributed.lead(here, begin)
     try:
         result = _stages(profile, plan, store, audit_id, folder, report, cancel)
     except BaseException as exc:
-        store.update_audit(audit_id, status=ending_status(exc),
-                           record=outcome(error=first_line(exc)))
+        if store is not None:
+            store.update_audit(audit_id, status=ending_status(exc),
+                               record=outcome(error=first_line(exc)))
         raise
     return result
 
 
-def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult:
+def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResult | None:
     from auditor.models.loading import ModelSpec
 
     m, e = profile.model, profile.eval
@@ -154,10 +199,12 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
         _transfer_stage("baseline", fmt, base, plan, store, audit_id, eval_kwargs, report)
         check_cancel(cancel)
 
-    report(StageStarted("align", f"DPO on {', '.join(profile.align.target)}"))
+    report(StageStarted("align", f"{profile.align.method.upper()} on "
+                                 f"{', '.join(profile.align.target)}"))
     trained = _align(profile, base, plan, store, folder, report, cancel)
-    store.update_audit(audit_id, train_run=trained.run_id,
-                       record=outcome(adapter_dir=str(trained.adapter_dir)))
+    if store is not None:
+        store.update_audit(audit_id, train_run=trained.run_id,
+                           record=outcome(adapter_dir=str(trained.adapter_dir)))
     report(StageFinished("align", skipped=trained.reused,
                          detail=str(trained.adapter_dir)))
     check_cancel(cancel)
@@ -172,9 +219,11 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     for fmt in e.transfer:
         check_cancel(cancel)
         _transfer_stage("aligned", fmt, aligned_spec, plan, store, audit_id, eval_kwargs, report)
+    if store is None:  # another rank under a launcher: rank 0 compares and reports
+        return None
 
     report(StageStarted("compare", "paired statistics"))
-    table, target_all = compare_for_audit(profile, plan, store, baseline, aligned, report, cancel)
+    table, target_all = _compare(profile, plan, store, baseline, aligned, report, cancel)
     record = outcome(table=table.to_dict(),
                      target_all=target_all.to_dict() if target_all else None,
                      heldout_ids=sorted(plan.heldout_ids), eval_items=len(plan.eval_items))
@@ -185,7 +234,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     if e.transfer:  # the first untrained format gets the second table
         fmt = e.transfer[0]
         runs = store.audit(audit_id).outcome.transfer_runs[fmt]
-        transfer, _ = compare_for_audit(profile, plan, store, runs["baseline"], runs["aligned"])
+        transfer, _ = _compare(profile, plan, store, runs["baseline"], runs["aligned"])
         record.update(outcome(format_transfer={"format": fmt, **runs,
                                                "table": transfer.to_dict()}))
     store.update_audit(audit_id, status="done", record=record)
@@ -200,18 +249,26 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     """Evaluate, or reuse the audit's finished run of this stage (for the aligned stage only
     if it evaluated the adapter just trained)."""
     from auditor.evaluation.evaluate import evaluate
+    from auditor.models import distributed
 
     field = "baseline_run" if stage == "baseline" else "aligned_run"
-    previous = getattr(store.audit(audit_id), field)
-    stored = store.run(previous) if previous else None
-    if stored and stored.status == "done" and stored.adapter == expect_adapter:
+
+    def stored_run():
+        previous = getattr(store.audit(audit_id), field)
+        stored = store.run(previous) if previous else None
+        done = stored and stored.status == "done" and stored.adapter == expect_adapter
+        return previous if done else None
+
+    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
+    if previous:
         report(StageStarted(stage, "stored"))
         report(StageFinished(stage, skipped=True, detail=previous))
         return previous
     what = "base model" if stage == "baseline" else "aligned model"
     report(StageStarted(stage, f"evaluating the {what} on {len(plan.eval_items)} items"))
     run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
-    store.update_audit(audit_id, **{field: run_id})
+    if store is not None:
+        store.update_audit(audit_id, **{field: run_id})
     report(StageFinished(stage, detail=run_id))
     return run_id
 
@@ -221,21 +278,28 @@ def _transfer_stage(stage, fmt, spec, plan, store, audit_id, eval_kwargs, report
     items, or reuse the audit's finished run of it; its id goes into the audit's record
     under ``transfer_runs[fmt][stage]``. Reported as the stage "<stage> (<fmt>)"."""
     from auditor.evaluation.evaluate import evaluate
+    from auditor.models import distributed
 
     label = f"{stage} ({fmt})"
-    runs = store.audit(audit_id).outcome.transfer_runs
-    previous = runs.get(fmt, {}).get(stage)
-    stored = store.run(previous) if previous else None
-    if stored and stored.status == "done" and stored.adapter == spec.adapter:
+
+    def stored_run():
+        previous = store.audit(audit_id).outcome.transfer_runs.get(fmt, {}).get(stage)
+        stored = store.run(previous) if previous else None
+        done = stored and stored.status == "done" and stored.adapter == spec.adapter
+        return previous if done else None
+
+    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
+    if previous:
         report(StageStarted(label, "stored"))
         report(StageFinished(label, skipped=True, detail=previous))
         return previous
     report(StageStarted(label, f"format transfer: the {stage} model in the {fmt} format on "
                                f"{len(plan.eval_items)} items"))
     run_id = evaluate(spec, plan.eval_items, **{**eval_kwargs, "mode": fmt, "orders": "none"})
-    runs = store.audit(audit_id).outcome.transfer_runs
-    runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
-    store.update_audit(audit_id, record=outcome(transfer_runs=runs))
+    if store is not None:
+        runs = store.audit(audit_id).outcome.transfer_runs
+        runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
+        store.update_audit(audit_id, record=outcome(transfer_runs=runs))
     report(StageFinished(label, detail=run_id))
     return run_id
 
@@ -243,24 +307,22 @@ def _transfer_stage(stage, fmt, spec, plan, store, audit_id, eval_kwargs, report
 def _align(profile, base, plan, store, folder, report, cancel):
     from auditor.align.train import align
 
-    result = align(base, list(plan.items.values()), settings=profile.align,
-                   prompt_style=profile.eval.prompt_style, out_dir=folder / "alignment", store=store,
-                   reporter=report, cancel=cancel, merge=bool(profile.model.adapter))
-    if set(result.heldout_ids) != set(plan.heldout_ids):
-        raise InputError("held-out split of the trainer differs from the audit's plan; "
-                         "the target attribute cannot be reported on held-out items")
-    return result
+    return align(base, list(plan.items.values()), settings=profile.align,
+                 prompt_style=profile.eval.prompt_style, split=plan.split,
+                 out_dir=folder / "alignment", store=store, reporter=report, cancel=cancel,
+                 merge=bool(profile.model.adapter))
 
 
-def compare_for_audit(profile, plan, store, before, after, report=None, cancel=None):
+def _compare(profile, plan, store, before, after, report=None, cancel=None):
     """The audit's spillover table (target on held-out items) and the target on all items."""
-    s = profile.stats
-    return heldout_tables(
-        plan.items, store.answers(before), store.answers(after),
-        target=profile.align.target,
-        attributes=ordered_attributes(profile.align.target, profile.data.attributes),
-        heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
-        n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+    from auditor.audit.comparison import compare, ordered_attributes
+
+    s, target = profile.stats, profile.align.target
+    done = compare(plan.items, store.answers(before), store.answers(after), target=target,
+                   attributes=ordered_attributes(target, profile.data.attributes),
+                   heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
+                   n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+    return done.table, done.target_all
 
 
 def rotation_for_audit(profile, plan, store, before, after) -> dict | None:
@@ -279,30 +341,3 @@ def rotation_for_audit(profile, plan, store, before, after) -> dict | None:
     return compare_rotation(plan.items, on_table(before), on_table(after),
                             orders=profile.eval.orders, alpha=s.alpha, n_boot=s.n_boot,
                             seed=s.seed).to_dict()
-
-
-def heldout_tables(items, before, after, *, target, attributes, heldout_ids, reporter=None,
-                   cancel=None, **stats):
-    """The spillover table with the target attributes on their held-out items only, and,
-    when the runs also answered other target items, a table of the target on all of them
-    (None otherwise). ``stats``: correction, alpha, n_boot, seed."""
-    from auditor.stats import compare_runs
-
-    target, held = tuple(target), frozenset(heldout_ids)
-
-    def on_heldout(answers):
-        return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
-
-    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
-                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
-    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
-    if all(a.item_id in held for a in only[0]):
-        return table, None
-    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
-    if reporter:
-        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
-    return table, target_all
-
-
-def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys((*target, *attributes)))

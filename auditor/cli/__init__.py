@@ -15,6 +15,7 @@ import click
 
 from auditor.core.errors import SpilloverError
 from auditor.core.textsafe import visible
+from auditor.models.distributed import error_prefix, lost_rank, prints_error
 
 # command name -> "module:attribute" inside auditor.cli
 COMMANDS: dict[str, str] = {
@@ -51,18 +52,24 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SpilloverError as exc:
-            click.echo(f"error: {visible(exc, one_line=True)}", err=True)
+            if prints_error(exc):  # under a launcher an error every rank meets prints once
+                click.echo(f"error: {error_prefix()}{visible(exc, one_line=True)}", err=True)
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
             raise
-        except KeyboardInterrupt:
-            click.echo("interrupted: stored results are kept; rerun to resume", err=True)
+        except KeyboardInterrupt as exc:
+            what = visible(exc, one_line=True) or "stored results are kept; rerun to resume"
+            click.echo(f"interrupted: {error_prefix()}{what}", err=True)
             sys.exit(130)
         except Exception as exc:  # a runtime failure: one line, exit 3
             if os.environ.get("SPILLOVER_DEBUG"):
                 raise
+            lost = lost_rank(exc)  # under a launcher: another rank died
+            if lost is not None:
+                click.echo(f"error: {error_prefix()}{visible(lost, one_line=True)}", err=True)
+                sys.exit(lost.exit_code)
             first = visible((str(exc).strip().splitlines() or [""])[0][:300], one_line=True)
-            click.echo(f"error: {type(exc).__name__}: {first} "
+            click.echo(f"error: {error_prefix()}{type(exc).__name__}: {first} "
                        "(set SPILLOVER_DEBUG=1 for the traceback)", err=True)
             sys.exit(3)
 

@@ -1,4 +1,5 @@
-"""`spillover align`: DPO-align a model on target BBQ attribute(s), saving a LoRA adapter.
+"""`spillover align`: align a model on target BBQ attribute(s) (DPO or another --method),
+saving a LoRA adapter.
 
 The first Ctrl-C asks training to stop at the end of the current step and save a
 checkpoint; rerunning the same command resumes from it. A second Ctrl-C interrupts.
@@ -53,13 +54,15 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
               show_default=True)
 def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, targets, bbq, out_dir,
               store_path, prompt_style, merge, fmt, **values):  # fmt: skip
-    """Align a model with DPO on the target attribute(s) of BBQ (LoRA adapter out)."""
+    """Align a model on the target attribute(s) of BBQ with DPO or another --method (LoRA
+    adapter out)."""
     quiet_hf()
     from auditor.align.train import align
     from auditor.bbq import load_bbq, resolve_bbq_dir
     from auditor.cli.options import open_store
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled, StageFinished, StageStarted
+    from auditor.models.distributed import world
     from auditor.models.loading import ModelSpec
 
     target = split_targets(targets)
@@ -67,8 +70,16 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     data = load_bbq(resolve_bbq_dir(bbq), attributes=target)
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     cancel = threading.Event()
+    if not world().is_main:  # under a launcher: train a share; rank 0 writes and prints
+        try:
+            with first_interrupt_cancels(cancel):
+                align(spec, data.items, settings=settings, prompt_style=prompt_style,
+                      out_dir=out_dir, store=None, cancel=cancel, merge=merge)
+        except Cancelled:
+            raise SystemExit(130) from None
+        return
     with open_store(store_path) as store, ProgressReporter() as reporter:
-        reporter(StageStarted("align", f"DPO on {', '.join(target)}"))
+        reporter(StageStarted("align", f"{settings.method.upper()} on {', '.join(target)}"))
         try:
             with first_interrupt_cancels(cancel):
                 result = align(spec, data.items, settings=settings, prompt_style=prompt_style,
@@ -82,6 +93,7 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
         path = store.path
     out = {
         "run_id": result.run_id,
+        "method": settings.method,
         "store": str(path),
         "adapter_dir": str(result.adapter_dir),
         "merged_dir": str(result.merged_dir) if result.merged_dir else None,
@@ -96,9 +108,9 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     click.echo(f"adapter: {out['adapter_dir']}")
     if out["merged_dir"]:
         click.echo(f"merged:  {out['merged_dir']}")
+    margin = f", reward margin {m['rewards/margins']:.4f}" if "rewards/margins" in m else ""
     click.echo(
-        f"run {result.run_id}: {m.get('global_step', '?')} steps, last loss "
-        f"{m.get('loss', float('nan')):.4f}, reward margin "
-        f"{m.get('rewards/margins', float('nan')):.4f}; {out['train_items']} training items, "
+        f"run {result.run_id} ({settings.method}): {m.get('global_step', '?')} steps, last loss "
+        f"{m.get('loss', float('nan')):.4f}{margin}; {out['train_items']} training items, "
         f"{out['heldout_items']} held out (stored in {path})"
     )

@@ -35,6 +35,11 @@ def audit_options(func):
         click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
                      help="Override any profile field, e.g. --set align.max_steps=20."),
         bbq_option, store_option,
+        click.option("--retrain-missing", is_flag=True,
+                     help="Train again when a finished training run's adapter is missing "
+                     "(a store moved without its audits/ folder)."),
+        click.option("--restore-adapter", "restore_from", default=None, metavar="DIR",
+                     help="Copy that missing adapter back from DIR (where it was moved)."),
         click.option("--gate", "gate", is_flag=True,
                      help="Gate the result: exit 1 when spillover is found (implied by any "
                      "gate threshold flag)."),
@@ -91,18 +96,18 @@ def fetch_official() -> None:
                          "`spillover data fetch`, or pass --bbq DIR")
 
 
-def run(profile_name, *, model, adapter, device, orders, overrides, bbq, store_path, gate, fmt, outputs,
-        **thresholds):
+def run(profile_name, *, model, adapter, device, overrides, bbq, store_path, gate, fmt, outputs,
+        retrain_missing=False, restore_from=None, orders=None, **thresholds):
     import threading
 
-    from auditor.models.quiet import quiet_hf
-
-    quiet_hf()
     from auditor.audit.pipeline import run_audit
+    from auditor.audit.preflight import preflight
     from auditor.audit.profiles import load_profile
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled
+    from auditor.models.distributed import world
+    from auditor.models.quiet import quiet_hf
     from auditor.reports.document import Report
 
     extra = [f"model.source={_toml(model)}"] if model else []
@@ -111,12 +116,26 @@ def run(profile_name, *, model, adapter, device, orders, overrides, bbq, store_p
     extra += [f"eval.orders={_toml(orders)}"] if orders else []
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
+    plan = preflight(profile, bbq)  # model and data, before the store is opened
+    quiet_hf()  # imports transformers: after the checks, so a bad input fails at once
+    if profile.align.targets:
+        run_targets(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs,
+                    gated=gate or gate_flags_given(**thresholds))
+        return
     cancel = threading.Event()
+    if not world().is_main:  # under a launcher: a share of every stage; rank 0 reports
+        try:
+            with first_interrupt_cancels(cancel):
+                run_audit(profile, store=None, bbq=bbq, cancel=cancel, plan=plan)
+        except Cancelled:
+            raise SystemExit(130) from None
+        return
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
                 result = run_audit(profile, store=store, bbq=bbq, reporter=reporter,
-                                   cancel=cancel)
+                                   cancel=cancel, plan=plan, retrain_missing=retrain_missing,
+                                   restore_adapter_from=restore_from)
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
@@ -139,6 +158,47 @@ def run(profile_name, *, model, adapter, device, orders, overrides, bbq, store_p
     emit(report, fmt, outputs)
     if gated:
         gate_exit(verdict)
+
+
+def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
+    """One audit per ``[align] targets`` attribute on a shared baseline; each target's
+    report in turn (JSON: one object keyed by target)."""
+    import json
+    import threading
+
+    from auditor.audit.targets import run_target_audits
+    from auditor.cli.interrupt import first_interrupt_cancels
+    from auditor.cli.progress import ProgressReporter
+    from auditor.core.errors import InputError
+    from auditor.core.events import Cancelled
+    from auditor.reports import render_report
+    from auditor.reports.document import Report
+
+    if outputs or gated or fmt not in ("table", "markdown", "json"):
+        raise InputError("with align.targets, audit prints table, markdown or json only "
+                         "(no --output, --gate, junit or csv): run each target alone for those")
+    cancel = threading.Event()
+    with open_store(store_path) as store, ProgressReporter() as reporter:
+        try:
+            with first_interrupt_cancels(cancel):
+                results = run_target_audits(profile, store=store, bbq=bbq, reporter=reporter,
+                                            cancel=cancel)
+        except Cancelled as exc:
+            reporter.close()
+            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
+            raise SystemExit(130) from None
+    reports = {t: Report(r.table, {
+        "title": f"audit {r.audit_id} ({profile.name}, {profile.model.source}), target {t}",
+        "audit": r.audit_id, "profile": profile.name, "model": profile.model.source,
+        "target": t, "baseline_run": r.baseline_run, "train_run": r.train_run,
+        "aligned_run": r.aligned_run, "adapter_dir": r.adapter_dir}, None, r.target_all)
+        for t, r in results.items()}  # fmt: skip
+    if fmt == "json":
+        docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}
+        click.echo(json.dumps({"targets": docs}, indent=2))
+        return
+    for rep in reports.values():
+        emit(rep, fmt, ())
 
 
 def audit_problems(store, result) -> list[str]:

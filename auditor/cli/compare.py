@@ -33,11 +33,11 @@ def _target_options(func):
 def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
     """The spillover table (target on held-out items when ``train_run``), and the target
     on all its items (only with ``train_run``)."""
-    from auditor.audit.history import compare_stored_split, heldout_of
+    from auditor.audit.comparison import compare_stored
 
-    held = heldout_of(store, train_run) if train_run else None
-    return compare_stored_split(store, run_a, run_b, bbq=bbq, target=target,
-                                heldout_ids=held, **stats)
+    done = compare_stored(store, run_a, run_b, bbq=bbq, target=target, train_run=train_run,
+                          **stats)
+    return done.table, done.target_all
 
 
 def _runs_subject(store, run_a, run_b) -> dict:

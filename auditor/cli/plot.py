@@ -20,7 +20,8 @@ from auditor.cli.options import bbq_option, open_store, store_option
 def plot_cmd(ids, output, target, n_boot, bbq, store_path):
     """A forest plot of Δaccuracy and Δbias per attribute and context (CIs, significance
     markers, target shaded) and a heatmap of the table. Needs the 'plot' extra."""
-    from auditor.audit.history import compare_stored, load_audit
+    from auditor.audit.comparison import compare_stored
+    from auditor.audit.history import load_audit
     from auditor.core.errors import InputError
     from auditor.reports.figure import FIGURE_SUFFIXES, save_figure
 
@@ -33,6 +34,7 @@ def plot_cmd(ids, output, target, n_boot, bbq, store_path):
             result = load_audit(store, ids[0])
             table, title = result.table, f"audit {result.audit_id}"
         else:
-            table = compare_stored(store, ids[0], ids[1], bbq=bbq, target=target, n_boot=n_boot)
+            table = compare_stored(store, ids[0], ids[1], bbq=bbq, target=target,
+                                   n_boot=n_boot).table
             title = f"{ids[0]} → {ids[1]}"
     click.echo(f"wrote {save_figure(table, output, title)}", err=True)

@@ -55,13 +55,20 @@ class ItemsScored(Event):
 
 @dataclass(frozen=True, slots=True)
 class TrainStep(Event):
-    """One logging step of DPO training."""
+    """One logging step of alignment training.
+
+    ``metrics`` are trl's log of the step, named by the method's trainer: every method logs
+    ``loss``, ``grad_norm``, ``learning_rate``, ``rewards/chosen|rejected|margins`` and
+    ``logps/chosen|rejected``; the pairwise ones ``rewards/accuracies``; kto ``kl``; orpo
+    ``nll_loss``, ``log_odds_ratio``, ``log_odds_chosen``; simpo ``nll_loss``.
+    """
 
     step: int
     total_steps: int
     epoch: float
     metrics: dict[str, float] = field(default_factory=dict)  # loss, rewards/margins, ...
     eta_s: float | None = None
+    method: str = "dpo"  # the alignment method (auditor.align.methods)
 
 
 @dataclass(frozen=True, slots=True)

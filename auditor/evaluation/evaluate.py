@@ -94,9 +94,17 @@ def evaluate(
         raise InputError("evaluate: no store to write to")
     report = (reporter or null_reporter) if here.is_main else null_reporter
     loaded = loaded or load_model(spec, reporter=report)
-    here = distributed.start(loaded.device)
     builder = (ClozeBuilder(loaded.tokenizer) if mode == "cloze"
                else PromptBuilder(loaded.tokenizer, prompt_style))
+    units = [(item, perm) for item in ordered for perm in orderings(orders)]
+    prompt_ids = [builder.prompt_ids(permuted(item, perm)) for item, perm in units]
+    plan = plan_batches([len(p) for p in prompt_ids], batch_size)
+    if len(plan) < here.size:  # every rank finds this alike, before any talking
+        raise distributed.shown_by_rank_zero(InputError(
+            f"eval: {here.size} ranks for {len(plan)} batch(es) of {len(ordered)} items; "
+            f"launch at most {len(plan)} rank(s), or lower the batch size to "
+            f"{max(1, len(ordered) // here.size)} (--batch-size, eval.batch_size)"))
+    here = distributed.start(loaded.device)
     checksum = items_checksum(ordered)
     key_parts = {
         "weights": weights_digest(loaded.model),
@@ -124,8 +132,8 @@ def evaluate(
     }
     if not here.is_main:
         run_id = make_id("eval", json.dumps(key_parts, sort_keys=True))
-        _score_all(loaded, builder, ordered, run_id, None, mode, batch_size, max_new_tokens,
-                   report, cancel, here, orders)  # fmt: skip
+        _score_all(loaded, builder, units, run_id, None, mode, (prompt_ids, plan),
+                   max_new_tokens, report, cancel, here, orders)  # fmt: skip
         return run_id
     run_id = store.create_or_get_run(
         "eval",
@@ -141,8 +149,8 @@ def evaluate(
     )
     store.update_run(run_id, status="running")
     try:
-        _score_all(loaded, builder, ordered, run_id, store, mode, batch_size, max_new_tokens,
-                   report, cancel, here, orders)  # fmt: skip
+        _score_all(loaded, builder, units, run_id, store, mode, (prompt_ids, plan),
+                   max_new_tokens, report, cancel, here, orders)  # fmt: skip
     except BaseException as exc:
         status = ending_status(exc)
         store.update_run(run_id, status=status,
@@ -152,21 +160,16 @@ def evaluate(
     return run_id
 
 
-def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_tokens,
+def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tokens,
                report, cancel, here, orders="none") -> None:  # fmt: skip
-    perms = orderings(orders)
+    prompt_ids, plan = planned
     rotated = orders != "none"
-    units = [(item, perm) for item in items for perm in perms]
-    prompt_ids = [builder.prompt_ids(permuted(item, perm)) for item, perm in units]
+    key = [(item.id, order_key(perm)) for item, perm in units]
     if here.is_main:
         stored = (store.done_orders(run_id) if rotated
-                  else {(i, order_key(perms[0])) for i in store.done_ids(run_id)})
+                  else {(i, order_key(orderings(orders)[0])) for i in store.done_ids(run_id)})
     done_keys = distributed.broadcast(stored if here.is_main else None, here)
-    key = [(item.id, order_key(perm)) for item, perm in units]
-    batches = [
-        b for b in plan_batches([len(p) for p in prompt_ids], batch_size)
-        if not all(key[i] in done_keys for i in b)
-    ]  # fmt: skip
+    batches = [b for b in plan if not all(key[i] in done_keys for i in b)]
     done, total = len(done_keys), len(units)
     what = f"item orderings (x{COST[orders]})" if rotated else "items"
     if done:
@@ -184,14 +187,19 @@ def _score_all(loaded, builder, items, run_id, store, mode, batch_size, max_new_
             mine = first + here.rank
             batch = batches[mine] if mine < len(batches) else []
             chunk = [permuted(*units[i]) for i in batch]
-            answers = score_batch(
-                mode, model, builder, chunk, [prompt_ids[i] for i in batch],
-                max_new_tokens=max_new_tokens,
-            ) if chunk else []  # fmt: skip
+            try:
+                answers = score_batch(
+                    mode, model, builder, chunk, [prompt_ids[i] for i in batch],
+                    max_new_tokens=max_new_tokens,
+                ) if chunk else []  # fmt: skip
+            except (RuntimeError, MemoryError) as exc:
+                if not out_of_memory(exc):
+                    raise
+                raise InputError(_oom_advice(len(chunk), len(plan[0]), loaded.device)) from None
             for share, scored_share in distributed.gather((batch, answers), here):
                 if here.is_main and share:
                     done += _store(store, run_id, [units[i] for i in share], scored_share,
-                                   rotated, len(perms))
+                                   rotated, COST[orders])
                 scored += len(share)
             rate = scored / max(time.monotonic() - start, 1e-9)
             report(ItemsScored(run_id, done, total, rate, (total - done) / rate))
@@ -208,6 +216,24 @@ def _store(store, run_id, units, answers, rotated: bool, per_item: int) -> int:
     back = [to_item_order(a, perm) for (_, perm), a in zip(units, answers, strict=True)]
     return store.add_order_answers(run_id, items, [order_key(p) for _, p in units], back,
                                    per_item=per_item, aggregate=aggregate)
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is a device running out of memory (CUDA, MPS, XPU or the host)."""
+    import torch
+
+    if isinstance(exc, (torch.cuda.OutOfMemoryError, MemoryError)):
+        return True
+    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+
+
+def _oom_advice(n: int, batch_size: int, device: str) -> str:
+    if batch_size > 1:
+        return (f"out of memory scoring a batch of {n} items on {device}; try a batch size of "
+                f"{batch_size // 2} (--batch-size {batch_size // 2}, or eval.batch_size in a "
+                "profile); stored batches are kept")
+    return (f"out of memory scoring one item on {device}; a batch size of 1 does not fit: "
+            "use a smaller --dtype (bfloat16) or a device with more memory")
 
 
 def _raise_cancelled():

@@ -58,14 +58,19 @@ def resolve_device(device: str = "auto") -> str:
     """'auto' -> 'cuda' when available, else 'cpu'; anything else is checked and returned."""
     import torch
 
-    from auditor.models.distributed import rank_device
+    from auditor.models.distributed import rank_device, shown_by_node
 
     if device == "auto":
         return rank_device("cuda") if torch.cuda.is_available() else "cpu"
     if device == "cuda":
         device = rank_device(device)  # under a launcher: this rank's GPU
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"device {device}: CUDA is not available here; use --device cpu")
+        raise shown_by_node(InputError(f"device {device}: CUDA is not available here; "
+                                       "use --device cpu"))
+    count = torch.cuda.device_count() if device.startswith("cuda:") else 0
+    if device[5:].isdigit() and int(device[5:]) >= count:
+        raise InputError(f"device {device}: this machine has {count} GPU(s); under a launcher "
+                         "each rank takes one, so launch at most that many ranks a machine")
     if device == "mps" and not torch.backends.mps.is_available():
         raise InputError("device mps: not available here; use --device cpu")
     if device.split(":")[0] not in ("cpu", "cuda", "mps"):
@@ -108,6 +113,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
     import torch
     from transformers import AutoModelForCausalLM
 
+    from auditor.models.distributed import sharded_launch
+
     path = spec.folder(reporter)
     if spec.adapter:
         check_adapter_folder(Path(spec.adapter).expanduser())  # before loading any weights
@@ -120,7 +127,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
             dtype=getattr(torch, dtype),
             use_safetensors=None if spec.allow_pickle else True,
             trust_remote_code=spec.trust_remote_code,
-            device_map=None if device == "cpu" else device,  # straight onto the GPU
+            # straight onto the GPU, unless FSDP/ZeRO-3 is to shard it for training
+            device_map=None if device == "cpu" or (for_training and sharded_launch()) else device,
         )
     except ValueError as exc:
         if "trust_remote_code" in str(exc) and not spec.trust_remote_code:

@@ -64,22 +64,49 @@ def resolve_source(source: str, reporter=None, *, trust_remote_code: bool = Fals
     (optional) hears a Message before a slow one-time conversion or download. Hub
     downloads include the model's Python files only with ``trust_remote_code``.
     """
-    if source in BUNDLED:
+    kind = source_kind(source, allow_pickle=allow_pickle)
+    if kind == "bundled":
         return convert_gguf(bundled_gguf(source), name=source, reporter=reporter)
+    if kind == "gguf":
+        return convert_gguf(Path(source).expanduser(), reporter=reporter)
+    if kind == "folder":
+        return Path(source).expanduser().resolve()
+    return download(source, reporter, trust_remote_code=trust_remote_code)
+
+
+def source_kind(source: str, *, allow_pickle: bool = False) -> str:
+    """What ``source`` is ("bundled", "gguf", "folder" or "hub"), checked without loading,
+    converting or downloading weights; InputError (one line) when it cannot be a model.
+    A hub id is only checked for its form: whether it exists is known once fetched."""
+    if source in BUNDLED:
+        bundled_gguf(source)
+        return "bundled"
     path = Path(source).expanduser()
     if path.is_file():
-        if path.suffix.lower() == ".gguf":
-            return convert_gguf(path, reporter=reporter)
-        raise InputError(f"model {source}: a file that is not .gguf; pass a model folder")
+        if path.suffix.lower() != ".gguf":
+            raise InputError(f"model {source}: a file that is not .gguf; pass a model folder")
+        check_gguf(path)
+        return "gguf"
     if path.is_dir():
         check_model_folder(path, allow_pickle=allow_pickle)
-        return path.resolve()
+        return "folder"
     looks_like_path = source.startswith((".", "/", "~")) or source.lower().endswith(".gguf")
     if looks_like_path or not _HUB_ID.match(source):
         raise InputError(
             f"model {source}: no such folder or file (bundled models: {', '.join(BUNDLED)})"
         )
-    return download(source, reporter, trust_remote_code=trust_remote_code)
+    return "hub"
+
+
+def check_gguf(path: Path) -> None:
+    """Raise InputError unless ``path`` is a readable file that starts like a GGUF file."""
+    try:
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise InputError(f"model {path}: cannot read it ({exc.strerror or exc})") from None
+    if magic != b"GGUF":
+        raise InputError(f"model {path}: not a GGUF file (it does not start with 'GGUF')")
 
 
 def download(repo_id: str, reporter=None, *, trust_remote_code: bool = False) -> Path:

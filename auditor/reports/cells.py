@@ -13,8 +13,17 @@ def pct(value: float | None, signed: bool = False) -> str:
     return DASH if value is None else format(100 * value, "+.1f" if signed else ".1f")
 
 
+def signed(value: float | None, digits: int = 3) -> str:
+    """``value`` with its sign (+0.083, -0.125); one that rounds to zero is 0.000, unsigned,
+    never -0.000."""
+    if value is None:
+        return DASH
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def num(value: float | None) -> str:
-    return DASH if value is None else format(value, "+.3f")
+    return signed(value)
 
 
 def accuracy_cell(change: AccuracyChange) -> str:
@@ -27,5 +36,5 @@ def accuracy_cell(change: AccuracyChange) -> str:
 def bias_cell(change: BiasChange) -> str:
     if change.delta is None:
         return f"{DASH} ({num(change.before)}→{num(change.after)})"
-    head = f"{change.delta:+.3f} {change.marker}".rstrip()
+    head = f"{signed(change.delta)} {change.marker}".rstrip()
     return f"{head} ({num(change.before)}→{num(change.after)}, {SHORT[change.verdict]})"

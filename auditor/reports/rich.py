@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from auditor.reports.cells import signed
 from auditor.stats.summary import ALL, RunSummary, SliceMetrics
 from auditor.stats.table import (
     DEGRADED,
@@ -54,13 +55,12 @@ def accuracy_text(change: AccuracyChange, show_ci: bool = False) -> Text:
 
 def bias_text(change: BiasChange, show_ci: bool = False) -> Text:
     if change.delta is None:
-        text = Text(f"{DASH}\n{_num(change.before, '+.3f')}→{_num(change.after, '+.3f')}\n",
-                    style="dim")
+        text = Text(f"{DASH}\n{signed(change.before)}→{signed(change.after)}\n", style="dim")
         return text + _verdict(change.verdict)
-    text = Text(f"{change.delta:+.3f} {change.marker}".rstrip() + "\n")
-    text.append(f"{change.before:+.3f}→{change.after:+.3f}\n", style="dim")
+    text = Text(f"{signed(change.delta)} {change.marker}".rstrip() + "\n")
+    text.append(f"{signed(change.before)}→{signed(change.after)}\n", style="dim")
     if show_ci and change.ci:
-        text.append(f"[{change.ci[0]:+.3f}, {change.ci[1]:+.3f}]\n", style="dim")
+        text.append(f"[{signed(change.ci[0])}, {signed(change.ci[1])}]\n", style="dim")
     return text + _verdict(change.verdict)
 
 
@@ -150,9 +150,9 @@ def _acc_cell(s: SliceMetrics) -> Text:
 def _bias_cell(s: SliceMetrics) -> Text:
     if s.bias is None:
         return Text(DASH, style="dim")
-    text = Text(f"{s.bias:+.3f}\n")
+    text = Text(f"{signed(s.bias)}\n")
     if s.bias_ci:
-        text.append(f"{s.bias_ci[0]:+.3f}…{s.bias_ci[1]:+.3f}", style="dim")
+        text.append(f"{signed(s.bias_ci[0])}…{signed(s.bias_ci[1])}", style="dim")
     return text
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from auditor.audit.comparison import compare_stored
 from auditor.audit.drilldown import item_rows, row_to_dict
-from auditor.audit.history import compare_stored
 from auditor.bbq import load_bbq
 from auditor.interop.lm_eval_import import import_lm_eval
 from auditor.store.db import Store
@@ -32,7 +32,7 @@ def build_two_runs(tmp_path_factory, bbq_root: Path):
     store = Store(folder / "runs.sqlite")
     a = import_lm_eval(samples, items, store=store).run_id
     b = import_lm_eval(other, items, store=store).run_id
-    table = compare_stored(store, a, b, bbq=str(bbq), target=("Age",), n_boot=500)
+    table = compare_stored(store, a, b, bbq=str(bbq), target=("Age",), n_boot=500).table
     flips = tuple(row_to_dict(r) for r in item_rows(store, {i.id: i for i in items}, a, b,
                                                     show="flipped"))  # fmt: skip
     return {"store": folder / "runs.sqlite", "a": a, "b": b, "bbq": bbq, "table": table,

@@ -40,13 +40,13 @@ def test_import_contracts_hold():
 @pytest.fixture(scope="module")
 def stored_audit(tmp_path_factory, bbq_lite):
     """A store holding two runs and a finished audit over them, as `spillover audit` leaves."""
-    from auditor.audit.history import compare_stored
+    from auditor.audit.comparison import compare_stored
 
     items = sample(load_bbq(bbq_lite).items, per_cell=24, seed=0)
     path = tmp_path_factory.mktemp("layers") / "runs.sqlite"
     with Store(path) as store:
         run_a, run_b = synthetic_runs(store, items)
-        table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200)
+        table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200).table
         audit_id = store.create_or_get_audit("layers-audit", {"name": "layers"})
         store.update_audit(audit_id, status="done", baseline_run=run_a, aligned_run=run_b,
                            record={"table": table.to_dict(), "heldout_ids": []})

@@ -23,16 +23,21 @@ class ReplayBackend(Backend):
     that matches and waits until ``resume`` is set, or it is cancelled."""
 
     def __init__(self, data, *, pause_when: Callable[[Event], bool] | None = None,
-                 fail: str | None = None):
+                 fail: str | None = None, missing=None):
         super().__init__(data.store_path, str(data.bbq))
         self.events, self.result = data.events, data.result
-        self.pause_when, self.fail = pause_when, fail
+        self.pause_when, self.fail, self.missing = pause_when, fail, missing
         self.paused, self.resume = threading.Event(), threading.Event()
         self.profiles: list = []
+        self.choices: list[dict] = []  # what each run was told about a missing adapter
         self.reported = 0
 
-    def run_audit(self, profile, reporter, cancel):
+    def run_audit(self, profile, reporter, cancel, **missing):
+        """Raises ``missing`` (a MissingAdapter), as the engine does, until told what to do."""
         self.profiles.append(profile)
+        self.choices.append(missing)
+        if self.missing is not None and not missing:
+            raise self.missing
         for event in self.events:
             check_cancel(cancel)
             reporter(event)

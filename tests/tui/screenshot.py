@@ -23,8 +23,8 @@ async def _shoot(app, out: Path, backend) -> None:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("s")
-        await pilot.app.workers.wait_for_complete()
-        for _ in range(3):
+        for _ in range(3):  # the model and data check, then the audit's own worker
+            await pilot.app.workers.wait_for_complete()
             await pilot.pause()
         app.save_screenshot(out.name, str(out.parent))
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Static, Tabs
 
+from auditor.audit.comparison import compare_stored
 from auditor.audit.drilldown import item_rows
-from auditor.audit.history import compare_stored, load_audit
+from auditor.audit.history import load_audit
 from auditor.store.db import Store
 from auditor.store.records import RunRecord
 from tui import SpilloverApp
@@ -118,7 +119,7 @@ async def test_a_pair_of_stored_runs_compares_like_the_engine(backend, tui_data)
         assert isinstance(results, ResultsScreen)
         with Store(tui_data.store_path) as store:
             expected = compare_stored(store, tui_data.run_a, tui_data.run_b,
-                                      bbq=str(tui_data.bbq), target=("Gender_identity",))
+                                      bbq=str(tui_data.bbq), target=("Gender_identity",)).table
         assert results.query_one(SpilloverView).table == expected
         assert (results.run_a, results.run_b) == (tui_data.run_a, tui_data.run_b)
 

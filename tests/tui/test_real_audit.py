@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.audit.history import compare_stored
+from auditor.audit.comparison import compare_stored
 from auditor.audit.profiles import load_profile
 from auditor.store.db import Store
 from tui import SpilloverApp
@@ -58,5 +58,5 @@ async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
     with Store(tmp_path / "runs.sqlite") as store:
         expected = compare_stored(store, result.baseline_run, result.aligned_run,
                                   bbq=str(bbq_lite), target=profile.align.target,
-                                  n_boot=profile.stats.n_boot, seed=profile.stats.seed)
+                                  n_boot=profile.stats.n_boot, seed=profile.stats.seed).table
     assert shown.to_dict() == expected.to_dict() == result.table.to_dict()

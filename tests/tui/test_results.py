@@ -85,3 +85,31 @@ async def test_the_command_palette_offers_the_screens_own_commands(backend, tui_
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
+
+
+async def test_scrolling_sideways_at_80_columns_never_cuts_a_column_in_two(backend, tui_data):
+    """A column cut on its left loses its sign (`083` for `-0.083`): stop at column edges."""
+    from .conftest import plain
+
+    app = SpilloverApp(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_audit(pilot, tui_data.audit_id)
+        view = app.screen.query_one(SpilloverView)
+        view.focus()
+        widths = [column.get_render_width(view) for column in view.ordered_columns[1:]]
+        starts = [sum(widths[:i]) for i in range(len(widths))]  # where each column begins
+        assert view.column_starts() == starts
+        seen = set()
+        for key in ["right"] * 5 + ["left"] * 5:
+            await pilot.press(key)
+            await pilot.wait_for_scheduled_animations()
+            await pilot.pause()
+            assert view.scroll_x in starts, (key, view.scroll_x, starts)
+            seen.add(view.scroll_x)
+            first = starts.index(view.scroll_x) + 1  # the first column shown after the fixed one
+            key_of = view.ordered_columns[first].key
+            head = view.get_cell("Gender_identity", key_of).plain.splitlines()[0].strip()
+            screen = plain(app.screen._compositor.render_update(full=True), width=80)
+            assert head in screen  # whole, sign and all
+        assert len(seen) > 1 and view.scroll_x == 0

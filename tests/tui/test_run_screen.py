@@ -252,3 +252,50 @@ async def test_an_audit_failing_before_any_stage_marks_the_first_stage_failed(ma
         figures = plain(screen.query_one("#train-figures", Static).content)
         assert figures.startswith("no training step ran (audit failed)")
         assert shown(screen.query_one(SpilloverView), "Age", "overall/accuracy") == "—\nnot computed"
+
+
+async def test_a_resumed_training_run_draws_its_stored_steps_before_the_live_ones(tui_data,
+                                                                                 tmp_path):
+    """Resumed from checkpoint-5: steps 1–5 come from the store, 6 on live."""
+    import shutil
+
+    from auditor.core.events import TrainStep
+    from auditor.store.db import Store
+
+    from .fakes import ReplayBackend
+
+    shutil.copy(tui_data.store_path, tmp_path / "runs.sqlite")
+    stored = [e for e in tui_data.events if isinstance(e, TrainStep) and e.step <= 5]
+    with Store(tmp_path / "runs.sqlite") as store:
+        old = store.create_or_get_run("train", "an-older-run", model="x", total=3)
+        store.update_run(old, "done")
+        store.log_train(old, 5, {"loss": 9.0})  # not running: not this audit's
+        train = store.create_or_get_run("train", "resumed", model="smollm2-135m", total=12)
+        store.update_run(train, "running")
+        for step in stored:
+            store.log_train(train, step.step, dict(step.metrics))
+    live = [e for e in tui_data.events if e not in stored]
+    data = dataclasses.replace(tui_data, store_path=tmp_path / "runs.sqlite", events=live)
+    backend = ReplayBackend(data, pause_when=at_step(8))
+    try:
+        app = SpilloverApp(backend, profile="demo")
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("s")
+            await wait_paused(pilot, backend)
+            screen = app.screen
+            for _ in range(200):  # the stored log loads in a worker
+                if screen.progress.train[0].step == 1:
+                    break
+                await pilot.pause()
+            steps = screen.progress.train
+            assert [s.step for s in steps] == list(range(1, 9))
+            assert [s.metrics["loss"] for s in steps[:5]] == [s.metrics["loss"] for s in stored]
+            assert {s.total_steps for s in steps} == {12}
+            assert "step 8/12" in plain(screen.query_one("#train-figures", Static).content)
+            backend.resume.set()
+            await settle(pilot)
+            assert [s.step for s in screen.progress.train] == list(range(1, 13))
+    finally:
+        backend.resume.set()
+        backend.close()

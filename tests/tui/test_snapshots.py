@@ -83,3 +83,23 @@ def test_drilldown_flipped(snap_compare, backend, tui_data, size):
         items.move_cursor(row=items.get_row_index(tui_data.markup_item))
 
     assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_missing_adapter(snap_compare, make_backend, tmp_path, size):
+    from pathlib import Path
+
+    from auditor.audit.preflight import MissingAdapter
+
+    problem = MissingAdapter("audit-ca53ec5b2ef39e46", "train-5d1f0e2a9c4b7e31",
+                             Path("/data/audits/audit-ca53ec5b2ef39e46/alignment/adapter"),
+                             "/old/home/audits/audit-ca53ec5b2ef39e46/alignment/adapter")
+    backend = make_backend(missing=problem)
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await pilot.press("s")
+        await _still(pilot)
+
+    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
+                        run_before=run_before)

@@ -68,3 +68,19 @@ def test_stored_stages_say_stored_not_waiting():
     assert plain(train_figures([])).startswith("waiting for the first training step")
     assert plain(train_figures([], stopped="failed")).startswith("no training step ran (audit failed)")
 
+
+
+def test_a_bias_that_rounds_to_zero_has_no_sign():
+    from auditor.reports.rich import bias_text
+    from auditor.stats.table import BiasChange
+    from tui.widgets.cellstats import bias_stats
+
+    change = BiasChange(before=-0.0004, after=0.125, delta=0.1254, ci=(-0.0002, 0.25),
+                        p=0.5, n_non_unknown=(10, 10), n_clusters=4, n_boot=100,
+                        p_corrected=0.5, verdict="no significant change")
+    shown = plain(bias_text(change, show_ci=True)) + plain(bias_stats(change, "holm"))
+    assert "-0.000" not in shown and "+0.000" not in shown
+    assert "0.000→+0.125" in shown and "[0.000, +0.250]" in shown
+    flat = BiasChange(before=0.25, after=0.2497, delta=-0.0003, ci=None, p=0.9,
+                      verdict="no significant change")
+    assert plain(bias_text(flat)).splitlines()[0].strip() == "0.000"

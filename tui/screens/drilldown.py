@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, Tabs
 
 from tui.itemtext import item_text, role_word, status_text
-from tui.messages import Loaded
+from tui.messages import ItemsLoaded, LoadFailed, failure
 
 FILTERS = (("all", "all"), ("failing", "failing"), ("flipped", "flipped"),
            ("flipped_to_wrong", "→ wrong"), ("flipped_to_right", "→ right"))
@@ -116,23 +116,23 @@ class DrilldownScreen(Screen):
             rows = self.backend.item_rows(self.run_a, self.run_b, self.attribute, self.context,
                                           show=show, only_ids=self.only_ids)
         except Exception as exc:  # shown in the screen, never a traceback
-            self.post_message(Loaded(show, error=f"{type(exc).__name__}: {exc}"))
+            self.post_message(LoadFailed(show, failure(exc)))
             return
-        self.post_message(Loaded(show, rows))
+        self.post_message(ItemsLoaded(show, rows))
 
-    def on_loaded(self, message: Loaded) -> None:
+    def on_load_failed(self, message: LoadFailed) -> None:
         if message.what != self.filter:
             return  # a superseded filter
-        table = self.query_one("#dd-items", DataTable)
-        table.clear()
-        detail = self.query_one("#dd-detail", Static)
-        if message.error:
-            self.rows = self.shown = []
-            detail.update(Text(message.error, style="bold red"))
-            self.query_one("#dd-count", Static).update("")
-            return
+        self.query_one("#dd-items", DataTable).clear()
+        self.rows = self.shown = []
+        self.query_one("#dd-detail", Static).update(Text(message.error, style="bold red"))
+        self.query_one("#dd-count", Static).update("")
+
+    def on_items_loaded(self, message: ItemsLoaded) -> None:
+        if message.show != self.filter:
+            return  # a superseded filter
         self.shown = []
-        self.rows = list(message.value)
+        self.rows = list(message.rows)
         self._fill()
 
     def _fill(self) -> None:

@@ -1,8 +1,9 @@
-"""Home: pick a profile and model and start an audit, or open stored audits and runs."""
+"""Home: pick a profile, model, sample size and DPO steps and start an audit (model and
+data checked first), or open stored audits and runs."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
 
 from rich.text import Text
 from textual import work
@@ -16,7 +17,15 @@ from textual.widgets.option_list import Option
 from auditor.audit.profiles import available, load_profile
 from auditor.core.errors import SpilloverError
 from auditor.store.records import RunRecord
-from tui.messages import Loaded
+from tui.messages import (
+    AuditChecked,
+    AuditDeleted,
+    AuditOpened,
+    HistoryLoaded,
+    LoadFailed,
+    RunsCompared,
+    failure,
+)
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.results import ResultsScreen
 from tui.screens.run import RunScreen
@@ -60,9 +69,10 @@ class HomeScreen(Screen):
             self.names[profile] = profile  # a .toml path
         default = "demo" if "demo" in self.names else next(iter(self.names), None)
         self.initial = profile if profile else default
-        self.profile = None
+        self.profile = None  # the highlighted profile, as its file says
+        self.profile_path = None
         self.pair: dict[str, str] = {}
-        self.shown_model = ""  # the model the profile list last filled in
+        self.shown = {}  # field id -> the value the profile list last filled in
         self.audits: list[dict] = []
         self.runs: list[dict] = []
 
@@ -74,7 +84,14 @@ class HomeScreen(Screen):
                 yield Static("", id="profile-info")
                 yield Label("model: folder, hub id or .gguf")
                 yield Input(placeholder="model", id="model")
-                yield Button("Start audit", id="start", variant="primary")
+                with Horizontal(id="sizes"):
+                    yield Label("items ")
+                    yield Input(placeholder="all", id="sample", type="integer", compact=True,
+                                tooltip="items evaluated (data.sample; 0: all)")
+                    yield Label(" DPO steps ")
+                    yield Input(placeholder="epochs", id="steps", type="integer", compact=True,
+                                tooltip="training steps (align.max_steps; 0: by epochs)")
+                yield Button("Start audit (s)", id="start", variant="primary", compact=True)
             with Vertical(id="history"):
                 yield DataTable(id="audits", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="empty-hint")
@@ -99,18 +116,52 @@ class HomeScreen(Screen):
         self.load_history()
 
     # -- profiles -------------------------------------------------------------------
+    FIELDS = (  # input id, the profile's value, the --set override it becomes
+        ("model", lambda p: p.model.source, "model.source"),
+        ("sample", lambda p: str(p.data.sample), "data.sample"),
+        ("steps", lambda p: str(p.align.max_steps), "align.max_steps"),
+    )
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         info = self.query_one("#profile-info", Static)
         try:
-            self.profile = load_profile(self.names[event.option.id])
+            self.profile_path = self.names[event.option.id]
+            self.profile = load_profile(self.profile_path)
         except SpilloverError as exc:
             self.profile = None
             info.update(Text(str(exc), style="bold red"))
             return
-        info.update(profile_summary(self.profile))
-        model = self.query_one("#model", Input)
-        if model.value.strip() in ("", self.shown_model):  # never overwrite a typed model
-            model.value = self.shown_model = self.profile.model.source
+        for field, value, _key in self.FIELDS:  # never overwrite what the user typed
+            widget = self.query_one(f"#{field}", Input)
+            if widget.value.strip() in ("", self.shown.get(field, "")):
+                widget.value = self.shown[field] = value(self.profile)
+        self._summarise()
+
+    def chosen_profile(self):
+        """The highlighted profile with the model, sample size and steps as typed, applied
+        as ``--set`` overrides (so they are validated like the CLI's)."""
+        overrides = []
+        for field, value, key in self.FIELDS:
+            typed = self.query_one(f"#{field}", Input).value.strip()
+            if typed and typed != value(self.profile):
+                overrides.append(f"{key}={json.dumps(typed) if field == 'model' else typed}")
+        if not overrides:
+            return self.profile
+        return load_profile(self.profile_path, overrides)
+
+    def _summarise(self) -> None:
+        """What the audit will do, with the typed values; or why they cannot be used."""
+        if self.profile is None:
+            return
+        info = self.query_one("#profile-info", Static)
+        try:
+            info.update(profile_summary(self.chosen_profile()))
+        except SpilloverError as exc:
+            info.update(Text(str(exc), style="bold red"))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id in ("sample", "steps"):
+            self._summarise()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.query_one("#model", Input).focus()
@@ -123,12 +174,21 @@ class HomeScreen(Screen):
             self.action_start()
 
     def action_start(self) -> None:
+        """Check the model and data (a moment, no weights loaded), then run the audit."""
         if self.profile is None:
             self.notify("pick a valid profile first", severity="warning")
             return
-        model = self.query_one("#model", Input).value.strip() or self.profile.model.source
-        profile = replace(self.profile, model=replace(self.profile.model, source=model))
-        self.app.push_screen(RunScreen(self.backend, profile))
+        try:
+            profile = self.chosen_profile()
+        except SpilloverError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.query_one("#start", Button).loading = True
+        self.background(lambda: AuditChecked(self.backend.check(profile)), "check")
+
+    def on_audit_checked(self, message: AuditChecked) -> None:
+        self.query_one("#start", Button).loading = False
+        self.app.push_screen(RunScreen(self.backend, message.profile))
 
     # -- history --------------------------------------------------------------------
     def action_refresh(self) -> None:
@@ -137,49 +197,53 @@ class HomeScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self) -> None:
         try:
-            value = (self.backend.list_audits(), self.backend.list_runs())
+            audits, runs = self.backend.list_audits(), self.backend.list_runs()
         except Exception as exc:
-            self.post_message(Loaded("history", error=f"{type(exc).__name__}: {exc}"))
+            self.post_message(LoadFailed("history", failure(exc)))
             return
-        self.post_message(Loaded("history", value))
+        self.post_message(HistoryLoaded(audits, runs))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="open")
-    def open_stored(self, what: str, *args) -> None:
-        call = {"audit": self.backend.load_audit, "pair": self.backend.compare_stored,
-                "resume": self.backend.audit_profile, "delete": self.backend.delete_audit}[what]
+    def background(self, call, what: str) -> None:
+        """Post the message ``call()`` returns, or ``LoadFailed(what, …)``."""
         try:
-            value = call(*args)
+            message = call()
         except Exception as exc:
-            self.post_message(Loaded(what, error=str(exc)))
+            self.post_message(LoadFailed(what, failure(exc)))
             return
-        self.post_message(Loaded(what, (value, args)))
+        self.post_message(message)
 
-    def on_loaded(self, message: Loaded) -> None:
+    def on_load_failed(self, message: LoadFailed) -> None:
         if message.what == "pair":
             self.query_one("#runs", DataTable).loading = False
-        if message.error:
-            self.notify(message.error, severity="error", markup=False)
-        elif message.what == "history":
-            self._show_history(*message.value)
-        elif message.what == "audit":
-            result, _args = message.value
-            profile = result.profile or {}
-            about = (f"profile {profile.get('name', '?')} · model "
-                     f"{profile.get('model', {}).get('source', '?')} · read from the store")
-            self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
-                                               result.aligned_run, result.audit_id, about,
-                                               heldout_ids=result.heldout_ids or None))
-        elif message.what == "delete":
-            runs, (audit_id,) = message.value
-            kept = "" if runs else "; its runs are kept (other audits use them)"
-            self.notify(f"deleted {audit_id} and {len(runs)} stored run"
-                        f"{'' if len(runs) == 1 else 's'}{kept}", markup=False)
-            self.load_history()
-        elif message.what == "resume":
-            self.app.push_screen(RunScreen(self.backend, message.value[0]))
-        elif message.what == "pair":
-            table, (run_a, run_b, _target) = message.value
-            self.app.push_screen(ResultsScreen(self.backend, table, run_a, run_b, "stored runs"))
+        if message.what == "check":
+            self.query_one("#start", Button).loading = False
+            self.query_one("#model", Input).focus()
+        self.notify(message.error, severity="error", markup=False)
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        self._show_history(message.audits, message.runs)
+
+    def on_audit_opened(self, message: AuditOpened) -> None:
+        result = message.result
+        profile = result.profile or {}
+        about = (f"profile {profile.get('name', '?')} · model "
+                 f"{profile.get('model', {}).get('source', '?')} · read from the store")
+        self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
+                                           result.aligned_run, result.audit_id, about,
+                                           heldout_ids=result.heldout_ids or None))
+
+    def on_audit_deleted(self, message: AuditDeleted) -> None:
+        runs = message.runs
+        kept = "" if runs else "; its runs are kept (other audits use them)"
+        self.notify(f"deleted {message.audit_id} and {len(runs)} stored run"
+                    f"{'' if len(runs) == 1 else 's'}{kept}", markup=False)
+        self.load_history()
+
+    def on_runs_compared(self, message: RunsCompared) -> None:
+        self.query_one("#runs", DataTable).loading = False
+        self.app.push_screen(ResultsScreen(self.backend, message.table, message.run_a,
+                                           message.run_b, "stored runs"))
 
     def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
         self.audits, self.runs = audits, runs
@@ -195,11 +259,13 @@ class HomeScreen(Screen):
             return
         event.stop()
         audit = next(a for a in self.audits if a["id"] == event.row_key.value)
+        backend, audit_id = self.backend, audit["id"]
         if audit["status"] == "done":
-            self.open_stored("audit", audit["id"])
+            self.background(lambda: AuditOpened(backend.load_audit(audit_id)), "audit")
         else:
-            self.notify(f"audit {audit['id']} is {audit['status']}: resuming it", markup=False)
-            self.open_stored("resume", audit["id"])
+            self.notify(f"audit {audit_id} is {audit['status']}: resuming it", markup=False)
+            self.background(lambda: AuditChecked(backend.check(backend.audit_profile(audit_id))),
+                            "check")
 
     def action_delete(self) -> None:
         """Delete the audit under the cursor of the audits list, after a yes."""
@@ -211,7 +277,8 @@ class HomeScreen(Screen):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.open_stored("delete", audit_id)
+                self.background(lambda: AuditDeleted(audit_id, self.backend.delete_audit(audit_id)),
+                                "delete")
 
         self.app.push_screen(ConfirmScreen(
             f"Delete {audit_id} and its stored runs? Runs another audit uses are kept; "
@@ -248,7 +315,9 @@ class HomeScreen(Screen):
                         "are compared", severity="warning", markup=False)
         target = tuple(self.profile.align.target) if self.profile else ("Gender_identity",)
         self.query_one("#runs", DataTable).loading = True  # a spinner while it compares
-        self.open_stored("pair", self.pair["a"], self.pair["b"], target)
+        run_a, run_b, backend = self.pair["a"], self.pair["b"], self.backend
+        self.background(lambda: RunsCompared(backend.compare_stored(run_a, run_b, target),
+                                             run_a, run_b), "pair")
 
     def _show_pair(self) -> None:
         text = Text("compare: base ", style="dim").append(self.pair.get("a", "—"))

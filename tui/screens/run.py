@@ -3,7 +3,9 @@
 The worker only calls the backend and posts messages; events reach this screen through
 an ``EventBridge`` and are folded into an ``AuditProgress`` here, on the UI thread.
 Cancelling sets a ``threading.Event`` the engine polls: stored work stays, and starting
-the same profile again resumes it.
+the same profile again resumes it. A resumed training run's stored steps are drawn before
+its live ones; a finished run whose adapter went missing is asked about, never retrained
+silently.
 """
 
 from __future__ import annotations
@@ -19,11 +21,19 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
+from auditor.audit.preflight import MissingAdapter
 from auditor.core.errors import SpilloverError
 from auditor.core.events import Cancelled
 from auditor.reports.rich import caption
 from tui.bridge import EventBridge
-from tui.messages import AuditFinished, AuditStopped, EngineEvents
+from tui.messages import (
+    AdapterMissing,
+    AuditFinished,
+    AuditStopped,
+    EngineEvents,
+    TrainLogLoaded,
+)
+from tui.screens.adapter import MissingAdapterScreen
 from tui.screens.drilldown import DrilldownScreen
 from tui.state import CANCELLED, FAILED, AuditProgress, empty_table
 from tui.widgets.progress import EvalProgress
@@ -67,6 +77,8 @@ class RunScreen(Screen):
         self.bridge = EventBridge(self)
         self.result = None
         self.status = "running"
+        self.missing: dict = {}  # what to do about a missing adapter, once asked
+        self.resumed_from = 0  # the first live step of a resumed training run
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -101,7 +113,10 @@ class RunScreen(Screen):
     def run_audit(self) -> None:
         cancel = AnySet(self.cancel_event, get_current_worker().cancelled_event)
         try:
-            result = self.backend.run_audit(self.profile, reporter=self.bridge, cancel=cancel)
+            result = self.backend.run_audit(self.profile, reporter=self.bridge, cancel=cancel,
+                                            **self.missing)
+        except MissingAdapter as exc:  # nothing ran yet: ask, then start again
+            self.post_message(AdapterMissing(exc))
         except Cancelled:
             self.post_message(AuditStopped(CANCELLED, "cancelled"))
         except SpilloverError as exc:
@@ -112,12 +127,45 @@ class RunScreen(Screen):
             steps = self.backend.train_steps(result.train_run) if result.train_run else ()
             self.post_message(AuditFinished(result, steps))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="train-log")
+    def load_train_log(self, first_step: int) -> None:
+        try:
+            steps = self.backend.resumed_train_log(first_step)
+        except Exception:  # the curve keeps its live steps; nothing else depends on it
+            return
+        self.post_message(TrainLogLoaded(steps))
+
     # -- messages from the worker ----------------------------------------------------
     def on_engine_events(self, message: EngineEvents) -> None:
         changed: set[str] = set()
         for event in self.bridge.drain():
             changed |= self.progress.apply(event)
+        first = self.progress.train[0].step if self.progress.train else 0
+        if first > 1 and not self.resumed_from:  # a resumed run: its earlier steps are stored
+            self.resumed_from = first
+            self.load_train_log(first)
         self._redraw(changed)
+
+    def on_train_log_loaded(self, message: TrainLogLoaded) -> None:
+        if self.progress.prepend_train(message.steps):
+            self._redraw({"train"})
+
+    def on_adapter_missing(self, message: AdapterMissing) -> None:
+        def chosen(choice: dict | None) -> None:
+            if choice is None:
+                self.on_audit_stopped(AuditStopped(CANCELLED, "not resumed: adapter missing"))
+                self._set_status(Text("■ not resumed: the trained adapter is missing; the "
+                                      "stored audit is unchanged (start it again to choose)",
+                                      style="yellow"))
+                return
+            self.missing = choice
+            self._set_status(Text("running… press c to cancel (stored work is kept)",
+                                  style="dim"))
+            self.run_audit()
+
+        self._set_status(Text("the trained adapter is missing: retrain or point to it",
+                              style="yellow"))
+        self.app.push_screen(MissingAdapterScreen(message.problem), chosen)
 
     def on_audit_finished(self, message: AuditFinished) -> None:
         self.result, self.status = message.result, "done"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from auditor.reports.cells import signed
 from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
 
 DASH = "—"
@@ -32,7 +33,7 @@ def accuracy_stats(change: AccuracyChange, test: str, correction: str) -> Text:
 
 
 def _score(value: float | None) -> str:
-    return DASH if value is None else f"{value:+.3f}"
+    return signed(value)
 
 
 def bias_stats(change: BiasChange, correction: str) -> Text:

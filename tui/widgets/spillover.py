@@ -3,7 +3,8 @@
 Cells reuse the rich table's formatting (``auditor.reports.rich``): Δ with its sign, the
 marker (▲/▼ and ``*``/``**``/``***``), before→after and the verdict in words, so colour
 is never the only carrier of meaning. The target rows come first, marked, and stay fixed
-(with the header and the attribute column) while the rest scrolls beneath them.
+(with the header and the attribute column) while the rest scrolls beneath them. Scrolling
+sideways stops at column edges: a column cut on its left would lose its sign.
 Enter on a cell posts ``CellChosen``; on the attribute column, for all its items.
 """
 
@@ -103,6 +104,39 @@ class SpilloverView(DataTable):
         label = attribute_label(attribute, attribute in table.target)
         return [label] + [cell_text(table, attribute, context, metric, self.stopped)
                           for _key, _header, context, metric in COLUMNS[1:]]
+
+    # -- sideways scrolling stops at column edges -----------------------------------
+    def column_starts(self) -> list[int]:
+        """The scroll offsets at which each scrolling column is the first one shown whole."""
+        starts, x = [], 0
+        for column in self.ordered_columns[self.fixed_columns:]:
+            starts.append(x)
+            x += column.get_render_width(self)
+        return starts
+
+    @property
+    def max_scroll_x(self) -> int:
+        """Far enough right to reach a column edge (beyond the table there is blank)."""
+        furthest = super().max_scroll_x
+        return next((s for s in self.column_starts() if s >= furthest), furthest)
+
+    def _edge(self, value: float) -> float:
+        """The column edge to stop at: the next one right when moving right, else left."""
+        starts = self.column_starts()
+        if not starts:
+            return value
+        if value > self.scroll_x:
+            return next((s for s in starts if s >= value), starts[-1])
+        return max((s for s in starts if s <= value), default=0)
+
+    def validate_scroll_x(self, value: float) -> float:
+        value = super().validate_scroll_x(value)
+        if self.is_mounted and self.app.animator.is_being_animated(self, "scroll_x"):
+            return value  # on its way to an edge (the target is one)
+        return self._edge(value)
+
+    def validate_scroll_target_x(self, value: float) -> float:
+        return self._edge(super().validate_scroll_target_x(value))
 
     def chosen(self) -> tuple[str, str | None] | None:
         """The attribute and context under the cursor."""

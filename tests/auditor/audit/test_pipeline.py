@@ -7,8 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from auditor.audit.comparison import compare_stored
 from auditor.audit.gate import evaluate_gate
-from auditor.audit.history import compare_stored, list_audits, load_audit
+from auditor.audit.history import list_audits, load_audit
 from auditor.audit.pipeline import plan_audit, run_audit
 from auditor.audit.profiles import GateSection, load_profile
 from auditor.core.events import StageFinished, TrainStep
@@ -71,7 +72,7 @@ def test_load_audit_and_compare_stored_agree(tiny_audit, bbq_lite):
     loaded = load_audit(store, result.audit_id[:12])
     assert loaded.table.to_dict() == result.table.to_dict()
     again = compare_stored(store, result.baseline_run, result.aligned_run, bbq=str(bbq_lite),
-                           n_boot=200)
+                           n_boot=200).table
     assert again.to_dict() == result.table.to_dict()
     assert list_audits(store)[0]["id"] == result.audit_id
 

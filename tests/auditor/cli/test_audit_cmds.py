@@ -166,12 +166,12 @@ def test_gate_with_bh_shows_the_table_it_judged(synthetic, bbq_lite):
 def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_lite):
     """Plumbing: `audit --gate` on a result with spillover exits 1 and names the cells."""
     import auditor.audit.pipeline
-    from auditor.audit.history import compare_stored
+    from auditor.audit.comparison import compare_stored
     from auditor.audit.pipeline import AuditResult
 
     path, run_a, run_b = synthetic
     with Store(path) as store:
-        table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200)
+        table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200).table
 
     def fake_run_audit(profile, **kwargs):
         return AuditResult("audit-x", profile.to_dict(), run_a, None, run_b, table, "")

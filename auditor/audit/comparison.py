@@ -1,0 +1,91 @@
+"""The one comparison path: two runs' answers in, the spillover table out.
+
+The audit, ``spillover compare``, ``gate``, ``plot``, ``--train-run`` and the app all come
+here. When the held-out items of a training run are known, the target attributes are
+judged on those only (their training items would flatter them), and a second table shows
+the target on every item both runs answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from auditor.core.answers import Answer
+from auditor.core.errors import InputError
+from auditor.core.events import CancelToken, Message, Reporter
+from auditor.core.items import Item
+from auditor.store.db import Store
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The spillover table and, when the target was judged on held-out items while more
+    of its items were answered, the target on all of them."""
+
+    table: object  # auditor.stats.SpilloverTable
+    target_all: object | None = None
+
+
+def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
+    """The target first, then the other attributes, each once."""
+    return tuple(dict.fromkeys((*target, *attributes)))
+
+
+def compare(items: Mapping[str, Item], before: Sequence[Answer], after: Sequence[Answer], *,
+            target: Iterable[str], attributes: Iterable[str],
+            heldout_ids: Iterable[str] | None = None, reporter: Reporter | None = None,
+            cancel: CancelToken | None = None, **stats) -> Comparison:
+    """Compare two runs' answers. ``stats``: correction, alpha, n_boot, seed."""
+    from auditor.stats import compare_runs
+
+    target, attributes = tuple(target), tuple(attributes)
+    if heldout_ids is None:
+        return Comparison(compare_runs(items, before, after, target=target,
+                                       attributes=attributes, reporter=reporter, cancel=cancel,
+                                       **stats))
+    held = frozenset(heldout_ids)
+
+    def on_heldout(answers):
+        return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
+
+    table = compare_runs(items, on_heldout(before), on_heldout(after), target=target,
+                         attributes=attributes, reporter=reporter, cancel=cancel, **stats)
+    only = [[a for a in run if items[a.item_id].attribute in target] for run in (before, after)]
+    if all(a.item_id in held for a in only[0]):
+        return Comparison(table)
+    target_all = compare_runs(items, only[0], only[1], target=target, attributes=target, **stats)
+    if reporter:
+        reporter(Message(f"target also compared on all {len(only[0])} of its evaluated items"))
+    return Comparison(table, target_all)
+
+
+def compare_stored(
+    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+    target: Iterable[str] = ("Gender_identity",), train_run: str | None = None,
+    heldout_ids: Iterable[str] | None = None, reporter: Reporter | None = None, **stats,
+) -> Comparison:
+    """Compare two stored runs (ids or unique prefixes). The target is judged on held-out
+    items when ``heldout_ids`` or a stored ``train_run`` names them."""
+    from auditor.audit.history import resolve_run_id, stored_items
+
+    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    if train_run is not None:
+        heldout_ids = heldout_of(store, train_run)
+    items = stored_items(store, (before, after), bbq)
+    present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
+    target = tuple(target)
+    return compare(items, store.answers(before), store.answers(after), target=target,
+                   attributes=ordered_attributes(target, sorted(present)),
+                   heldout_ids=heldout_ids, reporter=reporter, **stats)
+
+
+def heldout_of(store: Store, train_run: str) -> frozenset[str]:
+    """The held-out item ids a stored training run recorded."""
+    from auditor.audit.history import resolve_run_id
+
+    run = store.run(resolve_run_id(store, train_run))
+    ids = run.record.get("heldout_ids")
+    if run.kind != "train" or ids is None:
+        raise InputError(f"run {run.id} is not a training run with held-out ids")
+    return frozenset(ids)

@@ -1,0 +1,343 @@
+"""Alignment methods on real components: every method trains the tiny BPE Llama through its
+own trl trainer, its adapter reloads exactly, and an interrupted run resumes to the same
+training log as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import torch
+
+from auditor.align import methods, trainers
+from auditor.align.preferences import build_pairs
+from auditor.align.settings import AlignSettings
+from auditor.align.train import align, planned_steps
+from auditor.audit.profiles import build_profile
+from auditor.core.errors import InputError
+from auditor.core.events import Cancelled, Message, TrainStep
+from auditor.evaluation.prompts import PromptBuilder
+from auditor.models.loading import ModelSpec
+from auditor.store.db import Store
+
+from .test_train import CancelAt, fresh, last_logits, one_instance
+
+NEW = ("ipo", "robust", "hinge", "kto", "orpo", "simpo")
+
+# what each method's trl log holds beyond loss / grad_norm / learning_rate
+OWN_METRICS = {
+    "ipo": {"rewards/accuracies", "rewards/margins", "logps/chosen"},
+    "robust": {"rewards/accuracies", "rewards/margins", "logps/chosen"},
+    "hinge": {"rewards/accuracies", "rewards/margins", "logps/chosen"},
+    "kto": {"kl", "rewards/chosen", "rewards/rejected", "rewards/margins", "logps/rejected"},
+    "orpo": {"nll_loss", "log_odds_ratio", "log_odds_chosen", "rewards/margins"},
+    "simpo": {"nll_loss", "rewards/accuracies", "rewards/margins", "logps/chosen"},
+}
+
+
+@pytest.fixture(scope="module")
+def small_dir(small_llama_dir):
+    return small_llama_dir
+
+
+@pytest.fixture(scope="module")
+def gender(lite_items):
+    return [i for i in lite_items if i.attribute == "Gender_identity" and i.roles is not None]
+
+
+def settings_for(method: str, **extra) -> AlignSettings:
+    """A short run of ``method``; KTO gets two rows a pair, so twice the batch."""
+    values = dict(method=method, batch_size=8 if method == "kto" else 4, max_steps=8,
+                  learning_rate=1e-2, save_steps=100)
+    return AlignSettings(**{**values, **extra})
+
+
+def train(loaded, pairs, settings, out, events):
+    from auditor.align.callback import EventCallback
+    from auditor.align.session import build_trainer
+
+    dataset = trainers.dataset(settings.method_info, pairs, loaded.tokenizer, settings)
+    callback = EventCallback(events.append, method=settings.method)
+    trainer = build_trainer(loaded, dataset, settings, str(out), [callback])
+    trainer.train()
+    return trainer
+
+
+# -- settings and run keys --------------------------------------------------------------
+
+# AlignSettings().key_dict() before methods existed: stored DPO runs keep their keys
+DPO_KEY_BEFORE_METHODS = {
+    "rejected": "all_wrong", "exclude_trans": False, "exclude_subcategories": [],
+    "exclude_templates": [], "heldout_fraction": 0.2, "train_sample": 0, "beta": 0.1, "learning_rate": 5e-5, "epochs": 1.0,
+    "max_steps": -1, "batch_size": 4, "grad_accum": 1, "max_length": 512, "lora_r": 16,
+    "lora_alpha": 32, "lora_dropout": 0.05,
+    "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"], "qlora": False,
+    "activation_checkpointing": False, "seed": 0,
+}  # fmt: skip
+
+
+def test_dpo_run_keys_are_unchanged_and_each_key_holds_its_methods_parameters():
+    assert AlignSettings().key_dict() == DPO_KEY_BEFORE_METHODS
+    # another method's parameters do not touch a dpo run's key
+    assert AlignSettings(kto_desirable_weight=2, simpo_gamma=0.3).key_dict() == \
+        DPO_KEY_BEFORE_METHODS
+    for name, method in methods.METHODS.items():
+        if name == "dpo":
+            continue
+        key = AlignSettings(method=name, batch_size=4).key_dict()
+        assert key["method"] == name
+        assert set(key) - set(DPO_KEY_BEFORE_METHODS) == {"method", *method.params} - {"beta"}
+        assert ("beta" in key) == ("beta" in method.params), name
+        for param in method.params:  # each one the method reads moves its key
+            other = dataclasses.replace(AlignSettings(method=name, batch_size=4),
+                                        **{param: getattr(AlignSettings(), param) / 2 + 0.01})
+            assert other.key_dict() != key, (name, param)
+    keys = {json.dumps(AlignSettings(method=n, batch_size=4).key_dict(), sort_keys=True)
+            for n in methods.METHODS}
+    assert len(keys) == len(methods.METHODS)
+
+
+def test_audit_keys_of_dpo_profiles_leave_the_new_settings_out():
+    from auditor.audit.pipeline import audit_key
+
+    dpo = json.loads(audit_key(build_profile({}), "sum"))["profile"]["align"]
+    assert not {"method", *methods.METHOD_PARAMS - {"beta"}} & set(dpo)
+    kto = json.loads(audit_key(build_profile({"align": {"method": "kto"}}), "sum"))
+    assert {"method", "beta", "kto_desirable_weight"} <= set(kto["profile"]["align"])
+    assert "simpo_gamma" not in kto["profile"]["align"]
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"method": "ppo"}, "method must be one of dpo, ipo, robust, hinge, kto, orpo, simpo"),
+        ({"method": "robust", "label_smoothing": 0.5}, "label_smoothing must be in [0, 0.5)"),
+        ({"method": "kto", "batch_size": 1}, "batch_size must be >= 2 for kto"),
+        ({"orpo_lambda": 0}, "orpo_lambda must be > 0"),
+        ({"simpo_gamma": -1}, "simpo_gamma must be >= 0"),
+        ({"method": "orpo", "precompute_ref": "on"}, "precompute_ref applies to the DPO"),
+    ],
+)
+def test_bad_method_settings_are_one_line_errors(values, message):
+    with pytest.raises(InputError, match=message.replace("[", r"\[").replace(")", r"\)")) as info:
+        AlignSettings(**values)
+    assert "\n" not in str(info.value)
+
+
+def test_profile_validates_the_method_and_its_ranges():
+    with pytest.raises(InputError, match="'align.method' is 'ppo'; choose one of dpo, ipo"):
+        build_profile({"align": {"method": "ppo"}})
+    with pytest.raises(InputError, match=r"'align.label_smoothing' is 0.5; it must be in \[0, 0.5\)"):
+        build_profile({"align": {"label_smoothing": 0.5}})
+    with pytest.raises(InputError, match=r"'align.simpo_beta' is 0.0; it must be in \(0, ∞\)"):
+        build_profile({"align": {"simpo_beta": 0.0}})
+
+
+def test_each_method_maps_onto_its_trl_config(tmp_path):
+    from trl import DPOConfig, KTOConfig
+
+    with trainers._experimental():
+        from trl.experimental.cpo import CPOConfig
+        from trl.experimental.orpo import ORPOConfig
+
+    def config(name, **extra):
+        from auditor.align.trl_args import trl_config
+
+        return trl_config(AlignSettings(method=name, **extra), str(tmp_path), "cpu", "float32", 8)
+
+    for name in ("dpo", "ipo", "robust", "hinge"):
+        args = config(name)
+        assert type(args) is DPOConfig and args.beta == 0.1
+        assert args.loss_type == [methods.get(name).loss_type]
+    assert config("dpo").loss_type == ["sigmoid"] and config("dpo").label_smoothing == 0.0
+    assert config("robust", label_smoothing=0.2).label_smoothing == 0.2
+    kto = config("kto", kto_desirable_weight=1.5, kto_undesirable_weight=0.5, beta=0.2)
+    assert type(kto) is KTOConfig and kto.loss_type == "kto" and kto.beta == 0.2
+    assert (kto.desirable_weight, kto.undesirable_weight) == (1.5, 0.5)
+    assert kto.train_sampling_strategy == "sequential" and not kto.precompute_ref_log_probs
+    orpo = config("orpo", orpo_lambda=0.25)
+    assert type(orpo) is ORPOConfig and orpo.beta == 0.25
+    simpo = config("simpo", simpo_beta=2.5, simpo_gamma=0.5)
+    assert type(simpo) is CPOConfig and simpo.loss_type == "simpo"
+    assert (simpo.beta, simpo.simpo_gamma, simpo.cpo_alpha, simpo.label_smoothing) == \
+        (2.5, 0.5, 0.0, 0.0)
+    for args in (kto, orpo, simpo):  # the shared arguments: trl's risky defaults set
+        assert args.use_cpu and not args.bf16 and not args.gradient_checkpointing
+        assert args.learning_rate == 5e-5 and args.max_length == 512 and args.logging_steps == 1
+        assert args.save_strategy == "steps" and not args.save_only_model
+    assert AlignSettings(method="kto").speed_plan("cpu", 8) == \
+        {"precompute_ref": False, "completion_logits_only": False}
+    assert planned_steps(10, AlignSettings(method="kto", batch_size=4)) == 5  # 20 rows
+    assert planned_steps(10, AlignSettings(method="orpo", batch_size=4)) == 3
+
+
+# -- what each trainer sees -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("add_bos", [False, True])
+@pytest.mark.parametrize("name", ["kto", "orpo", "simpo"])
+def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_path, name,
+                                                      add_bos):
+    from transformers import AutoTokenizer
+
+    from auditor.align.session import build_trainer
+
+    plain = AutoTokenizer.from_pretrained(small_dir)
+    tokenizer = AutoTokenizer.from_pretrained(small_dir, add_bos_token=add_bos)
+    items = one_instance(gender)
+    pairs = build_pairs(items, PromptBuilder(tokenizer))
+    settings = settings_for(name)
+    loaded = fresh(small_dir, tokenizer)
+    dataset = trainers.dataset(settings.method_info, pairs, tokenizer, settings)
+    trainer = build_trainer(loaded, dataset, settings, str(tmp_path))
+    expected = PromptBuilder(plain)
+    by_id = {i.id: i for i in items}
+    prompt_ids = {tuple(expected.prompt_ids(by_id[p.item_id])) for p in pairs}
+    answers = {tuple(plain(text, add_special_tokens=False)["input_ids"] + [plain.eos_token_id])
+               for p in pairs for text in (p.chosen, p.rejected)}  # fmt: skip
+    rows = list(trainer.train_dataset)
+    if name == "kto":
+        assert len(rows) == 2 * len(pairs) and sum(r["label"] for r in rows) == len(pairs)
+        assert {tuple(r["prompt_ids"]) for r in rows} == prompt_ids
+        assert {tuple(r["completion_ids"]) for r in rows} == answers
+        first = [r["label"] for r in rows[:4]]
+        assert True in first and False in first  # shuffled: a batch mixes both labels
+    else:
+        assert len(rows) == len(pairs)
+        assert {tuple(r["prompt_input_ids"]) for r in rows} == prompt_ids
+        for r in rows:
+            n = len(r["prompt_input_ids"])
+            assert r["chosen_input_ids"][:n] == r["prompt_input_ids"]
+            assert tuple(r["chosen_input_ids"][n:]) in answers
+            assert r["chosen_labels"][:n] == [-100] * n
+
+
+# -- learning, saving, reloading --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_dir, gender,
+                                                                        tmp_path, name):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    loaded = fresh(small_dir)
+    builder = PromptBuilder(loaded.tokenizer)
+    items = one_instance(gender)
+    pairs = build_pairs(items, builder, rejected="biased")
+    events: list = []
+    trainer = train(loaded, pairs, settings_for(name), tmp_path / "ckpt", events)
+
+    steps = [e for e in events if isinstance(e, TrainStep)]
+    assert [e.step for e in steps] == list(range(1, 9))
+    assert {e.method for e in steps} == {name}
+    assert OWN_METRICS[name] | {"loss", "grad_norm", "learning_rate"} <= set(steps[-1].metrics)
+    losses = [e.metrics["loss"] for e in steps]
+    margins = [e.metrics["rewards/margins"] for e in steps]
+    print(name, "loss", [round(x, 4) for x in losses], "margin", [round(x, 4) for x in margins])
+    assert losses[-1] < losses[0] - 0.01 * abs(losses[0]), losses  # same batch: a real descent
+    assert margins[-1] > margins[0], margins
+
+    prompts = [builder.prompt_ids(i) for i in items]
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
+    trained = last_logits(model, prompts)
+    trainer.save_model(str(tmp_path / "adapter"))
+    base = AutoModelForCausalLM.from_pretrained(small_dir).eval()
+    untouched = last_logits(base, prompts)
+    reloaded = last_logits(PeftModel.from_pretrained(base, tmp_path / "adapter").eval(), prompts)
+    assert torch.equal(reloaded, trained)
+    assert not torch.allclose(untouched, trained, atol=1e-3)
+
+
+# -- the engine entry point: cancel, resume, reuse --------------------------------------
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_each_method_resumes_to_the_uninterrupted_run(small_dir, gender, tmp_path, name):
+    """Cancelled at step 3 and rerun, a run logs what the same run without a stop logs, and
+    publishes the same adapter; the store keeps the method in the run's settings."""
+    from safetensors.torch import load_file
+
+    spec = ModelSpec(str(small_dir), device="cpu")
+    settings = AlignSettings(method=name, rejected="biased", train_sample=8, batch_size=2,
+                           max_steps=5, learning_rate=1e-3, save_steps=100)  # fmt: skip
+    store = Store(tmp_path / "runs.sqlite")
+    stopper = CancelAt(2)
+    with pytest.raises(Cancelled, match="at step 3"):
+        align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
+              reporter=stopper, cancel=stopper.token)  # fmt: skip
+    events: list = []
+    resumed = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
+                    reporter=events.append)  # fmt: skip
+    assert any(isinstance(e, Message) and "resuming from checkpoint-3" in e.text for e in events)
+    assert [e.step for e in events if isinstance(e, TrainStep)] == [4, 5]
+    with Store(tmp_path / "straight.sqlite") as other:
+        straight = align(spec, gender, settings=settings, out_dir=tmp_path / "b", store=other)
+        straight_log = other.train_log(straight.run_id)
+    log = store.train_log(resumed.run_id)
+    assert [row["step"] for row in log] == [1, 2, 3, 4, 5]
+    for a, b in zip(log, straight_log, strict=True):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5, abs=1e-6), (a, b)
+    weights = [load_file(str(r.adapter_dir / "adapter_model.safetensors"))
+               for r in (resumed, straight)]  # fmt: skip
+    assert all(torch.allclose(weights[0][k], weights[1][k], atol=1e-6) for k in weights[0])
+    record = store.run(resumed.run_id).record
+    assert record["settings"]["method"] == name and record["metrics"]["global_step"] == 5
+    assert resumed.metrics["pairs_used"] == 8
+    again = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store)
+    assert again.reused and again.run_id == resumed.run_id
+    with pytest.raises(InputError, match="holds a different alignment run"):
+        align(spec, gender, settings=dataclasses.replace(settings, method="dpo"),
+              out_dir=tmp_path / "a", store=store)  # fmt: skip
+    store.close()
+
+
+def test_prompts_longer_than_max_length_are_dropped_and_reported_for_orpo(small_dir, gender,
+                                                                          tmp_path):
+    """ORPO and CPO would train such a pair on an empty completion; it is left out instead."""
+    spec = ModelSpec(str(small_dir), device="cpu")
+    settings = AlignSettings(method="orpo", rejected="biased", train_sample=4, max_steps=1,
+                           max_length=180)
+    events: list = []
+    with Store(tmp_path / "runs.sqlite") as store:
+        result = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
+                       reporter=events.append)  # fmt: skip
+        builder = PromptBuilder(fresh(small_dir).tokenizer)
+        by_id = {i.id: i for i in gender}
+        too_long = sum(len(builder.prompt_ids(by_id[i])) >= 180 for i in result.train_ids)
+        assert 0 < too_long < 4
+        warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
+        assert warnings == [f"{too_long} of 4 pairs dropped: prompt longer than max_length "
+                            "180; raise --max-length to keep them"]  # fmt: skip
+        assert result.metrics["pairs_used"] == 4 - too_long
+        with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
+            align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
+                  out_dir=tmp_path / "b", store=store)  # fmt: skip
+
+
+# -- SmolLM2-135M: a short real run of each method moves the answer letters -------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NEW)
+def test_smollm2_short_run_moves_letters_toward_chosen(smollm2_dir, gender, tmp_path, name):
+    from .test_train import letter_logprobs
+
+    loaded = fresh(smollm2_dir)
+    builder = PromptBuilder(loaded.tokenizer)
+    items = one_instance(gender, "2")[:2]  # the ambiguous and disambiguated negative question
+    loaded.model.eval()
+    before = letter_logprobs(loaded.model, builder, items)
+    pairs = build_pairs(items, builder, rejected="biased")
+    settings = settings_for(name, batch_size=4 if name == "kto" else 2, max_steps=2,  # both pairs a step
+                            learning_rate=5e-4, max_length=320)
+    events: list = []
+    trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
+    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
+    after = letter_logprobs(model, builder, items)
+    print(name, "letter log-prob of the correct answer, before/after:", before.tolist(),
+          after.tolist())
+    assert [e.step for e in events if isinstance(e, TrainStep)] == [1, 2]
+    assert (after > before + 0.01).all(), (before, after)
