@@ -30,6 +30,11 @@ def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
         if a and b and a != b:
             found.append(f"the runs use different {what} ({_short(a)} vs {_short(b)}): "
                          "their answers do not pair")
+    orders = [(run.settings or {}).get("orders", "none") for run in (before, after)]
+    if orders[0] != orders[1]:
+        found.append(f"the runs were scored in different option orders ({orders[0]} vs "
+                     f"{orders[1]}): one run's answers are aggregated over orderings, the "
+                     "other's are not")
     return found
 
 

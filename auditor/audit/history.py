@@ -24,16 +24,25 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
         row.id, row.profile, row.baseline_run, row.train_run, row.aligned_run,
         SpilloverTable.from_dict(out.table), out.adapter_dir,
         SpilloverTable.from_dict(out.target_all) if out.target_all else None,
-        frozenset(out.heldout_ids),
-        _replicates(out),
+        frozenset(out.heldout_ids), _replicates(out), out.rotation,
+        *_transfer(out.format_transfer),
     )
 
 
 def _replicates(out) -> tuple[dict, ...]:
     """A replicated audit's per-seed runs, in the order of its table's seeds."""
-    found = out.extra.get("replicates") or {}
     seeds = (out.table or {}).get("seeds") or ()
-    return tuple(found[str(s)] for s in seeds if str(s) in found)
+    return tuple(out.replicates[str(s)] for s in seeds if str(s) in out.replicates)
+
+
+def _transfer(stored: dict | None) -> tuple:
+    """(table, format, runs) of a stored format-transfer comparison; empty when none."""
+    from auditor.stats import SpilloverTable
+
+    if not stored:
+        return None, "", None
+    runs = {k: stored[k] for k in ("baseline", "aligned")}
+    return SpilloverTable.from_dict(stored["table"]), stored["format"], runs
 
 
 def list_audits(store: Store) -> list[dict]:
@@ -50,6 +59,24 @@ def list_audits(store: Store) -> list[dict]:
 
 def _resolve_audit_id(store: Store, prefix: str) -> str:
     return _unique(store, "audit", [a.id for a in store.audits()], prefix)
+
+
+def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
+                    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> dict | None:
+    """Paired position bias and order consistency of two stored runs scored in several
+    option orders (as a dict); None unless both were, in the same orders."""
+    from auditor.stats.position import compare_rotation
+
+    before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
+    orders = {(store.run(r).settings or {}).get("orders", "none") for r in (before, after)}
+    if len(orders) != 1 or orders == {"none"}:
+        return None
+    by_order = store.order_answers(before), store.order_answers(after)
+    if not all(by_order):
+        return None
+    items = stored_items(store, (before, after), bbq)
+    return compare_rotation(items, *by_order, orders=orders.pop(), alpha=alpha, n_boot=n_boot,
+                            seed=seed).to_dict()
 
 
 def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:

@@ -48,6 +48,10 @@ class AuditResult:
     target_all: object | None = None  # table over all target items evaluated, if any
     heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
     replicates: tuple[dict, ...] = ()  # per training seed: seed, train_run, aligned_run, adapter_dir
+    rotation: dict | None = None  # position bias and order consistency (orders != none)
+    transfer: object | None = None  # SpilloverTable of the same runs in an untrained format
+    transfer_format: str = ""  # its name ("cloze")
+    transfer_runs: dict | None = None  # {"baseline": run id, "aligned": run id}
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -69,6 +73,11 @@ class Plan:
         return self.split.heldout_ids
 
 
+NEW_DEFAULTS = {"eval": {"orders": "none", "transfer": ()}}
+"""Fields added after audits were first stored: left out of the key at their default, so
+an audit stored before them keeps its id."""
+
+
 def audit_key(profile: Profile, checksum: str) -> str:
     """Everything that decides an audit's results: the profile (less its gate and the
     settings its alignment method ignores) and data."""
@@ -79,6 +88,9 @@ def audit_key(profile: Profile, checksum: str) -> str:
     skip = (unused(a.method) | ({"targets"} if not a.targets else set())
             | ({"seeds"} if not a.seeds else set()))  # empty: single-run audits keep their ids
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
+    for section, defaults in NEW_DEFAULTS.items():
+        body[section] = {k: v for k, v in body[section].items()
+                         if k not in defaults or v != defaults[k]}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
 
@@ -190,7 +202,8 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
                      m.allow_pickle)
     eval_kwargs = dict(mode=e.mode, store=store, batch_size=e.batch_size, reporter=report,
                        cancel=cancel, prompt_style=e.prompt_style,
-                       max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum)
+                       max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum,
+                       orders=e.orders)
 
     baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
                                expect_adapter=base.adapter)
@@ -198,6 +211,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     if replicate_seeds(profile):
         return _replicated(profile, plan, store, audit_id, folder, report, cancel, base,
                            baseline, eval_kwargs)
+    for fmt in e.transfer:
+        _transfer_stage("baseline", fmt, base, plan, store, audit_id, eval_kwargs, report)
+        check_cancel(cancel)
 
     report(StageStarted("align", f"{profile.align.method.upper()} on "
                                  f"{', '.join(profile.align.target)}"))
@@ -212,6 +228,9 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     aligned_spec = _aligned_spec(m, trained)
     aligned = _evaluate_stage("aligned", aligned_spec, plan, store, audit_id, eval_kwargs, report,
                               expect_adapter=aligned_spec.adapter)
+    for fmt in e.transfer:
+        check_cancel(cancel)
+        _transfer_stage("aligned", fmt, aligned_spec, plan, store, audit_id, eval_kwargs, report)
     if store is None:  # another rank under a launcher: rank 0 compares and reports
         return None
 
@@ -220,10 +239,22 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     record = outcome(table=table.to_dict(),
                      target_all=target_all.to_dict() if target_all else None,
                      heldout_ids=sorted(plan.heldout_ids), eval_items=len(plan.eval_items))
+    rotation = rotation_for_audit(profile, plan, store, baseline, aligned)
+    if rotation is not None:
+        record.update(outcome(rotation=rotation))
+    transfer, fmt, runs = None, "", None
+    if e.transfer:  # the first untrained format gets the second table
+        fmt = e.transfer[0]
+        runs = store.audit(audit_id).outcome.transfer_runs[fmt]
+        transfer, _ = _compare(profile, plan, store, runs["baseline"], runs["aligned"])
+        record.update(outcome(format_transfer={"format": fmt, **runs,
+                                               "table": transfer.to_dict()}))
     store.update_audit(audit_id, status="done", record=record)
     report(StageFinished("compare"))
     return AuditResult(audit_id, profile.to_dict(), baseline, trained.run_id, aligned, table,
-                       str(trained.adapter_dir), target_all, plan.heldout_ids)
+                       str(trained.adapter_dir), target_all, plan.heldout_ids,
+                       rotation=rotation, transfer=transfer, transfer_format=fmt,
+                       transfer_runs=runs)
 
 
 def _aligned_spec(m, trained):
@@ -248,8 +279,7 @@ def _replicated(profile, plan, store, audit_id, folder, report, cancel, base, ba
     here, seeds = distributed.world(), replicate_seeds(profile)
 
     def stored_replicates():
-        found = store.audit(audit_id).outcome.extra.get("replicates") or {}
-        return {int(k): v for k, v in found.items()}
+        return {int(k): v for k, v in store.audit(audit_id).outcome.replicates.items()}
 
     def reusable(entry, trained, spec):
         stored = store.run(entry["aligned_run"]) if entry.get("aligned_run") else None
@@ -282,8 +312,8 @@ def _replicated(profile, plan, store, audit_id, folder, report, cancel, base, ba
         if store is not None:
             store.update_audit(audit_id, train_run=first["train_run"],
                                aligned_run=first["aligned_run"],
-                               record={"replicates": {str(k): v for k, v in done.items()},
-                                       **outcome(adapter_dir=first["adapter_dir"])})
+                               record=outcome(replicates={str(k): v for k, v in done.items()},
+                                              adapter_dir=first["adapter_dir"]))
         check_cancel(cancel)
     if store is None:  # another rank under a launcher: rank 0 compares and reports
         return None
@@ -332,6 +362,37 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
     return run_id
 
 
+def _transfer_stage(stage, fmt, spec, plan, store, audit_id, eval_kwargs, report) -> str:
+    """Evaluate the stage's model in an untrained format (``fmt``, e.g. cloze) on the same
+    items, or reuse the audit's finished run of it; its id goes into the audit's record
+    under ``transfer_runs[fmt][stage]``. Reported as the stage "<stage> (<fmt>)"."""
+    from auditor.evaluation.evaluate import evaluate
+    from auditor.models import distributed
+
+    label = f"{stage} ({fmt})"
+
+    def stored_run():
+        previous = store.audit(audit_id).outcome.transfer_runs.get(fmt, {}).get(stage)
+        stored = store.run(previous) if previous else None
+        done = stored and stored.status == "done" and stored.adapter == spec.adapter
+        return previous if done else None
+
+    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
+    if previous:
+        report(StageStarted(label, "stored"))
+        report(StageFinished(label, skipped=True, detail=previous))
+        return previous
+    report(StageStarted(label, f"format transfer: the {stage} model in the {fmt} format on "
+                               f"{len(plan.eval_items)} items"))
+    run_id = evaluate(spec, plan.eval_items, **{**eval_kwargs, "mode": fmt, "orders": "none"})
+    if store is not None:
+        runs = store.audit(audit_id).outcome.transfer_runs
+        runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
+        store.update_audit(audit_id, record=outcome(transfer_runs=runs))
+    report(StageFinished(label, detail=run_id))
+    return run_id
+
+
 def _align(profile, base, plan, store, folder, report, cancel, out_dir=None, train_seed=None):
     from auditor.align.train import align
 
@@ -359,3 +420,21 @@ def _compare(profile, plan, store, before, after, report=None, cancel=None):
                    heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
                    n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
     return done.table, done.target_all
+
+
+def rotation_for_audit(profile, plan, store, before, after) -> dict | None:
+    """Paired position bias and order consistency of the two runs on the table's items
+    (the target on its held-out items), as a dict; None when the audit did not rotate."""
+    from auditor.stats.position import compare_rotation
+
+    if profile.eval.orders == "none":
+        return None
+    target, s = set(profile.align.target), profile.stats
+
+    def on_table(run):
+        return {i: v for i, v in store.order_answers(run).items()
+                if plan.items[i].attribute not in target or i in plan.heldout_ids}
+
+    return compare_rotation(plan.items, on_table(before), on_table(after),
+                            orders=profile.eval.orders, alpha=s.alpha, n_boot=s.n_boot,
+                            seed=s.seed).to_dict()

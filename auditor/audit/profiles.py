@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.align.settings import AlignSettings
-from auditor.core.choices import CORRECTIONS, DEVICES, DTYPES, GATE_CELLS, MODES, PROMPT_STYLES
+from auditor.core.choices import (
+    CORRECTIONS,
+    DEVICES,
+    DTYPES,
+    GATE_CELLS,
+    MODES,
+    ORDERS,
+    PROMPT_STYLES,
+    TRANSFER_FORMATS,
+)
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
-from auditor.core.settings import Checked, InvalidSettings, setting
+from auditor.core.settings import Checked, InvalidSettings, Problem, setting
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,20 @@ class EvalSection(Checked):
     batch_size: int = setting(8, ge=1)
     prompt_style: str = setting("auto", choices=PROMPT_STYLES)
     max_new_tokens: int = setting(8, ge=1)
+    orders: str = setting("none", choices=ORDERS,
+                          help="Option-order rotation: cyclic scores every item in its 3 "
+                          "rotations (3x the scoring), all in its 6 permutations (6x).")
+    transfer: tuple[str, ...] = setting((), choices=TRANSFER_FORMATS, entry="format",
+                                        help="Untrained prompt formats the base and aligned "
+                                        "models are also evaluated in (cloze).")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.orders != "none" and self.mode == "generate":
+            why = "generate mode cannot be rotated (no score per option)"
+            raise InvalidSettings(self.owner, [Problem(
+                "orders", f"must be none in generate mode: {why}",
+                f"is {self.orders!r}, but {why}; use eval.mode letter or options")])
 
 
 @dataclass(frozen=True)

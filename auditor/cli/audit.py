@@ -15,8 +15,10 @@ from auditor.cli.options import (
     open_store,
     report_options,
     store_option,
+    with_controls,
     with_flips,
 )
+from auditor.core.choices import ORDERS
 
 
 def audit_options(func):
@@ -30,6 +32,10 @@ def audit_options(func):
                      help="DPO seed replicates, e.g. 0,1,2: one adapter and one aligned "
                      "evaluation per seed, pooled against one baseline (default: the "
                      "profile's align.seeds; one run)."),
+        click.option("--orders", type=click.Choice(ORDERS), default=None,
+                     help="Option-order rotation (eval.orders): score every item in its 3 "
+                     "rotations (cyclic, 3x the evaluation time) or 6 permutations (all, 6x); "
+                     "tables use answers aggregated over them."),
         click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
                      help="Override any profile field, e.g. --set align.max_steps=20."),
         bbq_option, store_option,
@@ -95,7 +101,7 @@ def fetch_official() -> None:
 
 
 def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_path, gate, fmt,
-        outputs, retrain_missing=False, restore_from=None, **thresholds):
+        outputs, retrain_missing=False, restore_from=None, orders=None, **thresholds):
     import threading
 
     from auditor.audit.pipeline import run_audit
@@ -112,6 +118,7 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
     extra += [f"model.device={_toml(device)}"] if device else []
     extra += [f"align.seeds={_seed_list(seeds)}"] if seeds is not None else []
+    extra += [f"eval.orders={_toml(orders)}"] if orders else []
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
     plan = preflight(profile, bbq)  # model and data, before the store is opened
@@ -152,6 +159,7 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
                                            refusals)
         else:
             report = Report(result.table, subject, None, result.target_all)
+        report = with_controls(report, result)
         report = with_flips(report, store, result.baseline_run, result.aligned_run,
                             bbq or profile.data.bbq or None, outputs)
     emit(report, fmt, outputs)

@@ -15,6 +15,7 @@ from auditor.cli.options import (
     open_store,
     report_options,
     store_option,
+    with_controls,
     with_flips,
 )
 from auditor.core.choices import CORRECTIONS
@@ -73,15 +74,19 @@ def _runs_subject(store, run_a, run_b) -> dict:
 @report_options
 def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed, bbq,
                 store_path, fmt, outputs):
-    """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes)."""
+    """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes).
+    Runs scored with --orders also get their paired position bias and order consistency."""
+    from auditor.audit.history import rotation_stored
     from auditor.reports.document import Report
 
     with open_store(store_path, must_exist=True) as store:
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
                                     correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
         subject = _runs_subject(store, run_a, run_b)
-        report = with_flips(Report(table, subject, target_all=target_all), store, run_a, run_b,
-                            bbq, outputs)
+        rotation = rotation_stored(store, run_a, run_b, bbq=bbq, alpha=alpha, n_boot=n_boot,
+                                   seed=seed)
+        report = with_flips(Report(table, subject, target_all=target_all, rotation=rotation),
+                            store, run_a, run_b, bbq, outputs)
     emit(report, fmt, outputs)
 
 
@@ -129,6 +134,14 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
                                               record.get("adapter_dir"))
         section = gate_section(base, **thresholds)
         report, verdict = gated_report(table, section, subject, target_all, refusals)
+        if len(ids) == 1:
+            report = with_controls(report, result)
+        else:
+            from dataclasses import replace
+
+            from auditor.audit.history import rotation_stored
+
+            report = replace(report, rotation=rotation_stored(store, *ids, bbq=bbq))
         report = with_flips(report, store, *runs, bbq, outputs)
     emit(report, fmt, outputs)
     gate_exit(verdict)

@@ -145,7 +145,7 @@ def emit(report, fmt: str, outputs) -> None:
         from auditor.reports.terminal import renderables
 
         console = table_console()
-        for part in renderables(report):
+        for part in renderables(report, console.width):
             console.print(part)
     else:
         from auditor.reports import render_report
@@ -278,3 +278,16 @@ def settings_options(cls, *, skip: tuple[str, ...] = ()):
 def _comma_separated(ctx, param, values):
     """A repeatable option whose values may also be comma-separated lists."""
     return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
+
+
+def with_controls(report, result):
+    """The report with a stored audit's format controls (option-order rotation, format
+    transfer), when it has them."""
+    from dataclasses import replace
+
+    from auditor.stats.transfer import readings
+
+    transfer = getattr(result, "transfer", None)
+    return replace(report, rotation=getattr(result, "rotation", None), transfer=transfer,
+                   transfer_format=getattr(result, "transfer_format", ""),
+                   transfer_readings=readings(report.table, transfer) if transfer else ())

@@ -6,6 +6,17 @@ from __future__ import annotations
 MODES: tuple[str, ...] = ("letter", "options", "generate")
 """Scoring modes: letter log-probs, option log-likelihood, greedy generation parsed."""
 
+EVAL_MODES: tuple[str, ...] = MODES + ("cloze",)
+"""What ``spillover eval`` scores in: the modes, plus ``cloze`` (no options listed, each
+option's text scored as a continuation), a format alignment never trains on."""
+
+ORDERS: tuple[str, ...] = ("none", "cyclic", "all")
+"""Option-order rotation: the item's own order, its 3 rotations (3x the scoring), or all 6
+permutations (6x)."""
+
+TRANSFER_FORMATS: tuple[str, ...] = ("cloze",)
+"""Untrained prompt formats an audit can also evaluate in (``[eval] transfer``)."""
+
 PROMPT_STYLES: tuple[str, ...] = ("auto", "chat", "plain")
 """``auto``: the chat template when the tokenizer has one."""
 

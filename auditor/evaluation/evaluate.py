@@ -9,6 +9,12 @@ Under a launcher (``torchrun``, ``accelerate launch``) the planned batches are d
 round-robin to the ranks; rank 0 alone holds the store: it tells the others which items
 are stored, gathers their answers after every round and writes them. The batch plan is
 the single-process one, so the stored answers are the same.
+
+With ``orders`` ("cyclic": 3 rotations, "all": 6 permutations of the options) every item
+is scored once per ordering; the unit of work and of resuming is (item, ordering). Each
+ordering's answer is stored mapped back to the item's own option indices, and the item's
+answer aggregated over its orderings (see ``orders.aggregate``) is stored as the run's
+answer once all its orderings are in, in the same transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +34,16 @@ from auditor.core.events import (
     null_reporter,
 )
 from auditor.core.items import Item
+from auditor.evaluation.cloze import ClozeBuilder
+from auditor.evaluation.orders import (
+    COST,
+    aggregate,
+    check_orders,
+    order_key,
+    orderings,
+    permuted,
+    to_item_order,
+)
 from auditor.evaluation.prompts import PromptBuilder
 from auditor.evaluation.scoring import MODES, score_batch
 from auditor.evaluation.scoring.batching import plan_batches
@@ -51,6 +67,7 @@ def evaluate(
     extra_settings: dict | None = None,
     loaded: LoadedModel | None = None,
     data_checksum: str | None = None,
+    orders: str = "none",
 ) -> str:
     """Score ``items`` with the model of ``spec`` (or the already ``loaded`` one) and
     return the run id. Emits ItemsScored after each stored batch; polls ``cancel``
@@ -60,9 +77,13 @@ def evaluate(
     in them are two runs. ``data_checksum`` (e.g. BBQData.checksum) is recorded; the
     key always includes a checksum of the items themselves. Under a launcher only rank 0
     passes a ``store`` (the others pass None) and only rank 0 reports.
+
+    ``orders`` ("none", "cyclic", "all") scores every item in that many option orders
+    (x1, x3, x6 the work); it is part of the run key unless "none".
     """
     if mode not in MODES:
         raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")
+    check_orders(orders, mode)
     if not items:
         raise InputError("no items to evaluate")
     ordered = sorted(items, key=lambda it: it.id)
@@ -73,8 +94,10 @@ def evaluate(
         raise InputError("evaluate: no store to write to")
     report = (reporter or null_reporter) if here.is_main else null_reporter
     loaded = loaded or load_model(spec, reporter=report)
-    builder = PromptBuilder(loaded.tokenizer, prompt_style)
-    prompt_ids = [builder.prompt_ids(item) for item in ordered]
+    builder = (ClozeBuilder(loaded.tokenizer) if mode == "cloze"
+               else PromptBuilder(loaded.tokenizer, prompt_style))
+    units = [(item, perm) for item in ordered for perm in orderings(orders)]
+    prompt_ids = [builder.prompt_ids(permuted(item, perm)) for item, perm in units]
     plan = plan_batches([len(p) for p in prompt_ids], batch_size)
     if len(plan) < here.size:  # every rank finds this alike, before any talking
         raise distributed.shown_by_rank_zero(InputError(
@@ -94,6 +117,8 @@ def evaluate(
         "batch_size": batch_size,  # padding differs by batch: a resume must batch the same
         "extra": extra_settings or {},
     }
+    if orders != "none":  # a run in the item's own order keeps the key it always had
+        key_parts["orders"] = orders
     settings = {
         "mode": mode,
         "prompt_style": builder.style,
@@ -103,11 +128,12 @@ def evaluate(
         "items": len(ordered),
         "items_checksum": checksum,
         "extra": extra_settings or {},
+        "orders": orders,
     }
     if not here.is_main:
         run_id = make_id("eval", json.dumps(key_parts, sort_keys=True))
-        _score_all(loaded, builder, ordered, run_id, None, mode, (prompt_ids, plan),
-                   max_new_tokens, report, cancel, here)  # fmt: skip
+        _score_all(loaded, builder, units, run_id, None, mode, (prompt_ids, plan),
+                   max_new_tokens, report, cancel, here, orders)  # fmt: skip
         return run_id
     run_id = store.create_or_get_run(
         "eval",
@@ -123,8 +149,8 @@ def evaluate(
     )
     store.update_run(run_id, status="running")
     try:
-        _score_all(loaded, builder, ordered, run_id, store, mode, (prompt_ids, plan),
-                   max_new_tokens, report, cancel, here)  # fmt: skip
+        _score_all(loaded, builder, units, run_id, store, mode, (prompt_ids, plan),
+                   max_new_tokens, report, cancel, here, orders)  # fmt: skip
     except BaseException as exc:
         status = ending_status(exc)
         store.update_run(run_id, status=status,
@@ -134,14 +160,20 @@ def evaluate(
     return run_id
 
 
-def _score_all(loaded, builder, items, run_id, store, mode, planned, max_new_tokens,
-               report, cancel, here) -> None:  # fmt: skip
+def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tokens,
+               report, cancel, here, orders="none") -> None:  # fmt: skip
     prompt_ids, plan = planned
-    done_ids = distributed.broadcast(store.done_ids(run_id) if here.is_main else None, here)
-    batches = [b for b in plan if not all(items[i].id in done_ids for i in b)]
-    done, total = len(done_ids), len(items)
+    rotated = orders != "none"
+    key = [(item.id, order_key(perm)) for item, perm in units]
+    if here.is_main:
+        stored = (store.done_orders(run_id) if rotated
+                  else {(i, order_key(orderings(orders)[0])) for i in store.done_ids(run_id)})
+    done_keys = distributed.broadcast(stored if here.is_main else None, here)
+    batches = [b for b in plan if not all(key[i] in done_keys for i in b)]
+    done, total = len(done_keys), len(units)
+    what = f"item orderings (x{COST[orders]})" if rotated else "items"
     if done:
-        report(Message(f"resuming run {run_id}: {done} of {total} items already stored"))
+        report(Message(f"resuming run {run_id}: {done} of {total} {what} already stored"))
     report(ItemsScored(run_id, done, total, 0.0, None))
     model = loaded.model
     was_training = model.training
@@ -154,7 +186,7 @@ def _score_all(loaded, builder, items, run_id, store, mode, planned, max_new_tok
                 check_cancel(cancel) if here.is_main else _raise_cancelled()
             mine = first + here.rank
             batch = batches[mine] if mine < len(batches) else []
-            chunk = [items[i] for i in batch]
+            chunk = [permuted(*units[i]) for i in batch]
             try:
                 answers = score_batch(
                     mode, model, builder, chunk, [prompt_ids[i] for i in batch],
@@ -165,14 +197,25 @@ def _score_all(loaded, builder, items, run_id, store, mode, planned, max_new_tok
                     raise
                 raise InputError(_oom_advice(len(chunk), len(plan[0]), loaded.device)) from None
             for share, scored_share in distributed.gather((batch, answers), here):
-                chunk = [items[i] for i in share]
-                if here.is_main and chunk:
-                    done += store.add_answers(run_id, chunk, scored_share)
-                scored += len(chunk)
+                if here.is_main and share:
+                    done += _store(store, run_id, [units[i] for i in share], scored_share,
+                                   rotated, COST[orders])
+                scored += len(share)
             rate = scored / max(time.monotonic() - start, 1e-9)
             report(ItemsScored(run_id, done, total, rate, (total - done) / rate))
     finally:
         model.train(was_training)
+
+
+def _store(store, run_id, units, answers, rotated: bool, per_item: int) -> int:
+    """Store a batch's answers: as they are, or per ordering in the item's own indices
+    (with the aggregated answers of the items now complete)."""
+    items = [item for item, _ in units]
+    if not rotated:
+        return store.add_answers(run_id, items, answers)
+    back = [to_item_order(a, perm) for (_, perm), a in zip(units, answers, strict=True)]
+    return store.add_order_answers(run_id, items, [order_key(p) for _, p in units], back,
+                                   per_item=per_item, aggregate=aggregate)
 
 
 def out_of_memory(exc: BaseException) -> bool:

@@ -1,6 +1,6 @@
 """Report formats for a spillover table (and an optional gate result).
 
-``table`` (rich, for terminals), ``json`` (schema ``spillover.report/1``), ``markdown``
+``table`` (rich, for terminals), ``json`` (schema ``spillover.report/2``), ``markdown``
 (a CI job summary), ``junit`` (one test case per attribute × context) and ``csv``.
 """
 

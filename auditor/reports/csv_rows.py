@@ -3,6 +3,11 @@
 With seed replicates, ``seeds`` is their number, ``seed_deltas`` every seed's own Δ
 (``;``-separated, in the table's seed order) and ``agreement`` how many seeds share the
 row's verdict; the other columns hold the pooled comparison (b and c summed over seeds).
+
+The last column, ``table``, says which table a row belongs to: ``spillover`` (the audit's
+own format), ``format_transfer`` (the same models in an untrained format), ``bias_gap``
+(the bias-aligned accuracy gap, disambiguated contexts) or ``rotation`` (position bias
+and order consistency over all items).
 """
 
 from __future__ import annotations
@@ -13,14 +18,11 @@ import io
 from auditor.reports.document import Report
 
 HEADER = ("attribute", "is_target", "context", "metric", "n", "before", "after", "delta",
-          "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c", "mde", "seeds", "seed_deltas", "agreement")
+          "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c", "mde", "seeds",
+          "seed_deltas", "agreement", "table")
 
 
-def to_csv(report: Report) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    table = report.table
+def _table_rows(writer, table, name: str) -> None:
     for attribute in table.attributes:
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
@@ -30,10 +32,40 @@ def to_csv(report: Report) -> str:
             target = attribute in table.target
             writer.writerow((attribute, target, context, "accuracy", acc.n, acc.before, acc.after,
                              acc.delta, *(acc.ci or ("", "")), acc.p, acc.p_corrected,
-                             acc.marker, acc.verdict, acc.b, acc.c, _blank(acc.mde), *_seeds(acc)))
+                             acc.marker, acc.verdict, acc.b, acc.c, _blank(acc.mde), *_seeds(acc),
+                             name))
             writer.writerow((attribute, target, context, "bias", acc.n, bias.before, bias.after,
                              bias.delta, *(bias.ci or ("", "")), bias.p, bias.p_corrected,
-                             bias.marker, bias.verdict, "", "", "", *_seeds(bias)))
+                             bias.marker, bias.verdict, "", "", "", *_seeds(bias), name))
+    for gap in getattr(table, "gaps", ()):
+        writer.writerow((gap.attribute, gap.attribute in table.target, "disambig",
+                         "bias_aligned_accuracy_gap", gap.n_biased + gap.n_anti_biased,
+                         gap.before, gap.after, gap.delta, *(gap.ci or ("", "")), gap.p,
+                         gap.p_corrected, gap.marker, "", "", "", "", "", "", "",
+                         f"{name}:bias_gap"))
+
+
+def _rotation_rows(writer, rot: dict) -> None:
+    pb, pa = rot["position_before"], rot["position_after"]
+    ci = rot["distance_ci"] or ("", "")
+    writer.writerow(("all", "", "all", "position_bias", pb["n"], pb["distance"], pa["distance"],
+                     rot["distance_delta"], *ci, rot["distance_p"], "", "", "", "", "",
+                     "", "", "", "", "rotation"))
+    cb, ca = rot["consistency_before"], rot["consistency_after"]
+    writer.writerow(("all", "", "all", "order_consistency", cb["n"], cb["share"], ca["share"],
+                     rot["consistency_delta"], "", "", rot["consistency_p"], "", "", "",
+                     rot["b"], rot["c"], "", "", "", "", "rotation"))
+
+
+def to_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    _table_rows(writer, report.table, "spillover")
+    if report.transfer is not None:
+        _table_rows(writer, report.transfer, "format_transfer")
+    if report.rotation is not None:
+        _rotation_rows(writer, report.rotation)
     return out.getvalue()
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from auditor.audit.gate import GateResult
 from auditor.stats.table import SpilloverTable
 
-SCHEMA = "spillover.report/1"
+SCHEMA = "spillover.report/2"
+"""/2 added ``rotation`` and ``format_transfer`` (null when the audit has none), and the
+table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged."""
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,10 @@ class Report:
     gate: GateResult | None = None
     target_all: SpilloverTable | None = None
     flips: tuple[dict, ...] = ()  # flipped items (drill-down rows) for the HTML report
+    rotation: dict | None = None  # RotationChange.to_dict(): position bias, consistency
+    transfer: SpilloverTable | None = None  # the same comparison in an untrained format
+    transfer_format: str = ""  # its name ("cloze")
+    transfer_readings: tuple = ()  # stats.transfer.Reading, one per cell and metric
 
     def to_dict(self) -> dict:
         return {
@@ -28,6 +34,12 @@ class Report:
             "table": self.table.to_dict(),
             "target_all_items": self.target_all.to_dict() if self.target_all else None,
             "gate": self.gate.to_dict() if self.gate else None,
+            "rotation": self.rotation,
+            "format_transfer": None if self.transfer is None else {
+                "format": self.transfer_format,
+                "table": self.transfer.to_dict(),
+                "readings": [r.to_dict() for r in self.transfer_readings],
+            },
         }
 
     def to_json(self) -> str:

@@ -52,9 +52,50 @@ def to_html(report: Report) -> str:
         parts += ["<h2>Target attribute on all its evaluated items</h2>",
                   "<p>Training items included; not in the gate's family.</p>",
                   _grid(report.target_all)]  # fmt: skip
+    parts += _controls(report)
     parts += [f"<p><small>{escape(_legend(table))}</small></p>", _flips(report.flips),
               "</body></html>"]  # fmt: skip
     return "\n".join(p for p in parts if p) + "\n"
+
+
+def _controls(report: Report) -> list[str]:
+    """The bias-aligned accuracy gap (the Markdown report's rows), the option-order
+    rotation and the format transfer with its readings."""
+    from auditor.reports.markdown import _gaps
+
+    parts = []
+    gaps = _gaps(report.table)
+    if gaps:
+        parts += ["<h2>Bias-aligned accuracy gap (disambiguated contexts)</h2>",
+                  f"<p>{escape(gaps[3])}</p>", _md_table(gaps[5:])]
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        parts += ["<h2>Option-order rotation</h2>", "<ul>" + "".join(
+            f"<li>{escape(line)}</li>" for line in change_lines(report.rotation)) + "</ul>"]
+    if report.transfer is not None:
+        from auditor.stats.transfer import cell_line
+
+        parts += [f"<h2>Format transfer ({escape(report.transfer_format)})</h2>",
+                  f"<p>The same base and aligned models in the {escape(report.transfer_format)} "
+                  "format, which alignment never saw (not in the gate's family).</p>",
+                  _grid(report.transfer), "<ul>" + "".join(
+                      f"<li><strong>{escape(a)} / {c}</strong>: {escape(line)}</li>"
+                      for a in report.table.attributes for c in COLUMNS
+                      if (line := cell_line(report.transfer_readings, a, c))) + "</ul>"]
+    return parts
+
+
+def _md_table(lines: list[str]) -> str:
+    """A Markdown table's lines (header, rule, rows) as an HTML table, cells escaped."""
+    def cells(line: str) -> list[str]:
+        return [c.strip().replace("\\|", "|") for c in line.strip().strip("|").split(" | ")]
+
+    head, rows = cells(lines[0]), [cells(line) for line in lines[2:]]
+    out = ["<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
+    out += ["<tr>" + "".join(f"<td>{escape(c.replace('**', ''))}</td>" for c in row) + "</tr>"
+            for row in rows]
+    return "".join(out) + "</table>"
 
 
 def _subject(report: Report) -> str:

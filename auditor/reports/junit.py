@@ -38,9 +38,11 @@ def to_junit(report: Report) -> str:
             ET.SubElement(case, "system-out").text = (
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
                 f"p_corrected={acc.p_corrected}{_seeds(acc)}); bias {bias.before}→{bias.after} "
-                f"(p_corrected={bias.p_corrected}{_seeds(bias)})" + "".join(
-                    f"\nnot failed, too few seeds agree: {f.reason}"
-                    for f in gate.unconfirmed if (f.attribute, f.context) == (attribute, context)))
+                f"(p_corrected={bias.p_corrected}{_seeds(bias)})" + _gap_text(table, attribute, context)
+                + "".join(f"\nnot failed, too few seeds agree: {f.reason}"
+                          for f in gate.unconfirmed
+                          if (f.attribute, f.context) == (attribute, context)))
+    _controls(suite, report, counts)
     if gate.refused:  # the gate could not judge: a failing case, never a silent pass
         counts["tests"] += 1
         counts["failures"] += 1
@@ -59,3 +61,45 @@ def _seeds(change) -> str:
         return ""
     deltas = ", ".join(f"seed {s.seed}: {s.delta}" for s in change.seeds)
     return f"; {change.verdict} in {change.agreement}/{len(change.seeds)} seeds; {deltas}"
+
+
+def _gap_text(table, attribute: str, context: str) -> str:
+    gap = next((g for g in getattr(table, "gaps", ()) if g.attribute == attribute), None)
+    if context != "disambig" or gap is None:
+        return ""
+    return (f"; bias-aligned accuracy gap {gap.before}→{gap.after} "
+            f"(p_corrected={gap.p_corrected})")
+
+
+def _controls(suite, report: Report, counts: dict) -> None:
+    """Format controls as skipped cases (the gate does not judge them): one per cell of
+    the format-transfer table with its reading, and the rotation's two measures."""
+    def case(classname: str, name: str, message: str, out: str) -> None:
+        counts["tests"] += 1
+        counts["skipped"] += 1
+        node = ET.SubElement(suite, "testcase", classname=classname, name=name)
+        ET.SubElement(node, "skipped", message=message)
+        ET.SubElement(node, "system-out").text = out
+
+    if report.transfer is not None:
+        from auditor.stats.transfer import cell_line
+
+        for attribute in report.transfer.attributes:
+            for context in CONTEXTS:
+                cell = report.transfer.cell(attribute, context)
+                if cell is None:
+                    continue
+                line = cell_line(report.transfer_readings, attribute, context)
+                acc, bias = cell.accuracy, cell.bias
+                case(f"spillover.format_transfer.{attribute}", f"{attribute}.{context}",
+                     f"not gated ({report.transfer_format} format): {line}",
+                     f"accuracy {acc.before}→{acc.after} (p_corrected={acc.p_corrected}); "
+                     f"bias {bias.before}→{bias.after} (p_corrected={bias.p_corrected})")
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        lines = change_lines(report.rotation)
+        case("spillover.rotation", "position_bias", "not gated: option-order rotation",
+             lines[1])
+        case("spillover.rotation", "order_consistency", "not gated: option-order rotation",
+             lines[2])

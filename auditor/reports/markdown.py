@@ -32,6 +32,8 @@ def to_markdown(report: Report) -> str:
     if report.target_all is not None:
         lines += ["", "Target attribute on all its evaluated items (training items included; "
                   "not in the gate's family):", "", *_grid(report.target_all)]
+    lines += _gaps(table)
+    lines += _controls(report)
     if report.gate is not None and report.gate.failures:
         lines += ["", "### Failing cells", ""]
         lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
@@ -44,6 +46,51 @@ def to_markdown(report: Report) -> str:
         lines += ["", "### Seed replicates", "", *_replicates(table)]
     lines += ["", _legend(table)]
     return "\n".join(lines) + "\n"
+
+
+def _gaps(table: SpilloverTable) -> list[str]:
+    """The bias-aligned accuracy gap per attribute (disambiguated contexts)."""
+    if not table.gaps:
+        return []
+    from auditor.reports.cells import pct
+
+    lines = ["", "### Bias-aligned accuracy gap (disambiguated contexts)", "",
+             "Accuracy when the correct answer is the biased option minus accuracy when it is "
+             "the anti-biased one, in percentage points; Δ = after − before, paired cluster "
+             "bootstrap over template instances, corrected over these rows only.", "",
+             "| attribute | items (biased / anti-biased) | gap before → after | Δ | CI | "
+             "p corrected |", "|---|---|---|---|---|---|"]
+    for g in table.gaps:
+        ci = DASH if g.ci is None else f"[{pct(g.ci[0], True)}, {pct(g.ci[1], True)}]"
+        delta = DASH if g.delta is None else f"{pct(g.delta, True)} pp {g.marker}".rstrip()
+        p = DASH if g.p_corrected is None else f"{g.p_corrected:.3g}"
+        label = f"◆ **{g.attribute}**" if g.attribute in table.target else g.attribute
+        lines.append(f"| {label} | {g.n_biased} / {g.n_anti_biased} | {pct(g.before, True)} → "
+                     f"{pct(g.after, True)} | {delta} | {ci} | {p} |")
+    return lines
+
+
+def _controls(report: Report) -> list[str]:
+    """Option-order rotation and the format-transfer table with its readings."""
+    lines: list[str] = []
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        lines += ["", "### Option-order rotation", ""]
+        lines += [f"- {_md(line)}" for line in change_lines(report.rotation)]
+    if report.transfer is not None:
+        from auditor.stats.transfer import cell_line
+
+        lines += ["", f"### Format transfer ({_md(report.transfer_format)})", "",
+                  f"The same base and aligned models in the {_md(report.transfer_format)} "
+                  "format, which alignment never saw (not in the gate's family):", "",
+                  *_grid(report.transfer), "", "Reading per cell:", ""]
+        for attribute in report.table.attributes:
+            for context in ("ambig", "disambig", "overall"):
+                line = cell_line(report.transfer_readings, attribute, context)
+                if line:
+                    lines.append(f"- **{_md(attribute)} / {context}**: {line}")
+    return lines
 
 
 def _grid(table: SpilloverTable) -> list[str]:

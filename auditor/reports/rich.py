@@ -73,8 +73,38 @@ def bias_text(change: BiasChange, show_ci: bool = False, power: bool = False) ->
     return text + _judged(change, power)
 
 
-def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
-    """The spillover table: one row per attribute, target first and marked."""
+def gap_text(gap) -> Text:
+    """A bias-aligned accuracy gap cell: Δ in pp with its marker, then before → after."""
+    if gap is None:
+        return Text("…", style="dim italic")
+    if gap.delta is None:
+        return Text(f"{DASH}\n{_pct(gap.before, True)}→{_pct(gap.after, True)}", style="dim")
+    text = Text(f"{_pct(gap.delta, True)} pp {gap.marker}".rstrip() + "\n")
+    return text.append(f"{_pct(gap.before, True)}→{_pct(gap.after, True)}", style="dim")
+
+
+def render_gaps(table: SpilloverTable) -> Table:
+    """The bias-aligned accuracy gap on its own (when it does not fit as columns)."""
+    out = Table(title="Bias-aligned accuracy gap (disambiguated)", show_lines=True,
+                caption=Text(GAP_CAPTION), caption_justify="left")
+    for name in ("attribute", "items\nbiased/anti", "gap Δ\nbefore→after", "CI", "p\ncorrected"):
+        out.add_column(name, justify="left" if name == "attribute" else "right")
+    for gap in table.gaps:
+        ci = DASH if gap.ci is None else f"[{_pct(gap.ci[0], True)}, {_pct(gap.ci[1], True)}]"
+        out.add_row(Text(gap.attribute), f"{gap.n_biased}/{gap.n_anti_biased}", gap_text(gap),
+                    ci, _num(gap.p_corrected, ".3g"))
+    return out
+
+
+GAP_CAPTION = ("gap = accuracy when the correct answer is the biased option − when it is "
+               "the anti-biased one (pp); Δ = after − before, paired cluster bootstrap, "
+               "corrected over the gap rows.")
+
+
+def render_table(table: SpilloverTable, *, show_ci: bool = False,
+                 show_gap: bool = False) -> Table:
+    """The spillover table: one row per attribute, target first and marked; with
+    ``show_gap`` a last column holds the bias-aligned accuracy gap."""
     out = Table(title="Bias spillover", caption=caption(table) + POWER_NOTE,
                 caption_justify="left", show_lines=True)
     width = max((len(a) + 2 for a in table.attributes), default=9)
@@ -83,6 +113,10 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
         out.add_column(f"{context}\naccuracy", justify="right")
         out.add_column(f"{context}\nbias score", justify="right")
     out.add_column("overall\naccuracy", justify="right")
+    gaps = {g.attribute: g for g in table.gaps} if show_gap else None
+    if gaps is not None:
+        out.add_column("disambig\nbias-aligned\naccuracy gap", justify="right")
+        out.caption = caption(table) + Text("\nBias-aligned accuracy gap: " + GAP_CAPTION)
     pending = Text("…", style="dim italic")
     for attribute in table.attributes:
         is_target = attribute in table.target
@@ -94,6 +128,8 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False) -> Table:
             cells.append(accuracy_text(cell.accuracy, show_ci, True) if cell else pending)
             if context != "overall":
                 cells.append(bias_text(cell.bias, show_ci, True) if cell else pending)
+        if gaps is not None:
+            cells.append(gap_text(gaps.get(attribute)))
         out.add_row(*cells)
     return out
 

@@ -10,17 +10,26 @@ from rich.text import Text
 from auditor.reports.document import Report
 
 
-def renderables(report: Report) -> list:
-    """What to print: the spillover table, the target on all items, the gate's verdict."""
-    from auditor.reports.rich import render_replicates, render_table
+def renderables(report: Report, width: int = 140) -> list:
+    """What to print: the spillover table (with the bias-aligned accuracy gap as a last
+    column when that fits in ``width``, else as a table of its own), the seed replicates,
+    the target on all items, the format controls, the gate's verdict."""
+    from auditor.reports.rich import render_gaps, render_replicates, render_table
 
     parts: list = [render_table(report.table)]
+    if report.table.gaps:
+        wide = render_table(report.table, show_gap=True)
+        if _natural_width(wide) <= width:
+            parts = [wide]
+        else:
+            parts.append(render_gaps(report.table))
     if report.table.seeds:
         parts.append(render_replicates(report.table))
     if report.target_all is not None:
         extra = render_table(report.target_all)
         extra.title = "Target attribute on all its evaluated items (training items included)"
         parts.append(extra)
+    parts += control_parts(report)
     gate = report.gate
     if gate is not None:
         if gate.refused:
@@ -38,8 +47,40 @@ def renderables(report: Report) -> list:
     return parts
 
 
+def _natural_width(renderable) -> int:
+    from rich.measure import Measurement
+
+    console = Console(width=10_000, file=io.StringIO())
+    return Measurement.get(console, console.options, renderable).maximum
+
+
 def to_text(report: Report, width: int = 140) -> str:
     buffer = io.StringIO()
     Console(file=buffer, width=width, no_color=True, force_terminal=False).print(
-        Group(*renderables(report)))
+        Group(*renderables(report, width)))
     return buffer.getvalue()
+
+
+def control_parts(report: Report) -> list:
+    """Format controls: the rotation summary, and the format-transfer table with a reading
+    per cell."""
+    parts: list = []
+    if report.rotation is not None:
+        from auditor.reports.rotation import change_lines
+
+        parts += [Text(line) for line in change_lines(report.rotation)]
+    if report.transfer is not None:
+        from auditor.reports.rich import render_table
+        from auditor.stats.transfer import cell_line
+
+        extra = render_table(report.transfer)
+        extra.title = (f"Format transfer: the same models in the {report.transfer_format} "
+                       "format (never trained on)")
+        parts.append(extra)
+        parts.append(Text("Reading per cell (trained format vs format transfer):"))
+        for attribute in report.table.attributes:
+            for context in ("ambig", "disambig", "overall"):
+                line = cell_line(report.transfer_readings, attribute, context)
+                if line:
+                    parts.append(Text(f"  {attribute} / {context}: {line}"))
+    return parts

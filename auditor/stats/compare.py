@@ -21,6 +21,7 @@ from auditor.stats.bootstrap import (
 )
 from auditor.stats.corrections import METHODS
 from auditor.stats.frame import Frame, attribute_order, build_frame
+from auditor.stats.gap import compare_gaps
 from auditor.stats.mcnemar import (
     TESTS,
     mcnemar,
@@ -184,4 +185,7 @@ def compare_runs(
             if reporter is not None:
                 reporter(CellUpdated(attribute, context, cell.to_dict()))
         table = table.with_row(row)
-    return table
+    check_cancel(cancel)
+    return replace(table, gaps=compare_gaps(items, frame, table.attributes,
+                                            correction=correction, alpha=alpha,
+                                            n_boot=n_boot, seed=seed))

@@ -36,7 +36,10 @@ from auditor.core.errors import InputError
 from auditor.stats.corrections import adjust, marker
 from auditor.stats.power import cell_level, mde
 
-SCHEMA = "spillover.table/1"
+SCHEMA = "spillover.table/2"
+READABLE = ("spillover.table/1", SCHEMA)
+"""/2 added ``gaps`` (the bias-aligned accuracy gap per attribute); /1 tables read with
+none."""
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
 IMPROVED, DEGRADED, NO_CHANGE = "improved", "degraded", "no significant change"
@@ -178,6 +181,7 @@ class SpilloverTable:
     bias_ci: str = BIAS_CI
     notes: tuple[str, ...] = ()
     seeds: tuple[int, ...] = ()  # the DPO seeds pooled; empty for a single aligned run
+    gaps: tuple = ()  # stats.gap.GapChange per attribute (disambiguated contexts)
 
     def row(self, attribute: str) -> Row | None:
         return next((r for r in self.rows if r.attribute == attribute), None)
@@ -213,13 +217,15 @@ class SpilloverTable:
 
     @classmethod
     def from_dict(cls, data: dict) -> SpilloverTable:
-        if data.get("schema") != SCHEMA:
+        if data.get("schema") not in READABLE:
             raise InputError(f"not a spillover table: schema {data.get('schema')!r}, expected {SCHEMA!r}")
+        from auditor.stats.gap import GapChange
         rows = tuple(
             Row(r["attribute"], r["is_target"], tuple(Cell.from_dict(c) for c in r["cells"]))
             for r in data["rows"]
         )
-        plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing")}
+        plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing", "gaps")}
+        plain["gaps"] = tuple(GapChange.from_dict(g) for g in data.get("gaps", ()))
         for key in ("target", "attributes", "family", "notes", "seeds"):
             plain[key] = tuple(plain.get(key, ()))
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)

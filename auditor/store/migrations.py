@@ -63,4 +63,18 @@ MIGRATIONS: list[str] = [
         record TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 2: answers per option ordering (option-order rotation); ``answers`` then holds
+    # each item's answer aggregated over its orderings
+    """
+    CREATE TABLE order_answers (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        item_id TEXT NOT NULL,
+        ordering TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        predicted INTEGER,
+        scores TEXT NOT NULL DEFAULT '[]',
+        text TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, item_id, ordering)
+    );
+    """,
 ]

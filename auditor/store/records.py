@@ -75,6 +75,10 @@ class AuditOutcome:
     target_all: dict | None = None
     heldout_ids: tuple[str, ...] = ()
     eval_items: int = 0
+    rotation: dict | None = None  # stats.position.RotationChange.to_dict()
+    transfer_runs: dict = field(default_factory=dict)  # format -> {"baseline", "aligned"}
+    format_transfer: dict | None = None  # {"format", "baseline", "aligned", "table"}
+    replicates: dict = field(default_factory=dict)  # str(seed) -> seed, train_run, aligned_run, adapter_dir
     extra: dict = field(default_factory=dict)
 
     @classmethod

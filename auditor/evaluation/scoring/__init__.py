@@ -1,7 +1,8 @@
-"""Scoring a batch of BBQ items with a loaded model, in one of three modes.
+"""Scoring a batch of BBQ items with a loaded model, in one of four modes.
 
 ``letter``: one forward, log-probs of the letters A/B/C. ``options``: log-likelihood of
 each option's text (prompt cache shared). ``generate``: greedy answer text, parsed.
+``cloze``: the options scorer on a prompt that lists no options (see ``cloze``).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auditor.core.answers import Answer
-from auditor.core.choices import MODES  # re-exported: the scoring modes
+from auditor.core.choices import EVAL_MODES as MODES  # re-exported: every scoring mode
 from auditor.core.errors import InputError
 from auditor.core.items import Item
 
@@ -28,7 +29,7 @@ def score_batch(
         from auditor.evaluation.scoring.letter import score_letters
 
         return score_letters(model, builder, items, prompt_ids)
-    if mode == "options":
+    if mode in ("options", "cloze"):  # the builder decides what the prompt shows
         from auditor.evaluation.scoring.options import score_options
 
         return score_options(model, builder, items, prompt_ids)

@@ -114,6 +114,10 @@ def test_unfinished_runs_and_unlike_modes_are_refused(tmp_path, items):
         assert any("different scoring modes" in p for p in problems)
         assert any("different prompt templates" in p for p in run_problems(store, a, c))
         assert run_problems(store, a, a) == []
+        rotated = _store_run(store, "r", items, _answers(items, 3), mode="letter", template="t1",
+                             settings={"orders": "cyclic"})
+        assert any("different option orders (none vs cyclic)" in p
+                   for p in run_problems(store, a, rotated))
 
 
 def test_non_finite_scores_are_refused(tmp_path, items):

@@ -82,7 +82,7 @@ def test_reports_in_every_format(tiny_audit):
     gate = evaluate_gate(result.table, GateSection(min_paired=1, min_cell=1))
     report = Report(result.table, {"title": "tiny"}, gate)
     data = json.loads(render_report(report, "json"))
-    assert data["schema"] == "spillover.report/1" and data["table"]["schema"] == "spillover.table/1"
+    assert data["schema"] == "spillover.report/2" and data["table"]["schema"] == "spillover.table/2"
     suite = ET.fromstring(render_report(report, "junit"))
     cases = suite.findall("testcase")
     assert len(cases) == 18 and int(suite.get("tests")) == 18
@@ -91,7 +91,7 @@ def test_reports_in_every_format(tiny_audit):
     markdown = render_report(report, "markdown")
     assert "◆ **Gender_identity** (target)" in markdown and "Holm" in markdown
     rows = render_report(report, "csv").splitlines()
-    assert len(rows) == 1 + 9 * 3 * 2
+    assert len(rows) == 1 + 9 * 3 * 2 + 9  # and one bias-aligned gap row an attribute
     assert "Bias spillover" in render_report(report, "table")
 
 

@@ -40,7 +40,7 @@ def synthetic(tmp_path_factory, bbq_lite):
 
 def test_audit_writes_every_output(audited):
     folder, _, report = audited
-    assert report["schema"] == "spillover.report/1"
+    assert report["schema"] == "spillover.report/2"
     assert report["gate"]["passed"] is True
     assert report["subject"]["audit"].startswith("audit-")
     assert "Bias spillover" in (folder / "report.md").read_text()

@@ -109,7 +109,8 @@ def test_renders_in_headless_chromium(tmp_path, report):
 
 def test_report_json_is_unchanged_by_flips(report):
     assert "flips" not in dataclasses.replace(report, flips=()).to_dict()
-    assert report.to_dict().keys() == {"schema", "subject", "table", "target_all_items", "gate"}
+    assert report.to_dict().keys() == {"schema", "subject", "table", "target_all_items", "gate",
+                                       "rotation", "format_transfer"}
 
 
 def test_without_matplotlib_the_report_says_so(two_runs, monkeypatch):

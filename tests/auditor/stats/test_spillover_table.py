@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import pytest
@@ -127,7 +128,8 @@ def test_row_alone_equals_row_in_table_and_partial_filling(lite_items, baseline)
     for row in full.rows:
         for cell in row.cells:
             table = table.with_cell(cell)
-    assert table.complete and table == full
+    # the gaps are computed from the paired runs, not from cells: the rest is identical
+    assert table.complete and table == dataclasses.replace(full, gaps=())
 
 
 def test_json_round_trip(lite_items, baseline):
@@ -135,7 +137,7 @@ def test_json_round_trip(lite_items, baseline):
     table = compare_runs(lite_items, baseline, after, ("Gender_identity", "Age"), n_boot=N_BOOT,
                          correction="bh", accuracy_test="midp")
     text = table.to_json()
-    assert '"schema": "spillover.table/1"' in text and "NaN" not in text
+    assert '"schema": "spillover.table/2"' in text and "NaN" not in text
     again = SpilloverTable.from_json(text)
     assert again == table
     assert again.attributes[:2] == ("Gender_identity", "Age")
