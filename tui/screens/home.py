@@ -231,7 +231,8 @@ class HomeScreen(Screen):
                  f"{profile.get('model', {}).get('source', '?')} · read from the store")
         self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
                                            result.aligned_run, result.audit_id, about,
-                                           heldout_ids=result.heldout_ids or None))
+                                           heldout_ids=result.heldout_ids or None,
+                                           result=result))
 
     def on_audit_deleted(self, message: AuditDeleted) -> None:
         runs = message.runs
