@@ -57,8 +57,8 @@ def accuracy_stats(change: AccuracyChange, test: str, correction: str) -> Text:
                 f"{_p(change.p_corrected)} · Δ {_pp(change.delta)} pp, 95% CI "
                 f"{_ci(change.ci, _pp)} · {verdict(change)}", style="dim")
     if change.mde is not None:
-        text.append(f"\nMDE {100 * change.mde:.1f} pp: the smallest |Δ| the exact test "
-                    "detects with 80% power at this cell's corrected level", style="dim")
+        text.append(f"\nMDE {100 * change.mde:.1f} pp (smallest detectable |Δ|: exact test, "
+                    "80% power)", style="dim")
     return text + seed_lines(change, lambda v: f"{_pp(v)} pp")
 
 
