@@ -175,3 +175,26 @@ async def test_cloze_stages_and_rotated_progress_in_orderings(make_backend, tui_
         assert "waiting" in rows[3]
         backend.resume.set()
         await settle(pilot)
+
+
+@pytest.mark.asyncio
+async def test_a_finished_audit_opens_its_format_views_from_the_run_screen(make_backend, formats):
+    backend = make_backend()
+    backend.result = formats
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        run = app.screen
+        assert isinstance(run, RunScreen) and run.status == "done"
+        assert "Format views" in footer_keys(run)
+        assert "v: format views" in plain(run.query_one("#run-status", Static).content)
+        await pilot.press("v")
+        await settle(pilot)
+        results = app.screen
+        assert isinstance(results, ResultsScreen) and results.view == "format transfer"
+        assert results.query_one(SpilloverView).table is formats.transfer
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is run

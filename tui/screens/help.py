@@ -23,6 +23,7 @@ KEYS = (
     ("", "d", "delete the audit under the cursor (asks first; shared runs stay)"),
     ("run", "c", "cancel the audit at the next batch or step"),
     ("", "[  ]", "with seed replicates: the previous / next seed's training curves"),
+    ("", "v", "when finished: the audit's format views (format transfer, rotation)"),
     ("results", "arrows / click", "move between cells"),
     ("", "v", "trained format · format transfer · rotation views, when the audit has them"),
     ("", "Enter", "the items behind the cell (attribute column: all contexts)"),

@@ -47,7 +47,7 @@ class ResultsScreen(Screen):
 
     def __init__(self, backend, table: SpilloverTable, run_a: str, run_b: str,
                  title: str = "Spillover", extra: str = "", heldout_ids=None,
-                 result=None) -> None:
+                 result=None, view: str = "trained format") -> None:
         super().__init__()
         self.heldout_ids = heldout_ids  # the target's cells were computed on these items
         self.backend, self.table = backend, table
@@ -64,6 +64,7 @@ class ResultsScreen(Screen):
         if result is not None and result.rotation:
             self.views.append(self.ROTATION)
         self.view = self.TRAINED
+        self.first_view = view if view in self.views else self.TRAINED
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,6 +98,8 @@ class ResultsScreen(Screen):
         view.show(self.table)
         view.focus()
         self._show_stats()
+        if self.first_view != self.TRAINED:
+            self.show_view(self.first_view)
 
     def action_view(self) -> None:
         """The next view of the same audit."""

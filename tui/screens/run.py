@@ -35,6 +35,7 @@ from tui.messages import (
 )
 from tui.screens.adapter import MissingAdapterScreen
 from tui.screens.drilldown import DrilldownScreen
+from tui.screens.results import ResultsScreen
 from tui.state import CANCELLED, FAILED, progress_for
 from tui.widgets.progress import EvalProgress
 from tui.widgets.spillover import SpilloverView
@@ -68,6 +69,7 @@ class RunScreen(Screen):
         Binding("c", "cancel", "Cancel audit"),
         Binding("left_square_bracket", "seed(-1)", "Prev seed"),
         Binding("right_square_bracket", "seed(1)", "Next seed"),
+        Binding("v", "views", "Format views"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -188,7 +190,9 @@ class RunScreen(Screen):
                 changed.add("train")
         self.progress.filling = None  # the finished table is the pooled one
         self._redraw(changed)
-        self._set_status(Text("✓ audit finished: Enter on a cell shows its items", style="green"))
+        views = " · v: format views" if self.check_action("views", ()) else ""
+        self._set_status(Text(f"✓ audit finished: Enter on a cell shows its items{views}",
+                              style="green"))
         self.query_one(SpilloverView).focus()
 
     def on_audit_stopped(self, message: AuditStopped) -> None:
@@ -247,7 +251,21 @@ class RunScreen(Screen):
         with seed replicates."""
         if action == "seed":
             return len(self.progress.seeds) > 1
+        if action == "views":  # a finished audit with format controls
+            r = self.result
+            return r is not None and (r.transfer is not None or bool(r.rotation))
         return self.status == "running" if action == "cancel" else True
+
+    def action_views(self) -> None:
+        """The finished audit's results with their format views (``v`` there cycles)."""
+        r = self.result
+        if r is None:
+            return
+        self.app.push_screen(ResultsScreen(self.backend, r.table, r.baseline_run,
+                                           r.aligned_run, r.audit_id,
+                                           heldout_ids=r.heldout_ids or None, result=r,
+                                           view=ResultsScreen.TRANSFER if r.transfer is not None
+                                           else ResultsScreen.ROTATION))
 
     def action_seed(self, step: int) -> None:
         """Show the previous or next seed's training curves."""
