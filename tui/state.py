@@ -39,11 +39,10 @@ class StageState:
         return self.title or LABELS.get(self.name, self.name)
 
     def seed_line(self) -> str:
-        """Each seed's status in a word-free line: "seed 0 ✓  1 ▶  2 ○"."""
+        """Each seed's status, compact enough for the tracker's status column: "0✓ 1▶ 2○"."""
         marks = {PENDING: "○", RUNNING: "▶", DONE: "✓", REUSED: "↺", FAILED: "✗",
                  CANCELLED: "■"}
-        return "seed " + "  ".join(f"{s} {marks.get(v, '?')}" for s, v in self.seeds.items())
-
+        return " ".join(f"{s}{marks.get(v, '?')}" for s, v in self.seeds.items())
 
 def stage_names(transfer: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The audit's stages in order; each untrained format (``[eval] transfer``) adds
@@ -103,7 +102,6 @@ class AuditProgress:
             stage.status = RUNNING if RUNNING in left else PENDING
         else:
             stage.status = REUSED if all(v == REUSED for v in stage.seeds.values()) else DONE
-        stage.detail = stage.seed_line()
 
     def apply(self, event: Event) -> set[str]:
         """Fold one event in; returns the parts that changed (stages, eval, train, table,
@@ -115,7 +113,6 @@ class AuditProgress:
             if seed is None:
                 return {"stages"}
             stage.seeds[seed] = RUNNING
-            stage.detail = stage.seed_line()
             if event.stage == "align":  # a new seed's curve starts
                 self.train_seed, self.train = seed, list(self.trains.get(seed, []))
                 return {"stages", "train"}

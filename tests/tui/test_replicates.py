@@ -130,8 +130,8 @@ async def test_seeds_stages_and_curves_as_they_run(make_backend, seeded):
         align, aligned = screen.progress.stages["align"], screen.progress.stages["aligned"]
         assert align.seeds == {0: DONE, 1: RUNNING, 2: PENDING} and align.status == RUNNING
         assert aligned.seeds == {0: DONE, 1: PENDING, 2: PENDING}
-        assert "seed 0 ✓  1 ▶  2 ○" in stage_line(screen, "DPO alignment")
-        assert "seed 0 ✓  1 ○  2 ○" in stage_line(screen, "aligned eval")
+        assert "0✓ 1▶ 2○" in stage_line(screen, "DPO alignment")
+        assert "0✓ 1○ 2○" in stage_line(screen, "aligned eval")
         panel = screen.query_one(TrainingPanel)
         assert str(panel.border_title) == "DPO training · seed 1 (2 of 3)"
         figures = plain(screen.query_one("#train-figures", Static).content)
@@ -198,7 +198,7 @@ async def test_reused_seeds_show_stored(make_backend, seeded):
         await wait_paused(pilot, backend)
         align = app.screen.progress.stages["align"]
         assert align.status == REUSED and set(align.seeds.values()) == {REUSED}
-        assert "seed 0 ↺  1 ↺  2 ↺" in stage_line(app.screen, "DPO alignment")
+        assert "0↺ 1↺ 2↺" in stage_line(app.screen, "DPO alignment")
         backend.resume.set()
         await settle(pilot)
 
