@@ -52,8 +52,8 @@ def formats(tui_data) -> AuditResult:
                                 n_boot=200).to_dict()
     return dataclasses.replace(tui_data.result, rotation=rotation, transfer=transfer,
                                transfer_format="cloze",
-                               transfer_runs={"baseline": tui_data.run_a,
-                                              "aligned": tui_data.run_b})
+                               transfer_runs={"baseline": "eval-cloze-base",
+                                              "aligned": "eval-cloze-aligned"})
 
 
 def footer_keys(screen) -> list[str]:
@@ -86,6 +86,8 @@ async def test_v_switches_trained_transfer_and_rotation_views(backend, tui_data,
         acc = formats.transfer.cell("Age", "disambig").accuracy
         assert f"b {acc.b:,} right→wrong" in stats
         assert "cloze format" in plain(screen.query_one("#res-caption", Static).content)
+        heading = plain(screen.query_one("#res-title", Static).content, width=400)
+        assert "base eval-cloze-base → aligned eval-cloze-aligned" in heading
 
         await pilot.press("v")
         await pilot.pause()
@@ -100,6 +102,8 @@ async def test_v_switches_trained_transfer_and_rotation_views(backend, tui_data,
         await pilot.pause()
         assert screen.view == "trained format" and view.table is formats.table
         assert not screen.query_one("#res-rotation", Static).display
+        heading = plain(screen.query_one("#res-title", Static).content, width=400)
+        assert f"base {tui_data.run_a} → aligned {tui_data.run_b}" in heading
 
 
 @pytest.mark.asyncio

@@ -55,6 +55,7 @@ class ResultsScreen(Screen):
         self.run_a, self.run_b = run_a, run_b
         self.runs = {"trained": (run_a, run_b)}
         self.heading = describe(title, run_a, run_b, extra)
+        self.extra = extra
         self.title_text = title
         self.result = result  # the AuditResult, when these are an audit's results
         self.views = [self.TRAINED]
@@ -115,6 +116,8 @@ class ResultsScreen(Screen):
         else:
             self.table = self.trained_table
             self.run_a, self.run_b = self.runs["trained"]
+        self.query_one("#res-title", Static).update(
+            describe(self.title_text, self.run_a, self.run_b, self.extra))
         rotation = self.query_one("#res-rotation", Static)
         rotation.display = name == self.ROTATION
         if name == self.ROTATION:
