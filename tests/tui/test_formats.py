@@ -5,20 +5,14 @@ progress counted in orderings."""
 from __future__ import annotations
 
 import dataclasses
-import random
 
 import pytest
 from textual.widgets import Static
 
-from auditor.audit.pipeline import AuditResult
 from auditor.audit.profiles import load_profile
-from auditor.core.answers import Answer
 from auditor.core.events import ItemsScored, StageFinished, StageStarted
-from auditor.core.items import ATTRIBUTES
 from auditor.reports.rich import gap_text
 from auditor.reports.rotation import change_lines
-from auditor.stats import compare_runs
-from auditor.stats.position import compare_rotation
 from auditor.stats.transfer import cell_line, readings
 from tui import SpilloverApp
 from tui.screens.results import ResultsScreen
@@ -26,34 +20,8 @@ from tui.screens.run import RunScreen
 from tui.widgets.spillover import SpilloverView
 
 from .conftest import SIZE, plain, settle
-from .data import PROFILES, answers
+from .data import PROFILES
 from .fakes import wait_paused
-
-CYCLIC = ("012", "120", "201")
-
-
-def rotated_answers(items) -> tuple[dict, dict]:
-    """Before: always the letter A (the option at position 0); after: the right option."""
-    before = {i.id: {k: Answer(i.id, int(k[0]), ()) for k in CYCLIC} for i in items}
-    after = {i.id: {k: Answer(i.id, i.label, ()) for k in CYCLIC} for i in items}
-    return before, after
-
-
-@pytest.fixture(scope="module")
-def formats(tui_data) -> AuditResult:
-    items = list(tui_data.items.values())
-    before, after = answers(items, tui_data.markup_item)
-    rng = random.Random(3)
-    cloze_after = [a if rng.random() < 0.7 else Answer(a.item_id, rng.randrange(3), a.scores)
-                   for a in before]  # the untrained format barely moves
-    transfer = compare_runs(tui_data.items, before, cloze_after, target=("Gender_identity",),
-                            attributes=ATTRIBUTES, n_boot=200, seed=0)
-    rotation = compare_rotation(tui_data.items, *rotated_answers(items), orders="cyclic",
-                                n_boot=200).to_dict()
-    return dataclasses.replace(tui_data.result, rotation=rotation, transfer=transfer,
-                               transfer_format="cloze",
-                               transfer_runs={"baseline": "eval-cloze-base",
-                                              "aligned": "eval-cloze-aligned"})
 
 
 def footer_keys(screen) -> list[str]:
