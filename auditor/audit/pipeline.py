@@ -171,7 +171,7 @@ def run_audit(
         audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum),
                                              profile.to_dict())
         folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
-        missing = missing_adapter(store, audit_id, folder / "alignment")
+        missing = missing_adapter(store, audit_id, folder)
         if missing is not None and restore_adapter_from is not None:
             where = restore_adapter(store, missing, restore_adapter_from)
             report(Message(f"restored the adapter of {missing.run_id} into {where}"))
