@@ -6,16 +6,15 @@ measurement.
 - seconds per step: a finished training run's ``train_runtime`` over the steps that
   session trained (``session_steps``; runs stored before it was recorded are not used),
   the median over the model's runs of that method;
-- seconds per item: a finished evaluation's time from its start to its finish over its
-  items, for the model in the profile's scoring mode; the fastest run is taken (a run
-  resumed after a pause counts the pause).
+- seconds per item: a finished evaluation's scoring time over the items it scored
+  (``timing`` in its record, summed over its sessions; model loading not counted), the
+  median over the model's runs in the profile's scoring mode.
 """
 
 from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass
-from datetime import datetime
 
 from auditor.audit.profiles import Profile
 
@@ -74,9 +73,8 @@ def _per_item(store, profile) -> Measured | None:
         return None
     found = []
     for run in store.runs("eval"):
-        if (run.status == "done" and run.model == profile.model.source and run.total
-                and run.mode == profile.eval.mode):
-            span = (datetime.fromisoformat(run.updated)
-                    - datetime.fromisoformat(run.created)).total_seconds()
-            found.append(span / run.total)
-    return Measured(min(found), len(found)) if found else None
+        timing = (run.record or {}).get("timing") or {}
+        if (run.status == "done" and run.model == profile.model.source
+                and run.mode == profile.eval.mode and timing.get("items")):
+            found.append(timing["seconds"] / timing["items"])
+    return Measured(statistics.median(found), len(found)) if found else None

@@ -29,18 +29,34 @@ def recipe_profiles(profile: Profile) -> dict[tuple[str, tuple[str, ...]], Profi
         a, method=m, target=t, methods=())) for m in methods for t in targets}
 
 
+def recipe_plans(profile: Profile, bbq: str | None = None) -> dict:
+    """``preflight`` of every recipe (model, adapter, data), one per target: the plan (BBQ
+    loaded, the target split, the evaluated items) does not depend on the method."""
+    from auditor.audit.preflight import preflight
+
+    plans: dict = {}
+    for (_, target), sub in recipe_profiles(profile).items():
+        if target not in plans:
+            plans[target] = preflight(sub, bbq)
+    return plans
+
+
 def run_matrix(profile: Profile, *, store, bbq: str | None = None, reporter=None,
-               cancel=None) -> dict[tuple[str, tuple[str, ...]], AuditResult]:
+               cancel=None, plans: dict | None = None
+               ) -> dict[tuple[str, tuple[str, ...]], AuditResult]:
     """Run (or resume) every recipe's audit, in order; each is an ordinary stored audit,
-    so a rerun reuses every finished stage."""
+    so a rerun reuses every finished stage. ``plans``: ``recipe_plans``' (made here
+    otherwise)."""
     from auditor.core.events import Message, null_reporter
 
     report = reporter or null_reporter
     recipes = recipe_profiles(profile)  # each checked on construction, before any work
+    plans = plans or recipe_plans(profile, bbq)
     done = {}
     for n, (recipe, sub) in enumerate(recipes.items(), start=1):
         report(Message(f"recipe {n} of {len(recipes)}: {recipe_label(*recipe)}"))
-        done[recipe] = run_audit(sub, store=store, bbq=bbq, reporter=reporter, cancel=cancel)
+        done[recipe] = run_audit(sub, store=store, bbq=bbq, reporter=reporter, cancel=cancel,
+                                 plan=plans[recipe[1]])
     return done
 
 

@@ -55,8 +55,7 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
     """Check, run (or resume) the grid, then print and write the matrix."""
     import threading
 
-    from auditor.audit.matrix import matrix_of, recipe_profiles, run_matrix
-    from auditor.audit.preflight import preflight
+    from auditor.audit.matrix import matrix_of, recipe_plans, run_matrix
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled
@@ -67,15 +66,14 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
         from auditor.core.errors import InputError
 
         raise InputError(f"the matrix prints as table, json, markdown or csv, not {fmt}")
-    for sub in recipe_profiles(profile).values():  # settings, model and data, first
-        preflight(sub, bbq)
+    plans = recipe_plans(profile, bbq)  # settings, model and data, before any storing
     quiet_hf()
     cancel = threading.Event()
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
                 results = run_matrix(profile, store=store, bbq=bbq, reporter=reporter,
-                                     cancel=cancel)
+                                     cancel=cancel, plans=plans)
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
@@ -91,7 +89,9 @@ def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
     if fmt == "table":
         from auditor.cli.options import table_console
 
-        table_console().print(to_rich(matrix, title))
+        console = table_console()
+        for table in to_rich(matrix, title):
+            console.print(table)
     else:
         click.echo(render_matrix(matrix, fmt, title), nl=False)
     for out in outputs:
@@ -105,7 +105,9 @@ def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
             from rich.console import Console
 
             with path.open("w", encoding="utf-8") as handle:
-                Console(file=handle, width=200).print(to_rich(matrix, title))
+                console = Console(file=handle, width=200)
+                for table in to_rich(matrix, title):
+                    console.print(table)
             written = path
         else:
             path.write_text(render_matrix(matrix, MATRIX_SUFFIXES[suffix], title),

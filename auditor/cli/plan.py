@@ -74,14 +74,22 @@ def _print_cost(cost) -> None:
     out.print("  evaluation: " + (
         "seconds per item not measured yet (no finished evaluation of this model and mode "
         "in the store)" if item is None else
-        f"{item.seconds:.3g} s per item (fastest of {item.runs} finished run(s))"),
-        highlight=False)
+        f"{_seconds(item.seconds, cost.items)} per item (median of {item.runs} finished "
+        "run(s))"), highlight=False)
     if cost.steps and item and all(cost.per_step.values()):
         total = (sum(m.seconds for m in cost.per_step.values()) * cost.steps
                  * cost.trainings / len(cost.methods) + item.seconds * cost.items
                  * cost.evaluations)
-        out.print(f"  from these: about {total / 60:.1f} min for the grid, stored stages "
-                  "not counted as reused", highlight=False)
+        out.print(f"  from these: about {_duration(total)} for the grid, loading and stored "
+                  "stages not counted", highlight=False)
+
+
+def _seconds(value: float, items: int) -> str:
+    return f"{value:.3g} s"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _print(size) -> None:

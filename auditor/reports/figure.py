@@ -162,12 +162,11 @@ def draw_matrix(matrix, title: str = ""):
               for r in matrix.rows]
     acc_cols = list(matrix.columns)
     bias_cols = [c for c in matrix.columns if c[1] in BIAS_COLUMNS]
-    width = 3.5 + 0.75 * (len(acc_cols) + len(bias_cols))
-    fig, axes = plt.subplots(1, 2, figsize=(width, 2.2 + 0.5 * len(labels)), squeeze=False,
-                             gridspec_kw={"width_ratios": [max(1, len(acc_cols)),
-                                                           max(1, len(bias_cols))]})
+    width = 4.0 + 0.55 * len(acc_cols)
+    panel = 1.6 + 0.45 * len(labels)
+    fig, axes = plt.subplots(2, 1, figsize=(width, 2 * panel + 1.0), squeeze=False)
     _matrix_heatmap(axes[0][0], matrix, labels, "accuracy", acc_cols, 100.0, "Δ accuracy (pp)")
-    _matrix_heatmap(axes[0][1], matrix, labels, "bias", bias_cols, 1.0, "Δ bias score")
+    _matrix_heatmap(axes[1][0], matrix, labels, "bias", bias_cols, 1.0, "Δ bias score")
     fig.suptitle(title or "Spillover matrix", fontsize=12)
     import textwrap
 
@@ -176,8 +175,8 @@ def draw_matrix(matrix, title: str = ""):
     legend = (f"▲/▼ sign of Δ, stars: {method}-corrected p < 0.05 / 0.01 / 0.001, one family "
               f"of {matrix.family} tests over the whole matrix. † the recipe's own target "
               "(held-out items). (k/n): untargeted cells degraded significantly.")
-    fig.text(0.01, 0.005, textwrap.fill(legend, 160), fontsize=7, va="bottom")
-    fig.tight_layout(rect=(0, 0.06, 1, 0.95))
+    fig.text(0.01, 0.005, textwrap.fill(legend, int(18 * width)), fontsize=7, va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig
 
 

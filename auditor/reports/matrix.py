@@ -52,28 +52,39 @@ def _header(attribute: str, context: str) -> str:
     return f"{attribute} · {context}"
 
 
-def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix"):
+def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> list:
+    """One rich table per context (rows: recipes, columns: attributes), so the matrix fits
+    a terminal; the last table ends with the spillover column, the caption with the
+    correction family."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, caption=f"{LEGEND}\n{matrix.family_note}.",
-                  caption_justify="left", show_lines=True)
-    table.add_column("recipe", no_wrap=True)
-    for attribute, context in matrix.columns:
-        table.add_column(f"{attribute}\n{context}", justify="right")
-    table.add_column("spillover", justify="right")
-    for row in matrix.rows:
-        cells = []
-        for attribute, context in matrix.columns:
-            cell = row.cell(attribute, context)
-            acc, bias = cell_lines(cell)
-            text = Text(acc, style=_style(cell.accuracy.verdict) if cell else "")
-            if bias:
-                text.append("\n" + bias, style=_style(cell.bias.verdict))
-            cells.append(text)
-        summary = Text(summary_text(row), style="bold red" if row.degraded else "")
-        table.add_row(Text(recipe_name(row)), *cells, summary)
-    return table
+    contexts = list(dict.fromkeys(c for _, c in matrix.columns))
+    tables = []
+    for n, context in enumerate(contexts):
+        last = n == len(contexts) - 1
+        table = Table(title=f"{title} · {context}", show_lines=True, caption_justify="left",
+                      caption=f"{LEGEND}\n{matrix.family_note}." if last else None)
+        table.add_column("recipe", no_wrap=True)
+        attributes = [a for a, c in matrix.columns if c == context]
+        for attribute in attributes:
+            table.add_column(attribute, justify="right")
+        if last:
+            table.add_column("spillover", justify="right")
+        for row in matrix.rows:
+            cells = []
+            for attribute in attributes:
+                cell = row.cell(attribute, context)
+                acc, bias = cell_lines(cell)
+                text = Text(acc, style=_style(cell.accuracy.verdict) if cell else "")
+                if bias:
+                    text.append("\n" + bias, style=_style(cell.bias.verdict))
+                cells.append(text)
+            if last:
+                cells.append(Text(summary_text(row), style="bold red" if row.degraded else ""))
+            table.add_row(Text(recipe_name(row)), *cells)
+        tables.append(table)
+    return tables
 
 
 def _style(verdict: str) -> str:
@@ -81,19 +92,28 @@ def _style(verdict: str) -> str:
 
 
 def to_markdown(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> str:
+    """One table per context (rows: recipes, columns: attributes), the spillover column in
+    the last; then the legend, the correction family and each recipe's audit."""
     def esc(text: str) -> str:
         return text.replace("|", "\\|")
 
-    head = ["recipe", *(_header(a, c) for a, c in matrix.columns), "spillover"]
-    lines = [f"# {esc(title)}", "", "| " + " | ".join(head) + " |",
-             "|" + "---|" * len(head)]
-    for row in matrix.rows:
-        cells = []
-        for attribute, context in matrix.columns:
-            acc, bias = cell_lines(row.cell(attribute, context))
-            cells.append(esc(acc + (f"<br>{bias}" if bias else "")))
-        lines.append("| " + " | ".join([esc(recipe_name(row)), *cells, summary_text(row)]) + " |")
-    lines += ["", LEGEND, "", f"{matrix.family_note[0].upper()}{matrix.family_note[1:]}.", ""]
+    lines = [f"# {esc(title)}", ""]
+    contexts = list(dict.fromkeys(c for _, c in matrix.columns))
+    for n, context in enumerate(contexts):
+        last = n == len(contexts) - 1
+        attributes = [a for a, c in matrix.columns if c == context]
+        head = ["recipe", *attributes, *(["spillover"] if last else [])]
+        lines += [f"## {context}", "", "| " + " | ".join(head) + " |",
+                  "|" + "---|" * len(head)]
+        for row in matrix.rows:
+            cells = []
+            for attribute in attributes:
+                acc, bias = cell_lines(row.cell(attribute, context))
+                cells.append(esc(acc + (f"<br>{bias}" if bias else "")))
+            tail = [summary_text(row)] if last else []
+            lines.append("| " + " | ".join([esc(recipe_name(row)), *cells, *tail]) + " |")
+        lines.append("")
+    lines += [LEGEND, "", f"{matrix.family_note[0].upper()}{matrix.family_note[1:]}.", ""]
     lines += [f"- `{esc(recipe_name(r))}`: audit `{r.audit_id}`" for r in matrix.rows]
     return "\n".join(lines) + "\n"
 

@@ -178,7 +178,10 @@ def test_plan_counts_the_grid_and_measures_from_the_store(grid, profile, tmp_pat
                  if r.settings["method"] == method]
         assert got["runs"] == 2 and got["seconds"] > 0
         assert all(m["session_steps"] == 2 for m in steps)
-    assert grid_cost["per_item"]["runs"] == 5
+    timings = [r.record["timing"] for r in store.runs("eval")]
+    assert [t["items"] for t in timings] == [48] * 5  # each scored its items in one session
+    per_item = sorted(t["seconds"] / t["items"] for t in timings)
+    assert grid_cost["per_item"] == {"seconds": per_item[2], "runs": 5}  # the median
     empty = CliRunner().invoke(main, ["plan", "--profile", str(toml), "--bbq", str(bbq_lite),
                                       "--store", str(tmp_path / "none.sqlite")])
     assert empty.exit_code == 0, empty.output
