@@ -105,7 +105,7 @@ def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
             from rich.console import Console
 
             with path.open("w", encoding="utf-8") as handle:
-                console = Console(file=handle, width=200)
+                console = Console(file=handle, width=400)  # every column unwrapped
                 for table in to_rich(matrix, title):
                     console.print(table)
             written = path

@@ -70,7 +70,7 @@ def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> list:
         for attribute in attributes:
             table.add_column(attribute, justify="right")
         if last:
-            table.add_column("spillover", justify="right")
+            table.add_column("spillover", justify="right", no_wrap=True)
         for row in matrix.rows:
             cells = []
             for attribute in attributes:

@@ -131,7 +131,8 @@ def test_matrix_command_prints_and_writes_every_format(grid, profile, tmp_path):
     args = ["matrix", "--profile", str(toml), "--store", str(store.path)]
     done = CliRunner().invoke(main, [*args, "--format", "json",
                                      "--output", str(tmp_path / "m.md"),
-                                     "--output", str(tmp_path / "m.csv")])
+                                     "--output", str(tmp_path / "m.csv"),
+                                     "--output", str(tmp_path / "m.txt")])
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
     assert doc["schema"] == "spillover.matrix/1" and doc["family"] > 0
@@ -143,12 +144,19 @@ def test_matrix_command_prints_and_writes_every_format(grid, profile, tmp_path):
     lines = (tmp_path / "m.csv").read_text().splitlines()
     cells = sum(len(r["cells"]) for r in doc["rows"])
     assert lines[0].startswith("method,target,audit") and len(lines) == 1 + 2 * cells
-    table = CliRunner().invoke(main, ["audit", "--matrix", "--profile", str(toml),
-                                      "--store", str(store.path)])
-    assert table.exit_code == 0, table.output
-    assert "orpo → Gender_identity" in table.output and "degraded" in table.output
+    table = (tmp_path / "m.txt").read_text()  # the rich tables, one per context
+    first = doc["rows"][0]
+    assert "orpo → Gender_identity" in table
+    assert f"{first['degraded']} of {first['untargeted']} degraded" in table
+    assert f"Holm over all {doc['family']} tests" in table
+    # refused before any work: a format the matrix has no writer for, and a gate
     bad = CliRunner().invoke(main, [*args, "--output", str(tmp_path / "m.xml")])
     assert bad.exit_code == 2 and "--output" in bad.output and not (tmp_path / "m.xml").exists()
+    audit = ["audit", "--matrix", "--profile", str(toml), "--store", str(store.path)]
+    gated = CliRunner().invoke(main, [*audit, "--gate"])
+    assert gated.exit_code == 2 and "does not gate" in gated.output
+    junit = CliRunner().invoke(main, [*audit, "--format", "junit"])
+    assert junit.exit_code == 2 and "junit" in junit.output
 
 
 def test_matrix_heatmap(grid, profile, tmp_path):

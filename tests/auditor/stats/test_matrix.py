@@ -22,7 +22,7 @@ ATTRS = ("Age", "Gender_identity", "SES")
 def items(lite_items):
     from auditor.bbq import sample
 
-    chosen = sample([i for i in lite_items.values() if i.attribute in ATTRS], n=360, seed=2)
+    chosen = sample([i for i in lite_items.values() if i.attribute in ATTRS], n=180, seed=2)
     return {i.id: i for i in chosen}
 
 
