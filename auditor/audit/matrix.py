@@ -67,3 +67,26 @@ def matrix_of(profile: Profile, results: dict) -> object:
 
     recipes = [RecipeTable(m, t, r.audit_id, r.table) for (m, t), r in results.items()]
     return build_matrix(recipes, correction=profile.stats.correction, alpha=profile.stats.alpha)
+
+
+def stored_results(profile: Profile, store, bbq: str | None = None) -> dict:
+    """Every recipe's finished audit read back from ``store``, nothing run and no model
+    loaded (for a viewer, e.g. the app's matrix); InputError names the first recipe
+    without a finished audit."""
+    from auditor.audit.history import load_audit
+    from auditor.audit.pipeline import audit_key, plan_audit
+    from auditor.core.errors import InputError
+    from auditor.store.db import make_id
+
+    checksums: dict = {}
+    found = {}
+    for recipe, sub in recipe_profiles(profile).items():
+        if recipe[1] not in checksums:
+            checksums[recipe[1]] = plan_audit(sub, bbq).checksum
+        audit_id = make_id("audit", audit_key(sub, checksums[recipe[1]]))
+        try:
+            found[recipe] = load_audit(store, audit_id)
+        except InputError:
+            raise InputError(f"recipe {recipe_label(*recipe)} has no finished audit in the "
+                             f"store: run `spillover matrix` with this profile") from None
+    return found

@@ -12,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 from statsmodels.stats.multitest import multipletests
 
-from auditor.audit.matrix import matrix_of, recipe_profiles, run_matrix
+from auditor.audit.matrix import matrix_of, recipe_profiles, run_matrix, stored_results
 from auditor.audit.pipeline import audit_key
 from auditor.audit.profiles import build_profile, load_profile
 from auditor.audit.targets import target_profiles
 from auditor.cli import main
+from auditor.core.errors import InputError
 from auditor.core.events import TrainStep
 from auditor.stats.table import DEGRADED
 from auditor.store.db import Store
@@ -110,6 +111,17 @@ def test_rerun_reuses_every_stage(grid, profile):
     assert {k: r.audit_id for k, r in again.items()} == {k: r.audit_id for k, r in results.items()}
     assert {r.id for r in store.runs()} == before
     assert not [e for e in events if isinstance(e, TrainStep)]
+
+
+def test_the_stored_matrix_reads_back_without_running(grid, profile):
+    store, results, _ = grid
+    stored = stored_results(profile, store)
+    assert {k: r.audit_id for k, r in stored.items()} == {k: r.audit_id for k, r in results.items()}
+    assert matrix_of(profile, stored).to_dict() == matrix_of(profile, results).to_dict()
+    other = dataclasses.replace(profile, align=dataclasses.replace(
+        profile.align, methods=("dpo", "simpo")))
+    with pytest.raises(InputError, match="recipe simpo → Gender_identity has no finished"):
+        stored_results(other, store)
 
 
 def test_recipes_keep_the_audit_ids_of_the_single_audits(profile):
