@@ -125,6 +125,11 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
             raise InputError("audit --matrix does not gate: gate each recipe's audit alone")
         run_matrix_report(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs)
         return
+    if profile.align.methods:
+        from auditor.core.errors import InputError
+
+        raise InputError("align.methods is set: run the grid with `spillover matrix` or "
+                         "`spillover audit --matrix` (or empty it for one method's audit)")
     plan = preflight(profile, bbq)  # model and data, before the store is opened
     quiet_hf()  # imports transformers: after the checks, so a bad input fails at once
     if profile.align.targets:

@@ -169,6 +169,8 @@ def test_matrix_command_prints_and_writes_every_format(grid, profile, tmp_path):
     assert gated.exit_code == 2 and "does not gate" in gated.output
     junit = CliRunner().invoke(main, [*audit, "--format", "junit"])
     assert junit.exit_code == 2 and "junit" in junit.output
+    plain = CliRunner().invoke(main, audit[:1] + audit[2:])  # methods set, no --matrix
+    assert plain.exit_code == 2 and "align.methods is set" in plain.output
 
 
 def test_matrix_heatmap(grid, profile, tmp_path):
