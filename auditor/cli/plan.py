@@ -80,8 +80,9 @@ def _print_cost(cost) -> None:
         total = (sum(m.seconds for m in cost.per_step.values()) * cost.steps
                  * cost.trainings / len(cost.methods) + item.seconds * cost.items
                  * cost.evaluations)
-        out.print(f"  from these: about {_duration(total)} for the grid, loading and stored "
-                  "stages not counted", highlight=False)
+        out.print(f"  from these: about {_duration(total)} of training steps and scoring for "
+                  "the grid (model loading and statistics not counted; stored stages are "
+                  "reused)", highlight=False)
 
 
 def _seconds(value: float, items: int) -> str:
