@@ -86,7 +86,8 @@ def audit_key(profile: Profile, checksum: str) -> str:
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
     a = profile.align
     skip = (unused(a.method) | ({"targets"} if not a.targets else set())
-            | ({"seeds"} if not a.seeds else set()))  # empty: single-run audits keep their ids
+            | ({"seeds"} if not a.seeds else set())
+            | ({"methods"} if not a.methods else set()))  # empty: single-run audits keep their ids
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     for section, defaults in NEW_DEFAULTS.items():
         body[section] = {k: v for k, v in body[section].items()
