@@ -222,6 +222,7 @@ def train_adapter(
     metrics.update(callback.summary)
     metrics["pairs_used"] = used
     metrics["global_step"] = trainer.state.global_step
+    metrics["session_steps"] = trainer.state.global_step - callback._step0  # train_runtime's
     metrics["max_steps"] = trainer.state.max_steps
     metrics["epoch"] = float(trainer.state.epoch or 0.0)
     return metrics

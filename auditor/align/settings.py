@@ -53,6 +53,11 @@ class AlignSettings(Checked):
     method: str = setting("dpo", choices=tuple(methods.METHODS),
                           help="Alignment method: dpo, ipo, robust, hinge (trl's DPOTrainer "
                                "loss types), kto, orpo, simpo.")
+    # after `method`: from here on the class body's `methods` is this field, not the module
+    methods: tuple[str, ...] = setting(
+        (), choices=tuple(methods.METHODS), entry="method", in_key=False, flag="",
+        help="The spillover matrix's methods: one audit per method × target "
+             "(auditor.audit.matrix; empty: just method).")
     beta: float = setting(0.1, gt=0, help="dpo, ipo (tau), robust, hinge, kto: strength of "
                                           "the tie to the reference.")
     label_smoothing: float = setting(0.1, ge=0, lt=0.5,
@@ -120,7 +125,12 @@ class AlignSettings(Checked):
         if len(set(self.targets)) < len(self.targets):
             found.append(Problem("targets", "names an attribute twice",
                                  "names an attribute twice"))
-        if self.method == "kto" and self.batch_size < 2:
+        if len(set(self.methods)) < len(self.methods):
+            found.append(Problem("methods", "names a method twice", "names a method twice"))
+        if "kto" in self.methods and self.batch_size < 2:
+            found.append(Problem("batch_size", "must be >= 2 for kto (its KL estimate pairs "
+                                 "rows of a batch)", f"is {self.batch_size}; kto needs >= 2"))
+        elif self.method == "kto" and self.batch_size < 2:
             found.append(Problem("batch_size", "must be >= 2 for kto (its KL estimate pairs "
                                  "rows of a batch)", f"is {self.batch_size}; kto needs >= 2"))
         if methods.get(self.method).trainer != "dpo":

@@ -86,7 +86,8 @@ def audit_key(profile: Profile, checksum: str) -> str:
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
     a = profile.align
     skip = (unused(a.method) | ({"targets"} if not a.targets else set())
-            | ({"seeds"} if not a.seeds else set()))  # empty: single-run audits keep their ids
+            | ({"seeds"} if not a.seeds else set())
+            | ({"methods"} if not a.methods else set()))  # empty: single-run audits keep their ids
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     for section, defaults in NEW_DEFAULTS.items():
         body[section] = {k: v for k, v in body[section].items()
@@ -171,7 +172,7 @@ def run_audit(
         audit_id = store.create_or_get_audit(audit_key(profile, plan.checksum),
                                              profile.to_dict())
         folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
-        missing = missing_adapter(store, audit_id, folder / "alignment")
+        missing = missing_adapter(store, audit_id, folder)
         if missing is not None and restore_adapter_from is not None:
             where = restore_adapter(store, missing, restore_adapter_from)
             report(Message(f"restored the adapter of {missing.run_id} into {where}"))

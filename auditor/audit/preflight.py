@@ -50,18 +50,24 @@ class MissingAdapter(InputError):
             f"where it is, or {RETRAIN_FLAG} to train it again")
 
 
-def missing_adapter(store, audit_id: str, alignment_dir: Path) -> MissingAdapter | None:
-    """The problem, when the audit's stored training run is done but ``alignment_dir`` (where
-    the audit reuses it from) holds no finished adapter; None when nothing is missing."""
-    run_id = store.audit(audit_id).train_run
-    if not run_id:
-        return None
-    run = store.run(run_id)
-    folder = RunFolder(alignment_dir)
-    if run.status != "done" or (folder.record() is not None and folder.adapter.is_dir()):
-        return None
-    return MissingAdapter(audit_id, run_id, folder.adapter,
-                          run.record.get("adapter_dir"))
+def missing_adapter(store, audit_id: str, audit_dir: Path) -> MissingAdapter | None:
+    """The problem, when one of the audit's stored training runs is done but the folder
+    the audit reuses it from (``alignment/`` in ``audit_dir``, or ``alignment-seed<N>/``
+    per seed replicate) holds no finished adapter; None when nothing is missing."""
+    audit = store.audit(audit_id)
+    replicates = audit.outcome.replicates
+    trained = ([(e.get("train_run"), audit_dir / f"alignment-seed{seed}")
+                for seed, e in sorted(replicates.items())]
+               if replicates else [(audit.train_run, audit_dir / "alignment")])
+    for run_id, alignment_dir in trained:
+        if not run_id:
+            continue
+        run = store.run(run_id)
+        folder = RunFolder(alignment_dir)
+        if run.status != "done" or (folder.record() is not None and folder.adapter.is_dir()):
+            continue
+        return MissingAdapter(audit_id, run_id, folder.adapter, run.record.get("adapter_dir"))
+    return None
 
 
 def restore_adapter(store, problem: MissingAdapter, source: str | Path) -> Path:

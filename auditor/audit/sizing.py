@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auditor.audit.pipeline import ordered_attributes, plan_audit
+from auditor.audit.comparison import ordered_attributes
+from auditor.audit.pipeline import plan_audit
 from auditor.audit.profiles import Profile
 from auditor.core.errors import InputError
 from auditor.stats.power import POWER, items_needed, mde

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "import": "imports:import_group",
     "plot": "plot:plot_cmd",
     "plan": "plan:plan_cmd",
+    "matrix": "matrix:matrix_cmd",
 }
 PLUGIN_GROUP = "spillover.commands"  # other packages (the Textual app) add commands here
 

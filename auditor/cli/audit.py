@@ -56,6 +56,9 @@ def audit_options(func):
 @click.command("audit")
 @click.option("--profile", "profile_name", default="demo", show_default=True,
               help="A bundled profile name or a .toml file (see `spillover profiles`).")
+@click.option("--matrix", is_flag=True,
+              help="Run the grid [align] methods × targets and print the spillover matrix "
+              "(as `spillover matrix`).")
 @audit_options
 def audit_cmd(profile_name, **options):
     """Baseline eval → DPO on the target → aligned eval → paired comparison → report.
@@ -101,7 +104,8 @@ def fetch_official() -> None:
 
 
 def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_path, gate, fmt,
-        outputs, retrain_missing=False, restore_from=None, orders=None, **thresholds):
+        outputs, retrain_missing=False, restore_from=None, orders=None, matrix=False,
+        **thresholds):
     import threading
 
     from auditor.audit.pipeline import run_audit
@@ -121,6 +125,19 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
     extra += [f"eval.orders={_toml(orders)}"] if orders else []
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
+    if matrix:
+        from auditor.cli.matrix import run_matrix_report
+        from auditor.core.errors import InputError
+
+        if gate or gate_flags_given(**thresholds):
+            raise InputError("audit --matrix does not gate: gate each recipe's audit alone")
+        run_matrix_report(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs)
+        return
+    if profile.align.methods:
+        from auditor.core.errors import InputError
+
+        raise InputError("align.methods is set: run the grid with `spillover matrix` or "
+                         "`spillover audit --matrix` (or empty it for one method's audit)")
     plan = preflight(profile, bbq)  # model and data, before the store is opened
     quiet_hf()  # imports transformers: after the checks, so a bad input fails at once
     if profile.align.targets:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from auditor.cli.options import FiniteRange, bbq_option
+from auditor.cli.options import FiniteRange, bbq_option, store_option
 
 
 @click.command("plan")
@@ -19,9 +21,12 @@ from auditor.cli.options import FiniteRange, bbq_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @bbq_option
-def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq):
+@store_option
+def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path):
     """Per cell: the items the profile evaluates, the minimum detectable effect (exact
-    McNemar test, 80 % power, corrected level) and the items needed to detect --effect."""
+    McNemar test, 80 % power, corrected level) and the items needed to detect --effect;
+    then the grid's cost ([align] methods × targets × seeds): trainings, evaluations and
+    the per-step and per-item costs measured from the store's finished runs."""
     import json
 
     from auditor.audit.profiles import load_profile
@@ -29,10 +34,63 @@ def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq):
 
     profile = load_profile(profile_name, overrides)
     size = size_audit(profile, effect=effect, discordance=discordance, bbq=bbq)
+    cost = _grid_cost(profile, size, store_path)
     if fmt == "json":
-        click.echo(json.dumps(size.to_dict(), indent=2))
+        click.echo(json.dumps({**size.to_dict(), "grid": cost.to_dict()}, indent=2))
         return
     _print(size)
+    _print_cost(cost)
+
+
+def _grid_cost(profile, size, store_path):
+    """The grid's cost, measured from the store when it exists (never created here)."""
+    from auditor.audit.grid_cost import grid_cost
+    from auditor.store.db import Store, default_store_path
+
+    items = sum(c.items for c in size.cells if c.context == "overall")
+    path = Path(store_path) if store_path else default_store_path()
+    if not path.is_file():
+        return grid_cost(profile, items)
+    with Store(path, readonly=True) as store:
+        return grid_cost(profile, items, store)
+
+
+def _print_cost(cost) -> None:
+    from rich.console import Console
+
+    out = Console()
+    steps = f"{cost.steps} steps each" if cost.steps else "steps set by epochs and data"
+    out.print(f"Grid: {len(cost.methods)} method(s) × {len(cost.targets)} target(s)"
+              f" × {cost.seeds} seed(s) = {cost.trainings} training(s) ({steps}); "
+              f"{cost.evaluations} evaluation(s) of {cost.items:,} items "
+              f"(one shared baseline + one per training).", highlight=False)
+    for method, measured in cost.per_step.items():
+        out.print(f"  {method}: " + (
+            "seconds per training step not measured yet (no finished training run of this "
+            "model and method in the store)" if measured is None else
+            f"{measured.seconds:.3g} s per training step (median of {measured.runs} "
+            "finished run(s) on this machine's store)"), highlight=False)
+    item = cost.per_item
+    out.print("  evaluation: " + (
+        "seconds per item not measured yet (no finished evaluation of this model and mode "
+        "in the store)" if item is None else
+        f"{_seconds(item.seconds, cost.items)} per item (median of {item.runs} finished "
+        "run(s))"), highlight=False)
+    if cost.steps and item and all(cost.per_step.values()):
+        total = (sum(m.seconds for m in cost.per_step.values()) * cost.steps
+                 * cost.trainings / len(cost.methods) + item.seconds * cost.items
+                 * cost.evaluations)
+        out.print(f"  from these: about {_duration(total)} of training steps and scoring for "
+                  "the grid (model loading and statistics not counted; stored stages are "
+                  "reused)", highlight=False)
+
+
+def _seconds(value: float, items: int) -> str:
+    return f"{value:.3g} s"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def _print(size) -> None:

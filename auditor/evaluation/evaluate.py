@@ -148,6 +148,7 @@ def evaluate(
         **provenance(),
     )
     store.update_run(run_id, status="running")
+    started, scored = time.monotonic(), len(store.done_ids(run_id))
     try:
         _score_all(loaded, builder, units, run_id, store, mode, (prompt_ids, plan),
                    max_new_tokens, report, cancel, here, orders)  # fmt: skip
@@ -156,8 +157,19 @@ def evaluate(
         store.update_run(run_id, status=status,
                          record={"error": first_line(exc)} if status == "failed" else None)
         raise
-    store.update_run(run_id, status="done")
+    store.update_run(run_id, status="done",
+                     record=_timing(store, run_id, time.monotonic() - started, scored))
     return run_id
+
+
+def _timing(store, run_id: str, seconds: float, done_before: int) -> dict:
+    """The run's scoring time so far (``spillover plan`` measures per-item cost from it):
+    seconds spent scoring and the items scored in them, summed over its sessions."""
+    timing = store.run(run_id).record.get("timing", {"seconds": 0.0, "items": 0})
+    new = len(store.done_ids(run_id)) - done_before
+    if new <= 0:
+        return {}
+    return {"timing": {"seconds": timing["seconds"] + seconds, "items": timing["items"] + new}}
 
 
 def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tokens,

@@ -19,6 +19,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from auditor.stats.corrections import adjust
+
 POWER = 0.8
 
 
@@ -104,12 +106,11 @@ def cell_level(pvalues: Sequence[float], index: int, method: str, alpha: float) 
     """The raw p below which test ``index`` would be significant after correcting the
     family ``pvalues`` with ``method`` ("holm" or "bh") at ``alpha``, the other tests
     unchanged (found by bisection; a test checks it against ``corrections.adjust``)."""
-    adjusted = _ADJUST[method]
     p = np.asarray(pvalues, dtype=float).copy()
 
     def significant(t: float) -> bool:
         p[index] = t
-        return bool(adjusted(p)[index] < alpha)
+        return bool(adjust(p, method)[index] < alpha)
 
     low, high = 0.0, alpha  # no correction lets a raw p ≥ alpha through
     if significant(math.nextafter(high, 0.0)):
@@ -118,24 +119,3 @@ def cell_level(pvalues: Sequence[float], index: int, method: str, alpha: float) 
         mid = (low + high) / 2.0
         low, high = (mid, high) if significant(mid) else (low, mid)
     return high
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm-adjusted p-values in input order (numpy: the bisection calls it often)."""
-    order = np.argsort(p, kind="stable")
-    stepped = np.maximum.accumulate(p[order] * np.arange(p.size, 0, -1))
-    out = np.empty(p.size)
-    out[order] = np.minimum(stepped, 1.0)
-    return out
-
-
-def _bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values in input order."""
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * p.size / np.arange(1, p.size + 1)
-    out = np.empty(p.size)
-    out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-    return out
-
-
-_ADJUST = {"holm": _holm, "bh": _bh}

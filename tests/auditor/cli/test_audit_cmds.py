@@ -179,7 +179,7 @@ def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_
     monkeypatch.setattr(auditor.audit.pipeline, "run_audit", fake_run_audit)
     result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--store",
                                        str(path), "--max-accuracy-drop", "0",
-                                       "--format", "markdown"])
+                                       "--format", "markdown", "--bbq", str(bbq_lite)])
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.stdout and "FAIL Physical_appearance/" in result.stderr
 

@@ -23,9 +23,10 @@ def captured(monkeypatch):
     return seen
 
 
-def test_seeds_flag_sets_the_profiles_replicates(captured, tmp_path):
+def test_seeds_flag_sets_the_profiles_replicates(captured, tmp_path, bbq_lite):
     result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--seeds", "0, 1,2",
-                                       "--store", str(tmp_path / "s.sqlite")])
+                                       "--store", str(tmp_path / "s.sqlite"),
+                                       "--bbq", str(bbq_lite)])
     assert result.exit_code == 3, result.output
     assert captured["profile"].align.seeds == (0, 1, 2)
 

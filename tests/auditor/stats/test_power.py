@@ -89,14 +89,3 @@ def test_cell_level_is_the_threshold_of_the_correction(method):
 
 def test_cell_level_of_one_test_is_alpha():
     assert cell_level([0.5], 0, "holm", 0.05) == 0.05
-
-
-@pytest.mark.parametrize("method", ["holm", "bh"])
-def test_fast_corrections_equal_statsmodels(method):
-    from auditor.stats.power import _ADJUST
-
-    rng = np.random.default_rng(8)
-    for size in (1, 2, 9, 45):
-        p = rng.uniform(0, 0.1, size=size) ** rng.uniform(0.5, 3)
-        p[rng.integers(size)] = p[0]  # a tie
-        assert _ADJUST[method](p) == pytest.approx(adjust(p, method), abs=1e-12)

@@ -1,0 +1,80 @@
+"""What a profile's spillover matrix costs: trainings, evaluations and, when the store
+holds finished runs of the same model to measure them from, seconds per training step
+(per method) and per evaluated item on this machine. Nothing is estimated without a
+measurement.
+
+- seconds per step: a finished training run's ``train_runtime`` over the steps that
+  session trained (``session_steps``; runs stored before it was recorded are not used),
+  the median over the model's runs of that method;
+- seconds per item: a finished evaluation's scoring time over the items it scored
+  (``timing`` in its record, summed over its sessions; model loading not counted), the
+  median over the model's runs in the profile's scoring mode.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass
+
+from auditor.audit.profiles import Profile
+
+
+@dataclass(frozen=True)
+class Measured:
+    seconds: float
+    runs: int  # finished runs it was measured from
+
+
+@dataclass(frozen=True)
+class GridCost:
+    methods: tuple[str, ...]
+    targets: tuple[str, ...]
+    seeds: int
+    recipes: int
+    trainings: int
+    evaluations: int  # the shared baseline + one aligned evaluation per training
+    items: int  # items per evaluation
+    steps: int | None  # steps per training (max_steps); None: set by epochs and data
+    per_step: dict[str, Measured | None]  # method -> measured seconds per step
+    per_item: Measured | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
+    """The grid's counts, and the measured costs from ``store`` (None: nothing measured)."""
+    a = profile.align
+    methods = a.methods or (a.method,)
+    targets = a.targets or ("+".join(a.target),)
+    seeds = len(a.seeds) if len(a.seeds) > 1 else 1
+    trainings = len(methods) * len(targets) * seeds
+    per_step = {m: _per_step(store, profile, m) for m in methods}
+    return GridCost(tuple(methods), tuple(targets), seeds, len(methods) * len(targets),
+                    trainings, 1 + trainings, items, a.max_steps if a.max_steps > 0 else None,
+                    per_step, _per_item(store, profile))
+
+
+def _per_step(store, profile, method) -> Measured | None:
+    if store is None:
+        return None
+    found = []
+    for run in store.runs("train"):
+        metrics = (run.record or {}).get("metrics", {})
+        steps, runtime = metrics.get("session_steps"), metrics.get("train_runtime")
+        if (run.status == "done" and run.model == profile.model.source
+                and run.settings.get("method", "dpo") == method and steps and runtime):
+            found.append(runtime / steps)
+    return Measured(statistics.median(found), len(found)) if found else None
+
+
+def _per_item(store, profile) -> Measured | None:
+    if store is None:
+        return None
+    found = []
+    for run in store.runs("eval"):
+        timing = (run.record or {}).get("timing") or {}
+        if (run.status == "done" and run.model == profile.model.source
+                and run.mode == profile.eval.mode and timing.get("items")):
+            found.append(timing["seconds"] / timing["items"])
+    return Measured(statistics.median(found), len(found)) if found else None
