@@ -61,6 +61,14 @@ class AuditOpened(Message):
         self.result = result
 
 
+class MatrixLoaded(Message):
+    """A profile's spillover matrix read back, with each recipe's AuditResult by audit id."""
+
+    def __init__(self, matrix, results: dict, title: str) -> None:
+        super().__init__()
+        self.matrix, self.results, self.title = matrix, results, title
+
+
 class AuditChecked(Message):
     """Model and data of ``profile`` passed the pre-flight check: the audit can start."""
 

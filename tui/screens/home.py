@@ -23,10 +23,12 @@ from tui.messages import (
     AuditOpened,
     HistoryLoaded,
     LoadFailed,
+    MatrixLoaded,
     RunsCompared,
     failure,
 )
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.matrix import MatrixScreen
 from tui.screens.results import ResultsScreen
 from tui.screens.run import RunScreen
 from tui.widgets.history import show_audits, show_marks, show_runs
@@ -69,6 +71,7 @@ class HomeScreen(Screen):
         Binding("a", "mark('b')", "Mark aligned"),
         Binding("c", "compare", "Compare"),
         Binding("d", "delete", "Delete"),
+        Binding("m", "matrix", "Matrix", show=False),  # in help and the palette
     ]
 
     def __init__(self, backend, profile: str | None = None) -> None:
@@ -195,6 +198,25 @@ class HomeScreen(Screen):
             return
         self.query_one("#start", Button).loading = True
         self.background(lambda: AuditChecked(self.backend.check(profile)), "check")
+
+    def action_matrix(self) -> None:
+        """The chosen profile's spillover matrix (``[align] methods``/``targets``), read
+        back from the store: run it with ``spillover matrix`` first."""
+        if self.profile is None:
+            self.notify("pick a valid profile first", severity="warning")
+            return
+        try:
+            profile = self.chosen_profile()
+        except SpilloverError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        backend = self.backend
+        title = f"Spillover matrix: {profile.name} ({profile.model.source})"
+        self.background(lambda: MatrixLoaded(*backend.stored_matrix(profile), title), "matrix")
+
+    def on_matrix_loaded(self, message: MatrixLoaded) -> None:
+        self.app.push_screen(MatrixScreen(self.backend, message.matrix, message.results,
+                                          message.title))
 
     def on_audit_checked(self, message: AuditChecked) -> None:
         self.query_one("#start", Button).loading = False

@@ -102,6 +102,16 @@ class ResultsScreen(Screen):
         if self.first_view != self.TRAINED:
             self.show_view(self.first_view)
 
+    def focus_cell(self, attribute: str, context: str, metric: str = "accuracy") -> None:
+        """Put the cursor on ``attribute`` × ``context`` × ``metric``."""
+        view = self.query_one(SpilloverView)
+        if self.table is None or attribute not in self.table.attributes:
+            return
+        column = next((i for i, (_k, _h, c, m) in enumerate(view.columns_shown)
+                       if c == context and m == metric), 0)
+        view.move_cursor(row=self.table.attributes.index(attribute), column=column)
+        self._show_stats()
+
     def action_view(self) -> None:
         """The next view of the same audit."""
         self.show_view(self.views[(self.views.index(self.view) + 1) % len(self.views)])
