@@ -202,8 +202,10 @@ def progress_for(profile) -> AuditProgress:
     """The progress of an audit of ``profile``: its stages known before any event."""
     from auditor.audit.pipeline import replicate_seeds
 
-    progress = AuditProgress(empty_table(profile), seeds=replicate_seeds(profile),
-                             transfer=tuple(profile.eval.transfer), orders=profile.eval.orders)
+    seeds = replicate_seeds(profile)
+    transfer = () if seeds else tuple(profile.eval.transfer)  # replicated audits skip it
+    progress = AuditProgress(empty_table(profile), seeds=seeds, transfer=transfer,
+                             orders=profile.eval.orders)
     progress.stages["align"].title = f"{profile.align.method.upper()} alignment"
     return progress
 
