@@ -14,6 +14,7 @@ from tui.screens.home import HomeScreen
 COMMANDS = (  # screen action, palette title, help
     ("start", "Start audit", "audit the chosen profile and model (resumes a stored one)"),
     ("compare", "Compare marked runs", "the spillover table of the base and aligned runs marked"),
+    ("matrix", "Open spillover matrix", "the chosen profile's methods × targets, read from the store"),
     ("delete", "Delete audit", "delete the audit under the cursor of the audits list"),
     ("refresh", "Reload stored audits and runs", "read the store again"),
     ("cancel", "Cancel audit", "stop the running audit at its next batch or step"),

@@ -109,6 +109,15 @@ class Backend:
 
         return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target).table
 
+    def stored_matrix(self, profile: Profile):
+        """The spillover matrix of ``profile``'s recipes read back from the store (nothing
+        run, no model loaded), with each recipe's AuditResult by audit id; InputError names
+        a recipe that has no finished audit."""
+        from auditor.audit.matrix import matrix_of, stored_results
+
+        results = stored_results(profile, self._read(), self.bbq)
+        return matrix_of(profile, results), {r.audit_id: r for r in results.values()}
+
     # -- drill-down -----------------------------------------------------------------
     def items(self, run_ids: tuple[str, ...]) -> Mapping:
         """The BBQ items the runs answered (loaded once per set of runs)."""

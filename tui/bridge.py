@@ -21,7 +21,7 @@ def _slot(event: Event) -> tuple | None:
     if isinstance(event, ItemsScored):
         return ("items", event.run_id)
     if isinstance(event, CellUpdated):
-        return ("cell", event.attribute, event.context)
+        return ("cell", event.seed, event.attribute, event.context)
     return None
 
 

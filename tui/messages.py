@@ -10,12 +10,14 @@ class EngineEvents(Message):
 
 
 class AuditFinished(Message):
-    """The audit's result, with the stored training log when training was not rerun."""
+    """The audit's result, with the stored training log when training was not rerun (and
+    each seed replicate's, by seed)."""
 
-    def __init__(self, result, stored_steps=()) -> None:
+    def __init__(self, result, stored_steps=(), seed_steps=None) -> None:
         super().__init__()
         self.result = result
         self.stored_steps = list(stored_steps)
+        self.seed_steps = dict(seed_steps or {})
 
 
 class AuditStopped(Message):
@@ -57,6 +59,14 @@ class AuditOpened(Message):
     def __init__(self, result) -> None:
         super().__init__()
         self.result = result
+
+
+class MatrixLoaded(Message):
+    """A profile's spillover matrix read back, with each recipe's AuditResult by audit id."""
+
+    def __init__(self, matrix, results: dict, title: str) -> None:
+        super().__init__()
+        self.matrix, self.results, self.title = matrix, results, title
 
 
 class AuditChecked(Message):

@@ -19,6 +19,7 @@ from auditor.stats.table import Cell, Pairing, SpilloverTable
 
 LABELS = {"baseline": "baseline eval", "align": "DPO alignment",
           "aligned": "aligned eval", "compare": "compare"}
+SEEDED = ("align", "aligned")  # the stages run once per seed replicate
 PENDING, RUNNING, DONE, REUSED = "pending", "running", "done", "reused"
 FAILED, CANCELLED = "failed", "cancelled"
 MAX_MESSAGES = 50
@@ -29,15 +30,39 @@ class StageState:
     name: str
     status: str = PENDING
     detail: str = ""
+    seeds: dict[int, str] = field(default_factory=dict)  # seed replicate -> its status
+    title: str = ""  # instead of the usual label ("KTO alignment")
 
     @property
     def label(self) -> str:
-        return LABELS.get(self.name, self.name)
+        """"baseline eval", "aligned (cloze)": an untrained-format stage keeps its name."""
+        return self.title or LABELS.get(self.name, self.name)
+
+    def seed_line(self) -> str:
+        """Each seed's status, compact enough for the tracker's status column: "0✓ 1▶ 2○"."""
+        marks = {PENDING: "○", RUNNING: "▶", DONE: "✓", REUSED: "↺", FAILED: "✗",
+                 CANCELLED: "■"}
+        return " ".join(f"{s}{marks.get(v, '?')}" for s, v in self.seeds.items())
+
+def stage_names(transfer: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The audit's stages in order; each untrained format (``[eval] transfer``) adds
+    "baseline (cloze)" after the baseline and "aligned (cloze)" after the aligned eval."""
+    out: list[str] = []
+    for name in STAGES:
+        out.append(name)
+        if name in ("baseline", "aligned"):
+            out += [f"{name} ({fmt})" for fmt in transfer]
+    return tuple(out)
 
 
 @dataclass
 class AuditProgress:
-    """Stages, latest evaluation progress per stage, training history and the table."""
+    """Stages, latest evaluation progress per stage, training history and the table.
+
+    With seed replicates (``seeds``), the align and aligned stages run once per seed, in
+    order: each start of one belongs to the next seed. Training steps are kept per seed
+    (``trains``; ``train`` is the seed training now), and each seed's own table fills
+    (``seed_tables``) before the pooled one (``table``)."""
 
     table: SpilloverTable
     stages: dict[str, StageState] = field(default_factory=dict)
@@ -46,10 +71,37 @@ class AuditProgress:
     run_stages: dict[str, str] = field(default_factory=dict)  # run id -> stage
     train: list[TrainStep] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    seeds: tuple[int, ...] = ()
+    transfer: tuple[str, ...] = ()
+    orders: str = "none"  # option-order rotation: progress counts item orderings
+    trains: dict[int, list[TrainStep]] = field(default_factory=dict)  # by seed
+    train_seed: int | None = None  # the seed whose training runs (or ran last)
+    seed_tables: dict[int, SpilloverTable] = field(default_factory=dict)
+    filling: int | None = None  # the seed whose table fills now (None: the pooled one)
 
     def __post_init__(self) -> None:
-        for name in STAGES:
+        for name in stage_names(self.transfer):
             self.stages.setdefault(name, StageState(name))
+        if self.seeds:
+            for name in SEEDED:
+                self.stages[name].seeds = dict.fromkeys(self.seeds, PENDING)
+
+    def _seed_of(self, stage: StageState) -> int | None:
+        """The seed a start of ``stage`` belongs to: the first one not yet started."""
+        return next((s for s, v in stage.seeds.items() if v == PENDING), None)
+
+    def _running_seed(self, stage: StageState) -> int | None:
+        return next((s for s, v in stage.seeds.items() if v == RUNNING), None)
+
+    def _finish_seed(self, stage: StageState, event: StageFinished) -> None:
+        seed = self._running_seed(stage)
+        if seed is not None:
+            stage.seeds[seed] = REUSED if event.skipped else DONE
+        left = [v for v in stage.seeds.values() if v in (PENDING, RUNNING)]
+        if left:
+            stage.status = RUNNING if RUNNING in left else PENDING
+        else:
+            stage.status = REUSED if all(v == REUSED for v in stage.seeds.values()) else DONE
 
     def apply(self, event: Event) -> set[str]:
         """Fold one event in; returns the parts that changed (stages, eval, train, table,
@@ -57,9 +109,19 @@ class AuditProgress:
         if isinstance(event, StageStarted):
             stage = self.stages.setdefault(event.stage, StageState(event.stage))
             stage.status, stage.detail, self.current = RUNNING, event.detail, event.stage
-            return {"stages"}
+            seed = self._seed_of(stage) if stage.seeds else None
+            if seed is None:
+                return {"stages"}
+            stage.seeds[seed] = RUNNING
+            if event.stage == "align":  # a new seed's curve starts
+                self.train_seed, self.train = seed, list(self.trains.get(seed, []))
+                return {"stages", "train"}
+            return {"stages", "eval"}
         if isinstance(event, StageFinished):
             stage = self.stages.setdefault(event.stage, StageState(event.stage))
+            if stage.seeds:
+                self._finish_seed(stage, event)
+                return {"stages", "eval", "train"} if event.skipped else {"stages"}
             if not event.skipped:
                 stage.status = DONE
                 return {"stages"}
@@ -73,9 +135,17 @@ class AuditProgress:
             if self.train and event.step <= self.train[-1].step:  # resumed: drop replays
                 self.train = [t for t in self.train if t.step < event.step]
             self.train.append(event)
+            if self.train_seed is not None:
+                self.trains[self.train_seed] = self.train
             return {"train"}
         if isinstance(event, CellUpdated):
-            self.table = self.table.with_cell(Cell.from_dict(event.payload))
+            cell = Cell.from_dict(event.payload)
+            self.filling = event.seed
+            if event.seed is None:
+                self.table = self.table.with_cell(cell)
+            else:
+                start = self.seed_tables.get(event.seed, replace(self.table, seeds=()))
+                self.seed_tables[event.seed] = start.with_cell(cell)
             return {"table"}
         if isinstance(event, Message):
             self.messages = [*self.messages, event][-MAX_MESSAGES:]
@@ -90,7 +160,22 @@ class AuditProgress:
         first, total = self.train[0].step, self.train[0].total_steps
         earlier = [replace(s, total_steps=total, eta_s=None) for s in steps if s.step < first]
         self.train = earlier + self.train
+        if self.train_seed is not None:
+            self.trains[self.train_seed] = self.train
         return bool(earlier)
+
+    def steps_of(self, seed: int | None) -> list[TrainStep]:
+        """The training steps of ``seed`` (None, or a single run: the current training)."""
+        if seed is None or seed == self.train_seed:
+            return self.train
+        return self.trains.get(seed, [])
+
+    def shown_table(self) -> tuple[SpilloverTable, int | None]:
+        """The table to draw while the comparison runs: the seed's own table that fills
+        now, else the audit's (pooled) table; with the seed it belongs to."""
+        if self.filling is not None and self.filling in self.seed_tables:
+            return self.seed_tables[self.filling], self.filling
+        return self.table, None
 
     @property
     def stored(self) -> frozenset[str]:
@@ -111,6 +196,18 @@ class AuditProgress:
         for later in self.stages.values():
             if later.status == PENDING:
                 later.detail = "not run"
+
+
+def progress_for(profile) -> AuditProgress:
+    """The progress of an audit of ``profile``: its stages known before any event."""
+    from auditor.audit.pipeline import replicate_seeds
+
+    seeds = replicate_seeds(profile)
+    transfer = () if seeds else tuple(profile.eval.transfer)  # replicated audits skip it
+    progress = AuditProgress(empty_table(profile), seeds=seeds, transfer=transfer,
+                             orders=profile.eval.orders)
+    progress.stages["align"].title = f"{profile.align.method.upper()} alignment"
+    return progress
 
 
 def empty_table(profile) -> SpilloverTable:

@@ -73,11 +73,13 @@ class TrainStep(Event):
 
 @dataclass(frozen=True, slots=True)
 class CellUpdated(Event):
-    """A spillover-table cell (attribute × context) has a new value."""
+    """A spillover-table cell (attribute × context) has a new value; ``seed``: the cell of
+    one seed replicate's own table (None: the audit's table, pooled when replicated)."""
 
     attribute: str
     context: str
     payload: dict = field(default_factory=dict)
+    seed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,7 +135,10 @@ def compare_replicates(
     singles = {}
     for s, answers in seed_answers.items():
         check_cancel(cancel)
-        singles[s] = compare_runs(items, before_answers, answers, cancel=cancel, **stats)
+        tagged = None if reporter is None else (  # each seed's own cells, tagged with it
+            lambda event, s=s: reporter(replace(event, seed=s)))
+        singles[s] = compare_runs(items, before_answers, answers, cancel=cancel,
+                                  reporter=tagged, **stats)
     frame = build_frame(items, before_answers, *seed_answers.values())
     table = start_table(frame, target, attributes, correction=correction, alpha=alpha,
                         accuracy_test=accuracy_test, n_boot=n_boot, seed=seed)

@@ -7,6 +7,7 @@ import io
 import pytest
 from rich.console import Console
 
+from .controls import formats_audit, seeded_audit
 from .data import PROFILES, build
 from .fakes import ReplayBackend
 
@@ -16,6 +17,18 @@ SIZE = (150, 50)
 @pytest.fixture(scope="session")
 def tui_data(tmp_path_factory, bbq_lite):
     return build(tmp_path_factory.mktemp("tui"), bbq_lite)
+
+
+@pytest.fixture(scope="session")
+def seeded(tui_data):
+    """An audit with three seed replicates: its profile, recorded events and result."""
+    return seeded_audit(tui_data)
+
+
+@pytest.fixture(scope="session")
+def formats(tui_data):
+    """The fixture audit with a format-transfer table and a rotation comparison."""
+    return formats_audit(tui_data)
 
 
 @pytest.fixture(autouse=True)

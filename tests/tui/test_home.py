@@ -103,6 +103,22 @@ async def test_a_one_epoch_profile_says_epoch():
     assert "DPO 1 step," in profile_summary(one_step).plain
 
 
+async def test_the_summary_names_the_method_seeds_and_format_controls():
+    from auditor.audit.profiles import load_profile
+    from tui.screens.home import profile_summary
+
+    profile = load_profile("demo")
+    assert "seeds" not in profile_summary(profile).plain
+    a, e = profile.align, profile.eval
+    orpo = dataclasses.replace(profile, align=dataclasses.replace(a, method="orpo", seeds=(0, 1, 2)),
+                               eval=dataclasses.replace(e, orders="cyclic", transfer=("cloze",)))
+    text = profile_summary(orpo).plain.splitlines()[-1]  # below the description
+    assert "ORPO " in text and "β" not in text and "DPO" not in text  # orpo has no beta
+    assert text.endswith("· 3 seeds (0, 1, 2) · cyclic option orders · cloze transfer")
+    kto = dataclasses.replace(profile, align=dataclasses.replace(a, method="kto"))
+    assert f"KTO {a.max_steps} steps, β {a.beta:g}" in profile_summary(kto).plain
+
+
 async def test_an_empty_store_says_how_to_begin_and_where_the_store_is(make_backend, tmp_path):
     backend = make_backend()
     backend.store_path = tmp_path / "[bold]new[/bold]" / "runs.sqlite"  # shown as written

@@ -103,3 +103,39 @@ def test_missing_adapter(snap_compare, make_backend, tmp_path, size):
 
     assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
                         run_before=run_before)
+
+
+@SIZES
+def test_run_seeds_mid_training(snap_compare, make_backend, seeded, size):
+    """Seed 1 of 3 training: the tracker's per-seed marks, the panel's seed and keys."""
+    from auditor.core.events import TrainStep
+    from tui.screens.run import RunScreen
+
+    from .controls import nth
+
+    backend = make_backend(pause_when=nth(TrainStep, lambda e: e.step == 5, 2))
+    backend.events, backend.result = seeded.events, seeded.result
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await pilot.app.push_screen(RunScreen(backend, seeded.profile))
+        await wait_paused(pilot, backend)
+
+    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
+                        run_before=run_before)
+
+
+@SIZES
+def test_results_format_transfer(snap_compare, backend, tui_data, formats, size):
+    """The format-transfer view: its view line, the cloze table, the cell's reading."""
+    from tui.screens.results import ResultsScreen
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await pilot.app.push_screen(ResultsScreen(backend, formats.table, tui_data.run_a,
+                                                  tui_data.run_b, result=formats))
+        await settle(pilot)
+        await pilot.press("v")
+        pilot.app.screen.query_one(SpilloverView).move_cursor(row=1, column=3)
+
+    assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)

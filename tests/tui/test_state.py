@@ -76,3 +76,18 @@ def test_the_table_uses_the_stats_alpha():
     profile = dataclasses.replace(profile, stats=dataclasses.replace(profile.stats, alpha=0.01),
                                   gate=dataclasses.replace(profile.gate, alpha=0.2))
     assert empty_table(profile).alpha == 0.01
+
+
+def test_the_stages_follow_the_profiles_seeds_and_formats():
+    import dataclasses
+
+    from tui.state import progress_for
+
+    demo = load_profile(str(PROFILES / "demo.toml"))
+    cloze = dataclasses.replace(demo, eval=dataclasses.replace(demo.eval, transfer=("cloze",)))
+    assert list(progress_for(cloze).stages) == [
+        "baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)", "compare"]
+    seeded = dataclasses.replace(cloze, align=dataclasses.replace(demo.align, seeds=(0, 1)))
+    progress = progress_for(seeded)  # replicated audits run no transfer stages
+    assert list(progress.stages) == ["baseline", "align", "aligned", "compare"]
+    assert progress.stages["align"].seeds == {0: "pending", 1: "pending"}

@@ -23,10 +23,12 @@ from tui.messages import (
     AuditOpened,
     HistoryLoaded,
     LoadFailed,
+    MatrixLoaded,
     RunsCompared,
     failure,
 )
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.matrix import MatrixScreen
 from tui.screens.results import ResultsScreen
 from tui.screens.run import RunScreen
 from tui.widgets.history import show_audits, show_marks, show_runs
@@ -41,8 +43,18 @@ def profile_summary(profile) -> Text:
     sample = f"{d.sample:,} item{'' if d.sample == 1 else 's'}" if d.sample else "all items"
     steps = (f"{a.max_steps} step{'' if a.max_steps == 1 else 's'}" if a.max_steps > 0
              else f"{a.epochs:g} epoch{'' if a.epochs == 1 else 's'}")
+    from auditor.align.methods import unused
+    from auditor.audit.pipeline import replicate_seeds
+
+    beta = "" if "beta" in unused(a.method) else f", β {a.beta:g}"
     text.append(f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
-                f"DPO {steps}, β {a.beta:g} · {profile.stats.correction}", style="dim")
+                f"{a.method.upper()} {steps}{beta} · {profile.stats.correction}", style="dim")
+    seeds, e = replicate_seeds(profile), profile.eval
+    extras = ([f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"] if seeds else []) + \
+        ([f"{e.orders} option orders"] if e.orders != "none" else []) + \
+        [f"{fmt} transfer" for fmt in e.transfer]
+    if extras:
+        text.append(" · " + " · ".join(extras), style="dim")
     return text
 
 
@@ -59,6 +71,7 @@ class HomeScreen(Screen):
         Binding("a", "mark('b')", "Mark aligned"),
         Binding("c", "compare", "Compare"),
         Binding("d", "delete", "Delete"),
+        Binding("m", "matrix", "Matrix", show=False),  # in help and the palette
     ]
 
     def __init__(self, backend, profile: str | None = None) -> None:
@@ -186,6 +199,25 @@ class HomeScreen(Screen):
         self.query_one("#start", Button).loading = True
         self.background(lambda: AuditChecked(self.backend.check(profile)), "check")
 
+    def action_matrix(self) -> None:
+        """The chosen profile's spillover matrix (``[align] methods``/``targets``), read
+        back from the store: run it with ``spillover matrix`` first."""
+        if self.profile is None:
+            self.notify("pick a valid profile first", severity="warning")
+            return
+        try:
+            profile = self.chosen_profile()
+        except SpilloverError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        backend = self.backend
+        title = f"Spillover matrix: {profile.name} ({profile.model.source})"
+        self.background(lambda: MatrixLoaded(*backend.stored_matrix(profile), title), "matrix")
+
+    def on_matrix_loaded(self, message: MatrixLoaded) -> None:
+        self.app.push_screen(MatrixScreen(self.backend, message.matrix, message.results,
+                                          message.title))
+
     def on_audit_checked(self, message: AuditChecked) -> None:
         self.query_one("#start", Button).loading = False
         self.app.push_screen(RunScreen(self.backend, message.profile))
@@ -231,7 +263,8 @@ class HomeScreen(Screen):
                  f"{profile.get('model', {}).get('source', '?')} · read from the store")
         self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
                                            result.aligned_run, result.audit_id, about,
-                                           heldout_ids=result.heldout_ids or None))
+                                           heldout_ids=result.heldout_ids or None,
+                                           result=result))
 
     def on_audit_deleted(self, message: AuditDeleted) -> None:
         runs = message.runs

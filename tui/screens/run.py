@@ -35,7 +35,8 @@ from tui.messages import (
 )
 from tui.screens.adapter import MissingAdapterScreen
 from tui.screens.drilldown import DrilldownScreen
-from tui.state import CANCELLED, FAILED, AuditProgress, empty_table
+from tui.screens.results import ResultsScreen
+from tui.state import CANCELLED, FAILED, progress_for
 from tui.widgets.progress import EvalProgress
 from tui.widgets.spillover import SpilloverView
 from tui.widgets.stages import StageTracker
@@ -66,13 +67,17 @@ class RunScreen(Screen):
 
     BINDINGS = [
         Binding("c", "cancel", "Cancel audit"),
+        Binding("left_square_bracket", "seed(-1)", "Prev seed"),
+        Binding("right_square_bracket", "seed(1)", "Next seed"),
+        Binding("v", "views", "Format views"),
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, backend, profile) -> None:
         super().__init__()
         self.backend, self.profile = backend, profile
-        self.progress = AuditProgress(empty_table(profile))
+        self.progress = progress_for(profile)
+        self.shown_seed: int | None = None  # the seed whose curves show (None: the one training)
         self.cancel_event = threading.Event()
         self.bridge = EventBridge(self)
         self.result = None
@@ -102,6 +107,8 @@ class RunScreen(Screen):
         return text
 
     def on_mount(self) -> None:
+        # an untrained format adds two stages and two evaluations: taller boxes
+        self.query_one("#run-top").set_class(bool(self.progress.transfer), "formats")
         self.query_one("#stages", StageTracker).border_title = "stages"
         self.query_one("#eval-progress", EvalProgress).border_title = "evaluation"
         self._redraw({"stages", "eval", "table"})
@@ -125,7 +132,9 @@ class RunScreen(Screen):
             self.post_message(AuditStopped(FAILED, f"{type(exc).__name__}: {exc}"))
         else:
             steps = self.backend.train_steps(result.train_run) if result.train_run else ()
-            self.post_message(AuditFinished(result, steps))
+            by_seed = {r["seed"]: self.backend.train_steps(r["train_run"])
+                       for r in result.replicates if r.get("train_run")}
+            self.post_message(AuditFinished(result, steps, by_seed))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train-log")
     def load_train_log(self, first_step: int) -> None:
@@ -175,8 +184,15 @@ class RunScreen(Screen):
         if message.stored_steps and not self.progress.train:  # the reused run's own log
             self.progress.train = message.stored_steps
             changed.add("train")
+        for seed, steps in message.seed_steps.items():  # replicates trained earlier
+            if steps and not self.progress.steps_of(seed):
+                self.progress.trains[seed] = steps
+                changed.add("train")
+        self.progress.filling = None  # the finished table is the pooled one
         self._redraw(changed)
-        self._set_status(Text("✓ audit finished: Enter on a cell shows its items", style="green"))
+        views = " · v: format views" if self.check_action("views", ()) else ""
+        self._set_status(Text(f"✓ audit finished: Enter on a cell shows its items{views}",
+                              style="green"))
         self.query_one(SpilloverView).focus()
 
     def on_audit_stopped(self, message: AuditStopped) -> None:
@@ -199,14 +215,25 @@ class RunScreen(Screen):
         if "stages" in changed:
             self.query_one(StageTracker).show(list(p.stages.values()))
         if "eval" in changed:
-            self.query_one(EvalProgress).show(p.evals, p.stored, stopped)
+            stages = tuple(n for n in p.stages if n.startswith(("baseline", "aligned")))
+            self.query_one(EvalProgress).show(p.evals, p.stored, stopped, stages,
+                                              rotated=p.orders != "none")
         if "train" in changed:
-            self.query_one(TrainingPanel).show(p.train, "align" in p.stored, stopped)
+            seed = self.shown_seed if self.shown_seed is not None else p.train_seed
+            steps = p.steps_of(seed)
+            stored = ("align" in p.stored if seed is None
+                      else p.stages["align"].seeds.get(seed) == "reused")
+            self.query_one(TrainingPanel).show(steps, stored, stopped, seed, p.seeds)
         if "messages" in changed:
             self.query_one("#run-log", Static).update(message_lines(p.messages[-LOG_LINES:]))
         if "table" in changed:
-            self.query_one(SpilloverView).show(p.table, stopped=stopped is not None)
-            if self.result is not None:
+            table, seed = p.shown_table()
+            self.query_one(SpilloverView).show(table, stopped=stopped is not None)
+            if seed is not None:
+                text = Text(f"Seed {seed}'s own table against the baseline "
+                            f"({p.seeds.index(seed) + 1} of {len(p.seeds)}): each seed fills "
+                            "in turn, then the table pooled over the seeds.", style="dim")
+            elif self.result is not None:
                 text = caption(p.table)
             elif stopped:
                 text = Text(f"The audit {stopped} before the comparison finished: cells marked "
@@ -220,8 +247,35 @@ class RunScreen(Screen):
 
     # -- actions ---------------------------------------------------------------------
     def check_action(self, action: str, parameters) -> bool | None:
-        """Cancel only while running; the footer drops it afterwards."""
+        """Cancel only while running; the footer drops it afterwards. The seed keys only
+        with seed replicates."""
+        if action == "seed":
+            return len(self.progress.seeds) > 1
+        if action == "views":  # a finished audit with format controls
+            r = self.result
+            return r is not None and (r.transfer is not None or bool(r.rotation))
         return self.status == "running" if action == "cancel" else True
+
+    def action_views(self) -> None:
+        """The finished audit's results with their format views (``v`` there cycles)."""
+        r = self.result
+        if r is None:
+            return
+        self.app.push_screen(ResultsScreen(self.backend, r.table, r.baseline_run,
+                                           r.aligned_run, r.audit_id,
+                                           heldout_ids=r.heldout_ids or None, result=r,
+                                           view=ResultsScreen.TRANSFER if r.transfer is not None
+                                           else ResultsScreen.ROTATION))
+
+    def action_seed(self, step: int) -> None:
+        """Show the previous or next seed's training curves."""
+        seeds = self.progress.seeds
+        if len(seeds) < 2:
+            return
+        now = self.shown_seed if self.shown_seed is not None else self.progress.train_seed
+        index = seeds.index(now) if now in seeds else 0
+        self.shown_seed = seeds[(index + step) % len(seeds)]
+        self._redraw({"train"})
 
     def action_cancel(self) -> None:
         if self.status == "running" and not self.cancel_event.is_set():

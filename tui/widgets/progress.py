@@ -1,4 +1,7 @@
-"""Evaluation progress: one bar per evaluation stage, with rate and ETA, or "stored"."""
+"""Evaluation progress: one bar per evaluation stage, with rate and ETA, or "stored".
+
+A rotated run (``[eval] orders``) scores each item in several orderings: its counts are
+item orderings, and say so."""
 
 from __future__ import annotations
 
@@ -22,22 +25,30 @@ class EvalProgress(Static):
     """Items scored, items per second and time left, for each evaluation run; a stage
     in ``stored`` reused a finished run instead of scoring."""
 
+    evals = None
+
     def show(self, evals: dict[str, ItemsScored], stored: Collection[str] = (),
-             stopped: str | None = None) -> None:
-        """``stopped``: the audit ended ("failed"/"cancelled"): no rate or ETA any more."""
-        self.evals = (evals, stored, stopped)
+             stopped: str | None = None, stages: tuple[str, ...] = EVAL_STAGES,
+             rotated: bool = False) -> None:
+        """``stopped``: the audit ended ("failed"/"cancelled"): no rate or ETA any more;
+        ``stages``: the evaluation stages, in order ("baseline (cloze)" too); ``rotated``:
+        the trained-format runs count item orderings."""
+        self.evals = (evals, stored, stopped, stages, rotated)
         rows = []  # label, (total, done), count, state
-        for stage in EVAL_STAGES:
-            event = evals.get(stage)
+        for stage in stages:
+            event, label = evals.get(stage), SHORT.get(stage, stage)
+            unit = "items" if stage not in EVAL_STAGES or not rotated else "orderings"
             if stage in stored:
-                rows.append((Text(SHORT[stage], style="green"), (1, 1), Text("—", style="dim"),
+                rows.append((Text(label, style="green"), (1, 1), Text("—", style="dim"),
                              Text("stored", style="green")))
             elif event is None:
-                rows.append((Text(SHORT[stage], style="dim"), (1, 0), Text("—", style="dim"),
+                rows.append((Text(label, style="dim"), (1, 0), Text("—", style="dim"),
                              Text("not run" if stopped else "waiting", style="dim")))
             else:
-                rows.append((Text(SHORT[stage]), (max(event.total, 1), event.done),
-                             Text(f"{event.done:,}/{event.total:,}"), Text(pace(event, stopped))))
+                count = f"{event.done:,}/{event.total:,}" + (" orderings" if rotated and
+                                                              unit == "orderings" else "")
+                rows.append((Text(label), (max(event.total, 1), event.done),
+                             Text(count), Text(pace(event, stopped, unit))))
         # the bar gives way first, so the figures stay whole in a narrow pane
         others = sum(max(len(row[i]) for row in rows) for i in (0, 2, 3)) + 3
         bar = max(BAR_MIN, min(BAR, (self.content_size.width or 80) - others))
@@ -55,10 +66,10 @@ class EvalProgress(Static):
             self.show(*self.evals)
 
 
-def pace(event: ItemsScored, stopped: str | None = None) -> str:
+def pace(event: ItemsScored, stopped: str | None = None, unit: str = "items") -> str:
     """Rate and time left while scoring; "done" once finished; the end word once stopped."""
     if event.done >= event.total:
         return "done"
     if stopped:
         return stopped
-    return f"{event.rate:.1f} items/s ETA {fmt_eta(event.eta_s)}"
+    return f"{event.rate:.1f} {unit}/s ETA {fmt_eta(event.eta_s)}"

@@ -6,6 +6,8 @@ is never the only carrier of meaning. The target rows come first, marked, and st
 (with the header and the attribute column) while the rest scrolls beneath them. Scrolling
 sideways stops at column edges: a column cut on its left would lose its sign.
 Enter on a cell posts ``CellChosen``; on the attribute column, for all its items.
+A last column, the bias-aligned accuracy gap (disambiguated contexts), joins when the
+table has gaps and the widget is wide enough to show every column whole.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from auditor.reports.rich import accuracy_text, bias_text
+from auditor.reports.rich import accuracy_text, bias_text, gap_text
 from auditor.stats.table import SpilloverTable
 
 COLUMNS = (  # key, header, context, metric
@@ -26,6 +28,9 @@ COLUMNS = (  # key, header, context, metric
     ("disambig/bias", "disambig\nbias score", "disambig", "bias"),
     ("overall/accuracy", "overall\naccuracy", "overall", "accuracy"),
 )
+GAP_COLUMN = ("gap", "bias-aligned\naccuracy gap", "disambig", "gap")
+ATTRIBUTE_WIDTH, CELL_WIDTH = 21, 15
+GAP_FITS = ATTRIBUTE_WIDTH + CELL_WIDTH * len(COLUMNS) + 2 * len(COLUMNS) + 2  # cells, padding
 ROW_HEIGHT = 3
 PENDING = Text("…\nrunning", style="dim italic", justify="right")
 NOT_RUN = Text("—\nnot computed", style="dim", justify="right")  # the audit stopped first
@@ -51,6 +56,13 @@ def leading_targets(table: SpilloverTable) -> int:
 
 def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str,
               stopped: bool = False) -> Text:
+    if metric == "gap":
+        gap = next((g for g in table.gaps if g.attribute == attribute), None)
+        if gap is None:
+            return NOT_RUN if stopped else PENDING
+        text = gap_text(gap)
+        text.justify = "right"
+        return text
     cell = table.cell(attribute, context)
     if cell is None:
         return NOT_RUN if stopped else PENDING
@@ -77,16 +89,38 @@ class SpilloverView(DataTable):
                          fixed_columns=1, **kwargs)
         self.table: SpilloverTable | None = None
         self.stopped = False  # the audit ended: a missing cell will never come
+        self.columns_shown: tuple = ()
 
     def on_mount(self) -> None:
-        for key, header, _context, _metric in COLUMNS:
+        self._set_columns(COLUMNS)
+
+    def _set_columns(self, columns: tuple) -> None:
+        self.clear(columns=True)
+        for key, header, _context, _metric in columns:
             self.add_column(Text(header, justify="left" if key == "attribute" else "right"),
-                            key=key, width=21 if key == "attribute" else 15)
+                            key=key, width=ATTRIBUTE_WIDTH if key == "attribute" else CELL_WIDTH)
+        self.columns_shown = columns
+
+    def _wanted(self, table: SpilloverTable) -> tuple:
+        """The columns for ``table`` at this width: the gap's only when it fits whole."""
+        fits = bool(table.gaps) and self.size.width >= GAP_FITS
+        return (*COLUMNS, GAP_COLUMN) if fits else COLUMNS
+
+    def on_resize(self) -> None:
+        if self.table is not None and self._wanted(self.table) != self.columns_shown:
+            self.show(self.table, self.stopped)
 
     def show(self, table: SpilloverTable, stopped: bool = False) -> None:
         """Show ``table``, keeping the cursor where it was; ``stopped``: the audit ended,
         so cells not in it say they were not computed."""
         self.stopped = stopped
+        wanted = self._wanted(table)
+        if wanted != self.columns_shown:
+            cursor = self.cursor_coordinate
+            self._set_columns(wanted)
+            self.table = None
+        else:
+            cursor = None
         if self.table is None or self.table.attributes != table.attributes:
             self.clear()
             for attribute in table.attributes:
@@ -94,16 +128,19 @@ class SpilloverView(DataTable):
             self.fixed_rows = leading_targets(table)
             # no taller than its rows: what follows sits right below, not at the bottom
             self.styles.max_height = self.header_height + ROW_HEIGHT * len(table.attributes)
+            if cursor is not None:
+                self.cursor_coordinate = cursor
         else:
             for attribute in table.attributes:
-                for (key, *_), value in zip(COLUMNS, self._row(table, attribute), strict=True):
+                for (key, *_), value in zip(self.columns_shown, self._row(table, attribute),
+                                            strict=True):
                     self.update_cell(attribute, key, value)
         self.table = table
 
     def _row(self, table: SpilloverTable, attribute: str) -> list[Text]:
         label = attribute_label(attribute, attribute in table.target)
         return [label] + [cell_text(table, attribute, context, metric, self.stopped)
-                          for _key, _header, context, metric in COLUMNS[1:]]
+                          for _key, _header, context, metric in self.columns_shown[1:]]
 
     # -- sideways scrolling stops at column edges -----------------------------------
     def column_starts(self) -> list[int]:
@@ -143,7 +180,7 @@ class SpilloverView(DataTable):
         if self.table is None or not self.row_count:
             return None
         row, column = self.cursor_coordinate
-        context = COLUMNS[column][2]
+        context = self.columns_shown[column][2]
         return self.table.attributes[row], (None if context == "overall" else context)
 
     def focused_cell(self) -> tuple[str, str | None, str | None] | None:
@@ -151,8 +188,8 @@ class SpilloverView(DataTable):
         picked = self.chosen()
         if picked is None:
             return None
-        return picked[0], COLUMNS[self.cursor_coordinate.column][2], \
-            COLUMNS[self.cursor_coordinate.column][3]
+        _key, _header, context, metric = self.columns_shown[self.cursor_coordinate.column]
+        return picked[0], context, metric
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()

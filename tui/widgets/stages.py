@@ -1,4 +1,6 @@
-"""The stage tracker: baseline eval → DPO alignment → aligned eval → compare."""
+"""The stage tracker: baseline eval → DPO alignment → aligned eval → compare (and the
+untrained-format stages). A stage run once per seed replicate shows each seed's status
+in place of its status word: "0✓ 1▶ 2○"."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ class StageTracker(Static):
             grid.add_row(
                 Text(SYMBOLS.get(stage.status, "?"), style=style),
                 Text(stage.label, style=style),
-                Text(WORDS.get(stage.status, stage.status), style=style),
+                Text(stage.seed_line() if stage.seeds else WORDS.get(stage.status, stage.status),
+                     style=style, no_wrap=True),
                 Text(stage.detail, style="dim", no_wrap=True, overflow="ellipsis"),
             )
         self.update(grid)

@@ -85,3 +85,19 @@ def test_json_round_trip_with_seeds(lite_items, runs):
     assert again == pooled
     cell = pooled.to_dict()["rows"][0]["cells"][0]
     assert {"seeds", "agreement", "mde"} <= set(cell["accuracy"])
+
+
+def test_each_seeds_own_cells_are_reported_tagged_before_the_pooled_ones(lite_items, runs):
+    from auditor.core.events import CellUpdated
+
+    base, strong, weak = runs
+    seen: list[CellUpdated] = []
+    pooled = compare_replicates(lite_items, base, {3: strong, 4: weak}, n_boot=N_BOOT,
+                                reporter=seen.append)
+    cells = len(pooled.attributes) * 3
+    assert [e.seed for e in seen] == [3] * cells + [4] * cells + [None] * cells
+    single = compare_runs(lite_items, base, weak, n_boot=N_BOOT)
+    own = {(e.attribute, e.context): e.payload for e in seen if e.seed == 4}
+    for row in single.rows:
+        for cell in row.cells:  # the seed's own, uncorrected cell as compare_runs reports it
+            assert own[(row.attribute, cell.context)]["accuracy"]["delta"] == cell.accuracy.delta
