@@ -186,15 +186,21 @@ class HomeScreen(Screen):
         if event.button.id == "start":
             self.action_start()
 
-    def action_start(self) -> None:
-        """Check the model and data (a moment, no weights loaded), then run the audit."""
+    def _valid_profile(self):
+        """The chosen profile with the home fields applied, or None after saying why."""
         if self.profile is None:
             self.notify("pick a valid profile first", severity="warning")
-            return
+            return None
         try:
-            profile = self.chosen_profile()
+            return self.chosen_profile()
         except SpilloverError as exc:
             self.notify(str(exc), severity="error", markup=False)
+            return None
+
+    def action_start(self) -> None:
+        """Check the model and data (a moment, no weights loaded), then run the audit."""
+        profile = self._valid_profile()
+        if profile is None:
             return
         self.query_one("#start", Button).loading = True
         self.background(lambda: AuditChecked(self.backend.check(profile)), "check")
@@ -202,13 +208,8 @@ class HomeScreen(Screen):
     def action_matrix(self) -> None:
         """The chosen profile's spillover matrix (``[align] methods``/``targets``), read
         back from the store: run it with ``spillover matrix`` first."""
-        if self.profile is None:
-            self.notify("pick a valid profile first", severity="warning")
-            return
-        try:
-            profile = self.chosen_profile()
-        except SpilloverError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        profile = self._valid_profile()
+        if profile is None:
             return
         backend = self.backend
         title = f"Spillover matrix: {profile.name} ({profile.model.source})"
