@@ -123,12 +123,17 @@ def _legend(table: SpilloverTable) -> str:
 
 def save_figure(table: SpilloverTable, path: str | Path, title: str = "") -> Path:
     """Draw the table into ``path`` (.png, .svg or .pdf)."""
+    return _save(draw, table, path, title)
+
+
+def _save(drawer, data, path: str | Path, title: str) -> Path:
+    """``drawer(data, title)`` written to ``path`` (.png, .svg or .pdf)."""
     path = Path(path)
     if path.suffix.lower() not in FIGURE_SUFFIXES:
         raise InputError(f"{path}: figures are written as {', '.join(FIGURE_SUFFIXES)}")
     plt = _pyplot()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig = draw(table, title)
+    fig = drawer(data, title)
     try:
         fig.savefig(path, dpi=150, metadata=_metadata(path))
     finally:
@@ -208,14 +213,4 @@ def _matrix_heatmap(ax, matrix, labels, metric, columns, scale, title) -> None:
 
 def save_matrix_figure(matrix, path: str | Path, title: str = "") -> Path:
     """Draw the spillover matrix into ``path`` (.png, .svg or .pdf)."""
-    path = Path(path)
-    if path.suffix.lower() not in FIGURE_SUFFIXES:
-        raise InputError(f"{path}: figures are written as {', '.join(FIGURE_SUFFIXES)}")
-    plt = _pyplot()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig = draw_matrix(matrix, title)
-    try:
-        fig.savefig(path, dpi=150, metadata=_metadata(path))
-    finally:
-        plt.close(fig)
-    return path
+    return _save(draw_matrix, matrix, path, title)
