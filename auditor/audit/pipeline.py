@@ -338,58 +338,54 @@ def _evaluate_stage(stage, spec, plan, store, audit_id, eval_kwargs, report,
                     expect_adapter=None) -> str:
     """Evaluate, or reuse the audit's finished run of this stage (for the aligned stage only
     if it evaluated the adapter just trained)."""
-    from auditor.evaluation.evaluate import evaluate
-    from auditor.models import distributed
-
     field = "baseline_run" if stage == "baseline" else "aligned_run"
-
-    def stored_run():
-        previous = getattr(store.audit(audit_id), field)
-        stored = store.run(previous) if previous else None
-        done = stored and stored.status == "done" and stored.adapter == expect_adapter
-        return previous if done else None
-
-    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
-    if previous:
-        report(StageStarted(stage, "stored"))
-        report(StageFinished(stage, skipped=True, detail=previous))
-        return previous
     what = "base model" if stage == "baseline" else "aligned model"
-    report(StageStarted(stage, f"evaluating the {what} on {len(plan.eval_items)} items"))
-    run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
-    if store is not None:
-        store.update_audit(audit_id, **{field: run_id})
-    report(StageFinished(stage, detail=run_id))
-    return run_id
+    return _stored_or_evaluated(
+        stage, f"evaluating the {what} on {len(plan.eval_items)} items", spec, plan, store,
+        eval_kwargs, report, expect_adapter,
+        stored=lambda: getattr(store.audit(audit_id), field),
+        remember=lambda run_id: store.update_audit(audit_id, **{field: run_id}))
 
 
 def _transfer_stage(stage, fmt, spec, plan, store, audit_id, eval_kwargs, report) -> str:
     """Evaluate the stage's model in an untrained format (``fmt``, e.g. cloze) on the same
     items, or reuse the audit's finished run of it; its id goes into the audit's record
     under ``transfer_runs[fmt][stage]``. Reported as the stage "<stage> (<fmt>)"."""
+
+    def remember(run_id):
+        runs = store.audit(audit_id).outcome.transfer_runs
+        runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
+        store.update_audit(audit_id, record=outcome(transfer_runs=runs))
+
+    return _stored_or_evaluated(
+        f"{stage} ({fmt})", f"format transfer: the {stage} model in the {fmt} format on "
+        f"{len(plan.eval_items)} items", spec, plan, store,
+        {**eval_kwargs, "mode": fmt, "orders": "none"}, report, spec.adapter,
+        stored=lambda: store.audit(audit_id).outcome.transfer_runs.get(fmt, {}).get(stage),
+        remember=remember)
+
+
+def _stored_or_evaluated(label, doing, spec, plan, store, eval_kwargs, report, adapter, *,
+                         stored, remember) -> str:
+    """The finished run ``stored()`` names when it evaluated ``adapter`` (rank 0 reads the
+    store and tells the others), else a new evaluation that rank 0 ``remember``s."""
     from auditor.evaluation.evaluate import evaluate
     from auditor.models import distributed
 
-    label = f"{stage} ({fmt})"
+    def reusable():
+        previous = stored()
+        run = store.run(previous) if previous else None
+        return previous if run and run.status == "done" and run.adapter == adapter else None
 
-    def stored_run():
-        previous = store.audit(audit_id).outcome.transfer_runs.get(fmt, {}).get(stage)
-        stored = store.run(previous) if previous else None
-        done = stored and stored.status == "done" and stored.adapter == spec.adapter
-        return previous if done else None
-
-    previous = distributed.lead(distributed.world(), stored_run)  # rank 0 reads the store
+    previous = distributed.lead(distributed.world(), reusable)
     if previous:
         report(StageStarted(label, "stored"))
         report(StageFinished(label, skipped=True, detail=previous))
         return previous
-    report(StageStarted(label, f"format transfer: the {stage} model in the {fmt} format on "
-                               f"{len(plan.eval_items)} items"))
-    run_id = evaluate(spec, plan.eval_items, **{**eval_kwargs, "mode": fmt, "orders": "none"})
+    report(StageStarted(label, doing))
+    run_id = evaluate(spec, plan.eval_items, **eval_kwargs)
     if store is not None:
-        runs = store.audit(audit_id).outcome.transfer_runs
-        runs = {**runs, fmt: {**runs.get(fmt, {}), stage: run_id}}
-        store.update_audit(audit_id, record=outcome(transfer_runs=runs))
+        remember(run_id)
     report(StageFinished(label, detail=run_id))
     return run_id
 
