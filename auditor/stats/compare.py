@@ -73,9 +73,19 @@ def compare_bias(
     frame: Frame, mask: np.ndarray, context: str, alpha: float, n_boot: int,
     rng: np.random.Generator,
 ) -> BiasChange:
-    counts = [count(frame.role[r], frame.correct[r], mask) for r in (0, 1)]
-    nonunk = (counts[0].n_non_unknown, counts[1].n_non_unknown)
-    left_out = (counts[0].n_left_out, counts[1].n_left_out)
+    return bias_change(frame, mask, context, alpha, n_boot, rng,
+                       name=lambda r: ("before", "after")[r])
+
+
+def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_boot: int,
+                rng: np.random.Generator, name=lambda r: f"run {r}") -> BiasChange:
+    """The bias-score comparison of the frame's first run with the mean of the others (one
+    aligned run, or one per seed): Δ = mean over them of their score − the first's, with
+    the paired cluster bootstrap drawing the same instances for every run. Counts are
+    (first, total over the others); ``name(r)`` names run r in a reason."""
+    counts = [count(frame.role[r], frame.correct[r], mask) for r in range(frame.runs)]
+    nonunk = (counts[0].n_non_unknown, sum(k.n_non_unknown for k in counts[1:]))
+    left_out = (counts[0].n_left_out, sum(k.n_left_out for k in counts[1:]))
     clusters = int(np.unique(frame.cluster[mask]).size)
     base = BiasChange(None, None, None, None, None, n_non_unknown=nonunk, n_left_out=left_out,
                       n_clusters=clusters)
@@ -83,16 +93,16 @@ def compare_bias(
         return replace(base, reason=CONTEXT_FREE_REASON)
     scores = [bias_score(context, k.n_biased, k.n_non_unknown, k.n_correct, k.n) for k in counts]
     if None in scores:
-        reasons = [
-            f"{run}: {bias_reason(context, k.n_non_unknown, k.n)}"
-            for run, k, s in zip(("before", "after"), counts, scores, strict=True) if s is None
-        ]
-        return replace(base, before=scores[0], after=scores[1], reason="; ".join(reasons))
+        reasons = [f"{name(r)}: {bias_reason(context, k.n_non_unknown, k.n)}"
+                   for r, (k, s) in enumerate(zip(counts, scores, strict=True)) if s is None]
+        after = None if None in scores[1:] else float(np.mean(scores[1:]))
+        return replace(base, before=scores[0], after=after, reason="; ".join(reasons))
     reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
-    deltas = reps[1] - reps[0]
-    delta = scores[1] - scores[0]
+    deltas = (reps[1:] - reps[0]).mean(axis=0)
+    after = float(np.mean(scores[1:]))
+    delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
     return BiasChange(
-        before=scores[0], after=scores[1], delta=delta, ci=percentile_ci(deltas, alpha),
+        before=scores[0], after=after, delta=delta, ci=percentile_ci(deltas, alpha),
         p=normal_p(delta, deltas, clusters), se=standard_error(deltas), n_non_unknown=nonunk,
         n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
     )

@@ -21,24 +21,18 @@ from auditor.core.answers import Answer
 from auditor.core.errors import InputError
 from auditor.core.events import CancelToken, CellUpdated, Reporter, check_cancel
 from auditor.core.items import Item
-from auditor.stats.bias import CONTEXT_FREE_REASON, bias_reason, bias_score
 from auditor.stats.bootstrap import (
-    bias_replicates,
     cell_rng,
     cluster_sums,
-    normal_p,
     percentile_ci,
     resample_totals,
-    standard_error,
 )
-from auditor.stats.compare import compare_runs, start_table
+from auditor.stats.compare import bias_change, compare_runs, start_table
 from auditor.stats.frame import Frame, build_frame
-from auditor.stats.metrics import count
 from auditor.stats.pooled import pooled_accuracy
 from auditor.stats.table import (
     COLUMNS,
     AccuracyChange,
-    BiasChange,
     Cell,
     Pairing,
     Row,
@@ -84,37 +78,6 @@ def pooled_accuracy_change(frame: Frame, mask: np.ndarray, alpha: float, n_boot:
         ci=percentile_ci(deltas, alpha), p_exact=None, p_mid=None, p_chi2=None, p=result.p)
 
 
-def pooled_bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float,
-                       n_boot: int, rng: np.random.Generator) -> BiasChange:
-    """The pooled bias-score comparison: Δ = mean over seeds of the seed's score − base's.
-
-    Counts are (baseline, total over the seeds)."""
-    counts = [count(frame.role[r], frame.correct[r], mask) for r in range(frame.runs)]
-    nonunk = (counts[0].n_non_unknown, sum(k.n_non_unknown for k in counts[1:]))
-    left_out = (counts[0].n_left_out, sum(k.n_left_out for k in counts[1:]))
-    clusters = int(np.unique(frame.cluster[mask]).size)
-    base = BiasChange(None, None, None, None, None, n_non_unknown=nonunk, n_left_out=left_out,
-                      n_clusters=clusters)
-    if context not in ("ambig", "disambig"):
-        return replace(base, reason=CONTEXT_FREE_REASON)
-    scores = [bias_score(context, k.n_biased, k.n_non_unknown, k.n_correct, k.n) for k in counts]
-    if None in scores:
-        reasons = [f"{'base' if r == 0 else f'seed run {r}'}: "
-                   f"{bias_reason(context, k.n_non_unknown, k.n)}"
-                   for r, (k, s) in enumerate(zip(counts, scores, strict=True)) if s is None]
-        after = None if None in scores[1:] else float(np.mean(scores[1:]))
-        return replace(base, before=scores[0], after=after, reason="; ".join(reasons))
-    reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
-    deltas = (reps[1:] - reps[0]).mean(axis=0)
-    after = float(np.mean(scores[1:]))
-    delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
-    return BiasChange(
-        before=scores[0], after=after, delta=delta, ci=percentile_ci(deltas, alpha),
-        p=normal_p(delta, deltas, clusters), se=standard_error(deltas), n_non_unknown=nonunk,
-        n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
-    )
-
-
 def compare_replicates(
     items: Mapping[str, Item], before_answers: Sequence[Answer],
     seed_answers: Mapping[int, Sequence[Answer]], target: Iterable[str] = ("Gender_identity",),
@@ -152,7 +115,8 @@ def compare_replicates(
             mask = frame.mask(attribute, None if context == "overall" else context)
             rng = cell_rng(seed, "pooled", attribute, context)
             acc = pooled_accuracy_change(frame, mask, alpha, n_boot, rng)
-            bias = pooled_bias_change(frame, mask, context, alpha, n_boot, rng)
+            bias = bias_change(frame, mask, context, alpha, n_boot, rng,
+                               name=lambda r: "base" if r == 0 else f"seed run {r}")
             cell = Cell(attribute, context,
                         replace(acc, seeds=seed_results(singles, attribute, context, "accuracy")),
                         replace(bias, seeds=seed_results(singles, attribute, context, "bias")))
