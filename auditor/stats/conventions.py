@@ -134,6 +134,14 @@ def _scores(convention: str, ambiguous: bool, totals: np.ndarray, runs: int) -> 
     return np.stack(out)
 
 
+def score(frame: Frame, attribute: str, context: str, convention: str,
+          run: int = 0) -> float | None:
+    """One run's lm-eval or HELM bias score of a cell (None where that tool gives NaN)."""
+    columns = _columns(frame, frame.mask(attribute), frame.mask(attribute, context))
+    value = float(_scores(convention, context == "ambig", columns.sum(0), frame.runs)[run])
+    return None if np.isnan(value) else value
+
+
 def convention_change(frame: Frame, attribute: str, context: str, convention: str, *,
                       alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> ConventionChange:
     """One cell (ambig or disambig) under lm-eval's or HELM's convention, uncorrected: the
