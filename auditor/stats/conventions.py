@@ -110,59 +110,74 @@ class ConventionCell:
         return cls(data["attribute"], data["context"], changes, tuple(data.get("flagged", ())))
 
 
-def _columns(frame: Frame, attr_mask: np.ndarray, cell_mask: np.ndarray) -> np.ndarray:
-    """Per item of the attribute: [n_cell, n_all] then per run [biased, named, helm
-    non-unknown, correct in cell, correct overall] (cell columns 0 outside the cell)."""
-    inside = cell_mask[attr_mask].astype(float)
-    cols = [inside, np.ones(inside.size)]
+CONTEXTS = ("ambig", "disambig")
+PER_RUN = 9
+
+
+def _columns(frame: Frame, attr_mask: np.ndarray) -> np.ndarray:
+    """Per item of the attribute: [n_ambig, n_disambig, n_all], then per run, for ambig
+    and disambig in turn, [biased, named, HELM non-unknown, correct] (0 outside that
+    context), and correct in either context."""
+    contexts = [frame.mask(context=c)[attr_mask].astype(float) for c in CONTEXTS]
+    cols = [*contexts, np.ones(contexts[0].size)]
     for r in range(frame.runs):
         role, right = frame.role[r, attr_mask], frame.correct[r, attr_mask].astype(float)
         named = (role == BIASED) | (role == ANTI)
-        cols += [(role == BIASED) * inside, named * inside, (named | (role == INVALID)) * inside,
-                 right * inside, right]
+        for inside in contexts:
+            cols += [(role == BIASED) * inside, named * inside,
+                     (named | (role == INVALID)) * inside, right * inside]
+        cols.append(right)
     return np.stack(cols, axis=1)
 
 
-def _scores(convention: str, ambiguous: bool, totals: np.ndarray, runs: int) -> np.ndarray:
-    """Scores of each run (rows) from totals (last axis: the columns of ``_columns``)."""
-    n_cell, n_all = totals[..., 0], totals[..., 1]
+def _scores(convention: str, context: str, totals: np.ndarray, runs: int) -> np.ndarray:
+    """Scores of each run (rows) in ``context`` from totals (last axis: ``_columns``)."""
+    c = CONTEXTS.index(context)
+    n_cell, n_all = totals[..., c], totals[..., 2]
     out = []
     for r in range(runs):
-        b, named, helm_nu, right, right_all = (totals[..., 2 + 5 * r + k] for k in range(5))
-        out.append(lm_eval_score(ambiguous, b, named, right, n_cell) if convention == "lm-eval"
-                   else helm_score(ambiguous, b, helm_nu, right_all, n_all))
+        at = 3 + PER_RUN * r
+        b, named, helm_nu, right = (totals[..., at + 4 * c + k] for k in range(4))
+        out.append(lm_eval_score(c == 0, b, named, right, n_cell) if convention == "lm-eval"
+                   else helm_score(c == 0, b, helm_nu, totals[..., at + 8], n_all))
     return np.stack(out)
 
 
 def score(frame: Frame, attribute: str, context: str, convention: str,
           run: int = 0) -> float | None:
     """One run's lm-eval or HELM bias score of a cell (None where that tool gives NaN)."""
-    columns = _columns(frame, frame.mask(attribute), frame.mask(attribute, context))
-    value = float(_scores(convention, context == "ambig", columns.sum(0), frame.runs)[run])
+    totals = _columns(frame, frame.mask(attribute)).sum(0)
+    value = float(_scores(convention, context, totals, frame.runs)[run])
     return None if np.isnan(value) else value
 
 
-def convention_change(frame: Frame, attribute: str, context: str, convention: str, *,
-                      alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> ConventionChange:
-    """One cell (ambig or disambig) under lm-eval's or HELM's convention, uncorrected: the
-    frame's first run against the mean of the others, as the table's bias cells."""
+def attribute_changes(frame: Frame, attribute: str, *, alpha: float = 0.05,
+                      n_boot: int = 10_000, seed: int = 0) -> dict[tuple[str, str], ConventionChange]:
+    """Both contexts of an attribute under lm-eval's and HELM's conventions, uncorrected,
+    keyed (context, convention): the frame's first run against the mean of the others,
+    as the table's bias cells. One bootstrap draw of the attribute's template instances
+    serves every context and convention."""
     attr_mask = frame.mask(attribute)
-    cell_mask = frame.mask(attribute, context)
-    if not cell_mask.any():
-        return ConventionChange(convention, None, None, None)
-    columns = _columns(frame, attr_mask, cell_mask)
-    ambiguous = context == "ambig"
-    scores = _scores(convention, ambiguous, columns.sum(0), frame.runs)
-    before, after = float(scores[0]), float(np.mean(scores[1:]))
-    delta = float(np.mean(scores[1:] - scores[0]))
+    columns = _columns(frame, attr_mask)
     sums = cluster_sums(frame.cluster[attr_mask], columns)
-    reps = _scores(convention, ambiguous,
-                   resample_totals(sums, n_boot, cell_rng(seed, "convention", convention,
-                                                          attribute, context)), frame.runs)
-    deltas = (reps[1:] - reps[0]).mean(axis=0)
-    clusters = int(np.unique(frame.cluster[cell_mask]).size)
-    return ConventionChange(convention, before, after, delta, percentile_ci(deltas, alpha),
-                            normal_p(delta, deltas, clusters), standard_error(deltas))
+    reps = resample_totals(sums, n_boot, cell_rng(seed, "convention", attribute))
+    out = {}
+    for context in CONTEXTS:
+        cell_mask = frame.mask(attribute, context)
+        clusters = int(np.unique(frame.cluster[cell_mask]).size)
+        for convention in OTHERS:
+            if not cell_mask.any():
+                out[(context, convention)] = ConventionChange(convention, None, None, None)
+                continue
+            scores = _scores(convention, context, columns.sum(0), frame.runs)
+            delta = float(np.mean(scores[1:] - scores[0]))
+            replicates = _scores(convention, context, reps, frame.runs)
+            deltas = (replicates[1:] - replicates[0]).mean(axis=0)
+            out[(context, convention)] = ConventionChange(
+                convention, float(scores[0]), float(np.mean(scores[1:])), delta,
+                percentile_ci(deltas, alpha), normal_p(delta, deltas, clusters),
+                standard_error(deltas))
+    return out
 
 
 def _direction(change: ConventionChange) -> tuple[str, int]:
@@ -200,11 +215,16 @@ def compare_conventions(table: SpilloverTable, frame: Frame) -> tuple[Convention
     where a verdict differs from the table's own (BBQ's)."""
     keys = [(row.attribute, cell.context) for row in table.rows for cell in row.cells
             if cell.context in ("ambig", "disambig")]
+    raw = {}
+    for attribute in dict.fromkeys(a for a, _ in keys):
+        changes = attribute_changes(frame, attribute, alpha=table.alpha, n_boot=table.n_boot,
+                                    seed=table.seed)
+        raw |= {(attribute, context, convention): change
+                for (context, convention), change in changes.items()}
     judged = {}
     for convention in OTHERS:
-        raw = {(a, c): convention_change(frame, a, c, convention, alpha=table.alpha,
-                                         n_boot=table.n_boot, seed=table.seed) for a, c in keys}
-        judged[convention] = _judged(table, raw, convention)
+        cells = {(a, c): raw[(a, c, convention)] for a, c in keys}
+        judged[convention] = _judged(table, cells, convention)
     out = []
     for attribute, context in keys:
         own = table.cell(attribute, context).bias

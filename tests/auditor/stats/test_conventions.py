@@ -11,7 +11,12 @@ import pytest
 
 from auditor.core.answers import Answer
 from auditor.stats import compare_runs
-from auditor.stats.conventions import compare_conventions, convention_change, flagged_count, score
+from auditor.stats.conventions import (
+    attribute_changes,
+    compare_conventions,
+    flagged_count,
+    score,
+)
 from auditor.stats.frame import build_frame
 from auditor.stats.table import IMPROVED, NO_CHANGE, SpilloverTable
 
@@ -179,7 +184,7 @@ def test_convention_bootstrap_matches_naive_instance_resampling(make_item):
     before = [Answer(i, rng.choice((1, 2, 2, 0))) for i in items]
     after = [Answer(i, rng.choice((1, 1, 2, 0))) for i in items]
     frame = build_frame(items, before, after)
-    got = convention_change(frame, "Age", "disambig", "lm-eval", n_boot=4000)
+    got = attribute_changes(frame, "Age", n_boot=4000)[("disambig", "lm-eval")]
     by_instance = {}
     for b, a in zip(before, after, strict=True):
         by_instance.setdefault(items[b.item_id].template, []).append((b, a))
