@@ -10,9 +10,8 @@ NAMES = {"bbq": "BBQ", "lm-eval": "lm-eval", "helm": "HELM"}
 
 
 def accuracy_test_name(test: str) -> str:
-    """How reports name the table's accuracy test."""
-    return "cluster sign-flip test over template instances" if test == "cluster" \
-        else f"McNemar {test} test"
+    """How reports name the table's accuracy test ("McNemar exact", "cluster sign-flip")."""
+    return "cluster sign-flip" if test == "cluster" else f"McNemar {test}"
 
 
 def summary_line(table: SpilloverTable) -> str:

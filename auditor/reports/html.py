@@ -172,7 +172,7 @@ def _legend(table: SpilloverTable) -> str:
             f"{len(table.family)} tests: * p<0.05, ** p<0.01, *** p<0.001; ▲/▼ direction of Δ. "
             f"Verdicts at α = {table.alpha:g}: {SHORT['degraded']} = accuracy fell, or |bias| "
             f"moved away from 0; n.s. = no significant change. Accuracy: "
-            f"{accuracy_test_name(table.accuracy_test)}, Newcombe paired CI. Bias: paired cluster bootstrap "
+            f"{accuracy_test_name(table.accuracy_test)} test, Newcombe paired CI. Bias: paired cluster bootstrap "
             f"over template instances ({table.n_boot:,} resamples, seed {table.seed}).")
 
 

@@ -145,7 +145,7 @@ def _legend(table: SpilloverTable) -> str:
         f"{len(table.family)} tests: `*` p<0.05, `**` p<0.01, `***` p<0.001; ▲/▼ direction "
         f"of Δ. Verdicts at α = {table.alpha:g}: DEGRADED = accuracy fell, or |bias| moved "
         f"away from 0; n.s. = no significant change. Accuracy: "
-        f"{accuracy_test_name(table.accuracy_test)}, Newcombe paired CI; an n.s. cell shows its MDE, the "
+        f"{accuracy_test_name(table.accuracy_test)} test, Newcombe paired CI; an n.s. cell shows its MDE, the "
         f"smallest change the exact test detects with 80 % power at the cell's corrected "
         f"level. Bias: paired cluster bootstrap over template instances ({table.n_boot:,} "
         f"resamples, seed {table.seed}); an n.s. cell shows its CI width."
