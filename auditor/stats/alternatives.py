@@ -41,7 +41,8 @@ def with_alternatives(table: SpilloverTable, items: Mapping[str, Item],
 
 
 def _seeds_clustered(table: SpilloverTable, tests) -> SpilloverTable:
-    """The pooled table with each seed's own accuracy p from the cluster test."""
+    """The pooled table with each seed's own accuracy p from the cluster test (the pooled
+    p already is one)."""
     by = {(t.seed, t.attribute, t.context): t.p_cluster for t in tests}
     rows = []
     for row in table.rows:
@@ -51,4 +52,4 @@ def _seeds_clustered(table: SpilloverTable, tests) -> SpilloverTable:
                           for s in c.accuracy.seeds)
             cells.append(replace(c, accuracy=replace(c.accuracy, seeds=seeds)))
         rows.append(replace(row, cells=tuple(cells)))
-    return corrected(replace(table, rows=tuple(rows)))
+    return corrected(replace(table, rows=tuple(rows), accuracy_test="cluster"))
