@@ -188,8 +188,8 @@ def _direction(change: ConventionChange) -> tuple[str, int]:
     return change.verdict, int(np.sign(change.delta or 0.0))
 
 
-def _judged(table: SpilloverTable, cells: dict, convention: str) -> dict:
-    """Each cell's change under ``convention`` corrected in the table's family, with its
+def _judged(table: SpilloverTable, cells: dict) -> dict:
+    """Each cell's change (one convention's) corrected in the table's family, with its
     bias p-values replaced by this convention's."""
     family: dict[str, float] = {}
     for row in table.rows:
@@ -224,7 +224,7 @@ def compare_conventions(table: SpilloverTable, frame: Frame) -> tuple[Convention
     judged = {}
     for convention in OTHERS:
         cells = {(a, c): raw[(a, c, convention)] for a, c in keys}
-        judged[convention] = _judged(table, cells, convention)
+        judged[convention] = _judged(table, cells)
     out = []
     for attribute, context in keys:
         own = table.cell(attribute, context).bias
