@@ -98,7 +98,7 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
 def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, **thresholds):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
     nothing it can judge (it fails closed), 3 runtime failure. Prints the reason for every
-    failing cell."""
+    failing cell. Two runs are compared with the --profile's [stats] accuracy_test."""
     from auditor.audit.gate_inputs import run_problems, training_problems
     from auditor.audit.history import load_audit, resolve_run_id
     from auditor.audit.profiles import GateSection, build_profile, load_profile
@@ -107,7 +107,8 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
 
     if len(ids) > 2:
         raise InputError("gate takes one audit id or two run ids")
-    base = load_profile(profile_name).gate if profile_name else None
+    chosen = load_profile(profile_name) if profile_name else None
+    base = chosen.gate if chosen else None
     with open_store(store_path, must_exist=True) as store:
         if len(ids) == 1:
             result = load_audit(store, ids[0])
@@ -119,7 +120,9 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
             runs, bbq = (result.baseline_run, result.aligned_run), bbq or profile.data.bbq or None
         else:
             base = base or GateSection()
-            table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
+            test = chosen.stats.accuracy_test if chosen else "mcnemar"
+            table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run,
+                                        accuracy_test=test)
             subject = _runs_subject(store, ids[0], ids[1])
             runs = ids
             before, after = resolve_run_id(store, ids[0]), resolve_run_id(store, ids[1])

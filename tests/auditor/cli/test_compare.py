@@ -37,3 +37,21 @@ def test_compare_reports_both_tests_and_the_conventions(tmp_path, lm_eval_dir, b
     assert {r["metric"] for r in conv} == {"bias:lm-eval", "bias:helm"} and len(conv) == 24
     wrong = cli(*base, "--accuracy-test", "gee")
     assert wrong.exit_code == 2 and "Traceback" not in wrong.output
+
+
+def test_gate_of_two_runs_takes_the_accuracy_test_from_the_profile(tmp_path, lm_eval_dir,
+                                                                   bbq_official):
+    store = tmp_path / "runs.sqlite"
+    before = import_run(lm_eval_dir / "samples_bbq.jsonl", store, bbq_official)
+    after = import_run(_shuffled_lls(lm_eval_dir / "samples_bbq.jsonl", tmp_path / "b.jsonl", 2),
+                       store, bbq_official)
+    profile = tmp_path / "p.toml"
+    profile.write_text('[stats]\naccuracy_test = "cluster"\n[gate]\nmin_paired = 72\n'
+                       'min_cell = 6\n')
+    base = ("gate", before, after, "--bbq", bbq_official, "--store", store, "--target", "Age",
+            "--format", "json")
+    plain = cli(*base)
+    chosen = cli(*base, "--profile", profile)
+    assert "Traceback" not in plain.output + chosen.output
+    assert json.loads(plain.stdout)["table"]["accuracy_test"] == "exact"
+    assert json.loads(chosen.stdout)["table"]["accuracy_test"] == "cluster"
