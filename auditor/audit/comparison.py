@@ -36,15 +36,24 @@ def compare(items: Mapping[str, Item], before: Sequence[Answer],
             after: Sequence[Answer] | Mapping[int, Sequence[Answer]], *,
             target: Iterable[str], attributes: Iterable[str],
             heldout_ids: Iterable[str] | None = None, reporter: Reporter | None = None,
-            cancel: CancelToken | None = None, **stats) -> Comparison:
+            cancel: CancelToken | None = None, accuracy_test: str = "mcnemar",
+            **stats) -> Comparison:
     """Compare two runs' answers; ``after`` may map training seeds to their answers, and
-    the tables then pool the replicates. ``stats``: correction, alpha, n_boot, seed."""
+    the tables then pool the replicates. ``stats``: correction, alpha, n_boot, seed;
+    ``accuracy_test``: "mcnemar" or "cluster" (``stats.clustered``). Every table also
+    compares the two accuracy tests and the bias-score conventions."""
     from auditor.stats import compare_runs
+    from auditor.stats.alternatives import with_alternatives
+    from auditor.stats.clustered import check_test
     from auditor.stats.replicates import compare_replicates
 
+    check_test(accuracy_test)
     target, attributes = tuple(target), tuple(attributes)
     pooled = isinstance(after, Mapping)
-    method = compare_replicates if pooled else compare_runs
+
+    def method(items, before, after, **kw):
+        table = (compare_replicates if pooled else compare_runs)(items, before, after, **kw)
+        return with_alternatives(table, items, before, after, accuracy_test)
 
     def each(keep):
         return {seed: keep(answers) for seed, answers in after.items()} if pooled else keep(after)

@@ -73,7 +73,7 @@ class Plan:
         return self.split.heldout_ids
 
 
-NEW_DEFAULTS = {"eval": {"orders": "none", "transfer": ()}}
+NEW_DEFAULTS = {"eval": {"orders": "none", "transfer": ()}, "stats": {"accuracy_test": "mcnemar"}}
 """Fields added after audits were first stored: left out of the key at their default, so
 an audit stored before them keeps its id."""
 
@@ -415,7 +415,8 @@ def _compare(profile, plan, store, before, after, report=None, cancel=None):
     done = compare(plan.items, store.answers(before), answers, target=target,
                    attributes=ordered_attributes(target, profile.data.attributes),
                    heldout_ids=plan.heldout_ids, correction=s.correction, alpha=s.alpha,
-                   n_boot=s.n_boot, seed=s.seed, reporter=report, cancel=cancel)
+                   n_boot=s.n_boot, seed=s.seed, accuracy_test=s.accuracy_test,
+                   reporter=report, cancel=cancel)
     return done.table, done.target_all
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from auditor.align.settings import AlignSettings
 from auditor.core.choices import (
+    ACCURACY_TESTS,
     CORRECTIONS,
     DEVICES,
     DTYPES,
@@ -86,8 +87,12 @@ class StatsSection(Checked):
 
     correction: str = setting("holm", choices=CORRECTIONS)
     alpha: float = setting(0.05, gt=0, lt=1)
-    n_boot: int = setting(10_000, ge=100)
+    n_boot: int = setting(10_000, ge=100, help="Bootstrap resamples for the bias-score CIs.")
     seed: int = setting(0, ge=0)
+    accuracy_test: str = setting(
+        "mcnemar", choices=ACCURACY_TESTS,
+        help="Paired accuracy test: mcnemar (items) or cluster (exact sign-flip test over "
+             "template instances).")
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from auditor.audit.profiles import StatsSection
 from auditor.cli.options import (
-    FiniteRange,
     bbq_option,
     emit,
     gate_exit,
@@ -14,11 +14,11 @@ from auditor.cli.options import (
     gated_report,
     open_store,
     report_options,
+    settings_options,
     store_option,
     with_controls,
     with_flips,
 )
-from auditor.core.choices import CORRECTIONS
 
 
 def _target_options(func):
@@ -63,17 +63,12 @@ def _runs_subject(store, run_a, run_b) -> dict:
 @click.argument("run_a")
 @click.argument("run_b")
 @_target_options
-@click.option("--correction", type=click.Choice(CORRECTIONS), default="holm", show_default=True)
-@click.option("--alpha", type=FiniteRange(0, 1, min_open=True, max_open=True), default=0.05,
-              show_default=True)
-@click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
-              help="Bootstrap resamples for the bias-score CIs.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@settings_options(StatsSection)
 @bbq_option
 @store_option
 @report_options
-def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed, bbq,
-                store_path, fmt, outputs):
+def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed,
+                accuracy_test, bbq, store_path, fmt, outputs):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes).
     Runs scored with --orders also get their paired position bias and order consistency."""
     from auditor.audit.history import rotation_stored
@@ -81,7 +76,8 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
 
     with open_store(store_path, must_exist=True) as store:
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
-                                    correction=correction, alpha=alpha, n_boot=n_boot, seed=seed)
+                                    correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
+                                    accuracy_test=accuracy_test)
         subject = _runs_subject(store, run_a, run_b)
         rotation = rotation_stored(store, run_a, run_b, bbq=bbq, alpha=alpha, n_boot=n_boot,
                                    seed=seed)
@@ -102,7 +98,7 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
 def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, **thresholds):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
     nothing it can judge (it fails closed), 3 runtime failure. Prints the reason for every
-    failing cell."""
+    failing cell. Two runs are compared with the --profile's [stats] accuracy_test."""
     from auditor.audit.gate_inputs import run_problems, training_problems
     from auditor.audit.history import load_audit, resolve_run_id
     from auditor.audit.profiles import GateSection, build_profile, load_profile
@@ -111,7 +107,8 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
 
     if len(ids) > 2:
         raise InputError("gate takes one audit id or two run ids")
-    base = load_profile(profile_name).gate if profile_name else None
+    chosen = load_profile(profile_name) if profile_name else None
+    base = chosen.gate if chosen else None
     with open_store(store_path, must_exist=True) as store:
         if len(ids) == 1:
             result = load_audit(store, ids[0])
@@ -123,7 +120,9 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
             runs, bbq = (result.baseline_run, result.aligned_run), bbq or profile.data.bbq or None
         else:
             base = base or GateSection()
-            table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run)
+            test = chosen.stats.accuracy_test if chosen else "mcnemar"
+            table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run,
+                                        accuracy_test=test)
             subject = _runs_subject(store, ids[0], ids[1])
             runs = ids
             before, after = resolve_run_id(store, ids[0]), resolve_run_id(store, ids[1])

@@ -34,6 +34,10 @@ SWITCHES: tuple[str, ...] = ("auto", "on", "off")
 CORRECTIONS: tuple[str, ...] = ("holm", "bh")
 """Multiple-comparison corrections: Holm (FWER) and Benjamini–Hochberg (FDR)."""
 
+ACCURACY_TESTS: tuple[str, ...] = ("mcnemar", "cluster")
+"""Paired accuracy tests of the spillover table: McNemar on items (the paper's), or the
+exact sign-flip test over template instances (robust to items of one instance correlating)."""
+
 GATE_CELLS: tuple[str, ...] = ("untargeted", "all", "ambig")
 """Which cells the gate checks."""
 

@@ -6,7 +6,9 @@ row's verdict; the other columns hold the pooled comparison (b and c summed over
 
 The last column, ``table``, says which table a row belongs to: ``spillover`` (the audit's
 own format), ``format_transfer`` (the same models in an untrained format), ``bias_gap``
-(the bias-aligned accuracy gap, disambiguated contexts) or ``rotation`` (position bias
+(the bias-aligned accuracy gap, disambiguated contexts), ``spillover:conventions`` (the
+bias score under lm-eval's and HELM's conventions, metric ``bias:lm-eval`` /
+``bias:helm``) or ``rotation`` (position bias
 and order consistency over all items).
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 
+from auditor.reports.alternatives import convention_rows
 from auditor.reports.document import Report
 
 HEADER = ("attribute", "is_target", "context", "metric", "n", "before", "after", "delta",
@@ -62,6 +65,7 @@ def to_csv(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     _table_rows(writer, report.table, "spillover")
+    convention_rows(writer, report.table, "spillover")
     if report.transfer is not None:
         _table_rows(writer, report.transfer, "format_transfer")
     if report.rotation is not None:

@@ -12,6 +12,7 @@ import re
 from collections import defaultdict
 from html import escape as _html_escape
 
+from auditor.reports.alternatives import accuracy_test_name
 from auditor.reports.cells import SHORT, accuracy_cell, bias_cell
 from auditor.reports.document import Report
 from auditor.reports.markdown import METHOD
@@ -170,8 +171,8 @@ def _legend(table: SpilloverTable) -> str:
             f"scale, — where undefined). Markers on {method}-corrected p over "
             f"{len(table.family)} tests: * p<0.05, ** p<0.01, *** p<0.001; ▲/▼ direction of Δ. "
             f"Verdicts at α = {table.alpha:g}: {SHORT['degraded']} = accuracy fell, or |bias| "
-            f"moved away from 0; n.s. = no significant change. Accuracy: McNemar "
-            f"{table.accuracy_test} test, Newcombe paired CI. Bias: paired cluster bootstrap "
+            f"moved away from 0; n.s. = no significant change. Accuracy: "
+            f"{accuracy_test_name(table.accuracy_test)} test, Newcombe paired CI. Bias: paired cluster bootstrap "
             f"over template instances ({table.n_boot:,} resamples, seed {table.seed}).")
 
 

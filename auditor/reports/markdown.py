@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auditor.core.textsafe import visible
+from auditor.reports.alternatives import accuracy_test_name, markdown_lines
 from auditor.reports.cells import DASH, accuracy_cell, bias_cell, pct, verdict_text
 from auditor.reports.document import Report
 from auditor.stats.table import SpilloverTable
@@ -33,6 +34,7 @@ def to_markdown(report: Report) -> str:
         lines += ["", "Target attribute on all its evaluated items (training items included; "
                   "not in the gate's family):", "", *_grid(report.target_all)]
     lines += _gaps(table)
+    lines += markdown_lines(table)
     lines += _controls(report)
     if report.gate is not None and report.gate.failures:
         lines += ["", "### Failing cells", ""]
@@ -142,8 +144,8 @@ def _legend(table: SpilloverTable) -> str:
         f"scale, {DASH} where undefined). Markers on {method}-corrected p over "
         f"{len(table.family)} tests: `*` p<0.05, `**` p<0.01, `***` p<0.001; ▲/▼ direction "
         f"of Δ. Verdicts at α = {table.alpha:g}: DEGRADED = accuracy fell, or |bias| moved "
-        f"away from 0; n.s. = no significant change. Accuracy: McNemar "
-        f"{table.accuracy_test} test, Newcombe paired CI; an n.s. cell shows its MDE, the "
+        f"away from 0; n.s. = no significant change. Accuracy: "
+        f"{accuracy_test_name(table.accuracy_test)} test, Newcombe paired CI; an n.s. cell shows its MDE, the "
         f"smallest change the exact test detects with 80 % power at the cell's corrected "
         f"level. Bias: paired cluster bootstrap over template instances ({table.n_boot:,} "
         f"resamples, seed {table.seed}); an n.s. cell shows its CI width."

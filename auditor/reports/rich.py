@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from auditor.reports.alternatives import accuracy_test_name
 from auditor.reports.cells import power_note, seed_note, signed
 from auditor.stats.summary import ALL, RunSummary, SliceMetrics
 from auditor.stats.table import (
@@ -167,7 +168,7 @@ def caption(table: SpilloverTable) -> Text:
         f"(only before: {pair.only_before:,}; only after: {pair.only_after:,}).\n"
         f"Markers on {escape(method)}-corrected p over {len(table.family)} tests: "
         f"* <0.05  ** <0.01  *** <0.001; ▲/▼ sign of Δ; verdicts at α = {table.alpha:g}.\n"
-        f"Accuracy: McNemar {escape(table.accuracy_test)}. Bias: BBQ score (Parrish et al. "
+        f"Accuracy: {escape(accuracy_test_name(table.accuracy_test))}. Bias: BBQ score (Parrish et al. "
         f"2022), paired cluster bootstrap, {table.n_boot:,} resamples, seed {table.seed}; "
         "degraded = |bias| moved away from 0."
         + ("" if table.complete else "\n[italic]Partial table: … marks cells still running.[/italic]")

@@ -7,6 +7,7 @@ import io
 from rich.console import Console, Group
 from rich.text import Text
 
+from auditor.reports.alternatives import summary_line
 from auditor.reports.document import Report
 
 
@@ -25,6 +26,9 @@ def renderables(report: Report, width: int = 140) -> list:
             parts.append(render_gaps(report.table))
     if report.table.seeds:
         parts.append(render_replicates(report.table))
+    alternatives = summary_line(report.table)
+    if alternatives:
+        parts.append(Text(alternatives))
     if report.target_all is not None:
         extra = render_table(report.target_all)
         extra.title = "Target attribute on all its evaluated items (training items included)"

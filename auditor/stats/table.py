@@ -24,7 +24,9 @@ baseline with every seed's aligned run (``stats.replicates``): Δ is the mean ov
 seed's own result and ``agreement`` how many seeds share the cell's verdict.
 
 Once complete, each accuracy cell gets ``mde``: the smallest |Δaccuracy| the exact
-McNemar test detects with 80 % power at the cell's corrected level (``stats.power``).
+McNemar test detects with 80 % power at the cell's corrected level (``stats.power``);
+none when the table tests accuracy with the cluster test (``stats.clustered``), whose
+power that calculation does not describe.
 """
 
 from __future__ import annotations
@@ -182,6 +184,8 @@ class SpilloverTable:
     notes: tuple[str, ...] = ()
     seeds: tuple[int, ...] = ()  # the DPO seeds pooled; empty for a single aligned run
     gaps: tuple = ()  # stats.gap.GapChange per attribute (disambiguated contexts)
+    clustering: tuple = ()  # stats.clustered.AccuracyTests: McNemar vs the cluster test
+    conventions: tuple = ()  # stats.conventions.ConventionCell: lm-eval's and HELM's scores
 
     def row(self, attribute: str) -> Row | None:
         return next((r for r in self.rows if r.attribute == attribute), None)
@@ -219,13 +223,19 @@ class SpilloverTable:
     def from_dict(cls, data: dict) -> SpilloverTable:
         if data.get("schema") not in READABLE:
             raise InputError(f"not a spillover table: schema {data.get('schema')!r}, expected {SCHEMA!r}")
+        from auditor.stats.clustered import AccuracyTests
+        from auditor.stats.conventions import ConventionCell
         from auditor.stats.gap import GapChange
         rows = tuple(
             Row(r["attribute"], r["is_target"], tuple(Cell.from_dict(c) for c in r["cells"]))
             for r in data["rows"]
         )
-        plain = {k: v for k, v in data.items() if k not in ("schema", "rows", "pairing", "gaps")}
+        plain = {k: v for k, v in data.items()
+                 if k not in ("schema", "rows", "pairing", "gaps", "clustering", "conventions")}
         plain["gaps"] = tuple(GapChange.from_dict(g) for g in data.get("gaps", ()))
+        plain["clustering"] = tuple(AccuracyTests.from_dict(t) for t in data.get("clustering", ()))
+        plain["conventions"] = tuple(ConventionCell.from_dict(c)
+                                     for c in data.get("conventions", ()))
         for key in ("target", "attributes", "family", "notes", "seeds"):
             plain[key] = tuple(plain.get(key, ()))
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)
@@ -322,7 +332,7 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
             pb = adjusted.get(f"{row.attribute}/{cell.context}/bias")
             acc = replace(acc, p_corrected=pa, marker=marker(acc.delta, pa),
                           verdict=accuracy_verdict(acc.delta, pa, table.alpha), mde=None)
-            if complete and pa is not None:
+            if complete and pa is not None and table.accuracy_test != "cluster":
                 key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
                 acc = replace(acc, mde=cell_mde(acc, cell_level(
                     pvalues, key, table.correction, table.alpha)))

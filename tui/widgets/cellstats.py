@@ -50,7 +50,7 @@ def accuracy_stats(change: AccuracyChange, test: str, correction: str) -> Text:
     text = Text(f"accuracy · n {change.n:,} paired items · b {change.b:,} right→wrong · "
                 f"c {change.c:,} wrong→right\n")
     test_name = (f"pooled sign-flip over {len(change.seeds)} seeds" if change.seeds
-                 else f"McNemar {test}")
+                 else "cluster sign-flip" if test == "cluster" else f"McNemar {test}")
     detail = ("" if change.seeds else
               f" (exact {_p(change.p_exact)}, mid-p {_p(change.p_mid)})")
     text.append(f"{test_name} p {_p(change.p)}{detail} · {correction}-corrected p "

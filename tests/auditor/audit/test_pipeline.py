@@ -91,7 +91,8 @@ def test_reports_in_every_format(tiny_audit):
     markdown = render_report(report, "markdown")
     assert "◆ **Gender_identity** (target)" in markdown and "Holm" in markdown
     rows = render_report(report, "csv").splitlines()
-    assert len(rows) == 1 + 9 * 3 * 2 + 9  # and one bias-aligned gap row an attribute
+    # and one bias-aligned gap row an attribute, and lm-eval's and HELM's score per bias cell
+    assert len(rows) == 1 + 9 * 3 * 2 + 9 + 9 * 2 * 2
     assert "Bias spillover" in render_report(report, "table")
 
 

@@ -95,3 +95,20 @@ def test_invalid_toml_and_missing_file(tmp_path):
 def test_out_of_range_values_are_refused_before_any_work(key, value):
     with pytest.raises(InputError, match=rf"with --set {key}={value}: '{key}' is .*must be in"):
         load_profile("demo", [f"{key}={value}"])
+
+
+def test_accuracy_test_is_mcnemar_by_default_and_cluster_on_request():
+    import json
+
+    from auditor.audit.pipeline import audit_key
+
+    assert load_profile("demo").stats.accuracy_test == "mcnemar"
+    assert load_profile("demo", ["stats.accuracy_test=cluster"]).stats.accuracy_test == "cluster"
+    with pytest.raises(InputError, match="'stats.accuracy_test' is 'gee'; choose one of "
+                                         "mcnemar, cluster"):
+        load_profile("demo", ["stats.accuracy_test=gee"])
+    # at its default the field stays out of the audit key: stored audits keep their ids
+    plain = json.loads(audit_key(build_profile({}), "x"))["profile"]["stats"]
+    assert "accuracy_test" not in plain
+    chosen = build_profile({"stats": {"accuracy_test": "cluster"}})
+    assert json.loads(audit_key(chosen, "x"))["profile"]["stats"]["accuracy_test"] == "cluster"
