@@ -20,6 +20,7 @@ from auditor.stats.bootstrap import (
     standard_error,
 )
 from auditor.stats.corrections import METHODS
+from auditor.stats.exact import bias_exact_p
 from auditor.stats.frame import Frame, attribute_order, build_frame
 from auditor.stats.gap import compare_gaps
 from auditor.stats.mcnemar import (
@@ -101,9 +102,12 @@ def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_bo
     deltas = (reps[1:] - reps[0]).mean(axis=0)
     after = float(np.mean(scores[1:]))
     delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
+    p = bias_exact_p(frame, mask, context == "ambig", delta)
     return BiasChange(
-        before=scores[0], after=after, delta=delta, ci=percentile_ci(deltas, alpha),
-        p=normal_p(delta, deltas, clusters), se=standard_error(deltas), n_non_unknown=nonunk,
+        before=scores[0], after=after, delta=delta,
+        ci=percentile_ci(deltas, alpha),
+        p=normal_p(delta, deltas, clusters) if p is None else p, se=standard_error(deltas),
+        n_non_unknown=nonunk,
         n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
     )
 

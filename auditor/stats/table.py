@@ -57,7 +57,9 @@ COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
 ACCURACY_CI = "Newcombe (1998) method 10: square-and-add Wilson, paired"
 BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
-           "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ")
+           "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ; a cell of at most "
+           "16 instances (runs^instances ≤ 65,536): exact p of the randomization test "
+           "relabelling the runs within instances")
 
 
 @dataclass(frozen=True, slots=True)
