@@ -45,7 +45,7 @@ def test_audit_writes_every_output(audited):
     assert report["subject"]["audit"].startswith("audit-")
     assert "Bias spillover" in (folder / "report.md").read_text()
     suite = ET.parse(folder / "junit.xml").getroot()
-    assert suite.tag == "testsuite" and int(suite.get("tests")) == 18
+    assert suite.tag == "testsuite" and int(suite.get("tests")) == 27  # 9 × 3 contexts
 
 
 def test_gate_on_stored_audit_and_runs(audited):
