@@ -206,3 +206,20 @@ def test_gate_does_not_fail_a_sign_flip(items):
                                             cells="all"))
     assert not [f for f in gate.failures if f.metric == "bias"]
     assert not [f for f in gate.tolerated if f.metric == "bias"]
+
+
+def test_junit_without_a_gate_shows_the_table_it_judged(items):
+    """`compare --format junit` judges as a default gate: the p it prints for a failing
+    case is the one its verdict used (the gate's family), not the whole table's."""
+    from auditor.audit.gate import regate
+    from auditor.reports import render_report
+    from auditor.reports.document import Report
+
+    before, after = _spread_drop(items)
+    table = compare_runs({i.id: i for i in items}, before, after, n_boot=200)
+    suite = ET.fromstring(render_report(Report(table, {}, None), "junit"))
+    case = next(c for c in suite.findall("testcase") if c.get("name") == "Age.overall")
+    judged = regate(table, GateSection()).cell("Age", "overall").accuracy
+    assert case.find("failure") is not None
+    assert f"p_corrected={judged.p_corrected}" in case.find("system-out").text
+    assert judged.p_corrected != table.cell("Age", "overall").accuracy.p_corrected
