@@ -1,5 +1,6 @@
-"""What the gate checks in the store before it may judge: runs that pair, finished runs,
-finite scores, and trained weights that did not diverge. Each check returns the reasons
+"""What the gate checks in the store before it may judge: two different runs scored on the
+same data (data checksums), finished runs, finite scores, and trained weights that did
+not diverge. Each check returns the reasons
 the gate must refuse (empty when it may judge); none imports torch.
 """
 
@@ -16,6 +17,10 @@ def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
     """Reasons two stored runs cannot be gated against each other."""
     before, after = store.run(before_id), store.run(after_id)
     found = []
+    if before.id == after.id:
+        found.append(f"run {before.id} is compared with itself: a self-comparison shows no "
+                     "change by construction; gate two different runs")
+    found += data_problems(before, after)
     for run in (before, after):
         if run.status != "done":
             found.append(f"run {run.id} is {run.status or 'unfinished'}, not done: "
@@ -35,6 +40,21 @@ def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
         found.append(f"the runs were scored in different option orders ({orders[0]} vs "
                      f"{orders[1]}): one run's answers are aggregated over orderings, the "
                      "other's are not")
+    return found
+
+
+def data_problems(before, after) -> list[str]:
+    """Reasons in the runs' recorded data checksums: both recorded and different means
+    the runs were scored on different BBQ data (item content edited, another folder)."""
+    found = []
+    a, b = before.data_checksum, after.data_checksum
+    if a and b and a != b:
+        found.append(f"the runs were evaluated on different BBQ data (data checksum "
+                     f"{_short(a)} vs {_short(b)}): evaluate both on the same items")
+    a, b = ((run.settings or {}).get("items_checksum") for run in (before, after))
+    if a and b and a != b:
+        found.append(f"the runs' evaluated items differ (items checksum {a} vs {b}: other "
+                     "items or edited content): evaluate both on the same items")
     return found
 
 

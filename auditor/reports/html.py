@@ -121,11 +121,18 @@ def _gate(report: Report) -> str:
     head += f" (cells checked: {escape(str(gate.settings.get('cells', '')))})</p>"
     items = "".join(f"<li><strong>{escape(f.attribute)} / {escape(f.context)}</strong> "
                     f"({escape(f.metric)}): {escape(f.reason)}</li>" for f in gate.failures)
+    items += "".join(f"<li>not failed, {why}: <strong>{escape(f.attribute)} / "
+                     f"{escape(f.context)}</strong> ({escape(f.metric)}): {escape(f.reason)}</li>"
+                     for why, found in (("too few seeds agree", gate.unconfirmed),
+                                        ("within the allowed change", gate.tolerated))
+                     for f in found)
     if gate.refused:
         head = ('<p class="fail"><strong>Gate: REFUSED</strong> — it cannot judge, so it does '
                 'not pass</p>')
         items = "".join(f"<li>{escape(r)}</li>" for r in gate.refusals) + items
-    return head + (f"<ul>{items}</ul>" if items else "")
+    rule = (f'<p class="rule">{escape(gate.rule)} ({gate.settings.get("family", 0)} '
+            "tests)</p>")
+    return head + (f"<ul>{items}</ul>" if items else "") + rule
 
 
 def _figure(table: SpilloverTable, title: str) -> str:

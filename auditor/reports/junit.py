@@ -1,31 +1,37 @@
-"""JUnit XML: one test case per attribute × context, failed on significant degradation."""
+"""JUnit XML: one test case per attribute × context (ambig, disambig, overall), failed on
+significant degradation; the gate's rule is a suite property."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from auditor.audit.gate import CONTEXTS, evaluate_gate
+from auditor.audit.gate import CONTEXTS, JUDGED, evaluate_gate, regate
 from auditor.audit.profiles import GateSection
 from auditor.reports.document import Report
 
 
 def to_junit(report: Report) -> str:
-    table = report.table
-    gate = report.gate or evaluate_gate(table, GateSection(alpha=table.alpha,
-                                                           correction=table.correction))
+    table, gate = report.table, report.gate
+    if gate is None:  # judged as a default gate would, on that gate's table
+        section = GateSection(alpha=table.alpha, correction=table.correction)
+        table = regate(table, section)
+        gate = evaluate_gate(table, section)
     checked = set(gate.checked)
     suite = ET.Element("testsuite", name="spillover", tests="0", failures="0", skipped="0")
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="gate.rule",
+                  value=f"{gate.rule} ({gate.settings.get('family', 0)} tests)")
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for attribute in table.attributes:
-        for context in CONTEXTS:
+        for context in JUDGED:
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"spillover.{attribute}",
                                  name=f"{attribute}.{context}")
             cell = table.cell(attribute, context)
             if (attribute, context) not in checked or cell is None:
                 counts["skipped"] += 1
-                why = "target attribute (aligned on purpose)" if attribute in table.target \
-                    else "not in the gate's cells"
+                why = "target attribute (aligned on purpose): not gated" \
+                    if attribute in table.target else "not in the gate's cells: not gated"
                 ET.SubElement(case, "skipped", message=why if cell else "not computed")
                 continue
             failures = gate.failures_in(attribute, context)
@@ -39,9 +45,10 @@ def to_junit(report: Report) -> str:
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
                 f"p_corrected={acc.p_corrected}{_seeds(acc)}); bias {bias.before}→{bias.after} "
                 f"(p_corrected={bias.p_corrected}{_seeds(bias)})" + _gap_text(table, attribute, context)
-                + "".join(f"\nnot failed, too few seeds agree: {f.reason}"
-                          for f in gate.unconfirmed
-                          if (f.attribute, f.context) == (attribute, context)))
+                + "".join(f"\nnot failed, {why}: {f.reason}"
+                          for why, found in (("too few seeds agree", gate.unconfirmed),
+                                             ("within the allowed change", gate.tolerated))
+                          for f in found if (f.attribute, f.context) == (attribute, context)))
     _controls(suite, report, counts)
     if gate.refused:  # the gate could not judge: a failing case, never a silent pass
         counts["tests"] += 1

@@ -29,6 +29,8 @@ def to_markdown(report: Report) -> str:
             verdict = "⛔ **REFUSED** — the gate cannot judge, so it does not pass: " + \
                 "; ".join(_md(r) for r in report.gate.refusals)
         lines.append(f"Gate: {verdict} (cells checked: {report.gate.settings['cells']}).")
+        lines += ["", f"<sub>{_md(report.gate.rule)} "
+                  f"({report.gate.settings.get('family', 0)} tests)</sub>"]
     lines += ["", *_grid(table)]
     if report.target_all is not None:
         lines += ["", "Target attribute on all its evaluated items (training items included; "
@@ -44,6 +46,10 @@ def to_markdown(report: Report) -> str:
         lines += ["", "### Degraded, but too few seeds agree (not failed)", ""]
         lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
                   for f in report.gate.unconfirmed]
+    if report.gate is not None and report.gate.tolerated:
+        lines += ["", "### Degraded, but within the allowed change (not failed)", ""]
+        lines += [f"- **{f.attribute} / {f.context}** ({f.metric}): {_md(f.reason)}"
+                  for f in report.gate.tolerated]
     if table.seeds:
         lines += ["", "### Seed replicates", "", *_replicates(table)]
     lines += ["", _legend(table)]

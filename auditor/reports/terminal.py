@@ -48,6 +48,11 @@ def renderables(report: Report, width: int = 140) -> list:
                 parts.append(Text(f"  ✗ {f.attribute} / {f.context} {f.metric}: {f.reason}"))
         parts += [Text(f"  ~ not failed, too few seeds agree: {f.attribute} / {f.context} "
                        f"{f.metric}: {f.reason}", style="yellow") for f in gate.unconfirmed]
+        parts += [Text(f"  ~ not failed, within the allowed change: {f.attribute} / "
+                       f"{f.context} {f.metric}: {f.reason}", style="yellow")
+                  for f in gate.tolerated]
+        parts.append(Text(f"  rule: {gate.rule} ({gate.settings.get('family', 0)} tests)",
+                          style="dim"))
     return parts
 
 

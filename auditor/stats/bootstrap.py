@@ -16,7 +16,8 @@ percentile p (interval inversion) cannot go below 2/(B + 1), which a correction 
 family of tests would push above any α. A standard error of 0 means every replicate
 gives the same Δ (in practice: every template instance has the same counts before and
 after, so each of the C instances shows that Δ); p is then that of a sign test over the
-instances, 2^(1 − C) (1 if Δ = 0).
+instances, 2^(1 − C) (1 if Δ = 0). A cell with few instances gets the exact p of
+``exact`` instead, and one where nothing changed the CI of ``unobserved``.
 """
 
 from __future__ import annotations

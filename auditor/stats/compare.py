@@ -20,7 +20,8 @@ from auditor.stats.bootstrap import (
     standard_error,
 )
 from auditor.stats.corrections import METHODS
-from auditor.stats.frame import Frame, attribute_order, build_frame
+from auditor.stats.exact import bias_exact_p
+from auditor.stats.frame import ANTI, BIASED, Frame, attribute_order, build_frame
 from auditor.stats.gap import compare_gaps
 from auditor.stats.mcnemar import (
     TESTS,
@@ -40,6 +41,7 @@ from auditor.stats.table import (
     Row,
     SpilloverTable,
 )
+from auditor.stats.unobserved import bias_range, movable
 
 
 def pair_runs(
@@ -101,11 +103,28 @@ def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_bo
     deltas = (reps[1:] - reps[0]).mean(axis=0)
     after = float(np.mean(scores[1:]))
     delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
+    p = bias_exact_p(frame, mask, context == "ambig", delta)
     return BiasChange(
-        before=scores[0], after=after, delta=delta, ci=percentile_ci(deltas, alpha),
-        p=normal_p(delta, deltas, clusters), se=standard_error(deltas), n_non_unknown=nonunk,
+        before=scores[0], after=after, delta=delta,
+        ci=unchanged_ci(frame, mask, context, alpha) or percentile_ci(deltas, alpha),
+        p=normal_p(delta, deltas, clusters) if p is None else p, se=standard_error(deltas),
+        n_non_unknown=nonunk,
         n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
     )
+
+
+def unchanged_ci(frame: Frame, mask: np.ndarray, context: str,
+                 alpha: float) -> tuple[float, float] | None:
+    """The interval of ``unobserved`` when no item of the cell changed its answer in any
+    run (the bootstrap's would be [0, 0]); None otherwise."""
+    role, correct = frame.role[:, mask], frame.correct[:, mask]
+    if not ((role == role[0]).all() and (correct == correct[0]).all()):
+        return None
+    k = count(role[0], correct[0])
+    counted = (role[0] == BIASED) | (role[0] == ANTI)  # wrong in ambig: its answer is unknown
+    return bias_range(context == "ambig", k.n_biased, k.n_anti_biased,
+                      int(np.count_nonzero(correct[0] & ~counted)), k.n,
+                      movable(frame.cluster[mask], alpha))
 
 
 def compare_cell(

@@ -6,7 +6,8 @@ Per attribute: ``gap = accuracy(correct answer biased) − accuracy(correct answ
 anti-biased)``, over disambiguated items whose roles are known; an invalid answer counts
 as wrong. The change Δ = gap_after − gap_before is tested by a paired cluster bootstrap
 over template instances (the same resampling as the bias score): percentile CI and
-p = 2·Φ(−|Δ|/SE). The gaps' p-values are corrected (Holm or BH, as the table) over the
+p = 2·Φ(−|Δ|/SE); when no item changed correctness the CI is ``unobserved``'s instead of
+[0, 0]. The gaps' p-values are corrected (Holm or BH, as the table) over the
 gap family only, so they never change the spillover table's own corrections.
 """
 
@@ -28,6 +29,7 @@ from auditor.stats.bootstrap import (
 )
 from auditor.stats.corrections import adjust, marker
 from auditor.stats.frame import Frame
+from auditor.stats.unobserved import gap_range, movable
 
 GAP_TEST = ("paired cluster bootstrap over template instances: percentile CI; "
             "p = 2·Φ(−|Δ|/SE); corrected over the gap rows only")
@@ -106,7 +108,10 @@ def compare_gap(items: Mapping[str, Item], frame: Frame, attribute: str, *, alph
     reps = resample_totals(sums, n_boot, cell_rng(seed, "gap", attribute))
     deltas = _gap(reps, 1) - _gap(reps, 0)
     delta = after - before
-    return replace(base, before=before, after=after, delta=delta, ci=percentile_ci(deltas, alpha),
+    ci = percentile_ci(deltas, alpha)
+    if (right[0] == right[1]).all():  # no item changed: the bootstrap's CI would be [0, 0]
+        ci = gap_range(nb, na, int(totals[2]), int(totals[3]), movable(frame.cluster[mask], alpha))
+    return replace(base, before=before, after=after, delta=delta, ci=ci,
                    p=normal_p(delta, deltas, n_clusters), se=standard_error(deltas))
 
 

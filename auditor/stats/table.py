@@ -8,15 +8,17 @@ Verdicts, from the corrected p-value at level ``alpha``:
 - accuracy: "improved" if it rose, "degraded" if it fell;
 - bias score: "improved" if |bias| moved toward 0, "degraded" if it moved away from 0
   (a larger absolute bias score is worse, whatever its sign); the test itself is on the
-  signed Δ, and a significant change that leaves |bias| exactly equal is "no significant
-  change";
+  signed Δ, and a significant change that leaves |bias| equal (within
+  ``verdicts.BIAS_TOLERANCE``) is "no significant change";
 - "no significant change" when the corrected p ≥ alpha, "undefined" when the test cannot
   be made (e.g. no non-unknown answers, or the overall column's bias score, which BBQ
   does not define), "pending" before the family has been corrected.
 
 The correction family is every defined test in the table (all rows present, all three
-columns, accuracy and bias); its keys are recorded in ``family``. A partially filled
-table corrects over the cells it holds; ``complete`` says whether all rows are in.
+columns, accuracy and bias); its keys are recorded in ``family``. A gate narrows it to
+the tests it judges (``scope``): the others are shown "not gated", uncorrected. A
+partially filled table corrects over the cells it holds; ``complete`` says whether all
+rows are in.
 
 With seed replicates (``seeds`` non-empty) a cell holds the pooled comparison of the
 baseline with every seed's aligned run (``stats.replicates``): Δ is the mean over seeds,
@@ -37,6 +39,16 @@ from dataclasses import asdict, dataclass, replace
 from auditor.core.errors import InputError
 from auditor.stats.corrections import adjust, marker
 from auditor.stats.power import cell_level, mde
+from auditor.stats.verdicts import (  # noqa: F401  (re-exported: the table's vocabulary)
+    DEGRADED,
+    IMPROVED,
+    NO_CHANGE,
+    NOT_GATED,
+    PENDING,
+    UNDEFINED,
+    accuracy_verdict,
+    bias_verdict,
+)
 
 SCHEMA = "spillover.table/2"
 READABLE = ("spillover.table/1", SCHEMA)
@@ -44,12 +56,12 @@ READABLE = ("spillover.table/1", SCHEMA)
 none."""
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
-IMPROVED, DEGRADED, NO_CHANGE = "improved", "degraded", "no significant change"
-UNDEFINED, PENDING = "undefined", "pending"
 
 ACCURACY_CI = "Newcombe (1998) method 10: square-and-add Wilson, paired"
 BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
-           "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ")
+           "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ; a cell of at most "
+           "16 instances (runs^instances ≤ 65,536): exact p of the randomization test "
+           "relabelling the runs within instances")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +198,7 @@ class SpilloverTable:
     gaps: tuple = ()  # stats.gap.GapChange per attribute (disambiguated contexts)
     clustering: tuple = ()  # stats.clustered.AccuracyTests: McNemar vs the cluster test
     conventions: tuple = ()  # stats.conventions.ConventionCell: lm-eval's and HELM's scores
+    scope: tuple[str, ...] = ()  # a gate's family ("attr/context/metric"); () = every test
 
     def row(self, attribute: str) -> Row | None:
         return next((r for r in self.rows if r.attribute == attribute), None)
@@ -236,7 +249,7 @@ class SpilloverTable:
         plain["clustering"] = tuple(AccuracyTests.from_dict(t) for t in data.get("clustering", ()))
         plain["conventions"] = tuple(ConventionCell.from_dict(c)
                                      for c in data.get("conventions", ()))
-        for key in ("target", "attributes", "family", "notes", "seeds"):
+        for key in ("target", "attributes", "family", "notes", "seeds", "scope"):
             plain[key] = tuple(plain.get(key, ()))
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)
 
@@ -251,22 +264,6 @@ class SpilloverTable:
 
 def _pair(value) -> tuple[float, float] | None:
     return None if value is None else (float(value[0]), float(value[1]))
-
-
-def accuracy_verdict(delta: float | None, p: float | None, alpha: float) -> str:
-    if p is None or delta is None:
-        return UNDEFINED
-    if p >= alpha or delta == 0:
-        return NO_CHANGE
-    return IMPROVED if delta > 0 else DEGRADED
-
-
-def bias_verdict(before: float | None, after: float | None, p: float | None, alpha: float) -> str:
-    if p is None or before is None or after is None:
-        return UNDEFINED
-    if p >= alpha or abs(after) == abs(before):
-        return NO_CHANGE
-    return IMPROVED if abs(after) < abs(before) else DEGRADED
 
 
 def cell_mde(acc: AccuracyChange, level: float) -> float | None:
@@ -288,8 +285,8 @@ def _seed_corrections(table: SpilloverTable) -> dict[tuple[int, str], float]:
         for cell in row.cells:
             for metric in ("accuracy", "bias"):
                 for result in getattr(cell, metric).seeds:
-                    if result.p is not None:
-                        key = f"{row.attribute}/{cell.context}/{metric}"
+                    key = f"{row.attribute}/{cell.context}/{metric}"
+                    if result.p is not None and in_family(table, key):
                         found.setdefault(result.seed, {})[key] = result.p
     out = {}
     for seed, family in found.items():
@@ -310,15 +307,25 @@ def _with_seeds(change, per_seed: dict, key: str, alpha: float):
     return replace(change, seeds=judged, agreement=agreement(judged, change.verdict))
 
 
+def in_family(table: SpilloverTable, key: str) -> bool:
+    return not table.scope or key in table.scope
+
+
+def _outside(change):
+    """A defined test a gate's family leaves out: shown, never judged."""
+    seeds = tuple(replace(s, p_corrected=None, verdict=NOT_GATED) for s in change.seeds)
+    return replace(change, verdict=NOT_GATED, seeds=seeds, agreement=None)
+
+
 def corrected(table: SpilloverTable) -> SpilloverTable:
     """Correct the family of every defined test in ``table`` and set markers and verdicts."""
     keys, pvalues = [], []
     for row in table.rows:
         for cell in row.cells:
             for metric in ("accuracy", "bias"):
-                p = getattr(cell, metric).p
-                if p is not None:
-                    keys.append(f"{row.attribute}/{cell.context}/{metric}")
+                p, key = getattr(cell, metric).p, f"{row.attribute}/{cell.context}/{metric}"
+                if p is not None and in_family(table, key):
+                    keys.append(key)
                     pvalues.append(p)
     adjusted = dict(zip(keys, adjust(pvalues, table.correction).tolist(), strict=True))
     per_seed = _seed_corrections(table)
@@ -342,6 +349,8 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                 where = f"{row.attribute}/{cell.context}"
                 acc = _with_seeds(acc, per_seed, f"{where}/accuracy", table.alpha)
                 bias = _with_seeds(bias, per_seed, f"{where}/bias", table.alpha)
+            acc, bias = (_outside(c) if c.p is not None and pc is None else c
+                         for c, pc in ((acc, pa), (bias, pb)))
             cells.append(replace(cell, accuracy=acc, bias=bias))
         rows.append(replace(row, cells=tuple(cells)))
     return replace(table, rows=tuple(rows), family=tuple(keys))

@@ -39,7 +39,7 @@ def test_thresholds_and_cells(degraded):
     loose = evaluate_gate(degraded, GateSection(max_accuracy_drop=1.0, max_bias_increase=2.0))
     assert loose.passed
     assert checked_cells(degraded, "untargeted")[0][0] != "Gender_identity"
-    assert len(checked_cells(degraded, "all")) == 18
+    assert len(checked_cells(degraded, "all")) == 27  # 9 attributes × ambig, disambig, overall
     assert {c for _, c in checked_cells(degraded, "ambig")} == {"ambig"}
 
 

@@ -85,7 +85,7 @@ def test_reports_in_every_format(tiny_audit):
     assert data["schema"] == "spillover.report/2" and data["table"]["schema"] == "spillover.table/2"
     suite = ET.fromstring(render_report(report, "junit"))
     cases = suite.findall("testcase")
-    assert len(cases) == 18 and int(suite.get("tests")) == 18
+    assert len(cases) == 27 and int(suite.get("tests")) == 27  # ambig, disambig, overall
     skipped = [c for c in cases if c.find("skipped") is not None]
     assert {c.get("classname") for c in skipped} == {"spillover.Gender_identity"}
     markdown = render_report(report, "markdown")
