@@ -16,8 +16,21 @@ def test_writes_each_format(tmp_path, two_runs, suffix):
     assert path.read_bytes().startswith(MAGIC[suffix]) and path.stat().st_size > 5000
 
 
+def _with_significant_cell(table):
+    """The fixture's cells have three template instances each, too few for any exact test to
+    reach significance; mark one cell as a significant table would."""
+    from dataclasses import replace
+
+    row = table.rows[1]
+    cell = row.cells[0]
+    marked = replace(cell, accuracy=replace(cell.accuracy, marker="**", verdict="degraded"))
+    rows = list(table.rows)
+    rows[1] = replace(row, cells=(marked, *row.cells[1:]))
+    return replace(table, rows=tuple(rows))
+
+
 def test_svg_names_every_cell_and_marks_significance_in_text(two_runs):
-    table = two_runs["table"]
+    table = _with_significant_cell(two_runs["table"])
     svg = figure_svg(table, "a → b")
     assert svg.startswith("<svg")
     for attribute in table.attributes:
