@@ -29,7 +29,10 @@ def hold(store_path: Path, work_id: str) -> int | None:
     path = lock_path(store_path, work_id)
     while True:
         path.parent.mkdir(exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the folder was just removed by a releasing holder
+            continue
         fcntl.flock(fd, fcntl.LOCK_SH)
         try:  # a releasing holder may have removed the file: lock the one that is there
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
@@ -40,16 +43,21 @@ def hold(store_path: Path, work_id: str) -> int | None:
 
 
 def release(store_path: Path, work_id: str, fd: int | None) -> None:
-    """Drop the work's lock; the last holder removes its file."""
+    """Drop the work's lock; the last holder removes its file (and the folder, if empty)."""
     if fd is None:
         return
+    path = lock_path(store_path, work_id)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        lock_path(store_path, work_id).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
     except OSError:  # another process holds it too (or a reader is looking): keep the file
-        pass
+        return
     finally:
         os.close(fd)
+    try:
+        path.parent.rmdir()
+    except OSError:  # other work's locks are in it
+        pass
 
 
 def is_live(store_path: Path, work_id: str) -> bool | None:
