@@ -177,7 +177,12 @@ class Store(AnswerTables):
         """Hold the work's liveness lock while its status is ``running`` (taken before the
         status is stored, dropped after another is)."""
         if status == "running" and not self.readonly and work_id not in self._held:
-            self._held[work_id] = liveness.hold(self.path, work_id)
+            try:
+                self._held[work_id] = liveness.hold(self.path, work_id)
+            except OSError as exc:
+                where = liveness.lock_path(self.path, work_id)
+                raise InputError(f"store {self.path}: cannot write the lock file {where} "
+                                 f"({exc.strerror or exc}); pass a writable --store") from None
 
     def _unmark_live(self, work_id: str, status: str | None) -> None:
         if status is not None and status != "running" and work_id in self._held:
