@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 import auditor.store.opening
 from auditor.cli import main
+from auditor.core.errors import InputError
 from auditor.store.db import Store
 from auditor.store.records import NO_LIVE_PROCESS
 
@@ -171,7 +172,7 @@ def test_a_write_blocked_mid_run_says_locked(tmp_path, monkeypatch):
         run_id = store.create_or_get_run("eval", "k")
         locker, _ = _started(LOCKER, path)
         try:
-            with pytest.raises(Exception, match=r"is locked by another process \(waited 0\.5 s\)"):
+            with pytest.raises(InputError, match=r"is locked by another process \(waited 0\.5 s\)"):
                 store.update_run(run_id, status="running")
         finally:
             _end(locker)
@@ -220,3 +221,18 @@ def test_finished_work_is_not_running_and_leaves_no_lock_file(tmp_path):
         store.update_run(run_id, status="done")
         assert (store.run(run_id).status, store.run(run_id).live) == ("done", None)
     assert not Path(f"{path}-live").exists()  # no lock file or folder left behind
+
+
+def test_a_lock_file_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
+    import auditor.store.liveness
+
+    def refuse(store_path, work_id):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(auditor.store.liveness, "hold", refuse)
+    with Store(tmp_path / "runs.sqlite") as store:
+        run_id = store.create_or_get_run("eval", "k")
+        with pytest.raises(InputError, match=r"cannot write the lock file .*runs.sqlite-live/"
+                                             rf"{run_id}.lock \(Permission denied\)"):
+            store.update_run(run_id, status="running")
+        assert store.run(run_id).status == "created"
