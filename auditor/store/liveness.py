@@ -1,14 +1,18 @@
 """Whether a stored ``running`` run or audit still has a live process.
 
 While work runs, its process holds a shared ``flock`` on a lock file named for the work in
-the folder ``<store>-live`` beside the store. The kernel drops the lock when the process
-ends, however it ends (SIGKILL, a crash, a lost container), so a reader that can take the
-lock exclusively knows that no process holds it. Without ``fcntl`` (Windows) nothing can
-be told.
+the folder ``<store>-live`` beside the store, and writes into it which kernel it runs on
+(Linux's boot id, else the host name) and its pid. The kernel drops the lock when the
+process ends, however it ends (SIGKILL, a crash, a lost container), so a reader on the
+same kernel that can take the lock exclusively knows that no process holds it. A free
+lock written from another kernel (another machine sharing the store over a network file
+system, which may not pass locks on) tells nothing; neither does anything without
+``fcntl`` (Windows).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -16,6 +20,17 @@ try:
     import fcntl
 except ImportError:  # pragma: no cover (not POSIX)
     fcntl = None
+
+
+@functools.lru_cache(maxsize=1)
+def machine() -> str:
+    """This kernel: its boot id (shared by the containers it runs), else the host name."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        import socket
+
+        return socket.gethostname()
 
 
 def lock_path(store_path: Path, work_id: str) -> Path:
@@ -36,6 +51,8 @@ def hold(store_path: Path, work_id: str) -> int | None:
         fcntl.flock(fd, fcntl.LOCK_SH)
         try:  # a releasing holder may have removed the file: lock the one that is there
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{machine()} {os.getpid()}\n".encode(), 0)
                 return fd
         except FileNotFoundError:
             pass
@@ -73,10 +90,11 @@ def is_live(store_path: Path, work_id: str) -> bool | None:
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        written = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
     except BlockingIOError:
         return True
     except OSError:
         return None
     finally:
         os.close(fd)  # closing drops the lock this look took
-    return False
+    return None if written and written[0] != machine() else False

@@ -236,3 +236,20 @@ def test_a_lock_file_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
                                              rf"{run_id}.lock \(Permission denied\)"):
             store.update_run(run_id, status="running")
         assert store.run(run_id).status == "created"
+
+
+def test_a_free_lock_written_on_another_machine_tells_nothing(tmp_path):
+    from auditor.store import liveness
+
+    path = tmp_path / "runs.sqlite"
+    proc = _python(WRITER, path, "killed")  # a killed writer of this machine
+    run_id = proc.stdout.readline().strip()
+    _end(proc)
+    lock = liveness.lock_path(path, run_id)
+    assert lock.read_text().split() == [liveness.machine(), str(proc.pid)]
+    with Store(path, readonly=True) as store:
+        assert store.run(run_id).live is False
+    lock.write_text("another-machine 4242\n")  # as a writer elsewhere on a shared disk
+    with Store(path, readonly=True) as store:
+        run = store.run(run_id)
+    assert (run.live, run.shown_status) == (None, "running")
