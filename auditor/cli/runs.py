@@ -31,19 +31,19 @@ def runs_cmd(kind, fmt, store_path):
         click.echo(json.dumps({"store": str(path), "audits": audits, "runs": runs}, indent=2))
         return
     from rich.console import Console
-    from rich.table import Column, Table
+    from rich.table import Table
     from rich.text import Text
 
     console = Console()
     if audits:
-        table = Table("audit", "profile", "model", Column("status", no_wrap=True), "created",
+        table = Table("audit", "profile", "model", "status", "created",
                       title="Audits", title_justify="left")
         for a in audits:
             status = shown_status(a["status"], a["live"])
             table.add_row(*(Text(str(x)) for x in (a["id"], a["profile"], a["model"], status,
                                                    a["created"])))
         console.print(table)
-    table = Table("run", "kind", Column("status", no_wrap=True), "model", "adapter", "mode",
+    table = Table("run", "kind", "status", "model", "adapter", "mode",
                   "done", "created", title="Runs", title_justify="left")
     for r in runs:
         done = f"{r['done']}/{r['total']}" if r["kind"] == "eval" else str(r["total"] or "")

@@ -69,7 +69,8 @@ def _end(proc: subprocess.Popen) -> None:
 
 
 def _invoke(*args):
-    result = CliRunner().invoke(main, list(map(str, args)))
+    # wide enough that a table's cells stay on one line each
+    result = CliRunner().invoke(main, list(map(str, args)), env={"COLUMNS": "250"})
     assert "Traceback" not in result.output
     return result
 
