@@ -85,7 +85,7 @@ def import_lm_eval(
     samples (`lm_eval_results`), and samples stored already with other results are refused.
     """
     data = load_results(results_path) if results_path is not None else None
-    samples = read_samples(samples_path, delimiter_of(data) if data else " ")
+    samples = read_samples(samples_path, delimiter_of(results_path, data) if data else " ")
     by_id = {item.id: item for item in items}
     seen: dict[str, int] = {}
     mismatches, matched = [], []

@@ -37,10 +37,15 @@ def load_results(path: str | Path) -> dict:
     return data
 
 
-def delimiter_of(data: dict) -> str:
-    """The target delimiter of the file's first task (lm-eval's default: a space)."""
-    config = next(iter(data["configs"].values()), None)
-    return (config or {}).get("target_delimiter") or " "
+def delimiter_of(path: str | Path, data: dict) -> str:
+    """The target delimiter of the file's tasks (lm-eval's default: a space); the samples'
+    choices are read with it before the task is known, so the tasks must agree on it."""
+    found = {(c or {}).get("target_delimiter") or " " for c in data["configs"].values()
+             if isinstance(c, dict)} or {" "}
+    if len(found) > 1:
+        raise DataError(str(path), None, "configs", "its tasks use different target "
+                        "delimiters; pass the results file of the samples' task alone")
+    return found.pop()
 
 
 def task_hash(samples: Sequence[Sample]) -> str | None:

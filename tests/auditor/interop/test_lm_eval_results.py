@@ -120,3 +120,16 @@ def test_a_skipped_sample_counts_with_lm_evals_own_verdict(tmp_path, lm_eval_dir
     with pytest.raises(DataError, match=r"samples.jsonl:5: field 'acc': missing on a skipped"):
         import_lm_eval(path, official.items, store=Store(tmp_path / "other.sqlite"),
                        allow_mismatch=True, results_path=lm_eval_dir / "results_bbq.json")
+
+
+def test_tasks_with_other_target_delimiters_are_refused(tmp_path, lm_eval_dir, official,
+                                                        results):
+    both = _hellaswag(results)
+    both["configs"]["hellaswag"]["target_delimiter"] = "\n"
+    for part in ("configs", "results", "n-samples", "task_hashes"):
+        both[part]["bbq_pub"] = results[part]["bbq_pub"]
+    with pytest.raises(DataError, match=r"field 'configs': its tasks use different target "
+                                        r"delimiters"):
+        import_lm_eval(lm_eval_dir / "samples_bbq.jsonl", official.items,
+                       store=Store(tmp_path / "runs.sqlite"),
+                       results_path=_write(tmp_path / "both.json", both))
