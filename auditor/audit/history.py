@@ -46,12 +46,13 @@ def _transfer(stored: dict | None) -> tuple:
 
 
 def list_audits(store: Store) -> list[dict]:
-    """Stored audits, newest first: id, profile name, model, status, created, and the
-    error of a failed or cancelled one ("" otherwise)."""
+    """Stored audits, newest first: id, profile name, model, status, whether a ``running``
+    one still has a live process (None: not running, or it cannot be told), created, and
+    the error of a failed or cancelled one ("" otherwise)."""
     return [
         {"id": a.id, "profile": a.profile.get("name", ""),
          "model": a.profile.get("model", {}).get("source", ""),
-         "status": a.status or "", "created": a.created,
+         "status": a.status or "", "live": a.live, "created": a.created,
          "error": a.outcome.error if a.status in ("failed", "cancelled", "interrupted") else ""}
         for a in store.audits()
     ]

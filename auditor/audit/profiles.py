@@ -161,11 +161,16 @@ def load_profile(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Pro
         raise InputError(f"{path}: cannot read profile ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise InputError(f"{path}: invalid TOML: {TOO_DEEP}") from None
     raw.setdefault("name", path.stem)
     build_profile(raw, str(path))  # the file itself must be valid
     for item in overrides:
         _apply_override(raw, item)
     return build_profile(raw, f"{path} with --set {' '.join(overrides)}" if overrides else str(path))
+
+
+TOO_DEEP = "arrays or tables nested too deeply for a profile"
 
 
 def build_profile(raw: dict, where: str = "<profile>") -> Profile:
@@ -181,6 +186,8 @@ def _apply_override(raw: dict, item: str) -> None:
         parsed = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value  # bare words are strings
+    except RecursionError:
+        raise InputError(f"--set '{key.strip()}': {TOO_DEEP}") from None
     *sections, last = key.strip().split(".")
     node = raw
     for part in sections:

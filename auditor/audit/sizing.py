@@ -1,6 +1,9 @@
 """Sizing an audit before running it: per cell, the items it will hold, its minimum
 detectable effect, and the items it would need to detect a given effect.
 
+A target's cells hold its held-out items only, as the audit's table does, even where
+every item is evaluated (``data.sample = 0``): its MDE is over those.
+
 No model is loaded: the cells come from the profile's plan over the BBQ data at hand.
 Power is that of the exact McNemar test (``stats.power``) at 80 %, at the level a
 cell faces when no other test of the family is significant (α / m under Holm and
@@ -27,9 +30,10 @@ class CellSize:
     attribute: str
     context: str
     available: int  # items of the cell in the data (the target: its held-out items)
-    items: int  # items the profile evaluates (``data.sample``)
+    items: int  # items the table's cell holds (the target: its evaluated held-out items)
     mde: float | None  # with ``items``; None when no change at all could be detected
     needed: int | None  # items to detect ``effect``; None beyond any practical size
+    evaluated: int  # items of the cell each run scores (``data.sample``; 0: all of them)
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,18 @@ def size_audit(profile: Profile, *, effect: float = 0.05, discordance: float = 0
     needed_overall = items_needed(effect, discordance, level)  # the same for every cell
     cells = []
     for attribute in attributes:
-        chosen = [i for i in plan.eval_items if i.attribute == attribute]
-        pool = [i for i in plan.items.values() if i.attribute == attribute and (
-            attribute not in profile.align.target or i.id in plan.heldout_ids)]
+        def in_table(item, attribute=attribute) -> bool:  # as the comparison keeps them
+            return attribute not in profile.align.target or item.id in plan.heldout_ids
+
+        scored = [i for i in plan.eval_items if i.attribute == attribute]
+        chosen = [i for i in scored if in_table(i)]
+        pool = [i for i in plan.items.values() if i.attribute == attribute and in_table(i)]
         for context in ("ambig", "disambig", "overall"):
-            n, available = (len(chosen), len(pool)) if context == "overall" else (
-                _count(chosen, context), _count(pool, context))
+            n, available, evaluated = (
+                (len(chosen), len(pool), len(scored)) if context == "overall" else
+                (_count(chosen, context), _count(pool, context), _count(scored, context)))
             cells.append(CellSize(attribute, context, available, n,
-                                  mde(n, discordance, level), needed_overall))
+                                  mde(n, discordance, level), needed_overall, evaluated))
     seeds = len(profile.align.seeds) if len(profile.align.seeds) > 1 else 1
     return AuditSize(profile.name, effect, discordance, alpha, tests, level, POWER, seeds,
                      tuple(cells))

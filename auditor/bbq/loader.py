@@ -52,17 +52,28 @@ def wanted_attributes(attributes: Iterable[str] | None) -> tuple[str, ...]:
 
 
 def data_files(root: Path) -> list[Path]:
-    """The JSONL files of a BBQ folder: ``root/data/*.jsonl``, else ``root/*.jsonl``."""
+    """The JSONL files of a BBQ folder: ``root/data/*.jsonl`` or ``root/*.jsonl``.
+
+    A folder with files in both places is refused: whether they are two copies of the
+    data, two versions, or parts of one set cannot be told, and reading either alone
+    would silently drop the other.
+    """
     if root.is_file():
         return [root]
     if not root.is_dir():
         raise DataError(str(root), None, None, "no such directory: pass a folder of BBQ .jsonl files")
     nested = root / "data"
     try:
-        files = sorted(nested.glob("*.jsonl")) if nested.is_dir() else []
-        files = files or sorted(root.glob("*.jsonl"))
+        inside = sorted(nested.glob("*.jsonl")) if nested.is_dir() else []
+        top = sorted(root.glob("*.jsonl"))
     except OSError as exc:
         raise DataError(str(root), None, None, f"cannot list folder: {exc.strerror or exc}") from None
+    if inside and top:
+        raise DataError(str(root), None, None,
+                        f"BBQ .jsonl files both in data/ ({len(inside)}, e.g. {inside[0].name}) "
+                        f"and beside it ({len(top)}, e.g. {top[0].name}): which to read is "
+                        "ambiguous; keep them in one place, or pass --bbq of the one to read")
+    files = inside or top
     for path in files:
         if not path.is_file():  # a FIFO or device would block or never end
             raise DataError(str(path), None, None, "not a regular file; refused")

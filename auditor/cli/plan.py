@@ -47,7 +47,7 @@ def _grid_cost(profile, size, store_path):
     from auditor.audit.grid_cost import grid_cost
     from auditor.store.db import Store, default_store_path
 
-    items = sum(c.items for c in size.cells if c.context == "overall")
+    items = sum(c.evaluated for c in size.cells if c.context == "overall")
     path = Path(store_path) if store_path else default_store_path()
     if not path.is_file():
         return grid_cost(profile, items)
@@ -101,7 +101,8 @@ def _print(size) -> None:
         f"MDE: smallest |Δaccuracy| the exact McNemar test detects with {size.power:.0%} "
         f"power at α/m = {size.alpha:g}/{size.tests} = {size.level:.2g}, assuming "
         f"{size.discordance:.0%} of items flip correctness (--discordance). "
-        "Target attributes: held-out items only."
+        "Target attributes: the table holds their held-out items only (\"274 of 1,672\": "
+        "held-out of all evaluated), and the MDE is over those."
         + (f" Per seed; the audit pools {size.seeds} seeds." if size.seeds > 1 else "")))
     for name in ("attribute", "context", "in data", "evaluated", "MDE",
                  f"needed for {100 * size.effect:g} pp"):
@@ -110,6 +111,8 @@ def _print(size) -> None:
         short = cell.needed is None or cell.needed > cell.available
         needed = "—" if cell.needed is None else f"{cell.needed:,}" + (" (more than the data)"
                                                                         if short else "")
-        out.add_row(cell.attribute, cell.context, f"{cell.available:,}", f"{cell.items:,}",
+        evaluated = f"{cell.items:,}" + (f" of {cell.evaluated:,}"
+                                         if cell.evaluated != cell.items else "")
+        out.add_row(cell.attribute, cell.context, f"{cell.available:,}", evaluated,
                     "—" if cell.mde is None else f"{100 * cell.mde:.1f} pp", needed)
     Console().print(out)

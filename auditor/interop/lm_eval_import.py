@@ -20,8 +20,9 @@ from pathlib import Path
 from auditor.core.answers import Answer
 from auditor.core.errors import DataError, InputError
 from auditor.core.items import Item
+from auditor.interop.lm_eval_results import delimiter_of, describe, load_results, matching_task
 from auditor.interop.lm_eval_samples import Sample, read_samples
-from auditor.store.db import Store, provenance
+from auditor.store.db import Store, make_id, provenance
 
 MODE = "lm-eval"
 CHECKED = ("context", "question", "ans0", "ans1", "ans2")
@@ -72,36 +73,6 @@ def mismatch_of(sample: Sample, items: dict[str, Item]) -> str | None:
     return None
 
 
-def read_results(path: str | Path | None) -> dict:
-    """lm-eval's version, task, model arguments and prompt format from a results file."""
-    if path is None:
-        return {}
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        line = getattr(exc, "lineno", None)
-        raise DataError(str(path), line, None, f"not an lm-eval results JSON file ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("configs"), dict):
-        raise DataError(str(path), None, "configs", "missing: not an lm-eval results file")
-    task, config = next(iter(data["configs"].items()), (None, {}))
-    run_config = data.get("config") or {}
-    return {
-        "lm_eval_version": data.get("lm_eval_version"),
-        "task": task,
-        "model": run_config.get("model"),
-        "model_args": run_config.get("model_args"),
-        "model_name": data.get("model_name"),
-        "doc_to_text": config.get("doc_to_text"),
-        "target_delimiter": config.get("target_delimiter", " "),
-        "num_fewshot": config.get("num_fewshot"),
-        "chat_template": bool(data.get("chat_template")),
-        "results": (data.get("results") or {}).get(task, {}),
-    }
-
-
 def import_lm_eval(
     samples_path: str | Path, items: Sequence[Item], *, store: Store,
     results_path: str | Path | None = None, name: str | None = None,
@@ -110,11 +81,11 @@ def import_lm_eval(
     """Check every sample against ``items`` and store the run; returns its id.
 
     Mismatched samples refuse the import (nothing is stored) unless ``allow_mismatch``,
-    which stores the matching ones only.
+    which stores the matching ones only. A results file must be the results of these
+    samples (`lm_eval_results`), and samples stored already with other results are refused.
     """
-    meta = read_results(results_path)
-    delimiter = meta.get("target_delimiter") or " "
-    samples = read_samples(samples_path, delimiter)
+    data = load_results(results_path) if results_path is not None else None
+    samples = read_samples(samples_path, delimiter_of(results_path, data) if data else " ")
     by_id = {item.id: item for item in items}
     seen: dict[str, int] = {}
     mismatches, matched = [], []
@@ -142,14 +113,24 @@ def import_lm_eval(
             pairs.append((by_id[sample.item_id], answer_of(sample, by_id[sample.item_id])))
         except DataError as exc:
             raise DataError(str(samples_path), exc.line, exc.field, exc.problem) from None
+    meta = {}
+    if data is not None:
+        task = matching_task(results_path, data, samples,
+                             _accuracy(samples_path, samples, matched, pairs))
+        meta = describe(data, task)
     digest = hashlib.sha256(Path(samples_path).read_bytes()).hexdigest()[:16]
+    results_digest = (hashlib.sha256(Path(results_path).read_bytes()).hexdigest()[:16]
+                      if results_path is not None else None)
     record = {k: v for k, v in meta.items() if k != "results"}
     key = json.dumps({"samples": digest, "items": sorted(by_id[s.item_id].id for s in matched)})
+    _check_reimport(store, make_id("eval", key), results_path, results_digest, record)
     model = name or meta.get("model_name") or (meta.get("model_args") or {}).get("pretrained")
     run_id = store.create_or_get_run(
         "eval", key, model=str(model or Path(samples_path).name), adapter=None,
         settings={"mode": MODE, "source": "lm-eval", "samples": str(samples_path),
                   "samples_sha256": digest, "name": name, "lm_eval": record,
+                  "results": None if results_path is None else str(results_path),
+                  "results_sha256": results_digest,
                   "items": len(pairs), "mismatches": len(mismatches)},
         data_checksum=data_checksum, mode=MODE, template=meta.get("doc_to_text"),
         total=len(pairs), **provenance(),
@@ -158,6 +139,41 @@ def import_lm_eval(
     store.add_answers(run_id, items_in, answers)
     store.update_run(run_id, status="done")
     return ImportResult(run_id, len(pairs), tuple(mismatches), meta)
+
+
+def _accuracy(samples_path, samples: Sequence[Sample], matched: Sequence[Sample],
+              pairs: Sequence[tuple[Item, Answer]]) -> float:
+    """The accuracy of every sample's answer: spillover's reading of the matched ones,
+    lm-eval's own logged verdict for a skipped one (no reading of it can be checked)."""
+    correct = {s.line: a.correct(item) for s, (item, a) in zip(matched, pairs, strict=True)}
+    for sample in samples:
+        if sample.line not in correct:
+            if sample.acc is None:
+                raise DataError(str(samples_path), sample.line, "acc",
+                                "missing on a skipped sample: --results cannot be checked "
+                                "against these samples; import without --results")
+            correct[sample.line] = sample.acc == 1.0
+    return sum(correct.values()) / len(samples)
+
+
+def _check_reimport(store: Store, run_id: str, results_path, results_digest: str | None,
+                    record: dict) -> None:
+    """Refuse to import samples stored already with other results (the stored run keeps
+    the task, model and prompt of the first); without --results the stored run is reused."""
+    if results_path is None:
+        return
+    try:
+        stored = store.run(run_id).settings
+    except InputError:
+        return
+    same = (stored["results_sha256"] == results_digest if "results_sha256" in stored
+            else stored.get("lm_eval") == record)  # stored by an earlier version
+    if not same:
+        was = stored.get("results") or ("other results" if stored.get("lm_eval") else
+                                        "no --results")
+        raise InputError(f"{results_path}: these samples are stored already as run {run_id} "
+                         f"with {was}; pass the same --results (or none) to reuse it, or "
+                         "another --store")
 
 
 def bias_score_notes(store: Store, run_id: str, lm_eval_results: dict) -> list[str]:

@@ -29,6 +29,8 @@ class Sample:
     doc: dict
     choices: tuple[str, ...]
     loglikelihoods: tuple[float, ...]
+    acc: float | None = None  # lm-eval's own verdict on the sample, when logged
+    hashes: str | None = None  # its doc_hash + prompt_hash + target_hash, when logged
 
     @property
     def item_id(self) -> str:
@@ -77,7 +79,12 @@ def _parse(raw: str, name: str, line: int, delimiter: str) -> Sample:
         raise DataError(name, line, "filtered_resps",
                         f"{len(lls)} log-likelihoods for {len(choices)} choices")
     doc_id = row.get("doc_id")
-    return Sample(line, doc_id if isinstance(doc_id, int) else None, doc, choices, lls)
+    acc = row.get("acc")
+    acc = float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) else None
+    hashes = [row.get(k) for k in ("doc_hash", "prompt_hash", "target_hash")]
+    joined = "".join(hashes) if all(isinstance(h, str) for h in hashes) else None
+    return Sample(line, doc_id if isinstance(doc_id, int) else None, doc, choices, lls, acc,
+                  joined)
 
 
 def _choices(arguments, name: str, line: int, delimiter: str) -> tuple[str, ...]:

@@ -26,6 +26,15 @@ def ending_status(exc: BaseException) -> Status:
     return "interrupted"
 
 
+NO_LIVE_PROCESS = "running (no live process)"
+"""How a ``running`` run or audit whose process has ended reads (killed, crashed)."""
+
+
+def shown_status(status: str, live: bool | None) -> str:
+    """The status to show: ``running`` work that no live process holds says so."""
+    return NO_LIVE_PROCESS if status == "running" and live is False else status
+
+
 def first_line(exc: BaseException, limit: int = 300) -> str:
     """The first line of an error, for a stored record."""
     return ((str(exc).splitlines() or [type(exc).__name__])[0])[:limit]
@@ -33,7 +42,9 @@ def first_line(exc: BaseException, limit: int = 300) -> str:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One stored evaluation or training run; ``done``: answers stored so far."""
+    """One stored evaluation or training run; ``done``: answers stored so far; ``live``,
+    for a ``running`` run, whether a process still holds it (None: not running, or it
+    cannot be told)."""
 
     id: str
     kind: str
@@ -52,6 +63,11 @@ class RunRecord:
     total: int | None = None
     record: dict = field(default_factory=dict)
     done: int = 0
+    live: bool | None = None
+
+    @property
+    def shown_status(self) -> str:
+        return shown_status(self.status, self.live)
 
     @classmethod
     def from_row(cls, row: dict) -> RunRecord:
@@ -103,7 +119,8 @@ def outcome(**fields: Any) -> dict:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One stored audit: its resolved profile, its runs, and its outcome so far."""
+    """One stored audit: its resolved profile, its runs, and its outcome so far; ``live`` as
+    in `RunRecord`."""
 
     id: str
     key: str
@@ -115,9 +132,15 @@ class AuditRecord:
     train_run: str | None = None
     aligned_run: str | None = None
     outcome: AuditOutcome = field(default_factory=AuditOutcome)
+    live: bool | None = None
+
+    @property
+    def shown_status(self) -> str:
+        return shown_status(self.status, self.live)
 
     @classmethod
     def from_row(cls, row: dict) -> AuditRecord:
         return cls(row["id"], row["key"], row["profile"] or {}, row["status"], row["created"],
                    row["updated"], row.get("baseline_run"), row.get("train_run"),
-                   row.get("aligned_run"), AuditOutcome.from_json(row.get("record") or {}))
+                   row.get("aligned_run"), AuditOutcome.from_json(row.get("record") or {}),
+                   row.get("live"))

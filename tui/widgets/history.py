@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from auditor.store.records import RunRecord
+from auditor.store.records import RunRecord, shown_status
 
 AUDIT_COLUMNS = ("audit", "status", "profile", "model", "created", "error")
 ERROR_WIDTH = 60  # the whole message is in the run screen on resume
@@ -16,7 +16,7 @@ ADAPTER_WIDTH = 24  # a long adapter path keeps its tail: the folder that names 
 def show_audits(table: DataTable, audits: list[dict]) -> None:
     """Audits as ``list_audits`` gives them, keyed by id."""
     fill(table, AUDIT_COLUMNS, [
-        (a["id"], a["status"], a["profile"], a["model"], when(a["created"]),
+        (a["id"], shown_status(a["status"], a.get("live")), a["profile"], a["model"], when(a["created"]),
          one_line(a.get("error") or "")) for a in audits
     ], [a["id"] for a in audits])
 
@@ -28,7 +28,7 @@ def show_runs(table: DataTable, runs: list[RunRecord],
               pair: dict[str, str] | None = None) -> None:
     """Stored evaluation runs, keyed by id; runs in ``pair`` (side -> run id) say so."""
     fill(table, RUN_COLUMNS, [
-        (mark(r.id, pair or {}).plain, r.id, str(r.status or ""), count(r), str(r.model or ""),
+        (mark(r.id, pair or {}).plain, r.id, str(r.shown_status or ""), count(r), str(r.model or ""),
          str(r.mode or ""), elide(str(r.adapter or "—")), when(r.created))
         for r in runs
     ], [r.id for r in runs])

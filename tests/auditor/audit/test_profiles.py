@@ -112,3 +112,21 @@ def test_accuracy_test_is_mcnemar_by_default_and_cluster_on_request():
     assert "accuracy_test" not in plain
     chosen = build_profile({"stats": {"accuracy_test": "cluster"}})
     assert json.loads(audit_key(chosen, "x"))["profile"]["stats"]["accuracy_test"] == "cluster"
+
+
+@pytest.mark.parametrize("nested", ["[" * 5000 + "]" * 5000, "{a=" * 5000 + "1" + "}" * 5000])
+def test_a_deeply_nested_profile_is_one_line_exit_2(tmp_path, nested):
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text(f"[data]\nattributes = {nested}\n")
+    with pytest.raises(InputError, match=r"deep.toml: invalid TOML: arrays or tables nested "
+                                         r"too deeply"):
+        load_profile(str(deep))
+    with pytest.raises(InputError, match=r"--set 'data.attributes': arrays or tables nested"):
+        load_profile("demo", [f"data.attributes={nested}"])
+    result = CliRunner().invoke(main, ["profiles", "show", str(deep)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output and "RecursionError" not in result.output

@@ -99,3 +99,22 @@ def test_folder_without_jsonl_is_a_data_error(tmp_path: Path):
 
     with pytest.raises(DataError, match="no BBQ .jsonl files"):
         load_bbq(tmp_path)
+
+
+def test_files_both_in_data_and_beside_it_are_refused_not_half_read(tmp_path, bbq_official):
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+    from auditor.core.errors import DataError
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "Religion.jsonl").symlink_to(bbq_official / "Religion.jsonl")
+    (tmp_path / "Age.jsonl").symlink_to(bbq_official / "Age.jsonl")
+    with pytest.raises(DataError, match=r"both in data/ \(1, e.g. Religion.jsonl\) and beside "
+                                        r"it \(1, e.g. Age.jsonl\): which to read is ambiguous"):
+        load_bbq(tmp_path)
+    result = CliRunner().invoke(main, ["data", "info", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "ambiguous" in result.stderr and "Traceback" not in result.output
+    (tmp_path / "Age.jsonl").unlink()  # one place again: read as before
+    assert load_bbq(tmp_path).attributes == ("Religion",)

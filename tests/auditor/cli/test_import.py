@@ -154,3 +154,26 @@ def test_imported_against_spillover_run_flags_prompt_formats(tmp_path, lm_eval_d
     subject = json.loads(report.stdout)["subject"]
     assert subject["before run"] == f"{imported}: SmolLM2-135M-Instruct (lm-eval, lm-eval 0.4.13)"
     assert subject["after run"].startswith(f"{ours}: ") and subject["after run"].endswith("(letter)")
+
+
+def test_results_not_of_these_samples_are_one_line_exit_2(tmp_path, lm_eval_dir, bbq_official):
+    samples, real = lm_eval_dir / "samples_bbq.jsonl", lm_eval_dir / "results_bbq.json"
+    other = json.loads(real.read_text())
+    other["results"]["bbq_pub"]["acc,none"] = 0.81  # another model's run of the same items
+    other_path = tmp_path / "results_other.json"
+    other_path.write_text(json.dumps(other))
+    store = tmp_path / "runs.sqlite"
+    refused = cli("import", "lm-eval", samples, "--results", other_path, "--bbq", bbq_official,
+                  "--store", store)
+    assert refused.exit_code == 2 and refused.stderr.count("\n") == 1
+    assert refused.stderr.startswith(f"error: {other_path}: field 'results.bbq_pub': not the "
+                                     "results of these samples")
+    assert stored_runs(store) == 0
+    import_run(samples, store, bbq_official, "--results", real)
+    renamed = dict(json.loads(real.read_text()), model_name="renamed")
+    (tmp_path / "renamed.json").write_text(json.dumps(renamed))
+    again = cli("import", "lm-eval", samples, "--results", tmp_path / "renamed.json", "--bbq",
+                bbq_official, "--store", store)
+    assert again.exit_code == 2 and again.stderr.count("\n") == 1
+    assert "stored already as run" in again.stderr and "Traceback" not in again.output
+    assert stored_runs(store) == 1

@@ -53,3 +53,25 @@ def test_plan_imports_no_model_library(bbq_lite):
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_plan_with_every_item_evaluated_sizes_the_target_on_its_held_out_items(bbq_lite):
+    from auditor.audit.pipeline import plan_audit
+    from auditor.audit.profiles import load_profile
+
+    result = CliRunner().invoke(main, ["plan", "--profile", "ci", "--set", "data.sample=0",
+                                       "--bbq", str(bbq_lite), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    size = json.loads(result.stdout)
+    plan = plan_audit(load_profile("ci", ["data.sample=0"]), str(bbq_lite))
+    target = plan.split.train[0].attribute
+    every = [i for i in plan.items.values() if i.attribute == target]
+    held = [i for i in every if i.id in plan.heldout_ids]
+    assert 0 < len(held) < len(every)
+    cell = next(c for c in size["cells"] if c["attribute"] == target
+                and c["context"] == "overall")
+    assert (cell["items"], cell["available"]) == (len(held), len(held))
+    assert cell["mde"] == mde(len(held), 0.2, size["level"]) != mde(len(every), 0.2,
+                                                                    size["level"])
+    assert cell["evaluated"] == len(every)
+    assert size["grid"]["items"] == len(plan.eval_items)  # the cost: every evaluated item
