@@ -178,3 +178,17 @@ def test_missing_folders_of_an_output_are_created(hostile, tmp_path):
     result = CliRunner().invoke(main, [*_args(hostile, "compare"), "--output", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text().startswith("#")
+
+
+def test_bbq_text_never_raw_in_any_report_file(hostile, tmp_path):
+    """Bidi overrides, isolates, ESC, BEL and C1 from BBQ text are shown as escapes in every
+    format written (the HTML shows the flipped items' text); JSON decodes to the same text."""
+    outputs = [a for name in (*REPORTS, "rep.svg") for a in ("--output", str(tmp_path / name))]
+    result = CliRunner().invoke(main, [*_args(hostile, "compare"), *outputs])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "rep.html").read_text(encoding="utf-8")
+    assert "Flipped items" in html and "\\u202eevil\\u202c \\u2067iso\\u2069 \\x1b[31mred" in html
+    for name in (*REPORTS, "rep.svg"):
+        text = (tmp_path / name).read_text(encoding="utf-8")
+        assert not RAW.search(text), (name, RAW.search(text))
+    assert not RAW.search(result.stdout)
