@@ -50,6 +50,14 @@ class LazyGroup(click.Group):
         plugin = plugins().get(name)
         return plugin.load() if plugin is not None else None
 
+    def main(self, *args, **kwargs):
+        """Run the CLI with stdout and stderr that may be closed early by their reader
+        (``| head -1``): the exit code stays the command's own."""
+        from auditor.cli.pipes import guarded_streams
+
+        with guarded_streams():
+            return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
