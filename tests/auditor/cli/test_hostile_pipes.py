@@ -63,11 +63,12 @@ def _cases(runs) -> dict[str, tuple[list[str], int, str]]:
         "bad run id": (_cmd(runs, "items", "eval-nope", *bbq), 2, "error: "),
         "help": ([sys.executable, "-m", "auditor", "--help"], 0, ""),
         "profiles": ([sys.executable, "-m", "auditor", "profiles"], 0, ""),
+        "data info": ([sys.executable, "-m", "auditor", "data", "info", runs["bbq"]], 0, ""),
     }
 
 
 CASES = ("items", "items json", "runs", "compare", "gate passes", "gate fails",
-         "gate refused", "bad run id", "help", "profiles")
+         "gate refused", "bad run id", "help", "profiles", "data info")
 
 
 def _closed_reader(cmd, *, stderr_too: bool = False) -> tuple[int, str]:
@@ -137,3 +138,15 @@ def test_files_are_still_written_when_stdout_closes(runs, tmp_path):
     assert rc == code == 1, err
     assert all(o.is_file() and o.stat().st_size > 0 for o in outputs)
     assert err.count("wrote ") == 2
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_eval_with_closed_stdout_stores_its_run_and_exits_0(tiny_llama_dir, bbq_lite, tmp_path,
+                                                            fmt):
+    store = tmp_path / "runs.sqlite"
+    cmd = [sys.executable, "-m", "auditor", "eval", "--model", str(tiny_llama_dir), "--bbq",
+           str(bbq_lite), "--sample", "12", "--store", str(store), "--format", fmt]
+    rc, err = _closed_reader(cmd)
+    assert rc == 0 and not any(n in err for n in NOISE), err
+    with Store(store) as opened:
+        assert [r.status for r in opened.runs()] == ["done"]
