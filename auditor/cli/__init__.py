@@ -50,6 +50,22 @@ class LazyGroup(click.Group):
         plugin = plugins().get(name)
         return plugin.load() if plugin is not None else None
 
+    def main(self, *args, **kwargs):
+        """Run the CLI with stdout and stderr that may be closed early by their reader
+        (``| head -1``): the exit code stays the command's own."""
+        from auditor.cli.pipes import guarded_streams
+
+        with guarded_streams():
+            return super().main(*args, **kwargs)
+
+    def resolve_command(self, ctx: click.Context, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        if name in COMMANDS:  # SIGTERM is recorded as an interrupt (plugins keep their own)
+            from auditor.cli.interrupt import sigterm_interrupts
+
+            ctx.with_resource(sigterm_interrupts())
+        return name, command, rest
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -62,7 +78,7 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt as exc:
             what = visible(exc, one_line=True) or "stored results are kept; rerun to resume"
             click.echo(f"interrupted: {error_prefix()}{what}", err=True)
-            sys.exit(130)
+            sys.exit(getattr(exc, "exit_code", 130))  # SIGTERM: 143
         except Exception as exc:  # a runtime failure: one line, exit 3
             if os.environ.get("SPILLOVER_DEBUG"):
                 raise

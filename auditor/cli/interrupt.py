@@ -1,4 +1,5 @@
-"""Ctrl-C as a cancel request: the first one asks the engine to stop cleanly."""
+"""Ctrl-C as a cancel request (the first one asks the engine to stop cleanly), and
+SIGTERM as an interrupt the engine records."""
 
 from __future__ import annotations
 
@@ -29,3 +30,36 @@ class first_interrupt_cancels:
     def __exit__(self, *exc):
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI cancel, ``timeout``, ``docker stop``): the work stops at once and is
+    recorded ``interrupted``, as a second Ctrl-C; stored work is kept for the rerun."""
+
+    exit_code = 128 + signal.SIGTERM
+
+    def __init__(self):
+        super().__init__("terminated (SIGTERM); stored results are kept, rerun to resume")
+
+
+class sigterm_interrupts:
+    """While active, SIGTERM raises ``Terminated`` in the main thread (once: a second
+    SIGTERM while the stop is being recorded is ignored, so the record is written)."""
+
+    def __init__(self):
+        self.previous = None
+        self.raised = False
+
+    def _handler(self, signum, frame):
+        if not self.raised:
+            self.raised = True
+            raise Terminated
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)

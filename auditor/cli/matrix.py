@@ -37,6 +37,7 @@ def matrix_cmd(profile_name, overrides, fmt, outputs, bbq, store_path):
 
 def check_outputs(outputs) -> None:
     """Refuse an --output the matrix cannot be written as, before any work."""
+    from auditor.cli.outputs import check_output
     from auditor.core.errors import InputError
 
     for out in outputs:
@@ -45,10 +46,7 @@ def check_outputs(outputs) -> None:
         if suffix not in MATRIX_SUFFIXES and suffix not in FIGURE_SUFFIXES:
             raise InputError(f"--output {out}: the matrix is written as "
                              f"{', '.join((*MATRIX_SUFFIXES, *FIGURE_SUFFIXES))}")
-        if path.is_dir():
-            raise InputError(f"--output {out}: is a folder; name a file")
-        if not path.absolute().parent.is_dir():
-            raise InputError(f"--output {out}: {path.absolute().parent} is not a folder")
+        check_output(out)
 
 
 def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
@@ -84,6 +82,9 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
 
 
 def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
+    import io
+
+    from auditor.reports.atomic import write_text
     from auditor.reports.matrix import render_matrix, to_rich
 
     if fmt == "table":
@@ -104,13 +105,10 @@ def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
         elif MATRIX_SUFFIXES[suffix] == "table":
             from rich.console import Console
 
-            with path.open("w", encoding="utf-8") as handle:
-                console = Console(file=handle, width=400)  # every column unwrapped
-                for table in to_rich(matrix, title):
-                    console.print(table)
-            written = path
+            console = Console(file=io.StringIO(), width=400)  # every column unwrapped
+            for table in to_rich(matrix, title):
+                console.print(table)
+            written = write_text(path, console.file.getvalue())
         else:
-            path.write_text(render_matrix(matrix, MATRIX_SUFFIXES[suffix], title),
-                            encoding="utf-8")
-            written = path
+            written = write_text(path, render_matrix(matrix, MATRIX_SUFFIXES[suffix], title))
         click.echo(f"wrote {written}", err=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from auditor.bbq.locate import BBQ_ENV
+from auditor.cli.outputs import check_outputs
 from auditor.core.choices import CORRECTIONS, GATE_CELLS
 from auditor.reports import FORMATS
 
@@ -65,28 +66,10 @@ def open_store(path: str | None, *, must_exist: bool = False):
     return Store(target, readonly=must_exist)
 
 
-def _check_outputs(ctx, param, values):
-    """Refuse unusable --output paths before any work starts."""
-    from auditor.core.errors import InputError
-
-    for value in values:
-        path = Path(value)
-        if not value.strip():
-            raise InputError("--output: empty path")
-        if path.is_dir():
-            raise InputError(f"--output {value}: is a folder; name a file")
-        if path.exists() and not path.is_file():
-            raise InputError(f"--output {value}: not a regular file")
-        parent = next((p for p in (path.absolute(), *path.absolute().parents) if p.exists()), None)
-        if parent is None or not parent.is_dir():
-            raise InputError(f"--output {value}: {parent} is not a folder")
-    return values
-
-
 def report_options(func):
     """--format for stdout; --output FILE (repeatable, format from the suffix)."""
     func = click.option(
-        "--output", "outputs", multiple=True, metavar="FILE", callback=_check_outputs,
+        "--output", "outputs", multiple=True, metavar="FILE", callback=check_outputs,
         help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt .html choose the "
         "format, .png .svg .pdf write the figure (a .md report links it); any other "
         "suffix takes --format. Repeatable.")(func)

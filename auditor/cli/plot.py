@@ -22,6 +22,7 @@ def plot_cmd(ids, output, target, n_boot, bbq, store_path):
     markers, target shaded) and a heatmap of the table. Needs the 'plot' extra."""
     from auditor.audit.comparison import compare_stored
     from auditor.audit.history import load_audit
+    from auditor.cli.outputs import check_output
     from auditor.core.errors import InputError
     from auditor.reports.figure import FIGURE_SUFFIXES, save_figure
 
@@ -29,6 +30,7 @@ def plot_cmd(ids, output, target, n_boot, bbq, store_path):
         raise InputError("plot takes one audit id or two run ids")
     if not output.lower().endswith(FIGURE_SUFFIXES):
         raise InputError(f"{output}: figures are written as {', '.join(FIGURE_SUFFIXES)}")
+    check_output(output, "--output")
     with open_store(store_path, must_exist=True) as store:
         if len(ids) == 1:
             result = load_audit(store, ids[0])

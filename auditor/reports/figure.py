@@ -131,11 +131,13 @@ def _save(drawer, data, path: str | Path, title: str) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FIGURE_SUFFIXES:
         raise InputError(f"{path}: figures are written as {', '.join(FIGURE_SUFFIXES)}")
+    from auditor.reports.atomic import replacing
+
     plt = _pyplot()
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = drawer(data, title)
     try:
-        fig.savefig(path, dpi=150, metadata=_metadata(path))
+        with replacing(path) as tmp:  # an existing figure is replaced atomically
+            fig.savefig(tmp, dpi=150, format=path.suffix.lower()[1:], metadata=_metadata(path))
     finally:
         plt.close(fig)
     return path

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from auditor.core.choices import REPORT_FORMATS
@@ -40,16 +38,8 @@ def render_report(report: Report, fmt: str) -> str:
 
 
 def write_report(report: Report, fmt: str, path: str | Path) -> Path:
-    """Write the report to ``path`` via a temporary file: never a half-written result."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the report to ``path``, replacing it atomically: never a half-written result."""
+    from auditor.reports.atomic import write_text
+
     text = render_report(report, fmt)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(path, text if text.endswith("\n") else text + "\n")

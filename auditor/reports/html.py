@@ -8,22 +8,21 @@ is escaped.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from html import escape as _html_escape
 
+from auditor.core.textsafe import visible
 from auditor.reports.alternatives import accuracy_test_name
 from auditor.reports.cells import SHORT, accuracy_cell, bias_cell
 from auditor.reports.document import Report
 from auditor.reports.markdown import METHOD
 from auditor.stats.table import COLUMNS, SpilloverTable
 
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def escape(text: str) -> str:
-    """HTML-escaped text with control characters shown as \\xNN, never passed through."""
-    return _html_escape(CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text)))
+    """HTML-escaped text with control characters and bidirectional overrides and isolates
+    shown as escapes (\\x1b, \\u202e), as on the terminal; never passed through."""
+    return _html_escape(visible(text))
 
 
 CSS = """
