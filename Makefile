@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check auditor tui tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+	$(BIN)/ruff format --check auditor tui tests benchmarks
 
 clean-venv:
 	rm -rf $(VENV)
