@@ -23,8 +23,12 @@ BBQ ?= $(wildcard ../shared/bbq/lite)
 demo: $(STAMP)
 	$(BIN)/spillover demo $(if $(BBQ),--bbq $(BBQ))
 
+# The suite on every core (pytest-xdist): each test file runs whole on one worker, so
+# module fixtures are built once; session fixtures once per worker.
+TEST_JOBS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stats.py
