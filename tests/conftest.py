@@ -12,11 +12,15 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # pytest -n: the cores shared among workers
+    workers = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (cores or 1) // workers)))
 
+CHECKOUT = Path(__file__).resolve().parents[1]
 CANDIDATES = [
     Path(os.environ["SPILLOVER_TEST_BBQ"]) if os.environ.get("SPILLOVER_TEST_BBQ") else None,
-    Path(__file__).resolve().parents[1].parent / "shared" / "bbq",  # ../shared/bbq
-    Path("/work/shared/bbq"),
+    *(folder / "shared" / "bbq" for folder in CHECKOUT.parents),  # ../shared/bbq, ../../shared/bbq
 ]
 SHARED_BBQ = next((p for p in CANDIDATES if p and (p / "lite").is_dir()), CANDIDATES[1])
 _SKIPPED_FOR_DATA: list[str] = []
@@ -24,7 +28,8 @@ _SKIPPED_FOR_DATA: list[str] = []
 
 @pytest.fixture(scope="session")
 def bbq_root() -> Path:
-    """The BBQ test data: $SPILLOVER_TEST_BBQ, else ../shared/bbq beside the checkout."""
+    """The BBQ test data: $SPILLOVER_TEST_BBQ, else shared/bbq beside the checkout or
+    beside a folder above it."""
     if not (SHARED_BBQ / "lite").is_dir():
         _SKIPPED_FOR_DATA.append(str(SHARED_BBQ))
         pytest.skip(f"BBQ data not found at {SHARED_BBQ}")

@@ -1,7 +1,7 @@
 """Alignment methods: the trl trainer, loss and hyper-parameters behind each ``[align] method``.
 
-This module only declares them (no ML import, so profiles can read it); ``trainers``
-builds their trl configs, datasets and trainers.
+This module only declares them (no ML import, so profiles can read it); ``trl_args``
+builds their trl configs, ``trainers`` their datasets and trainers.
 
 Every method trains a LoRA adapter on the same BBQ preference pairs:
 

@@ -1,8 +1,9 @@
-"""The alignment settings translated into peft's ``LoraConfig`` and trl's configs
-(``DPOConfig`` here; the other methods' in ``auditor.align.trainers``)."""
+"""The alignment settings translated into peft's ``LoraConfig`` and each method's trl
+config (``DPOConfig``, ``KTOConfig``, ...); ``auditor.align.trainers`` builds the trainers."""
 
 from __future__ import annotations
 
+from auditor.align.methods import Method
 from auditor.align.settings import AlignSettings
 
 
@@ -73,6 +74,43 @@ def trainer_args(settings: AlignSettings, output_dir: str, device: str, dtype: s
 def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
                n_pairs: int = 0):
     """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
-    from auditor.align import trainers
+    return config(settings.method_info, settings, output_dir, device, dtype, n_pairs)
 
-    return trainers.config(settings.method_info, settings, output_dir, device, dtype, n_pairs)
+
+def config(method: Method, settings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
+    """The trl config of ``method``'s trainer: the shared arguments plus its own."""
+    if method.trainer == "dpo":
+        return dpo_config(settings, output_dir, device, dtype, n_pairs)
+    common = trainer_args(settings, output_dir, device, dtype)
+    if method.trainer == "kto":
+        from trl import KTOConfig
+
+        return KTOConfig(**common, beta=settings.beta, loss_type="kto",
+                         desirable_weight=settings.kto_desirable_weight,
+                         undesirable_weight=settings.kto_undesirable_weight,
+                         precompute_ref_log_probs=False)  # fmt: skip
+    with _experimental():
+        if method.trainer == "orpo":
+            from trl.experimental.orpo import ORPOConfig
+
+            return ORPOConfig(**common, beta=settings.orpo_lambda, remove_unused_columns=False)
+        from trl.experimental.cpo import CPOConfig
+
+        return CPOConfig(**common, loss_type="simpo", beta=settings.simpo_beta,
+                         simpo_gamma=settings.simpo_gamma, cpo_alpha=settings.cpo_alpha,
+                         label_smoothing=0.0, remove_unused_columns=False)  # fmt: skip
+
+
+class _experimental:
+    """Import from ``trl.experimental`` without its notice (the modules are pinned with trl)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.filterwarnings("ignore", message=".*trl.experimental.*")
+        return self
+
+    def __exit__(self, *exc):
+        return self._catch.__exit__(*exc)

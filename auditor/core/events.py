@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class CancelToken(Protocol):
@@ -78,7 +78,7 @@ class CellUpdated(Event):
 
     attribute: str
     context: str
-    payload: dict = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
     seed: int | None = None
 
 

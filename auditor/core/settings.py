@@ -31,7 +31,7 @@ def setting(default: Any, *, gt: float | None = None, ge: float | None = None,
             lt: float | None = None, le: float | None = None,
             choices: tuple[str, ...] | None = None, entry: str = "value",
             non_empty: bool = False, help: str = "", flag: str | None = None,
-            in_key: bool = True):
+            in_key: bool = True) -> Any:
     """A dataclass field with its rule: ``gt``/``ge``/``lt``/``le`` bound numbers."""
     rule = Rule(low=gt if gt is not None else ge, high=lt if lt is not None else le,
                 low_open=gt is not None, high_open=lt is not None, choices=choices, entry=entry,
@@ -39,8 +39,9 @@ def setting(default: Any, *, gt: float | None = None, ge: float | None = None,
     return dataclasses.field(default=default, metadata={"rule": rule})
 
 
-def rule_of(field: dataclasses.Field) -> Rule:
-    return field.metadata.get("rule", Rule())
+def rule_of(field: dataclasses.Field[Any]) -> Rule:
+    rule: Rule = field.metadata.get("rule", Rule())
+    return rule
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ def _range_short(rule: Rule) -> str:
     return f"must be in {span(rule)}"
 
 
-def problems(obj) -> list[Problem]:
+def problems(obj: Any) -> list[Problem]:
     """Every rule ``obj``'s fields break, in declaration order."""
-    found = []
+    found: list[Problem] = []
     for f in dataclasses.fields(obj):
         rule, value, name = rule_of(f), getattr(obj, f.name), f.name
         if isinstance(value, float) and not math.isfinite(value):
@@ -95,7 +96,7 @@ def problems(obj) -> list[Problem]:
                 continue
             wrong = [v for v in value if rule.choices is not None and v not in rule.choices]
             if wrong:
-                choose = ", ".join(rule.choices)
+                choose = ", ".join(rule.choices or ())
                 found.append(Problem(name, f"has unknown {rule.entry} '{wrong[0]}'",
                                      f"has unknown {rule.entry} '{wrong[0]}' (choose from "
                                      f"{choose})"))
@@ -116,7 +117,7 @@ def problems(obj) -> list[Problem]:
     return found
 
 
-def as_tuples(obj) -> None:
+def as_tuples(obj: Any) -> None:
     """Turn list (or lone string) values of tuple-typed fields into tuples, in place."""
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
