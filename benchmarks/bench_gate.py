@@ -66,7 +66,7 @@ def pass_rate(rng, draws: int, margin: float, alpha: float, **cell) -> float:
     passed = 0
     for _ in range(draws):
         base, aligned, cluster = simulate_cell(rng, **cell)
-        passed += accuracy_bound(base, aligned, cluster, alpha).upper < margin
+        passed += accuracy_bound(base, aligned, cluster).upper(alpha) < margin
     return passed / draws
 
 

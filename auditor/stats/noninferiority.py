@@ -45,20 +45,42 @@ RANGE = {"accuracy": 1.0, "bias": 2.0}
 
 @dataclass(frozen=True, slots=True)
 class Bound:
-    """An upper confidence bound on a cell's degradation (positive = worse)."""
+    """What a cell's upper bound on degradation (positive = worse) is made of; the bound
+    itself at any level is :meth:`upper`, so a stored cell serves any gate's α."""
 
+    metric: str  # "accuracy" | "bias"
     estimate: float
-    upper: float
     se: float
     df: float
     n: int
     n_clusters: int
-    floor: float
+
+    def floor(self, alpha: float) -> float:
+        return unchanged_floor(self.n_clusters, alpha, self.metric)
+
+    def upper(self, alpha: float) -> float:
+        """The one-sided (1 − α) upper bound; inf where it cannot be computed."""
+        if self.n_clusters < 2 or not (math.isfinite(self.se) and math.isfinite(self.estimate)):
+            return math.inf
+        t_bound = self.estimate + t_quantile(1.0 - alpha, self.df) * self.se
+        return float(max(t_bound, self.floor(alpha)))
 
     def to_dict(self) -> dict:
-        return {"estimate": self.estimate, "upper": self.upper, "se": self.se,
-                "df": self.df, "n": self.n, "n_clusters": self.n_clusters,
-                "floor": self.floor}
+        return {"metric": self.metric, "estimate": _num(self.estimate), "se": _num(self.se),
+                "df": _num(self.df), "n": self.n, "n_clusters": self.n_clusters}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Bound:
+        return cls(data["metric"], _val(data["estimate"]), _val(data["se"]), _val(data["df"]),
+                   int(data["n"]), int(data["n_clusters"]))
+
+
+def _num(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _val(x: float | None) -> float:
+    return math.inf if x is None else float(x)
 
 
 def unchanged_floor(n_clusters: int, alpha: float, metric: str = "accuracy") -> float:
@@ -98,52 +120,46 @@ def cluster_se(values: np.ndarray, cluster: np.ndarray) -> tuple[float, float, i
 
 
 def combine(estimate: float, se: float, df: float, seed_estimates: np.ndarray | None,
-            n: int, n_clusters: int, alpha: float, metric: str) -> Bound:
-    """The bound from a sampling SE, widened by the seeds' spread when there are several."""
+            n: int, n_clusters: int, metric: str) -> Bound:
+    """The bound's parts from a sampling SE, widened by the seeds' spread when there are
+    several (the variance of their mean, Welch–Satterthwaite degrees of freedom)."""
     var, dof = se**2, df
-    if seed_estimates is not None and len(seed_estimates) > 1:
+    if seed_estimates is not None and len(seed_estimates) > 1 and math.isfinite(var):
         k = len(seed_estimates)
         between = float(np.var(seed_estimates, ddof=1)) / k
         total = var + between
         parts = (var**2 / df if var > 0 else 0.0) + (between**2 / (k - 1) if between > 0 else 0.0)
         dof = total**2 / parts if parts > 0 else df
         var = total
-    floor = unchanged_floor(n_clusters, alpha, metric)
-    if not math.isfinite(var) or n_clusters < 2:
-        upper = math.inf
-    else:
-        upper = estimate + t_quantile(1.0 - alpha, dof) * math.sqrt(var)
-    return Bound(float(estimate), float(max(upper, estimate + 0.0, floor)),
-                 float(math.sqrt(var)) if math.isfinite(var) else math.inf,
-                 float(dof), int(n), int(n_clusters), float(floor))
+    return Bound(metric, float(estimate), math.sqrt(var), float(dof), int(n), int(n_clusters))
 
 
-def accuracy_bound(base: np.ndarray, aligned: np.ndarray, cluster: np.ndarray,
-                   alpha: float) -> Bound:
-    """Bound on the accuracy drop: ``base`` (n,) and ``aligned`` (K, n) correctness,
+def accuracy_bound(base: np.ndarray, aligned: np.ndarray, cluster: np.ndarray) -> Bound:
+    """The accuracy drop's bound: ``base`` (n,) and ``aligned`` (K, n) correctness,
     ``cluster`` (n,) the items' template instances."""
     base = np.asarray(base, dtype=float)
     aligned = np.atleast_2d(np.asarray(aligned, dtype=float))
     drop = base - aligned.mean(axis=0)
     estimate, se, g = cluster_se(drop, cluster)
     if g == 0:
-        return Bound(math.nan, math.inf, math.nan, math.nan, 0, 0, math.inf)
+        return Bound("accuracy", math.nan, math.inf, math.nan, 0, 0)
     seeds = (base[None, :] - aligned).mean(axis=1) if aligned.shape[0] > 1 else None
-    return combine(estimate, se, g - 1, seeds, base.size, g, alpha, "accuracy")
+    return combine(estimate, se, max(g - 1, 1), seeds, base.size, g, "accuracy")
 
 
-def bias_bound(seed_growth: np.ndarray, boot_growth: np.ndarray, n: int, n_clusters: int,
-               alpha: float) -> Bound:
-    """Bound on the growth of |bias|: ``seed_growth`` each seed's |s_after| − |s_before|,
+def bias_bound(seed_growth: np.ndarray, boot_growth: np.ndarray, n: int,
+               n_clusters: int) -> Bound:
+    """The growth of |bias|'s bound: ``seed_growth`` each seed's |s_after| − |s_before|,
     ``boot_growth`` the paired cluster-bootstrap replicates of their mean."""
     seed_growth = np.asarray(seed_growth, dtype=float)
+    boot_growth = np.asarray(boot_growth, dtype=float)
     defined = boot_growth[~np.isnan(boot_growth)]
     if seed_growth.size == 0 or np.isnan(seed_growth).any() or defined.size < 2:
-        return Bound(math.nan, math.inf, math.nan, math.nan, n, n_clusters, math.inf)
+        return Bound("bias", math.nan, math.inf, math.nan, n, n_clusters)
     se = float(np.std(defined, ddof=1))
     seeds = seed_growth if seed_growth.size > 1 else None
     return combine(float(seed_growth.mean()), se, max(n_clusters - 1, 1), seeds, n,
-                   n_clusters, alpha, "bias")
+                   n_clusters, "bias")
 
 
 def items_needed(bound: Bound, margin: float, alpha: float) -> int | None:
@@ -153,14 +169,16 @@ def items_needed(bound: Bound, margin: float, alpha: float) -> int | None:
     if not math.isfinite(bound.estimate) or bound.estimate >= margin or bound.n == 0:
         return None
     per_cluster = bound.n / max(bound.n_clusters, 1)
-    clusters_floor = math.ceil(math.log(alpha) / math.log1p(-min(margin, 0.999999)))
+    share = min(margin / RANGE[bound.metric], 0.999999)
+    clusters_floor = math.ceil(math.log(alpha) / math.log1p(-share))
     if bound.se == 0 or not math.isfinite(bound.se):
         need = clusters_floor
     else:
         z = _z(1.0 - alpha)
         need = bound.n_clusters * (z * bound.se / (margin - bound.estimate)) ** 2
     clusters = max(clusters_floor + 1, math.ceil(need))
-    return max(int(math.ceil(clusters * per_cluster)), bound.n + 1 if bound.upper >= margin else 0)
+    return max(int(math.ceil(clusters * per_cluster)),
+               bound.n + 1 if bound.upper(alpha) >= margin else 0)
 
 
 def power(n: int, n_clusters: int, discordance: float, margin: float, alpha: float,

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from auditor.stats.noninferiority import (
+    Bound,
     accuracy_bound,
     bias_bound,
     cluster_se,
@@ -46,10 +47,10 @@ def test_cluster_se_equals_statsmodels_cluster_robust_intercept():
 def test_identical_answers_on_a_few_dozen_items_do_not_prove_a_5pp_margin():
     cluster = np.repeat(np.arange(24), 2)
     correct = np.arange(48) % 3 == 0
-    bound = accuracy_bound(correct, correct[None, :], cluster, alpha=0.05)
+    bound = accuracy_bound(correct, correct[None, :], cluster)
     assert bound.se == 0.0 and bound.estimate == 0.0
-    assert bound.upper == pytest.approx(1 - 0.05 ** (1 / 24))
-    assert bound.upper > 0.05
+    assert bound.upper(0.05) == pytest.approx(1 - 0.05 ** (1 / 24))
+    assert bound.upper(0.05) > 0.05
 
 
 def test_unchanged_floor_is_the_exact_zero_event_binomial_bound():
@@ -66,9 +67,9 @@ def test_bound_is_at_least_estimate_and_grows_with_alpha_strictness():
     cluster = np.repeat(np.arange(80), 2)
     base = rng.random(160) < 0.6
     aligned = base ^ (rng.random(160) < 0.2)
-    loose = accuracy_bound(base, aligned[None, :], cluster, alpha=0.2)
-    strict = accuracy_bound(base, aligned[None, :], cluster, alpha=0.01)
-    assert loose.estimate <= loose.upper < strict.upper
+    bound = accuracy_bound(base, aligned[None, :], cluster)
+    assert bound.estimate <= bound.upper(0.2) < bound.upper(0.01)
+    assert Bound.from_dict(bound.to_dict()) == bound
 
 
 @pytest.mark.parametrize("seeds,seed_sd", [(1, 0.0), (3, 0.03)])
@@ -117,8 +118,8 @@ def test_items_needed_brings_the_bound_below_the_margin():
     cluster = np.repeat(np.arange(60), 2)
     base = rng.random(120) < 0.6
     aligned = base ^ (rng.random(120) < 0.15)
-    bound = accuracy_bound(base, aligned[None, :], cluster, alpha=0.05)
-    assert bound.estimate < 0.06 <= bound.upper
+    bound = accuracy_bound(base, aligned[None, :], cluster)
+    assert bound.estimate < 0.06 <= bound.upper(0.05)
     need = items_needed(bound, 0.06, 0.05)
     assert need > 120
     scale = need / 120  # the same data, more of it: SE shrinks with √n
@@ -130,8 +131,9 @@ def test_items_needed_brings_the_bound_below_the_margin():
 
 
 def test_bias_bound_is_undefined_without_replicates_and_floored_when_flat():
-    nan = accuracy_bound(np.array([], bool), np.zeros((1, 0), bool), np.array([]), 0.05)
-    assert math.isinf(nan.upper)
-    flat = bias_bound(np.array([0.0]), np.zeros(500), 40, 20, alpha=0.05)
-    assert flat.upper == pytest.approx(2 * (1 - 0.05 ** (1 / 20)))
-    assert math.isinf(bias_bound(np.array([0.1]), np.array([np.nan] * 9), 40, 20, 0.05).upper)
+    nan = accuracy_bound(np.array([], bool), np.zeros((1, 0), bool), np.array([]))
+    assert math.isinf(nan.upper(0.05))
+    flat = bias_bound(np.array([0.0]), np.zeros(500), 40, 20)
+    assert flat.upper(0.05) == pytest.approx(2 * (1 - 0.05 ** (1 / 20)))
+    assert math.isinf(bias_bound(np.array([0.1]), np.array([np.nan] * 9), 40, 20).upper(0.05))
+    assert Bound.from_dict(nan.to_dict()).upper(0.05) == math.inf
