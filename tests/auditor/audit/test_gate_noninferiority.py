@@ -182,3 +182,11 @@ def test_a_bad_margin_in_a_profile_is_refused(same, bbq_lite, tmp_path):
     profile.write_text('[gate]\nmode = "noninferiority"\naccuracy_margins = ["Age=-1"]\n')
     result = _gate(same, bbq_lite, "--profile", str(profile))
     assert result.exit_code == 2 and "accuracy_margins" in result.stderr
+
+
+def test_exit_codes_are_in_the_help():
+    text = CliRunner().invoke(main, ["gate", "--help"]).output
+    assert "4 inconclusive" in text and "--gate-mode" in text and "--margin-accuracy" in text
+    audit = CliRunner().invoke(main, ["audit", "--help"]).output
+    assert "4 when a" in audit and "--bias-margin" in audit
+
