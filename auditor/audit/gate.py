@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from auditor.audit.noninferiority import INCONCLUSIVE, Judgement, judge
+from auditor.audit.noninferiority import INCONCLUSIVE, NON_INFERIOR, Judgement, judge
 from auditor.audit.noninferiority import rule as ni_rule
 from auditor.audit.profiles import GateSection
 from auditor.stats.table import DEGRADED, SpilloverTable, corrected
@@ -206,11 +206,14 @@ def evaluate_gate(table: SpilloverTable, gate: GateSection,
     judgements: tuple[Judgement, ...] = ()
     rule = RULE
     if gate.mode == "noninferiority":
-        judgements = judge_cells(table, gate, cells)
+        failed = {(f.attribute, f.context, f.metric) for f in failures}
+        judgements = tuple(replace(j, verdict=DEGRADED, items_needed=None)
+                           if (j.attribute, j.context, j.metric) in failed else j
+                           for j in judge_cells(table, gate, cells))
         refusals = (*refusals, *missing_bounds(table, cells))
         text = ni_rule(gate.alpha)
         rule = f"{RULE} {text[0].upper()}{text[1:]}."
-    passed = not failures and not refusals and all(j.verdict != INCONCLUSIVE
+    passed = not failures and not refusals and all(j.verdict == NON_INFERIOR
                                                   for j in judgements)
     return GateResult(passed, tuple(failures), cells, settings, tuple(refusals),
                       tuple(unconfirmed), tuple(tolerated), rule, gate.mode, judgements)

@@ -37,7 +37,7 @@ class Judgement:
     estimate: float | None
     upper: float | None  # None: no bound could be computed
     margin: float
-    verdict: str  # NON_INFERIOR | INCONCLUSIVE
+    verdict: str  # NON_INFERIOR | INCONCLUSIVE | "degraded" (set by the gate on a failure)
     items_needed: int | None  # for an inconclusive cell: None when no number would do
     n: int
 

@@ -21,7 +21,7 @@ def mode_line(gate) -> str:
 
 
 def inconclusive_of(gate) -> tuple[Judgement, ...]:
-    return tuple(j for j in gate.judgements if j.verdict != NON_INFERIOR)
+    return tuple(j for j in gate.judgements if j.verdict == "inconclusive")
 
 
 def headline(gate) -> str:
@@ -38,7 +38,7 @@ def _amount(j: Judgement, value: float | None) -> str:
 
 def row(j: Judgement) -> tuple[str, ...]:
     """One judgement as HEADERS' cells (plain text)."""
-    needed = "" if j.verdict == NON_INFERIOR else (
+    needed = "" if j.verdict in (NON_INFERIOR, "degraded") else (
         f"{j.items_needed:,}" if j.items_needed else "no number would do")
     return (f"{j.attribute} / {j.context}", j.metric, _amount(j, j.estimate),
             _amount(j, j.upper), _amount(j, j.margin), j.verdict, needed)

@@ -106,6 +106,7 @@ def judgement_parts(gate) -> list:
 
     parts = [Text(f"  {mode_line(gate)}")]
     for j in gate.judgements:
-        mark, style = ("✓", "green") if j.verdict == "non-inferior" else ("?", "yellow")
+        mark, style = {"non-inferior": ("✓", "green"), "degraded": ("✗", "red")}.get(
+            j.verdict, ("?", "yellow"))
         parts.append(Text(f"  {mark} {line(j)}", style=style))
     return parts

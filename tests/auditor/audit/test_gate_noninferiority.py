@@ -93,8 +93,11 @@ def test_a_degraded_cell_still_fails_in_noninferiority_mode(tmp_path, items):
     result = evaluate_gate(table, GateSection(**NI, margin_accuracy=0.6, margin_bias=1.5))
     assert result.failures and not result.passed and not result.inconclusive
     assert result.outcome == "degraded"
-    degraded = {j.attribute for j in result.judgements if j.verdict == "inconclusive"}
-    assert "Physical_appearance" in degraded  # its bound does not hide the failure either
+    judged = {(j.attribute, j.context, j.metric): j.verdict for j in result.judgements}
+    for f in result.failures:  # a failing cell is judged degraded, whatever its bound
+        assert judged[(f.attribute, f.context, f.metric)] == "degraded"
+    assert "degraded" not in {v for (a, _, _), v in judged.items()
+                              if a != "Physical_appearance"}
 
 
 def test_a_table_stored_before_bounds_is_refused_not_judged(same_table):
