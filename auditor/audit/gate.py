@@ -19,6 +19,11 @@ tolerated or unconfirmed: a PASSED verdict never sits silently above a degraded 
 Cells checked: ``untargeted`` — every non-target attribute, ambig, disambig and overall;
 ``all`` — the target too; ``ambig`` — non-target attributes, ambiguous contexts only.
 
+Modes: ``significance`` (the default) passes whatever it has not shown degraded. In
+``noninferiority`` mode every checked cell's metric is also judged against its margin
+(``audit.noninferiority``): the gate passes only when no cell fails and every one is
+*non-inferior*; otherwise, with no failure, the result is *inconclusive* (not passed).
+
 The gate fails closed: it refuses to judge (``refusals``, never a pass) when the runs
 pair fewer than ``min_paired`` items or their items differ, when no cell is checked, when
 a checked cell has fewer than ``min_cell`` paired items or a statistic it needs is
@@ -30,6 +35,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+from auditor.audit.noninferiority import INCONCLUSIVE, NON_INFERIOR, Judgement, judge
+from auditor.audit.noninferiority import rule as ni_rule
 from auditor.audit.profiles import GateSection
 from auditor.stats.table import DEGRADED, SpilloverTable, corrected
 from auditor.stats.verdicts import BIAS_TOLERANCE, bias_growth
@@ -63,10 +70,27 @@ class GateResult:
     unconfirmed: tuple[Failure, ...] = ()  # degraded, but fewer seeds agree than required
     tolerated: tuple[Failure, ...] = ()  # degraded, but within the allowed change
     rule: str = RULE
+    mode: str = "significance"  # which rule judged: "significance" | "noninferiority"
+    judgements: tuple[Judgement, ...] = ()  # noninferiority: each checked cell's metric
 
     @property
     def refused(self) -> bool:
         return bool(self.refusals)
+
+    @property
+    def inconclusive(self) -> bool:
+        """Judged, nothing failed, but not every checked cell was shown non-inferior."""
+        return (not self.refused and not self.failures
+                and any(j.verdict == INCONCLUSIVE for j in self.judgements))
+
+    @property
+    def outcome(self) -> str:
+        """passed | degraded | cannot judge | inconclusive."""
+        if self.refused:
+            return "cannot judge"
+        if self.failures:
+            return "degraded"
+        return "inconclusive" if self.inconclusive else "passed"
 
     def failures_in(self, attribute: str, context: str) -> tuple[Failure, ...]:
         return tuple(f for f in self.failures if (f.attribute, f.context) == (attribute, context))
@@ -76,7 +100,9 @@ class GateResult:
                 "checked": [list(c) for c in self.checked], "settings": self.settings,
                 "refusals": list(self.refusals),
                 "unconfirmed": [asdict(f) for f in self.unconfirmed],
-                "tolerated": [asdict(f) for f in self.tolerated], "rule": self.rule}
+                "tolerated": [asdict(f) for f in self.tolerated], "rule": self.rule,
+                "mode": self.mode, "outcome": self.outcome, "inconclusive": self.inconclusive,
+                "judgements": [j.to_dict() for j in self.judgements]}
 
 
 def checked_cells(table: SpilloverTable, cells: str) -> tuple[tuple[str, str], ...]:
@@ -177,8 +203,46 @@ def evaluate_gate(table: SpilloverTable, gate: GateSection,
             else:
                 (failures if confirmed(bias, gate) else unconfirmed).append(found)
     settings = asdict(gate) | {"family": len(table.family)}
-    return GateResult(not failures and not refusals, tuple(failures), cells, settings,
-                      tuple(refusals), tuple(unconfirmed), tuple(tolerated))
+    judgements: tuple[Judgement, ...] = ()
+    rule = RULE
+    if gate.mode == "noninferiority":
+        failed = {(f.attribute, f.context, f.metric) for f in failures}
+        judgements = tuple(replace(j, verdict=DEGRADED, items_needed=None)
+                           if (j.attribute, j.context, j.metric) in failed else j
+                           for j in judge_cells(table, gate, cells))
+        refusals = (*refusals, *missing_bounds(table, cells))
+        text = ni_rule(gate.alpha)
+        rule = f"{RULE} {text[0].upper()}{text[1:]}."
+    passed = not failures and not refusals and all(j.verdict == NON_INFERIOR
+                                                  for j in judgements)
+    return GateResult(passed, tuple(failures), cells, settings, tuple(refusals),
+                      tuple(unconfirmed), tuple(tolerated), rule, gate.mode, judgements)
+
+
+def judge_cells(table: SpilloverTable, gate: GateSection,
+                cells: tuple[tuple[str, str], ...]) -> tuple[Judgement, ...]:
+    """Each checked cell's accuracy (and, outside overall, bias) against its margin."""
+    out = []
+    for attribute, context in cells:
+        cell = table.cell(attribute, context)
+        if cell is None:
+            continue
+        for metric in ("accuracy",) if context == "overall" else ("accuracy", "bias"):
+            out.append(judge(getattr(cell, metric).bound, attribute, context, metric,
+                             gate.margin(metric, attribute), gate.alpha))
+    return tuple(out)
+
+
+def missing_bounds(table: SpilloverTable, cells: tuple[tuple[str, str], ...]) -> list[str]:
+    """Checked cells whose table holds no bound (a table stored before bounds existed)."""
+    lacking = [f"{a}/{c}" for a, c in cells if (cell := table.cell(a, c)) is not None
+               and cell.accuracy.bound is None and cell.accuracy.n > 0]
+    if not lacking:
+        return []
+    more = f" and {len(lacking) - 1} more cells" if len(lacking) > 1 else ""
+    return [f"{lacking[0]}{more}: no non-inferiority bound stored: "
+            "the table was stored before bounds existed; compare the runs again "
+            "(spillover gate RUN_A RUN_B)"]
 
 
 def needed_agreement(gate: GateSection, seeds: int) -> int:

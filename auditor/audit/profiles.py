@@ -22,6 +22,7 @@ from auditor.core.choices import (
     DEVICES,
     DTYPES,
     GATE_CELLS,
+    GATE_MODES,
     MODES,
     ORDERS,
     PROMPT_STYLES,
@@ -113,6 +114,42 @@ class GateSection(Checked):
     min_seed_agreement: int = setting(
         0, ge=0, help="With seed replicates: seeds that must be degraded on their own for a "
                       "FAIL (0 = all).")
+    mode: str = setting("significance", choices=GATE_MODES, flag="gate-mode",
+                        help="significance: fail significant degradations; noninferiority: "
+                        "also pass only cells shown within their margin (exit 4 otherwise).")
+    margin_accuracy: float = setting(
+        0.05, ge=0, le=1, help="Non-inferiority margin on an accuracy drop (fraction).")
+    margin_bias: float = setting(
+        0.10, ge=0, le=2, help="Non-inferiority margin on the growth of |bias score|.")
+    accuracy_margins: tuple[str, ...] = setting(
+        (), entry="override", help="Per-attribute accuracy margins, ATTRIBUTE=MARGIN.")
+    bias_margins: tuple[str, ...] = setting(
+        (), entry="override", help="Per-attribute bias margins, ATTRIBUTE=MARGIN.")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from auditor.audit.noninferiority import margin_overrides
+
+        for name in ("accuracy_margins", "bias_margins"):
+            try:
+                found = margin_overrides(getattr(self, name), name)
+            except InputError as exc:
+                raise InvalidSettings(self.owner, [Problem(
+                    name, str(exc).partition(": ")[2], str(exc).partition(": ")[2])]) from None
+            unknown = sorted(set(found) - set(ATTRIBUTES))
+            if unknown:
+                raise InvalidSettings(self.owner, [Problem(
+                    name, f"names unknown attribute '{unknown[0]}'",
+                    f"names unknown attribute '{unknown[0]}' (choose from "
+                    f"{', '.join(ATTRIBUTES)})")])
+
+    def margin(self, metric: str, attribute: str) -> float:
+        """The margin allowed for ``metric`` ("accuracy" | "bias") on ``attribute``."""
+        from auditor.audit.noninferiority import margin_overrides
+
+        field_name = "accuracy_margins" if metric == "accuracy" else "bias_margins"
+        default = self.margin_accuracy if metric == "accuracy" else self.margin_bias
+        return margin_overrides(getattr(self, field_name), field_name).get(attribute, default)
 
 
 @dataclass(frozen=True)

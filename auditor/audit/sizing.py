@@ -10,6 +10,11 @@ cell faces when no other test of the family is significant (α / m under Holm an
 Benjamini–Hochberg alike, m the table's tests: three accuracy and two bias-score tests
 per attribute). The discordance rate — the share of items whose correctness the
 alignment flips — is not known before the audit runs; it is an assumption given here.
+
+Under a non-inferiority gate (``[gate] mode = "noninferiority"``) each checked cell also
+gets the predicted chance that its accuracy is shown within ``margin_accuracy`` when
+nothing truly changed (``stats.noninferiority.power``, design effect 1: items of an
+instance counted as independent), and the items it would need for 80 % of it.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from auditor.audit.comparison import ordered_attributes
 from auditor.audit.pipeline import plan_audit
 from auditor.audit.profiles import Profile
 from auditor.core.errors import InputError
+from auditor.stats.noninferiority import power as ni_power
 from auditor.stats.power import POWER, items_needed, mde
 
 TESTS_PER_ATTRIBUTE = 5  # accuracy in ambig, disambig, overall; bias in ambig, disambig
@@ -34,6 +40,9 @@ class CellSize:
     mde: float | None  # with ``items``; None when no change at all could be detected
     needed: int | None  # items to detect ``effect``; None beyond any practical size
     evaluated: int  # items of the cell each run scores (``data.sample``; 0: all of them)
+    checked: bool = False  # judged by a non-inferiority gate
+    ni_power: float | None = None  # chance its accuracy is shown within the margin
+    ni_needed: int | None = None  # items for 80 % of that chance; None beyond any size
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,9 @@ class AuditSize:
     power: float
     seeds: int
     cells: tuple[CellSize, ...]
+    mode: str = "significance"  # the profile's gate mode
+    margin: float | None = None  # its accuracy margin (non-inferiority)
+    gate_alpha: float | None = None  # the level of the gate's one-sided bound
 
     def to_dict(self) -> dict:
         from dataclasses import asdict
@@ -65,6 +77,7 @@ def size_audit(profile: Profile, *, effect: float = 0.05, discordance: float = 0
     attributes = ordered_attributes(profile.align.target, profile.data.attributes)
     tests = TESTS_PER_ATTRIBUTE * len(attributes)
     alpha = profile.stats.alpha
+    gate = profile.gate
     level = alpha / tests
     needed_overall = items_needed(effect, discordance, level)  # the same for every cell
     cells = []
@@ -79,11 +92,48 @@ def size_audit(profile: Profile, *, effect: float = 0.05, discordance: float = 0
             n, available, evaluated = (
                 (len(chosen), len(pool), len(scored)) if context == "overall" else
                 (_count(chosen, context), _count(pool, context), _count(scored, context)))
-            cells.append(CellSize(attribute, context, available, n,
-                                  mde(n, discordance, level), needed_overall, evaluated))
+            cell = CellSize(attribute, context, available, n, mde(n, discordance, level),
+                            needed_overall, evaluated)
+            if gate.mode == "noninferiority" and _checked(gate.cells, profile, attribute,
+                                                          context):
+                inside = [i for i in chosen if context in ("overall", i.context_condition)]
+                cell = _with_noninferiority(cell, inside, discordance,
+                                            gate.margin("accuracy", attribute), gate.alpha)
+            cells.append(cell)
     seeds = len(profile.align.seeds) if len(profile.align.seeds) > 1 else 1
     return AuditSize(profile.name, effect, discordance, alpha, tests, level, POWER, seeds,
-                     tuple(cells))
+                     tuple(cells), gate.mode,
+                     gate.margin_accuracy if gate.mode == "noninferiority" else None,
+                     gate.alpha)
+
+
+def _checked(cells: str, profile: Profile, attribute: str, context: str) -> bool:
+    """Whether the gate's ``cells`` setting checks this cell (as ``audit.gate`` does)."""
+    if cells != "all" and attribute in profile.align.target:
+        return False
+    return cells != "ambig" or context == "ambig"
+
+
+def _with_noninferiority(cell: CellSize, items, discordance: float, margin: float,
+                         alpha: float) -> CellSize:
+    """``cell`` with its chance of being shown non-inferior and the items for 80 % of it."""
+    from dataclasses import replace
+
+    instances = len({i.template for i in items})
+    chance = ni_power(len(items), instances, discordance, margin, alpha)
+    size = max(len(items) / instances, 1.0) if instances else 4.0
+    def enough(clusters: int) -> bool:
+        return ni_power(round(clusters * size), clusters, discordance, margin, alpha) >= POWER
+
+    low, high = 1, 2  # instances of the cell's size: double, then bisect
+    while not enough(high):
+        low, high = high, 2 * high
+        if high > 1_000_000:
+            return replace(cell, checked=True, ni_power=chance, ni_needed=None)
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return replace(cell, checked=True, ni_power=chance, ni_needed=round(high * size))
 
 
 def _count(items, context: str) -> int:

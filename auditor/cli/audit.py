@@ -45,7 +45,8 @@ def audit_options(func):
         click.option("--restore-adapter", "restore_from", default=None, metavar="DIR",
                      help="Copy that missing adapter back from DIR (where it was moved)."),
         click.option("--gate", "gate", is_flag=True,
-                     help="Gate the result: exit 1 when spillover is found (implied by any "
+                     help="Gate the result: exit 1 when spillover is found, 4 when a "
+                     "non-inferiority gate is inconclusive (implied by any "
                      "gate threshold flag)."),
         gate_options, report_options,
     )):

@@ -97,8 +97,10 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
 @report_options
 def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, **thresholds):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
-    nothing it can judge (it fails closed), 3 runtime failure. Prints the reason for every
-    failing cell. Two runs are compared with the --profile's [stats] accuracy_test."""
+    nothing it can judge (it fails closed), 3 runtime failure, 4 inconclusive (--gate-mode
+    noninferiority: nothing failed, but a checked cell was not shown within its margin).
+    Prints the reason for every failing or inconclusive cell. Two runs are compared with
+    the --profile's [stats] accuracy_test."""
     from auditor.audit.gate_inputs import run_problems, training_problems
     from auditor.audit.history import load_audit, resolve_run_id
     from auditor.audit.profiles import GateSection, build_profile, load_profile

@@ -8,7 +8,7 @@ import click
 
 from auditor.bbq.locate import BBQ_ENV
 from auditor.cli.outputs import check_outputs
-from auditor.core.choices import CORRECTIONS, GATE_CELLS
+from auditor.core.choices import CORRECTIONS, GATE_CELLS, GATE_MODES
 from auditor.reports import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
@@ -99,25 +99,41 @@ def gate_options(func):
                      metavar="K",
                      help="With seed replicates, fail a degraded cell only when at least K "
                      "seeds are degraded on their own (default: profile; 0 = all seeds)."),
+        click.option("--gate-mode", "mode", type=click.Choice(GATE_MODES), default=None,
+                     help="significance: fail significant degradations (exit 1); "
+                     "noninferiority: also pass only cells whose upper bound on degradation "
+                     "lies below the margin, else exit 4 (default: profile, significance)."),
+        click.option("--margin-accuracy", type=float, default=None, metavar="M",
+                     help="Non-inferiority margin on an accuracy drop, as a fraction "
+                     "(default: profile, 0.05)."),
+        click.option("--margin-bias", type=float, default=None, metavar="M",
+                     help="Non-inferiority margin on the growth of |bias score| "
+                     "(default: profile, 0.10)."),
+        click.option("--accuracy-margin", "accuracy_margins", multiple=True,
+                     metavar="ATTRIBUTE=M", help="One attribute's accuracy margin; repeatable."),
+        click.option("--bias-margin", "bias_margins", multiple=True, metavar="ATTRIBUTE=M",
+                     help="One attribute's bias margin; repeatable."),
     )):
         func = decorator(func)
     return func
 
 
 GATE_FLAGS = ("alpha", "correction", "max_accuracy_drop", "max_bias_increase", "cells",
-              "min_paired", "min_cell", "min_seed_agreement")
+              "min_paired", "min_cell", "min_seed_agreement", "mode", "margin_accuracy",
+              "margin_bias", "accuracy_margins", "bias_margins")
 """The gate flags, named as the [gate] fields they override."""
 
 
 def gate_flags_given(**flags) -> bool:
-    return any(flags.get(name) is not None for name in GATE_FLAGS)
+    return any(flags.get(name) not in (None, ()) for name in GATE_FLAGS)
 
 
 def gate_section(base, **flags):
-    """The profile's gate section with the flags that were given laid over it."""
+    """The profile's gate section with the flags that were given laid over it (a margin
+    that is negative or not finite, or a malformed override: one line, exit 2)."""
     from dataclasses import replace
 
-    return replace(base, **{k: flags[k] for k in GATE_FLAGS if flags.get(k) is not None})
+    return replace(base, **{k: flags[k] for k in GATE_FLAGS if flags.get(k) not in (None, ())})
 
 
 def emit(report, fmt: str, outputs) -> None:
@@ -183,7 +199,8 @@ def gated_report(table, section, subject, target_all=None, refusals=()):
 
 def gate_exit(verdict) -> None:
     """Exit as the gate decided: 2 when it could not judge (one line saying why),
-    1 with one stderr line per failing cell, else return (passed)."""
+    1 with one stderr line per failing cell, 4 when nothing failed but a checked cell was
+    not shown non-inferior (one line per such cell), else return (passed)."""
     import sys
 
     if verdict.refused:
@@ -191,8 +208,16 @@ def gate_exit(verdict) -> None:
         click.echo(f"error: gate cannot judge, so it does not pass: {verdict.refusals[0]}{more}",
                    err=True)
         sys.exit(2)
-    if not verdict.passed:
+    if verdict.failures:
         fail_lines(verdict)
+        sys.exit(1)
+    if verdict.inconclusive:
+        for j in verdict.judgements:
+            if j.verdict == "inconclusive":
+                click.echo(f"INCONCLUSIVE {j.attribute}/{j.context} {j.metric}: {j.reason}",
+                           err=True)
+        sys.exit(4)
+    if not verdict.passed:  # never reached: a result that did not pass says why above
         sys.exit(1)
 
 

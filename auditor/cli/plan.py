@@ -116,3 +116,31 @@ def _print(size) -> None:
         out.add_row(cell.attribute, cell.context, f"{cell.available:,}", evaluated,
                     "—" if cell.mde is None else f"{100 * cell.mde:.1f} pp", needed)
     Console().print(out)
+    if size.mode == "noninferiority":
+        _print_noninferiority(size)
+
+
+def _print_noninferiority(size) -> None:
+    """Per cell the non-inferiority gate checks: the chance it is shown within its margin."""
+    from rich.console import Console
+    from rich.table import Table
+
+    out = Table(title="Non-inferiority gate", caption_justify="left", caption=(
+        f"Accuracy margin {100 * size.margin:g} pp (per-attribute overrides applied). "
+        "P(non-inferior): the predicted chance that a checked cell's accuracy is shown "
+        "within its margin when nothing truly changed (one-sided bound at α "
+        f"{size.gate_alpha:g}, {size.discordance:.0%} of items flipping either way, design "
+        "effect 1: the items of a template instance counted as independent; correlated "
+        "items need more); needed: the items that would give it 80 %. Bias cells are judged "
+        "against margin_bias too and are not sized here."))
+    for name in ("attribute", "context", "evaluated", "P(non-inferior)", "needed for 80 %"):
+        out.add_column(name, justify="left" if name in ("attribute", "context") else "right")
+    for cell in size.cells:
+        if not cell.checked:
+            continue
+        need = "more than any practical size" if cell.ni_needed is None else (
+            f"{cell.ni_needed:,}" + (" (more than the data)"
+                                     if cell.ni_needed > cell.available else ""))
+        out.add_row(cell.attribute, cell.context, f"{cell.items:,}", f"{cell.ni_power:.0%}",
+                    need)
+    Console().print(out)

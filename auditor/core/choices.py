@@ -41,6 +41,10 @@ exact sign-flip test over template instances (robust to items of one instance co
 GATE_CELLS: tuple[str, ...] = ("untargeted", "all", "ambig")
 """Which cells the gate checks."""
 
+GATE_MODES: tuple[str, ...] = ("significance", "noninferiority")
+"""How the gate judges: fail significant degradations only, or also require every checked
+cell to be shown within its margin (a one-sided upper bound below it)."""
+
 REPORT_FORMATS: tuple[str, ...] = ("table", "json", "markdown", "junit", "csv")
 
 TEXT_FORMATS: tuple[str, ...] = ("text", "json")

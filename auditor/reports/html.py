@@ -15,6 +15,7 @@ from auditor.core.textsafe import visible
 from auditor.reports.alternatives import accuracy_test_name
 from auditor.reports.cells import SHORT, accuracy_cell, bias_cell
 from auditor.reports.document import Report
+from auditor.reports.judgements import headline
 from auditor.reports.markdown import METHOD
 from auditor.stats.table import COLUMNS, SpilloverTable
 
@@ -115,6 +116,8 @@ def _gate(report: Report) -> str:
         return ""
     if gate.passed:
         head = '<p class="pass"><strong>Gate: PASSED</strong>'
+    elif gate.inconclusive:
+        head = f'<p class="fail"><strong>Gate: {escape(headline(gate))}</strong>'
     else:
         head = f'<p class="fail"><strong>Gate: FAILED</strong> — {len(gate.failures)} significant degradation(s)'
     head += f" (cells checked: {escape(str(gate.settings.get('cells', '')))})</p>"
@@ -131,7 +134,20 @@ def _gate(report: Report) -> str:
         items = "".join(f"<li>{escape(r)}</li>" for r in gate.refusals) + items
     rule = (f'<p class="rule">{escape(gate.rule)} ({gate.settings.get("family", 0)} '
             "tests)</p>")
-    return head + (f"<ul>{items}</ul>" if items else "") + rule
+    return head + (f"<ul>{items}</ul>" if items else "") + _judgements(gate) + rule
+
+
+def _judgements(gate) -> str:
+    """The mode that judged; in non-inferiority mode a table of each checked cell's bound."""
+    from auditor.reports.judgements import HEADERS, mode_line, row
+
+    out = f'<p class="rule">{escape(mode_line(gate))}</p>'
+    if gate.judgements:
+        head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
+        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row(j)) + "</tr>"
+                       for j in gate.judgements)
+        out += f'<table class="judgements"><tr>{head}</tr>{body}</table>'
+    return out
 
 
 def _figure(table: SpilloverTable, title: str) -> str:

@@ -1,13 +1,16 @@
 """JUnit XML: one test case per attribute × context (ambig, disambig, overall), failed on
-significant degradation; the gate's rule is a suite property."""
+significant degradation, or (non-inferiority mode) a failure of type "inconclusive" when
+the cell was not shown within its margin; the gate's rule and mode are suite properties."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 from auditor.audit.gate import CONTEXTS, JUDGED, evaluate_gate, regate
+from auditor.audit.noninferiority import NON_INFERIOR
 from auditor.audit.profiles import GateSection
 from auditor.reports.document import Report
+from auditor.reports.judgements import line, mode_line
 
 
 def to_junit(report: Report) -> str:
@@ -21,6 +24,8 @@ def to_junit(report: Report) -> str:
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="gate.rule",
                   value=f"{gate.rule} ({gate.settings.get('family', 0)} tests)")
+    ET.SubElement(properties, "property", name="gate.mode", value=gate.mode)
+    ET.SubElement(properties, "property", name="gate.mode_rule", value=mode_line(gate))
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for attribute in table.attributes:
         for context in JUDGED:
@@ -40,6 +45,14 @@ def to_junit(report: Report) -> str:
                 node = ET.SubElement(case, "failure", type="spillover",
                                      message="; ".join(f"{f.metric} degraded" for f in failures))
                 node.text = "\n".join(f.reason for f in failures)
+            judged = [j for j in gate.judgements if (j.attribute, j.context) == (attribute, context)]
+            open_ = [j for j in judged if j.verdict != NON_INFERIOR]
+            if open_ and not failures:
+                counts["failures"] += 1
+                node = ET.SubElement(case, "failure", type="inconclusive",
+                                     message="; ".join(f"{j.metric} not shown non-inferior"
+                                                       for j in open_))
+                node.text = "\n".join(line(j) for j in open_)
             acc, bias = cell.accuracy, cell.bias
             ET.SubElement(case, "system-out").text = (
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
@@ -48,7 +61,8 @@ def to_junit(report: Report) -> str:
                 + "".join(f"\nnot failed, {why}: {f.reason}"
                           for why, found in (("too few seeds agree", gate.unconfirmed),
                                              ("within the allowed change", gate.tolerated))
-                          for f in found if (f.attribute, f.context) == (attribute, context)))
+                          for f in found if (f.attribute, f.context) == (attribute, context))
+                + "".join(f"\n{line(j)}" for j in judged))
     _controls(suite, report, counts)
     if gate.refused:  # the gate could not judge: a failing case, never a silent pass
         counts["tests"] += 1

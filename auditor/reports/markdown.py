@@ -25,12 +25,17 @@ def to_markdown(report: Report) -> str:
     if report.gate is not None:
         verdict = "✅ **PASSED**" if report.gate.passed else (
             f"❌ **FAILED** — {len(report.gate.failures)} significant degradation(s)")
+        if report.gate.inconclusive:
+            from auditor.reports.judgements import headline
+
+            verdict = f"⚠️ **{_md(headline(report.gate))}**"
         if report.gate.refused:
             verdict = "⛔ **REFUSED** — the gate cannot judge, so it does not pass: " + \
                 "; ".join(_md(r) for r in report.gate.refusals)
         lines.append(f"Gate: {verdict} (cells checked: {report.gate.settings['cells']}).")
         lines += ["", f"<sub>{_md(report.gate.rule)} "
                   f"({report.gate.settings.get('family', 0)} tests)</sub>"]
+        lines += _judgements(report.gate)
     lines += ["", *_grid(table)]
     if report.target_all is not None:
         lines += ["", "Target attribute on all its evaluated items (training items included; "
@@ -54,6 +59,17 @@ def to_markdown(report: Report) -> str:
         lines += ["", "### Seed replicates", "", *_replicates(table)]
     lines += ["", _legend(table)]
     return "\n".join(lines) + "\n"
+
+
+def _judgements(gate) -> list[str]:
+    """The mode that judged; in non-inferiority mode each checked cell's bound."""
+    from auditor.reports.judgements import HEADERS, mode_line, row
+
+    lines = ["", f"Mode: {_md(mode_line(gate))}."]
+    if gate.judgements:
+        lines += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+        lines += ["| " + " | ".join(_md(c) for c in row(j)) + " |" for j in gate.judgements]
+    return lines
 
 
 def _gaps(table: SpilloverTable) -> list[str]:

@@ -42,6 +42,10 @@ def renderables(report: Report, width: int = 140) -> list:
             parts += [Text(f"  ? {why}") for why in gate.refusals]
         elif gate.passed:
             parts.append(Text(f"gate: PASSED ({len(gate.checked)} cells checked)", style="green"))
+        elif gate.inconclusive:
+            from auditor.reports.judgements import headline
+
+            parts.append(Text(f"gate: {headline(gate)}", style="bold yellow"))
         else:
             parts.append(Text(f"gate: FAILED ({len(gate.failures)} failing)", style="bold red"))
             for f in gate.failures:
@@ -51,6 +55,7 @@ def renderables(report: Report, width: int = 140) -> list:
         parts += [Text(f"  ~ not failed, within the allowed change: {f.attribute} / "
                        f"{f.context} {f.metric}: {f.reason}", style="yellow")
                   for f in gate.tolerated]
+        parts += judgement_parts(gate)
         parts.append(Text(f"  rule: {gate.rule} ({gate.settings.get('family', 0)} tests)",
                           style="dim"))
     return parts
@@ -92,4 +97,16 @@ def control_parts(report: Report) -> list:
                 line = cell_line(report.transfer_readings, attribute, context)
                 if line:
                     parts.append(Text(f"  {attribute} / {context}: {line}"))
+    return parts
+
+
+def judgement_parts(gate) -> list:
+    """The mode that judged and, in non-inferiority mode, every checked cell's bound."""
+    from auditor.reports.judgements import line, mode_line
+
+    parts = [Text(f"  {mode_line(gate)}")]
+    for j in gate.judgements:
+        mark, style = {"non-inferior": ("✓", "green"), "degraded": ("✗", "red")}.get(
+            j.verdict, ("?", "yellow"))
+        parts.append(Text(f"  {mark} {line(j)}", style=style))
     return parts

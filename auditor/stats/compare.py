@@ -32,6 +32,7 @@ from auditor.stats.mcnemar import (
     newcombe_paired_ci,
 )
 from auditor.stats.metrics import count
+from auditor.stats.noninferiority import accuracy_bound, bias_bound
 from auditor.stats.table import (
     COLUMNS,
     AccuracyChange,
@@ -67,7 +68,7 @@ def compare_accuracy(frame: Frame, mask: np.ndarray, test: str, alpha: float) ->
         n=n, b=b, c=c, before=(a + b) / n, after=(a + c) / n, delta=(c - b) / n,
         ci=newcombe_paired_ci(a, b, c, n - a - b - c, alpha),
         p_exact=mcnemar_exact(b, c), p_mid=mcnemar_midp(b, c), p_chi2=mcnemar_chi2(b, c),
-        p=mcnemar(b, c, test),
+        p=mcnemar(b, c, test), bound=accuracy_bound(before, after, frame.cluster[mask]),
     )
 
 
@@ -101,6 +102,7 @@ def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_bo
         return replace(base, before=scores[0], after=after, reason="; ".join(reasons))
     reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
     deltas = (reps[1:] - reps[0]).mean(axis=0)
+    growth = (np.abs(reps[1:]) - np.abs(reps[0])).mean(axis=0)  # the same draws, |bias|
     after = float(np.mean(scores[1:]))
     delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
     p = bias_exact_p(frame, mask, context == "ambig", delta)
@@ -110,6 +112,8 @@ def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_bo
         p=normal_p(delta, deltas, clusters) if p is None else p, se=standard_error(deltas),
         n_non_unknown=nonunk,
         n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
+        bound=bias_bound(np.abs(scores[1:]) - abs(scores[0]), growth,
+                         int(np.count_nonzero(mask)), clusters),
     )
 
 

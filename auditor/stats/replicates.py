@@ -29,6 +29,7 @@ from auditor.stats.bootstrap import (
 )
 from auditor.stats.compare import bias_change, compare_runs, start_table
 from auditor.stats.frame import Frame, build_frame
+from auditor.stats.noninferiority import accuracy_bound
 from auditor.stats.pooled import pooled_accuracy
 from auditor.stats.table import (
     COLUMNS,
@@ -75,7 +76,8 @@ def pooled_accuracy_change(frame: Frame, mask: np.ndarray, alpha: float, n_boot:
     deltas = totals[:, 0] / (seeds * totals[:, 1])
     return AccuracyChange(
         n=result.n, b=b, c=c, before=result.before, after=result.after, delta=result.delta,
-        ci=percentile_ci(deltas, alpha), p_exact=None, p_mid=None, p_chi2=None, p=result.p)
+        ci=percentile_ci(deltas, alpha), p_exact=None, p_mid=None, p_chi2=None, p=result.p,
+        bound=accuracy_bound(base, aligned, frame.cluster[mask]))
 
 
 def compare_replicates(

@@ -37,8 +37,13 @@ import json
 from dataclasses import asdict, dataclass, replace
 
 from auditor.core.errors import InputError
-from auditor.stats.corrections import adjust, marker
-from auditor.stats.power import cell_level, mde
+from auditor.stats.correction_pass import (  # noqa: F401  (re-exported)
+    agreement,
+    cell_mde,
+    corrected,
+    in_family,
+)
+from auditor.stats.noninferiority import Bound
 from auditor.stats.verdicts import (  # noqa: F401  (re-exported: the table's vocabulary)
     DEGRADED,
     IMPROVED,
@@ -53,7 +58,7 @@ from auditor.stats.verdicts import (  # noqa: F401  (re-exported: the table's vo
 SCHEMA = "spillover.table/2"
 READABLE = ("spillover.table/1", SCHEMA)
 """/2 added ``gaps`` (the bias-aligned accuracy gap per attribute); /1 tables read with
-none."""
+none. A cell's ``bound`` (non-inferiority) is optional: tables stored before read with none."""
 COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
 
@@ -104,6 +109,7 @@ class AccuracyChange:
     mde: float | None = None
     seeds: tuple[SeedResult, ...] = ()
     agreement: int | None = None
+    bound: Bound | None = None  # the parts of the upper bound on the drop (non-inferiority)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,7 @@ class BiasChange:
     verdict: str = PENDING
     seeds: tuple[SeedResult, ...] = ()
     agreement: int | None = None
+    bound: Bound | None = None  # the parts of the upper bound on |bias| growth
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +147,7 @@ class Cell:
     bias: BiasChange
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return _with_bounds(asdict(self), self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Cell:
@@ -151,6 +158,7 @@ class Cell:
         bias["n_left_out"] = tuple(bias["n_left_out"])
         for part in (acc, bias):
             part["seeds"] = tuple(SeedResult(**r) for r in part.get("seeds", ()))
+            part["bound"] = None if part.get("bound") is None else Bound.from_dict(part["bound"])
         return cls(data["attribute"], data["context"], AccuracyChange(**acc), BiasChange(**bias))
 
 
@@ -227,7 +235,11 @@ class SpilloverTable:
         return self.with_row(row.with_cell(cell))
 
     def to_dict(self) -> dict:
-        return {"schema": SCHEMA, **asdict(self)}
+        data = asdict(self)
+        for row, stored in zip(self.rows, data["rows"], strict=True):
+            for cell, plain in zip(row.cells, stored["cells"], strict=True):
+                _with_bounds(plain, cell)
+        return {"schema": SCHEMA, **data}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -266,91 +278,9 @@ def _pair(value) -> tuple[float, float] | None:
     return None if value is None else (float(value[0]), float(value[1]))
 
 
-def cell_mde(acc: AccuracyChange, level: float) -> float | None:
-    """The accuracy cell's minimum detectable effect at ``level``, from its n and (b + c) / n
-    (with seeds: one seed's test at the seeds' mean discordance, b and c being totals)."""
-    runs = max(1, len(acc.seeds))
-    return mde(acc.n, (acc.b + acc.c) / (acc.n * runs), level) if acc.n else None
-
-
-def agreement(seeds: tuple[SeedResult, ...], verdict: str) -> int | None:
-    """How many seeds' own verdicts are ``verdict`` (None without replicates)."""
-    return sum(s.verdict == verdict for s in seeds) if seeds else None
-
-
-def _seed_corrections(table: SpilloverTable) -> dict[tuple[int, str], float]:
-    """Each seed's p-values corrected over that seed's defined tests in ``table``."""
-    found: dict[int, dict[str, float]] = {}
-    for row in table.rows:
-        for cell in row.cells:
-            for metric in ("accuracy", "bias"):
-                for result in getattr(cell, metric).seeds:
-                    key = f"{row.attribute}/{cell.context}/{metric}"
-                    if result.p is not None and in_family(table, key):
-                        found.setdefault(result.seed, {})[key] = result.p
-    out = {}
-    for seed, family in found.items():
-        values = adjust(list(family.values()), table.correction).tolist()
-        out |= {(seed, key): p for key, p in zip(family, values, strict=True)}
-    return out
-
-
-def _with_seeds(change, per_seed: dict, key: str, alpha: float):
-    """``change`` with its seeds re-corrected and judged, and the seeds' agreement."""
-    judged = []
-    for result in change.seeds:
-        pc = per_seed.get((result.seed, key))
-        verdict = (accuracy_verdict(result.delta, pc, alpha) if key.endswith("accuracy")
-                   else bias_verdict(result.before, result.after, pc, alpha))
-        judged.append(replace(result, p_corrected=pc, verdict=verdict))
-    judged = tuple(judged)
-    return replace(change, seeds=judged, agreement=agreement(judged, change.verdict))
-
-
-def in_family(table: SpilloverTable, key: str) -> bool:
-    return not table.scope or key in table.scope
-
-
-def _outside(change):
-    """A defined test a gate's family leaves out: shown, never judged."""
-    seeds = tuple(replace(s, p_corrected=None, verdict=NOT_GATED) for s in change.seeds)
-    return replace(change, verdict=NOT_GATED, seeds=seeds, agreement=None)
-
-
-def corrected(table: SpilloverTable) -> SpilloverTable:
-    """Correct the family of every defined test in ``table`` and set markers and verdicts."""
-    keys, pvalues = [], []
-    for row in table.rows:
-        for cell in row.cells:
-            for metric in ("accuracy", "bias"):
-                p, key = getattr(cell, metric).p, f"{row.attribute}/{cell.context}/{metric}"
-                if p is not None and in_family(table, key):
-                    keys.append(key)
-                    pvalues.append(p)
-    adjusted = dict(zip(keys, adjust(pvalues, table.correction).tolist(), strict=True))
-    per_seed = _seed_corrections(table)
-    complete = table.complete
-    rows = []
-    for row in table.rows:
-        cells = []
-        for cell in row.cells:
-            acc, bias = cell.accuracy, cell.bias
-            pa = adjusted.get(f"{row.attribute}/{cell.context}/accuracy")
-            pb = adjusted.get(f"{row.attribute}/{cell.context}/bias")
-            acc = replace(acc, p_corrected=pa, marker=marker(acc.delta, pa),
-                          verdict=accuracy_verdict(acc.delta, pa, table.alpha), mde=None)
-            if complete and pa is not None and table.accuracy_test != "cluster":
-                key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
-                acc = replace(acc, mde=cell_mde(acc, cell_level(
-                    pvalues, key, table.correction, table.alpha)))
-            bias = replace(bias, p_corrected=pb, marker=marker(bias.delta, pb),
-                           verdict=bias_verdict(bias.before, bias.after, pb, table.alpha))
-            if acc.seeds or bias.seeds:
-                where = f"{row.attribute}/{cell.context}"
-                acc = _with_seeds(acc, per_seed, f"{where}/accuracy", table.alpha)
-                bias = _with_seeds(bias, per_seed, f"{where}/bias", table.alpha)
-            acc, bias = (_outside(c) if c.p is not None and pc is None else c
-                         for c, pc in ((acc, pa), (bias, pb)))
-            cells.append(replace(cell, accuracy=acc, bias=bias))
-        rows.append(replace(row, cells=tuple(cells)))
-    return replace(table, rows=tuple(rows), family=tuple(keys))
+def _with_bounds(plain: dict, cell: Cell) -> dict:
+    """``plain`` (a cell's asdict) with its bounds in their JSON form (no NaN, no inf)."""
+    for metric in ("accuracy", "bias"):
+        bound = getattr(cell, metric).bound
+        plain[metric]["bound"] = None if bound is None else bound.to_dict()
+    return plain

@@ -84,3 +84,33 @@ def test_a_bias_that_rounds_to_zero_has_no_sign():
     flat = BiasChange(before=0.25, after=0.2497, delta=-0.0003, ci=None, p=0.9,
                       verdict="no significant change")
     assert plain(bias_text(flat)).splitlines()[0].strip() == "0.000"
+
+
+def test_the_cell_panel_shows_bound_margin_and_judgement_under_a_noninferiority_gate(bbq_lite):
+    import random
+
+    from auditor.audit.gate import evaluate_gate
+    from auditor.audit.profiles import GateSection
+    from auditor.bbq import load_bbq, sample
+    from auditor.core.answers import Answer
+    from auditor.stats import compare_runs
+    from tui.screens.results import noninferiority_gate
+    from tui.widgets.cellstats import cell_stats
+
+    items = sample(load_bbq(bbq_lite).items, per_cell=12, seed=0)
+    rng = random.Random(0)
+    answers = [Answer(i.id, i.label if rng.random() < 0.7 else rng.randrange(3)) for i in items]
+    table = compare_runs({i.id: i for i in items}, answers, answers, n_boot=200)
+    gate = evaluate_gate(table, GateSection(mode="noninferiority", min_cell=5))
+    shown = plain(cell_stats(table, "Age", "ambig", "accuracy", gate=gate))
+    assert "non-inferiority: Age / ambig accuracy: upper bound" in shown
+    assert "margin 5.00 pp" in shown and "inconclusive" in shown and "items needed" in shown
+    assert "bias: upper bound" in plain(cell_stats(table, "Age", "ambig", "bias", gate=gate))
+    assert "non-inferiority" not in plain(cell_stats(table, "Age", "ambig", "accuracy"))
+
+    class Result:
+        profile = {"gate": {"mode": "noninferiority", "min_cell": 5}}
+
+    assert noninferiority_gate(Result(), table).judgements == gate.judgements
+    Result.profile = {"gate": {"mode": "significance"}}
+    assert noninferiority_gate(Result(), table) is None

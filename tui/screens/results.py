@@ -34,6 +34,17 @@ def describe(title: str, run_a: str, run_b: str | None, extra: str = "") -> Text
     return text
 
 
+def noninferiority_gate(result, table: SpilloverTable):
+    """The audit profile's gate on ``table`` when it judges non-inferiority, else None."""
+    profile = getattr(result, "profile", None)
+    if not isinstance(profile, dict) or profile.get("gate", {}).get("mode") != "noninferiority":
+        return None
+    from auditor.audit.gate import evaluate_gate
+    from auditor.audit.profiles import build_profile
+
+    return evaluate_gate(table, build_profile(profile).gate)
+
+
 class ResultsScreen(Screen):
     """The spillover table of two runs, read back or just computed."""
 
@@ -58,6 +69,7 @@ class ResultsScreen(Screen):
         self.extra = extra
         self.title_text = title
         self.result = result  # the AuditResult, when these are an audit's results
+        self.gate = noninferiority_gate(result, table)
         self.views = [self.TRAINED]
         if result is not None and result.transfer is not None:
             self.views.append(self.TRANSFER)
@@ -153,7 +165,8 @@ class ResultsScreen(Screen):
         focused = self.query_one(SpilloverView).focused_cell()
         if focused is None:
             return
-        stats = cell_stats(self.table, *focused)
+        gate = self.gate if self.table is self.trained_table else None
+        stats = cell_stats(self.table, *focused, gate=gate)
         if self.view == self.TRANSFER:
             attribute, context, _metric = focused
             line = cell_line(self.readings, attribute, context or "overall")

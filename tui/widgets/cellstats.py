@@ -1,6 +1,7 @@
 """The statistics behind the focused table cell: counts, test, raw and corrected p, CI,
-the verdict with its power ("n.s. (MDE 31 pp)") and, with seed replicates, each seed's own
-Δ and p and how many seeds agree."""
+the verdict with its power ("n.s. (MDE 31 pp)"), with seed replicates each seed's own
+Δ and p and how many seeds agree, and, under a non-inferiority gate, the cell's upper
+bound, its margin and the judgement."""
 
 from __future__ import annotations
 
@@ -96,9 +97,23 @@ def _pct(value: float | None) -> str:
     return DASH if value is None else f"{100 * value:.1f}"
 
 
+def judgement_stats(gate, attribute: str, context: str, metric: str) -> Text:
+    """The non-inferiority judgement of one cell's metric (empty without such a gate)."""
+    from auditor.reports.judgements import line
+
+    found = [j for j in getattr(gate, "judgements", ())
+             if (j.attribute, j.context, j.metric) == (attribute, context, metric)]
+    text = Text()
+    for j in found:
+        style = "green" if j.verdict == "non-inferior" else "yellow"
+        text.append(f"\nnon-inferiority: {line(j)}", style=style)
+    return text
+
+
 def cell_stats(table: SpilloverTable, attribute: str, context: str | None,
-               metric: str | None) -> Text:
-    """What the cell under the cursor rests on; the attribute column: its overall cell."""
+               metric: str | None, gate=None) -> Text:
+    """What the cell under the cursor rests on; the attribute column: its overall cell.
+    ``gate``: a non-inferiority gate's result adds the cell's bound and judgement."""
     context = context or "overall"
     where = Text(f"{attribute} × {context}  ", style="bold")
     if metric == "gap":
@@ -109,6 +124,8 @@ def cell_stats(table: SpilloverTable, attribute: str, context: str | None,
     if cell is None:
         return where.append("not computed", style="dim")
     if metric == "bias" and context != "overall":
-        return where.append_text(bias_stats(cell.bias, table.correction))
+        return where.append_text(bias_stats(cell.bias, table.correction)).append_text(
+            judgement_stats(gate, attribute, context, "bias"))
     return where.append_text(accuracy_stats(cell.accuracy, table.accuracy_test,
-                                            table.correction))
+                                            table.correction)).append_text(
+        judgement_stats(gate, attribute, context, "accuracy"))

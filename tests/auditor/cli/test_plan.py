@@ -75,3 +75,26 @@ def test_plan_with_every_item_evaluated_sizes_the_target_on_its_held_out_items(b
                                                                     size["level"])
     assert cell["evaluated"] == len(every)
     assert size["grid"]["items"] == len(plan.eval_items)  # the cost: every evaluated item
+
+
+def test_plan_sizes_the_noninferiority_gate_of_the_ci_profile(bbq_lite):
+    from auditor.stats.noninferiority import power
+
+    result = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite),
+                                       "--set", "data.sample=5400", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    size = json.loads(result.stdout)
+    assert size["mode"] == "noninferiority" and size["margin"] == 0.05
+    cells = size["cells"]
+    assert not any(c["checked"] for c in cells if c["attribute"] == "Gender_identity")
+    checked = [c for c in cells if c["checked"]]
+    assert len(checked) == 24
+    for cell in checked:
+        assert 0.0 <= cell["ni_power"] <= 1.0
+        need = cell["ni_needed"]
+        size_ = 2 if cell["context"] != "overall" else 4  # BBQ's instances: 2 items a context
+        assert power(need, round(need / size_), 0.2, 0.05, 0.05) >= 0.8 - 0.01
+        fewer = round(0.9 * need)
+        assert power(fewer, round(fewer / size_), 0.2, 0.05, 0.05) < 0.8
+    table = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite)])
+    assert "P(non-inferior)" in table.output and "design effect 1" in table.output

@@ -101,3 +101,25 @@ def test_each_seeds_own_cells_are_reported_tagged_before_the_pooled_ones(lite_it
     for row in single.rows:
         for cell in row.cells:  # the seed's own, uncorrected cell as compare_runs reports it
             assert own[(row.attribute, cell.context)]["accuracy"]["delta"] == cell.accuracy.delta
+
+
+def test_pooled_cells_carry_bounds_that_cover_the_seeds(lite_items, runs):
+    import numpy as np
+
+    from auditor.stats.noninferiority import accuracy_bound
+
+    base, strong, weak = runs
+    pooled = compare_replicates(lite_items, base, {0: strong, 1: weak}, n_boot=N_BOOT)
+    chosen = [i for i in lite_items.values()
+              if i.attribute == "Religion" and i.context_condition == "disambig"]
+    right = [{a.item_id: a for a in run} for run in (base, strong, weak)]
+    correct = np.array([[r[i.id].correct(i) for i in chosen] for r in right])
+    templates = {t: k for k, t in enumerate(dict.fromkeys(i.template for i in chosen))}
+    cluster = np.array([templates[i.template] for i in chosen])
+    direct = accuracy_bound(correct[0], correct[1:], cluster)
+    cell = pooled.cell("Religion", "disambig")
+    assert cell.accuracy.bound == direct
+    one_seed = accuracy_bound(correct[0], correct[1:].mean(axis=0)[None, :], cluster)
+    assert cell.accuracy.bound.se > one_seed.se  # the seeds' spread widens it
+    growth = np.mean([abs(s.after) - abs(cell.bias.before) for s in cell.bias.seeds])
+    assert cell.bias.bound.estimate == pytest.approx(growth)

@@ -182,3 +182,49 @@ def test_absent_target_gives_an_undefined_row(lite_items, baseline):
     assert all(c.accuracy.n == 0 and c.accuracy.verdict == UNDEFINED for c in target.cells)
     assert target.cell("ambig").bias.reason == "before: no items; after: no items"
     assert len(table.family) == 5  # Age only
+
+
+def test_each_cell_carries_the_bound_a_direct_call_on_the_answers_gives(lite_items):
+    import numpy as np
+
+    from auditor.stats.noninferiority import accuracy_bound
+
+    base = _correct(lite_items)
+    after = _flip(base, lite_items, "Age", "ambig", every=3)
+    table = compare_runs(lite_items, base, after, n_boot=N_BOOT)
+    by_id = {a.item_id: a for a in after}
+    for context in COLUMNS:
+        chosen = [i for i in lite_items.values() if i.attribute == "Age"
+                  and context in ("overall", i.context_condition)]
+        before_right = np.ones(len(chosen), dtype=bool)
+        after_right = np.array([by_id[i.id].correct(i) for i in chosen])
+        templates = {t: k for k, t in enumerate(dict.fromkeys(i.template for i in chosen))}
+        cluster = np.array([templates[i.template] for i in chosen])
+        direct = accuracy_bound(before_right, after_right[None, :], cluster)
+        stored = table.cell("Age", context).accuracy.bound
+        assert stored == direct
+        assert stored.upper(0.05) == pytest.approx(direct.upper(0.05))
+    hit = table.cell("Age", "ambig")
+    assert hit.accuracy.bound.estimate == pytest.approx(-hit.accuracy.delta)
+    growth = abs(hit.bias.after) - abs(hit.bias.before)
+    assert hit.bias.bound.estimate == pytest.approx(growth)
+    assert hit.bias.bound.n_clusters == hit.bias.n_clusters
+    assert table.cell("Age", "overall").bias.bound is None
+
+
+def test_bounds_survive_json_and_tables_stored_before_read_with_none(lite_items):
+    import json
+
+    base = _correct(lite_items)
+    table = compare_runs(lite_items, base, _flip(base, lite_items, "Age", "ambig"),
+                         n_boot=N_BOOT, attributes=["Gender_identity", "Age"])
+    back = SpilloverTable.from_json(table.to_json())
+    assert back.cell("Age", "ambig").accuracy.bound == table.cell("Age", "ambig").accuracy.bound
+    assert back.cell("Age", "ambig").bias.bound == table.cell("Age", "ambig").bias.bound
+    old = json.loads(table.to_json())
+    for row in old["rows"]:
+        for cell in row["cells"]:
+            del cell["accuracy"]["bound"], cell["bias"]["bound"]
+    earlier = SpilloverTable.from_dict(old)
+    assert earlier.cell("Age", "ambig").accuracy.bound is None
+    assert earlier.cell("Age", "ambig").bias.bound is None
