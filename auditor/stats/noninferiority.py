@@ -171,9 +171,8 @@ def items_needed(bound: Bound, margin: float, alpha: float) -> int | None:
     per_cluster = bound.n / max(bound.n_clusters, 1)
     share = min(margin / RANGE[bound.metric], 0.999999)
     clusters_floor = math.ceil(math.log(alpha) / math.log1p(-share))
-    if bound.se == 0 or not math.isfinite(bound.se):
-        need = clusters_floor
-    else:
+    need: float = clusters_floor
+    if bound.se > 0 and math.isfinite(bound.se):
         z = _z(1.0 - alpha)
         need = bound.n_clusters * (z * bound.se / (margin - bound.estimate)) ** 2
     clusters = max(clusters_floor + 1, math.ceil(need))
