@@ -221,6 +221,9 @@ def train_adapter(
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(data.pairs), settings, report)
+    if hasattr(trainer, "shared_prompt"):
+        report(Message("shared prompt: each prompt of a batch computed once, its answers on "
+                       "the branched KV cache"))
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
         Message(
