@@ -73,7 +73,8 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
 
     With ``precompute_ref`` the reference log-probs are computed here, over the dataset;
     with ``completion_logits_only`` that pass and every training step score only the
-    completion tokens.
+    completion tokens; with ``shared_prompt`` the trainer computes each prompt of a batch
+    once (``auditor.align.shared_prompt``).
     """
     from transformers import PrinterCallback, ProgressCallback, set_seed
     from trl import DPOTrainer
