@@ -3,13 +3,17 @@
     .venv/bin/python benchmarks/bench_dpo.py [--steps 6] [--rounds 2] [--each] [--model M]
 
 Trains the same LoRA (same pairs from BBQ-lite Gender_identity, same seed, same number
-of steps, same hyperparameters) twice, each in its own child process so that each
+of steps, same hyperparameters) three times, each in its own child process so that each
 reports its own peak memory, one after the other:
 
 - ``trl defaults``: trl's DPOConfig left at its defaults for everything that is not a
   hyperparameter of the run (activation checkpointing on, the reference model run in
   every step, max_length 1024, the LM head over every position off CUDA);
-- ``spillover``: ``AlignSettings`` as ``spillover align`` uses them (``speed_plan``).
+- ``spillover``: ``AlignSettings`` as ``spillover align`` uses them (``speed_plan``) on
+  trl's own forward (``shared_prompt = off``);
+- ``shared prompt``: the same with ``shared_prompt = on`` (``auditor.align.shared_prompt``:
+  each prompt of a batch computed once, its answers on the branched KV cache), which
+  also prints the tokens it computed against those of trl's padded rows.
 
 It prints the median seconds per step (each run's first step apart: it warms up), on
 the clock and in CPU time (what other load on a shared machine inflates least), the
@@ -41,7 +45,7 @@ BBQ_LITE = Path(__file__).resolve().parents[2] / "shared" / "bbq" / "lite"
 LOSS_TOLERANCE = 1e-3
 """Largest allowed per-step loss difference: float32 rounding (a matmul over fewer rows,
 activations recomputed or not) and its drift over the steps, no more."""
-MODES = ("trl", "spillover")
+MODES = ("trl", "spillover", "shared")
 SWITCHES = ("precompute_ref", "completion_logits_only")
 
 
@@ -123,7 +127,8 @@ def child(args) -> dict:
     dataset = to_dataset(pairs, loaded.tokenizer)
     plan = settings.speed_plan(loaded.device, len(dataset))
     flipped = {name: "off" if plan[name] else "on" for name in args.flip}
-    settings = dataclasses.replace(settings, **flipped)
+    settings = dataclasses.replace(settings, **flipped,
+                                   shared_prompt="on" if args.mode == "shared" else "off")
     clock = StepClock()
     cuda = loaded.device.startswith("cuda")
     if cuda:
@@ -142,6 +147,8 @@ def child(args) -> dict:
         setup_s, setup_cpu = time.perf_counter() - start, time.process_time() - start_cpu
         trainer.compute_loss = clock.watch(trainer.compute_loss)
         trainer.train()
+    hook = getattr(loaded.model.get_base_model() if hasattr(loaded.model, "get_base_model")
+                   else loaded.model, "_spillover_shared_prompt", None)  # fmt: skip
     memory = torch.cuda.max_memory_allocated() / (1 << 20) if cuda else peak_rss_mib()
     return {
         "mode": args.mode,
@@ -159,6 +166,7 @@ def child(args) -> dict:
         "args": trainer.args.to_dict(),
         "speed_plan": settings.speed_plan(loaded.device, len(dataset)),
         "pairs": len(dataset),
+        "tokens": [hook.tokens, hook.rows_tokens] if hook else None,
     }
 
 
@@ -208,13 +216,13 @@ def main() -> None:
         print(json.dumps(child(args)))
         return
     argv = [a for a in sys.argv[1:] if a != "--each"]
-    variants = [("trl", None), ("spillover", None)]
+    variants = [("trl", None), ("spillover", None), ("shared", None)]
     variants += [("spillover", name) for name in SWITCHES] if args.each else []
     runs: dict[tuple, list[dict]] = {v: [] for v in variants}
     for r in range(args.rounds):
         for variant in variants if r % 2 == 0 else variants[::-1]:
             runs[variant].append(run_child(variant[0], argv, variant[1]))
-    trl, ours = runs[("trl", None)], runs[("spillover", None)]
+    trl, ours, shared = runs[("trl", None)], runs[("spillover", None)], runs[("shared", None)]
     first = ours[0]
     print(
         f"model {args.model} ({first['params_m']:.1f} M params) on {first['device']}, "
@@ -227,9 +235,12 @@ def main() -> None:
     keys = ("activation_checkpointing", "precompute_ref_log_probs", "max_length")
     head = "completion_logits_only"
     for (mode, off), group in runs.items():
-        name = mode if off is None else f"spillover, {off} flipped"
+        name = {"trl": "trl defaults", "spillover": "spillover, trl's forward",
+                "shared": "spillover, shared prompt"}[mode]  # fmt: skip
+        name = name if off is None else f"spillover, {off} flipped"
         switches = ", ".join(f"{k}={group[0]['args'].get(k)}" for k in keys)
-        switches += f", {head}={mode == 'spillover' and group[0]['speed_plan'][head]}"
+        switches += f", {head}={mode != 'trl' and (mode == 'shared' or group[0]['speed_plan'][head])}"
+        switches += f", shared_prompt={'on' if mode == 'shared' else 'off'}"
         print(
             f"  {name:<36} {steady(pooled(group, 'step_s')):6.2f} s/step wall, "
             f"{steady(pooled(group, 'step_cpu')):6.2f} cpu; before step 1 "
@@ -239,26 +250,36 @@ def main() -> None:
             f"(+{max(r['training_mib'] for r in group):.0f} training); {switches}"
         )
     print(f"  spillover speed plan on {first['device']}: {first['speed_plan']}")
+    computed, rows = (sum(r["tokens"][k] for r in shared) for k in (0, 1))
+    print(f"shared prompt: tokens computed {computed} of trl's padded rows' {rows} "
+          f"(ratio {computed / rows:.2f}), policy and reference forwards")  # fmt: skip
+    pairs_of = (("trl defaults / spillover", trl, ours),
+                ("trl defaults / spillover shared prompt", trl, shared),
+                ("spillover / spillover shared prompt", ours, shared))  # fmt: skip
     for kind, label in (("s", "wall"), ("cpu", "cpu")):
-        ratio = steady(pooled(trl, f"step_{kind}")) / steady(pooled(ours, f"step_{kind}"))
-        whole = min(total(r, kind) for r in trl) / min(total(r, kind) for r in ours)
         tag = "step time ratio" if kind == "s" else "step cpu-time ratio"
-        print(f"{tag} (trl defaults / spillover): {ratio:.1f}x  "
-              f"[{label}, whole run incl. set-up and reference precompute: {whole:.1f}x]")  # fmt: skip
-    peak = max(r["peak_mib"] for r in trl) / max(r["peak_mib"] for r in ours)
-    own = max(r["training_mib"] for r in trl) / max(max(r["training_mib"] for r in ours), 1)
-    print(f"peak memory ratio (trl defaults / spillover): {peak:.2f}x; training's own: {own:.2f}x")
-    diffs = [abs(a - b) for x, y in zip(trl, ours, strict=True)
-             for a, b in zip(x["loss"], y["loss"], strict=True)]  # fmt: skip
-    verdict = "within" if max(diffs) <= LOSS_TOLERANCE else "OUTSIDE"
-    print(
-        f"max per-step loss difference: {max(diffs):.2e} over {len(diffs)} steps "
-        f"({verdict} tolerance {LOSS_TOLERANCE:g}); losses {trl[0]['loss'][0]:.4f} -> "
-        f"{trl[0]['loss'][-1]:.4f}"
-    )
-    if verdict != "within":
+        for what, slow, fast in pairs_of:
+            ratio = steady(pooled(slow, f"step_{kind}")) / steady(pooled(fast, f"step_{kind}"))
+            whole = min(total(r, kind) for r in slow) / min(total(r, kind) for r in fast)
+            print(f"{tag} ({what}): {ratio:.1f}x  "
+                  f"[{label}, whole run incl. set-up and reference precompute: {whole:.1f}x]")  # fmt: skip
+    for what, base, other in pairs_of[:2]:
+        peak = max(r["peak_mib"] for r in base) / max(r["peak_mib"] for r in other)
+        own = max(r["training_mib"] for r in base) / max(max(r["training_mib"] for r in other), 1)
+        print(f"peak memory ratio ({what}): {peak:.2f}x; training's own: {own:.2f}x")
+    worst = 0.0
+    for what, group in (("spillover", ours), ("spillover shared prompt", shared)):
+        diffs = [abs(a - b) for x, y in zip(trl, group, strict=True)
+                 for a, b in zip(x["loss"], y["loss"], strict=True)]  # fmt: skip
+        worst = max(worst, max(diffs))
+        verdict = "within" if max(diffs) <= LOSS_TOLERANCE else "OUTSIDE"
+        print(
+            f"max per-step loss difference (trl defaults vs {what}): {max(diffs):.2e} over "
+            f"{len(diffs)} steps ({verdict} tolerance {LOSS_TOLERANCE:g}); losses "
+            f"{trl[0]['loss'][0]:.4f} -> {trl[0]['loss'][-1]:.4f}"
+        )
+    if worst > LOSS_TOLERANCE:
         sys.exit(1)
-
 
 if __name__ == "__main__":
     main()

@@ -73,7 +73,8 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
 
     With ``precompute_ref`` the reference log-probs are computed here, over the dataset;
     with ``completion_logits_only`` that pass and every training step score only the
-    completion tokens.
+    completion tokens; with ``shared_prompt`` the trainer computes each prompt of a batch
+    once (``auditor.align.shared_prompt``).
     """
     from transformers import PrinterCallback, ProgressCallback, set_seed
     from trl import DPOTrainer
@@ -104,8 +105,13 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
         lengths = (len(ids) for ids in loaded.tokenizer(list(dataset["prompt"]))["input_ids"])
         if min(lengths) >= settings.max_length:
             raise InputError(too_short(settings))
+    trainer_class = DPOTrainer
+    if uses_shared_prompt(loaded.model, settings):
+        from auditor.align.shared_prompt import trainer_class as shared
+
+        trainer_class = shared()
     with quiet_progress(), completion_logits_only(speed["completion_logits_only"]):
-        trainer = DPOTrainer(
+        trainer = trainer_class(
             model=loaded.model,
             ref_model=None,
             args=args,
@@ -119,6 +125,19 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     if speed["completion_logits_only"]:
         trainer.compute_loss = _in_completion_only(trainer.compute_loss)
     return trainer
+
+
+def uses_shared_prompt(model, settings: AlignSettings) -> bool:
+    """Whether the DPO trainer computes each prompt once (``shared_prompt``): ``auto`` where
+    the model allows it; ``on`` where it does not is an input error."""
+    from auditor.align.shared_prompt import unsupported
+
+    if settings.shared_prompt == "off" or settings.method_info.trainer != "dpo":
+        return False
+    why = unsupported(model, settings.activation_checkpointing)
+    if why and settings.shared_prompt == "on":
+        raise InputError(f"align settings: shared_prompt is 'on' but {why}; set it to auto or off")
+    return not why
 
 
 def _in_completion_only(compute_loss):
@@ -203,6 +222,9 @@ def train_adapter(
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(data.pairs), settings, report)
+    if hasattr(trainer, "shared_prompt"):
+        report(Message("shared prompt: each prompt of a batch computed once, its answers on "
+                       "the branched KV cache"))
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
         Message(

@@ -92,6 +92,10 @@ class AlignSettings(Checked):
                                   help="Reference log-probs once, before training.")
     completion_logits_only: str = setting("auto", choices=SWITCHES, in_key=False, flag="",
                                           help="LM head on completion tokens only.")
+    shared_prompt: str = setting(
+        "auto", choices=SWITCHES, in_key=False,
+        help="DPO trainer's methods: each prompt of a batch computed once, its answers on the "
+             "branched KV cache (auto: where the model allows; off: trl's own forward).")
     # bookkeeping
     save_steps: int = setting(50, ge=1, in_key=False,
                               help="Checkpoint every N steps (what a rerun resumes from).")
@@ -136,8 +140,12 @@ class AlignSettings(Checked):
         if methods.get(self.method).trainer != "dpo":
             found += [Problem(name, "applies to the DPO trainer's methods only",
                               "is 'on'; it applies to the DPO trainer's methods only")
-                      for name in ("precompute_ref", "completion_logits_only")
+                      for name in ("precompute_ref", "completion_logits_only", "shared_prompt")
                       if getattr(self, name) == "on"]  # fmt: skip
+        if self.shared_prompt == "on" and self.activation_checkpointing:
+            found.append(Problem("shared_prompt", "needs activation_checkpointing off (its "
+                                 "branches read a KV cache)", "is 'on' with activation "
+                                 "checkpointing; its branches read a KV cache"))
         if found:
             raise InvalidSettings(self.owner, found)
 

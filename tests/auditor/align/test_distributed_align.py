@@ -1,5 +1,5 @@
-"""DPO under torchrun (gloo on CPU, 2 ranks): the single-process loss curve, rank 0 the only
-writer (the other rank never touches the store's folder), a rank killed and then the
+"""DPO under torchrun (gloo on CPU, 2 ranks, shared prompts): the single-process loss curve of
+trl's own forward, rank 0 the only writer (the other rank never touches the store's folder), a rank killed and then the
 launcher killed, and a rerun that resumes to one adapter with every step logged once."""
 
 from __future__ import annotations
@@ -78,11 +78,14 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
 
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
            "PYTHONPATH": str(ROOT)}
-    # the reference: one process, the same global batch
+    # the reference: one process, the same global batch, trl's own forward (the ranks below
+    # compute each prompt once: shared_prompt's auto)
     ref = subprocess.run([sys.executable, "-m", "auditor", *_align_args(
-        small_llama_dir, bbq_lite, tmp_path / "ref", tmp_path / "ref.sqlite")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        small_llama_dir, bbq_lite, tmp_path / "ref", tmp_path / "ref.sqlite"),
+        "--shared-prompt", "off"], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=300)  # fmt: skip
     assert ref.returncode == 0, ref.stderr[-3000:]
+    assert "shared prompt" not in ref.stderr
     reference = _log(tmp_path / "ref.sqlite")
     assert [s for s, _ in reference] == list(range(1, STEPS + 1))
 
@@ -139,6 +142,7 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     stdout, err = third.communicate(timeout=300)
     assert third.returncode == 0, err[-3000:]
     assert "resuming from checkpoint-" in err
+    assert "shared prompt: each prompt of a batch computed once" in err
     result = json.loads(stdout)  # one JSON document: only rank 0 printed
     assert result["metrics"]["global_step"] == STEPS
     logged = _log(store)

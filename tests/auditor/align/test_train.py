@@ -148,7 +148,8 @@ def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, mo
         counter = RowCounter(kernel)
         monkeypatch.setattr(trl_utils, "_ChunkedLogProbFunction", counter)
         settings = AlignSettings(batch_size=2, max_steps=4, learning_rate=1e-2, save_steps=100,
-                               precompute_ref=switch, completion_logits_only=switch)
+                               precompute_ref=switch, completion_logits_only=switch,
+                               shared_prompt="off")  # trl's own forward: what they speed up
         events: list = []
         trainer = train(fresh(small_dir), pairs, settings, tmp_path / switch, events)
         steps = [e.metrics for e in events if isinstance(e, TrainStep)]
