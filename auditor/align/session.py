@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 
+from auditor.align.lm_head import completion_logits_only
 from auditor.align.run_folder import RunFolder, seal
 from auditor.align.settings import AlignSettings
 from auditor.align.trl_args import dpo_config, lora_config, trl_config
@@ -42,29 +43,6 @@ def quiet_progress():
             ds_logging.enable_progress_bar()
         if was[1]:
             tf_logging.enable_progress_bar()
-
-
-@contextmanager
-def completion_logits_only(enabled: bool = True):
-    """Meanwhile, trl's fused LM head scores only the completion tokens on every device.
-
-    trl 1.16 projects through the LM head only the positions with a label (the completion)
-    when Triton runs on CUDA/XPU, and every position elsewhere, the prompt included, then
-    discards the prompt's log-probs. The choice is ``trl.trainer.utils._use_triton``;
-    answering True there feeds the same kernel the completion positions only (its torch
-    path takes any number of rows). A trl without that hook keeps its own behaviour.
-    """
-    from trl.trainer import utils as trl_utils
-
-    original = getattr(trl_utils, "_use_triton", None)
-    if not enabled or original is None:
-        yield
-        return
-    trl_utils._use_triton = lambda device: True
-    try:
-        yield
-    finally:
-        trl_utils._use_triton = original
 
 
 def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, callbacks=()):

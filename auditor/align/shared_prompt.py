@@ -153,7 +153,7 @@ class SharedPrompt:
         if found is None:
             self.fallbacks += int(bool(fused_lm_head))
             return self.fused(*args, fused_lm_head=fused_lm_head, labels=labels, **kwargs)
-        from auditor.align.session import completion_logits_only
+        from auditor.align.lm_head import completion_logits_only
 
         self._active = found
         try:
