@@ -1,7 +1,7 @@
 """The forward of a prefix tree: every edge runs once, continuing its parent's KV cache.
 
-A batch's sequences form a radix tree (``prefix_tree.Tree``). Level by level, the edges of
-one level run as one batch: each row's past is its parent's path (the KV entries of every
+A batch's sequences form a radix tree (``prefix_tree.Tree``). Level by level, edges of
+one level run as one batch (``Tree.runs``): each row's past is its parent's path (the KV entries of every
 edge above it), left-padded into a ``DynamicCache``; its edge tokens follow, right-padded,
 with position ids continuing from the path's length, so each token sees exactly the keys
 (with their RoPE positions) and the positions it would see in its own unshared forward.
@@ -12,9 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from auditor.core.choices import SWITCHES
+from auditor.core.errors import InputError
 from auditor.evaluation.scoring.prefix_tree import Tree
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
+AUTO_MODES = frozenset({"letter", "options", "cloze", "generate"})
+"""Modes ``auto`` shares prefixes in: those it measured faster in (docs/performance.md)."""
+
+
+def use_prefix_tree(setting: str, model, mode: str) -> bool:
+    """Whether an evaluation runs its batches as prefix trees: ``off`` never, ``on``
+    always (refused for a model whose cache cannot branch), ``auto`` in ``AUTO_MODES``
+    for a model whose cache can."""
+    if setting not in SWITCHES:
+        raise InputError(f"prefix_cache {setting!r}: expected one of {', '.join(SWITCHES)}")
+    if setting == "off":
+        return False
+    if not branchable(model):
+        if setting == "on":
+            raise InputError("prefix_cache on: this model's layers do not keep a key/value "
+                             "cache that can be shared between prompts; use "
+                             "--prefix-cache off (eval.prefix_cache)")
+        return False
+    return setting == "on" or mode in AUTO_MODES
 
 
 def branchable(model) -> bool:
@@ -44,16 +65,16 @@ def tree_logprobs(model, tree: Tree, wants: Sequence[tuple[int, int, Sequence[in
     kept_nodes = {tree.ends[s] for s in keep}
     out: list = [None] * len(wants)
     paths: dict[int, list] = {}  # node -> per-layer (keys, values) of its whole path
-    levels = tree.levels()
+    waiting = {n: len(node.children) for n, node in enumerate(tree.nodes)}
     with torch.inference_mode():
-        for depth, level in enumerate(levels):
-            rows = [n for n in level if tree.nodes[n].tokens]
-            if rows:
-                _run_level(model, tree, rows, needs, wants, pad_id, paths, kept_nodes, out)
-            if depth:
-                for n in levels[depth - 1]:  # their children have all run now
-                    if n not in kept_nodes:
-                        paths.pop(n, None)
+        for run in tree.runs():
+            _run_level(model, tree, run, needs, wants, pad_id, paths, kept_nodes, out)
+            for n in run:
+                parent = tree.nodes[n].parent
+                if parent is not None:
+                    waiting[parent] -= 1
+                    if not waiting[parent] and parent not in kept_nodes:
+                        paths.pop(parent, None)  # every child has run
     if keep:
         return out, {s: paths[tree.ends[s]] for s in keep}
     return out

@@ -2,7 +2,7 @@
 
 Token-level only (no torch): ``prefix_batches`` plans batches so that prompts sharing a
 prefix (the chat template's opening, a template instance's context, an item's orderings)
-land in one batch; ``Tree`` is one batch's prompts as a radix tree whose every edge is run
+are neighbours, in one batch unless a batch boundary falls inside them; ``Tree`` is one batch's prompts as a radix tree whose every edge is run
 once (see ``branched``); ``tree_positions`` and ``padded_positions`` count the positions a
 batch feeds the model with and without the tree, padding included.
 """
@@ -23,27 +23,20 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def prefix_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[int]]:
-    """Indices in batches of at most ``batch_size``, prompts sharing prefixes together.
-
-    The prompts are sorted by their token ids, so every shared prefix is a run of
-    neighbours; each batch then ends where the next prompt shares the least with it, among
-    the cuts that leave at least half a batch (ties: the largest batch). A group that fits
-    a batch is never split. Deterministic: ties keep input order.
+    """Indices in batches of ``batch_size`` (the last may be smaller), prompts sharing
+    prefixes together: sorted by their token ids, every shared prefix is a run of
+    neighbours. As many batches, of the same sizes, as ``plan_batches`` makes; ties keep
+    input order, so the plan is deterministic.
     """
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     order = sorted(range(len(seqs)), key=lambda i: (tuple(seqs[i]), i))
-    batches, start, n = [], 0, len(order)
-    while start < n:
-        if n - start <= batch_size:
-            end = n
-        else:
-            low = start + max(1, (batch_size + 1) // 2)
-            end = min(range(low, start + batch_size + 1),
-                      key=lambda e: (common_prefix(seqs[order[e - 1]], seqs[order[e]]), -e))
-        batches.append(order[start:end])
-        start = end
-    return batches
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+RUN_COST = 16
+"""Positions one more forward is worth when a level is cut into runs of similar length
+(what a forward costs beyond its tokens, in tokens, on CPU)."""
 
 
 @dataclass
@@ -110,14 +103,37 @@ class Tree:
             node = self.nodes[node].parent
         return node, position - self.nodes[node].start
 
-    def positions(self) -> int:
-        """Positions the branched forward feeds the model: per level, its non-empty edges
-        times the longest of them (right padding included)."""
-        total = 0
+    def runs(self) -> list[list[int]]:
+        """The forwards that compute the tree, in order: each a list of node ids of one
+        level (parents run before children), edges of similar length together.
+
+        A level's non-empty edges, longest first, are cut into runs minimising the
+        positions fed (rows times the longest edge, right padding included) plus
+        ``RUN_COST`` positions for each forward.
+        """
+        out = []
         for level in self.levels():
-            widths = [len(self.nodes[n].tokens) for n in level if self.nodes[n].tokens]
-            total += len(widths) * max(widths, default=0)
-        return total
+            rows = sorted((n for n in level if self.nodes[n].tokens),
+                          key=lambda n: (-len(self.nodes[n].tokens), n))
+            widths = [len(self.nodes[n].tokens) for n in rows]
+            best = [0.0] + [float("inf")] * len(rows)  # best[j]: cost of rows[:j]
+            cut = [0] * (len(rows) + 1)
+            for j in range(1, len(rows) + 1):
+                for i in range(j):  # rows[i:j] in one forward, as wide as rows[i]
+                    cost = best[i] + (j - i) * widths[i] + RUN_COST
+                    if cost < best[j]:
+                        best[j], cut[j] = cost, i
+            j, runs = len(rows), []
+            while j:
+                runs.append(rows[cut[j]:j])
+                j = cut[j]
+            out.extend(reversed(runs))
+        return out
+
+    def positions(self) -> int:
+        """Positions the branched forward feeds the model: per run, its edges times the
+        longest of them (right padding included)."""
+        return sum(len(run) * len(self.nodes[run[0]].tokens) for run in self.runs())
 
 
 def tree_positions(seqs: Sequence[Sequence[int]], batches: Sequence[Sequence[int]]) -> int:
