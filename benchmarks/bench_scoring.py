@@ -7,7 +7,8 @@ and the prefix tree against the unshared batches.
 ``modes``: scores the same seeded BBQ-lite sample three ways, checks that naive and
 prefix-shared option scoring choose the same options, and prints items/s and the
 speed-up ratios. ``prefix``: scores the demo profile's evaluation items (``--profile``)
-with and without the prefix tree, the same batch size, one after the other, and prints
+with and without the prefix tree, the same batch size, batch by batch alternately (so
+both see the same load on a shared machine), and prints
 the positions the model computed (padding included, counted at its forward), the
 seconds and how many predictions agree. ``lite``: the same count for every letter prompt
 of BBQ-lite, from the batch plans alone (no model). Not a test: timings depend on the
@@ -21,6 +22,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: avoids CPU stalls
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -44,6 +46,8 @@ def main() -> None:
     parser.add_argument("--sections", default="modes,prefix,lite",
                         help="comma list of modes, prefix, lite (default all)")
     parser.add_argument("--profile", default="demo", help="prefix: whose items (default demo)")
+    parser.add_argument("--prefix-items", type=int, default=0,
+                        help="prefix: the first N of the profile's items (default all)")
     parser.add_argument("--prefix-mode", default="", help="prefix: scoring mode (default the "
                         "profile's)")
     args = parser.parse_args()
@@ -140,7 +144,7 @@ def prefix(args) -> None:
 
     quiet_hf()
     profile = load_profile(args.profile)
-    items = list(plan_audit(profile, args.bbq).eval_items)
+    items = list(plan_audit(profile, args.bbq).eval_items)[: args.prefix_items or None]
     mode = args.prefix_mode or profile.eval.mode
     batch = profile.eval.batch_size
     loaded = load_model(ModelSpec(profile.model.source, device=profile.model.device))
@@ -155,24 +159,28 @@ def prefix(args) -> None:
 
     model.register_forward_pre_hook(count, with_kwargs=True)
 
-    def run(shared: bool):
-        plan = (prefix_batches(prompts, batch) if shared
-                else plan_batches([len(p) for p in prompts], batch))
-        answers = {}
-        fed[0] = 0
-        start = time.perf_counter()
-        for b in plan:
-            for a in score_batch(mode, model, builder, [items[i] for i in b],
-                                 [prompts[i] for i in b], shared=shared):
-                answers[a.item_id] = a
-        return answers, time.perf_counter() - start, fed[0]
-
+    plans = {False: plan_batches([len(p) for p in prompts], batch),
+             True: prefix_batches(prompts, batch)}  # as many batches, of the same sizes
+    answers: dict = {False: {}, True: {}}
+    seconds, positions = {False: 0.0, True: 0.0}, {False: 0, True: 0}
     warm = list(range(min(4, len(items))))
     for shared in (False, True):
         score_batch(mode, model, builder, [items[i] for i in warm],
                     [prompts[i] for i in warm], shared=shared)
-    plain, t_plain, n_plain = run(False)
-    tree, t_tree, n_tree = run(True)
+    for i in range(len(plans[False])):  # alternating batch by batch: both see the same load
+        for shared in ((False, True) if i % 2 else (True, False)):
+            b = plans[shared][i]
+            before, start = fed[0], time.perf_counter()
+            for a in score_batch(mode, model, builder, [items[k] for k in b],
+                                 [prompts[k] for k in b], shared=shared):
+                answers[shared][a.item_id] = a
+            seconds[shared] += time.perf_counter() - start
+            positions[shared] += fed[0] - before
+        if (i + 1) % 10 == 0:
+            print(f"  {i + 1}/{len(plans[False])} batches", file=sys.stderr, flush=True)
+    plain, tree = answers[False], answers[True]
+    t_plain, t_tree = seconds[False], seconds[True]
+    n_plain, n_tree = positions[False], positions[True]
     same = sum(plain[k].predicted == tree[k].predicted for k in plain)
     gap = max((abs(x - y) for k in plain
                for x, y in zip(plain[k].scores, tree[k].scores, strict=True)), default=0.0)

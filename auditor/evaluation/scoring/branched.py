@@ -40,9 +40,16 @@ def use_prefix_tree(setting: str, model, mode: str) -> bool:
 
 def branchable(model) -> bool:
     """Whether ``model`` is a decoder whose every layer keeps plain key/value states that a
-    ``DynamicCache`` can hold and branch (not an encoder-decoder, no recurrent layers)."""
+    ``DynamicCache`` can hold and branch (not an encoder-decoder, no recurrent layers),
+    and whose forward projects only the positions a boolean ``logits_to_keep`` marks
+    (its module uses transformers' ``slice_logits_to_keep``)."""
+    import sys
+
     config = getattr(model, "config", None)
     if config is None or getattr(config, "is_encoder_decoder", False):
+        return False
+    module = sys.modules.get(type(model).__module__)
+    if not hasattr(module, "slice_logits_to_keep"):
         return False
     text = config.get_text_config(decoder=True)
     types = getattr(text, "layer_types", None) or ()

@@ -104,9 +104,13 @@ def test_switch(tiny_model):
     assert branchable(model)
     assert not use_prefix_tree("off", model, "letter")
     assert use_prefix_tree("on", model, "generate") and use_prefix_tree("auto", model, "letter")
-    recurrent = types.SimpleNamespace(config=types.SimpleNamespace(
+    config = types.SimpleNamespace(is_encoder_decoder=False, get_text_config=lambda decoder:
+                                   types.SimpleNamespace(layer_types=["full_attention"]))
+    assert not branchable(types.SimpleNamespace(config=config))  # its logits_to_keep unknown
+    recurrent = type(model)(model.config)  # a class whose module slices logits_to_keep
+    recurrent.config = types.SimpleNamespace(
         is_encoder_decoder=False,
-        get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["mamba"])))
+        get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["mamba"]))
     assert not branchable(recurrent) and not use_prefix_tree("auto", recurrent, "letter")
     with pytest.raises(InputError, match="prefix_cache on: .*--prefix-cache off"):
         use_prefix_tree("on", recurrent, "letter")
