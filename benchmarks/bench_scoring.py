@@ -47,7 +47,7 @@ def main() -> None:
                         help="comma list of modes, prefix, lite (default all)")
     parser.add_argument("--profile", default="demo", help="prefix: whose items (default demo)")
     parser.add_argument("--prefix-items", type=int, default=0,
-                        help="prefix: the first N of the profile's items (default all)")
+                        help="prefix: N of the profile's items, evenly spread (default all)")
     parser.add_argument("--prefix-mode", default="", help="prefix: scoring mode (default the "
                         "profile's)")
     args = parser.parse_args()
@@ -144,7 +144,9 @@ def prefix(args) -> None:
 
     quiet_hf()
     profile = load_profile(args.profile)
-    items = list(plan_audit(profile, args.bbq).eval_items)[: args.prefix_items or None]
+    items = list(plan_audit(profile, args.bbq).eval_items)
+    if args.prefix_items:  # an even spread: every k-th item (shares less than whole instances)
+        items = items[:: max(1, len(items) // args.prefix_items)][: args.prefix_items]
     mode = args.prefix_mode or profile.eval.mode
     batch = profile.eval.batch_size
     loaded = load_model(ModelSpec(profile.model.source, device=profile.model.device))
