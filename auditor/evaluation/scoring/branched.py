@@ -1,8 +1,9 @@
 """The forward of a prefix tree: every edge runs once, continuing its parent's KV cache.
 
 A batch's sequences form a radix tree (``prefix_tree.Tree``). Level by level, edges of
-one level run as one batch (``Tree.runs``): each row's past is its parent's path (the KV entries of every
-edge above it), left-padded into a ``DynamicCache``; its edge tokens follow, right-padded,
+one level run as one batch (``Tree.runs``): each row's past is its parent's path (the KV
+entries of every edge above it), left-padded into a ``DynamicCache``; its edge tokens
+follow, right-padded,
 with position ids continuing from the path's length, so each token sees exactly the keys
 (with their RoPE positions) and the positions it would see in its own unshared forward.
 Logits are projected only where asked (``logits_to_keep`` as a boolean mask).
@@ -18,7 +19,8 @@ from auditor.evaluation.scoring.prefix_tree import Tree
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
 AUTO_MODES = frozenset({"letter", "options", "cloze", "generate"})
-"""Modes ``auto`` shares prefixes in: those it measured faster in (docs/performance.md)."""
+"""Modes ``auto`` shares prefixes in: those ``benchmarks/bench_scoring.py`` measured faster
+with it (docs/performance.md)."""
 
 
 def use_prefix_tree(setting: str, model, mode: str) -> bool:
@@ -75,7 +77,7 @@ def tree_logprobs(model, tree: Tree, wants: Sequence[tuple[int, int, Sequence[in
     waiting = {n: len(node.children) for n, node in enumerate(tree.nodes)}
     with torch.inference_mode():
         for run in tree.runs():
-            _run_level(model, tree, run, needs, wants, pad_id, paths, kept_nodes, out)
+            _forward_run(model, tree, run, needs, wants, pad_id, paths, kept_nodes, out)
             for n in run:
                 parent = tree.nodes[n].parent
                 if parent is not None:
@@ -87,7 +89,7 @@ def tree_logprobs(model, tree: Tree, wants: Sequence[tuple[int, int, Sequence[in
     return out
 
 
-def _run_level(model, tree, rows, needs, wants, pad_id, paths, kept_nodes, out) -> None:
+def _forward_run(model, tree, rows, needs, wants, pad_id, paths, kept_nodes, out) -> None:
     import torch
     from transformers import DynamicCache
 
