@@ -86,8 +86,8 @@ def evaluate(
 
     ``prefix_cache`` ("auto", "on", "off") plans batches by shared prompt prefix and runs
     each batch as a prefix tree (see ``branched.use_prefix_tree``). It changes the cost,
-    not the answers (fp32: the same predictions, scores within 1e-5), so it is not part
-    of the run key; it is recorded in the run's settings.
+    not the answers (fp32: the same predictions, scores equal to rounding, ~1e-5), so it
+    is not part of the run key; it is recorded in the run's settings.
     """
     if mode not in MODES:
         raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")
