@@ -18,9 +18,10 @@ from auditor.core.errors import InputError
 from auditor.evaluation.scoring.prefix_tree import Tree
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
-AUTO_MODES = frozenset({"letter", "options", "cloze", "generate"})
+AUTO_MODES = frozenset({"letter", "options", "cloze"})
 """Modes ``auto`` shares prefixes in: those ``benchmarks/bench_scoring.py`` measured faster
-with it (docs/performance.md)."""
+with it (docs/performance.md). Not generate: its decoding steps, which the tree does not
+shorten, dominate, and it measured no faster."""
 
 
 def use_prefix_tree(setting: str, model, mode: str) -> bool:
