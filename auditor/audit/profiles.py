@@ -74,8 +74,8 @@ class EvalSection(Checked):
     prefix_cache: str = setting("auto", choices=SWITCHES, in_key=False,
                                 help="Run each prompt prefix shared by items (chat opening, "
                                 "context, option orders) once and branch its KV cache: the "
-                                "same answers, fewer tokens computed. auto: on in letter, "
-                                "options and cloze mode where the model's cache can branch.")
+                                "same answers, fewer tokens computed. auto: on in letter and "
+                                "options mode where the model's cache can branch.")
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -18,10 +18,11 @@ from auditor.core.errors import InputError
 from auditor.evaluation.scoring.prefix_tree import Tree
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
-AUTO_MODES = frozenset({"letter", "options", "cloze"})
+AUTO_MODES = frozenset({"letter", "options"})
 """Modes ``auto`` shares prefixes in: those ``benchmarks/bench_scoring.py`` measured faster
-with it (docs/performance.md). Not generate: its decoding steps, which the tree does not
-shorten, dominate, and it measured no faster."""
+with it (docs/performance.md). Not generate (its decoding steps, which the tree does not
+shorten, dominate: no faster) nor cloze (short prompts without a chat opening: the extra
+forwards cost more than the tokens saved)."""
 
 
 def use_prefix_tree(setting: str, model, mode: str) -> bool:

@@ -104,7 +104,9 @@ def test_switch(tiny_model):
     assert branchable(model)
     assert not use_prefix_tree("off", model, "letter")
     assert use_prefix_tree("on", model, "generate") and use_prefix_tree("auto", model, "letter")
+    assert use_prefix_tree("auto", model, "options")
     assert not use_prefix_tree("auto", model, "generate")  # measured no faster
+    assert not use_prefix_tree("auto", model, "cloze")  # measured slower
     config = types.SimpleNamespace(is_encoder_decoder=False, get_text_config=lambda decoder:
                                    types.SimpleNamespace(layer_types=["full_attention"]))
     assert not branchable(types.SimpleNamespace(config=config))  # its logits_to_keep unknown
