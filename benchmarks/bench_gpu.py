@@ -4,7 +4,9 @@
     python benchmarks/bench_gpu.py --tiny          # the same code on CPU, in seconds
 
 Builds the model from a config with random weights (no download), in bf16 on CUDA,
-scores real BBQ prompts in letter and options mode at several batch sizes, runs LoRA DPO
+scores real BBQ prompts in letter and options mode at several batch sizes, then at the
+best batch size with and without the prefix tree (positions the model was fed, seconds,
+predictions identical: the ``prefix tree:`` line of bench_scoring.py), runs LoRA DPO
 steps through the engine's own trainer, and prints one JSON line per measurement:
 items/s, model FLOP utilisation (2 · params · tokens / s over the device's bf16 peak),
 seconds per DPO step, peak GPU memory, and the projections for the paper's full runs
@@ -143,7 +145,49 @@ def main() -> None:
             best = row if best is None or rate > best["items_per_s"] else best
         if best:
             emit(measure=f"best_{mode}", **{k: v for k, v in best.items() if k != "measure"})
+            prefix_tree(model, builder, items, prompts, mode, best["batch_size"], cuda)
     dpo(model, tokenizer, items, device, cuda, args.dpo_steps or (6 if cuda else 2))
+
+
+def prefix_tree(model, builder, items, prompts, mode, batch, cuda) -> None:
+    """The same items scored without and with the prefix tree, at one batch size."""
+    import torch
+
+    from auditor.evaluation.scoring import score_batch
+    from auditor.evaluation.scoring.batching import plan_batches
+    from auditor.evaluation.scoring.prefix_tree import prefix_batches
+
+    fed = [0]
+    hook = model.register_forward_pre_hook(
+        lambda module, args, kwargs: fed.__setitem__(0, fed[0] + kwargs["input_ids"].numel()),
+        with_kwargs=True)
+    runs = {}
+    try:
+        for shared in (False, True):
+            plan = (prefix_batches(prompts, batch) if shared
+                    else plan_batches([len(p) for p in prompts], batch))
+            fed[0], answers = 0, {}
+            if cuda:
+                torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            for b in plan:
+                for i, a in zip(b, score_batch(mode, model, builder, [items[i] for i in b],
+                                               [prompts[i] for i in b], shared=shared),
+                                strict=True):
+                    answers[i] = a.predicted
+            if cuda:
+                torch.cuda.synchronize()
+            runs[shared] = (fed[0], time.perf_counter() - t0, answers)
+    finally:
+        hook.remove()
+    (n_off, t_off, off), (n_on, t_on, on) = runs[False], runs[True]
+    same = sum(off[i] == on[i] for i in off)
+    emit(measure=f"prefix_tree_{mode}", batch_size=batch, items=len(items),
+         positions_without=n_off, positions_with=n_on, tokens_ratio=round(n_on / n_off, 3),
+         seconds_without=round(t_off, 3), seconds_with=round(t_on, 3),
+         wall_ratio=round(t_on / t_off, 3), identical=same,
+         line=f"prefix tree: tokens computed ratio {n_on / n_off:.3f}, wall ratio "
+              f"{t_on / t_off:.2f}, predictions identical {same}/{len(items)}")
 
 
 def dpo(model, tokenizer, items, device, cuda, steps) -> None:

@@ -1,10 +1,18 @@
-"""Scoring speed on BBQ: naive per-option forwards vs prefix-shared options vs letter mode.
+"""Scoring speed on BBQ: naive per-option forwards vs prefix-shared options vs letter mode,
+and the prefix tree against the unshared batches.
 
     .venv/bin/python benchmarks/bench_scoring.py [--n 200] [--batch-size 8] [--model M]
+    .venv/bin/python benchmarks/bench_scoring.py --sections prefix,lite [--prefix-mode letter]
 
-Scores the same seeded BBQ-lite sample three ways, checks that naive and prefix-shared
-option scoring choose the same options, and prints items/s and the speed-up ratios.
-Not a test: timings depend on the machine.
+``modes``: scores the same seeded BBQ-lite sample three ways, checks that naive and
+prefix-shared option scoring choose the same options, and prints items/s and the
+speed-up ratios. ``prefix``: scores the demo profile's evaluation items (``--profile``)
+with and without the prefix tree, the same batch size, batch by batch alternately (so
+both see the same load on a shared machine), and prints
+the positions the model computed (padding included, counted at its forward), the
+seconds and how many predictions agree. ``lite``: the same count for every letter prompt
+of BBQ-lite, from the batch plans alone (no model). Not a test: timings depend on the
+machine.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: avoids CPU stalls
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -34,8 +43,24 @@ def main() -> None:
     parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ", str(BBQ_LITE)))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sections", default="modes,prefix,lite",
+                        help="comma list of modes, prefix, lite (default all)")
+    parser.add_argument("--profile", default="demo", help="prefix: whose items (default demo)")
+    parser.add_argument("--prefix-items", type=int, default=0,
+                        help="prefix: N of the profile's items, evenly spread (default all)")
+    parser.add_argument("--prefix-mode", default="", help="prefix: scoring mode (default the "
+                        "profile's)")
     args = parser.parse_args()
+    sections = set(args.sections.split(","))
+    if "modes" in sections:
+        modes(args)
+    if "prefix" in sections:
+        prefix(args)
+    if "lite" in sections:
+        lite(args)
 
+
+def modes(args) -> None:
     import torch
     from transformers.utils import logging as hf_logging
 
@@ -93,6 +118,104 @@ def main() -> None:
           f"letter / naive: {t_naive / t_letter:.2f}x   "
           f"letter / prefix-shared: {t_shared / t_letter:.2f}x")  # fmt: skip
     assert torch.equal(naive_pick, shared_pick), "naive and prefix-shared choices differ"
+
+
+def ratio_line(tokens_with, tokens_without, wall=None, same=None, n=None) -> str:
+    """The prefix tree's line: with-tree over without-tree ratios."""
+    wall_text = f"{wall:.2f}" if wall is not None else "n/a (tokens only)"
+    same_text = f"{same}/{n}" if same is not None else "n/a (tokens only)"
+    return (f"prefix tree: tokens computed ratio {tokens_with / tokens_without:.3f}, "
+            f"wall ratio {wall_text}, predictions identical {same_text}")
+
+
+def prefix(args) -> None:
+    """The demo's items scored with and without the prefix tree."""
+    import torch
+
+    from auditor.audit.pipeline import plan_audit
+    from auditor.audit.profiles import load_profile
+    from auditor.evaluation.cloze import ClozeBuilder
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.evaluation.scoring import score_batch
+    from auditor.evaluation.scoring.batching import plan_batches
+    from auditor.evaluation.scoring.prefix_tree import prefix_batches
+    from auditor.models.loading import ModelSpec, load_model
+    from auditor.models.quiet import quiet_hf
+
+    quiet_hf()
+    profile = load_profile(args.profile)
+    items = list(plan_audit(profile, args.bbq).eval_items)
+    if args.prefix_items:  # an even spread: every k-th item (shares less than whole instances)
+        items = items[:: max(1, len(items) // args.prefix_items)][: args.prefix_items]
+    mode = args.prefix_mode or profile.eval.mode
+    batch = profile.eval.batch_size
+    loaded = load_model(ModelSpec(profile.model.source, device=profile.model.device))
+    model = loaded.model
+    builder = (ClozeBuilder(loaded.tokenizer) if mode == "cloze"
+               else PromptBuilder(loaded.tokenizer, profile.eval.prompt_style))
+    prompts = [builder.prompt_ids(item) for item in items]
+    fed = [0]
+
+    def count(module, args, kwargs):
+        fed[0] += kwargs["input_ids"].numel()
+
+    model.register_forward_pre_hook(count, with_kwargs=True)
+
+    plans = {False: plan_batches([len(p) for p in prompts], batch),
+             True: prefix_batches(prompts, batch)}  # as many batches, of the same sizes
+    answers: dict = {False: {}, True: {}}
+    seconds, positions = {False: 0.0, True: 0.0}, {False: 0, True: 0}
+    warm = list(range(min(4, len(items))))
+    for shared in (False, True):
+        score_batch(mode, model, builder, [items[i] for i in warm],
+                    [prompts[i] for i in warm], shared=shared)
+    for i in range(len(plans[False])):  # alternating batch by batch: both see the same load
+        for shared in ((False, True) if i % 2 else (True, False)):
+            b = plans[shared][i]
+            before, start = fed[0], time.perf_counter()
+            for a in score_batch(mode, model, builder, [items[k] for k in b],
+                                 [prompts[k] for k in b], shared=shared):
+                answers[shared][a.item_id] = a
+            seconds[shared] += time.perf_counter() - start
+            positions[shared] += fed[0] - before
+        if (i + 1) % 10 == 0:
+            print(f"  {i + 1}/{len(plans[False])} batches", file=sys.stderr, flush=True)
+    plain, tree = answers[False], answers[True]
+    t_plain, t_tree = seconds[False], seconds[True]
+    n_plain, n_tree = positions[False], positions[True]
+    same = sum(plain[k].predicted == tree[k].predicted for k in plain)
+    gap = max((abs(x - y) for k in plain
+               for x, y in zip(plain[k].scores, tree[k].scores, strict=True)), default=0.0)
+    print(f"{args.profile} profile's {len(items)} items, {profile.model.source} on "
+          f"{loaded.device}/{loaded.dtype}, {mode} mode, batch {batch}, torch threads "
+          f"{torch.get_num_threads()}: without the tree {n_plain} positions in {t_plain:.1f} s, "
+          f"with it {n_tree} in {t_tree:.1f} s; largest score difference {gap:.1e}")
+    print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(items)))
+
+
+def lite(args) -> None:
+    """Every BBQ-lite letter prompt (SmolLM2's chat template): positions from the plans."""
+    from auditor.bbq import load_bbq
+    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.evaluation.scoring.batching import plan_batches
+    from auditor.evaluation.scoring.prefix_tree import (
+        padded_positions,
+        prefix_batches,
+        tree_positions,
+        unique_tokens,
+    )
+    from auditor.models.loading import load_tokenizer
+
+    items = sorted(load_bbq(args.bbq).items, key=lambda it: it.id)
+    builder = PromptBuilder(load_tokenizer(args.model))
+    prompts = [builder.prompt_ids(item) for item in items]
+    plain = padded_positions(prompts, plan_batches([len(p) for p in prompts], args.batch_size))
+    tree = tree_positions(prompts, prefix_batches(prompts, args.batch_size))
+    tokens = sum(map(len, prompts))
+    print(f"BBQ-lite: {len(items)} letter prompts, {tokens} tokens, batch {args.batch_size}: "
+          f"without the tree {plain} positions (padding included), with it {tree}; "
+          f"the token trie's floor {unique_tokens(prompts)}")
+    print(ratio_line(tree, plain))
 
 
 if __name__ == "__main__":

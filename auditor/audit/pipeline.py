@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from auditor.align.split import TargetSplit
-from auditor.audit.profiles import Profile
+from auditor.audit.profiles import EVAL_SPEED_ONLY, Profile
 from auditor.core.events import (
     CancelToken,
     Message,
@@ -92,6 +92,7 @@ def audit_key(profile: Profile, checksum: str) -> str:
     for section, defaults in NEW_DEFAULTS.items():
         body[section] = {k: v for k, v in body[section].items()
                          if k not in defaults or v != defaults[k]}
+    body["eval"] = {k: v for k, v in body["eval"].items() if k not in EVAL_SPEED_ONLY}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
 
@@ -204,7 +205,7 @@ def _stages(profile, plan, store, audit_id, folder, report, cancel) -> AuditResu
     eval_kwargs = dict(mode=e.mode, store=store, batch_size=e.batch_size, reporter=report,
                        cancel=cancel, prompt_style=e.prompt_style,
                        max_new_tokens=e.max_new_tokens, data_checksum=plan.checksum,
-                       orders=e.orders)
+                       orders=e.orders, prefix_cache=e.prefix_cache)
 
     baseline = _evaluate_stage("baseline", base, plan, store, audit_id, eval_kwargs, report,
                                expect_adapter=base.adapter)

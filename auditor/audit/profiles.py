@@ -26,11 +26,12 @@ from auditor.core.choices import (
     MODES,
     ORDERS,
     PROMPT_STYLES,
+    SWITCHES,
     TRANSFER_FORMATS,
 )
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
-from auditor.core.settings import Checked, InvalidSettings, Problem, setting
+from auditor.core.settings import Checked, InvalidSettings, Problem, rule_of, setting
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ class EvalSection(Checked):
     transfer: tuple[str, ...] = setting((), choices=TRANSFER_FORMATS, entry="format",
                                         help="Untrained prompt formats the base and aligned "
                                         "models are also evaluated in (cloze).")
+    prefix_cache: str = setting("auto", choices=SWITCHES, in_key=False,
+                                help="Run each prompt prefix shared by items (chat opening, "
+                                "context, option orders) once and branch its KV cache: the "
+                                "same answers, fewer tokens computed. auto: on in letter and "
+                                "options mode where the model's cache can branch.")
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -80,6 +86,11 @@ class EvalSection(Checked):
             raise InvalidSettings(self.owner, [Problem(
                 "orders", f"must be none in generate mode: {why}",
                 f"is {self.orders!r}, but {why}; use eval.mode letter or options")])
+
+
+EVAL_SPEED_ONLY = frozenset(f.name for f in dataclasses.fields(EvalSection)
+                            if not rule_of(f).in_key)
+"""Eval settings that change the cost, not the answers: never in an audit's key."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ import json
 
 import click
 
-from auditor.cli.options import bbq_option, store_option
+from auditor.audit.profiles import EvalSection
+from auditor.cli.options import bbq_option, settings_options, store_option
 from auditor.core.choices import DEVICES, DTYPES, EVAL_MODES, ORDERS, PROMPT_STYLES
 from auditor.models.quiet import quiet_hf
 
@@ -61,11 +62,13 @@ def model_options(func):
 @click.option("--max-new-tokens", type=click.IntRange(min=1), default=8, show_default=True,
               help="Generate mode: tokens to generate.")
 @orders_option
+@settings_options(EvalSection, only=("prefix_cache",))
 @store_option
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
               show_default=True)
 def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq, mode, sample_n, seed,
-             batch_size, prompt_style, max_new_tokens, orders, store_path, fmt):  # fmt: skip
+             batch_size, prompt_style, max_new_tokens, orders, prefix_cache, store_path,
+             fmt):  # fmt: skip
     """Evaluate a model on BBQ. Reruns resume: stored items are never scored twice."""
     from auditor.evaluation.orders import check_orders
 
@@ -84,14 +87,14 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
     if not world().is_main:  # under a launcher: score a share, rank 0 stores and prints
         evaluate(spec, items, mode=mode, store=None, batch_size=batch_size,
                  prompt_style=prompt_style, max_new_tokens=max_new_tokens,
-                 data_checksum=data.checksum, orders=orders)
+                 data_checksum=data.checksum, orders=orders, prefix_cache=prefix_cache)
         return
     with open_store(store_path) as store:
         with ProgressReporter() as reporter:
             run_id = evaluate(
                 spec, items, mode=mode, store=store, batch_size=batch_size,
                 reporter=reporter, prompt_style=prompt_style, max_new_tokens=max_new_tokens,
-                data_checksum=data.checksum, orders=orders,
+                data_checksum=data.checksum, orders=orders, prefix_cache=prefix_cache,
             )  # fmt: skip
         answers = store.answers(run_id)
         by_order = store.order_answers(run_id) if orders != "none" else {}

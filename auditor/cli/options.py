@@ -240,9 +240,10 @@ def bbq_option(func):
     )(func)
 
 
-def settings_options(cls, *, skip: tuple[str, ...] = ()):
-    """Click options for every field of the settings dataclass ``cls`` that has a flag:
-    types, ranges, choices, defaults and help all come from the field's declaration."""
+def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] = ()):
+    """Click options for every field of the settings dataclass ``cls`` that has a flag
+    (``only``: of those named): types, ranges, choices, defaults and help all come from
+    the field's declaration."""
     import dataclasses
     import typing
 
@@ -252,7 +253,7 @@ def settings_options(cls, *, skip: tuple[str, ...] = ()):
     decorators = []
     for f in dataclasses.fields(cls):
         rule = rule_of(f)
-        if rule.flag == "" or f.name in skip:
+        if rule.flag == "" or f.name in skip or (only and f.name not in only):
             continue
         flag = "--" + (rule.flag or f.name.replace("_", "-"))
         hint, extra = hints[f.name], {}

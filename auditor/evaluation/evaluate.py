@@ -47,6 +47,8 @@ from auditor.evaluation.orders import (
 from auditor.evaluation.prompts import PromptBuilder
 from auditor.evaluation.scoring import MODES, score_batch
 from auditor.evaluation.scoring.batching import plan_batches
+from auditor.evaluation.scoring.branched import use_prefix_tree
+from auditor.evaluation.scoring.prefix_tree import prefix_batches
 from auditor.models import distributed
 from auditor.models.loading import LoadedModel, ModelSpec, load_model
 from auditor.store.db import Store, make_id, provenance
@@ -68,6 +70,7 @@ def evaluate(
     loaded: LoadedModel | None = None,
     data_checksum: str | None = None,
     orders: str = "none",
+    prefix_cache: str = "auto",
 ) -> str:
     """Score ``items`` with the model of ``spec`` (or the already ``loaded`` one) and
     return the run id. Emits ItemsScored after each stored batch; polls ``cancel``
@@ -80,6 +83,11 @@ def evaluate(
 
     ``orders`` ("none", "cyclic", "all") scores every item in that many option orders
     (x1, x3, x6 the work); it is part of the run key unless "none".
+
+    ``prefix_cache`` ("auto", "on", "off") plans batches by shared prompt prefix and runs
+    each batch as a prefix tree (see ``branched.use_prefix_tree``). It changes the cost,
+    not the answers (fp32: the same predictions, scores equal to rounding, ~1e-5), so it
+    is not part of the run key; it is recorded in the run's settings.
     """
     if mode not in MODES:
         raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")
@@ -98,7 +106,9 @@ def evaluate(
                else PromptBuilder(loaded.tokenizer, prompt_style))
     units = [(item, perm) for item in ordered for perm in orderings(orders)]
     prompt_ids = [builder.prompt_ids(permuted(item, perm)) for item, perm in units]
-    plan = plan_batches([len(p) for p in prompt_ids], batch_size)
+    shared = use_prefix_tree(prefix_cache, loaded.model, mode)  # alike on every rank
+    plan = (prefix_batches(prompt_ids, batch_size) if shared
+            else plan_batches([len(p) for p in prompt_ids], batch_size))
     if len(plan) < here.size:  # every rank finds this alike, before any talking
         raise distributed.shown_by_rank_zero(InputError(
             f"eval: {here.size} ranks for {len(plan)} batch(es) of {len(ordered)} items; "
@@ -129,10 +139,11 @@ def evaluate(
         "items_checksum": checksum,
         "extra": extra_settings or {},
         "orders": orders,
+        "prefix_cache": "on" if shared else "off",  # speed only: not in the key
     }
     if not here.is_main:
         run_id = make_id("eval", json.dumps(key_parts, sort_keys=True))
-        _score_all(loaded, builder, units, run_id, None, mode, (prompt_ids, plan),
+        _score_all(loaded, builder, units, run_id, None, mode, (prompt_ids, plan, shared),
                    max_new_tokens, report, cancel, here, orders)  # fmt: skip
         return run_id
     run_id = store.create_or_get_run(
@@ -150,7 +161,7 @@ def evaluate(
     store.update_run(run_id, status="running")
     started, scored = time.monotonic(), len(store.done_ids(run_id))
     try:
-        _score_all(loaded, builder, units, run_id, store, mode, (prompt_ids, plan),
+        _score_all(loaded, builder, units, run_id, store, mode, (prompt_ids, plan, shared),
                    max_new_tokens, report, cancel, here, orders)  # fmt: skip
     except BaseException as exc:
         status = ending_status(exc)
@@ -174,7 +185,7 @@ def _timing(store, run_id: str, seconds: float, done_before: int) -> dict:
 
 def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tokens,
                report, cancel, here, orders="none") -> None:  # fmt: skip
-    prompt_ids, plan = planned
+    prompt_ids, plan, shared = planned
     rotated = orders != "none"
     key = [(item.id, order_key(perm)) for item, perm in units]
     if here.is_main:
@@ -202,7 +213,7 @@ def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tok
             try:
                 answers = score_batch(
                     mode, model, builder, chunk, [prompt_ids[i] for i in batch],
-                    max_new_tokens=max_new_tokens,
+                    max_new_tokens=max_new_tokens, shared=shared,
                 ) if chunk else []  # fmt: skip
             except (RuntimeError, MemoryError) as exc:
                 if not out_of_memory(exc):

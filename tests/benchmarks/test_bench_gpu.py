@@ -24,3 +24,8 @@ def test_bench_gpu_tiny_prints_every_measurement(bbq_lite):
             "dpo_lora"} <= measures.keys()
     assert measures["best_letter"]["items"] == 16 and measures["best_letter"]["items_per_s"] > 0
     assert measures["dpo_lora"]["steps"] == 2 and measures["dpo_lora"]["seconds_per_step"] > 0
+    for mode in ("letter", "options"):  # the prefix tree, on the same items, fp32 on CPU
+        tree = measures[f"prefix_tree_{mode}"]
+        assert tree["items"] == 16 and tree["identical"] == 16
+        assert 0 < tree["positions_with"] < tree["positions_without"]
+        assert tree["line"].startswith("prefix tree: tokens computed ratio 0.")

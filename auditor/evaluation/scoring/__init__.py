@@ -3,6 +3,7 @@
 ``letter``: one forward, log-probs of the letters A/B/C. ``options``: log-likelihood of
 each option's text (prompt cache shared). ``generate``: greedy answer text, parsed.
 ``cloze``: the options scorer on a prompt that lists no options (see ``cloze``).
+Each mode can run a batch as a prefix tree (``prefix_tree``, ``branched``).
 """
 
 from __future__ import annotations
@@ -23,18 +24,22 @@ def score_batch(
     prompt_ids: Sequence[list[int]],
     *,
     max_new_tokens: int = 8,
+    shared: bool = False,
 ) -> list[Answer]:
-    """Answers for ``items`` (in their order) scored in ``mode``."""
+    """Answers for ``items`` (in their order) scored in ``mode``; ``shared`` runs the
+    batch's prompts as a prefix tree, each shared prefix once (same answers)."""
     if mode == "letter":
-        from auditor.evaluation.scoring.letter import score_letters
+        from auditor.evaluation.scoring.letter import score_letters, score_letters_shared
 
-        return score_letters(model, builder, items, prompt_ids)
+        return (score_letters_shared if shared else score_letters)(model, builder, items,
+                                                                   prompt_ids)
     if mode in ("options", "cloze"):  # the builder decides what the prompt shows
         from auditor.evaluation.scoring.options import score_options
 
-        return score_options(model, builder, items, prompt_ids)
+        return score_options(model, builder, items, prompt_ids, shared=shared)
     if mode == "generate":
         from auditor.evaluation.scoring.generate import score_generate
 
-        return score_generate(model, builder, items, prompt_ids, max_new_tokens=max_new_tokens)
+        return score_generate(model, builder, items, prompt_ids, max_new_tokens=max_new_tokens,
+                              shared=shared)
     raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")

@@ -11,17 +11,26 @@ from auditor.evaluation.scoring.parse import parse_answer
 
 
 def score_generate(
-    model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]], max_new_tokens=8
+    model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]], max_new_tokens=8,
+    shared: bool = False,
 ):
-    """Answers for one batch; an unparseable generation gives ``predicted=None``."""
+    """Answers for one batch; an unparseable generation gives ``predicted=None``.
+
+    ``shared``: the prompts but their last tokens run as a prefix tree (see ``branched``),
+    and generation starts from their branched, left-padded cache.
+    """
     import torch
 
     tok = builder.tokenizer
     ids, mask, _ = left_pad(prompt_ids, tok.pad_token_id, model.device)
+    cache = {}
+    if shared and all(len(p) > 1 for p in prompt_ids):
+        cache = {"cache": _prompt_cache(model, prompt_ids, tok.pad_token_id, ids.shape[1])}
     with torch.inference_mode():
         out = model.generate(
             input_ids=ids,
             attention_mask=mask,
+            **cache,
             max_new_tokens=max_new_tokens,
             do_sample=False,
             temperature=None,
@@ -34,3 +43,23 @@ def score_generate(
         Answer(item.id, parse_answer(text, item), (), text.strip())
         for item, text in zip(items, texts, strict=True)
     ]
+
+
+def _prompt_cache(model, prompt_ids: Sequence[list[int]], pad_id: int, width: int):
+    """A DynamicCache of every prompt but its last token, computed on their prefix tree and
+    left-padded to ``width - 1``: the layout ``generate`` continues from."""
+    from transformers import DynamicCache
+
+    from auditor.evaluation.scoring.branched import tree_logprobs
+    from auditor.evaluation.scoring.prefix_tree import Tree
+
+    heads = [p[:-1] for p in prompt_ids]
+    _, paths = tree_logprobs(model, Tree(heads), [], pad_id, keep=range(len(heads)))
+    layers = []
+    for layer, (rk, rv) in enumerate(paths[0]):
+        k = rk.new_zeros(len(heads), rk.shape[0], width - 1, rk.shape[2])
+        v = rv.new_zeros(len(heads), rv.shape[0], width - 1, rv.shape[2])
+        for row, head in enumerate(heads):
+            k[row, :, width - 1 - len(head):], v[row, :, width - 1 - len(head):] = paths[row][layer]
+        layers.append((k, v))
+    return DynamicCache(ddp_cache_data=layers)

@@ -57,6 +57,33 @@ def option_logliks(model, builder, items: Sequence[Item], prompt_ids: Sequence[l
     return sums, counts
 
 
+def shared_option_logliks(model, builder, items: Sequence[Item],
+                          prompt_ids: Sequence[list[int]]):
+    """``option_logliks`` on the batch's prefix tree: prompts and their options form one
+    tree, so a prefix shared across items (not only within one) runs once."""
+    import torch
+
+    from auditor.evaluation.scoring.branched import tree_logprobs
+    from auditor.evaluation.scoring.prefix_tree import Tree
+
+    seqs: list[list[int]] = []
+    wants: list[tuple[int, int, tuple[int, ...]]] = []
+    owner: list[tuple[int, int]] = []
+    counts = torch.zeros(len(items), K)
+    for i, (item, prompt) in enumerate(zip(items, prompt_ids, strict=True)):
+        for k, option in enumerate(option_token_ids(builder, item)):
+            for j, token in enumerate(option):
+                wants.append((len(seqs), len(prompt) - 1 + j, (token,)))
+                owner.append((i, k))
+            seqs.append(prompt + option)
+            counts[i, k] = len(option)
+    logp = tree_logprobs(model, Tree(seqs), wants, builder.tokenizer.pad_token_id)
+    sums = torch.zeros(len(items), K)
+    for (i, k), value in zip(owner, logp, strict=True):
+        sums[i, k] += value[0]
+    return sums, counts
+
+
 def naive_option_logliks(model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]]):
     """Reference for ``option_logliks``: one unbatched forward of prompt + option each."""
     import torch
@@ -87,7 +114,10 @@ def answers_from_logliks(items: Sequence[Item], sums, counts) -> list[Answer]:
     ]
 
 
-def score_options(model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]]):
-    """Answers for one batch by option log-likelihood (prefix-shared)."""
-    sums, counts = option_logliks(model, builder, items, prompt_ids)
+def score_options(model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]],
+                  shared: bool = False):
+    """Answers for one batch by option log-likelihood (each prompt's cache shared by its
+    options; ``shared``: every prefix of the batch's tree shared)."""
+    scorer = shared_option_logliks if shared else option_logliks
+    sums, counts = scorer(model, builder, items, prompt_ids)
     return answers_from_logliks(items, sums, counts)

@@ -112,3 +112,56 @@ def test_bad_arguments_are_input_errors(store, tiny_model, tiny_llama_dir, few_i
         evaluate(spec, [], store=store, loaded=tiny_model)
     with pytest.raises(InputError, match="duplicate"):
         evaluate(spec, [few_items[0], few_items[0]], store=store, loaded=tiny_model)
+
+
+def _close(a, b, tol=1e-5):
+    assert a.item_id == b.item_id and a.predicted == b.predicted
+    assert all(abs(x - y) <= tol * max(1.0, abs(x)) for x, y in zip(a.scores, b.scores, strict=True))
+
+
+@pytest.mark.parametrize("mode,orders", [("letter", "none"), ("options", "cyclic")])
+def test_prefix_cache_is_not_in_the_run_key_and_answers_agree(
+    tmp_path, tiny_model, tiny_llama_dir, few_items, mode, orders
+):
+    spec = spec_of(tiny_llama_dir)
+    runs = {}
+    for switch in ("off", "on"):
+        with Store(tmp_path / f"{switch}.sqlite") as s:
+            run_id = evaluate(spec, few_items, store=s, batch_size=5, loaded=tiny_model, mode=mode,
+                              orders=orders, prefix_cache=switch)  # fmt: skip
+            assert s.run(run_id).settings["prefix_cache"] == switch
+            runs[switch] = (run_id, {a.item_id: a for a in s.answers(run_id)},
+                            s.order_answers(run_id) if orders != "none" else {})
+    assert runs["on"][0] == runs["off"][0]  # a store evaluated either way is reused
+    assert runs["on"][1].keys() == runs["off"][1].keys() == {i.id for i in few_items}
+    for item_id, answer in runs["off"][1].items():
+        _close(answer, runs["on"][1][item_id])
+    for item_id, by_order in runs["off"][2].items():
+        for key, answer in by_order.items():
+            _close(answer, runs["on"][2][item_id][key])
+
+
+def test_a_run_cancelled_with_the_prefix_tree_resumes_without_it(
+    store, tiny_model, tiny_llama_dir, few_items
+):
+    spec = spec_of(tiny_llama_dir)
+    token = threading.Event()
+
+    def cancel_after_two_batches(event):
+        if isinstance(event, ItemsScored) and event.done >= 8:
+            token.set()
+
+    with pytest.raises(Cancelled):
+        evaluate(spec, few_items, store=store, batch_size=4, loaded=tiny_model, orders="cyclic",
+                 reporter=cancel_after_two_batches, cancel=token, prefix_cache="on")  # fmt: skip
+    (run,) = store.runs()
+    stored = store.order_answers(run.id)
+    assert run.status == "cancelled" and sum(map(len, stored.values())) == 8
+    run_id = evaluate(spec, few_items, store=store, batch_size=4, loaded=tiny_model,
+                      orders="cyclic", prefix_cache="off")  # fmt: skip
+    assert run_id == run.id and store.run(run_id).status == "done"
+    by_order = store.order_answers(run_id)
+    assert {k: len(v) for k, v in by_order.items()} == {i.id: 3 for i in few_items}
+    for item_id, orders in stored.items():  # what was stored first stays as it was
+        assert {k: by_order[item_id][k] for k in orders} == orders
+    assert len(store.answers(run_id)) == len(few_items)

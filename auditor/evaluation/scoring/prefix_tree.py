@@ -1,0 +1,156 @@
+"""Prompts grouped by shared token prefix: the batch plan and the radix tree a batch runs as.
+
+Token-level only (no torch): ``prefix_batches`` plans batches so that prompts sharing a
+prefix (the chat template's opening, a template instance's context, an item's orderings)
+are neighbours, in one batch unless a batch boundary falls inside them; ``Tree`` is one batch's prompts as a radix tree whose every edge is run
+once (see ``branched``); ``tree_positions`` and ``padded_positions`` count the positions a
+batch feeds the model with and without the tree, padding included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of ``a`` and ``b``."""
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
+
+
+def prefix_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[int]]:
+    """Indices in batches of ``batch_size`` (the last may be smaller), prompts sharing
+    prefixes together: sorted by their token ids, every shared prefix is a run of
+    neighbours. As many batches, of the same sizes, as ``plan_batches`` makes; ties keep
+    input order, so the plan is deterministic.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    order = sorted(range(len(seqs)), key=lambda i: (tuple(seqs[i]), i))
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+RUN_COST = 16
+"""Positions one more forward is worth when a level is cut into runs of similar length
+(what a forward costs beyond its tokens, in tokens, on CPU)."""
+
+
+@dataclass
+class Node:
+    """One edge of the tree: ``tokens`` continue the parent's path, whose length is
+    ``start``; ``level`` counts edges from the root (the root is level 0)."""
+
+    tokens: list[int]
+    parent: int | None
+    start: int
+    level: int
+    children: list[int] = field(default_factory=list)
+
+
+class Tree:
+    """The radix tree of ``seqs``: every sequence ends at a node (``ends[i]``); a position
+    ``p`` of sequence ``i`` lies on one node's edge (``locate``)."""
+
+    def __init__(self, seqs: Sequence[Sequence[int]]):
+        self.seqs = [list(s) for s in seqs]
+        self.nodes: list[Node] = []
+        self.ends: list[int] = [0] * len(seqs)
+        order = sorted(range(len(seqs)), key=lambda i: (self.seqs[i], i))
+        self._build(order, 0, None, 0)
+
+    def _build(self, order: list[int], depth: int, parent: int | None, level: int) -> None:
+        seqs = self.seqs
+        first, last = seqs[order[0]], seqs[order[-1]]
+        shared = common_prefix(first, last)  # sorted: the first and last bound everyone
+        node = len(self.nodes)
+        self.nodes.append(Node(first[depth:shared], parent, depth, level))
+        if parent is not None:
+            self.nodes[parent].children.append(node)
+        rest = []
+        for i in order:
+            if len(seqs[i]) == shared:
+                self.ends[i] = node
+            else:
+                rest.append(i)
+        group: list[int] = []
+        for i in rest:  # runs of the same next token, in sorted order
+            if group and seqs[group[0]][shared] != seqs[i][shared]:
+                self._build(group, shared, node, level + 1)
+                group = []
+            group.append(i)
+        if group:
+            self._build(group, shared, node, level + 1)
+
+    def levels(self) -> list[list[int]]:
+        """Node ids by level, each level in node order (parents before children)."""
+        out: list[list[int]] = []
+        for index, node in enumerate(self.nodes):
+            while len(out) <= node.level:
+                out.append([])
+            out[node.level].append(index)
+        return out
+
+    def locate(self, seq: int, position: int) -> tuple[int, int]:
+        """The node whose edge holds ``position`` of sequence ``seq``, and its offset there."""
+        if not 0 <= position < len(self.seqs[seq]):
+            raise IndexError(f"position {position} outside sequence {seq}")
+        node = self.ends[seq]
+        while self.nodes[node].start > position:
+            parent = self.nodes[node].parent
+            assert parent is not None  # the root starts at 0
+            node = parent
+        return node, position - self.nodes[node].start
+
+    def runs(self) -> list[list[int]]:
+        """The forwards that compute the tree, in order: each a list of node ids of one
+        level (parents run before children), edges of similar length together.
+
+        A level's non-empty edges, longest first, are cut into runs minimising the
+        positions fed (rows times the longest edge, right padding included) plus
+        ``RUN_COST`` positions for each forward.
+        """
+        out: list[list[int]] = []
+        for level in self.levels():
+            rows = sorted((n for n in level if self.nodes[n].tokens),
+                          key=lambda n: (-len(self.nodes[n].tokens), n))
+            widths = [len(self.nodes[n].tokens) for n in rows]
+            best = [0.0] + [float("inf")] * len(rows)  # best[j]: cost of rows[:j]
+            cut = [0] * (len(rows) + 1)
+            for j in range(1, len(rows) + 1):
+                for i in range(j):  # rows[i:j] in one forward, as wide as rows[i]
+                    cost = best[i] + (j - i) * widths[i] + RUN_COST
+                    if cost < best[j]:
+                        best[j], cut[j] = cost, i
+            j, runs = len(rows), []
+            while j:
+                runs.append(rows[cut[j]:j])
+                j = cut[j]
+            out.extend(reversed(runs))
+        return out
+
+    def positions(self) -> int:
+        """Positions the branched forward feeds the model: per run, its edges times the
+        longest of them (right padding included)."""
+        return sum(len(run) * len(self.nodes[run[0]].tokens) for run in self.runs())
+
+
+def tree_positions(seqs: Sequence[Sequence[int]], batches: Sequence[Sequence[int]]) -> int:
+    """Positions computed with the prefix tree over ``batches`` of ``seqs``."""
+    return sum(Tree([seqs[i] for i in b]).positions() for b in batches)
+
+
+def padded_positions(seqs: Sequence[Sequence[int]], batches: Sequence[Sequence[int]]) -> int:
+    """Positions computed without it: each batch left-padded to its longest prompt."""
+    return sum(len(b) * max(len(seqs[i]) for i in b) for b in batches)
+
+
+def unique_tokens(seqs: Sequence[Sequence[int]]) -> int:
+    """Tokens of ``seqs`` no other sequence already holds as a prefix (the nodes of their
+    token trie): the least any prefix sharing can compute."""
+    ordered = sorted(tuple(s) for s in seqs)
+    return sum(len(s) - (common_prefix(s, ordered[i - 1]) if i else 0)
+               for i, s in enumerate(ordered))

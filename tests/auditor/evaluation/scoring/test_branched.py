@@ -1,0 +1,121 @@
+"""Prefix-tree scoring equals the unshared batches on real BBQ prompts, computing less."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from auditor.core.errors import InputError
+from auditor.evaluation.cloze import ClozeBuilder
+from auditor.evaluation.orders import orderings, permuted
+from auditor.evaluation.prompts import PromptBuilder
+from auditor.evaluation.scoring import score_batch
+from auditor.evaluation.scoring.batching import plan_batches
+from auditor.evaluation.scoring.branched import branchable, use_prefix_tree
+from auditor.evaluation.scoring.prefix_tree import Tree, prefix_batches
+
+
+class Fed:
+    """Counts the positions the model's forwards are fed (rows x width, padding included)."""
+
+    def __init__(self, model):
+        self.positions = 0
+        self.handle = model.register_forward_pre_hook(self, with_kwargs=True)
+
+    def __call__(self, module, args, kwargs):
+        self.positions += kwargs["input_ids"].numel()
+
+    def close(self):
+        self.handle.remove()
+
+
+def score_all(mode, model, builder, units, prompts, batch_size, shared, max_new_tokens=8):
+    plan = (prefix_batches(prompts, batch_size) if shared
+            else plan_batches([len(p) for p in prompts], batch_size))
+    fed = Fed(model)
+    try:
+        answers = {}
+        for b in plan:
+            for i, a in zip(b, score_batch(mode, model, builder, [units[i] for i in b],
+                                           [prompts[i] for i in b], shared=shared,
+                                           max_new_tokens=max_new_tokens), strict=True):
+                answers[i] = a
+    finally:
+        fed.close()
+    return [answers[i] for i in range(len(units))], fed.positions, plan
+
+
+def assert_same(plain, tree, tol=1e-5):
+    assert [a.item_id for a in plain] == [a.item_id for a in tree]
+    assert [a.predicted for a in plain] == [a.predicted for a in tree]
+    assert [a.text for a in plain] == [a.text for a in tree]
+    for p, t in zip(plain, tree, strict=True):
+        assert len(p.scores) == len(t.scores)
+        for x, y in zip(p.scores, t.scores, strict=True):
+            assert abs(x - y) <= tol * max(1.0, abs(x)), (p.item_id, x, y)
+
+
+@pytest.mark.parametrize("mode,orders", [("letter", "none"), ("letter", "cyclic"),
+                                         ("options", "none"), ("options", "all"),
+                                         ("cloze", "none")])
+def test_tree_scores_equal_unshared_on_real_items(tiny_model, few_items, mode, orders):
+    model = tiny_model.model
+    builder = (ClozeBuilder(tiny_model.tokenizer) if mode == "cloze"
+               else PromptBuilder(tiny_model.tokenizer))
+    units = [permuted(item, perm) for item in few_items for perm in orderings(orders)]
+    prompts = [builder.prompt_ids(u) for u in units]
+    plain, fed_plain, _ = score_all(mode, model, builder, units, prompts, 8, shared=False)
+    tree, fed_tree, plan = score_all(mode, model, builder, units, prompts, 8, shared=True)
+    assert_same(plain, tree)
+    if mode == "letter":  # the forward is fed exactly the tree's planned positions
+        assert fed_tree == sum(Tree([prompts[i] for i in b]).positions() for b in plan)
+    assert fed_tree < (0.75 if orders == "none" else 0.5) * fed_plain
+
+
+def test_generate_continues_the_branched_cache(tiny_model, few_items):
+    model, builder = tiny_model.model, PromptBuilder(tiny_model.tokenizer)
+    items = list(few_items[:12])
+    prompts = [builder.prompt_ids(i) for i in items]
+    plain, fed_plain, _ = score_all("generate", model, builder, items, prompts, 6, False, 4)
+    tree, fed_tree, plan = score_all("generate", model, builder, items, prompts, 6, True, 4)
+    assert_same(plain, tree)
+    assert all(a.text is not None for a in tree)
+    # the prompts but their last tokens ran as a tree; generate then fed one column a step
+    heads = sum(Tree([prompts[i][:-1] for i in b]).positions() for b in plan)
+    assert fed_tree == heads + sum(len(b) for b in plan) * 4
+    assert fed_tree < fed_plain
+
+
+def test_a_prompt_that_is_a_prefix_of_another_and_duplicates(tiny_model, few_items):
+    """Sequences ending inside others' paths, and the same prompt twice, read right."""
+    model, builder = tiny_model.model, PromptBuilder(tiny_model.tokenizer)
+    item = few_items[0]
+    full = builder.prompt_ids(item)
+    prompts = [full, full[:-5], full, full[:7]]
+    units = [item] * 4
+    plain, _, _ = score_all("letter", model, builder, units, prompts, 4, False)
+    tree, _, _ = score_all("letter", model, builder, units, prompts, 4, True)
+    assert_same(plain, tree)
+
+
+def test_switch(tiny_model):
+    model = tiny_model.model
+    assert branchable(model)
+    assert not use_prefix_tree("off", model, "letter")
+    assert use_prefix_tree("on", model, "generate") and use_prefix_tree("auto", model, "letter")
+    assert use_prefix_tree("auto", model, "options")
+    assert not use_prefix_tree("auto", model, "generate")  # measured no faster
+    assert not use_prefix_tree("auto", model, "cloze")  # measured slower
+    config = types.SimpleNamespace(is_encoder_decoder=False, get_text_config=lambda decoder:
+                                   types.SimpleNamespace(layer_types=["full_attention"]))
+    assert not branchable(types.SimpleNamespace(config=config))  # its logits_to_keep unknown
+    recurrent = type(model)(model.config)  # a class whose module slices logits_to_keep
+    recurrent.config = types.SimpleNamespace(
+        is_encoder_decoder=False,
+        get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["mamba"]))
+    assert not branchable(recurrent) and not use_prefix_tree("auto", recurrent, "letter")
+    with pytest.raises(InputError, match="prefix_cache on: .*--prefix-cache off"):
+        use_prefix_tree("on", recurrent, "letter")
+    with pytest.raises(InputError, match="prefix_cache 'sometimes'"):
+        use_prefix_tree("sometimes", model, "letter")
