@@ -170,12 +170,9 @@ def audit_plan(profile: Profile) -> AuditPlan:
 
 
 def refuse(profile: Profile) -> None:
-    """InputError for a profile whose audit the engine cannot run completely as one
-    recipe: a grid of several methods or targets is run by ``grids``."""
+    """InputError for a profile the engine cannot run completely as one recipe's audit:
+    several methods make a grid, run by ``grids`` (the matrix)."""
     a = profile.align
     if a.methods:
         raise InputError("align.methods is set: run the grid with `spillover matrix` or "
                          "`spillover audit --matrix` (or empty it for one method's audit)")
-    if profile.eval.mode in profile.eval.transfer:
-        raise InputError(f"eval.transfer names {profile.eval.mode!r}, the format the audit "
-                         "already evaluates in; name only untrained formats")
