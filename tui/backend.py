@@ -170,9 +170,12 @@ class Backend:
     # -- the audit ------------------------------------------------------------------
     def check(self, profile: Profile) -> Profile:
         """``profile`` once its model and data pass the pre-flight check (a moment: file
-        headers and the BBQ files, no weights); InputError otherwise."""
+        headers and the BBQ files, no weights) and its plan is one the engine runs
+        completely (``audit.plan.audit_plan``); InputError otherwise."""
+        from auditor.audit.plan import audit_plan
         from auditor.audit.preflight import preflight
 
+        audit_plan(profile)
         preflight(profile, self.bbq)
         return profile
 

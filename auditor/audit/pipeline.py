@@ -26,9 +26,8 @@ from auditor.store.db import Store
 from auditor.store.records import ending_status, first_line, outcome
 
 STAGES: tuple[str, ...] = ("baseline", "align", "aligned", "compare")
-Plan = Selection  # the name earlier versions gave the selection
-__all__ = ["REPORT_ONLY", "STAGES", "AuditResult", "Plan", "audit_key", "plan_audit",
-           "replicate_seeds", "run_audit"]
+__all__ = ["REPORT_ONLY", "STAGES", "AuditResult", "audit_key", "plan_audit",
+           "replicate_seeds", "run_audit"]  # the names callers import from here
 
 
 def run_audit(
