@@ -90,6 +90,15 @@ class Backend:
 
         return load_audit(self._read(), audit_id)
 
+    def finished_audit(self, profile: Profile):
+        """The stored result of ``profile``'s audit when it has finished, else None: read
+        from the store (BBQ for its checksum), with no pipeline run and no torch import."""
+        from auditor.audit.history import finished_audit
+
+        with self._writing:
+            reader = self.reader
+            return None if reader is None else finished_audit(reader, profile, self.bbq)
+
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete a stored audit and its runs that no other audit uses."""
         with self._writing:
@@ -161,9 +170,12 @@ class Backend:
     # -- the audit ------------------------------------------------------------------
     def check(self, profile: Profile) -> Profile:
         """``profile`` once its model and data pass the pre-flight check (a moment: file
-        headers and the BBQ files, no weights); InputError otherwise."""
+        headers and the BBQ files, no weights) and its plan is one the engine runs
+        completely (``audit.plan.audit_plan``); InputError otherwise."""
+        from auditor.audit.plan import audit_plan
         from auditor.audit.preflight import preflight
 
+        audit_plan(profile)
         preflight(profile, self.bbq)
         return profile
 

@@ -11,11 +11,12 @@ class EngineEvents(Message):
 
 class AuditFinished(Message):
     """The audit's result, with the stored training log when training was not rerun (and
-    each seed replicate's, by seed)."""
+    each seed replicate's, by seed); ``from_store`` when it was read back, not run."""
 
-    def __init__(self, result, stored_steps=(), seed_steps=None) -> None:
+    def __init__(self, result, stored_steps=(), seed_steps=None, from_store=False) -> None:
         super().__init__()
         self.result = result
+        self.from_store = from_store  # read back from the store: no stage ran
         self.stored_steps = list(stored_steps)
         self.seed_steps = dict(seed_steps or {})
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from auditor.audit.pipeline import STAGES
 from auditor.core.events import (
     CellUpdated,
     Event,
     ItemsScored,
     Message,
+    PlanAnnounced,
     StageFinished,
+    StageKey,
     StageStarted,
     TrainStep,
 )
@@ -19,7 +20,6 @@ from auditor.stats.table import Cell, Pairing, SpilloverTable
 
 LABELS = {"baseline": "baseline eval", "align": "DPO alignment",
           "aligned": "aligned eval", "compare": "compare"}
-SEEDED = ("align", "aligned")  # the stages run once per seed replicate
 PENDING, RUNNING, DONE, REUSED = "pending", "running", "done", "reused"
 FAILED, CANCELLED = "failed", "cancelled"
 MAX_MESSAGES = 50
@@ -44,25 +44,32 @@ class StageState:
                  CANCELLED: "■"}
         return " ".join(f"{s}{marks.get(v, '?')}" for s, v in self.seeds.items())
 
+def plan_keys(seeds: tuple[int, ...] = (), transfer: tuple[str, ...] = ()
+              ) -> tuple[StageKey, ...]:
+    """The stages of a one-recipe audit in the order its plan runs them (as
+    ``audit.plan.AuditPlan.stages``, without the recipe)."""
+    formats = ("", *transfer)
+    out = [StageKey("baseline", "", None, f) for f in formats]
+    for seed in seeds or (None,):
+        out += [StageKey("align", "", seed), *(StageKey("aligned", "", seed, f) for f in formats)]
+    return (*out, StageKey("compare"))
+
+
 def stage_names(transfer: tuple[str, ...] = ()) -> tuple[str, ...]:
     """The audit's stages in order; each untrained format (``[eval] transfer``) adds
     "baseline (cloze)" after the baseline and "aligned (cloze)" after the aligned eval."""
-    out: list[str] = []
-    for name in STAGES:
-        out.append(name)
-        if name in ("baseline", "aligned"):
-            out += [f"{name} ({fmt})" for fmt in transfer]
-    return tuple(out)
+    return tuple(dict.fromkeys(k.name for k in plan_keys((), transfer)))
 
 
 @dataclass
 class AuditProgress:
     """Stages, latest evaluation progress per stage, training history and the table.
 
-    With seed replicates (``seeds``), the align and aligned stages run once per seed, in
-    order: each start of one belongs to the next seed. Training steps are kept per seed
-    (``trains``; ``train`` is the seed training now), and each seed's own table fills
-    (``seed_tables``) before the pooled one (``table``)."""
+    The stages are drawn from the audit's plan (``PlanAnnounced``; before it arrives, the
+    plan of ``seeds`` and ``transfer``). A stage of several seed replicates shows each
+    seed's status, which the stage events name (``StageKey.seed``). Training steps are
+    kept per seed (``trains``; ``train`` is the seed training now), and each seed's own
+    table fills (``seed_tables``) before the pooled one (``table``)."""
 
     table: SpilloverTable
     stages: dict[str, StageState] = field(default_factory=dict)
@@ -80,22 +87,18 @@ class AuditProgress:
     filling: int | None = None  # the seed whose table fills now (None: the pooled one)
 
     def __post_init__(self) -> None:
-        for name in stage_names(self.transfer):
-            self.stages.setdefault(name, StageState(name))
-        if self.seeds:
-            for name in SEEDED:
-                self.stages[name].seeds = dict.fromkeys(self.seeds, PENDING)
+        self.lay_out(plan_keys(self.seeds, self.transfer))
 
-    def _seed_of(self, stage: StageState) -> int | None:
-        """The seed a start of ``stage`` belongs to: the first one not yet started."""
-        return next((s for s, v in stage.seeds.items() if v == PENDING), None)
+    def lay_out(self, keys: tuple[StageKey, ...]) -> None:
+        """The tracker's stages from a plan's stages, in order (a stage run once per seed
+        is one line with the seeds' statuses); statuses already known are kept."""
+        for key in keys:
+            stage = self.stages.setdefault(key.name, StageState(key.name))
+            if key.seed is not None:
+                stage.seeds.setdefault(key.seed, PENDING)
 
-    def _running_seed(self, stage: StageState) -> int | None:
-        return next((s for s, v in stage.seeds.items() if v == RUNNING), None)
-
-    def _finish_seed(self, stage: StageState, event: StageFinished) -> None:
-        seed = self._running_seed(stage)
-        if seed is not None:
+    def _finish_seed(self, stage: StageState, seed: int | None, event: StageFinished) -> None:
+        if seed in stage.seeds:
             stage.seeds[seed] = REUSED if event.skipped else DONE
         left = [v for v in stage.seeds.values() if v in (PENDING, RUNNING)]
         if left:
@@ -106,21 +109,26 @@ class AuditProgress:
     def apply(self, event: Event) -> set[str]:
         """Fold one event in; returns the parts that changed (stages, eval, train, table,
         messages)."""
+        if isinstance(event, PlanAnnounced):
+            self.seeds, self.transfer, self.orders = event.seeds, event.formats, event.orders
+            self.lay_out(event.stages)
+            return {"stages"}
         if isinstance(event, StageStarted):
-            stage = self.stages.setdefault(event.stage, StageState(event.stage))
-            stage.status, stage.detail, self.current = RUNNING, event.detail, event.stage
-            seed = self._seed_of(stage) if stage.seeds else None
-            if seed is None:
+            name, seed = _where(event)
+            stage = self.stages.setdefault(name, StageState(name))
+            stage.status, stage.detail, self.current = RUNNING, event.detail, name
+            if seed is None or seed not in stage.seeds:
                 return {"stages"}
             stage.seeds[seed] = RUNNING
-            if event.stage == "align":  # a new seed's curve starts
+            if stage.name == "align":  # a new seed's curve starts
                 self.train_seed, self.train = seed, list(self.trains.get(seed, []))
                 return {"stages", "train"}
             return {"stages", "eval"}
         if isinstance(event, StageFinished):
-            stage = self.stages.setdefault(event.stage, StageState(event.stage))
+            name, seed = _where(event)
+            stage = self.stages.setdefault(name, StageState(name))
             if stage.seeds:
-                self._finish_seed(stage, event)
+                self._finish_seed(stage, seed, event)
                 return {"stages", "eval", "train"} if event.skipped else {"stages"}
             if not event.skipped:
                 stage.status = DONE
@@ -177,6 +185,18 @@ class AuditProgress:
             return self.seed_tables[self.filling], self.filling
         return self.table, None
 
+    def read_back(self, result) -> None:
+        """A finished audit read from the store: every stage of the plan is a stored one,
+        each naming its run (or adapter)."""
+        reps = {r["seed"]: r for r in result.replicates}
+        details = {"baseline": result.baseline_run, "align": result.adapter_dir,
+                   "aligned": result.aligned_run}
+        for name, stage in self.stages.items():
+            stage.status, stage.detail = REUSED, details.get(name, "")
+            for seed in stage.seeds:
+                stage.seeds[seed] = REUSED if seed in reps else PENDING
+        self.current = None
+
     @property
     def stored(self) -> frozenset[str]:
         """Stages whose stored result the audit reused instead of running them."""
@@ -198,14 +218,22 @@ class AuditProgress:
                 later.detail = "not run"
 
 
-def progress_for(profile) -> AuditProgress:
-    """The progress of an audit of ``profile``: its stages known before any event."""
-    from auditor.audit.pipeline import replicate_seeds
+def _where(event: StageStarted | StageFinished) -> tuple[str, int | None]:
+    """The tracker line and seed a stage event names (an event without a key: its name)."""
+    if event.key is None:
+        return event.stage, None
+    return event.key.name, event.key.seed
 
-    seeds = replicate_seeds(profile)
-    transfer = () if seeds else tuple(profile.eval.transfer)  # replicated audits skip it
-    progress = AuditProgress(empty_table(profile), seeds=seeds, transfer=transfer,
-                             orders=profile.eval.orders)
+
+def progress_for(profile) -> AuditProgress:
+    """The progress of an audit of ``profile``: its stages drawn from its plan before any
+    event."""
+    from auditor.audit.plan import audit_plan
+
+    plan = audit_plan(profile)
+    progress = AuditProgress(empty_table(profile), seeds=plan.seeds, transfer=plan.formats,
+                             orders=plan.orders)
+    progress.lay_out(plan.stages)
     progress.stages["align"].title = f"{profile.align.method.upper()} alignment"
     return progress
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from auditor.audit.history import resolve_run_id, stored_items
 from auditor.core.answers import Answer
 from auditor.core.errors import InputError
 from auditor.core.events import CancelToken, Message, Reporter
@@ -87,8 +88,6 @@ def compare_stored(
 ) -> Comparison:
     """Compare two stored runs (ids or unique prefixes). The target is judged on held-out
     items when ``heldout_ids`` or a stored ``train_run`` names them."""
-    from auditor.audit.history import resolve_run_id, stored_items
-
     before, after = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
     if train_run is not None:
         heldout_ids = heldout_of(store, train_run)
@@ -102,8 +101,6 @@ def compare_stored(
 
 def heldout_of(store: Store, train_run: str) -> frozenset[str]:
     """The held-out item ids a stored training run recorded."""
-    from auditor.audit.history import resolve_run_id
-
     run = store.run(resolve_run_id(store, train_run))
     ids = run.record.get("heldout_ids")
     if run.kind != "train" or ids is None:

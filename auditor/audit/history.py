@@ -5,44 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from auditor.audit.pipeline import AuditResult
+from auditor.audit.result import AuditResult, result_of
 from auditor.core.errors import InputError
 from auditor.core.items import Item
 from auditor.store.db import Store
 
 
 def load_audit(store: Store, audit_id: str) -> AuditResult:
-    """A stored audit's result, read back without recomputing anything."""
-    from auditor.stats import SpilloverTable
-
-    row = store.audit(_resolve_audit_id(store, audit_id))
-    out = row.outcome
-    if row.status != "done" or out.table is None:
-        raise InputError(f"audit {row.id} is {row.status or 'unfinished'}; "
-                         "rerun `spillover audit` with its profile to finish it")
-    return AuditResult(
-        row.id, row.profile, row.baseline_run, row.train_run, row.aligned_run,
-        SpilloverTable.from_dict(out.table), out.adapter_dir,
-        SpilloverTable.from_dict(out.target_all) if out.target_all else None,
-        frozenset(out.heldout_ids), _replicates(out), out.rotation,
-        *_transfer(out.format_transfer),
-    )
+    """A stored audit's result (id or unique prefix), read back without recomputing."""
+    return result_of(store.audit(_resolve_audit_id(store, audit_id)))
 
 
-def _replicates(out) -> tuple[dict, ...]:
-    """A replicated audit's per-seed runs, in the order of its table's seeds."""
-    seeds = (out.table or {}).get("seeds") or ()
-    return tuple(out.replicates[str(s)] for s in seeds if str(s) in out.replicates)
+def finished_audit(store: Store, profile, bbq: str | None = None,
+                   checksum: str | None = None) -> AuditResult | None:
+    """The stored result of ``profile``'s audit when it has finished (None otherwise),
+    found by its audit id; reads the BBQ data for its checksum (unless given), loads no
+    model and runs nothing."""
+    from auditor.audit.selection import audit_key, plan_audit
+    from auditor.store.db import make_id
 
-
-def _transfer(stored: dict | None) -> tuple:
-    """(table, format, runs) of a stored format-transfer comparison; empty when none."""
-    from auditor.stats import SpilloverTable
-
-    if not stored:
-        return None, "", None
-    runs = {k: stored[k] for k in ("baseline", "aligned")}
-    return SpilloverTable.from_dict(stored["table"]), stored["format"], runs
+    checksum = checksum or plan_audit(profile, bbq).checksum
+    try:
+        record = store.audit(make_id("audit", audit_key(profile, checksum)))
+    except InputError:  # never stored
+        return None
+    return result_of(record) if record.status == "done" and record.outcome.table else None
 
 
 def list_audits(store: Store) -> list[dict]:
@@ -99,7 +86,13 @@ def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -
 
 
 def resolve_run_id(store: Store, prefix: str) -> str:
-    """A stored run id from a unique prefix."""
+    """A stored run id from a unique prefix; a whole run id is found without listing the
+    runs (so an id resolved once at the start of a command costs nothing later)."""
+    if prefix.count("-") == 1 and len(prefix.split("-", 1)[1]) == 16:  # a whole id
+        try:
+            return store.run(prefix).id
+        except InputError:
+            pass
     return _unique(store, "run", [r.id for r in store.runs()], prefix)
 
 

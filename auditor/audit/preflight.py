@@ -1,8 +1,8 @@
 """Checks before an audit stores anything or loads a model.
 
-``preflight``: every setting, the model source (and adapter) and the BBQ data, read from
-file headers and the data files only, so a bad ``--model`` or ``--bbq`` fails in a moment
-and leaves no audit behind.
+``preflight`` (in ``selection``): every setting, the model source (and adapter) and the BBQ
+data, read from file headers and the data files only, so a bad ``--model`` or ``--bbq``
+fails in a moment and leaves no audit behind.
 
 ``missing_adapter`` / ``restore_adapter``: a store moved without its ``audits/`` folder
 still records a finished training run, but its adapter is gone. The audit never trains
@@ -16,25 +16,12 @@ import shutil
 from pathlib import Path
 
 from auditor.align.run_folder import RunFolder
+from auditor.audit.selection import preflight
 from auditor.core.errors import InputError
 
 RETRAIN_FLAG = "--retrain-missing"
 RESTORE_FLAG = "--restore-adapter"
-
-
-def preflight(profile, bbq: str | None = None):
-    """Check ``profile``'s model and adapter (its settings were checked when it was built)
-    and its data, then plan the audit (a ``pipeline.Plan``). Raises InputError in one line;
-    loads no weights."""
-    from auditor.audit.pipeline import plan_audit
-    from auditor.models.loading import check_adapter_folder
-    from auditor.models.sources import source_kind
-
-    m = profile.model
-    source_kind(m.source, allow_pickle=m.allow_pickle)
-    if m.adapter:
-        check_adapter_folder(Path(m.adapter).expanduser())
-    return plan_audit(profile, bbq)
+__all__ = ["MissingAdapter", "missing_adapter", "preflight", "restore_adapter"]
 
 
 class MissingAdapter(InputError):

@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.audit.comparison import ordered_attributes
-from auditor.audit.pipeline import plan_audit
 from auditor.audit.profiles import Profile
+from auditor.audit.selection import plan_audit
 from auditor.core.errors import InputError
 from auditor.stats.noninferiority import power as ni_power
 from auditor.stats.power import POWER, items_needed, mde

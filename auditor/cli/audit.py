@@ -110,6 +110,7 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
     import threading
 
     from auditor.audit.pipeline import run_audit
+    from auditor.audit.plan import audit_plan
     from auditor.audit.preflight import preflight
     from auditor.audit.profiles import load_profile
     from auditor.cli.interrupt import first_interrupt_cancels
@@ -134,11 +135,7 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
             raise InputError("audit --matrix does not gate: gate each recipe's audit alone")
         run_matrix_report(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs)
         return
-    if profile.align.methods:
-        from auditor.core.errors import InputError
-
-        raise InputError("align.methods is set: run the grid with `spillover matrix` or "
-                         "`spillover audit --matrix` (or empty it for one method's audit)")
+    audit_plan(profile)  # a combination the engine cannot run completely: refused here
     plan = preflight(profile, bbq)  # model and data, before the store is opened
     quiet_hf()  # imports transformers: after the checks, so a bad input fails at once
     if profile.align.targets:
@@ -191,7 +188,7 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
     import json
     import threading
 
-    from auditor.audit.targets import run_target_audits
+    from auditor.audit.grids import run_recipes
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.errors import InputError
@@ -206,17 +203,18 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
-                results = run_target_audits(profile, store=store, bbq=bbq, reporter=reporter,
-                                            cancel=cancel)
+                done = run_recipes(profile, store=store, bbq=bbq, reporter=reporter,
+                                   cancel=cancel)
+            results = {target[0]: r for (_, target), r in done.items()}
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
-    reports = {t: Report(r.table, {
+    reports = {t: with_controls(Report(r.table, {
         "title": f"audit {r.audit_id} ({profile.name}, {profile.model.source}), target {t}",
         "audit": r.audit_id, "profile": profile.name, "model": profile.model.source,
         "target": t, "baseline_run": r.baseline_run, "train_run": r.train_run,
-        "aligned_run": r.aligned_run, "adapter_dir": r.adapter_dir}, None, r.target_all)
+        "aligned_run": r.aligned_run, "adapter_dir": r.adapter_dir}, None, r.target_all), r)
         for t, r in results.items()}  # fmt: skip
     if fmt == "json":
         docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}

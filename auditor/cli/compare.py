@@ -40,15 +40,15 @@ def _tables(store, run_a, run_b, bbq, target, train_run, **stats):
     return done.table, done.target_all
 
 
-def _runs_subject(store, run_a, run_b) -> dict:
-    """The report's subject for two runs; notes (said on stderr too) flag a comparison
-    across prompt formats."""
-    from auditor.audit.history import resolve_run_id
+def _runs_subject(store, given, run_a, run_b) -> dict:
+    """The report's subject for two runs (``given``: their ids as typed; ``run_a``,
+    ``run_b``: resolved); notes (said on stderr too) flag a comparison across prompt
+    formats."""
     from auditor.interop.formats import prompt_format_note
 
-    subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
-    for side, prefix in (("before", run_a), ("after", run_b)):
-        run = store.run(resolve_run_id(store, prefix))
+    subject = {"title": f"{given[0]} → {given[1]}", "before": given[0], "after": given[1]}
+    for side, run_id in (("before", run_a), ("after", run_b)):
+        run = store.run(run_id)
         lm_eval = run.settings.get("lm_eval") or {}
         version = f", lm-eval {lm_eval['lm_eval_version']}" if lm_eval.get("lm_eval_version") else ""
         subject[f"{side} run"] = f"{run.id}: {run.model} ({run.mode}{version})"
@@ -71,14 +71,17 @@ def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed
                 accuracy_test, bbq, store_path, fmt, outputs):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes).
     Runs scored with --orders also get their paired position bias and order consistency."""
-    from auditor.audit.history import rotation_stored
+    from auditor.audit.history import resolve_run_id, rotation_stored
     from auditor.reports.document import Report
 
     with open_store(store_path, must_exist=True) as store:
+        given = (run_a, run_b)
+        run_a, run_b = resolve_run_id(store, run_a), resolve_run_id(store, run_b)  # once
+        train_run = train_run and resolve_run_id(store, train_run)
         table, target_all = _tables(store, run_a, run_b, bbq, target, train_run,
                                     correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
                                     accuracy_test=accuracy_test)
-        subject = _runs_subject(store, run_a, run_b)
+        subject = _runs_subject(store, given, run_a, run_b)
         rotation = rotation_stored(store, run_a, run_b, bbq=bbq, alpha=alpha, n_boot=n_boot,
                                    seed=seed)
         report = with_flips(Report(table, subject, target_all=target_all, rotation=rotation),
@@ -123,16 +126,16 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
         else:
             base = base or GateSection()
             test = chosen.stats.accuracy_test if chosen else "mcnemar"
+            given, ids = ids, tuple(resolve_run_id(store, i) for i in ids)  # resolved once
+            train_run = train_run and resolve_run_id(store, train_run)
             table, target_all = _tables(store, ids[0], ids[1], bbq, target, train_run,
                                         accuracy_test=test)
-            subject = _runs_subject(store, ids[0], ids[1])
+            subject = _runs_subject(store, given, *ids)
             runs = ids
-            before, after = resolve_run_id(store, ids[0]), resolve_run_id(store, ids[1])
-            refusals = run_problems(store, before, after)
+            refusals = run_problems(store, *ids)
             if train_run:
-                record = store.run(resolve_run_id(store, train_run)).record
-                refusals += training_problems(store, resolve_run_id(store, train_run),
-                                              record.get("adapter_dir"))
+                record = store.run(train_run).record
+                refusals += training_problems(store, train_run, record.get("adapter_dir"))
         section = gate_section(base, **thresholds)
         report, verdict = gated_report(table, section, subject, target_all, refusals)
         if len(ids) == 1:

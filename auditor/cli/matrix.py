@@ -56,14 +56,17 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
     from auditor.audit.matrix import matrix_of, recipe_plans, run_matrix
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
+    from auditor.core.errors import InputError
     from auditor.core.events import Cancelled
     from auditor.models.quiet import quiet_hf
 
     check_outputs(outputs)
     if fmt not in ("table", "json", "markdown", "csv"):
-        from auditor.core.errors import InputError
-
         raise InputError(f"the matrix prints as table, json, markdown or csv, not {fmt}")
+    controlled = profile.eval.orders != "none" or profile.eval.transfer
+    if controlled and (fmt == "csv" or any(Path(o).suffix.lower() == ".csv" for o in outputs)):
+        raise InputError("the matrix's CSV holds no format controls (eval.orders, "
+                         "eval.transfer): write json, markdown or table")
     plans = recipe_plans(profile, bbq)  # settings, model and data, before any storing
     quiet_hf()
     cancel = threading.Event()
@@ -78,23 +81,70 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
             raise SystemExit(130) from None
     matrix = matrix_of(profile, results)
     title = f"Spillover matrix: {profile.name} ({profile.model.source})"
-    emit_matrix(matrix, fmt, outputs, title)
+    emit_matrix(matrix, fmt, outputs, title, recipe_controls(results))
 
 
-def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
+def recipe_controls(results: dict) -> dict:
+    """Each recipe's format controls (rotation, format transfer) as a report, by recipe
+    label; empty when the grid has none."""
+    from auditor.audit.grids import recipe_label
+    from auditor.cli.options import with_controls
+    from auditor.reports.document import Report
+
+    return {recipe_label(*recipe): with_controls(Report(r.table, {"audit": r.audit_id}), r)
+            for recipe, r in results.items() if r.rotation or r.transfer is not None}
+
+
+def _controls_text(controls: dict, fmt: str) -> str:
+    """The recipes' controls after the matrix: markdown sections, or JSON by recipe."""
+    import json
+
+    if fmt == "json":
+        return json.dumps({label: {k: v for k, v in rep.to_dict().items()
+                                   if k in ("subject", "rotation", "format_transfer")}
+                           for label, rep in controls.items()}, indent=2)
+    from auditor.reports.markdown import _controls
+
+    return "\n".join(line for label, rep in controls.items()
+                     for line in ("", f"## Controls of {label}", *_controls(rep))) + "\n"
+
+
+def render_with_controls(matrix, fmt: str, title: str, controls: dict) -> str:
+    """The matrix as text in ``fmt``, with each recipe's format controls (JSON: under
+    "controls"; markdown: a section per recipe)."""
+    import json
+
+    from auditor.reports.matrix import render_matrix
+
+    text = render_matrix(matrix, fmt, title)
+    if not controls:
+        return text
+    if fmt == "json":
+        return json.dumps({**json.loads(text), "controls": json.loads(
+            _controls_text(controls, "json"))}, indent=2) + "\n"
+    return text + _controls_text(controls, "markdown")
+
+
+def emit_matrix(matrix, fmt: str, outputs, title: str, controls: dict | None = None) -> None:
     import io
 
     from auditor.reports.atomic import write_text
-    from auditor.reports.matrix import render_matrix, to_rich
+    from auditor.reports.matrix import to_rich
 
+    controls = controls or {}
     if fmt == "table":
         from auditor.cli.options import table_console
+        from auditor.reports.terminal import control_parts
 
         console = table_console()
         for table in to_rich(matrix, title):
             console.print(table)
+        for label, report in controls.items():
+            console.print(f"Controls of {label}", style="bold", markup=False)
+            for part in control_parts(report):
+                console.print(part)
     else:
-        click.echo(render_matrix(matrix, fmt, title), nl=False)
+        click.echo(render_with_controls(matrix, fmt, title, controls), nl=False)
     for out in outputs:
         path = Path(out)
         suffix = path.suffix.lower()
@@ -105,10 +155,17 @@ def emit_matrix(matrix, fmt: str, outputs, title: str) -> None:
         elif MATRIX_SUFFIXES[suffix] == "table":
             from rich.console import Console
 
+            from auditor.reports.terminal import control_parts
+
             console = Console(file=io.StringIO(), width=400)  # every column unwrapped
             for table in to_rich(matrix, title):
                 console.print(table)
+            for label, report in controls.items():
+                console.print(f"Controls of {label}", markup=False)
+                for part in control_parts(report):
+                    console.print(part)
             written = write_text(path, console.file.getvalue())
         else:
-            written = write_text(path, render_matrix(matrix, MATRIX_SUFFIXES[suffix], title))
+            written = write_text(path, render_with_controls(matrix, MATRIX_SUFFIXES[suffix],
+                                                            title, controls))
         click.echo(f"wrote {written}", err=True)

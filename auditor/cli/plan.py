@@ -26,20 +26,27 @@ def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path)
     """Per cell: the items the profile evaluates, the minimum detectable effect (exact
     McNemar test, 80 % power, corrected level) and the items needed to detect --effect;
     then the grid's cost ([align] methods × targets × seeds): trainings, evaluations and
-    the per-step and per-item costs measured from the store's finished runs."""
+    the per-step and per-item costs measured from the store's finished runs; then the plan
+    it will run: every evaluation, training, comparison and report of each recipe."""
     import json
 
+    from auditor.audit.grids import grid_plans
     from auditor.audit.profiles import load_profile
     from auditor.audit.sizing import size_audit
 
     profile = load_profile(profile_name, overrides)
+    plans = grid_plans(profile)  # what the audit (or the grid) runs; refusals first
     size = size_audit(profile, effect=effect, discordance=discordance, bbq=bbq)
     cost = _grid_cost(profile, size, store_path)
     if fmt == "json":
-        click.echo(json.dumps({**size.to_dict(), "grid": cost.to_dict()}, indent=2))
+        click.echo(json.dumps({**size.to_dict(), "grid": cost.to_dict(),
+                               "plan": [p.to_dict() for p in plans.values()]}, indent=2))
         return
     _print(size)
     _print_cost(cost)
+    click.echo("Plan (stored stages are reused):")
+    for plan in plans.values():
+        click.echo("\n".join(plan.lines()))
 
 
 def _grid_cost(profile, size, store_path):

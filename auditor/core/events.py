@@ -30,9 +30,41 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class StageKey:
+    """Which stage of an audit plan: its kind ("baseline", "align", "aligned", "compare"),
+    the recipe it belongs to ("" for an audit of one recipe), the training seed of a seed
+    replicate (None: not replicated) and the untrained format it evaluates in ("": the
+    audit's own format)."""
+
+    kind: str
+    recipe: str = ""
+    seed: int | None = None
+    format: str = ""
+
+    @property
+    def name(self) -> str:
+        """The stage's name in a one-recipe audit: "baseline", "aligned (cloze)"."""
+        return f"{self.kind} ({self.format})" if self.format else self.kind
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAnnounced(Event):
+    """The whole plan of an audit, announced before its first stage starts: every stage
+    in the order it runs (a stage of several seeds once per seed)."""
+
+    stages: tuple[StageKey, ...]
+    method: str = "dpo"
+    target: tuple[str, ...] = ()
+    seeds: tuple[int, ...] = ()  # the seed replicates (): a single run
+    formats: tuple[str, ...] = ()  # the untrained formats evaluated besides the audit's own
+    orders: str = "none"
+
+
+@dataclass(frozen=True, slots=True)
 class StageStarted(Event):
-    stage: str  # "baseline", "align", "aligned", "compare", or a free label
+    stage: str  # "baseline", "align", "aligned", "compare", "aligned (cloze)", or a label
     detail: str = ""
+    key: StageKey | None = None  # the stage's identity in the announced plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +72,7 @@ class StageFinished(Event):
     stage: str
     skipped: bool = False  # True when a stored result was reused
     detail: str = ""
+    key: StageKey | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,16 +48,20 @@ def _table_rows(writer, table, name: str) -> None:
                          f"{name}:bias_gap"))
 
 
-def _rotation_rows(writer, rot: dict) -> None:
+def _rotation_rows(writer, rot: dict, name: str = "rotation") -> None:
+    if "seeds" in rot:  # seed replicates: one pair of rows per seed
+        for seed, one in rot["seeds"].items():
+            _rotation_rows(writer, one, f"rotation:seed{seed}")
+        return
     pb, pa = rot["position_before"], rot["position_after"]
     ci = rot["distance_ci"] or ("", "")
     writer.writerow(("all", "", "all", "position_bias", pb["n"], pb["distance"], pa["distance"],
                      rot["distance_delta"], *ci, rot["distance_p"], "", "", "", "", "",
-                     "", "", "", "", "rotation"))
+                     "", "", "", "", name))
     cb, ca = rot["consistency_before"], rot["consistency_after"]
     writer.writerow(("all", "", "all", "order_consistency", cb["n"], cb["share"], ca["share"],
                      rot["consistency_delta"], "", "", rot["consistency_p"], "", "", "",
-                     rot["b"], rot["c"], "", "", "", "", "rotation"))
+                     rot["b"], rot["c"], "", "", "", "", name))
 
 
 def to_csv(report: Report) -> str:

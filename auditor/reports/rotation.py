@@ -46,7 +46,12 @@ def run_lines(bias, cons) -> list[str]:
 
 
 def change_lines(change: dict) -> list[str]:
-    """Before → after, paired, for an audit (RotationChange as a dict)."""
+    """Before → after, paired, for an audit (RotationChange as a dict); for an audit of
+    seed replicates ({"orders", "seeds": {seed: RotationChange as a dict}}), each seed's
+    aligned model against the baseline in turn."""
+    if "seeds" in change:
+        return [f"seed {seed}: {line}" for seed, one in change["seeds"].items()
+                for line in change_lines(one)]
     pb, pa = change["position_before"], change["position_after"]
     cb, ca = change["consistency_before"], change["consistency_after"]
     lines = [f"option-order rotation: {change['orders']} ({change['n_orderings']} orderings "

@@ -318,23 +318,17 @@ class Store(AnswerTables):
 
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete an audit and those of its runs (with their answers and logs) that no
-        other audit uses; returns the ids of the runs deleted. Files on disk (checkpoints,
-        adapters) are left where they are."""
-        self.audit(audit_id)  # an unknown id is an InputError
-        columns = ("baseline_run", "train_run", "aligned_run")
+        other audit links to (``AuditRecord.links``: run columns, replicate and
+        format-transfer runs); returns the ids of the runs deleted. Files on disk
+        (checkpoints, adapters) are left where they are."""
+        from auditor.store.unlink import unlinked_runs
+
         with self._tx() as db:
-            row = db.execute(f"SELECT {', '.join(columns)} FROM audits WHERE id = ?",
-                             (audit_id,)).fetchone()
+            doomed = unlinked_runs(db, audit_id, self.path)
             db.execute("DELETE FROM audits WHERE id = ?", (audit_id,))
-            deleted = []
-            for run_id in dict.fromkeys(r for r in row if r):
-                used = db.execute(
-                    "SELECT 1 FROM audits WHERE ? IN (baseline_run, train_run, aligned_run)",
-                    (run_id,)).fetchone()
-                if not used:
-                    db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
-                    deleted.append(run_id)
-        return deleted
+            for run_id in doomed:
+                db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        return doomed
 
 
 def _encode(name: str, value):

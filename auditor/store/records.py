@@ -79,6 +79,41 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class RunLink:
+    """A run an audit links to: its role ("baseline", "train", "aligned"), the seed
+    replicate it belongs to (None: not replicated) and the untrained format it was
+    evaluated in ("": the audit's own)."""
+
+    role: str
+    run_id: str
+    seed: int | None = None
+    format: str = ""
+
+
+@dataclass(frozen=True)
+class ReplicateLink:
+    """One seed replicate of an audit: its training run, adapter and aligned evaluation,
+    the aligned model's runs in the untrained formats, and its rotation change."""
+
+    seed: int
+    train_run: str = ""
+    aligned_run: str = ""
+    adapter_dir: str = ""
+    transfer: dict = field(default_factory=dict)  # format -> aligned run in that format
+    rotation: dict | None = None  # stats.position.RotationChange.to_dict() against the baseline
+
+    @classmethod
+    def from_json(cls, data: dict) -> ReplicateLink:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> dict:
+        """The stored form; fields at their empty default are left out (as before them)."""
+        out = dataclasses.asdict(self)
+        return {k: v for k, v in out.items() if k not in ("transfer", "rotation") or v}
+
+
+@dataclass(frozen=True)
 class AuditOutcome:
     """What an audit keeps in its record as its stages run: the data it read, the adapter it
     trained, the error that stopped it, and at the end its tables. Keys this version does
@@ -94,8 +129,13 @@ class AuditOutcome:
     rotation: dict | None = None  # stats.position.RotationChange.to_dict()
     transfer_runs: dict = field(default_factory=dict)  # format -> {"baseline", "aligned"}
     format_transfer: dict | None = None  # {"format", "baseline", "aligned", "table"}
-    replicates: dict = field(default_factory=dict)  # str(seed) -> seed, train_run, aligned_run, adapter_dir
+    replicates: dict = field(default_factory=dict)  # str(seed) -> ReplicateLink.to_json()
     extra: dict = field(default_factory=dict)
+
+    def replicate_links(self) -> tuple[ReplicateLink, ...]:
+        """The seed replicates' runs, typed, in the order of their seeds."""
+        return tuple(ReplicateLink.from_json(v)
+                     for _, v in sorted(self.replicates.items(), key=lambda kv: int(kv[0])))
 
     @classmethod
     def from_json(cls, data: dict) -> AuditOutcome:
@@ -137,6 +177,25 @@ class AuditRecord:
     @property
     def shown_status(self) -> str:
         return shown_status(self.status, self.live)
+
+    def links(self) -> tuple[RunLink, ...]:
+        """Every run the audit links to, each once: its run columns, the untrained-format
+        runs and every seed replicate's runs."""
+        out = [RunLink(role, run) for role, run in (
+            ("baseline", self.baseline_run), ("train", self.train_run),
+            ("aligned", self.aligned_run)) if run]
+        for fmt, runs in self.outcome.transfer_runs.items():
+            out += [RunLink(role, runs[role], None, fmt) for role in ("baseline", "aligned")
+                    if runs.get(role)]
+        for rep in self.outcome.replicate_links():
+            out += [RunLink("train", rep.train_run, rep.seed),
+                    RunLink("aligned", rep.aligned_run, rep.seed)]
+            out += [RunLink("aligned", run, rep.seed, fmt) for fmt, run in rep.transfer.items()]
+        first: dict[str, RunLink] = {}
+        for link in out:
+            if link.run_id:
+                first.setdefault(link.run_id, link)  # a run named twice: its first link
+        return tuple(first.values())
 
     @classmethod
     def from_row(cls, row: dict) -> AuditRecord:

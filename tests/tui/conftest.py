@@ -69,3 +69,29 @@ async def settle(pilot) -> None:
     for _ in range(3):  # a worker's message may open a screen that starts another
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+@pytest.fixture(scope="session")
+def finished(tui_data, tmp_path_factory):
+    """A copy of the app's store holding the demo profile's audit, finished, under its
+    own audit id (so starting the profile finds it)."""
+    import dataclasses
+    import sqlite3
+
+    from auditor.audit.profiles import load_profile
+    from auditor.audit.selection import audit_key, plan_audit
+    from auditor.store.db import Store
+    from auditor.store.records import outcome
+
+    copy = tmp_path_factory.mktemp("read-back") / "runs.sqlite"
+    with sqlite3.connect(tui_data.store_path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    profile = load_profile(str(PROFILES / "demo.toml"))
+    key = audit_key(profile, plan_audit(profile, str(tui_data.bbq)).checksum)
+    with Store(copy) as store:
+        audit_id = store.create_or_get_audit(key, profile.to_dict())
+        store.update_audit(audit_id, status="done", baseline_run=tui_data.run_a,
+                           train_run=tui_data.train_run, aligned_run=tui_data.run_b,
+                           record=outcome(table=tui_data.table.to_dict(),
+                                          adapter_dir="alignment/adapter"))
+    return profile, dataclasses.replace(tui_data, store_path=copy), audit_id

@@ -14,6 +14,7 @@ from auditor.core.events import (
     CellUpdated,
     ItemsScored,
     StageFinished,
+    StageKey,
     StageStarted,
     TrainStep,
 )
@@ -58,16 +59,18 @@ def seeded_audit(tui_data) -> Seeded:
               ItemsScored(tui_data.run_a, n, n, 4.0, 0.0),
               StageFinished("baseline", detail=tui_data.run_a)]
     for index, seed in enumerate(SEEDS):
+        align, aligned = StageKey("align", "", seed), StageKey("aligned", "", seed)
         events.append(StageStarted("align", f"DPO on Gender_identity, seed {seed} "
-                                            f"({index + 1} of {len(SEEDS)})"))
+                                            f"({index + 1} of {len(SEEDS)})", align))
         for step in range(1, STEPS + 1):
             events.append(TrainStep(step, STEPS, step / STEPS,
                                     {"loss": 0.7 - 0.01 * step * (seed + 1),
                                      "rewards/margins": 0.1 * step * (seed + 1)}, 1.0))
-        events.append(StageFinished("align", detail=f"alignment-seed{seed}/adapter"))
-        events.append(StageStarted("aligned", f"evaluating the aligned model of seed {seed}"))
+        events.append(StageFinished("align", detail=f"alignment-seed{seed}/adapter", key=align))
+        events.append(StageStarted("aligned", f"evaluating the aligned model of seed {seed}",
+                                   aligned))
         events.append(ItemsScored(f"aligned-{seed}", n, n, 4.0, 0.0))
-        events.append(StageFinished("aligned", detail=f"aligned-{seed}"))
+        events.append(StageFinished("aligned", detail=f"aligned-{seed}", key=aligned))
     events.append(StageStarted("compare", "paired statistics pooled over 3 seeds"))
     events += cells
     events.append(StageFinished("compare"))

@@ -24,3 +24,16 @@ def test_browsing_leaves_the_store_unchanged(tmp_path):
     assert backend.reader.readonly
     backend.close()
     assert path.read_bytes() == before
+
+
+def test_a_plan_the_engine_refuses_is_refused_by_the_check(tmp_path):
+    import pytest
+
+    from auditor.audit.profiles import build_profile
+    from auditor.core.errors import InputError
+
+    backend = Backend(tmp_path / "runs.sqlite")
+    with pytest.raises(InputError, match="align.methods is set"):
+        backend.check(build_profile({"align": {"methods": ["dpo", "orpo"]}}))
+    backend.close()
+    assert not list(tmp_path.iterdir())  # refused before anything was written

@@ -139,3 +139,26 @@ def test_results_format_transfer(snap_compare, backend, tui_data, formats, size)
         pilot.app.screen.query_one(SpilloverView).move_cursor(row=1, column=3)
 
     assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)
+
+
+@SIZES
+def test_run_finished_read_from_store(snap_compare, finished, size):
+    """A finished audit started again: read from the store, every stage stored, and the
+    table given the room under the panels (two of its rows at 80×24)."""
+    from tui.screens.run import RunScreen
+
+    from .fakes import ReplayBackend
+
+    profile, data, _ = finished
+    backend = ReplayBackend(data, fail="the pipeline ran")
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await pilot.app.push_screen(RunScreen(backend, profile))
+        await _still(pilot)
+
+    try:
+        assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
+                            run_before=run_before)
+    finally:
+        backend.close()

@@ -88,6 +88,29 @@ def test_the_stages_follow_the_profiles_seeds_and_formats():
     assert list(progress_for(cloze).stages) == [
         "baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)", "compare"]
     seeded = dataclasses.replace(cloze, align=dataclasses.replace(demo.align, seeds=(0, 1)))
-    progress = progress_for(seeded)  # replicated audits run no transfer stages
-    assert list(progress.stages) == ["baseline", "align", "aligned", "compare"]
-    assert progress.stages["align"].seeds == {0: "pending", 1: "pending"}
+    progress = progress_for(seeded)  # seeds and an untrained format compose
+    assert list(progress.stages) == [
+        "baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)", "compare"]
+    for name in ("align", "aligned", "aligned (cloze)"):
+        assert progress.stages[name].seeds == {0: "pending", 1: "pending"}
+    assert progress.stages["baseline (cloze)"].seeds == {}
+
+
+def test_the_seed_comes_from_the_event_never_from_their_order():
+    from auditor.core.events import PlanAnnounced, StageKey
+
+    progress = fresh()
+    keys = (StageKey("baseline"), StageKey("align", "", 3), StageKey("aligned", "", 3),
+            StageKey("align", "", 1), StageKey("aligned", "", 1), StageKey("compare"))
+    assert progress.apply(PlanAnnounced(keys, seeds=(3, 1))) == {"stages"}
+    assert progress.stages["align"].seeds == {3: PENDING, 1: PENDING}
+    # seed 1 reported first (e.g. seed 3 ran on another machine): its own line moves
+    progress.apply(StageStarted("align", "DPO, seed 1", StageKey("align", "", 1)))
+    assert progress.stages["align"].seeds == {3: PENDING, 1: RUNNING}
+    assert progress.train_seed == 1
+    progress.apply(StageFinished("align", skipped=True, key=StageKey("align", "", 1)))
+    assert progress.stages["align"].seeds == {3: PENDING, 1: REUSED}
+    assert progress.stages["align"].status == PENDING
+    # a stage event without a seed never claims one
+    progress.apply(StageStarted("align", "DPO"))
+    assert progress.stages["align"].seeds == {3: PENDING, 1: REUSED}

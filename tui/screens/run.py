@@ -120,8 +120,11 @@ class RunScreen(Screen):
     def run_audit(self) -> None:
         cancel = AnySet(self.cancel_event, get_current_worker().cancelled_event)
         try:
-            result = self.backend.run_audit(self.profile, reporter=self.bridge, cancel=cancel,
-                                            **self.missing)
+            result = None if self.missing else self.backend.finished_audit(self.profile)
+            read = result is not None  # finished before: read back, nothing runs
+            if not read:
+                result = self.backend.run_audit(self.profile, reporter=self.bridge,
+                                                cancel=cancel, **self.missing)
         except MissingAdapter as exc:  # nothing ran yet: ask, then start again
             self.post_message(AdapterMissing(exc))
         except Cancelled:
@@ -134,7 +137,7 @@ class RunScreen(Screen):
             steps = self.backend.train_steps(result.train_run) if result.train_run else ()
             by_seed = {r["seed"]: self.backend.train_steps(r["train_run"])
                        for r in result.replicates if r.get("train_run")}
-            self.post_message(AuditFinished(result, steps, by_seed))
+            self.post_message(AuditFinished(result, steps, by_seed, from_store=read))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train-log")
     def load_train_log(self, first_step: int) -> None:
@@ -179,8 +182,12 @@ class RunScreen(Screen):
     def on_audit_finished(self, message: AuditFinished) -> None:
         self.result, self.status = message.result, "done"
         self.refresh_bindings()
+        self.set_class(True, "finished")  # the table gets the room
         self.progress.table = message.result.table
         changed = {"table", "stages"}
+        if message.from_store:
+            self.progress.read_back(message.result)
+            changed |= {"eval", "train"}
         if message.stored_steps and not self.progress.train:  # the reused run's own log
             self.progress.train = message.stored_steps
             changed.add("train")
@@ -191,7 +198,8 @@ class RunScreen(Screen):
         self.progress.filling = None  # the finished table is the pooled one
         self._redraw(changed)
         views = " · v: format views" if self.check_action("views", ()) else ""
-        self._set_status(Text(f"✓ audit finished: Enter on a cell shows its items{views}",
+        done = "finished earlier, read from the store" if message.from_store else "finished"
+        self._set_status(Text(f"✓ audit {done}: Enter on a cell shows its items{views}",
                               style="green"))
         self.query_one(SpilloverView).focus()
 

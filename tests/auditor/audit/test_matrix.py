@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from statsmodels.stats.multitest import multipletests
 
+from auditor.audit.grids import target_profiles
 from auditor.audit.matrix import matrix_of, recipe_profiles, run_matrix, stored_results
 from auditor.audit.pipeline import audit_key
 from auditor.audit.profiles import build_profile, load_profile
-from auditor.audit.targets import target_profiles
 from auditor.cli import main
 from auditor.core.errors import InputError
 from auditor.core.events import TrainStep

@@ -7,9 +7,9 @@ import pytest
 
 from auditor.align.preferences import select_items
 from auditor.align.split import split_items
+from auditor.audit.grids import run_recipes, target_profiles
 from auditor.audit.pipeline import audit_key, plan_audit
 from auditor.audit.profiles import build_profile, load_profile
-from auditor.audit.targets import run_target_audits, target_profiles
 from auditor.core.errors import InputError
 from auditor.core.events import TrainStep
 from auditor.store.db import Store
@@ -17,6 +17,11 @@ from auditor.store.db import Store
 from ..audit_fixtures import write_tiny_profile
 
 TARGETS = ("Gender_identity", "Age")
+
+
+def run_target_audits(profile, **kwargs):
+    """Every target's audit, keyed by its target (the grid of one method)."""
+    return {target[0]: r for (_, target), r in run_recipes(profile, **kwargs).items()}
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""`spillover compare` with the accuracy test chosen, and the alternatives in every format."""
+"""`spillover compare`: the accuracy test chosen, the alternatives in every format, and each
+run id prefix resolved once (also by `gate RUN_A RUN_B`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import csv
 import io
 import json
 
+import pytest
+from click.testing import CliRunner
+
+from auditor.cli import main
+from auditor.store.db import Store
+
+from ..audit_fixtures import synthetic_runs
 from .test_import import _shuffled_lls, cli, import_run
 
 
@@ -55,3 +63,24 @@ def test_gate_of_two_runs_takes_the_accuracy_test_from_the_profile(tmp_path, lm_
     assert "Traceback" not in plain.output + chosen.output
     assert json.loads(plain.stdout)["table"]["accuracy_test"] == "exact"
     assert json.loads(chosen.stdout)["table"]["accuracy_test"] == "cluster"
+
+
+@pytest.mark.parametrize("command", ["compare", "gate"])
+def test_each_prefix_is_resolved_once(command, tmp_path, lite_items, bbq_lite, monkeypatch):
+    path = tmp_path / "runs.sqlite"
+    with Store(path) as store:
+        run_a, run_b = synthetic_runs(store, list(lite_items)[:150])
+    listed = []
+    original = Store.runs
+
+    def counted(self, kind=None):
+        listed.append(kind)
+        return original(self, kind)
+
+    monkeypatch.setattr(Store, "runs", counted)
+    out = CliRunner().invoke(main, [command, run_a[:9], run_b[:9], "--store", str(path),
+                                    "--bbq", str(bbq_lite), "--format", "json"])
+    assert out.exit_code in (0, 1), out.output
+    report = json.loads(out.stdout)
+    assert report["subject"]["before"] == run_a[:9]  # the subject names them as typed
+    assert len(listed) == 2  # one listing of the runs per prefix, none after

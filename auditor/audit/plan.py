@@ -1,0 +1,178 @@
+"""The audit as a plan: every evaluation, training, comparison and report of a profile,
+computed before any model runs, and the combinations the engine refuses.
+
+One recipe (a method on a target) is one plan: the baseline evaluation, one training and
+aligned evaluation per training seed (a single run is the one-seed case), each model again
+in every untrained format (``[eval] transfer``), then the comparisons — the spillover
+table (pooled over the seeds), the target on all its items, the option-order rotation
+(per seed) and the format transfer (pooled). ``runner`` executes a plan; ``grids`` expands
+a profile of several targets or methods into one plan per recipe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.audit.profiles import Profile
+from auditor.core.errors import InputError
+from auditor.core.events import PlanAnnounced, StageKey
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation: the base or aligned model of a stage, in a format and orders."""
+
+    key: StageKey
+    model: str  # "base" or "aligned"
+    mode: str
+    orders: str
+
+
+@dataclass(frozen=True)
+class Training:
+    """One training: a method on the target with a training seed (None: the profile's)."""
+
+    key: StageKey
+    method: str
+    target: tuple[str, ...]
+    seed: int | None
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One comparison: the runs of ``before`` against those of ``after`` (several: pooled
+    over the seeds, or one measure per seed for the rotation)."""
+
+    name: str  # "table", "rotation", "transfer"
+    before: StageKey
+    after: tuple[StageKey, ...]
+    format: str = ""
+
+
+@dataclass(frozen=True)
+class AuditPlan:
+    """Everything one recipe's audit runs, in order."""
+
+    recipe: str
+    method: str
+    target: tuple[str, ...]
+    seeds: tuple[int, ...]  # the seed replicates; () for a single run
+    formats: tuple[str, ...]  # the untrained formats
+    orders: str
+    evaluations: tuple[Evaluation, ...]
+    trainings: tuple[Training, ...]
+    comparisons: tuple[Pairing, ...]
+    reports: tuple[str, ...]
+
+    @property
+    def stages(self) -> tuple[StageKey, ...]:
+        """Every stage in the order it runs: baseline, its formats, then per seed the
+        training, the aligned evaluation and its formats, then the comparison."""
+        runs = {e.key: e for e in self.evaluations}
+        out = [k for k in runs if k.kind == "baseline"]
+        for training in self.trainings:
+            out.append(training.key)
+            out += [k for k in runs if k.kind == "aligned" and k.seed == training.key.seed]
+        return (*out, StageKey("compare", self.recipe))
+
+    def announce(self) -> PlanAnnounced:
+        return PlanAnnounced(self.stages, self.method, self.target, self.seeds, self.formats,
+                             self.orders)
+
+    def to_dict(self) -> dict:
+        """The plan as plain data (``spillover plan --format json``)."""
+        def key(k: StageKey) -> dict:
+            return {"kind": k.kind, "seed": k.seed, "format": k.format}
+
+        return {"recipe": self.recipe, "method": self.method, "target": list(self.target),
+                "seeds": list(self.seeds), "formats": list(self.formats), "orders": self.orders,
+                "stages": [key(k) for k in self.stages],
+                "evaluations": [{**key(e.key), "model": e.model, "mode": e.mode,
+                                 "orders": e.orders} for e in self.evaluations],
+                "trainings": [{**key(t.key), "method": t.method, "target": list(t.target),
+                               "train_seed": t.seed} for t in self.trainings],
+                "comparisons": [{"name": c.name, "before": key(c.before),
+                                 "after": [key(k) for k in c.after], "format": c.format}
+                                for c in self.comparisons],
+                "reports": list(self.reports)}
+
+    def lines(self) -> list[str]:
+        """The plan in words, one line a step (``spillover plan``)."""
+        def where(key: StageKey) -> str:
+            seed = "" if key.seed is None else f", seed {key.seed}"
+            return f"{key.kind}{seed}" + (f" in {key.format}" if key.format else "")
+
+        out = [f"recipe {self.recipe}:"]
+        out += [f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders "
+                f"{e.orders}" for e in self.evaluations if e.key.kind == "baseline"]
+        for t in self.trainings:
+            seed = "the profile's train_seed" if t.seed is None else f"seed {t.seed}"
+            out.append(f"  train {t.method} on {'+'.join(t.target)} ({seed})")
+            out += [f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders "
+                    f"{e.orders}" for e in self.evaluations
+                    if e.key.kind == "aligned" and e.key.seed == t.key.seed]
+        for c in self.comparisons:
+            pooled = (f" pooled over {len(c.after)} seeds" if len(c.after) > 1
+                      and c.name != "rotation" else " per seed" if len(c.after) > 1 else "")
+            out.append(f"  compare {c.name}: {where(c.before)} against "
+                       f"{'aligned' + (' in ' + c.format if c.format else '')}{pooled}")
+        out.append(f"  report: {', '.join(self.reports)}")
+        return out
+
+
+def recipe_label(method: str, target: tuple[str, ...]) -> str:
+    return f"{method} → {'+'.join(target)}"
+
+
+def replicate_seeds(profile: Profile) -> tuple[int, ...]:
+    """The training seeds the audit trains one adapter each for; () for a single run."""
+    return profile.align.seeds if len(profile.align.seeds) > 1 else ()
+
+
+def audit_plan(profile: Profile) -> AuditPlan:
+    """The plan of the audit of ``profile`` (one recipe: ``align.method`` on
+    ``align.target``); InputError in one line for a combination it cannot run
+    completely."""
+    refuse(profile)
+    a, e = profile.align, profile.eval
+    recipe = recipe_label(a.method, a.target)
+    seeds = replicate_seeds(profile)
+    single = a.seeds[0] if len(a.seeds) == 1 else None
+    train_seeds: tuple[int | None, ...] = seeds or (None,)
+    formats = tuple(e.transfer)
+
+    def evaluations(kind: str, seed: int | None) -> list[Evaluation]:
+        model = "base" if kind == "baseline" else "aligned"
+        return [Evaluation(StageKey(kind, recipe, seed), model, e.mode, e.orders),
+                *(Evaluation(StageKey(kind, recipe, seed, f), model, f, "none")
+                  for f in formats)]
+
+    evals = evaluations("baseline", None)
+    for seed in train_seeds:
+        evals += evaluations("aligned", seed)
+    trainings = tuple(Training(StageKey("align", recipe, s), a.method, tuple(a.target),
+                               single if s is None else s) for s in train_seeds)
+    base = StageKey("baseline", recipe)
+    comparisons = [Pairing("table", base, tuple(StageKey("aligned", recipe, s)
+                                                 for s in train_seeds))]
+    reports = ["spillover table"]
+    if e.orders != "none":
+        comparisons.append(Pairing("rotation", base, comparisons[0].after))
+        reports.append("position bias and order consistency")
+    if formats:
+        f = formats[0]  # the first untrained format gets the second table
+        comparisons.append(Pairing("transfer", StageKey("baseline", recipe, None, f),
+                                   tuple(StageKey("aligned", recipe, s, f)
+                                         for s in train_seeds), f))
+        reports.append(f"format transfer ({f})")
+    return AuditPlan(recipe, a.method, tuple(a.target), seeds, formats, e.orders,
+                     tuple(evals), trainings, tuple(comparisons), tuple(reports))
+
+
+def refuse(profile: Profile) -> None:
+    """InputError for a profile the engine cannot run completely as one recipe's audit:
+    several methods make a grid, run by ``grids`` (the matrix)."""
+    a = profile.align
+    if a.methods:
+        raise InputError("align.methods is set: run the grid with `spillover matrix` or "
+                         "`spillover audit --matrix` (or empty it for one method's audit)")

@@ -1,0 +1,57 @@
+"""A finished audit as the engine hands it out (``AuditResult``), and the one way a
+stored audit record becomes one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.core.errors import InputError
+from auditor.store.records import AuditRecord
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """A finished audit: its runs, the adapter it trained and the spillover table."""
+
+    audit_id: str
+    profile: dict
+    baseline_run: str
+    train_run: str
+    aligned_run: str
+    table: object  # auditor.stats.SpilloverTable
+    adapter_dir: str
+    target_all: object | None = None  # table over all target items evaluated, if any
+    heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
+    replicates: tuple[dict, ...] = ()  # per training seed: ReplicateLink.to_json()
+    rotation: dict | None = None  # position bias and order consistency (orders != none)
+    transfer: object | None = None  # SpilloverTable of the same runs in an untrained format
+    transfer_format: str = ""  # its name ("cloze")
+    transfer_runs: dict | None = None  # {"baseline": run id, "aligned": run id or {seed: id}}
+
+    def items_of(self, attribute: str) -> frozenset[str] | None:
+        """The items a cell of ``attribute`` was computed on (None: every answered item)."""
+        return self.heldout_ids if self.heldout_ids and attribute in self.table.target else None
+
+
+def result_of(record: AuditRecord) -> AuditResult:
+    """A finished stored audit as an ``AuditResult``, nothing recomputed; InputError when
+    the audit has not finished."""
+    from auditor.stats import SpilloverTable
+
+    out = record.outcome
+    if record.status != "done" or out.table is None:
+        raise InputError(f"audit {record.id} is {record.status or 'unfinished'}; "
+                         "rerun `spillover audit` with its profile to finish it")
+    seeds = out.table.get("seeds") or ()
+    links = {rep.seed: rep for rep in out.replicate_links()}
+    replicates = tuple(links[s].to_json() for s in seeds if s in links)
+    transfer, fmt, runs = None, "", None
+    if out.format_transfer:
+        stored = out.format_transfer
+        transfer, fmt = SpilloverTable.from_dict(stored["table"]), stored["format"]
+        runs = {k: stored[k] for k in ("baseline", "aligned")}
+    return AuditResult(
+        record.id, record.profile, record.baseline_run, record.train_run, record.aligned_run,
+        SpilloverTable.from_dict(out.table), out.adapter_dir,
+        SpilloverTable.from_dict(out.target_all) if out.target_all else None,
+        frozenset(out.heldout_ids), replicates, out.rotation, transfer, fmt, runs)
