@@ -32,7 +32,7 @@ class AlignSettings(Checked):
         help="Attribute(s) to align on.")
     targets: tuple[str, ...] = setting(
         (), choices=ATTRIBUTES, entry="attribute", in_key=False, flag="",
-        help="One audit per attribute, on a shared baseline (auditor.audit.targets).")
+        help="One audit per attribute, on a shared baseline (auditor.audit.grids).")
     # preference data
     rejected: str = setting("all_wrong", choices=REJECTED_MODES,
                             help="all_wrong: two pairs per item; biased: reject the "
