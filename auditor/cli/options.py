@@ -12,8 +12,6 @@ from auditor.core.choices import CORRECTIONS, GATE_CELLS, GATE_MODES
 from auditor.reports import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
-SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
-                  ".csv": "csv", ".txt": "table", ".html": "html", ".htm": "html"}
 
 
 class FiniteRange(click.FloatRange):
@@ -138,7 +136,7 @@ def gate_section(base, **flags):
 
 def emit(report, fmt: str, outputs) -> None:
     """Print the report in ``fmt`` and write every --output file."""
-    from auditor.reports import write_report
+    from auditor.reports.formats import suffix_format, write_report
 
     if fmt == "table":
         from auditor.reports.terminal import renderables
@@ -160,7 +158,7 @@ def emit(report, fmt: str, outputs) -> None:
         path = Path(out)
         if path in figures:
             continue
-        fmt_out = SUFFIX_FORMATS.get(path.suffix.lower(), fmt)
+        fmt_out = suffix_format(path, fmt)
         doc = report
         if fmt_out == "markdown" and figures:
             import os

@@ -13,8 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-EXPORTS = (("markdown", "md", "Markdown (a CI job summary)"), ("csv", "csv", "CSV"),
-           ("json", "json", "JSON (the full report)"), ("junit", "xml", "JUnit XML"))
+from auditor.reports.formats import APP_FORMATS, BY_NAME
 
 
 def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | None = None) -> Path:
@@ -25,11 +24,11 @@ def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | Non
 
 def export_table(table, fmt: str, title: str, run_a: str, run_b: str,
                  folder: Path | None = None) -> Path:
-    """Write ``table`` as ``fmt`` (see EXPORTS); returns the path written."""
+    """Write ``table`` as ``fmt`` (one of APP_FORMATS); returns the path written."""
     from auditor.reports.document import Report
     from auditor.reports.formats import write_report
 
-    ext = dict((f, e) for f, e, _label in EXPORTS)[fmt]
+    ext = BY_NAME[fmt].suffixes[0].lstrip(".")
     subject = {"title": title, "before": run_a, "after": run_b}
     return write_report(Report(table, subject), fmt, export_path(title, run_a, run_b, ext, folder))
 
@@ -42,7 +41,7 @@ class ExportScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
             yield Static(Text("export the table as", style="bold"))
-            yield OptionList(*(Option(label, id=fmt) for fmt, _ext, label in EXPORTS),
+            yield OptionList(*(Option(f.label, id=f.name) for f in APP_FORMATS),
                              id="export-formats")
             yield Static(Text(f"into {Path.cwd()}", style="dim"))
 
