@@ -1,4 +1,4 @@
-"""Export the results table with the CLI's own report writers, into the working folder."""
+"""Export the report the command line writes (built by the engine), into the working folder."""
 
 from __future__ import annotations
 
@@ -22,15 +22,16 @@ def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | Non
     return (folder or Path.cwd()) / f"spillover-{re.sub(r'[^A-Za-z0-9_.-]', '_', subject)}.{ext}"
 
 
-def export_table(table, fmt: str, title: str, run_a: str, run_b: str,
-                 folder: Path | None = None) -> Path:
-    """Write ``table`` as ``fmt`` (one of APP_FORMATS); returns the path written."""
-    from auditor.reports.document import Report
+def export_report(backend, fmt: str, title: str, run_a: str, run_b: str, *, result=None,
+                  target: tuple[str, ...] = (), folder: Path | None = None) -> Path:
+    """Write, as ``fmt`` (one of APP_FORMATS), the report the command line writes for the
+    same audit (``result``) or stored runs; returns the path written."""
     from auditor.reports.formats import write_report
 
     ext = BY_NAME[fmt].suffixes[0].lstrip(".")
-    subject = {"title": title, "before": run_a, "after": run_b}
-    return write_report(Report(table, subject), fmt, export_path(title, run_a, run_b, ext, folder))
+    report = backend.report(result=result, runs=None if result is not None else (run_a, run_b),
+                            target=target, flips=fmt == "html")
+    return write_report(report, fmt, export_path(title, run_a, run_b, ext, folder))
 
 
 class ExportScreen(ModalScreen[str | None]):
