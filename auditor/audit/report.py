@@ -39,7 +39,7 @@ def runs_subject(store: Store, run_a: str, run_b: str, notes=()) -> dict:
     are kept in it."""
     from auditor.audit.history import resolve_run_id
 
-    subject = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
+    subject: dict[str, object] = {"title": f"{run_a} → {run_b}", "before": run_a, "after": run_b}
     for side, prefix in (("before", run_a), ("after", run_b)):
         run = store.run(resolve_run_id(store, prefix))
         lm_eval = run.settings.get("lm_eval") or {}
