@@ -11,12 +11,16 @@ from auditor.audit.gate import GateResult
 from auditor.store.db import Store
 
 
-def audit_subject(result, profile) -> dict:
-    """The subject of an audit's report: its id, profile, model and runs."""
-    subject = {"title": f"audit {result.audit_id} ({profile.name}, {profile.model.source})",
-               "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
-               "baseline_run": result.baseline_run, "train_run": result.train_run,
-               "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
+def audit_subject(result, profile, target: str = "") -> dict:
+    """The subject of an audit's report: its id, profile, model, ``target`` (one of the
+    profile's [align] targets) and runs."""
+    title = f"audit {result.audit_id} ({profile.name}, {profile.model.source})"
+    subject = {"title": f"{title}, target {target}" if target else title,
+               "audit": result.audit_id, "profile": profile.name, "model": profile.model.source}
+    if target:
+        subject["target"] = target
+    subject.update(baseline_run=result.baseline_run, train_run=result.train_run,
+                   aligned_run=result.aligned_run, adapter_dir=result.adapter_dir)
     if result.replicates:
         subject["replicates"] = list(result.replicates)
     return subject

@@ -178,13 +178,13 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
     import json
     import threading
 
+    from auditor.audit.report import audit_report, audit_subject
     from auditor.audit.targets import run_target_audits
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.errors import InputError
     from auditor.core.events import Cancelled
     from auditor.reports import render_report
-    from auditor.reports.document import Report
 
     if outputs or gated or fmt not in ("table", "markdown", "json"):
         raise InputError("with align.targets, audit prints table, markdown or json only "
@@ -199,12 +199,8 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
-    reports = {t: Report(r.table, {
-        "title": f"audit {r.audit_id} ({profile.name}, {profile.model.source}), target {t}",
-        "audit": r.audit_id, "profile": profile.name, "model": profile.model.source,
-        "target": t, "baseline_run": r.baseline_run, "train_run": r.train_run,
-        "aligned_run": r.aligned_run, "adapter_dir": r.adapter_dir}, None, r.target_all)
-        for t, r in results.items()}  # fmt: skip
+        reports = {t: audit_report(store, r, audit_subject(r, profile, target=t))[0]
+                   for t, r in results.items()}
     if fmt == "json":
         docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}
         click.echo(json.dumps({"targets": docs}, indent=2))
