@@ -41,7 +41,7 @@ class ExportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
-            yield Static(Text("export the table as", style="bold"))
+            yield Static(Text("export the report as", style="bold"))
             yield OptionList(*(Option(f.label, id=f.name) for f in APP_FORMATS),
                              id="export-formats")
             yield Static(Text(f"into {Path.cwd()}", style="dim"))
