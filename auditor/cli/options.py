@@ -9,7 +9,7 @@ import click
 from auditor.bbq.locate import BBQ_ENV
 from auditor.cli.outputs import check_outputs
 from auditor.core.choices import CORRECTIONS, GATE_CELLS, GATE_MODES
-from auditor.reports import FORMATS
+from auditor.reports.formats import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
 
@@ -66,11 +66,14 @@ def open_store(path: str | None, *, must_exist: bool = False):
 
 def report_options(func):
     """--format for stdout; --output FILE (repeatable, format from the suffix)."""
+    from auditor.reports.formats import TABLE
+
+    suffixes = " ".join(f"{f.suffixes[0]} ({f.name})" for f in TABLE)
     func = click.option(
         "--output", "outputs", multiple=True, metavar="FILE", callback=check_outputs,
-        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt .html choose the "
-        "format, .png .svg .pdf write the figure (a .md report links it); any other "
-        "suffix takes --format. Repeatable.")(func)
+        help=f"Also write the report to FILE; {suffixes} choose the format, .png .svg .pdf "
+        "write the figure (a .md report links it); any other suffix takes --format. "
+        "Repeatable.")(func)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Report format on stdout.")(func)
 
