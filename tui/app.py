@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from auditor.reports.formats import APP_FORMATS
 from tui.backend import Backend
 from tui.screens.help import HelpScreen
 from tui.screens.home import HomeScreen
@@ -18,7 +19,8 @@ COMMANDS = (  # screen action, palette title, help
     ("delete", "Delete audit", "delete the audit under the cursor of the audits list"),
     ("refresh", "Reload stored audits and runs", "read the store again"),
     ("cancel", "Cancel audit", "stop the running audit at its next batch or step"),
-    ("export", "Export table", "write the table as Markdown, CSV, JSON or JUnit"),
+    ("export", "Export table", "write the report as the command line does: "
+     + ", ".join(f.label.split(" (")[0] for f in APP_FORMATS)),
 )
 
 

@@ -118,6 +118,26 @@ class Backend:
 
         return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target).table
 
+    def report(self, *, result=None, runs: tuple[str, str] | None = None,
+               target: tuple[str, ...] = ("Gender_identity",), flips: bool = False):
+        """The report `spillover audit` writes for the audit ``result`` (or `spillover
+        compare` for the stored ``runs``): subject, format controls, the target on all
+        its items and, with ``flips``, the items that flipped (HTML)."""
+        from auditor.audit.report import audit_report, audit_subject, runs_report
+
+        store = self._read()
+        if result is not None:
+            from auditor.audit.profiles import build_profile
+
+            profile = build_profile(result.profile)
+            return audit_report(store, result, audit_subject(result, profile),
+                                bbq=self.bbq or profile.data.bbq or None, flips=flips)[0]
+        from auditor.interop.formats import prompt_format_note
+
+        note = prompt_format_note(store, *runs)
+        return runs_report(store, *runs, bbq=self.bbq, target=target,
+                           notes=(note,) if note else (), flips=flips)[0]
+
     def stored_matrix(self, profile: Profile):
         """The spillover matrix of ``profile``'s recipes read back from the store (nothing
         run, no model loaded), with each recipe's AuditResult by audit id; InputError names

@@ -11,12 +11,10 @@ from auditor.cli.options import (
     gate_flags_given,
     gate_options,
     gate_section,
-    gated_report,
     open_store,
     report_options,
     store_option,
-    with_controls,
-    with_flips,
+    wants_flips,
 )
 from auditor.core.choices import ORDERS
 
@@ -113,12 +111,12 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
     from auditor.audit.plan import audit_plan
     from auditor.audit.preflight import preflight
     from auditor.audit.profiles import load_profile
+    from auditor.audit.report import audit_report, audit_subject
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled
     from auditor.models.distributed import world
     from auditor.models.quiet import quiet_hf
-    from auditor.reports.document import Report
 
     extra = [f"model.source={_toml(model)}"] if model else []
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
@@ -160,23 +158,12 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
-    subject = {"title": f"audit {result.audit_id} ({profile.name}, {profile.model.source})",
-               "audit": result.audit_id, "profile": profile.name, "model": profile.model.source,
-               "baseline_run": result.baseline_run, "train_run": result.train_run,
-               "aligned_run": result.aligned_run, "adapter_dir": result.adapter_dir}
-    if result.replicates:
-        subject["replicates"] = list(result.replicates)
     gated = gate or gate_flags_given(**thresholds)
     with open_store(store_path) as store:
-        if gated:
-            refusals = audit_problems(store, result)
-            report, verdict = gated_report(result.table, section, subject, result.target_all,
-                                           refusals)
-        else:
-            report = Report(result.table, subject, None, result.target_all)
-        report = with_controls(report, result)
-        report = with_flips(report, store, result.baseline_run, result.aligned_run,
-                            bbq or profile.data.bbq or None, outputs)
+        report, verdict = audit_report(store, result, audit_subject(result, profile),
+                                       section=section if gated else None,
+                                       bbq=bbq or profile.data.bbq or None,
+                                       flips=wants_flips(outputs))
     emit(report, fmt, outputs)
     if gated:
         gate_exit(verdict)
@@ -189,12 +176,12 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
     import threading
 
     from auditor.audit.grids import run_recipes
+    from auditor.audit.report import audit_report, audit_subject
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.errors import InputError
     from auditor.core.events import Cancelled
     from auditor.reports import render_report
-    from auditor.reports.document import Report
 
     if outputs or gated or fmt not in ("table", "markdown", "json"):
         raise InputError("with align.targets, audit prints table, markdown or json only "
@@ -210,33 +197,14 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
-    reports = {t: with_controls(Report(r.table, {
-        "title": f"audit {r.audit_id} ({profile.name}, {profile.model.source}), target {t}",
-        "audit": r.audit_id, "profile": profile.name, "model": profile.model.source,
-        "target": t, "baseline_run": r.baseline_run, "train_run": r.train_run,
-        "aligned_run": r.aligned_run, "adapter_dir": r.adapter_dir}, None, r.target_all), r)
-        for t, r in results.items()}  # fmt: skip
+        reports = {t: audit_report(store, r, audit_subject(r, profile, target=t))[0]
+                   for t, r in results.items()}
     if fmt == "json":
         docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}
         click.echo(json.dumps({"targets": docs}, indent=2))
         return
     for rep in reports.values():
         emit(rep, fmt, ())
-
-
-def audit_problems(store, result) -> list[str]:
-    """What in a stored audit's runs stops the gate from judging it."""
-    from auditor.audit.gate_inputs import run_problems, training_problems
-
-    if not result.replicates:
-        return [*run_problems(store, result.baseline_run, result.aligned_run),
-                *training_problems(store, result.train_run, result.adapter_dir)]
-    found = []
-    for rep in result.replicates:
-        found += [f"seed {rep['seed']}: {p}" for p in (
-            *run_problems(store, result.baseline_run, rep["aligned_run"]),
-            *training_problems(store, rep["train_run"], rep["adapter_dir"]))]
-    return found
 
 
 def _seed_list(text: str) -> str:

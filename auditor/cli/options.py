@@ -9,11 +9,9 @@ import click
 from auditor.bbq.locate import BBQ_ENV
 from auditor.cli.outputs import check_outputs
 from auditor.core.choices import CORRECTIONS, GATE_CELLS, GATE_MODES
-from auditor.reports import FORMATS
+from auditor.reports.formats import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
-SUFFIX_FORMATS = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".xml": "junit",
-                  ".csv": "csv", ".txt": "table", ".html": "html", ".htm": "html"}
 
 
 class FiniteRange(click.FloatRange):
@@ -68,11 +66,14 @@ def open_store(path: str | None, *, must_exist: bool = False):
 
 def report_options(func):
     """--format for stdout; --output FILE (repeatable, format from the suffix)."""
+    from auditor.reports.formats import TABLE
+
+    suffixes = " ".join(f"{f.suffixes[0]} ({f.name})" for f in TABLE)
     func = click.option(
         "--output", "outputs", multiple=True, metavar="FILE", callback=check_outputs,
-        help="Also write the report to FILE; .json .md .xml (JUnit) .csv .txt .html choose the "
-        "format, .png .svg .pdf write the figure (a .md report links it); any other "
-        "suffix takes --format. Repeatable.")(func)
+        help=f"Also write the report to FILE; {suffixes} choose the format, .png .svg .pdf "
+        "write the figure (a .md report links it); any other suffix takes --format. "
+        "Repeatable.")(func)
     return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                         show_default=True, help="Report format on stdout.")(func)
 
@@ -138,7 +139,7 @@ def gate_section(base, **flags):
 
 def emit(report, fmt: str, outputs) -> None:
     """Print the report in ``fmt`` and write every --output file."""
-    from auditor.reports import write_report
+    from auditor.reports.formats import suffix_format, write_report
 
     if fmt == "table":
         from auditor.reports.terminal import renderables
@@ -160,7 +161,7 @@ def emit(report, fmt: str, outputs) -> None:
         path = Path(out)
         if path in figures:
             continue
-        fmt_out = SUFFIX_FORMATS.get(path.suffix.lower(), fmt)
+        fmt_out = suffix_format(path, fmt)
         doc = report
         if fmt_out == "markdown" and figures:
             import os
@@ -172,29 +173,12 @@ def emit(report, fmt: str, outputs) -> None:
         click.echo(f"wrote {written}", err=True)
 
 
-def with_flips(report, store, run_a, run_b, bbq, outputs):
-    """The report with the items that flipped between the runs, when an HTML file is
-    among ``outputs`` (the only writer that shows them)."""
-    if not any(Path(o).suffix.lower() in (".html", ".htm") for o in outputs):
-        return report
-    from dataclasses import replace
+def wants_flips(outputs) -> bool:
+    """Whether an --output file is an HTML report (the only writer that shows the items
+    that flipped)."""
+    from auditor.reports.formats import suffix_format
 
-    from auditor.audit.drilldown import item_rows, row_to_dict
-    from auditor.audit.history import resolve_run_id, stored_items
-
-    a, b = resolve_run_id(store, run_a), resolve_run_id(store, run_b)
-    rows = item_rows(store, stored_items(store, (a, b), bbq), a, b, show="flipped")
-    return replace(report, flips=tuple(row_to_dict(r) for r in rows))
-
-
-def gated_report(table, section, subject, target_all=None, refusals=()):
-    """The table re-corrected with the gate's method and alpha, its verdict, the report."""
-    from auditor.audit.gate import evaluate_gate, regate
-    from auditor.reports.document import Report
-
-    table = regate(table, section)
-    verdict = evaluate_gate(table, section, tuple(refusals))
-    return Report(table, subject, verdict, target_all), verdict
+    return any(suffix_format(o, "") == "html" for o in outputs)
 
 
 def gate_exit(verdict) -> None:
@@ -287,16 +271,3 @@ def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] =
 def _comma_separated(ctx, param, values):
     """A repeatable option whose values may also be comma-separated lists."""
     return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())
-
-
-def with_controls(report, result):
-    """The report with a stored audit's format controls (option-order rotation, format
-    transfer), when it has them."""
-    from dataclasses import replace
-
-    from auditor.stats.transfer import readings
-
-    transfer = getattr(result, "transfer", None)
-    return replace(report, rotation=getattr(result, "rotation", None), transfer=transfer,
-                   transfer_format=getattr(result, "transfer_format", ""),
-                   transfer_readings=readings(report.table, transfer) if transfer else ())

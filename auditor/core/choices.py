@@ -45,8 +45,6 @@ GATE_MODES: tuple[str, ...] = ("significance", "noninferiority")
 """How the gate judges: fail significant degradations only, or also require every checked
 cell to be shown within its margin (a one-sided upper bound below it)."""
 
-REPORT_FORMATS: tuple[str, ...] = ("table", "json", "markdown", "junit", "csv")
-
 TEXT_FORMATS: tuple[str, ...] = ("text", "json")
 """Output of commands that print one record (align, items)."""
 

@@ -1,46 +1,7 @@
-"""The report document: what was compared, the spillover table, and the gate's verdict."""
+"""The report document, rendered by this package; built in ``auditor.audit.report``."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from auditor.audit.document import SCHEMA, Report
 
-from auditor.audit.gate import GateResult
-from auditor.stats.table import SpilloverTable
-
-SCHEMA = "spillover.report/2"
-"""/2 added ``rotation`` and ``format_transfer`` (null when the audit has none), and the
-table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged."""
-
-
-@dataclass(frozen=True)
-class Report:
-    """One comparison's report. ``subject`` names what was compared (audit id, runs)."""
-
-    table: SpilloverTable
-    subject: dict = field(default_factory=dict)
-    gate: GateResult | None = None
-    target_all: SpilloverTable | None = None
-    flips: tuple[dict, ...] = ()  # flipped items (drill-down rows) for the HTML report
-    rotation: dict | None = None  # RotationChange.to_dict(): position bias, consistency
-    transfer: SpilloverTable | None = None  # the same comparison in an untrained format
-    transfer_format: str = ""  # its name ("cloze")
-    transfer_readings: tuple = ()  # stats.transfer.Reading, one per cell and metric
-
-    def to_dict(self) -> dict:
-        return {
-            "schema": SCHEMA,
-            "subject": self.subject,
-            "table": self.table.to_dict(),
-            "target_all_items": self.target_all.to_dict() if self.target_all else None,
-            "gate": self.gate.to_dict() if self.gate else None,
-            "rotation": self.rotation,
-            "format_transfer": None if self.transfer is None else {
-                "format": self.transfer_format,
-                "table": self.transfer.to_dict(),
-                "readings": [r.to_dict() for r in self.transfer_readings],
-            },
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+__all__ = ["SCHEMA", "Report"]

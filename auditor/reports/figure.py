@@ -33,6 +33,7 @@ def _pyplot():
         raise InputError("figures need matplotlib: pip install 'spillover[plot]'") from None
     matplotlib.use("Agg", force=True)
     matplotlib.rcParams["svg.fonttype"] = "none"  # SVG text stays text: searchable, small
+    matplotlib.rcParams["svg.hashsalt"] = "spillover"  # SVG ids from the content, not random
     import matplotlib.pyplot as plt
 
     return plt

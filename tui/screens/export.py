@@ -1,4 +1,4 @@
-"""Export the results table with the CLI's own report writers, into the working folder."""
+"""Export the report the command line writes (built by the engine), into the working folder."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-EXPORTS = (("markdown", "md", "Markdown (a CI job summary)"), ("csv", "csv", "CSV"),
-           ("json", "json", "JSON (the full report)"), ("junit", "xml", "JUnit XML"))
+from auditor.reports.formats import APP_FORMATS, BY_NAME
 
 
 def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | None = None) -> Path:
@@ -23,15 +22,16 @@ def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | Non
     return (folder or Path.cwd()) / f"spillover-{re.sub(r'[^A-Za-z0-9_.-]', '_', subject)}.{ext}"
 
 
-def export_table(table, fmt: str, title: str, run_a: str, run_b: str,
-                 folder: Path | None = None) -> Path:
-    """Write ``table`` as ``fmt`` (see EXPORTS); returns the path written."""
-    from auditor.reports.document import Report
+def export_report(backend, fmt: str, title: str, run_a: str, run_b: str, *, result=None,
+                  target: tuple[str, ...] = (), folder: Path | None = None) -> Path:
+    """Write, as ``fmt`` (one of APP_FORMATS), the report the command line writes for the
+    same audit (``result``) or stored runs; returns the path written."""
     from auditor.reports.formats import write_report
 
-    ext = dict((f, e) for f, e, _label in EXPORTS)[fmt]
-    subject = {"title": title, "before": run_a, "after": run_b}
-    return write_report(Report(table, subject), fmt, export_path(title, run_a, run_b, ext, folder))
+    ext = BY_NAME[fmt].suffixes[0].lstrip(".")
+    report = backend.report(result=result, runs=None if result is not None else (run_a, run_b),
+                            target=target, flips=fmt == "html")
+    return write_report(report, fmt, export_path(title, run_a, run_b, ext, folder))
 
 
 class ExportScreen(ModalScreen[str | None]):
@@ -41,8 +41,8 @@ class ExportScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
-            yield Static(Text("export the table as", style="bold"))
-            yield OptionList(*(Option(label, id=fmt) for fmt, _ext, label in EXPORTS),
+            yield Static(Text("export the report as", style="bold"))
+            yield OptionList(*(Option(f.label, id=f.name) for f in APP_FORMATS),
                              id="export-formats")
             yield Static(Text(f"into {Path.cwd()}", style="dim"))
 

@@ -15,12 +15,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from auditor.core.errors import InputError
 from auditor.reports.rich import caption
 from auditor.reports.rotation import change_lines
 from auditor.stats.table import SpilloverTable
 from auditor.stats.transfer import cell_line, readings
 from tui.screens.drilldown import DrilldownScreen
-from tui.screens.export import ExportScreen, export_table
+from tui.screens.export import ExportScreen, export_report
 from tui.widgets.cellstats import cell_stats
 from tui.widgets.spillover import SpilloverView
 
@@ -180,8 +181,9 @@ class ResultsScreen(Screen):
         if fmt is None:
             return
         try:
-            path = export_table(self.table, fmt, self.title_text, self.run_a, self.run_b)
-        except OSError as exc:
+            path = export_report(self.backend, fmt, self.title_text, self.run_a, self.run_b,
+                                 result=self.result, target=tuple(self.trained_table.target))
+        except (OSError, InputError) as exc:
             self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
         self.notify(f"wrote {path}", title="exported", markup=False)

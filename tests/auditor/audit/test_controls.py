@@ -13,7 +13,7 @@ import pytest
 from auditor.audit.history import load_audit
 from auditor.audit.pipeline import audit_key, run_audit
 from auditor.audit.profiles import build_profile, load_profile
-from auditor.cli.options import with_controls
+from auditor.audit.report import with_controls
 from auditor.core.events import StageFinished
 from auditor.reports import render_report
 from auditor.reports.document import Report

@@ -49,3 +49,9 @@ def test_unknown_suffix_is_refused(tmp_path, two_runs):
     with pytest.raises(InputError, match="figures are written as"):
         save_figure(two_runs["table"], tmp_path / "fig.jpg")
     assert not (tmp_path / "fig.jpg").exists()
+
+
+def test_the_same_table_draws_the_same_svg_bytes(two_runs):
+    """Element ids are salted by content, not by a random uuid: an HTML report written
+    twice (the command line and the app's export) is byte-identical."""
+    assert figure_svg(two_runs["table"], "t") == figure_svg(two_runs["table"], "t")
