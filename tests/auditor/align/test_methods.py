@@ -11,7 +11,7 @@ import json
 import pytest
 import torch
 
-from auditor.align import methods, trainers
+from auditor.align import methods, trainers, trl_args
 from auditor.align.preferences import build_pairs
 from auditor.align.settings import AlignSettings
 from auditor.align.train import align, planned_steps
@@ -138,12 +138,12 @@ def test_profile_validates_the_method_and_its_ranges():
 def test_each_method_maps_onto_its_trl_config(tmp_path):
     from trl import DPOConfig, KTOConfig
 
-    with trainers._experimental():
+    with trl_args._experimental():
         from trl.experimental.cpo import CPOConfig
         from trl.experimental.orpo import ORPOConfig
 
     def config(name, **extra):
-        from auditor.align.trl_args import trl_config
+        from auditor.align.trainers import trl_config
 
         return trl_config(AlignSettings(method=name, **extra), str(tmp_path), "cpu", "float32", 8)
 
