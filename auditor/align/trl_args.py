@@ -78,7 +78,8 @@ def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str
     from trl import KTOConfig
 
     return KTOConfig(**trainer_args(settings, output_dir, device, dtype), beta=settings.beta,
-                     loss_type="kto", desirable_weight=settings.kto_desirable_weight,
+                     loss_type=settings.method_info.loss_type,
+                     desirable_weight=settings.kto_desirable_weight,
                      undesirable_weight=settings.kto_undesirable_weight,
                      precompute_ref_log_probs=False)  # fmt: skip
 
