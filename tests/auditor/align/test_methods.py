@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import pytest
 import torch
@@ -37,6 +38,12 @@ OWN_METRICS = {
     "orpo": {"nll_loss", "log_odds_ratio", "log_odds_chosen", "rewards/margins"},
     "simpo": {"nll_loss", "rewards/accuracies", "rewards/margins", "logps/chosen"},
 }
+
+
+# each DPO-trainer loss at zero margin (a fresh LoRA equals the reference), from its formula
+# with beta 0.1: sigmoid -log(sigmoid(0)); robust the same whatever the label smoothing;
+# hinge relu(1 - 0); ipo (0 - 1/(2 beta))^2
+FRESH_LOSS = {"dpo": math.log(2), "robust": math.log(2), "hinge": 1.0, "ipo": (1 / 0.2) ** 2}
 
 
 @pytest.fixture(scope="module")
@@ -242,6 +249,8 @@ def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_di
     print(name, "loss", [round(x, 4) for x in losses], "margin", [round(x, 4) for x in margins])
     assert losses[-1] < losses[0] - 0.01 * abs(losses[0]), losses  # same batch: a real descent
     assert margins[-1] > margins[0], margins
+    if name in FRESH_LOSS:
+        assert losses[0] == pytest.approx(FRESH_LOSS[name], rel=1e-4), losses
     if name == "dpo":  # the sigmoid loss's known start: a fresh LoRA equals the reference
         assert losses[0] == pytest.approx(0.6931, abs=1e-3)
         assert losses[-1] < losses[0] - 0.05, losses
