@@ -313,6 +313,24 @@ def test_each_method_resumes_to_the_uninterrupted_run(small_dir, gender, tmp_pat
 
 
 @pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_adapter(small_dir, gender, tmp_path, name):
+    """Training is seeded, the fresh LoRA included: two runs of a method with the same
+    settings give the same LoRA weights."""
+    from safetensors.torch import load_file
+
+    settings = AlignSettings(method=name, rejected="biased", train_sample=4, batch_size=2,
+                           max_steps=2, learning_rate=1e-3, save_steps=100)  # fmt: skip
+    spec = ModelSpec(str(small_dir), device="cpu")
+    weights = []
+    for run in ("a", "b"):
+        with Store(tmp_path / f"{run}.sqlite") as store:
+            result = align(spec, gender, settings=settings, out_dir=tmp_path / run, store=store)
+        weights.append(load_file(str(result.adapter_dir / "adapter_model.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender, tmp_path, name):
     """A pair whose prompt fills max_length is left out and said (ORPO and CPO would train
     it on an empty completion); none left is an input error, and a failed run trained
