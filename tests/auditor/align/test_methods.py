@@ -1,6 +1,8 @@
-"""Alignment methods on real components: every method trains the tiny BPE Llama through its
-own trl trainer, its adapter reloads exactly, and an interrupted run resumes to the same
-training log as an uninterrupted one.
+"""Alignment methods on real components, each test run over every registered method
+(``auditor.align.methods.METHODS``): it tokenizes as evaluation does, trains the tiny BPE
+Llama through its own trl trainer, its adapter reloads exactly, an interrupted run resumes
+to the same training log as an uninterrupted one, the same seed gives the same adapter,
+over-long prompts are dropped and said, and a short SmolLM2 run moves the letters.
 """
 
 from __future__ import annotations
