@@ -134,8 +134,7 @@ def prefix(args) -> None:
 
     from auditor.audit.pipeline import plan_audit
     from auditor.audit.profiles import load_profile
-    from auditor.evaluation.cloze import ClozeBuilder
-    from auditor.evaluation.prompts import PromptBuilder
+    from auditor.evaluation import scoring
     from auditor.evaluation.scoring import score_batch
     from auditor.evaluation.scoring.batching import plan_batches
     from auditor.evaluation.scoring.prefix_tree import prefix_batches
@@ -151,8 +150,7 @@ def prefix(args) -> None:
     batch = profile.eval.batch_size
     loaded = load_model(ModelSpec(profile.model.source, device=profile.model.device))
     model = loaded.model
-    builder = (ClozeBuilder(loaded.tokenizer) if mode == "cloze"
-               else PromptBuilder(loaded.tokenizer, profile.eval.prompt_style))
+    builder = scoring.get(mode).builder(loaded.tokenizer, profile.eval.prompt_style)
     prompts = [builder.prompt_ids(item) for item in items]
     fed = [0]
 

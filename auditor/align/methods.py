@@ -1,7 +1,9 @@
 """Alignment methods: the trl trainer, loss and hyper-parameters behind each ``[align] method``.
 
-This module only declares them (no ML import, so profiles can read it); ``trl_args``
-builds their trl configs, ``trainers`` their datasets and trainers.
+This module only declares them (no ML import, so profiles can read it). Each names its trl
+trainer, an entry of the registry ``auditor.align.trainers.TRAINERS`` (its training rows,
+trl config and trainer class). A new method is one entry here, and a new trainer one entry
+there with its config function in ``trl_args``.
 
 Every method trains a LoRA adapter on the same BBQ preference pairs:
 
@@ -26,22 +28,34 @@ class Method:
     """One alignment method: which trl trainer runs it and which settings it reads."""
 
     name: str
-    trainer: str  # "dpo" | "kto" | "orpo" | "cpo"
+    trainer: str  # its entry in ``auditor.align.trainers.TRAINERS``
     loss_type: str  # trl's loss_type ("" where the trainer has one loss)
     params: tuple[str, ...]  # method-specific settings it reads (and its run key holds)
     reference: bool  # whether the loss compares against the frozen model
     rows_per_pair: int = 1  # training rows one preference pair becomes
     about: str = ""
+    min_batch: int = 1  # the smallest batch_size it trains with
+    min_batch_why: str = ""  # why, for the settings error
+    speed_switches: bool = False  # precompute_ref, completion_logits_only, shared_prompt apply
+    keyed: bool = True  # whether its run keys hold ``method`` (dpo's predate the setting)
+
+
+def _dpo_trainer(name: str, loss_type: str, params: tuple[str, ...], about: str,
+                 keyed: bool = True) -> Method:
+    """A method on trl's DPO trainer (the reference is the model with the adapter off)."""
+    return Method(name, "dpo", loss_type, params, True, about=about, speed_switches=True,
+                  keyed=keyed)
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("dpo", "dpo", "sigmoid", ("beta",), True, about="DPO, sigmoid loss"),
-    Method("ipo", "dpo", "ipo", ("beta",), True, about="IPO: squared loss, beta is tau"),
-    Method("robust", "dpo", "robust", ("beta", "label_smoothing"), True,
-           about="robust DPO: label_smoothing = share of flipped preferences"),
-    Method("hinge", "dpo", "hinge", ("beta",), True, about="SLiC hinge loss"),
+    _dpo_trainer("dpo", "sigmoid", ("beta",), "DPO, sigmoid loss", keyed=False),
+    _dpo_trainer("ipo", "ipo", ("beta",), "IPO: squared loss, beta is tau"),
+    _dpo_trainer("robust", "robust", ("beta", "label_smoothing"),
+                 "robust DPO: label_smoothing = share of flipped preferences"),
+    _dpo_trainer("hinge", "hinge", ("beta",), "SLiC hinge loss"),
     Method("kto", "kto", "kto", ("beta", "kto_desirable_weight", "kto_undesirable_weight"),
-           True, rows_per_pair=2, about="KTO: chosen desirable, rejected undesirable"),
+           True, rows_per_pair=2, about="KTO: chosen desirable, rejected undesirable",
+           min_batch=2, min_batch_why="its KL estimate pairs rows of a batch"),
     Method("orpo", "orpo", "", ("orpo_lambda",), False,
            about="ORPO: NLL of chosen + lambda * odds-ratio term, no reference"),
     Method("simpo", "cpo", "simpo", ("simpo_beta", "simpo_gamma", "cpo_alpha"), False,
@@ -63,5 +77,6 @@ def get(name: str) -> Method:
 def unused(name: str) -> frozenset[str]:
     """Settings a run of method ``name`` ignores (``method`` itself for dpo, whose run keys
     predate the setting)."""
-    drop = METHOD_PARAMS - set(get(name).params)
-    return drop | {"method"} if name == "dpo" else drop
+    method = get(name)
+    drop = METHOD_PARAMS - set(method.params)
+    return drop if method.keyed else drop | {"method"}

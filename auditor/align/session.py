@@ -6,10 +6,10 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 
+from auditor.align import trl_args
 from auditor.align.lm_head import completion_logits_only
 from auditor.align.run_folder import RunFolder, seal
 from auditor.align.settings import AlignSettings
-from auditor.align.trl_args import dpo_config, lora_config, trl_config
 from auditor.core.errors import InputError
 from auditor.core.events import Cancelled, CancelToken, Message, Reporter
 from auditor.models import distributed
@@ -46,33 +46,22 @@ def quiet_progress():
 
 
 def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, callbacks=()):
-    """The method's trl trainer on ``loaded`` with a fresh LoRA (``auditor.align.methods``);
-    for the DPO trainer the reference is the adapter disabled.
+    """The method's trl trainer on ``loaded`` with a fresh LoRA, built from its entry in
+    ``auditor.align.trainers.TRAINERS``; a trainer that takes a reference model gets the
+    adapter disabled as one.
 
-    With ``precompute_ref`` the reference log-probs are computed here, over the dataset;
-    with ``completion_logits_only`` that pass and every training step score only the
-    completion tokens; with ``shared_prompt`` the trainer computes each prompt of a batch
-    once (``auditor.align.shared_prompt``).
+    On the DPO trainer's methods: with ``precompute_ref`` the reference log-probs are
+    computed here, over the dataset; with ``completion_logits_only`` that pass and every
+    training step score only the completion tokens; with ``shared_prompt`` the trainer
+    computes each prompt of a batch once (``auditor.align.shared_prompt``).
     """
     from transformers import PrinterCallback, ProgressCallback, set_seed
-    from trl import DPOTrainer
 
     from auditor.align import trainers
 
-    method = settings.method_info
+    kind = trainers.of(settings.method_info)
     size = distributed.world().size  # under a launcher: the same global batch, split over ranks
-    if method.trainer != "dpo":
-        args = trl_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
-        args.per_device_train_batch_size, args.gradient_accumulation_steps = \
-            distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
-        args.ddp_find_unused_parameters = False
-        with quiet_progress():
-            trainer = trainers.build_trainer(method, loaded, dataset, args,
-                                             lora_config(settings), callbacks)
-        trainer.remove_callback(PrinterCallback)
-        trainer.remove_callback(ProgressCallback)
-        return trainer
-    args = dpo_config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+    args = kind.config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
     args.per_device_train_batch_size, args.gradient_accumulation_steps = \
         distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
     args.ddp_find_unused_parameters = False  # LoRA: every trained weight is used each step
@@ -83,39 +72,24 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
         lengths = (len(ids) for ids in loaded.tokenizer(list(dataset["prompt"]))["input_ids"])
         if min(lengths) >= settings.max_length:
             raise InputError(too_short(settings))
-    trainer_class = DPOTrainer
-    if uses_shared_prompt(loaded.model, settings):
-        from auditor.align.shared_prompt import trainer_class as shared
-
-        trainer_class = shared()
-    with quiet_progress(), completion_logits_only(speed["completion_logits_only"]):
+    trainer_class = kind.trainer_class(loaded.model, settings)
+    reference = {"ref_model": None} if kind.takes_ref_model else {}
+    with quiet_progress(), completion_logits_only(speed["completion_logits_only"]), \
+            trl_args._experimental():
         trainer = trainer_class(
             model=loaded.model,
-            ref_model=None,
             args=args,
             train_dataset=dataset,
             processing_class=loaded.tokenizer,
-            peft_config=lora_config(settings),
+            peft_config=trl_args.lora_config(settings),
             callbacks=list(callbacks),
+            **reference,
         )
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     if speed["completion_logits_only"]:
         trainer.compute_loss = _in_completion_only(trainer.compute_loss)
     return trainer
-
-
-def uses_shared_prompt(model, settings: AlignSettings) -> bool:
-    """Whether the DPO trainer computes each prompt once (``shared_prompt``): ``auto`` where
-    the model allows it; ``on`` where it does not is an input error."""
-    from auditor.align.shared_prompt import unsupported
-
-    if settings.shared_prompt == "off" or settings.method_info.trainer != "dpo":
-        return False
-    why = unsupported(model, settings.activation_checkpointing)
-    if why and settings.shared_prompt == "on":
-        raise InputError(f"align settings: shared_prompt is 'on' but {why}; set it to auto or off")
-    return not why
 
 
 def _in_completion_only(compute_loss):

@@ -131,13 +131,13 @@ class AlignSettings(Checked):
                                  "names an attribute twice"))
         if len(set(self.methods)) < len(self.methods):
             found.append(Problem("methods", "names a method twice", "names a method twice"))
-        if "kto" in self.methods and self.batch_size < 2:
-            found.append(Problem("batch_size", "must be >= 2 for kto (its KL estimate pairs "
-                                 "rows of a batch)", f"is {self.batch_size}; kto needs >= 2"))
-        elif self.method == "kto" and self.batch_size < 2:
-            found.append(Problem("batch_size", "must be >= 2 for kto (its KL estimate pairs "
-                                 "rows of a batch)", f"is {self.batch_size}; kto needs >= 2"))
-        if methods.get(self.method).trainer != "dpo":
+        small = next((m for m in map(methods.get, (*self.methods, self.method))
+                      if self.batch_size < m.min_batch), None)  # fmt: skip
+        if small:
+            found.append(Problem("batch_size", f"must be >= {small.min_batch} for {small.name} "
+                                 f"({small.min_batch_why})", f"is {self.batch_size}; "
+                                 f"{small.name} needs >= {small.min_batch}"))
+        if not methods.get(self.method).speed_switches:
             found += [Problem(name, "applies to the DPO trainer's methods only",
                               "is 'on'; it applies to the DPO trainer's methods only")
                       for name in ("precompute_ref", "completion_logits_only", "shared_prompt")
@@ -188,7 +188,7 @@ class AlignSettings(Checked):
 
         Both apply to the methods on trl's DPO trainer; the others run trl's own path.
         """
-        if self.method_info.trainer != "dpo":  # the other trainers run trl's own path
+        if not self.method_info.speed_switches:  # the other trainers run trl's own path
             return {"precompute_ref": False, "completion_logits_only": False}
         accelerated = device.startswith(("cuda", "xpu"))
         if self.max_steps > 0:

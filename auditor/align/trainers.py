@@ -1,56 +1,126 @@
-"""The trl side of the alignment methods (``auditor.align.methods``): each method's
-training rows and trainer (their trl configs: ``auditor.align.trl_args``)."""
+"""The registry of trl trainers behind the alignment methods (``auditor.align.methods``):
+for each, its training rows, its trl config (``auditor.align.trl_args``) and its trainer
+class. ``session.build_trainer`` builds every method's trainer through this one table."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.align import trl_args
 from auditor.align.methods import Method
-from auditor.align.trl_args import _experimental
+from auditor.align.settings import AlignSettings
+from auditor.core.errors import InputError
 
 
-def dataset(method: Method, pairs, tokenizer, settings):
-    """The training rows of ``pairs`` in the format of ``method``'s trainer.
+@dataclass(frozen=True)
+class Trainer:
+    """One trl trainer: how it gets its rows, its config and its class."""
 
-    Paired trainers get prompt/chosen/rejected strings (``to_dataset``); KTO gets
-    prompt/completion/label rows. ORPO and CPO would keep a prompt that fills
-    ``max_length`` with an empty completion: such pairs are left out here, as DPO and KTO
-    leave them out themselves.
-    """
-    from auditor.align.preferences import to_dataset
+    rows: Callable[[Any, Any, AlignSettings], Any]  # (to_dataset's pairs, tokenizer, settings)
+    config: Callable[..., Any]  # (settings, output_dir, device, dtype, n_pairs)
+    trainer_class: Callable[[Any, AlignSettings], type]  # (the model, settings)
+    takes_ref_model: bool  # passed ``ref_model=None``: the reference is the adapter disabled
 
-    data = to_dataset(pairs, tokenizer)
-    if method.trainer == "kto":
-        from datasets import Dataset
 
-        rows = {"prompt": [], "completion": [], "label": []}
-        for row in data:
-            rows["prompt"] += [row["prompt"], row["prompt"]]
-            rows["completion"] += [row["chosen"], row["rejected"]]
-            rows["label"] += [True, False]
-        return Dataset.from_dict(rows).shuffle(seed=settings.seed).flatten_indices()
-    if method.trainer in ("orpo", "cpo"):
-        lengths = [len(ids) for ids in tokenizer(list(data["prompt"]))["input_ids"]]
-        keep = [i for i, n in enumerate(lengths) if n < settings.max_length]
-        if len(keep) < len(data):
-            data = data.select(keep)
+def paired_rows(data, tokenizer, settings: AlignSettings):
+    """prompt/chosen/rejected strings, as ``to_dataset`` gives them (the trainer drops a
+    pair whose prompt fills ``max_length``)."""
     return data
 
 
-def build_trainer(method: Method, loaded, dataset, args, lora, callbacks=()):
-    """trl's trainer for ``method`` (not DPO: ``session.build_trainer`` builds that one)."""
-    common = dict(model=loaded.model, args=args, train_dataset=dataset,
-                  processing_class=loaded.tokenizer, peft_config=lora, callbacks=list(callbacks))
-    if method.trainer == "kto":
-        from trl import KTOTrainer
+def unpaired_rows(data, tokenizer, settings: AlignSettings):
+    """prompt/completion/label rows: each pair a desirable row (the chosen answer) and an
+    undesirable one, as trl's ``unpair_preference_dataset`` does, shuffled with the run's
+    seed so every batch mixes both (trl samples KTO data in order)."""
+    from datasets import Dataset
 
-        return KTOTrainer(ref_model=None, **common)
-    with _experimental():
-        if method.trainer == "orpo":
-            from trl.experimental.orpo import ORPOTrainer
+    rows: dict[str, list] = {"prompt": [], "completion": [], "label": []}
+    for row in data:
+        rows["prompt"] += [row["prompt"], row["prompt"]]
+        rows["completion"] += [row["chosen"], row["rejected"]]
+        rows["label"] += [True, False]
+    return Dataset.from_dict(rows).shuffle(seed=settings.seed).flatten_indices()
 
-            return ORPOTrainer(**common)
+
+def fitting_rows(data, tokenizer, settings: AlignSettings):
+    """Paired rows without those whose prompt fills ``max_length``: ORPO and CPO would keep
+    them with an empty completion (DPO and KTO leave them out themselves)."""
+    lengths = [len(ids) for ids in tokenizer(list(data["prompt"]))["input_ids"]]
+    keep = [i for i, n in enumerate(lengths) if n < settings.max_length]
+    return data.select(keep) if len(keep) < len(data) else data
+
+
+def uses_shared_prompt(model, settings: AlignSettings) -> bool:
+    """Whether the DPO trainer computes each prompt once (``shared_prompt``): ``auto`` where
+    the model allows it; ``on`` where it does not is an input error."""
+    from auditor.align.shared_prompt import unsupported
+
+    if settings.shared_prompt == "off" or not settings.method_info.speed_switches:
+        return False
+    why = unsupported(model, settings.activation_checkpointing)
+    if why and settings.shared_prompt == "on":
+        raise InputError(f"align settings: shared_prompt is 'on' but {why}; set it to auto or off")
+    return not why
+
+
+def dpo_class(model, settings: AlignSettings) -> type:
+    """trl's ``DPOTrainer``, or its shared-prompt subclass (``auditor.align.shared_prompt``)."""
+    if uses_shared_prompt(model, settings):
+        from auditor.align.shared_prompt import trainer_class
+
+        return trainer_class()
+    from trl import DPOTrainer
+
+    return DPOTrainer
+
+
+def kto_class(model, settings: AlignSettings) -> type:
+    from trl import KTOTrainer
+
+    return KTOTrainer
+
+
+def orpo_class(model, settings: AlignSettings) -> type:
+    with trl_args._experimental():
+        from trl.experimental.orpo import ORPOTrainer
+
+    return ORPOTrainer
+
+
+def cpo_class(model, settings: AlignSettings) -> type:
+    with trl_args._experimental():
         from trl.experimental.cpo import CPOTrainer
 
-        return CPOTrainer(**common)
+    return CPOTrainer
+
+
+TRAINERS: dict[str, Trainer] = {
+    "dpo": Trainer(paired_rows, trl_args.dpo_config, dpo_class, takes_ref_model=True),
+    "kto": Trainer(unpaired_rows, trl_args.kto_config, kto_class, takes_ref_model=True),
+    "orpo": Trainer(fitting_rows, trl_args.orpo_config, orpo_class, takes_ref_model=False),
+    "cpo": Trainer(fitting_rows, trl_args.cpo_config, cpo_class, takes_ref_model=False),
+}
+"""Each ``Method.trainer``'s entry."""
+
+
+def of(method: Method) -> Trainer:
+    """The registry entry of ``method``'s trainer."""
+    return TRAINERS[method.trainer]
+
+
+def dataset(method: Method, pairs, tokenizer, settings: AlignSettings):
+    """The training rows of ``pairs`` in the format of ``method``'s trainer."""
+    from auditor.align.preferences import to_dataset
+
+    return of(method).rows(to_dataset(pairs, tokenizer), tokenizer, settings)
+
+
+def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
+               n_pairs: int = 0):
+    """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
+    return of(settings.method_info).config(settings, output_dir, device, dtype, n_pairs)
 
 
 def pairs_used(method: Method, trainer) -> int:

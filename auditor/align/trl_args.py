@@ -1,9 +1,9 @@
-"""The alignment settings translated into peft's ``LoraConfig`` and each method's trl
-config (``DPOConfig``, ``KTOConfig``, ...); ``auditor.align.trainers`` builds the trainers."""
+"""The alignment settings translated into peft's ``LoraConfig`` and each trl trainer's
+config (``DPOConfig``, ``KTOConfig``, ...); the registry ``auditor.align.trainers.TRAINERS``
+says which config a method's trainer takes."""
 
 from __future__ import annotations
 
-from auditor.align.methods import Method
 from auditor.align.settings import AlignSettings
 
 
@@ -29,11 +29,12 @@ def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str
 
     speed = settings.speed_plan(device, n_pairs)
     method = settings.method_info
-    extra = {"label_smoothing": settings.label_smoothing} if method.name == "robust" else {}
+    extra = ({"label_smoothing": settings.label_smoothing}
+             if "label_smoothing" in method.params else {})  # fmt: skip
     return DPOConfig(
         **trainer_args(settings, output_dir, device, dtype),
         beta=settings.beta,
-        loss_type=[method.loss_type if method.trainer == "dpo" else "sigmoid"],
+        loss_type=[method.loss_type],
         precompute_ref_log_probs=speed["precompute_ref"],
         **extra,
     )
@@ -71,32 +72,36 @@ def trainer_args(settings: AlignSettings, output_dir: str, device: str, dtype: s
     )
 
 
-def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
+def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
                n_pairs: int = 0):
-    """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
-    return config(settings.method_info, settings, output_dir, device, dtype, n_pairs)
+    """trl's ``KTOConfig``: chosen answers desirable, rejected ones undesirable."""
+    from trl import KTOConfig
+
+    return KTOConfig(**trainer_args(settings, output_dir, device, dtype), beta=settings.beta,
+                     loss_type=settings.method_info.loss_type,
+                     desirable_weight=settings.kto_desirable_weight,
+                     undesirable_weight=settings.kto_undesirable_weight,
+                     precompute_ref_log_probs=False)  # fmt: skip
 
 
-def config(method: Method, settings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
-    """The trl config of ``method``'s trainer: the shared arguments plus its own."""
-    if method.trainer == "dpo":
-        return dpo_config(settings, output_dir, device, dtype, n_pairs)
-    common = trainer_args(settings, output_dir, device, dtype)
-    if method.trainer == "kto":
-        from trl import KTOConfig
-
-        return KTOConfig(**common, beta=settings.beta, loss_type="kto",
-                         desirable_weight=settings.kto_desirable_weight,
-                         undesirable_weight=settings.kto_undesirable_weight,
-                         precompute_ref_log_probs=False)  # fmt: skip
+def orpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
+                n_pairs: int = 0):
+    """``trl.experimental``'s ``ORPOConfig`` (``beta`` is ORPO's lambda)."""
     with _experimental():
-        if method.trainer == "orpo":
-            from trl.experimental.orpo import ORPOConfig
+        from trl.experimental.orpo import ORPOConfig
 
-            return ORPOConfig(**common, beta=settings.orpo_lambda, remove_unused_columns=False)
+        return ORPOConfig(**trainer_args(settings, output_dir, device, dtype),
+                          beta=settings.orpo_lambda, remove_unused_columns=False)
+
+
+def cpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
+               n_pairs: int = 0):
+    """``trl.experimental``'s ``CPOConfig`` with the method's loss (SimPO's)."""
+    with _experimental():
         from trl.experimental.cpo import CPOConfig
 
-        return CPOConfig(**common, loss_type="simpo", beta=settings.simpo_beta,
+        return CPOConfig(**trainer_args(settings, output_dir, device, dtype),
+                         loss_type=settings.method_info.loss_type, beta=settings.simpo_beta,
                          simpo_gamma=settings.simpo_gamma, cpo_alpha=settings.cpo_alpha,
                          label_smoothing=0.0, remove_unused_columns=False)  # fmt: skip
 

@@ -34,7 +34,7 @@ from auditor.core.events import (
     null_reporter,
 )
 from auditor.core.items import Item
-from auditor.evaluation.cloze import ClozeBuilder
+from auditor.evaluation import scoring
 from auditor.evaluation.orders import (
     COST,
     aggregate,
@@ -44,8 +44,7 @@ from auditor.evaluation.orders import (
     permuted,
     to_item_order,
 )
-from auditor.evaluation.prompts import PromptBuilder
-from auditor.evaluation.scoring import MODES, score_batch
+from auditor.evaluation.scoring import score_batch
 from auditor.evaluation.scoring.batching import plan_batches
 from auditor.evaluation.scoring.branched import use_prefix_tree
 from auditor.evaluation.scoring.prefix_tree import prefix_batches
@@ -89,8 +88,7 @@ def evaluate(
     not the answers (fp32: the same predictions, scores equal to rounding, ~1e-5), so it
     is not part of the run key; it is recorded in the run's settings.
     """
-    if mode not in MODES:
-        raise InputError(f"mode {mode}: expected one of {', '.join(MODES)}")
+    scorer = scoring.get(mode)  # an unknown mode is an input error
     check_orders(orders, mode)
     if not items:
         raise InputError("no items to evaluate")
@@ -102,8 +100,7 @@ def evaluate(
         raise InputError("evaluate: no store to write to")
     report = (reporter or null_reporter) if here.is_main else null_reporter
     loaded = loaded or load_model(spec, reporter=report)
-    builder = (ClozeBuilder(loaded.tokenizer) if mode == "cloze"
-               else PromptBuilder(loaded.tokenizer, prompt_style))
+    builder = scorer.builder(loaded.tokenizer, prompt_style)
     units = [(item, perm) for item in ordered for perm in orderings(orders)]
     prompt_ids = [builder.prompt_ids(permuted(item, perm)) for item, perm in units]
     shared = use_prefix_tree(prefix_cache, loaded.model, mode)  # alike on every rank
@@ -123,7 +120,7 @@ def evaluate(
         "items": checksum,
         "dtype": loaded.dtype,
         "device": loaded.device.split(":")[0],
-        "max_new_tokens": max_new_tokens if mode == "generate" else None,
+        "max_new_tokens": max_new_tokens if scorer.generates else None,
         "batch_size": batch_size,  # padding differs by batch: a resume must batch the same
         "extra": extra_settings or {},
     }

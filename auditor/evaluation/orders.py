@@ -18,6 +18,7 @@ from auditor.core.answers import Answer
 from auditor.core.choices import ORDERS
 from auditor.core.errors import InputError
 from auditor.core.items import Item, Roles
+from auditor.evaluation import scoring
 
 IDENTITY: tuple[int, ...] = (0, 1, 2)
 COST = {"none": 1, "cyclic": 3, "all": 6}
@@ -94,10 +95,6 @@ def check_orders(orders: str, mode: str) -> None:
     orderings(orders)  # an unknown setting is an InputError
     if orders == "none":
         return
-    if mode == "generate":
-        raise InputError(f"--orders {orders}: generate mode cannot be rotated (its answers are "
-                         "parsed text, without a score per option); use --mode letter or "
-                         "options, or --orders none")
-    if mode == "cloze":
-        raise InputError(f"--orders {orders}: cloze mode lists no options, so there is no "
-                         "order to rotate; use --orders none")
+    why = scoring.get(mode).no_rotation
+    if why:
+        raise InputError(f"--orders {orders}: {why}")

@@ -18,16 +18,12 @@ from auditor.core.errors import InputError
 from auditor.evaluation.scoring.prefix_tree import Tree
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
-AUTO_MODES = frozenset({"letter", "options"})
-"""Modes ``auto`` shares prefixes in: those ``benchmarks/bench_scoring.py`` measured faster
-with it (docs/performance.md). Not generate (its decoding steps, which the tree does not
-shorten, dominate: no faster) nor cloze (short prompts without a chat opening: the extra
-forwards cost more than the tokens saved)."""
 
 
 def use_prefix_tree(setting: str, model, mode: str) -> bool:
     """Whether an evaluation runs its batches as prefix trees: ``off`` never, ``on``
-    always (refused for a model whose cache cannot branch), ``auto`` in ``AUTO_MODES``
+    always (refused for a model whose cache cannot branch), ``auto`` in the modes
+    registered with ``prefix_tree_auto``
     for a model whose cache can."""
     if setting not in SWITCHES:
         raise InputError(f"prefix_cache {setting!r}: expected one of {', '.join(SWITCHES)}")
@@ -39,7 +35,9 @@ def use_prefix_tree(setting: str, model, mode: str) -> bool:
                              "cache that can be shared between prompts; use "
                              "--prefix-cache off (eval.prefix_cache)")
         return False
-    return setting == "on" or mode in AUTO_MODES
+    from auditor.evaluation import scoring
+
+    return setting == "on" or scoring.get(mode).prefix_tree_auto
 
 
 def branchable(model) -> bool:

@@ -1,17 +1,20 @@
-"""Alignment methods on real components: every method trains the tiny BPE Llama through its
-own trl trainer, its adapter reloads exactly, and an interrupted run resumes to the same
-training log as an uninterrupted one.
+"""Alignment methods on real components, each test run over every registered method
+(``auditor.align.methods.METHODS``): it tokenizes as evaluation does, trains the tiny BPE
+Llama through its own trl trainer, its adapter reloads exactly, an interrupted run resumes
+to the same training log as an uninterrupted one, the same seed gives the same adapter,
+over-long prompts are dropped and said, and a short SmolLM2 run moves the letters.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import pytest
 import torch
 
-from auditor.align import methods, trainers
+from auditor.align import methods, trainers, trl_args
 from auditor.align.preferences import build_pairs
 from auditor.align.settings import AlignSettings
 from auditor.align.train import align, planned_steps
@@ -22,12 +25,14 @@ from auditor.evaluation.prompts import PromptBuilder
 from auditor.models.loading import ModelSpec
 from auditor.store.db import Store
 
-from .test_train import CancelAt, fresh, last_logits, one_instance
+from .test_train import CancelAt, fresh, last_logits, letter_logprobs, one_instance, train
 
-NEW = ("ipo", "robust", "hinge", "kto", "orpo", "simpo")
+ALL = tuple(methods.METHODS)
+"""Every registered method: the training tests below run on each."""
 
 # what each method's trl log holds beyond loss / grad_norm / learning_rate
 OWN_METRICS = {
+    "dpo": {"rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins"},
     "ipo": {"rewards/accuracies", "rewards/margins", "logps/chosen"},
     "robust": {"rewards/accuracies", "rewards/margins", "logps/chosen"},
     "hinge": {"rewards/accuracies", "rewards/margins", "logps/chosen"},
@@ -35,6 +40,12 @@ OWN_METRICS = {
     "orpo": {"nll_loss", "log_odds_ratio", "log_odds_chosen", "rewards/margins"},
     "simpo": {"nll_loss", "rewards/accuracies", "rewards/margins", "logps/chosen"},
 }
+
+
+# each DPO-trainer loss at zero margin (a fresh LoRA equals the reference), from its formula
+# with beta 0.1: sigmoid -log(sigmoid(0)); robust the same whatever the label smoothing;
+# hinge relu(1 - 0); ipo (0 - 1/(2 beta))^2
+FRESH_LOSS = {"dpo": math.log(2), "robust": math.log(2), "hinge": 1.0, "ipo": (1 / 0.2) ** 2}
 
 
 @pytest.fixture(scope="module")
@@ -52,17 +63,6 @@ def settings_for(method: str, **extra) -> AlignSettings:
     values = dict(method=method, batch_size=8 if method == "kto" else 4, max_steps=8,
                   learning_rate=1e-2, save_steps=100)
     return AlignSettings(**{**values, **extra})
-
-
-def train(loaded, pairs, settings, out, events):
-    from auditor.align.callback import EventCallback
-    from auditor.align.session import build_trainer
-
-    dataset = trainers.dataset(settings.method_info, pairs, loaded.tokenizer, settings)
-    callback = EventCallback(events.append, method=settings.method)
-    trainer = build_trainer(loaded, dataset, settings, str(out), [callback])
-    trainer.train()
-    return trainer
 
 
 # -- settings and run keys --------------------------------------------------------------
@@ -138,12 +138,12 @@ def test_profile_validates_the_method_and_its_ranges():
 def test_each_method_maps_onto_its_trl_config(tmp_path):
     from trl import DPOConfig, KTOConfig
 
-    with trainers._experimental():
+    with trl_args._experimental():
         from trl.experimental.cpo import CPOConfig
         from trl.experimental.orpo import ORPOConfig
 
     def config(name, **extra):
-        from auditor.align.trl_args import trl_config
+        from auditor.align.trainers import trl_config
 
         return trl_config(AlignSettings(method=name, **extra), str(tmp_path), "cpu", "float32", 8)
 
@@ -177,34 +177,46 @@ def test_each_method_maps_onto_its_trl_config(tmp_path):
 
 
 @pytest.mark.parametrize("add_bos", [False, True])
-@pytest.mark.parametrize("name", ["kto", "orpo", "simpo"])
+@pytest.mark.parametrize("name", ALL)
 def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_path, name,
                                                       add_bos):
+    """No new chat template, no second BOS: trl's rows hold the prompt ids evaluation
+    scores, and the answers' ids with one EOS."""
     from transformers import AutoTokenizer
 
     from auditor.align.session import build_trainer
 
     plain = AutoTokenizer.from_pretrained(small_dir)
     tokenizer = AutoTokenizer.from_pretrained(small_dir, add_bos_token=add_bos)
+    assert (tokenizer("x")["input_ids"][0] == tokenizer.bos_token_id) == add_bos
     items = one_instance(gender)
     pairs = build_pairs(items, PromptBuilder(tokenizer))
     settings = settings_for(name)
     loaded = fresh(small_dir, tokenizer)
     dataset = trainers.dataset(settings.method_info, pairs, tokenizer, settings)
     trainer = build_trainer(loaded, dataset, settings, str(tmp_path))
-    expected = PromptBuilder(plain)
+    expected = PromptBuilder(plain)  # what evaluation scores: the template's own BOS, once
     by_id = {i.id: i for i in items}
     prompt_ids = {tuple(expected.prompt_ids(by_id[p.item_id])) for p in pairs}
     answers = {tuple(plain(text, add_special_tokens=False)["input_ids"] + [plain.eos_token_id])
                for p in pairs for text in (p.chosen, p.rejected)}  # fmt: skip
     rows = list(trainer.train_dataset)
-    if name == "kto":
+    trainer_name = settings.method_info.trainer  # each trl trainer has its own row format
+    if trainer_name == "dpo":
+        assert len(rows) == len(pairs)
+        for pair, row in zip(pairs, rows, strict=True):
+            assert row["prompt_ids"] == expected.prompt_ids(by_id[pair.item_id])
+            answer = plain(pair.chosen, add_special_tokens=False)["input_ids"]
+            assert row["chosen_ids"] == answer + [plain.eos_token_id]
+            assert tuple(row["rejected_ids"]) in answers
+    elif trainer_name == "kto":
         assert len(rows) == 2 * len(pairs) and sum(r["label"] for r in rows) == len(pairs)
         assert {tuple(r["prompt_ids"]) for r in rows} == prompt_ids
         assert {tuple(r["completion_ids"]) for r in rows} == answers
         first = [r["label"] for r in rows[:4]]
         assert True in first and False in first  # shuffled: a batch mixes both labels
     else:
+        assert trainer_name in ("orpo", "cpo"), trainer_name  # a new trainer: add its format
         assert len(rows) == len(pairs)
         assert {tuple(r["prompt_input_ids"]) for r in rows} == prompt_ids
         for r in rows:
@@ -217,7 +229,7 @@ def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_pat
 # -- learning, saving, reloading --------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", ALL)
 def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_dir, gender,
                                                                         tmp_path, name):
     from peft import PeftModel
@@ -231,7 +243,7 @@ def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_di
     trainer = train(loaded, pairs, settings_for(name), tmp_path / "ckpt", events)
 
     steps = [e for e in events if isinstance(e, TrainStep)]
-    assert [e.step for e in steps] == list(range(1, 9))
+    assert [e.step for e in steps] == list(range(1, 9)) and steps[0].total_steps == 8
     assert {e.method for e in steps} == {name}
     assert OWN_METRICS[name] | {"loss", "grad_norm", "learning_rate"} <= set(steps[-1].metrics)
     losses = [e.metrics["loss"] for e in steps]
@@ -239,6 +251,13 @@ def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_di
     print(name, "loss", [round(x, 4) for x in losses], "margin", [round(x, 4) for x in margins])
     assert losses[-1] < losses[0] - 0.01 * abs(losses[0]), losses  # same batch: a real descent
     assert margins[-1] > margins[0], margins
+    if name in FRESH_LOSS:
+        assert losses[0] == pytest.approx(FRESH_LOSS[name], rel=1e-4), losses
+    if name == "dpo":  # the sigmoid loss's known start: a fresh LoRA equals the reference
+        assert losses[0] == pytest.approx(0.6931, abs=1e-3)
+        assert losses[-1] < losses[0] - 0.05, losses
+        assert all(b > a for a, b in zip(margins, margins[1:], strict=False)), margins
+        assert margins[-1] > 0.1
 
     prompts = [builder.prompt_ids(i) for i in items]
     model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
@@ -254,7 +273,7 @@ def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_di
 # -- the engine entry point: cancel, resume, reuse --------------------------------------
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", ALL)
 def test_each_method_resumes_to_the_uninterrupted_run(small_dir, gender, tmp_path, name):
     """Cancelled at step 3 and rerun, a run logs what the same run without a stop logs, and
     publishes the same adapter; the store keeps the method in the run's settings."""
@@ -289,16 +308,37 @@ def test_each_method_resumes_to_the_uninterrupted_run(small_dir, gender, tmp_pat
     again = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store)
     assert again.reused and again.run_id == resumed.run_id
     with pytest.raises(InputError, match="holds a different alignment run"):
-        align(spec, gender, settings=dataclasses.replace(settings, method="dpo"),
+        other = "ipo" if name == "dpo" else "dpo"
+        align(spec, gender, settings=dataclasses.replace(settings, method=other),
               out_dir=tmp_path / "a", store=store)  # fmt: skip
     store.close()
 
 
-def test_prompts_longer_than_max_length_are_dropped_and_reported_for_orpo(small_dir, gender,
-                                                                          tmp_path):
-    """ORPO and CPO would train such a pair on an empty completion; it is left out instead."""
+@pytest.mark.parametrize("name", ALL)
+def test_same_seed_same_adapter(small_dir, gender, tmp_path, name):
+    """Training is seeded, the fresh LoRA included: two runs of a method with the same
+    settings give the same LoRA weights."""
+    from safetensors.torch import load_file
+
+    settings = AlignSettings(method=name, rejected="biased", train_sample=4, batch_size=2,
+                           max_steps=2, learning_rate=1e-3, save_steps=100)  # fmt: skip
     spec = ModelSpec(str(small_dir), device="cpu")
-    settings = AlignSettings(method="orpo", rejected="biased", train_sample=4, max_steps=1,
+    weights = []
+    for run in ("a", "b"):
+        with Store(tmp_path / f"{run}.sqlite") as store:
+            result = align(spec, gender, settings=settings, out_dir=tmp_path / run, store=store)
+        weights.append(load_file(str(result.adapter_dir / "adapter_model.safetensors")))
+    assert weights[0].keys() == weights[1].keys()
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender, tmp_path, name):
+    """A pair whose prompt fills max_length is left out and said (ORPO and CPO would train
+    it on an empty completion); none left is an input error, and a failed run trained
+    nothing, so a fixed rerun may use its folder."""
+    spec = ModelSpec(str(small_dir), device="cpu")
+    settings = AlignSettings(method=name, rejected="biased", train_sample=4, max_steps=1,
                            max_length=180)
     events: list = []
     with Store(tmp_path / "runs.sqlite") as store:
@@ -306,8 +346,9 @@ def test_prompts_longer_than_max_length_are_dropped_and_reported_for_orpo(small_
                        reporter=events.append)  # fmt: skip
         builder = PromptBuilder(fresh(small_dir).tokenizer)
         by_id = {i.id: i for i in gender}
-        too_long = sum(len(builder.prompt_ids(by_id[i])) >= 180 for i in result.train_ids)
-        assert 0 < too_long < 4
+        lengths = [len(builder.prompt_ids(by_id[i])) for i in result.train_ids]
+        too_long = sum(n >= 180 for n in lengths)
+        assert 0 < too_long < 4, lengths  # ambiguous contexts are shorter than disambiguated
         warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
         assert warnings == [f"{too_long} of 4 pairs dropped: prompt longer than max_length "
                             "180; raise --max-length to keep them"]  # fmt: skip
@@ -315,24 +356,28 @@ def test_prompts_longer_than_max_length_are_dropped_and_reported_for_orpo(small_
         with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
             align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
                   out_dir=tmp_path / "b", store=store)  # fmt: skip
+        fixed = align(spec, gender, settings=settings, out_dir=tmp_path / "b", store=store)
+        assert not fixed.reused and fixed.metrics["pairs_used"] == 4 - too_long
 
 
 # -- SmolLM2-135M: a short real run of each method moves the answer letters -------------
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NEW)
-def test_smollm2_short_run_moves_letters_toward_chosen(smollm2_dir, gender, tmp_path, name):
-    from .test_train import letter_logprobs
+# dpo's run is the quick one (one pair a step); the others take both pairs a step
+SMOLLM2 = {"dpo": dict(batch_size=1)}
 
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=() if n in SMOLLM2 else pytest.mark.slow)
+                                  for n in ALL])  # fmt: skip
+def test_smollm2_short_run_moves_letters_toward_chosen(smollm2_dir, gender, tmp_path, name):
     loaded = fresh(smollm2_dir)
     builder = PromptBuilder(loaded.tokenizer)
     items = one_instance(gender, "2")[:2]  # the ambiguous and disambiguated negative question
     loaded.model.eval()
     before = letter_logprobs(loaded.model, builder, items)
     pairs = build_pairs(items, builder, rejected="biased")
-    settings = settings_for(name, batch_size=4 if name == "kto" else 2, max_steps=2,  # both pairs a step
-                            learning_rate=5e-4, max_length=320)
+    size = SMOLLM2.get(name, dict(batch_size=4 if name == "kto" else 2))
+    settings = settings_for(name, **size, max_steps=2, learning_rate=5e-4, max_length=320)
     events: list = []
     trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
     model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()

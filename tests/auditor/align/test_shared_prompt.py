@@ -154,7 +154,7 @@ def test_precomputed_reference_takes_the_shared_path(small_dir, gender, tmp_path
 
 
 def test_switch_is_checked_and_leaves_the_run_key_alone(small_dir):
-    from auditor.align.session import uses_shared_prompt
+    from auditor.align.trainers import uses_shared_prompt
 
     auto = AlignSettings()
     assert auto.key_dict() == dataclasses.replace(auto, shared_prompt="off").key_dict()

@@ -1,7 +1,10 @@
-"""DPO alignment on real components: BBQ-lite rows, trl + peft, a tiny Llama, and SmolLM2.
+"""Alignment on real components: BBQ-lite rows, trl + peft, a tiny Llama: the settings, the
+engine entry point (cancel, resume, reuse, merge) and seeding. What every registered method
+must do (learn, reload, resume, tokenize as evaluation does, move SmolLM2's letters) is in
+``test_methods.py``, parametrized over the registry.
 
 The tiny model has a 512-token BPE vocabulary (see align_helpers) so a DPO step takes a
-fraction of a second; SmolLM2-135M runs a few real steps to show letter log-probs move.
+fraction of a second.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import threading
 import pytest
 import torch
 
-from auditor.align.preferences import build_pairs, to_dataset
+from auditor.align import trainers
+from auditor.align.preferences import build_pairs
 from auditor.align.settings import AlignSettings
 from auditor.align.split import split_items
 from auditor.align.train import align
@@ -53,8 +57,9 @@ def train(loaded, pairs, settings, out, events):
     from auditor.align.callback import EventCallback
     from auditor.align.session import build_trainer
 
-    dataset = to_dataset(pairs, loaded.tokenizer)
-    trainer = build_trainer(loaded, dataset, settings, str(out), [EventCallback(events.append)])
+    dataset = trainers.dataset(settings.method_info, pairs, loaded.tokenizer, settings)
+    callback = EventCallback(events.append, method=settings.method)
+    trainer = build_trainer(loaded, dataset, settings, str(out), [callback])
     trainer.train()
     return trainer
 
@@ -62,6 +67,14 @@ def train(loaded, pairs, settings, out, events):
 def last_logits(model, ids_list):
     with torch.no_grad():
         return torch.stack([model(torch.tensor([ids])).logits[0, -1] for ids in ids_list])
+
+
+def letter_logprobs(model, builder, items):
+    """log P(letter of the correct option) among A/B/C, per item."""
+    letters = builder.letter_ids()
+    logits = last_logits(model, [builder.prompt_ids(i) for i in items])[:, letters]
+    logp = torch.log_softmax(logits.float(), dim=-1)
+    return torch.stack([logp[k, item.label] for k, item in enumerate(items)])
 
 
 # -- settings ---------------------------------------------------------------------------
@@ -181,71 +194,6 @@ def test_qlora_is_refused_on_cpu_before_loading(tmp_path, gender):
     assert not (tmp_path / "out").exists()
 
 
-# -- what trl sees ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("add_bos", [False, True])
-def test_trl_tokenizes_our_prompts_without_new_template_or_bos(
-    small_dir, gender, tmp_path, add_bos
-):
-    from transformers import AutoTokenizer
-
-    from auditor.align.session import build_trainer
-
-    plain = AutoTokenizer.from_pretrained(small_dir)
-    tokenizer = AutoTokenizer.from_pretrained(small_dir, add_bos_token=add_bos)
-    assert (tokenizer("x")["input_ids"][0] == tokenizer.bos_token_id) == add_bos
-    items = one_instance(gender)
-    pairs = build_pairs(items, PromptBuilder(tokenizer))
-    loaded = fresh(small_dir, tokenizer)
-    trainer = build_trainer(loaded, to_dataset(pairs, tokenizer), AlignSettings(), str(tmp_path))
-    expected = PromptBuilder(plain)  # what evaluation scores: the template's own BOS, once
-    by_id = {i.id: i for i in items}
-    for pair, row in zip(pairs, trainer.train_dataset, strict=True):
-        item = by_id[pair.item_id]
-        assert row["prompt_ids"] == expected.prompt_ids(item)
-        answer = plain(pair.chosen, add_special_tokens=False)["input_ids"]
-        assert row["chosen_ids"] == answer + [plain.eos_token_id]
-
-
-# -- learning, saving, reloading --------------------------------------------------------
-
-
-def test_dpo_learns_and_adapter_reloads_to_identical_logits(small_dir, gender, tmp_path):
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM
-
-    loaded = fresh(small_dir)
-    builder = PromptBuilder(loaded.tokenizer)
-    items = one_instance(gender)
-    pairs = build_pairs(items, builder, rejected="biased")
-    settings = AlignSettings(batch_size=4, max_steps=8, learning_rate=1e-2, save_steps=100)
-    events: list = []
-    trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
-
-    steps = [e for e in events if isinstance(e, TrainStep)]
-    assert [e.step for e in steps] == list(range(1, 9)) and steps[0].total_steps == 8
-    losses = [e.metrics["loss"] for e in steps]
-    margins = [e.metrics["rewards/margins"] for e in steps]
-    assert losses[0] == pytest.approx(0.6931, abs=1e-3)  # a fresh LoRA equals the reference
-    assert losses[-1] < losses[0] - 0.05, losses  # same batch every step: a real descent
-    assert all(b > a for a, b in zip(margins, margins[1:], strict=False)), margins
-    assert margins[-1] > 0.1
-    assert {"rewards/chosen", "rewards/rejected", "rewards/accuracies", "learning_rate"} <= set(
-        steps[-1].metrics
-    )
-
-    prompts = [builder.prompt_ids(i) for i in items]
-    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
-    trained = last_logits(model, prompts)
-    trainer.save_model(str(tmp_path / "adapter"))
-    base = AutoModelForCausalLM.from_pretrained(small_dir).eval()
-    untouched = last_logits(base, prompts)
-    reloaded = last_logits(PeftModel.from_pretrained(base, tmp_path / "adapter").eval(), prompts)
-    assert torch.equal(reloaded, trained)
-    assert not torch.allclose(untouched, trained, atol=1e-3)
-
-
 # -- the engine entry point: cancel, resume, reuse, merge -------------------------------
 
 
@@ -326,76 +274,6 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
         align(spec, gender, settings=dataclasses.replace(settings, beta=0.2), out_dir=out,
               store=store)  # fmt: skip
     store.close()
-
-
-# -- SmolLM2-135M: a short real run moves the answer letters ----------------------------
-
-
-def letter_logprobs(model, builder, items):
-    """log P(letter of the correct option) among A/B/C, per item."""
-    letters = builder.letter_ids()
-    logits = last_logits(model, [builder.prompt_ids(i) for i in items])[:, letters]
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    return torch.stack([logp[k, item.label] for k, item in enumerate(items)])
-
-
-def test_smollm2_short_dpo_moves_letters_toward_chosen(smollm2_dir, gender, tmp_path):
-    loaded = fresh(smollm2_dir)
-    builder = PromptBuilder(loaded.tokenizer)
-    items = one_instance(gender, "2")[:2]  # the ambiguous and disambiguated negative question
-    loaded.model.eval()
-    before = letter_logprobs(loaded.model, builder, items)
-    pairs = build_pairs(items, builder, rejected="biased")
-    settings = AlignSettings(batch_size=1, max_steps=2, learning_rate=5e-4, max_length=320,
-                           save_steps=100)  # fmt: skip
-    events: list = []
-    trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
-    model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
-    after = letter_logprobs(model, builder, items)
-    print("letter log-prob of the correct answer, before/after:", before.tolist(), after.tolist())
-    assert [e.step for e in events if isinstance(e, TrainStep)] == [1, 2]
-    assert (after > before + 0.01).all(), (before, after)
-
-
-def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender, tmp_path):
-    spec = ModelSpec(str(small_dir), device="cpu")
-    store = Store(tmp_path / "runs.sqlite")
-    settings = AlignSettings(rejected="biased", train_sample=4, max_steps=1, max_length=180)
-    events: list = []
-    result = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
-                   reporter=events.append)  # fmt: skip
-    builder = PromptBuilder(fresh(small_dir).tokenizer)
-    by_id = {i.id: i for i in gender}
-    lengths = [len(builder.prompt_ids(by_id[i])) for i in result.train_ids]
-    too_long = sum(n >= 180 for n in lengths)
-    assert 0 < too_long < 4, lengths  # ambiguous contexts are shorter than disambiguated ones
-    warnings = [e.text for e in events if isinstance(e, Message) and e.level == "warning"]
-    assert warnings == [f"{too_long} of 4 pairs dropped: prompt longer than max_length 180; "
-                        "raise --max-length to keep them"]  # fmt: skip
-    assert result.metrics["pairs_used"] == 4 - too_long
-    with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
-        align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
-              out_dir=tmp_path / "b", store=store)  # fmt: skip
-    # the failed run trained nothing, so a fixed rerun may use its folder
-    fixed = align(spec, gender, settings=settings, out_dir=tmp_path / "b", store=store)
-    assert not fixed.reused and fixed.metrics["pairs_used"] == 4 - too_long
-    store.close()
-
-
-def test_same_seed_same_adapter(small_dir, gender, tmp_path):
-    """Training is seeded: two runs with the same settings give the same LoRA weights."""
-    from safetensors.torch import load_file
-
-    settings = AlignSettings(rejected="biased", train_sample=4, batch_size=2, max_steps=2,
-                           learning_rate=1e-3, save_steps=100)
-    spec = ModelSpec(str(small_dir), device="cpu")
-    weights = []
-    for name in ("a", "b"):
-        with Store(tmp_path / f"{name}.sqlite") as store:
-            result = align(spec, gender, settings=settings, out_dir=tmp_path / name, store=store)
-        weights.append(load_file(str(result.adapter_dir / "adapter_model.safetensors")))
-    assert weights[0].keys() == weights[1].keys()
-    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
 def test_a_non_finite_loss_stops_training_with_a_clear_error():
