@@ -27,8 +27,9 @@ def main() -> None:
     before, after = synthetic_runs(items, seed=args.seed)
 
     cpu = time.process_time()
-    table = compare_runs(items, before, after, target=("Gender_identity",),
-                         n_boot=args.n_boot, seed=args.seed)
+    table = compare_runs(
+        items, before, after, target=("Gender_identity",), n_boot=args.n_boot, seed=args.seed
+    )
     base = time.process_time() - cpu
     cpu = time.process_time()
     extended = with_alternatives(table, items, before, after)
@@ -37,8 +38,10 @@ def main() -> None:
     differ = sum(t.differs for t in extended.clustering)
     print(f"{len(items):,} items, {args.n_boot:,} resamples")
     print(f"table alone:       {base:.2f} s CPU")
-    print(f"alternatives:      {extra:.2f} s CPU ({extra / base:.2f}x the table; "
-          f"{differ} accuracy cells differ, {flagged} bias cells flagged)")
+    print(
+        f"alternatives:      {extra:.2f} s CPU ({extra / base:.2f}x the table; "
+        f"{differ} accuracy cells differ, {flagged} bias cells flagged)"
+    )
 
 
 if __name__ == "__main__":

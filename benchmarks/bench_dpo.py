@@ -127,8 +127,9 @@ def child(args) -> dict:
     dataset = to_dataset(pairs, loaded.tokenizer)
     plan = settings.speed_plan(loaded.device, len(dataset))
     flipped = {name: "off" if plan[name] else "on" for name in args.flip}
-    settings = dataclasses.replace(settings, **flipped,
-                                   shared_prompt="on" if args.mode == "shared" else "off")
+    settings = dataclasses.replace(
+        settings, **flipped, shared_prompt="on" if args.mode == "shared" else "off"
+    )
     clock = StepClock()
     cuda = loaded.device.startswith("cuda")
     if cuda:
@@ -202,15 +203,27 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4, help="pairs per step")
     parser.add_argument("--max-length", type=int, default=320)
     parser.add_argument("--lora-r", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="runs of each, interleaved (a shared machine's noise hits both)")
-    parser.add_argument("--pairs", type=int, default=0,
-                        help="pairs to train on (default steps x batch size: one pass)")
-    parser.add_argument("--each", action="store_true",
-                        help="also run spillover with each speed switch flipped, one at a time")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="runs of each, interleaved (a shared machine's noise hits both)",
+    )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        help="pairs to train on (default steps x batch size: one pass)",
+    )
+    parser.add_argument(
+        "--each",
+        action="store_true",
+        help="also run spillover with each speed switch flipped, one at a time",
+    )
     parser.add_argument("--mode", choices=MODES, help=argparse.SUPPRESS)
-    parser.add_argument("--flip", action="append", default=[], choices=SWITCHES,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--flip", action="append", default=[], choices=SWITCHES, help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.mode:
         print(json.dumps(child(args)))
@@ -239,7 +252,9 @@ def main() -> None:
                 "shared": "spillover, shared prompt"}[mode]  # fmt: skip
         name = name if off is None else f"spillover, {off} flipped"
         switches = ", ".join(f"{k}={group[0]['args'].get(k)}" for k in keys)
-        switches += f", {head}={mode != 'trl' and (mode == 'shared' or group[0]['speed_plan'][head])}"
+        switches += (
+            f", {head}={mode != 'trl' and (mode == 'shared' or group[0]['speed_plan'][head])}"
+        )
         switches += f", shared_prompt={'on' if mode == 'shared' else 'off'}"
         print(
             f"  {name:<36} {steady(pooled(group, 'step_s')):6.2f} s/step wall, "
@@ -280,6 +295,7 @@ def main() -> None:
         )
     if worst > LOSS_TOLERANCE:
         sys.exit(1)
+
 
 if __name__ == "__main__":
     main()

@@ -19,9 +19,16 @@ import numpy as np
 from auditor.stats.noninferiority import accuracy_bound, power
 
 
-def simulate_cell(rng: np.random.Generator, clusters: int, size: int, drop: float,
-                  discordance: float, icc: float, seeds: int = 1,
-                  seed_sd: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def simulate_cell(
+    rng: np.random.Generator,
+    clusters: int,
+    size: int,
+    drop: float,
+    discordance: float,
+    icc: float,
+    seeds: int = 1,
+    seed_sd: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One cell: base (n,), aligned (seeds, n) correctness and cluster ids (n,).
 
     Each seed's true drop is ``drop`` plus a normal seed effect (sd ``seed_sd``); an item
@@ -82,25 +89,53 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    shape = dict(clusters=args.clusters, size=args.size, discordance=args.discordance,
-                 icc=args.icc)
+    shape = dict(clusters=args.clusters, size=args.size, discordance=args.discordance, icc=args.icc)
     mc = math.sqrt(args.alpha * (1 - args.alpha) / args.draws)
     for seeds, seed_sd in ((1, 0.0), (3, 0.02)):
-        false_pass = pass_rate(rng, args.draws, args.margin, args.alpha, drop=args.margin,
-                               seeds=seeds, seed_sd=seed_sd, **shape)
-        observed = pass_rate(rng, args.draws, args.margin, args.alpha, drop=0.0,
-                             seeds=seeds, seed_sd=seed_sd, **shape)
-        print(f"seeds {seeds} (seed-to-seed sd {seed_sd:g}): false-pass rate at a true drop = "
-              f"margin {false_pass:.4f} (α {args.alpha:g}, Monte-Carlo se {mc:.4f}); "
-              f"pass rate at no drop {observed:.3f}", flush=True)
+        false_pass = pass_rate(
+            rng,
+            args.draws,
+            args.margin,
+            args.alpha,
+            drop=args.margin,
+            seeds=seeds,
+            seed_sd=seed_sd,
+            **shape,
+        )
+        observed = pass_rate(
+            rng,
+            args.draws,
+            args.margin,
+            args.alpha,
+            drop=0.0,
+            seeds=seeds,
+            seed_sd=seed_sd,
+            **shape,
+        )
+        print(
+            f"seeds {seeds} (seed-to-seed sd {seed_sd:g}): false-pass rate at a true drop = "
+            f"margin {false_pass:.4f} (α {args.alpha:g}, Monte-Carlo se {mc:.4f}); "
+            f"pass rate at no drop {observed:.3f}",
+            flush=True,
+        )
     deff = design_effect(rng, drop=0.0, **shape)
-    predicted = power(args.clusters * args.size, args.clusters, args.discordance, args.margin,
-                      args.alpha, deff=deff)
-    print(f"predicted pass rate at no drop, one seed (spillover plan's formula, design effect "
-          f"{deff:.2f} measured on the simulated cells): {predicted:.3f}")
-    print(f"cells: {args.clusters} instances × {args.size} items, discordance "
-          f"{args.discordance:g}, within-instance correlation {args.icc:g}, margin "
-          f"{args.margin:g}, {args.draws} draws each")
+    predicted = power(
+        args.clusters * args.size,
+        args.clusters,
+        args.discordance,
+        args.margin,
+        args.alpha,
+        deff=deff,
+    )
+    print(
+        f"predicted pass rate at no drop, one seed (spillover plan's formula, design effect "
+        f"{deff:.2f} measured on the simulated cells): {predicted:.3f}"
+    )
+    print(
+        f"cells: {args.clusters} instances × {args.size} items, discordance "
+        f"{args.discordance:g}, within-instance correlation {args.icc:g}, margin "
+        f"{args.margin:g}, {args.draws} draws each"
+    )
 
 
 if __name__ == "__main__":

@@ -32,15 +32,36 @@ PAPER_PAIRS = 7_700  # gender DPO pairs in the paper's setting (about)
 PEAK_BF16 = {"H200": 989e12, "H100": 989e12, "A100": 312e12}  # dense bf16 FLOP/s
 
 SHAPES = {  # from the published configs; random weights
-    "qwen2.5-7b": dict(arch="qwen2", vocab_size=152_064, hidden_size=3584,
-                       intermediate_size=18_944, num_hidden_layers=28, num_attention_heads=28,
-                       num_key_value_heads=4, tie_word_embeddings=False),
-    "llama-3.1-8b": dict(arch="llama", vocab_size=128_256, hidden_size=4096,
-                         intermediate_size=14_336, num_hidden_layers=32, num_attention_heads=32,
-                         num_key_value_heads=8, tie_word_embeddings=False),
-    "tiny": dict(arch="llama", vocab_size=49_152, hidden_size=64, intermediate_size=128,
-                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-                 tie_word_embeddings=True),
+    "qwen2.5-7b": dict(
+        arch="qwen2",
+        vocab_size=152_064,
+        hidden_size=3584,
+        intermediate_size=18_944,
+        num_hidden_layers=28,
+        num_attention_heads=28,
+        num_key_value_heads=4,
+        tie_word_embeddings=False,
+    ),
+    "llama-3.1-8b": dict(
+        arch="llama",
+        vocab_size=128_256,
+        hidden_size=4096,
+        intermediate_size=14_336,
+        num_hidden_layers=32,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        tie_word_embeddings=False,
+    ),
+    "tiny": dict(
+        arch="llama",
+        vocab_size=49_152,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        tie_word_embeddings=True,
+    ),
 }
 
 
@@ -54,8 +75,9 @@ def build(shape: str, device: str, dtype):
 
     spec = dict(SHAPES[shape])
     arch = spec.pop("arch")
-    config_cls, model_cls = ((Qwen2Config, Qwen2ForCausalLM) if arch == "qwen2"
-                             else (LlamaConfig, LlamaForCausalLM))
+    config_cls, model_cls = (
+        (Qwen2Config, Qwen2ForCausalLM) if arch == "qwen2" else (LlamaConfig, LlamaForCausalLM)
+    )
     config = config_cls(max_position_embeddings=4096, **spec)
     torch.manual_seed(0)
     with torch.device(device):
@@ -80,8 +102,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=0, help="items scored per setting")
     parser.add_argument("--batch-sizes", default="", help="comma list (default by device)")
     parser.add_argument("--dpo-steps", type=int, default=0)
-    parser.add_argument("--tokenizer", default="smollm2-135m",
-                        help="a model folder (or bundled name) whose tokenizer builds prompts")
+    parser.add_argument(
+        "--tokenizer",
+        default="smollm2-135m",
+        help="a model folder (or bundled name) whose tokenizer builds prompts",
+    )
     args = parser.parse_args()
 
     import torch
@@ -103,17 +128,24 @@ def main() -> None:
     start = time.perf_counter()
     model = build(shape, device, dtype)
     params = sum(p.numel() for p in model.parameters())
-    emit(measure="build", shape=shape, device=device, dtype=str(dtype).split(".")[-1],
-         parameters=params, seconds=round(time.perf_counter() - start, 2),
-         gpu=torch.cuda.get_device_name() if cuda else None)
+    emit(
+        measure="build",
+        shape=shape,
+        device=device,
+        dtype=str(dtype).split(".")[-1],
+        parameters=params,
+        seconds=round(time.perf_counter() - start, 2),
+        gpu=torch.cuda.get_device_name() if cuda else None,
+    )
     builder = PromptBuilder(tokenizer, "chat")
     n = args.items or (512 if cuda else 32)
     items = sample(load_bbq(args.bbq).items, n=n, seed=0)
     prompts = [builder.prompt_ids(i) for i in items]
     tokens = sum(len(p) for p in prompts)
     peak = peak_flops(device)
-    sizes = [int(b) for b in args.batch_sizes.split(",") if b] or ([16, 32, 64, 128] if cuda
-                                                                   else [8])
+    sizes = [int(b) for b in args.batch_sizes.split(",") if b] or (
+        [16, 32, 64, 128] if cuda else [8]
+    )
     for mode in ("letter", "options"):
         best = None
         for batch in sizes:
@@ -124,8 +156,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 with torch.inference_mode():
                     for first in range(0, len(items), batch):
-                        score_batch(mode, model, builder, items[first:first + batch],
-                                    prompts[first:first + batch])
+                        score_batch(
+                            mode,
+                            model,
+                            builder,
+                            items[first : first + batch],
+                            prompts[first : first + batch],
+                        )
                 if cuda:
                     torch.cuda.synchronize()
                 seconds = time.perf_counter() - t0
@@ -135,12 +172,16 @@ def main() -> None:
                 break
             rate = len(items) / seconds
             mfu = 2 * params * tokens / seconds / peak if peak else None
-            row = dict(measure=f"score_{mode}", batch_size=batch, items=len(items),
-                       items_per_s=round(rate, 2), prompt_tokens=tokens,
-                       mfu=round(mfu, 3) if mfu else None,
-                       peak_gpu_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2)
-                       if cuda else None,
-                       projected_full_bbq_min=round(FULL_ITEMS / rate / 60, 2))
+            row = dict(
+                measure=f"score_{mode}",
+                batch_size=batch,
+                items=len(items),
+                items_per_s=round(rate, 2),
+                prompt_tokens=tokens,
+                mfu=round(mfu, 3) if mfu else None,
+                peak_gpu_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
+                projected_full_bbq_min=round(FULL_ITEMS / rate / 60, 2),
+            )
             emit(**row)
             best = row if best is None or rate > best["items_per_s"] else best
         if best:
@@ -160,20 +201,33 @@ def prefix_tree(model, builder, items, prompts, mode, batch, cuda) -> None:
     fed = [0]
     hook = model.register_forward_pre_hook(
         lambda module, args, kwargs: fed.__setitem__(0, fed[0] + kwargs["input_ids"].numel()),
-        with_kwargs=True)
+        with_kwargs=True,
+    )
     runs = {}
     try:
         for shared in (False, True):
-            plan = (prefix_batches(prompts, batch) if shared
-                    else plan_batches([len(p) for p in prompts], batch))
+            plan = (
+                prefix_batches(prompts, batch)
+                if shared
+                else plan_batches([len(p) for p in prompts], batch)
+            )
             fed[0], answers = 0, {}
             if cuda:
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
             for b in plan:
-                for i, a in zip(b, score_batch(mode, model, builder, [items[i] for i in b],
-                                               [prompts[i] for i in b], shared=shared),
-                                strict=True):
+                for i, a in zip(
+                    b,
+                    score_batch(
+                        mode,
+                        model,
+                        builder,
+                        [items[i] for i in b],
+                        [prompts[i] for i in b],
+                        shared=shared,
+                    ),
+                    strict=True,
+                ):
                     answers[i] = a.predicted
             if cuda:
                 torch.cuda.synchronize()
@@ -182,12 +236,20 @@ def prefix_tree(model, builder, items, prompts, mode, batch, cuda) -> None:
         hook.remove()
     (n_off, t_off, off), (n_on, t_on, on) = runs[False], runs[True]
     same = sum(off[i] == on[i] for i in off)
-    emit(measure=f"prefix_tree_{mode}", batch_size=batch, items=len(items),
-         positions_without=n_off, positions_with=n_on, tokens_ratio=round(n_on / n_off, 3),
-         seconds_without=round(t_off, 3), seconds_with=round(t_on, 3),
-         wall_ratio=round(t_on / t_off, 3), identical=same,
-         line=f"prefix tree: tokens computed ratio {n_on / n_off:.3f}, wall ratio "
-              f"{t_on / t_off:.2f}, predictions identical {same}/{len(items)}")
+    emit(
+        measure=f"prefix_tree_{mode}",
+        batch_size=batch,
+        items=len(items),
+        positions_without=n_off,
+        positions_with=n_on,
+        tokens_ratio=round(n_on / n_off, 3),
+        seconds_without=round(t_off, 3),
+        seconds_with=round(t_on, 3),
+        wall_ratio=round(t_on / t_off, 3),
+        identical=same,
+        line=f"prefix tree: tokens computed ratio {n_on / n_off:.3f}, wall ratio "
+        f"{t_on / t_off:.2f}, predictions identical {same}/{len(items)}",
+    )
 
 
 def dpo(model, tokenizer, items, device, cuda, steps) -> None:
@@ -204,11 +266,18 @@ def dpo(model, tokenizer, items, device, cuda, steps) -> None:
     from auditor.store.db import Store
 
     target = tuple(sorted({i.attribute for i in items}))[:1]
-    settings = AlignSettings(target=target, max_steps=steps, batch_size=4, save_steps=10_000,
-                             max_length=512, heldout_fraction=0.2)
+    settings = AlignSettings(
+        target=target,
+        max_steps=steps,
+        batch_size=4,
+        save_steps=10_000,
+        max_length=512,
+        heldout_fraction=0.2,
+    )
     model.train()
-    loaded = LoadedModel(model, tokenizer, device, "bfloat16" if cuda else "float32",
-                         {"source": "random"})
+    loaded = LoadedModel(
+        model, tokenizer, device, "bfloat16" if cuda else "float32", {"source": "random"}
+    )
     builder = PromptBuilder(tokenizer, "chat")
     data = prepare_data(split_target(items, settings), settings, builder)
     times: list[float] = []
@@ -226,18 +295,30 @@ def dpo(model, tokenizer, items, device, cuda, steps) -> None:
         store = Store(Path(tmp) / "bench.sqlite")
         run = store.create_or_get_run("train", "bench")
         start = time.perf_counter()
-        train_adapter(loaded, data, settings, RunFolder(Path(tmp) / "out"), store=store,
-                      run_id=run, report=Clock(), cancel=None)
+        train_adapter(
+            loaded,
+            data,
+            settings,
+            RunFolder(Path(tmp) / "out"),
+            store=store,
+            run_id=run,
+            report=Clock(),
+            cancel=None,
+        )
         store.close()
     if len(times) >= 2:
         per_step = (times[-1] - times[0]) / (len(times) - 1)
     else:
         per_step = time.perf_counter() - start
     per_pair = per_step / settings.batch_size
-    emit(measure="dpo_lora", steps=len(times), pairs_per_step=settings.batch_size,
-         seconds_per_step=round(per_step, 3),
-         peak_gpu_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
-         projected_paper_dpo_min=round(PAPER_PAIRS * per_pair / 60, 2))
+    emit(
+        measure="dpo_lora",
+        steps=len(times),
+        pairs_per_step=settings.batch_size,
+        seconds_per_step=round(per_step, 3),
+        peak_gpu_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2) if cuda else None,
+        projected_paper_dpo_min=round(PAPER_PAIRS * per_pair / 60, 2),
+    )
 
 
 if __name__ == "__main__":

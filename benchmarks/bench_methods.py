@@ -68,8 +68,10 @@ def child(method: str, model: str, steps: int) -> dict:
         trainer.train()
     spans = [(marks[i + 1][0] - marks[i][0], marks[i + 1][1] - marks[i][1])
              for i in range(0, len(marks), 2)][1:]  # fmt: skip
-    return {"wall": statistics.median(s[0] for s in spans),
-            "cpu": statistics.median(s[1] for s in spans)}
+    return {
+        "wall": statistics.median(s[0] for s in spans),
+        "cpu": statistics.median(s[1] for s in spans),
+    }
 
 
 def main() -> None:
@@ -88,14 +90,19 @@ def main() -> None:
                                args.model, "--steps", str(args.steps)],
                               capture_output=True, text=True, check=True)  # fmt: skip
         results[method] = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{method:7s} {results[method]['wall']:7.2f} s/step wall "
-              f"{results[method]['cpu']:7.2f} s/step cpu", flush=True)
+        print(
+            f"{method:7s} {results[method]['wall']:7.2f} s/step wall "
+            f"{results[method]['cpu']:7.2f} s/step cpu",
+            flush=True,
+        )
     base = results.get("dpo")
     if base:
         print(f"\nper step, relative to dpo ({PAIRS} pairs a step, {args.model}, CPU):")
         for method, r in results.items():
-            print(f"  {method:7s} {r['cpu'] / base['cpu']:5.2f}x cpu  "
-                  f"{r['wall'] / base['wall']:5.2f}x wall")
+            print(
+                f"  {method:7s} {r['cpu'] / base['cpu']:5.2f}x cpu  "
+                f"{r['wall'] / base['wall']:5.2f}x wall"
+            )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,12 @@ def main() -> None:
         path = Path(tmp) / "runs.sqlite"
         build(path, args.runs, args.items, Path(args.bbq))
         real = os.access
-        unwritable = mock.patch("os.access", lambda p, mode, **kw: False if mode == os.W_OK
-                                and Path(p) == path.parent else real(p, mode, **kw))
+        unwritable = mock.patch(
+            "os.access",
+            lambda p, mode, **kw: (
+                False if mode == os.W_OK and Path(p) == path.parent else real(p, mode, **kw)
+            ),
+        )
         in_place, copied = [], []
         for _ in range(args.repeats):
             in_place.append(read(path))
@@ -65,8 +69,10 @@ def main() -> None:
         size = sum(p.stat().st_size for p in Path(tmp).glob("runs.sqlite*"))
         a, b = statistics.median(in_place), statistics.median(copied)
         print(f"store {size / 1e6:.1f} MB ({args.runs} runs x {args.items} answers)")
-        print(f"read in place: {a:.3f} s; read from a private copy: {b:.3f} s; "
-              f"ratio {b / a:.2f}x (medians of {args.repeats})")
+        print(
+            f"read in place: {a:.3f} s; read from a private copy: {b:.3f} s; "
+            f"ratio {b / a:.2f}x (medians of {args.repeats})"
+        )
 
 
 if __name__ == "__main__":

@@ -43,13 +43,21 @@ def main() -> None:
     parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ", str(BBQ_LITE)))
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--sections", default="modes,prefix,lite",
-                        help="comma list of modes, prefix, lite (default all)")
+    parser.add_argument(
+        "--sections",
+        default="modes,prefix,lite",
+        help="comma list of modes, prefix, lite (default all)",
+    )
     parser.add_argument("--profile", default="demo", help="prefix: whose items (default demo)")
-    parser.add_argument("--prefix-items", type=int, default=0,
-                        help="prefix: N of the profile's items, evenly spread (default all)")
-    parser.add_argument("--prefix-mode", default="", help="prefix: scoring mode (default the "
-                        "profile's)")
+    parser.add_argument(
+        "--prefix-items",
+        type=int,
+        default=0,
+        help="prefix: N of the profile's items, evenly spread (default all)",
+    )
+    parser.add_argument(
+        "--prefix-mode", default="", help="prefix: scoring mode (default the profile's)"
+    )
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if "modes" in sections:
@@ -93,7 +101,9 @@ def modes(args) -> None:
         return [
             a
             for b in batches
-            for a in score_letters(model, builder, [items[i] for i in b], [prompt_ids[i] for i in b])
+            for a in score_letters(
+                model, builder, [items[i] for i in b], [prompt_ids[i] for i in b]
+            )
         ]
 
     warm = batches[-1][:2]  # warm-up on a short batch
@@ -124,8 +134,10 @@ def ratio_line(tokens_with, tokens_without, wall=None, same=None, n=None) -> str
     """The prefix tree's line: with-tree over without-tree ratios."""
     wall_text = f"{wall:.2f}" if wall is not None else "n/a (tokens only)"
     same_text = f"{same}/{n}" if same is not None else "n/a (tokens only)"
-    return (f"prefix tree: tokens computed ratio {tokens_with / tokens_without:.3f}, "
-            f"wall ratio {wall_text}, predictions identical {same_text}")
+    return (
+        f"prefix tree: tokens computed ratio {tokens_with / tokens_without:.3f}, "
+        f"wall ratio {wall_text}, predictions identical {same_text}"
+    )
 
 
 def prefix(args) -> None:
@@ -159,20 +171,29 @@ def prefix(args) -> None:
 
     model.register_forward_pre_hook(count, with_kwargs=True)
 
-    plans = {False: plan_batches([len(p) for p in prompts], batch),
-             True: prefix_batches(prompts, batch)}  # as many batches, of the same sizes
+    plans = {
+        False: plan_batches([len(p) for p in prompts], batch),
+        True: prefix_batches(prompts, batch),
+    }  # as many batches, of the same sizes
     answers: dict = {False: {}, True: {}}
     seconds, positions = {False: 0.0, True: 0.0}, {False: 0, True: 0}
     warm = list(range(min(4, len(items))))
     for shared in (False, True):
-        score_batch(mode, model, builder, [items[i] for i in warm],
-                    [prompts[i] for i in warm], shared=shared)
+        score_batch(
+            mode,
+            model,
+            builder,
+            [items[i] for i in warm],
+            [prompts[i] for i in warm],
+            shared=shared,
+        )
     for i in range(len(plans[False])):  # alternating batch by batch: both see the same load
-        for shared in ((False, True) if i % 2 else (True, False)):
+        for shared in (False, True) if i % 2 else (True, False):
             b = plans[shared][i]
             before, start = fed[0], time.perf_counter()
-            for a in score_batch(mode, model, builder, [items[k] for k in b],
-                                 [prompts[k] for k in b], shared=shared):
+            for a in score_batch(
+                mode, model, builder, [items[k] for k in b], [prompts[k] for k in b], shared=shared
+            ):
                 answers[shared][a.item_id] = a
             seconds[shared] += time.perf_counter() - start
             positions[shared] += fed[0] - before
@@ -182,12 +203,16 @@ def prefix(args) -> None:
     t_plain, t_tree = seconds[False], seconds[True]
     n_plain, n_tree = positions[False], positions[True]
     same = sum(plain[k].predicted == tree[k].predicted for k in plain)
-    gap = max((abs(x - y) for k in plain
-               for x, y in zip(plain[k].scores, tree[k].scores, strict=True)), default=0.0)
-    print(f"{args.profile} profile's {len(items)} items, {profile.model.source} on "
-          f"{loaded.device}/{loaded.dtype}, {mode} mode, batch {batch}, torch threads "
-          f"{torch.get_num_threads()}: without the tree {n_plain} positions in {t_plain:.1f} s, "
-          f"with it {n_tree} in {t_tree:.1f} s; largest score difference {gap:.1e}")
+    gap = max(
+        (abs(x - y) for k in plain for x, y in zip(plain[k].scores, tree[k].scores, strict=True)),
+        default=0.0,
+    )
+    print(
+        f"{args.profile} profile's {len(items)} items, {profile.model.source} on "
+        f"{loaded.device}/{loaded.dtype}, {mode} mode, batch {batch}, torch threads "
+        f"{torch.get_num_threads()}: without the tree {n_plain} positions in {t_plain:.1f} s, "
+        f"with it {n_tree} in {t_tree:.1f} s; largest score difference {gap:.1e}"
+    )
     print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(items)))
 
 
@@ -210,9 +235,11 @@ def lite(args) -> None:
     plain = padded_positions(prompts, plan_batches([len(p) for p in prompts], args.batch_size))
     tree = tree_positions(prompts, prefix_batches(prompts, args.batch_size))
     tokens = sum(map(len, prompts))
-    print(f"BBQ-lite: {len(items)} letter prompts, {tokens} tokens, batch {args.batch_size}: "
-          f"without the tree {plain} positions (padding included), with it {tree}; "
-          f"the token trie's floor {unique_tokens(prompts)}")
+    print(
+        f"BBQ-lite: {len(items)} letter prompts, {tokens} tokens, batch {args.batch_size}: "
+        f"without the tree {plain} positions (padding included), with it {tree}; "
+        f"the token trie's floor {unique_tokens(prompts)}"
+    )
     print(ratio_line(tree, plain))
 
 

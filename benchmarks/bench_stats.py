@@ -23,8 +23,14 @@ from auditor.stats import compare_runs, pair_runs, summarize_run
 N_ITEMS = 58_492
 # rows per attribute in the official BBQ release (nine single-attribute files)
 OFFICIAL_ROWS = {
-    "Age": 3680, "Disability_status": 1556, "Gender_identity": 5672, "Nationality": 3080,
-    "Physical_appearance": 1576, "Race_ethnicity": 6880, "Religion": 1200, "SES": 6864,
+    "Age": 3680,
+    "Disability_status": 1556,
+    "Gender_identity": 5672,
+    "Nationality": 3080,
+    "Physical_appearance": 1576,
+    "Race_ethnicity": 6880,
+    "Religion": 1200,
+    "SES": 6864,
     "Sexual_orientation": 864,
 }
 
@@ -39,18 +45,29 @@ def synthetic_items(n_items: int = N_ITEMS, seed: int = 0) -> dict[str, Item]:
     for attribute, count in zip(ATTRIBUTES, templates, strict=True):
         example = 0
         for t in range(count):
-            options = (Option("Unknown", "unknown"), Option(f"group a{t}", "a"),
-                       Option(f"group b{t}", "b"))
+            options = (
+                Option("Unknown", "unknown"),
+                Option(f"group a{t}", "a"),
+                Option(f"group b{t}", "b"),
+            )
             answer_in_disambig = int(rng.integers(1, 3))
             for context in ("ambig", "disambig"):
                 for polarity in ("neg", "nonneg"):
                     biased = 1 if polarity == "neg" else 2
                     item = Item(
-                        id=f"{attribute}:{example}", attribute=attribute, example_id=example,
-                        context_condition=context, polarity=polarity,
-                        question_index=str(t % 50 + 1), context="", question="", options=options,
+                        id=f"{attribute}:{example}",
+                        attribute=attribute,
+                        example_id=example,
+                        context_condition=context,
+                        polarity=polarity,
+                        question_index=str(t % 50 + 1),
+                        context="",
+                        question="",
+                        options=options,
                         label=0 if context == "ambig" else answer_in_disambig,
-                        stereotyped_groups=("a",), subcategory="", unknown_index=0,
+                        stereotyped_groups=("a",),
+                        subcategory="",
+                        unknown_index=0,
                         roles=Roles(biased=biased, anti_biased=3 - biased, unknown=0),
                     )
                     items[item.id] = item
@@ -88,16 +105,18 @@ def main() -> None:
     items = synthetic_items(seed=args.seed)
     before, after = synthetic_runs(items, seed=args.seed)
     clusters = len({i.template for i in items.values()})
-    print(f"{len(items):,} items, {clusters:,} template instances, 2 runs, "
-          f"{args.n_boot:,} resamples")
+    print(
+        f"{len(items):,} items, {clusters:,} template instances, 2 runs, {args.n_boot:,} resamples"
+    )
 
     start = time.perf_counter()
     frame = pair_runs(items, before, after)
     framed = time.perf_counter() - start
 
     start, cpu = time.perf_counter(), time.process_time()
-    table = compare_runs(items, before, after, target=("Gender_identity",),
-                         n_boot=args.n_boot, seed=args.seed)
+    table = compare_runs(
+        items, before, after, target=("Gender_identity",), n_boot=args.n_boot, seed=args.seed
+    )
     total, cpu = time.perf_counter() - start, time.process_time() - cpu
 
     start = time.perf_counter()
@@ -106,8 +125,10 @@ def main() -> None:
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"frame (items + answers -> arrays): {framed:.2f} s for {frame.n:,} paired items")
-    print(f"compare_runs, full table:          {total:.2f} s wall, {cpu:.2f} s CPU "
-          f"({len(table.family)} tests, goal < 5 s)")
+    print(
+        f"compare_runs, full table:          {total:.2f} s wall, {cpu:.2f} s CPU "
+        f"({len(table.family)} tests, goal < 5 s)"
+    )
     print(f"summarize_run, one run:            {summary:.2f} s")
     print(f"peak RSS: {rss:.0f} MiB")
 

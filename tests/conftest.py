@@ -39,9 +39,13 @@ def bbq_root() -> Path:
 def pytest_terminal_summary(terminalreporter):
     """Say loudly when tests were skipped for want of the BBQ data: they proved nothing."""
     if _SKIPPED_FOR_DATA:
-        terminalreporter.write_sep("!", f"BBQ test data missing at {_SKIPPED_FOR_DATA[0]}: "
-                                        "most tests were SKIPPED; set SPILLOVER_TEST_BBQ",
-                                   red=True, bold=True)
+        terminalreporter.write_sep(
+            "!",
+            f"BBQ test data missing at {_SKIPPED_FOR_DATA[0]}: "
+            "most tests were SKIPPED; set SPILLOVER_TEST_BBQ",
+            red=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(scope="session")

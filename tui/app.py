@@ -15,12 +15,20 @@ from tui.screens.home import HomeScreen
 COMMANDS = (  # screen action, palette title, help
     ("start", "Start audit", "audit the chosen profile and model (resumes a stored one)"),
     ("compare", "Compare marked runs", "the spillover table of the base and aligned runs marked"),
-    ("matrix", "Open spillover matrix", "the chosen profile's methods × targets, read from the store"),
+    (
+        "matrix",
+        "Open spillover matrix",
+        "the chosen profile's methods × targets, read from the store",
+    ),
     ("delete", "Delete audit", "delete the audit under the cursor of the audits list"),
     ("refresh", "Reload stored audits and runs", "read the store again"),
     ("cancel", "Cancel audit", "stop the running audit at its next batch or step"),
-    ("export", "Export table", "write the report as the command line does: "
-     + ", ".join(f.label.split(" (")[0] for f in APP_FORMATS)),
+    (
+        "export",
+        "Export table",
+        "write the report as the command line does: "
+        + ", ".join(f.label.split(" (")[0] for f in APP_FORMATS),
+    ),
 )
 
 
@@ -63,14 +71,18 @@ class SpilloverApp(App):
                 event.set()
                 running = running or getattr(screen, "status", "") == "running"
         if running:  # the engine stops at its next batch or step: say so meanwhile
-            self.notify("stopping the audit at its next batch or step; stored work is kept",
-                        title="quitting", timeout=60)
+            self.notify(
+                "stopping the audit at its next batch or step; stored work is kept",
+                title="quitting",
+                timeout=60,
+            )
             self.call_after_refresh(self.exit)
             return
         self.exit()
 
-    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
-                           time_format: str | None = None) -> str | None:
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
         """Save into ``path`` or the working folder (which exists), and say where."""
         try:
             folder = Path(path) if path else Path.cwd()

@@ -118,8 +118,14 @@ class Backend:
 
         return compare_stored(self._read(), run_a, run_b, bbq=self.bbq, target=target).table
 
-    def report(self, *, result=None, runs: tuple[str, str] | None = None,
-               target: tuple[str, ...] = ("Gender_identity",), flips: bool = False):
+    def report(
+        self,
+        *,
+        result=None,
+        runs: tuple[str, str] | None = None,
+        target: tuple[str, ...] = ("Gender_identity",),
+        flips: bool = False,
+    ):
         """The report `spillover audit` writes for the audit ``result`` (or `spillover
         compare` for the stored ``runs``): subject, format controls, the target on all
         its items and, with ``flips``, the items that flipped (HTML)."""
@@ -130,13 +136,19 @@ class Backend:
             from auditor.audit.profiles import build_profile
 
             profile = build_profile(result.profile)
-            return audit_report(store, result, audit_subject(result, profile),
-                                bbq=self.bbq or profile.data.bbq or None, flips=flips)[0]
+            return audit_report(
+                store,
+                result,
+                audit_subject(result, profile),
+                bbq=self.bbq or profile.data.bbq or None,
+                flips=flips,
+            )[0]
         from auditor.interop.formats import prompt_format_note
 
         note = prompt_format_note(store, *runs)
-        return runs_report(store, *runs, bbq=self.bbq, target=target,
-                           notes=(note,) if note else (), flips=flips)[0]
+        return runs_report(
+            store, *runs, bbq=self.bbq, target=target, notes=(note,) if note else (), flips=flips
+        )[0]
 
     def stored_matrix(self, profile: Profile):
         """The spillover matrix of ``profile``'s recipes read back from the store (nothing
@@ -157,13 +169,28 @@ class Backend:
             self._items[key] = stored_items(self._read(), run_ids, self.bbq)
         return self._items[key]
 
-    def item_rows(self, run_a: str, run_b: str | None, attribute: str | None,
-                  context: str | None, show: str = "all", only_ids=None) -> list:
+    def item_rows(
+        self,
+        run_a: str,
+        run_b: str | None,
+        attribute: str | None,
+        context: str | None,
+        show: str = "all",
+        only_ids=None,
+    ) -> list:
         from auditor.audit.drilldown import item_rows
 
         runs = (run_a,) if run_b is None else (run_a, run_b)
-        return item_rows(self._read(), self.items(runs), run_a, run_b, attribute=attribute,
-                         context=context, show=show, only_ids=only_ids)
+        return item_rows(
+            self._read(),
+            self.items(runs),
+            run_a,
+            run_b,
+            attribute=attribute,
+            context=context,
+            show=show,
+            only_ids=only_ids,
+        )
 
     def train_steps(self, run_id: str) -> list:
         """A stored training run's log as TrainStep events (for a reused alignment)."""
@@ -171,16 +198,25 @@ class Backend:
 
         rows = self._read().train_log(run_id)
         total = max((r["step"] for r in rows), default=0)
-        return [TrainStep(r["step"], total, float(r.get("epoch", 0.0)),
-                          {k: v for k, v in r.items() if k not in ("step", "epoch")})
-                for r in rows]
+        return [
+            TrainStep(
+                r["step"],
+                total,
+                float(r.get("epoch", 0.0)),
+                {k: v for k, v in r.items() if k not in ("step", "epoch")},
+            )
+            for r in rows
+        ]
 
     def resumed_train_log(self, first_step: int) -> list:
         """The stored steps before ``first_step`` of the training run now running: the one
         just resumed from a checkpoint (its log holds step ``first_step - 1``)."""
         store = self._read()
-        running = sorted((r for r in store.runs("train") if r.status == "running"),
-                         key=lambda r: r.updated or "", reverse=True)
+        running = sorted(
+            (r for r in store.runs("train") if r.status == "running"),
+            key=lambda r: r.updated or "",
+            reverse=True,
+        )
         for run in running:
             steps = self.train_steps(run.id)
             if any(s.step == first_step - 1 for s in steps):
@@ -199,8 +235,7 @@ class Backend:
         preflight(profile, self.bbq)
         return profile
 
-    def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken,
-                  **missing):
+    def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken, **missing):
         """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled, and
         ``MissingAdapter`` unless ``missing`` says what to do about a missing adapter
         (``retrain_missing=True`` or ``restore_adapter_from=DIR``)."""
@@ -210,8 +245,9 @@ class Backend:
         from auditor.audit.pipeline import run_audit
 
         try:
-            return run_audit(profile, store=self.store, bbq=self.bbq, reporter=reporter,
-                             cancel=cancel, **missing)
+            return run_audit(
+                profile, store=self.store, bbq=self.bbq, reporter=reporter, cancel=cancel, **missing
+            )
         finally:
             self._reopen_reader()
 

@@ -12,10 +12,19 @@ from auditor.cli.options import bbq_option
 
 
 @click.command("tui")
-@click.option("--profile", metavar="P", default=None,
-              help="Profile to preselect: a bundled name or a .toml path.")
-@click.option("--store", "store_path", metavar="FILE", default=None,
-              help="Run store (default: $SPILLOVER_STORE or the user data dir).")
+@click.option(
+    "--profile",
+    metavar="P",
+    default=None,
+    help="Profile to preselect: a bundled name or a .toml path.",
+)
+@click.option(
+    "--store",
+    "store_path",
+    metavar="FILE",
+    default=None,
+    help="Run store (default: $SPILLOVER_STORE or the user data dir).",
+)
 @bbq_option
 def tui_cmd(profile, store_path, bbq):
     """Run audits interactively and browse stored ones: live progress, the spillover

@@ -12,8 +12,12 @@ from auditor.core.items import LETTERS
 from auditor.core.textsafe import visible
 
 ROLE_WORDS = {"biased": "biased", "anti_biased": "anti-biased", "unknown": "unknown"}
-STATUS_STYLES = {"right": "green", "wrong": "red", "flipped_to_wrong": "bold red",
-                 "flipped_to_right": "bold green"}
+STATUS_STYLES = {
+    "right": "green",
+    "wrong": "red",
+    "flipped_to_wrong": "bold red",
+    "flipped_to_right": "bold green",
+}
 
 
 def role_word(role: str | None) -> str:
@@ -36,9 +40,14 @@ def _answer(label: str, item, answer, role: str | None) -> Text:
         text.append(f"{LETTERS[answer.predicted]} ({role_word(role)})".ljust(17))
         text.append("✓ right" if right else "✗ wrong", style="green" if right else "red")
     if answer.scores:
-        text.append("   scores " + "  ".join(
-            f"{letter} {score:+.3f}" for letter, score in zip(LETTERS, answer.scores, strict=False)),
-            style="dim")
+        text.append(
+            "   scores "
+            + "  ".join(
+                f"{letter} {score:+.3f}"
+                for letter, score in zip(LETTERS, answer.scores, strict=False)
+            ),
+            style="dim",
+        )
     if answer.text:
         text.append("\n" + " " * 16 + "output: ", style="dim").append(visible(answer.text))
     return text
@@ -49,8 +58,10 @@ def item_text(row) -> Text:
     item = row.item
     out = Text()
     out.append(item.id, style="bold")
-    out.append(f"  {item.context_condition} · {item.polarity} · template {item.question_index}",
-               style="dim")
+    out.append(
+        f"  {item.context_condition} · {item.polarity} · template {item.question_index}",
+        style="dim",
+    )
     if item.subcategory and item.subcategory != "None":
         out.append(" · ", style="dim").append(item.subcategory, style="dim")
     out.append("  ").append(status_text(row.status))

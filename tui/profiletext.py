@@ -12,18 +12,26 @@ def profile_summary(profile) -> Text:
     if profile.description:
         text.append(profile.description + "\n")
     sample = f"{d.sample:,} item{'' if d.sample == 1 else 's'}" if d.sample else "all items"
-    steps = (f"{a.max_steps} step{'' if a.max_steps == 1 else 's'}" if a.max_steps > 0
-             else f"{a.epochs:g} epoch{'' if a.epochs == 1 else 's'}")
+    steps = (
+        f"{a.max_steps} step{'' if a.max_steps == 1 else 's'}"
+        if a.max_steps > 0
+        else f"{a.epochs:g} epoch{'' if a.epochs == 1 else 's'}"
+    )
     from auditor.align.methods import unused
     from auditor.audit.pipeline import replicate_seeds
 
     beta = "" if "beta" in unused(a.method) else f", β {a.beta:g}"
-    text.append(f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
-                f"{a.method.upper()} {steps}{beta} · {profile.stats.correction}", style="dim")
+    text.append(
+        f"target {', '.join(a.target)} · eval {sample}, {profile.eval.mode} · "
+        f"{a.method.upper()} {steps}{beta} · {profile.stats.correction}",
+        style="dim",
+    )
     seeds, e = replicate_seeds(profile), profile.eval
-    extras = ([f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"] if seeds else []) + \
-        ([f"{e.orders} option orders"] if e.orders != "none" else []) + \
-        [f"{fmt} transfer" for fmt in e.transfer]
+    extras = (
+        ([f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"] if seeds else [])
+        + ([f"{e.orders} option orders"] if e.orders != "none" else [])
+        + [f"{fmt} transfer" for fmt in e.transfer]
+    )
     if extras:
         text.append(" · " + " · ".join(extras), style="dim")
     return text

@@ -18,8 +18,12 @@ from auditor.core.events import (
 from auditor.stats.frame import attribute_order
 from auditor.stats.table import Cell, Pairing, SpilloverTable
 
-LABELS = {"baseline": "baseline eval", "align": "DPO alignment",
-          "aligned": "aligned eval", "compare": "compare"}
+LABELS = {
+    "baseline": "baseline eval",
+    "align": "DPO alignment",
+    "aligned": "aligned eval",
+    "compare": "compare",
+}
 PENDING, RUNNING, DONE, REUSED = "pending", "running", "done", "reused"
 FAILED, CANCELLED = "failed", "cancelled"
 MAX_MESSAGES = 50
@@ -35,17 +39,16 @@ class StageState:
 
     @property
     def label(self) -> str:
-        """"baseline eval", "aligned (cloze)": an untrained-format stage keeps its name."""
+        """ "baseline eval", "aligned (cloze)": an untrained-format stage keeps its name."""
         return self.title or LABELS.get(self.name, self.name)
 
     def seed_line(self) -> str:
         """Each seed's status, compact enough for the tracker's status column: "0✓ 1▶ 2○"."""
-        marks = {PENDING: "○", RUNNING: "▶", DONE: "✓", REUSED: "↺", FAILED: "✗",
-                 CANCELLED: "■"}
+        marks = {PENDING: "○", RUNNING: "▶", DONE: "✓", REUSED: "↺", FAILED: "✗", CANCELLED: "■"}
         return " ".join(f"{s}{marks.get(v, '?')}" for s, v in self.seeds.items())
 
-def plan_keys(seeds: tuple[int, ...] = (), transfer: tuple[str, ...] = ()
-              ) -> tuple[StageKey, ...]:
+
+def plan_keys(seeds: tuple[int, ...] = (), transfer: tuple[str, ...] = ()) -> tuple[StageKey, ...]:
     """The stages of a one-recipe audit in the order its plan runs them (as
     ``audit.plan.AuditPlan.stages``, without the recipe)."""
     formats = ("", *transfer)
@@ -189,8 +192,11 @@ class AuditProgress:
         """A finished audit read from the store: every stage of the plan is a stored one,
         each naming its run (or adapter)."""
         reps = {r["seed"]: r for r in result.replicates}
-        details = {"baseline": result.baseline_run, "align": result.adapter_dir,
-                   "aligned": result.aligned_run}
+        details = {
+            "baseline": result.baseline_run,
+            "align": result.adapter_dir,
+            "aligned": result.aligned_run,
+        }
         for name, stage in self.stages.items():
             stage.status, stage.detail = REUSED, details.get(name, "")
             for seed in stage.seeds:
@@ -231,8 +237,9 @@ def progress_for(profile) -> AuditProgress:
     from auditor.audit.plan import audit_plan
 
     plan = audit_plan(profile)
-    progress = AuditProgress(empty_table(profile), seeds=plan.seeds, transfer=plan.formats,
-                             orders=plan.orders)
+    progress = AuditProgress(
+        empty_table(profile), seeds=plan.seeds, transfer=plan.formats, orders=plan.orders
+    )
     progress.lay_out(plan.stages)
     progress.stages["align"].title = f"{profile.align.method.upper()} alignment"
     return progress
@@ -243,7 +250,11 @@ def empty_table(profile) -> SpilloverTable:
     target = tuple(profile.align.target)
     rest = tuple(a for a in attribute_order(profile.data.attributes) if a not in target)
     return SpilloverTable(
-        target=target, attributes=target + rest, pairing=Pairing(0, 0, 0),
-        correction=profile.stats.correction, alpha=profile.stats.alpha,
-        n_boot=profile.stats.n_boot, seed=profile.stats.seed,
+        target=target,
+        attributes=target + rest,
+        pairing=Pairing(0, 0, 0),
+        correction=profile.stats.correction,
+        alpha=profile.stats.alpha,
+        n_boot=profile.stats.n_boot,
+        seed=profile.stats.seed,
     )

@@ -87,7 +87,8 @@ class EventCallback(TrainerCallback):
             if isinstance(value, float) and not math.isfinite(value):
                 raise TrainingDiverged(
                     f"training diverged at step {state.global_step}: {key} is {value}; "
-                    f"lower align.learning_rate{_hint(self.method)} and rerun")
+                    f"lower align.learning_rate{_hint(self.method)} and rerun"
+                )
         metrics = _numbers(logs or {})
         if any(key in metrics for key in SUMMARY_KEYS):
             self.summary.update(metrics)

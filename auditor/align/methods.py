@@ -40,11 +40,13 @@ class Method:
     keyed: bool = True  # whether its run keys hold ``method`` (dpo's predate the setting)
 
 
-def _dpo_trainer(name: str, loss_type: str, params: tuple[str, ...], about: str,
-                 keyed: bool = True) -> Method:
+def _dpo_trainer(
+    name: str, loss_type: str, params: tuple[str, ...], about: str, keyed: bool = True
+) -> Method:
     """A method on trl's DPO trainer (the reference is the model with the adapter off)."""
-    return Method(name, "dpo", loss_type, params, True, about=about, speed_switches=True,
-                  keyed=keyed)
+    return Method(
+        name, "dpo", loss_type, params, True, about=about, speed_switches=True, keyed=keyed
+    )
 
 
 METHODS: dict[str, Method] = {m.name: m for m in (
@@ -70,8 +72,9 @@ def get(name: str) -> Method:
     try:
         return METHODS[name]
     except KeyError:
-        raise InputError(f"align settings: method must be one of {', '.join(METHODS)}, "
-                         f"got {name!r}") from None
+        raise InputError(
+            f"align settings: method must be one of {', '.join(METHODS)}, got {name!r}"
+        ) from None
 
 
 def unused(name: str) -> frozenset[str]:

@@ -154,11 +154,14 @@ def check_seal(checkpoint: Path, expected: dict[str, str]) -> None:
     found = seal(checkpoint)
     for name in sorted(expected.keys() | found.keys()):
         if expected.get(name) != found.get(name):
-            what = "missing" if name not in found else "added" if name not in expected \
-                else "modified"
-            raise InputError(f"checkpoint {checkpoint}: file '{name}' was {what} after "
-                             "spillover wrote it; refusing to load it (delete the folder to "
-                             "train from the start)")
+            what = (
+                "missing" if name not in found else "added" if name not in expected else "modified"
+            )
+            raise InputError(
+                f"checkpoint {checkpoint}: file '{name}' was {what} after "
+                "spillover wrote it; refusing to load it (delete the folder to "
+                "train from the start)"
+            )
 
 
 def _complete(checkpoint: Path) -> bool:

@@ -62,8 +62,9 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
     kind = trainers.of(settings.method_info)
     size = distributed.world().size  # under a launcher: the same global batch, split over ranks
     args = kind.config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
-    args.per_device_train_batch_size, args.gradient_accumulation_steps = \
+    args.per_device_train_batch_size, args.gradient_accumulation_steps = (
         distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
+    )
     args.ddp_find_unused_parameters = False  # LoRA: every trained weight is used each step
     set_seed(settings.training_seed)  # the fresh LoRA's initialisation (trl adds it first)
     speed = settings.speed_plan(loaded.device, len(dataset))
@@ -74,8 +75,11 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
             raise InputError(too_short(settings))
     trainer_class = kind.trainer_class(loaded.model, settings)
     reference = {"ref_model": None} if kind.takes_ref_model else {}
-    with quiet_progress(), completion_logits_only(speed["completion_logits_only"]), \
-            trl_args._experimental():
+    with (
+        quiet_progress(),
+        completion_logits_only(speed["completion_logits_only"]),
+        trl_args._experimental(),
+    ):
         trainer = trainer_class(
             model=loaded.model,
             args=args,
@@ -146,7 +150,9 @@ def train_adapter(
     method = settings.method_info
     dataset = distributed.shared_dataset(
         trainers.dataset(method, data.pairs, loaded.tokenizer, settings),
-        folder.checkpoints / "pairs", here)
+        folder.checkpoints / "pairs",
+        here,
+    )
     if len(dataset) == 0:
         raise InputError(too_short(settings))
 
@@ -154,8 +160,18 @@ def train_adapter(
         seals = dict(store.run(run_id).record.get("seals") or {})
         resume = folder.last_checkpoint(seals)
         step0 = int(resume.name.split("-")[1]) if resume else 0
-        tokens = next((row.get("num_tokens", 0.0) for row in store.train_log(run_id)
-                       if row["step"] == step0), 0.0) if resume else 0.0
+        tokens = (
+            next(
+                (
+                    row.get("num_tokens", 0.0)
+                    for row in store.train_log(run_id)
+                    if row["step"] == step0
+                ),
+                0.0,
+            )
+            if resume
+            else 0.0
+        )
         return seals, resume, tokens
 
     seals, resume, tokens = distributed.lead(here, resume_point)
@@ -167,16 +183,25 @@ def train_adapter(
             store.update_run(run_id, record={"seals": seals})
 
     callback = EventCallback(
-        report, (lambda step, m: store.log_train(run_id, step, m)) if here.is_main else None,
-        cancel, on_checkpoint=sealed, tokens_before=tokens, method=method.name,
-        agree=(lambda stop: distributed.broadcast(stop, here)) if here.parallel else None)
+        report,
+        (lambda step, m: store.log_train(run_id, step, m)) if here.is_main else None,
+        cancel,
+        on_checkpoint=sealed,
+        tokens_before=tokens,
+        method=method.name,
+        agree=(lambda stop: distributed.broadcast(stop, here)) if here.parallel else None,
+    )
     if settings.speed_plan(loaded.device, len(dataset))["precompute_ref"]:
         report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(data.pairs), settings, report)
     if hasattr(trainer, "shared_prompt"):
-        report(Message("shared prompt: each prompt of a batch computed once, its answers on "
-                       "the branched KV cache"))
+        report(
+            Message(
+                "shared prompt: each prompt of a batch computed once, its answers on "
+                "the branched KV cache"
+            )
+        )
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None
     report(
         Message(

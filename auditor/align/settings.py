@@ -28,49 +28,79 @@ class AlignSettings(Checked):
     owner = "align settings"
 
     target: tuple[str, ...] = setting(
-        ("Gender_identity",), choices=ATTRIBUTES, entry="attribute", non_empty=True, flag="",
-        help="Attribute(s) to align on.")
+        ("Gender_identity",),
+        choices=ATTRIBUTES,
+        entry="attribute",
+        non_empty=True,
+        flag="",
+        help="Attribute(s) to align on.",
+    )
     targets: tuple[str, ...] = setting(
-        (), choices=ATTRIBUTES, entry="attribute", in_key=False, flag="",
-        help="One audit per attribute, on a shared baseline (auditor.audit.grids).")
+        (),
+        choices=ATTRIBUTES,
+        entry="attribute",
+        in_key=False,
+        flag="",
+        help="One audit per attribute, on a shared baseline (auditor.audit.grids).",
+    )
     # preference data
-    rejected: str = setting("all_wrong", choices=REJECTED_MODES,
-                            help="all_wrong: two pairs per item; biased: reject the "
-                                 "stereotyped answer only.")
-    exclude_trans: bool = setting(False, help="Drop the transgender templates from training "
-                                              "(as the paper did).")
-    exclude_subcategories: tuple[str, ...] = setting((), flag="exclude-subcategory",
-                                                     help="A BBQ subcategory to leave out.")
+    rejected: str = setting(
+        "all_wrong",
+        choices=REJECTED_MODES,
+        help="all_wrong: two pairs per item; biased: reject the stereotyped answer only.",
+    )
+    exclude_trans: bool = setting(
+        False, help="Drop the transgender templates from training (as the paper did)."
+    )
+    exclude_subcategories: tuple[str, ...] = setting(
+        (), flag="exclude-subcategory", help="A BBQ subcategory to leave out."
+    )
     exclude_templates: tuple[str, ...] = setting(
-        (), flag="exclude-template",
-        help="A question index (35) or ATTR:INDEX to leave out; repeatable.")
-    heldout_fraction: float = setting(0.2, gt=0, lt=1, flag="heldout",
-                                      help="Share of template instances held out of training.")
-    train_sample: int = setting(0, ge=0, flag="sample",
-                                help="Train on at most N items (whole template instances); "
-                                     "0 = all.")
+        (),
+        flag="exclude-template",
+        help="A question index (35) or ATTR:INDEX to leave out; repeatable.",
+    )
+    heldout_fraction: float = setting(
+        0.2, gt=0, lt=1, flag="heldout", help="Share of template instances held out of training."
+    )
+    train_sample: int = setting(
+        0, ge=0, flag="sample", help="Train on at most N items (whole template instances); 0 = all."
+    )
     # method (``auditor.align.methods``) and the hyperparameters some methods read
-    method: str = setting("dpo", choices=tuple(methods.METHODS),
-                          help="Alignment method: dpo, ipo, robust, hinge (trl's DPOTrainer "
-                               "loss types), kto, orpo, simpo.")
+    method: str = setting(
+        "dpo",
+        choices=tuple(methods.METHODS),
+        help="Alignment method: dpo, ipo, robust, hinge (trl's DPOTrainer "
+        "loss types), kto, orpo, simpo.",
+    )
     # after `method`: from here on the class body's `methods` is this field, not the module
     methods: tuple[str, ...] = setting(
-        (), choices=tuple(methods.METHODS), entry="method", in_key=False, flag="",
+        (),
+        choices=tuple(methods.METHODS),
+        entry="method",
+        in_key=False,
+        flag="",
         help="The spillover matrix's methods: one audit per method × target "
-             "(auditor.audit.matrix; empty: just method).")
-    beta: float = setting(0.1, gt=0, help="dpo, ipo (tau), robust, hinge, kto: strength of "
-                                          "the tie to the reference.")
-    label_smoothing: float = setting(0.1, ge=0, lt=0.5,
-                                     help="robust: assumed share of flipped preferences.")
-    kto_desirable_weight: float = setting(1.0, gt=0,
-                                          help="kto: weight of the chosen (desirable) rows.")
+        "(auditor.audit.matrix; empty: just method).",
+    )
+    beta: float = setting(
+        0.1, gt=0, help="dpo, ipo (tau), robust, hinge, kto: strength of the tie to the reference."
+    )
+    label_smoothing: float = setting(
+        0.1, ge=0, lt=0.5, help="robust: assumed share of flipped preferences."
+    )
+    kto_desirable_weight: float = setting(
+        1.0, gt=0, help="kto: weight of the chosen (desirable) rows."
+    )
     kto_undesirable_weight: float = setting(
-        1.0, gt=0, help="kto: weight of the rejected (undesirable) rows.")
+        1.0, gt=0, help="kto: weight of the rejected (undesirable) rows."
+    )
     orpo_lambda: float = setting(0.1, gt=0, help="orpo: weight of the odds-ratio term.")
     simpo_beta: float = setting(2.0, gt=0, help="simpo: reward scale.")
     simpo_gamma: float = setting(1.0, ge=0, help="simpo: target reward margin.")
-    cpo_alpha: float = setting(0.0, ge=0,
-                               help="simpo: weight of the chosen answers' NLL (0 = pure SimPO).")
+    cpo_alpha: float = setting(
+        0.0, ge=0, help="simpo: weight of the chosen answers' NLL (0 = pure SimPO)."
+    )
     # training
     learning_rate: float = setting(5e-5, gt=0, flag="lr", help="Learning rate.")
     epochs: float = setting(1.0, gt=0, help="Passes over the pairs (--max-steps overrides).")
@@ -83,30 +113,51 @@ class AlignSettings(Checked):
     lora_alpha: int = setting(32, ge=1, help="LoRA alpha.")
     lora_dropout: float = setting(0.05, ge=0, lt=1, help="LoRA dropout.")
     target_modules: tuple[str, ...] = setting(
-        ("q_proj", "k_proj", "v_proj", "o_proj"), non_empty=True,
-        help="Module names LoRA adapts (comma-separated).")
+        ("q_proj", "k_proj", "v_proj", "o_proj"),
+        non_empty=True,
+        help="Module names LoRA adapts (comma-separated).",
+    )
     qlora: bool = setting(False, help="4-bit base model (bitsandbytes; CUDA only).")
     activation_checkpointing: bool = setting(False, help="Trade compute for memory.")
     # speed only: the same training, cheaper (see ``speed_plan``)
-    precompute_ref: str = setting("auto", choices=SWITCHES, in_key=False, flag="",
-                                  help="Reference log-probs once, before training.")
-    completion_logits_only: str = setting("auto", choices=SWITCHES, in_key=False, flag="",
-                                          help="LM head on completion tokens only.")
+    precompute_ref: str = setting(
+        "auto",
+        choices=SWITCHES,
+        in_key=False,
+        flag="",
+        help="Reference log-probs once, before training.",
+    )
+    completion_logits_only: str = setting(
+        "auto", choices=SWITCHES, in_key=False, flag="", help="LM head on completion tokens only."
+    )
     shared_prompt: str = setting(
-        "auto", choices=SWITCHES, in_key=False,
+        "auto",
+        choices=SWITCHES,
+        in_key=False,
         help="DPO trainer's methods: each prompt of a batch computed once, its answers on the "
-             "branched KV cache (auto: where the model allows; off: trl's own forward).")
+        "branched KV cache (auto: where the model allows; off: trl's own forward).",
+    )
     # bookkeeping
-    save_steps: int = setting(50, ge=1, in_key=False,
-                              help="Checkpoint every N steps (what a rerun resumes from).")
+    save_steps: int = setting(
+        50, ge=1, in_key=False, help="Checkpoint every N steps (what a rerun resumes from)."
+    )
     logging_steps: int = setting(1, ge=1, in_key=False, flag="")
     seed: int = setting(0, ge=0, help="Split, sampling and training seed.")
-    train_seed: int = setting(-1, ge=-1, flag="",
-                              help="Seed of the LoRA initialisation and data order only "
-                                   "(-1: seed): one DPO replicate on the same split.")
-    seeds: tuple[int, ...] = setting((), in_key=False, flag="", entry="seed",
-                                     help="An audit's DPO seed replicates: one adapter per "
-                                          "seed on the same split, pooled (empty: one run).")
+    train_seed: int = setting(
+        -1,
+        ge=-1,
+        flag="",
+        help="Seed of the LoRA initialisation and data order only "
+        "(-1: seed): one DPO replicate on the same split.",
+    )
+    seeds: tuple[int, ...] = setting(
+        (),
+        in_key=False,
+        flag="",
+        entry="seed",
+        help="An audit's DPO seed replicates: one adapter per "
+        "seed on the same split, pooled (empty: one run).",
+    )
 
     @property
     def training_seed(self) -> int:
@@ -122,30 +173,43 @@ class AlignSettings(Checked):
         super().__post_init__()
         found = []
         seeds = self.seeds
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in seeds) \
-                or len(set(seeds)) != len(seeds):
-            found.append(Problem("seeds", "must be distinct integers >= 0",
-                                 f"is {list(seeds)!r}; it must hold distinct integers >= 0"))
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in seeds) or len(
+            set(seeds)
+        ) != len(seeds):
+            found.append(
+                Problem(
+                    "seeds",
+                    "must be distinct integers >= 0",
+                    f"is {list(seeds)!r}; it must hold distinct integers >= 0",
+                )
+            )
         if len(set(self.targets)) < len(self.targets):
-            found.append(Problem("targets", "names an attribute twice",
-                                 "names an attribute twice"))
+            found.append(Problem("targets", "names an attribute twice", "names an attribute twice"))
         if len(set(self.methods)) < len(self.methods):
             found.append(Problem("methods", "names a method twice", "names a method twice"))
         small = next((m for m in map(methods.get, (*self.methods, self.method))
                       if self.batch_size < m.min_batch), None)  # fmt: skip
         if small:
-            found.append(Problem("batch_size", f"must be >= {small.min_batch} for {small.name} "
-                                 f"({small.min_batch_why})", f"is {self.batch_size}; "
-                                 f"{small.name} needs >= {small.min_batch}"))
+            found.append(
+                Problem(
+                    "batch_size",
+                    f"must be >= {small.min_batch} for {small.name} ({small.min_batch_why})",
+                    f"is {self.batch_size}; {small.name} needs >= {small.min_batch}",
+                )
+            )
         if not methods.get(self.method).speed_switches:
             found += [Problem(name, "applies to the DPO trainer's methods only",
                               "is 'on'; it applies to the DPO trainer's methods only")
                       for name in ("precompute_ref", "completion_logits_only", "shared_prompt")
                       if getattr(self, name) == "on"]  # fmt: skip
         if self.shared_prompt == "on" and self.activation_checkpointing:
-            found.append(Problem("shared_prompt", "needs activation_checkpointing off (its "
-                                 "branches read a KV cache)", "is 'on' with activation "
-                                 "checkpointing; its branches read a KV cache"))
+            found.append(
+                Problem(
+                    "shared_prompt",
+                    "needs activation_checkpointing off (its branches read a KV cache)",
+                    "is 'on' with activation checkpointing; its branches read a KV cache",
+                )
+            )
         if found:
             raise InvalidSettings(self.owner, found)
 
@@ -197,4 +261,6 @@ class AlignSettings(Checked):
             seen = self.epochs * n_pairs
         auto = {"precompute_ref": n_pairs > 0 and seen > n_pairs,
                 "completion_logits_only": not accelerated}  # fmt: skip
-        return {k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto}
+        return {
+            k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto
+        }

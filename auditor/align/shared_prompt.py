@@ -83,8 +83,11 @@ def plan(input_ids, attention_mask, labels) -> Plan | None:
     for r in range(rows):
         n = sum(mask[r])
         start = next((t for t in range(n) if lab[r][t] != -100), n)
-        if not (0 < start < n) or any(mask[r][t] != 1 for t in range(n)) \
-                or any(lab[r][t] == -100 for t in range(start, n)):
+        if (
+            not (0 < start < n)
+            or any(mask[r][t] != 1 for t in range(n))
+            or any(lab[r][t] == -100 for t in range(start, n))
+        ):
             return None
         prompt, answer = tuple(ids[r][:start]), tuple(ids[r][start:n])
         g = groups.setdefault(prompt, len(groups))
@@ -125,7 +128,8 @@ def branch_mask(plan: Plan, impl: str, dtype):
     if impl == "sdpa":
         return allowed
     return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(
-        ~allowed, torch.finfo(dtype).min)
+        ~allowed, torch.finfo(dtype).min
+    )
 
 
 class SharedPrompt:
@@ -174,14 +178,17 @@ class SharedPrompt:
         """trl's padded batch of hidden states, each prompt and each answer computed once."""
         import torch
 
-        prompts = self.original(input_ids=found.prompt_ids, attention_mask=found.prompt_mask,
-                                use_cache=True)
+        prompts = self.original(
+            input_ids=found.prompt_ids, attention_mask=found.prompt_mask, use_cache=True
+        )
         cache = prompts.cache if hasattr(prompts, "cache") else prompts.past_key_values
         for layer in cache.layers:  # one copy of the group's prompt per answer, with its grad
             layer.batch_select_indices(found.branch_group)
         start = torch.tensor(found.prompt_lengths, device=found.branch_ids.device)
-        positions = start[found.branch_group][:, None] + torch.arange(
-            found.branch_ids.shape[1], device=found.branch_ids.device)[None, :]
+        positions = (
+            start[found.branch_group][:, None]
+            + torch.arange(found.branch_ids.shape[1], device=found.branch_ids.device)[None, :]
+        )
         dtype = self.backbone.get_input_embeddings().weight.dtype
         branches = self.original(input_ids=found.branch_ids, position_ids=positions,
                                  attention_mask=branch_mask(found, self.impl, dtype),

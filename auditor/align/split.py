@@ -37,8 +37,11 @@ def split_target(items: Iterable[Item], settings) -> TargetSplit:
     from auditor.align.preferences import select_items
 
     kept, excluded = select_items(
-        items, settings.target, exclude_subcategories=settings.exclude_subcategories,
-        exclude_templates=settings.exclude_templates, exclude_trans=settings.exclude_trans,
+        items,
+        settings.target,
+        exclude_subcategories=settings.exclude_subcategories,
+        exclude_templates=settings.exclude_templates,
+        exclude_trans=settings.exclude_trans,
     )
     split = split_items(kept, heldout_fraction=settings.heldout_fraction, seed=settings.seed)
     return TargetSplit(split.train, split.heldout, tuple(excluded))

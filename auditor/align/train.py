@@ -129,8 +129,9 @@ def align(
     device = resolve_device(spec.device)
     builder = PromptBuilder(load_tokenizer(spec), prompt_style)
     data = prepare_data(split or split_target(items, settings), settings, builder)
-    batch = distributed.training_batch(settings.batch_size, settings.grad_accum,
-                                       len(data.pairs), here)  # every rank alike: no talking
+    batch = distributed.training_batch(
+        settings.batch_size, settings.grad_accum, len(data.pairs), here
+    )  # every rank alike: no talking
     if here.parallel:
         distributed.start(device)
     key = run_key(spec, settings, prompt_style, data.pairs)
@@ -156,8 +157,17 @@ def align(
     if reused:
         report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
     else:
-        done = _train(spec, data, settings, folder, key, run_id, store if here.is_main else None,
-                      report, cancel)
+        done = _train(
+            spec,
+            data,
+            settings,
+            folder,
+            key,
+            run_id,
+            store if here.is_main else None,
+            report,
+            cancel,
+        )
         done.update(target=list(target), prompt_template=builder.template, batch=batch)
 
         def finish():

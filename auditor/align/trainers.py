@@ -117,8 +117,7 @@ def dataset(method: Method, pairs, tokenizer, settings: AlignSettings):
     return of(method).rows(to_dataset(pairs, tokenizer), tokenizer, settings)
 
 
-def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
-               n_pairs: int = 0):
+def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
     """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
     return of(settings.method_info).config(settings, output_dir, device, dtype, n_pairs)
 

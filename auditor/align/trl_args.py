@@ -21,8 +21,7 @@ def lora_config(settings: AlignSettings):
     )
 
 
-def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
-               n_pairs: int = 0):
+def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
     """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly, for the
     methods on the DPO trainer (``loss_type`` from the method)."""
     from trl import DPOConfig
@@ -72,8 +71,7 @@ def trainer_args(settings: AlignSettings, output_dir: str, device: str, dtype: s
     )
 
 
-def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
-               n_pairs: int = 0):
+def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
     """trl's ``KTOConfig``: chosen answers desirable, rejected ones undesirable."""
     from trl import KTOConfig
 
@@ -84,18 +82,21 @@ def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str
                      precompute_ref_log_probs=False)  # fmt: skip
 
 
-def orpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
-                n_pairs: int = 0):
+def orpo_config(
+    settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0
+):
     """``trl.experimental``'s ``ORPOConfig`` (``beta`` is ORPO's lambda)."""
     with _experimental():
         from trl.experimental.orpo import ORPOConfig
 
-        return ORPOConfig(**trainer_args(settings, output_dir, device, dtype),
-                          beta=settings.orpo_lambda, remove_unused_columns=False)
+        return ORPOConfig(
+            **trainer_args(settings, output_dir, device, dtype),
+            beta=settings.orpo_lambda,
+            remove_unused_columns=False,
+        )
 
 
-def cpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str,
-               n_pairs: int = 0):
+def cpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
     """``trl.experimental``'s ``CPOConfig`` with the method's loss (SimPO's)."""
     with _experimental():
         from trl.experimental.cpo import CPOConfig

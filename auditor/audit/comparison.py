@@ -33,12 +33,19 @@ def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tupl
     return tuple(dict.fromkeys((*target, *attributes)))
 
 
-def compare(items: Mapping[str, Item], before: Sequence[Answer],
-            after: Sequence[Answer] | Mapping[int, Sequence[Answer]], *,
-            target: Iterable[str], attributes: Iterable[str],
-            heldout_ids: Iterable[str] | None = None, reporter: Reporter | None = None,
-            cancel: CancelToken | None = None, accuracy_test: str = "mcnemar",
-            **stats) -> Comparison:
+def compare(
+    items: Mapping[str, Item],
+    before: Sequence[Answer],
+    after: Sequence[Answer] | Mapping[int, Sequence[Answer]],
+    *,
+    target: Iterable[str],
+    attributes: Iterable[str],
+    heldout_ids: Iterable[str] | None = None,
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    accuracy_test: str = "mcnemar",
+    **stats,
+) -> Comparison:
     """Compare two runs' answers; ``after`` may map training seeds to their answers, and
     the tables then pool the replicates. ``stats``: correction, alpha, n_boot, seed;
     ``accuracy_test``: "mcnemar" or "cluster" (``stats.clustered``). Every table also
@@ -60,8 +67,18 @@ def compare(items: Mapping[str, Item], before: Sequence[Answer],
         return {seed: keep(answers) for seed, answers in after.items()} if pooled else keep(after)
 
     if heldout_ids is None:
-        return Comparison(method(items, before, after, target=target, attributes=attributes,
-                                 reporter=reporter, cancel=cancel, **stats))
+        return Comparison(
+            method(
+                items,
+                before,
+                after,
+                target=target,
+                attributes=attributes,
+                reporter=reporter,
+                cancel=cancel,
+                **stats,
+            )
+        )
     held = frozenset(heldout_ids)
 
     def on_heldout(answers):
@@ -70,8 +87,16 @@ def compare(items: Mapping[str, Item], before: Sequence[Answer],
     def of_target(answers):
         return [a for a in answers if items[a.item_id].attribute in target]
 
-    table = method(items, on_heldout(before), each(on_heldout), target=target,
-                   attributes=attributes, reporter=reporter, cancel=cancel, **stats)
+    table = method(
+        items,
+        on_heldout(before),
+        each(on_heldout),
+        target=target,
+        attributes=attributes,
+        reporter=reporter,
+        cancel=cancel,
+        **stats,
+    )
     only = of_target(before)
     if all(a.item_id in held for a in only):
         return Comparison(table)
@@ -82,9 +107,16 @@ def compare(items: Mapping[str, Item], before: Sequence[Answer],
 
 
 def compare_stored(
-    store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
-    target: Iterable[str] = ("Gender_identity",), train_run: str | None = None,
-    heldout_ids: Iterable[str] | None = None, reporter: Reporter | None = None, **stats,
+    store: Store,
+    run_a: str,
+    run_b: str,
+    *,
+    bbq: str | None = None,
+    target: Iterable[str] = ("Gender_identity",),
+    train_run: str | None = None,
+    heldout_ids: Iterable[str] | None = None,
+    reporter: Reporter | None = None,
+    **stats,
 ) -> Comparison:
     """Compare two stored runs (ids or unique prefixes). The target is judged on held-out
     items when ``heldout_ids`` or a stored ``train_run`` names them."""
@@ -94,9 +126,16 @@ def compare_stored(
     items = stored_items(store, (before, after), bbq)
     present = {items[i].attribute for i in store.done_ids(before) | store.done_ids(after)}
     target = tuple(target)
-    return compare(items, store.answers(before), store.answers(after), target=target,
-                   attributes=ordered_attributes(target, sorted(present)),
-                   heldout_ids=heldout_ids, reporter=reporter, **stats)
+    return compare(
+        items,
+        store.answers(before),
+        store.answers(after),
+        target=target,
+        attributes=ordered_attributes(target, sorted(present)),
+        heldout_ids=heldout_ids,
+        reporter=reporter,
+        **stats,
+    )
 
 
 def heldout_of(store: Store, train_run: str) -> frozenset[str]:

@@ -35,7 +35,9 @@ class Report:
             "target_all_items": self.target_all.to_dict() if self.target_all else None,
             "gate": self.gate.to_dict() if self.gate else None,
             "rotation": self.rotation,
-            "format_transfer": None if self.transfer is None else {
+            "format_transfer": None
+            if self.transfer is None
+            else {
                 "format": self.transfer_format,
                 "table": self.transfer.to_dict(),
                 "readings": [r.to_dict() for r in self.transfer_readings],

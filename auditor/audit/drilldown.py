@@ -34,8 +34,14 @@ class ItemRow:
 
 
 def item_rows(
-    store: Store, items: Mapping[str, Item], run_a: str, run_b: str | None = None, *,
-    attribute: str | None = None, context: str | None = None, show: str = "all",
+    store: Store,
+    items: Mapping[str, Item],
+    run_a: str,
+    run_b: str | None = None,
+    *,
+    attribute: str | None = None,
+    context: str | None = None,
+    show: str = "all",
     only_ids: Collection[str] | None = None,
 ) -> list[ItemRow]:
     """Rows for the items run A answered (and run B, when given), filtered.
@@ -74,9 +80,15 @@ def _row(item: Item, a: Answer, b: Answer | None) -> ItemRow:
         status = "right" if right_a else "wrong"
     else:
         right_b = b.correct(item)
-        status = ("flipped_to_wrong" if right_a and not right_b else
-                  "flipped_to_right" if right_b and not right_a else
-                  "right" if right_b else "wrong")
+        status = (
+            "flipped_to_wrong"
+            if right_a and not right_b
+            else "flipped_to_right"
+            if right_b and not right_a
+            else "right"
+            if right_b
+            else "wrong"
+        )
     return ItemRow(item, a, b, a.role(item), b.role(item) if b else None, status)
 
 
@@ -97,16 +109,30 @@ def row_to_dict(row: ItemRow) -> dict:
     def answer(ans: Answer | None, role: str | None):
         if ans is None:
             return None
-        return {"predicted": ans.predicted, "letter": "ABC"[ans.predicted]
-                if ans.predicted is not None else None, "role": role,
-                "correct": ans.correct(item), "scores": list(ans.scores), "text": ans.text}
+        return {
+            "predicted": ans.predicted,
+            "letter": "ABC"[ans.predicted] if ans.predicted is not None else None,
+            "role": role,
+            "correct": ans.correct(item),
+            "scores": list(ans.scores),
+            "text": ans.text,
+        }
 
     return {
-        "id": item.id, "attribute": item.attribute, "context_condition": item.context_condition,
-        "polarity": item.polarity, "question_index": item.question_index,
-        "subcategory": item.subcategory, "context": item.context, "question": item.question,
-        "options": [{"letter": "ABC"[i], "text": o.text, "group": o.group,
-                     "role": item.role_of(i)} for i, o in enumerate(item.options)],
-        "label": item.label, "status": row.status,
-        "before": answer(row.before, row.before_role), "after": answer(row.after, row.after_role),
+        "id": item.id,
+        "attribute": item.attribute,
+        "context_condition": item.context_condition,
+        "polarity": item.polarity,
+        "question_index": item.question_index,
+        "subcategory": item.subcategory,
+        "context": item.context,
+        "question": item.question,
+        "options": [
+            {"letter": "ABC"[i], "text": o.text, "group": o.group, "role": item.role_of(i)}
+            for i, o in enumerate(item.options)
+        ],
+        "label": item.label,
+        "status": row.status,
+        "before": answer(row.before, row.before_role),
+        "after": answer(row.after, row.after_role),
     }

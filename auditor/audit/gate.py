@@ -43,9 +43,11 @@ from auditor.stats.verdicts import BIAS_TOLERANCE, bias_growth
 
 CONTEXTS = ("ambig", "disambig")
 JUDGED = (*CONTEXTS, "overall")
-RULE = ("The gate's correction family is exactly the tests it judges: accuracy and bias "
-        "score of each checked cell, and overall accuracy of each attribute checked in both "
-        "contexts; other tests are shown not gated, uncorrected.")
+RULE = (
+    "The gate's correction family is exactly the tests it judges: accuracy and bias "
+    "score of each checked cell, and overall accuracy of each attribute checked in both "
+    "contexts; other tests are shown not gated, uncorrected."
+)
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ class GateResult:
     @property
     def inconclusive(self) -> bool:
         """Judged, nothing failed, but not every checked cell was shown non-inferior."""
-        return (not self.refused and not self.failures
-                and any(j.verdict == INCONCLUSIVE for j in self.judgements))
+        return (
+            not self.refused
+            and not self.failures
+            and any(j.verdict == INCONCLUSIVE for j in self.judgements)
+        )
 
     @property
     def outcome(self) -> str:
@@ -96,13 +101,20 @@ class GateResult:
         return tuple(f for f in self.failures if (f.attribute, f.context) == (attribute, context))
 
     def to_dict(self) -> dict:
-        return {"passed": self.passed, "failures": [asdict(f) for f in self.failures],
-                "checked": [list(c) for c in self.checked], "settings": self.settings,
-                "refusals": list(self.refusals),
-                "unconfirmed": [asdict(f) for f in self.unconfirmed],
-                "tolerated": [asdict(f) for f in self.tolerated], "rule": self.rule,
-                "mode": self.mode, "outcome": self.outcome, "inconclusive": self.inconclusive,
-                "judgements": [j.to_dict() for j in self.judgements]}
+        return {
+            "passed": self.passed,
+            "failures": [asdict(f) for f in self.failures],
+            "checked": [list(c) for c in self.checked],
+            "settings": self.settings,
+            "refusals": list(self.refusals),
+            "unconfirmed": [asdict(f) for f in self.unconfirmed],
+            "tolerated": [asdict(f) for f in self.tolerated],
+            "rule": self.rule,
+            "mode": self.mode,
+            "outcome": self.outcome,
+            "inconclusive": self.inconclusive,
+            "judgements": [j.to_dict() for j in self.judgements],
+        }
 
 
 def checked_cells(table: SpilloverTable, cells: str) -> tuple[tuple[str, str], ...]:
@@ -114,8 +126,11 @@ def checked_cells(table: SpilloverTable, cells: str) -> tuple[tuple[str, str], .
 
 def gate_family(cells: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
     """The keys of the tests the gate judges in ``cells`` (no bias test overall)."""
-    return tuple(f"{a}/{c}/{m}" for a, c in cells
-                 for m in (("accuracy",) if c == "overall" else ("accuracy", "bias")))
+    return tuple(
+        f"{a}/{c}/{m}"
+        for a, c in cells
+        for m in (("accuracy",) if c == "overall" else ("accuracy", "bias"))
+    )
 
 
 def regate(table: SpilloverTable, gate: GateSection) -> SpilloverTable:
@@ -126,43 +141,57 @@ def regate(table: SpilloverTable, gate: GateSection) -> SpilloverTable:
     return corrected(replace(table, correction=gate.correction, alpha=gate.alpha, scope=scope))
 
 
-def refusals_of(table: SpilloverTable, gate: GateSection,
-                cells: tuple[tuple[str, str], ...]) -> list[str]:
+def refusals_of(
+    table: SpilloverTable, gate: GateSection, cells: tuple[tuple[str, str], ...]
+) -> list[str]:
     """Why the gate cannot judge ``table`` (empty when it can)."""
     found = []
     if table.pairing.n_paired < gate.min_paired:
-        found.append(f"the runs pair {table.pairing.n_paired} items, fewer than the minimum "
-                     f"{gate.min_paired} (gate.min_paired / --min-paired)")
+        found.append(
+            f"the runs pair {table.pairing.n_paired} items, fewer than the minimum "
+            f"{gate.min_paired} (gate.min_paired / --min-paired)"
+        )
     unpaired = table.pairing.only_before + table.pairing.only_after
     if unpaired:
-        found.append(f"the runs' items differ ({table.pairing.only_before} only in the before "
-                     f"run, {table.pairing.only_after} only in the after run): evaluate both "
-                     "on the same items")
+        found.append(
+            f"the runs' items differ ({table.pairing.only_before} only in the before "
+            f"run, {table.pairing.only_after} only in the after run): evaluate both "
+            "on the same items"
+        )
     if not cells:
-        found.append(f"no cell to check (cells={gate.cells!r} over attributes "
-                     f"{', '.join(table.attributes) or 'none'})")
+        found.append(
+            f"no cell to check (cells={gate.cells!r} over attributes "
+            f"{', '.join(table.attributes) or 'none'})"
+        )
     if table.seeds and gate.min_seed_agreement > len(table.seeds):
-        found.append(f"min_seed_agreement {gate.min_seed_agreement} exceeds the "
-                     f"{len(table.seeds)} seed replicates: no cell could fail "
-                     "(gate.min_seed_agreement / --min-seed-agreement)")
+        found.append(
+            f"min_seed_agreement {gate.min_seed_agreement} exceeds the "
+            f"{len(table.seeds)} seed replicates: no cell could fail "
+            "(gate.min_seed_agreement / --min-seed-agreement)"
+        )
     for attribute, context in cells:
         cell = table.cell(attribute, context)
         where = f"{attribute}/{context}"
         if cell is None or cell.accuracy.n < gate.min_cell:
             n = 0 if cell is None else cell.accuracy.n
-            found.append(f"{where} has {n} paired items, fewer than the minimum "
-                         f"{gate.min_cell} (gate.min_cell / --min-cell)")
+            found.append(
+                f"{where} has {n} paired items, fewer than the minimum "
+                f"{gate.min_cell} (gate.min_cell / --min-cell)"
+            )
             continue
         if cell.accuracy.p is None:
             found.append(f"{where}: the accuracy test is undefined")
         if cell.bias.p is None and context != "overall":
-            found.append(f"{where}: the bias score test is undefined "
-                         f"({cell.bias.reason or 'no bootstrap standard error'})")
+            found.append(
+                f"{where}: the bias score test is undefined "
+                f"({cell.bias.reason or 'no bootstrap standard error'})"
+            )
     return found
 
 
-def evaluate_gate(table: SpilloverTable, gate: GateSection,
-                  refusals: tuple[str, ...] = ()) -> GateResult:
+def evaluate_gate(
+    table: SpilloverTable, gate: GateSection, refusals: tuple[str, ...] = ()
+) -> GateResult:
     """Apply ``gate`` to ``table``; ``refusals`` adds reasons found outside the table
     (runs that do not pair, diverged training)."""
     table = regate(table, gate)
@@ -177,27 +206,49 @@ def evaluate_gate(table: SpilloverTable, gate: GateSection,
         acc, bias = cell.accuracy, cell.bias
         if acc.verdict == DEGRADED and -acc.delta > gate.max_accuracy_drop:
             found = Failure(
-                attribute, context, "accuracy", acc.before, acc.after, acc.delta, acc.p_corrected,
+                attribute,
+                context,
+                "accuracy",
+                acc.before,
+                acc.after,
+                acc.delta,
+                acc.p_corrected,
                 f"accuracy fell {100 * -acc.delta:.1f} pp ({100 * acc.before:.1f}% → "
                 f"{100 * acc.after:.1f}%, {acc.b} right→wrong vs {acc.c} wrong→right"
                 f"{_over_seeds(acc)}), corrected p = {acc.p_corrected:.2g} < {gate.alpha:g}; "
-                f"allowed drop {100 * gate.max_accuracy_drop:.1f} pp{_agreeing(acc)}")
+                f"allowed drop {100 * gate.max_accuracy_drop:.1f} pp{_agreeing(acc)}",
+            )
             (failures if confirmed(acc, gate) else unconfirmed).append(found)
         elif acc.verdict == DEGRADED:
-            tolerated.append(Failure(
-                attribute, context, "accuracy", acc.before, acc.after, acc.delta,
-                acc.p_corrected, f"accuracy fell {100 * -acc.delta:.1f} pp, corrected p = "
-                f"{acc.p_corrected:.2g}: within the allowed drop "
-                f"{100 * gate.max_accuracy_drop:.1f} pp"))
+            tolerated.append(
+                Failure(
+                    attribute,
+                    context,
+                    "accuracy",
+                    acc.before,
+                    acc.after,
+                    acc.delta,
+                    acc.p_corrected,
+                    f"accuracy fell {100 * -acc.delta:.1f} pp, corrected p = "
+                    f"{acc.p_corrected:.2g}: within the allowed drop "
+                    f"{100 * gate.max_accuracy_drop:.1f} pp",
+                )
+            )
         if bias.verdict == DEGRADED:
             growth = bias_growth(bias.before, bias.after)
             found = Failure(
-                attribute, context, "bias", bias.before, bias.after, bias.delta,
+                attribute,
+                context,
+                "bias",
+                bias.before,
+                bias.after,
+                bias.delta,
                 bias.p_corrected,
                 f"bias score moved away from 0: {bias.before:+.3f} → {bias.after:+.3f} "
                 f"(|bias| +{growth:.3f}), corrected p = {bias.p_corrected:.2g} < "
                 f"{gate.alpha:g}; allowed increase {gate.max_bias_increase:.3f}"
-                f"{_agreeing(bias)}")
+                f"{_agreeing(bias)}",
+            )
             if growth <= gate.max_bias_increase + BIAS_TOLERANCE:
                 tolerated.append(found)
             else:
@@ -207,20 +258,33 @@ def evaluate_gate(table: SpilloverTable, gate: GateSection,
     rule = RULE
     if gate.mode == "noninferiority":
         failed = {(f.attribute, f.context, f.metric) for f in failures}
-        judgements = tuple(replace(j, verdict=DEGRADED, items_needed=None)
-                           if (j.attribute, j.context, j.metric) in failed else j
-                           for j in judge_cells(table, gate, cells))
+        judgements = tuple(
+            replace(j, verdict=DEGRADED, items_needed=None)
+            if (j.attribute, j.context, j.metric) in failed
+            else j
+            for j in judge_cells(table, gate, cells)
+        )
         refusals = (*refusals, *missing_bounds(table, cells))
         text = ni_rule(gate.alpha)
         rule = f"{RULE} {text[0].upper()}{text[1:]}."
-    passed = not failures and not refusals and all(j.verdict == NON_INFERIOR
-                                                  for j in judgements)
-    return GateResult(passed, tuple(failures), cells, settings, tuple(refusals),
-                      tuple(unconfirmed), tuple(tolerated), rule, gate.mode, judgements)
+    passed = not failures and not refusals and all(j.verdict == NON_INFERIOR for j in judgements)
+    return GateResult(
+        passed,
+        tuple(failures),
+        cells,
+        settings,
+        tuple(refusals),
+        tuple(unconfirmed),
+        tuple(tolerated),
+        rule,
+        gate.mode,
+        judgements,
+    )
 
 
-def judge_cells(table: SpilloverTable, gate: GateSection,
-                cells: tuple[tuple[str, str], ...]) -> tuple[Judgement, ...]:
+def judge_cells(
+    table: SpilloverTable, gate: GateSection, cells: tuple[tuple[str, str], ...]
+) -> tuple[Judgement, ...]:
     """Each checked cell's accuracy (and, outside overall, bias) against its margin."""
     out = []
     for attribute, context in cells:
@@ -228,21 +292,36 @@ def judge_cells(table: SpilloverTable, gate: GateSection,
         if cell is None:
             continue
         for metric in ("accuracy",) if context == "overall" else ("accuracy", "bias"):
-            out.append(judge(getattr(cell, metric).bound, attribute, context, metric,
-                             gate.margin(metric, attribute), gate.alpha))
+            out.append(
+                judge(
+                    getattr(cell, metric).bound,
+                    attribute,
+                    context,
+                    metric,
+                    gate.margin(metric, attribute),
+                    gate.alpha,
+                )
+            )
     return tuple(out)
 
 
 def missing_bounds(table: SpilloverTable, cells: tuple[tuple[str, str], ...]) -> list[str]:
     """Checked cells whose table holds no bound (a table stored before bounds existed)."""
-    lacking = [f"{a}/{c}" for a, c in cells if (cell := table.cell(a, c)) is not None
-               and cell.accuracy.bound is None and cell.accuracy.n > 0]
+    lacking = [
+        f"{a}/{c}"
+        for a, c in cells
+        if (cell := table.cell(a, c)) is not None
+        and cell.accuracy.bound is None
+        and cell.accuracy.n > 0
+    ]
     if not lacking:
         return []
     more = f" and {len(lacking) - 1} more cells" if len(lacking) > 1 else ""
-    return [f"{lacking[0]}{more}: no non-inferiority bound stored: "
-            "the table was stored before bounds existed; compare the runs again "
-            "(spillover gate RUN_A RUN_B)"]
+    return [
+        f"{lacking[0]}{more}: no non-inferiority bound stored: "
+        "the table was stored before bounds existed; compare the runs again "
+        "(spillover gate RUN_A RUN_B)"
+    ]
 
 
 def needed_agreement(gate: GateSection, seeds: int) -> int:

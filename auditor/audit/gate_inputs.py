@@ -18,28 +18,35 @@ def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
     before, after = store.run(before_id), store.run(after_id)
     found = []
     if before.id == after.id:
-        found.append(f"run {before.id} is compared with itself: a self-comparison shows no "
-                     "change by construction; gate two different runs")
+        found.append(
+            f"run {before.id} is compared with itself: a self-comparison shows no "
+            "change by construction; gate two different runs"
+        )
     found += data_problems(before, after)
     for run in (before, after):
         if run.status != "done":
-            found.append(f"run {run.id} is {run.status or 'unfinished'}, not done: "
-                         "gate finished runs only")
-        bad = sum(1 for a in store.answers(run.id)
-                  if any(not math.isfinite(s) for s in a.scores))
+            found.append(
+                f"run {run.id} is {run.status or 'unfinished'}, not done: gate finished runs only"
+            )
+        bad = sum(1 for a in store.answers(run.id) if any(not math.isfinite(s) for s in a.scores))
         if bad:
-            found.append(f"run {run.id} has non-finite scores on {bad} items "
-                         "(diverged or broken weights)")
+            found.append(
+                f"run {run.id} has non-finite scores on {bad} items (diverged or broken weights)"
+            )
     for field, what in (("mode", "scoring modes"), ("template", "prompt templates")):
         a, b = getattr(before, field), getattr(after, field)
         if a and b and a != b:
-            found.append(f"the runs use different {what} ({_short(a)} vs {_short(b)}): "
-                         "their answers do not pair")
+            found.append(
+                f"the runs use different {what} ({_short(a)} vs {_short(b)}): "
+                "their answers do not pair"
+            )
     orders = [(run.settings or {}).get("orders", "none") for run in (before, after)]
     if orders[0] != orders[1]:
-        found.append(f"the runs were scored in different option orders ({orders[0]} vs "
-                     f"{orders[1]}): one run's answers are aggregated over orderings, the "
-                     "other's are not")
+        found.append(
+            f"the runs were scored in different option orders ({orders[0]} vs "
+            f"{orders[1]}): one run's answers are aggregated over orderings, the "
+            "other's are not"
+        )
     return found
 
 
@@ -49,17 +56,22 @@ def data_problems(before, after) -> list[str]:
     found = []
     a, b = before.data_checksum, after.data_checksum
     if a and b and a != b:
-        found.append(f"the runs were evaluated on different BBQ data (data checksum "
-                     f"{_short(a)} vs {_short(b)}): evaluate both on the same items")
+        found.append(
+            f"the runs were evaluated on different BBQ data (data checksum "
+            f"{_short(a)} vs {_short(b)}): evaluate both on the same items"
+        )
     a, b = ((run.settings or {}).get("items_checksum") for run in (before, after))
     if a and b and a != b:
-        found.append(f"the runs' evaluated items differ (items checksum {a} vs {b}: other "
-                     "items or edited content): evaluate both on the same items")
+        found.append(
+            f"the runs' evaluated items differ (items checksum {a} vs {b}: other "
+            "items or edited content): evaluate both on the same items"
+        )
     return found
 
 
-def training_problems(store: Store, train_run_id: str | None,
-                      adapter_dir: str | Path | None = None) -> list[str]:
+def training_problems(
+    store: Store, train_run_id: str | None, adapter_dir: str | Path | None = None
+) -> list[str]:
     """Reasons a training run's adapter must not be gated: failed, non-finite loss or
     weights."""
     found = []
@@ -71,16 +83,20 @@ def training_problems(store: Store, train_run_id: str | None,
         for row in store.train_log(train_run_id):
             loss = row.get("loss")
             if isinstance(loss, float) and not math.isfinite(loss):
-                found.append(f"training run {train_run_id} logged loss {loss} at step "
-                             f"{row.get('step')}: training diverged")
+                found.append(
+                    f"training run {train_run_id} logged loss {loss} at step "
+                    f"{row.get('step')}: training diverged"
+                )
                 break
     if adapter_dir:
         weights = Path(adapter_dir) / "adapter_model.safetensors"
         if weights.is_file():
             bad = nonfinite_tensors(weights)
             if bad:
-                found.append(f"adapter {weights}: non-finite weights in {len(bad)} tensors "
-                             f"(e.g. {bad[0]}): training diverged")
+                found.append(
+                    f"adapter {weights}: non-finite weights in {len(bad)} tensors "
+                    f"(e.g. {bad[0]}): training diverged"
+                )
     return found
 
 
@@ -92,7 +108,7 @@ def nonfinite_tensors(path: Path) -> list[str]:
 
     header = safetensors_header(path)
     blob = path.read_bytes()
-    data = blob[8 + int.from_bytes(blob[:8], "little"):]
+    data = blob[8 + int.from_bytes(blob[:8], "little") :]
     bad = []
     for name, info in header.items():
         if name == "__metadata__":

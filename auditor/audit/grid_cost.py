@@ -50,9 +50,18 @@ def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     seeds = len(a.seeds) if len(a.seeds) > 1 else 1
     trainings = len(methods) * len(targets) * seeds
     per_step = {m: _per_step(store, profile, m) for m in methods}
-    return GridCost(tuple(methods), tuple(targets), seeds, len(methods) * len(targets),
-                    trainings, 1 + trainings, items, a.max_steps if a.max_steps > 0 else None,
-                    per_step, _per_item(store, profile))
+    return GridCost(
+        tuple(methods),
+        tuple(targets),
+        seeds,
+        len(methods) * len(targets),
+        trainings,
+        1 + trainings,
+        items,
+        a.max_steps if a.max_steps > 0 else None,
+        per_step,
+        _per_item(store, profile),
+    )
 
 
 def _per_step(store, profile, method) -> Measured | None:
@@ -62,8 +71,13 @@ def _per_step(store, profile, method) -> Measured | None:
     for run in store.runs("train"):
         metrics = (run.record or {}).get("metrics", {})
         steps, runtime = metrics.get("session_steps"), metrics.get("train_runtime")
-        if (run.status == "done" and run.model == profile.model.source
-                and run.settings.get("method", "dpo") == method and steps and runtime):
+        if (
+            run.status == "done"
+            and run.model == profile.model.source
+            and run.settings.get("method", "dpo") == method
+            and steps
+            and runtime
+        ):
             found.append(runtime / steps)
     return Measured(statistics.median(found), len(found)) if found else None
 
@@ -74,7 +88,11 @@ def _per_item(store, profile) -> Measured | None:
     found = []
     for run in store.runs("eval"):
         timing = (run.record or {}).get("timing") or {}
-        if (run.status == "done" and run.model == profile.model.source
-                and run.mode == profile.eval.mode and timing.get("items")):
+        if (
+            run.status == "done"
+            and run.model == profile.model.source
+            and run.mode == profile.eval.mode
+            and timing.get("items")
+        ):
             found.append(timing["seconds"] / timing["items"])
     return Measured(statistics.median(found), len(found)) if found else None

@@ -20,8 +20,14 @@ from auditor.audit.result import AuditResult
 from auditor.core.errors import InputError
 
 Recipe = tuple[str, tuple[str, ...]]  # (method, target)
-__all__ = ["Recipe", "recipe_label", "recipe_plans", "recipe_profiles", "run_recipes",
-           "target_profiles"]
+__all__ = [
+    "Recipe",
+    "recipe_label",
+    "recipe_plans",
+    "recipe_profiles",
+    "run_recipes",
+    "target_profiles",
+]
 
 
 def recipe_profiles(profile: Profile) -> dict[Recipe, Profile]:
@@ -29,8 +35,13 @@ def recipe_profiles(profile: Profile) -> dict[Recipe, Profile]:
     a = profile.align
     methods = a.methods or (a.method,)
     targets = [(t,) for t in a.targets] or [a.target]
-    return {(m, t): dataclasses.replace(profile, align=dataclasses.replace(
-        a, method=m, target=t, methods=())) for m in methods for t in targets}
+    return {
+        (m, t): dataclasses.replace(
+            profile, align=dataclasses.replace(a, method=m, target=t, methods=())
+        )
+        for m in methods
+        for t in targets
+    }
 
 
 def target_profiles(profile: Profile) -> dict[str, Profile]:
@@ -38,9 +49,12 @@ def target_profiles(profile: Profile) -> dict[str, Profile]:
     attribute."""
     if not profile.align.targets:
         raise InputError("align.targets is empty: name the attributes to align on one by one")
-    return {target[0]: sub for (_, target), sub in recipe_profiles(
-        dataclasses.replace(profile, align=dataclasses.replace(profile.align, methods=()))
-    ).items()}
+    return {
+        target[0]: sub
+        for (_, target), sub in recipe_profiles(
+            dataclasses.replace(profile, align=dataclasses.replace(profile.align, methods=()))
+        ).items()
+    }
 
 
 def grid_plans(profile: Profile) -> dict[Recipe, AuditPlan]:
@@ -61,8 +75,15 @@ def recipe_plans(profile: Profile, bbq: str | None = None) -> dict:
     return selections
 
 
-def run_recipes(profile: Profile, *, store, bbq: str | None = None, reporter=None,
-                cancel=None, plans: dict | None = None) -> dict[Recipe, AuditResult]:
+def run_recipes(
+    profile: Profile,
+    *,
+    store,
+    bbq: str | None = None,
+    reporter=None,
+    cancel=None,
+    plans: dict | None = None,
+) -> dict[Recipe, AuditResult]:
     """Run (or resume) every recipe's audit, in order; each is an ordinary stored audit,
     so a rerun reuses every finished stage. ``plans``: ``recipe_plans``' (made here
     otherwise)."""
@@ -74,6 +95,7 @@ def run_recipes(profile: Profile, *, store, bbq: str | None = None, reporter=Non
     done = {}
     for n, (recipe, sub) in enumerate(recipes.items(), start=1):
         report(Message(f"recipe {n} of {len(recipes)}: {recipe_label(*recipe)}"))
-        done[recipe] = pipeline.run_audit(sub, store=store, bbq=bbq, reporter=reporter, cancel=cancel,
-                                          plan=plans[recipe[1]])
+        done[recipe] = pipeline.run_audit(
+            sub, store=store, bbq=bbq, reporter=reporter, cancel=cancel, plan=plans[recipe[1]]
+        )
     return done

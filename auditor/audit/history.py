@@ -16,8 +16,9 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
     return result_of(store.audit(_resolve_audit_id(store, audit_id)))
 
 
-def finished_audit(store: Store, profile, bbq: str | None = None,
-                   checksum: str | None = None) -> AuditResult | None:
+def finished_audit(
+    store: Store, profile, bbq: str | None = None, checksum: str | None = None
+) -> AuditResult | None:
     """The stored result of ``profile``'s audit when it has finished (None otherwise),
     found by its audit id; reads the BBQ data for its checksum (unless given), loads no
     model and runs nothing."""
@@ -37,10 +38,15 @@ def list_audits(store: Store) -> list[dict]:
     one still has a live process (None: not running, or it cannot be told), created, and
     the error of a failed or cancelled one ("" otherwise)."""
     return [
-        {"id": a.id, "profile": a.profile.get("name", ""),
-         "model": a.profile.get("model", {}).get("source", ""),
-         "status": a.status or "", "live": a.live, "created": a.created,
-         "error": a.outcome.error if a.status in ("failed", "cancelled", "interrupted") else ""}
+        {
+            "id": a.id,
+            "profile": a.profile.get("name", ""),
+            "model": a.profile.get("model", {}).get("source", ""),
+            "status": a.status or "",
+            "live": a.live,
+            "created": a.created,
+            "error": a.outcome.error if a.status in ("failed", "cancelled", "interrupted") else "",
+        }
         for a in store.audits()
     ]
 
@@ -49,8 +55,16 @@ def _resolve_audit_id(store: Store, prefix: str) -> str:
     return _unique(store, "audit", [a.id for a in store.audits()], prefix)
 
 
-def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
-                    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> dict | None:
+def rotation_stored(
+    store: Store,
+    run_a: str,
+    run_b: str,
+    *,
+    bbq: str | None = None,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
+) -> dict | None:
     """Paired position bias and order consistency of two stored runs scored in several
     option orders (as a dict); None unless both were, in the same orders."""
     from auditor.stats.position import compare_rotation
@@ -63,8 +77,9 @@ def rotation_stored(store: Store, run_a: str, run_b: str, *, bbq: str | None = N
     if not all(by_order):
         return None
     items = stored_items(store, (before, after), bbq)
-    return compare_rotation(items, *by_order, orders=orders.pop(), alpha=alpha, n_boot=n_boot,
-                            seed=seed).to_dict()
+    return compare_rotation(
+        items, *by_order, orders=orders.pop(), alpha=alpha, n_boot=n_boot, seed=seed
+    ).to_dict()
 
 
 def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -> dict[str, Item]:
@@ -80,8 +95,10 @@ def stored_items(store: Store, run_ids: Iterable[str], bbq: str | None = None) -
     items = load_bbq(resolve_bbq_dir(bbq), attributes=attributes).by_id()
     missing = wanted - items.keys()
     if missing:
-        raise InputError(f"{len(missing)} stored item ids (e.g. {sorted(missing)[0]}) are not "
-                         "in this BBQ data; pass the --bbq the runs were made with")
+        raise InputError(
+            f"{len(missing)} stored item ids (e.g. {sorted(missing)[0]}) are not "
+            "in this BBQ data; pass the --bbq the runs were made with"
+        )
     return items
 
 
@@ -99,6 +116,8 @@ def resolve_run_id(store: Store, prefix: str) -> str:
 def _unique(store: Store, what: str, ids: list[str], prefix: str) -> str:
     found = [i for i in ids if i.startswith(prefix)]
     if len(found) != 1:
-        raise InputError(f"store {store.path}: {'no' if not found else 'more than one'} {what} "
-                         f"matching '{prefix}'; see `spillover runs`")
+        raise InputError(
+            f"store {store.path}: {'no' if not found else 'more than one'} {what} "
+            f"matching '{prefix}'; see `spillover runs`"
+        )
     return found[0]

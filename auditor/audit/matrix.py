@@ -6,16 +6,28 @@ from __future__ import annotations
 from auditor.audit.grids import recipe_label, recipe_plans, recipe_profiles, run_recipes
 from auditor.audit.profiles import Profile
 
-__all__ = ["matrix_of", "recipe_label", "recipe_plans", "recipe_profiles", "run_matrix",
-           "stored_results"]
+__all__ = [
+    "matrix_of",
+    "recipe_label",
+    "recipe_plans",
+    "recipe_profiles",
+    "run_matrix",
+    "stored_results",
+]
 
 
-def run_matrix(profile: Profile, *, store, bbq: str | None = None, reporter=None,
-               cancel=None, plans: dict | None = None) -> dict:
+def run_matrix(
+    profile: Profile,
+    *,
+    store,
+    bbq: str | None = None,
+    reporter=None,
+    cancel=None,
+    plans: dict | None = None,
+) -> dict:
     """Run (or resume) every recipe's audit of the grid methods × targets
     (``grids.run_recipes``)."""
-    return run_recipes(profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel,
-                       plans=plans)
+    return run_recipes(profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel, plans=plans)
 
 
 def matrix_of(profile: Profile, results: dict) -> object:
@@ -42,6 +54,8 @@ def stored_results(profile: Profile, store, bbq: str | None = None) -> dict:
             checksums[recipe[1]] = plan_audit(sub, bbq).checksum
         found[recipe] = finished_audit(store, sub, checksum=checksums[recipe[1]])
         if found[recipe] is None:
-            raise InputError(f"recipe {recipe_label(*recipe)} has no finished audit in the "
-                             f"store: run `spillover matrix` with this profile")
+            raise InputError(
+                f"recipe {recipe_label(*recipe)} has no finished audit in the "
+                f"store: run `spillover matrix` with this profile"
+            )
     return found

@@ -21,10 +21,12 @@ from auditor.core.errors import InputError
 from auditor.stats.noninferiority import METHOD, Bound, items_needed
 
 NON_INFERIOR, INCONCLUSIVE = "non-inferior", "inconclusive"
-RULE = ("non-inferiority: PASS only when no checked cell is degraded and every checked "
-        "cell's one-sided {level:g} % upper bound on its degradation lies below its margin; "
-        "by the intersection–union principle the false-pass rate is at most α = {alpha:g} "
-        "without a multiplicity correction")
+RULE = (
+    "non-inferiority: PASS only when no checked cell is degraded and every checked "
+    "cell's one-sided {level:g} % upper bound on its degradation lies below its margin; "
+    "by the intersection–union principle the false-pass rate is at most α = {alpha:g} "
+    "without a multiplicity correction"
+)
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,17 @@ class Judgement:
         scale = 100.0 if self.metric == "accuracy" else 1.0
         unit = " pp" if self.metric == "accuracy" else ""
         bound = "undefined" if self.upper is None else f"{scale * self.upper:.3g}{unit}"
-        head = (f"{self.attribute}/{self.context}: upper bound on the {what} {bound}, "
-                f"margin {scale * self.margin:.3g}{unit}")
+        head = (
+            f"{self.attribute}/{self.context}: upper bound on the {what} {bound}, "
+            f"margin {scale * self.margin:.3g}{unit}"
+        )
         if self.verdict == NON_INFERIOR:
             return head
-        need = (f"about {self.items_needed} paired items would be needed"
-                if self.items_needed else "more items would not settle it at this estimate")
+        need = (
+            f"about {self.items_needed} paired items would be needed"
+            if self.items_needed
+            else "more items would not settle it at this estimate"
+        )
         return f"{head} over {self.n} items: {need}"
 
 
@@ -69,16 +76,18 @@ def margin_overrides(entries: tuple[str, ...], field: str) -> dict[str, float]:
         except ValueError:
             margin = math.nan
         if not sep or not name.strip() or not math.isfinite(margin) or margin < 0:
-            raise InputError(f"gate.{field}: {entry!r} must read ATTRIBUTE=MARGIN with a finite "
-                             "margin ≥ 0")
+            raise InputError(
+                f"gate.{field}: {entry!r} must read ATTRIBUTE=MARGIN with a finite margin ≥ 0"
+            )
         if name.strip() in found:
             raise InputError(f"gate.{field}: {name.strip()} is given twice")
         found[name.strip()] = margin
     return found
 
 
-def judge(bound: Bound | None, attribute: str, context: str, metric: str, margin: float,
-          alpha: float) -> Judgement:
+def judge(
+    bound: Bound | None, attribute: str, context: str, metric: str, margin: float, alpha: float
+) -> Judgement:
     """Hold one cell's bound against its margin."""
     upper = math.inf if bound is None else bound.upper(alpha)
     finite = math.isfinite(upper)
@@ -87,8 +96,17 @@ def judge(bound: Bound | None, attribute: str, context: str, metric: str, margin
     if verdict == INCONCLUSIVE and bound is not None:
         needed = items_needed(bound, margin, alpha)
     estimate = bound.estimate if bound is not None and math.isfinite(bound.estimate) else None
-    return Judgement(attribute, context, metric, estimate, upper if finite else None, margin,
-                     verdict, needed, 0 if bound is None else bound.n)
+    return Judgement(
+        attribute,
+        context,
+        metric,
+        estimate,
+        upper if finite else None,
+        margin,
+        verdict,
+        needed,
+        0 if bound is None else bound.n,
+    )
 
 
 def rule(alpha: float) -> str:

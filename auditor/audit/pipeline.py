@@ -26,8 +26,15 @@ from auditor.store.db import Store
 from auditor.store.records import ending_status, first_line, outcome
 
 STAGES: tuple[str, ...] = ("baseline", "align", "aligned", "compare")
-__all__ = ["REPORT_ONLY", "STAGES", "AuditResult", "audit_key", "plan_audit",
-           "replicate_seeds", "run_audit"]  # the names callers import from here
+__all__ = [
+    "REPORT_ONLY",
+    "STAGES",
+    "AuditResult",
+    "audit_key",
+    "plan_audit",
+    "replicate_seeds",
+    "run_audit",
+]  # the names callers import from here
 
 
 def run_audit(
@@ -69,20 +76,24 @@ def run_audit(
     selection = plan or preflight(profile, bbq)  # settings, model and data, before storing
 
     def begin():
-        audit_id = store.create_or_get_audit(audit_key(profile, selection.checksum),
-                                             profile.to_dict())
+        audit_id = store.create_or_get_audit(
+            audit_key(profile, selection.checksum), profile.to_dict()
+        )
         folder = Path(out_root) if out_root else store.path.parent / "audits" / audit_id
         missing = missing_adapter(store, audit_id, folder)
         if missing is not None and restore_adapter_from is not None:
             where = restore_adapter(store, missing, restore_adapter_from)
             report(Message(f"restored the adapter of {missing.run_id} into {where}"))
         elif missing is not None and retrain_missing:
-            report(Message(f"training {missing.run_id} again: its adapter was missing from "
-                           f"{missing.expected}"))
+            report(
+                Message(
+                    f"training {missing.run_id} again: its adapter was missing from "
+                    f"{missing.expected}"
+                )
+            )
         elif missing is not None:
             raise missing
-        store.update_audit(audit_id, status="running",
-                           record=outcome(bbq=str(selection.source)))
+        store.update_audit(audit_id, status="running", record=outcome(bbq=str(selection.source)))
         return audit_id, folder
 
     audit_id, folder = distributed.lead(here, begin)

@@ -76,46 +76,77 @@ class AuditPlan:
         return (*out, StageKey("compare", self.recipe))
 
     def announce(self) -> PlanAnnounced:
-        return PlanAnnounced(self.stages, self.method, self.target, self.seeds, self.formats,
-                             self.orders)
+        return PlanAnnounced(
+            self.stages, self.method, self.target, self.seeds, self.formats, self.orders
+        )
 
     def to_dict(self) -> dict:
         """The plan as plain data (``spillover plan --format json``)."""
+
         def key(k: StageKey) -> dict:
             return {"kind": k.kind, "seed": k.seed, "format": k.format}
 
-        return {"recipe": self.recipe, "method": self.method, "target": list(self.target),
-                "seeds": list(self.seeds), "formats": list(self.formats), "orders": self.orders,
-                "stages": [key(k) for k in self.stages],
-                "evaluations": [{**key(e.key), "model": e.model, "mode": e.mode,
-                                 "orders": e.orders} for e in self.evaluations],
-                "trainings": [{**key(t.key), "method": t.method, "target": list(t.target),
-                               "train_seed": t.seed} for t in self.trainings],
-                "comparisons": [{"name": c.name, "before": key(c.before),
-                                 "after": [key(k) for k in c.after], "format": c.format}
-                                for c in self.comparisons],
-                "reports": list(self.reports)}
+        return {
+            "recipe": self.recipe,
+            "method": self.method,
+            "target": list(self.target),
+            "seeds": list(self.seeds),
+            "formats": list(self.formats),
+            "orders": self.orders,
+            "stages": [key(k) for k in self.stages],
+            "evaluations": [
+                {**key(e.key), "model": e.model, "mode": e.mode, "orders": e.orders}
+                for e in self.evaluations
+            ],
+            "trainings": [
+                {**key(t.key), "method": t.method, "target": list(t.target), "train_seed": t.seed}
+                for t in self.trainings
+            ],
+            "comparisons": [
+                {
+                    "name": c.name,
+                    "before": key(c.before),
+                    "after": [key(k) for k in c.after],
+                    "format": c.format,
+                }
+                for c in self.comparisons
+            ],
+            "reports": list(self.reports),
+        }
 
     def lines(self) -> list[str]:
         """The plan in words, one line a step (``spillover plan``)."""
+
         def where(key: StageKey) -> str:
             seed = "" if key.seed is None else f", seed {key.seed}"
             return f"{key.kind}{seed}" + (f" in {key.format}" if key.format else "")
 
         out = [f"recipe {self.recipe}:"]
-        out += [f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders "
-                f"{e.orders}" for e in self.evaluations if e.key.kind == "baseline"]
+        out += [
+            f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders {e.orders}"
+            for e in self.evaluations
+            if e.key.kind == "baseline"
+        ]
         for t in self.trainings:
             seed = "the profile's train_seed" if t.seed is None else f"seed {t.seed}"
             out.append(f"  train {t.method} on {'+'.join(t.target)} ({seed})")
-            out += [f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders "
-                    f"{e.orders}" for e in self.evaluations
-                    if e.key.kind == "aligned" and e.key.seed == t.key.seed]
+            out += [
+                f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders {e.orders}"
+                for e in self.evaluations
+                if e.key.kind == "aligned" and e.key.seed == t.key.seed
+            ]
         for c in self.comparisons:
-            pooled = (f" pooled over {len(c.after)} seeds" if len(c.after) > 1
-                      and c.name != "rotation" else " per seed" if len(c.after) > 1 else "")
-            out.append(f"  compare {c.name}: {where(c.before)} against "
-                       f"{'aligned' + (' in ' + c.format if c.format else '')}{pooled}")
+            pooled = (
+                f" pooled over {len(c.after)} seeds"
+                if len(c.after) > 1 and c.name != "rotation"
+                else " per seed"
+                if len(c.after) > 1
+                else ""
+            )
+            out.append(
+                f"  compare {c.name}: {where(c.before)} against "
+                f"{'aligned' + (' in ' + c.format if c.format else '')}{pooled}"
+            )
         out.append(f"  report: {', '.join(self.reports)}")
         return out
 
@@ -143,30 +174,51 @@ def audit_plan(profile: Profile) -> AuditPlan:
 
     def evaluations(kind: str, seed: int | None) -> list[Evaluation]:
         model = "base" if kind == "baseline" else "aligned"
-        return [Evaluation(StageKey(kind, recipe, seed), model, e.mode, e.orders),
-                *(Evaluation(StageKey(kind, recipe, seed, f), model, f, "none")
-                  for f in formats)]
+        return [
+            Evaluation(StageKey(kind, recipe, seed), model, e.mode, e.orders),
+            *(Evaluation(StageKey(kind, recipe, seed, f), model, f, "none") for f in formats),
+        ]
 
     evals = evaluations("baseline", None)
     for seed in train_seeds:
         evals += evaluations("aligned", seed)
-    trainings = tuple(Training(StageKey("align", recipe, s), a.method, tuple(a.target),
-                               single if s is None else s) for s in train_seeds)
+    trainings = tuple(
+        Training(
+            StageKey("align", recipe, s), a.method, tuple(a.target), single if s is None else s
+        )
+        for s in train_seeds
+    )
     base = StageKey("baseline", recipe)
-    comparisons = [Pairing("table", base, tuple(StageKey("aligned", recipe, s)
-                                                 for s in train_seeds))]
+    comparisons = [
+        Pairing("table", base, tuple(StageKey("aligned", recipe, s) for s in train_seeds))
+    ]
     reports = ["spillover table"]
     if e.orders != "none":
         comparisons.append(Pairing("rotation", base, comparisons[0].after))
         reports.append("position bias and order consistency")
     if formats:
         f = formats[0]  # the first untrained format gets the second table
-        comparisons.append(Pairing("transfer", StageKey("baseline", recipe, None, f),
-                                   tuple(StageKey("aligned", recipe, s, f)
-                                         for s in train_seeds), f))
+        comparisons.append(
+            Pairing(
+                "transfer",
+                StageKey("baseline", recipe, None, f),
+                tuple(StageKey("aligned", recipe, s, f) for s in train_seeds),
+                f,
+            )
+        )
         reports.append(f"format transfer ({f})")
-    return AuditPlan(recipe, a.method, tuple(a.target), seeds, formats, e.orders,
-                     tuple(evals), trainings, tuple(comparisons), tuple(reports))
+    return AuditPlan(
+        recipe,
+        a.method,
+        tuple(a.target),
+        seeds,
+        formats,
+        e.orders,
+        tuple(evals),
+        trainings,
+        tuple(comparisons),
+        tuple(reports),
+    )
 
 
 def refuse(profile: Profile) -> None:
@@ -174,5 +226,7 @@ def refuse(profile: Profile) -> None:
     several methods make a grid, run by ``grids`` (the matrix)."""
     a = profile.align
     if a.methods:
-        raise InputError("align.methods is set: run the grid with `spillover matrix` or "
-                         "`spillover audit --matrix` (or empty it for one method's audit)")
+        raise InputError(
+            "align.methods is set: run the grid with `spillover matrix` or "
+            "`spillover audit --matrix` (or empty it for one method's audit)"
+        )

@@ -26,8 +26,15 @@ class Compared:
     seed_rotations: dict = field(default_factory=dict)  # seed -> RotationChange as a dict
 
 
-def compare_plan(profile: Profile, plan: AuditPlan, selection: Selection, store: Store,
-                 runs: dict[StageKey, str], report=None, cancel=None) -> Compared:
+def compare_plan(
+    profile: Profile,
+    plan: AuditPlan,
+    selection: Selection,
+    store: Store,
+    runs: dict[StageKey, str],
+    report=None,
+    cancel=None,
+) -> Compared:
     """Every comparison of ``plan`` on the runs its stages left (``runs``)."""
     found: dict = {}
     record = {}
@@ -36,25 +43,40 @@ def compare_plan(profile: Profile, plan: AuditPlan, selection: Selection, store:
         after = {k.seed: runs[k] for k in pairing.after}
         one = after[None] if None in after else after  # a single run, or {seed: run id}
         if pairing.name == "table":
-            table, target_all = compare_runs(profile, selection, store, before, one,
-                                             report, cancel)
+            table, target_all = compare_runs(profile, selection, store, before, one, report, cancel)
             found.update(table=table, target_all=target_all)
-            record.update(outcome(
-                table=table.to_dict(), target_all=target_all.to_dict() if target_all else None,
-                heldout_ids=sorted(selection.heldout_ids), eval_items=len(selection.eval_items)))
+            record.update(
+                outcome(
+                    table=table.to_dict(),
+                    target_all=target_all.to_dict() if target_all else None,
+                    heldout_ids=sorted(selection.heldout_ids),
+                    eval_items=len(selection.eval_items),
+                )
+            )
         elif pairing.name == "rotation":
-            per_seed = {s: rotation_for_audit(profile, selection, store, before, run)
-                        for s, run in after.items()}
-            rotation = (per_seed[None] if None in per_seed else
-                        {"orders": profile.eval.orders,
-                         "seeds": {str(s): r for s, r in per_seed.items()}})
+            per_seed = {
+                s: rotation_for_audit(profile, selection, store, before, run)
+                for s, run in after.items()
+            }
+            rotation = (
+                per_seed[None]
+                if None in per_seed
+                else {
+                    "orders": profile.eval.orders,
+                    "seeds": {str(s): r for s, r in per_seed.items()},
+                }
+            )
             found["seed_rotations"] = {s: r for s, r in per_seed.items() if s is not None}
             record.update(outcome(rotation=rotation))
         elif pairing.name == "transfer":
             transfer, _ = compare_runs(profile, selection, store, before, one)
             first = one if isinstance(one, str) else one[plan.seeds[0]]
-            stored = {"format": pairing.format, "baseline": before, "aligned": first,
-                      "table": transfer.to_dict()}
+            stored = {
+                "format": pairing.format,
+                "baseline": before,
+                "aligned": first,
+                "table": transfer.to_dict(),
+            }
             if not isinstance(one, str):
                 stored["seeds"] = {str(s): run for s, run in one.items()}
             found["transfer"] = transfer
@@ -68,13 +90,26 @@ def compare_runs(profile, selection, store, before, after, report=None, cancel=N
     from auditor.audit.comparison import compare, ordered_attributes
 
     s, target = profile.stats, profile.align.target
-    answers = ({seed: store.answers(run) for seed, run in after.items()}
-               if isinstance(after, dict) else store.answers(after))
-    done = compare(selection.items, store.answers(before), answers, target=target,
-                   attributes=ordered_attributes(target, profile.data.attributes),
-                   heldout_ids=selection.heldout_ids, correction=s.correction, alpha=s.alpha,
-                   n_boot=s.n_boot, seed=s.seed, accuracy_test=s.accuracy_test,
-                   reporter=report, cancel=cancel)
+    answers = (
+        {seed: store.answers(run) for seed, run in after.items()}
+        if isinstance(after, dict)
+        else store.answers(after)
+    )
+    done = compare(
+        selection.items,
+        store.answers(before),
+        answers,
+        target=target,
+        attributes=ordered_attributes(target, profile.data.attributes),
+        heldout_ids=selection.heldout_ids,
+        correction=s.correction,
+        alpha=s.alpha,
+        n_boot=s.n_boot,
+        seed=s.seed,
+        accuracy_test=s.accuracy_test,
+        reporter=report,
+        cancel=cancel,
+    )
     return done.table, done.target_all
 
 
@@ -88,9 +123,18 @@ def rotation_for_audit(profile, selection, store, before, after) -> dict | None:
     target, s = set(profile.align.target), profile.stats
 
     def on_table(run):
-        return {i: v for i, v in store.order_answers(run).items()
-                if selection.items[i].attribute not in target or i in selection.heldout_ids}
+        return {
+            i: v
+            for i, v in store.order_answers(run).items()
+            if selection.items[i].attribute not in target or i in selection.heldout_ids
+        }
 
-    return compare_rotation(selection.items, on_table(before), on_table(after),
-                            orders=profile.eval.orders, alpha=s.alpha, n_boot=s.n_boot,
-                            seed=s.seed).to_dict()
+    return compare_rotation(
+        selection.items,
+        on_table(before),
+        on_table(after),
+        orders=profile.eval.orders,
+        alpha=s.alpha,
+        n_boot=s.n_boot,
+        seed=s.seed,
+    ).to_dict()

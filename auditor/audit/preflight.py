@@ -34,7 +34,8 @@ class MissingAdapter(InputError):
         super().__init__(
             f"audit {audit_id}: the adapter of its finished training run {run_id} is missing "
             f"from {expected}{was}; move it back, pass {RESTORE_FLAG} DIR to copy it from "
-            f"where it is, or {RETRAIN_FLAG} to train it again")
+            f"where it is, or {RETRAIN_FLAG} to train it again"
+        )
 
 
 def missing_adapter(store, audit_id: str, audit_dir: Path) -> MissingAdapter | None:
@@ -43,9 +44,14 @@ def missing_adapter(store, audit_id: str, audit_dir: Path) -> MissingAdapter | N
     per seed replicate) holds no finished adapter; None when nothing is missing."""
     audit = store.audit(audit_id)
     replicates = audit.outcome.replicates
-    trained = ([(e.get("train_run"), audit_dir / f"alignment-seed{seed}")
-                for seed, e in sorted(replicates.items())]
-               if replicates else [(audit.train_run, audit_dir / "alignment")])
+    trained = (
+        [
+            (e.get("train_run"), audit_dir / f"alignment-seed{seed}")
+            for seed, e in sorted(replicates.items())
+        ]
+        if replicates
+        else [(audit.train_run, audit_dir / "alignment")]
+    )
     for run_id, alignment_dir in trained:
         if not run_id:
             continue
@@ -70,12 +76,16 @@ def restore_adapter(store, problem: MissingAdapter, source: str | Path) -> Path:
     record = dict(store.run(problem.run_id).record)
     key = record.get("key")
     if not key:
-        raise InputError(f"training run {problem.run_id}: its stored record has no run key, so "
-                         f"{source} cannot be matched to it; pass {RETRAIN_FLAG}")
+        raise InputError(
+            f"training run {problem.run_id}: its stored record has no run key, so "
+            f"{source} cannot be matched to it; pass {RETRAIN_FLAG}"
+        )
     beside = RunFolder(source.parent).record()  # the alignment folder it came from, if any
     if beside and beside.get("key") not in (None, key):
-        raise InputError(f"adapter {source}: {source.parent / 'align.json'} names another "
-                         f"training run than {problem.run_id}; point to that run's adapter")
+        raise InputError(
+            f"adapter {source}: {source.parent / 'align.json'} names another "
+            f"training run than {problem.run_id}; point to that run's adapter"
+        )
     folder = RunFolder(problem.expected.parent)
     folder.root.mkdir(parents=True, exist_ok=True)
     folder.publish(folder.adapter, lambda tmp: shutil.copytree(source, tmp))

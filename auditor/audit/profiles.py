@@ -38,8 +38,11 @@ from auditor.core.settings import Checked, InvalidSettings, Problem, rule_of, se
 class ModelSection(Checked):
     owner = "model"
 
-    source: str = setting("smollm2-135m", non_empty=True,
-                          help="Model folder, hub id, .gguf file, or smollm2-135m (bundled).")
+    source: str = setting(
+        "smollm2-135m",
+        non_empty=True,
+        help="Model folder, hub id, .gguf file, or smollm2-135m (bundled).",
+    )
     adapter: str = setting("", help="LoRA adapter folder.")
     device: str = setting("auto", choices=DEVICES)
     dtype: str = setting("auto", choices=DTYPES)
@@ -52,10 +55,12 @@ class DataSection(Checked):
     owner = "data"
 
     bbq: str = ""  # empty: --bbq, $SPILLOVER_BBQ, then the fetched data
-    attributes: tuple[str, ...] = setting(ATTRIBUTES, choices=ATTRIBUTES, entry="attribute",
-                                          non_empty=True)
-    sample: int = setting(0, ge=0, help="Items per evaluation, 0 = all (stratified, template "
-                                        "instances whole).")
+    attributes: tuple[str, ...] = setting(
+        ATTRIBUTES, choices=ATTRIBUTES, entry="attribute", non_empty=True
+    )
+    sample: int = setting(
+        0, ge=0, help="Items per evaluation, 0 = all (stratified, template instances whole)."
+    )
     seed: int = 0
 
 
@@ -67,29 +72,47 @@ class EvalSection(Checked):
     batch_size: int = setting(8, ge=1)
     prompt_style: str = setting("auto", choices=PROMPT_STYLES)
     max_new_tokens: int = setting(8, ge=1)
-    orders: str = setting("none", choices=ORDERS,
-                          help="Option-order rotation: cyclic scores every item in its 3 "
-                          "rotations (3x the scoring), all in its 6 permutations (6x).")
-    transfer: tuple[str, ...] = setting((), choices=TRANSFER_FORMATS, entry="format",
-                                        help="Untrained prompt formats the base and aligned "
-                                        "models are also evaluated in (cloze).")
-    prefix_cache: str = setting("auto", choices=SWITCHES, in_key=False,
-                                help="Run each prompt prefix shared by items (chat opening, "
-                                "context, option orders) once and branch its KV cache: the "
-                                "same answers, fewer tokens computed. auto: on in letter and "
-                                "options mode where the model's cache can branch.")
+    orders: str = setting(
+        "none",
+        choices=ORDERS,
+        help="Option-order rotation: cyclic scores every item in its 3 "
+        "rotations (3x the scoring), all in its 6 permutations (6x).",
+    )
+    transfer: tuple[str, ...] = setting(
+        (),
+        choices=TRANSFER_FORMATS,
+        entry="format",
+        help="Untrained prompt formats the base and aligned models are also evaluated in (cloze).",
+    )
+    prefix_cache: str = setting(
+        "auto",
+        choices=SWITCHES,
+        in_key=False,
+        help="Run each prompt prefix shared by items (chat opening, "
+        "context, option orders) once and branch its KV cache: the "
+        "same answers, fewer tokens computed. auto: on in letter and "
+        "options mode where the model's cache can branch.",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.orders != "none" and self.mode == "generate":
             why = "generate mode cannot be rotated (no score per option)"
-            raise InvalidSettings(self.owner, [Problem(
-                "orders", f"must be none in generate mode: {why}",
-                f"is {self.orders!r}, but {why}; use eval.mode letter or options")])
+            raise InvalidSettings(
+                self.owner,
+                [
+                    Problem(
+                        "orders",
+                        f"must be none in generate mode: {why}",
+                        f"is {self.orders!r}, but {why}; use eval.mode letter or options",
+                    )
+                ],
+            )
 
 
-EVAL_SPEED_ONLY = frozenset(f.name for f in dataclasses.fields(EvalSection)
-                            if not rule_of(f).in_key)
+EVAL_SPEED_ONLY = frozenset(
+    f.name for f in dataclasses.fields(EvalSection) if not rule_of(f).in_key
+)
 """Eval settings that change the cost, not the answers: never in an audit's key."""
 
 
@@ -102,9 +125,11 @@ class StatsSection(Checked):
     n_boot: int = setting(10_000, ge=100, help="Bootstrap resamples for the bias-score CIs.")
     seed: int = setting(0, ge=0)
     accuracy_test: str = setting(
-        "mcnemar", choices=ACCURACY_TESTS,
+        "mcnemar",
+        choices=ACCURACY_TESTS,
         help="Paired accuracy test: mcnemar (items) or cluster (exact sign-flip test over "
-             "template instances).")
+        "template instances).",
+    )
 
 
 @dataclass(frozen=True)
@@ -114,28 +139,42 @@ class GateSection(Checked):
     alpha: float = setting(0.05, gt=0, lt=1)
     correction: str = setting("holm", choices=CORRECTIONS)
     max_accuracy_drop: float = setting(
-        0.0, ge=0, le=1, help="Largest allowed significant drop (fraction, 0.02 = 2 pts).")
+        0.0, ge=0, le=1, help="Largest allowed significant drop (fraction, 0.02 = 2 pts)."
+    )
     max_bias_increase: float = setting(
-        0.0, ge=0, le=2, help="Largest allowed significant increase of |bias score|.")
+        0.0, ge=0, le=2, help="Largest allowed significant increase of |bias score|."
+    )
     cells: str = setting("untargeted", choices=GATE_CELLS)
-    min_paired: int = setting(100, ge=1, help="Fewer items paired between the runs: the gate "
-                                              "refuses to judge.")
-    min_cell: int = setting(20, ge=1, help="Fewer paired items in a checked cell: the gate "
-                                           "refuses to judge.")
+    min_paired: int = setting(
+        100, ge=1, help="Fewer items paired between the runs: the gate refuses to judge."
+    )
+    min_cell: int = setting(
+        20, ge=1, help="Fewer paired items in a checked cell: the gate refuses to judge."
+    )
     min_seed_agreement: int = setting(
-        0, ge=0, help="With seed replicates: seeds that must be degraded on their own for a "
-                      "FAIL (0 = all).")
-    mode: str = setting("significance", choices=GATE_MODES, flag="gate-mode",
-                        help="significance: fail significant degradations; noninferiority: "
-                        "also pass only cells shown within their margin (exit 4 otherwise).")
+        0,
+        ge=0,
+        help="With seed replicates: seeds that must be degraded on their own for a FAIL (0 = all).",
+    )
+    mode: str = setting(
+        "significance",
+        choices=GATE_MODES,
+        flag="gate-mode",
+        help="significance: fail significant degradations; noninferiority: "
+        "also pass only cells shown within their margin (exit 4 otherwise).",
+    )
     margin_accuracy: float = setting(
-        0.05, ge=0, le=1, help="Non-inferiority margin on an accuracy drop (fraction).")
+        0.05, ge=0, le=1, help="Non-inferiority margin on an accuracy drop (fraction)."
+    )
     margin_bias: float = setting(
-        0.10, ge=0, le=2, help="Non-inferiority margin on the growth of |bias score|.")
+        0.10, ge=0, le=2, help="Non-inferiority margin on the growth of |bias score|."
+    )
     accuracy_margins: tuple[str, ...] = setting(
-        (), entry="override", help="Per-attribute accuracy margins, ATTRIBUTE=MARGIN.")
+        (), entry="override", help="Per-attribute accuracy margins, ATTRIBUTE=MARGIN."
+    )
     bias_margins: tuple[str, ...] = setting(
-        (), entry="override", help="Per-attribute bias margins, ATTRIBUTE=MARGIN.")
+        (), entry="override", help="Per-attribute bias margins, ATTRIBUTE=MARGIN."
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -145,14 +184,23 @@ class GateSection(Checked):
             try:
                 found = margin_overrides(getattr(self, name), name)
             except InputError as exc:
-                raise InvalidSettings(self.owner, [Problem(
-                    name, str(exc).partition(": ")[2], str(exc).partition(": ")[2])]) from None
+                raise InvalidSettings(
+                    self.owner,
+                    [Problem(name, str(exc).partition(": ")[2], str(exc).partition(": ")[2])],
+                ) from None
             unknown = sorted(set(found) - set(ATTRIBUTES))
             if unknown:
-                raise InvalidSettings(self.owner, [Problem(
-                    name, f"names unknown attribute '{unknown[0]}'",
-                    f"names unknown attribute '{unknown[0]}' (choose from "
-                    f"{', '.join(ATTRIBUTES)})")])
+                raise InvalidSettings(
+                    self.owner,
+                    [
+                        Problem(
+                            name,
+                            f"names unknown attribute '{unknown[0]}'",
+                            f"names unknown attribute '{unknown[0]}' (choose from "
+                            f"{', '.join(ATTRIBUTES)})",
+                        )
+                    ],
+                )
 
     def margin(self, metric: str, attribute: str) -> float:
         """The margin allowed for ``metric`` ("accuracy" | "bias") on ``attribute``."""
@@ -198,8 +246,10 @@ def load_profile(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Pro
         found = available().get(name_or_path)
         if found is None:
             names = ", ".join(available()) or f"none found in {profiles_dir()}"
-            raise InputError(f"unknown profile '{name_or_path}' (bundled: {names}); pass a "
-                             ".toml path or set SPILLOVER_PROFILES to a folder of profiles")
+            raise InputError(
+                f"unknown profile '{name_or_path}' (bundled: {names}); pass a "
+                ".toml path or set SPILLOVER_PROFILES to a folder of profiles"
+            )
         path = found
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -215,7 +265,9 @@ def load_profile(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Pro
     build_profile(raw, str(path))  # the file itself must be valid
     for item in overrides:
         _apply_override(raw, item)
-    return build_profile(raw, f"{path} with --set {' '.join(overrides)}" if overrides else str(path))
+    return build_profile(
+        raw, f"{path} with --set {' '.join(overrides)}" if overrides else str(path)
+    )
 
 
 TOO_DEEP = "arrays or tables nested too deeply for a profile"
@@ -275,7 +327,8 @@ def _coerce(value, hint, where: str, key: str):
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
         if not isinstance(value, list) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
             raise InputError(f"{where}: '{key}' must be a list of integers")
         return tuple(value)
     if origin is tuple:

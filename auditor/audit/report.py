@@ -15,19 +15,34 @@ def audit_subject(result, profile, target: str = "") -> dict:
     """The subject of an audit's report: its id, profile, model, ``target`` (one of the
     profile's [align] targets) and runs."""
     title = f"audit {result.audit_id} ({profile.name}, {profile.model.source})"
-    subject = {"title": f"{title}, target {target}" if target else title,
-               "audit": result.audit_id, "profile": profile.name, "model": profile.model.source}
+    subject = {
+        "title": f"{title}, target {target}" if target else title,
+        "audit": result.audit_id,
+        "profile": profile.name,
+        "model": profile.model.source,
+    }
     if target:
         subject["target"] = target
-    subject.update(baseline_run=result.baseline_run, train_run=result.train_run,
-                   aligned_run=result.aligned_run, adapter_dir=result.adapter_dir)
+    subject.update(
+        baseline_run=result.baseline_run,
+        train_run=result.train_run,
+        aligned_run=result.aligned_run,
+        adapter_dir=result.adapter_dir,
+    )
     if result.replicates:
         subject["replicates"] = list(result.replicates)
     return subject
 
 
-def audit_report(store: Store, result, subject: dict, *, section=None, bbq: str | None = None,
-                 flips: bool = False) -> tuple[Report, GateResult | None]:
+def audit_report(
+    store: Store,
+    result,
+    subject: dict,
+    *,
+    section=None,
+    bbq: str | None = None,
+    flips: bool = False,
+) -> tuple[Report, GateResult | None]:
     """An audit's report and, with a gate ``section``, the gate's verdict (refusing what
     in the audit's runs it cannot judge). ``flips``: with the items that flipped (HTML)."""
     refusals = audit_problems(store, result) if section is not None else ()
@@ -44,22 +59,37 @@ def runs_subject(store: Store, run_a: str, run_b: str, notes=(), given=None) -> 
     from auditor.audit.history import resolve_run_id
 
     named = given or (run_a, run_b)
-    subject: dict[str, object] = {"title": f"{named[0]} → {named[1]}", "before": named[0],
-                                  "after": named[1]}
+    subject: dict[str, object] = {
+        "title": f"{named[0]} → {named[1]}",
+        "before": named[0],
+        "after": named[1],
+    }
     for side, prefix in (("before", run_a), ("after", run_b)):
         run = store.run(resolve_run_id(store, prefix))
         lm_eval = run.settings.get("lm_eval") or {}
-        version = f", lm-eval {lm_eval['lm_eval_version']}" if lm_eval.get("lm_eval_version") else ""
+        version = (
+            f", lm-eval {lm_eval['lm_eval_version']}" if lm_eval.get("lm_eval_version") else ""
+        )
         subject[f"{side} run"] = f"{run.id}: {run.model} ({run.mode}{version})"
     if notes:
         subject["notes"] = list(notes)
     return subject
 
 
-def runs_report(store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
-                target: tuple[str, ...] = ("Gender_identity",), train_run: str | None = None,
-                stats: dict | None = None, section=None, notes=(), flips: bool = False,
-                given: tuple[str, str] | None = None) -> tuple[Report, GateResult | None]:
+def runs_report(
+    store: Store,
+    run_a: str,
+    run_b: str,
+    *,
+    bbq: str | None = None,
+    target: tuple[str, ...] = ("Gender_identity",),
+    train_run: str | None = None,
+    stats: dict | None = None,
+    section=None,
+    notes=(),
+    flips: bool = False,
+    given: tuple[str, str] | None = None,
+) -> tuple[Report, GateResult | None]:
     """Two stored runs' report (``stats``: the [stats] fields given, as for
     ``compare_stored``) and, with a gate ``section``, the gate's verdict, refusing runs
     (and a training run) it cannot judge. Runs scored in several option orders carry
@@ -69,14 +99,14 @@ def runs_report(store: Store, run_a: str, run_b: str, *, bbq: str | None = None,
     from auditor.audit.history import rotation_stored
 
     stats = stats or {}
-    done = compare_stored(store, run_a, run_b, bbq=bbq, target=target, train_run=train_run,
-                          **stats)
+    done = compare_stored(store, run_a, run_b, bbq=bbq, target=target, train_run=train_run, **stats)
     refusals = _run_refusals(store, run_a, run_b, train_run) if section is not None else ()
     subject = runs_subject(store, run_a, run_b, notes, given)
     report, verdict = _gated(done.table, section, subject, done.target_all, refusals)
     rotation_stats = {k: stats[k] for k in ("alpha", "n_boot", "seed") if stats.get(k) is not None}
-    report = replace(report, rotation=rotation_stored(store, run_a, run_b, bbq=bbq,
-                                                      **rotation_stats))
+    report = replace(
+        report, rotation=rotation_stored(store, run_a, run_b, bbq=bbq, **rotation_stats)
+    )
     if flips:
         report = with_flips(report, store, run_a, run_b, bbq)
     return report, verdict
@@ -87,13 +117,19 @@ def audit_problems(store: Store, result) -> list[str]:
     from auditor.audit.gate_inputs import run_problems, training_problems
 
     if not result.replicates:
-        return [*run_problems(store, result.baseline_run, result.aligned_run),
-                *training_problems(store, result.train_run, result.adapter_dir)]
+        return [
+            *run_problems(store, result.baseline_run, result.aligned_run),
+            *training_problems(store, result.train_run, result.adapter_dir),
+        ]
     found = []
     for rep in result.replicates:
-        found += [f"seed {rep['seed']}: {p}" for p in (
-            *run_problems(store, result.baseline_run, rep["aligned_run"]),
-            *training_problems(store, rep["train_run"], rep["adapter_dir"]))]
+        found += [
+            f"seed {rep['seed']}: {p}"
+            for p in (
+                *run_problems(store, result.baseline_run, rep["aligned_run"]),
+                *training_problems(store, rep["train_run"], rep["adapter_dir"]),
+            )
+        ]
     return found
 
 
@@ -126,9 +162,13 @@ def with_controls(report: Report, result) -> Report:
     from auditor.stats.transfer import readings
 
     transfer = getattr(result, "transfer", None)
-    return replace(report, rotation=getattr(result, "rotation", None), transfer=transfer,
-                   transfer_format=getattr(result, "transfer_format", ""),
-                   transfer_readings=readings(report.table, transfer) if transfer else ())
+    return replace(
+        report,
+        rotation=getattr(result, "rotation", None),
+        transfer=transfer,
+        transfer_format=getattr(result, "transfer_format", ""),
+        transfer_readings=readings(report.table, transfer) if transfer else (),
+    )
 
 
 def with_flips(report: Report, store: Store, run_a: str, run_b: str, bbq: str | None) -> Report:

@@ -40,8 +40,10 @@ def result_of(record: AuditRecord) -> AuditResult:
 
     out = record.outcome
     if record.status != "done" or out.table is None:
-        raise InputError(f"audit {record.id} is {record.status or 'unfinished'}; "
-                         "rerun `spillover audit` with its profile to finish it")
+        raise InputError(
+            f"audit {record.id} is {record.status or 'unfinished'}; "
+            "rerun `spillover audit` with its profile to finish it"
+        )
     seeds = out.table.get("seeds") or ()
     links = {rep.seed: rep for rep in out.replicate_links()}
     replicates = tuple(links[s].to_json() for s in seeds if s in links)
@@ -51,7 +53,18 @@ def result_of(record: AuditRecord) -> AuditResult:
         transfer, fmt = SpilloverTable.from_dict(stored["table"]), stored["format"]
         runs = {k: stored[k] for k in ("baseline", "aligned")}
     return AuditResult(
-        record.id, record.profile, record.baseline_run, record.train_run, record.aligned_run,
-        SpilloverTable.from_dict(out.table), out.adapter_dir,
+        record.id,
+        record.profile,
+        record.baseline_run,
+        record.train_run,
+        record.aligned_run,
+        SpilloverTable.from_dict(out.table),
+        out.adapter_dir,
         SpilloverTable.from_dict(out.target_all) if out.target_all else None,
-        frozenset(out.heldout_ids), replicates, out.rotation, transfer, fmt, runs)
+        frozenset(out.heldout_ids),
+        replicates,
+        out.rotation,
+        transfer,
+        fmt,
+        runs,
+    )

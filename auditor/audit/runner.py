@@ -61,20 +61,36 @@ class Ledger:
 class Runner:
     """Executes one recipe's ``plan`` for ``profile`` on ``selection``'s items."""
 
-    def __init__(self, profile: Profile, plan: AuditPlan, selection: Selection,
-                 ledger: Ledger, folder: Path, report: Reporter,
-                 cancel: CancelToken | None) -> None:
+    def __init__(
+        self,
+        profile: Profile,
+        plan: AuditPlan,
+        selection: Selection,
+        ledger: Ledger,
+        folder: Path,
+        report: Reporter,
+        cancel: CancelToken | None,
+    ) -> None:
         from auditor.models.loading import ModelSpec
 
         self.profile, self.plan, self.selection = profile, plan, selection
         self.ledger, self.folder, self.report, self.cancel = ledger, folder, report, cancel
         m, e = profile.model, profile.eval
-        self.base = ModelSpec(m.source, m.adapter or None, m.device, m.dtype,
-                              m.trust_remote_code, m.allow_pickle)
+        self.base = ModelSpec(
+            m.source, m.adapter or None, m.device, m.dtype, m.trust_remote_code, m.allow_pickle
+        )
         self.eval_kwargs = dict(
-            mode=e.mode, store=ledger.store, batch_size=e.batch_size, reporter=report,
-            cancel=cancel, prompt_style=e.prompt_style, max_new_tokens=e.max_new_tokens,
-            data_checksum=selection.checksum, orders=e.orders, prefix_cache=e.prefix_cache)
+            mode=e.mode,
+            store=ledger.store,
+            batch_size=e.batch_size,
+            reporter=report,
+            cancel=cancel,
+            prompt_style=e.prompt_style,
+            max_new_tokens=e.max_new_tokens,
+            data_checksum=selection.checksum,
+            orders=e.orders,
+            prefix_cache=e.prefix_cache,
+        )
         self.runs: dict[StageKey, str] = {}
         self.trained: dict[int | None, object] = {}  # seed -> align.train.Trained
         self.specs: dict[int | None, object] = {}  # seed -> the aligned ModelSpec
@@ -97,43 +113,69 @@ class Runner:
     def _baseline(self, key: StageKey) -> None:
         fmt = key.format
         if not fmt:
-            self._evaluate(key, self.base, f"evaluating the base model on {self.n_items} items",
-                           stored=lambda r: r.baseline_run,
-                           remember=lambda run: self.ledger.write(baseline_run=run))
+            self._evaluate(
+                key,
+                self.base,
+                f"evaluating the base model on {self.n_items} items",
+                stored=lambda r: r.baseline_run,
+                remember=lambda run: self.ledger.write(baseline_run=run),
+            )
             return
-        self._evaluate(key, self.base, self._transfer_doing("baseline", fmt),
-                       stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("baseline"),
-                       remember=lambda run: self._remember_transfer(fmt, "baseline", run))
+        self._evaluate(
+            key,
+            self.base,
+            self._transfer_doing("baseline", fmt),
+            stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("baseline"),
+            remember=lambda run: self._remember_transfer(fmt, "baseline", run),
+        )
 
     def _aligned(self, key: StageKey) -> None:
         seed, fmt = key.seed, key.format
         spec, trained = self.specs[seed], self.trained[seed]
         if seed is None and not fmt:
-            self._evaluate(key, spec, f"evaluating the aligned model on {self.n_items} items",
-                           stored=lambda r: r.aligned_run,
-                           remember=lambda run: self.ledger.write(aligned_run=run))
+            self._evaluate(
+                key,
+                spec,
+                f"evaluating the aligned model on {self.n_items} items",
+                stored=lambda r: r.aligned_run,
+                remember=lambda run: self.ledger.write(aligned_run=run),
+            )
         elif seed is None:
-            self._evaluate(key, spec, self._transfer_doing("aligned", fmt),
-                           stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("aligned"),
-                           remember=lambda run: self._remember_transfer(fmt, "aligned", run))
+            self._evaluate(
+                key,
+                spec,
+                self._transfer_doing("aligned", fmt),
+                stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("aligned"),
+                remember=lambda run: self._remember_transfer(fmt, "aligned", run),
+            )
         else:
+
             def stored(record):
                 link = _link(record.outcome, seed)
                 if link is None or link.train_run != trained.run_id:
                     return None
                 return link.transfer.get(fmt) if fmt else link.aligned_run
 
-            doing = (f"evaluating the aligned model of seed {seed} on {self.n_items} items"
-                     if not fmt else self._transfer_doing(f"aligned seed {seed}", fmt))
-            self._evaluate(key, spec, doing, stored=stored,
-                           remember=lambda run: self._remember_replicate(seed, fmt, run),
-                           stored_detail=f"seed {seed}: stored")
+            doing = (
+                f"evaluating the aligned model of seed {seed} on {self.n_items} items"
+                if not fmt
+                else self._transfer_doing(f"aligned seed {seed}", fmt)
+            )
+            self._evaluate(
+                key,
+                spec,
+                doing,
+                stored=stored,
+                remember=lambda run: self._remember_replicate(seed, fmt, run),
+                stored_detail=f"seed {seed}: stored",
+            )
 
     def _transfer_doing(self, what: str, fmt: str) -> str:
         return f"format transfer: the {what} model in the {fmt} format on {self.n_items} items"
 
-    def _evaluate(self, key: StageKey, spec, doing: str, *, stored, remember,
-                  stored_detail: str = "stored") -> None:
+    def _evaluate(
+        self, key: StageKey, spec, doing: str, *, stored, remember, stored_detail: str = "stored"
+    ) -> None:
         """The finished run ``stored(record)`` names when it evaluated ``spec``'s adapter
         (rank 0 reads, every rank learns), else a new evaluation rank 0 ``remember``s."""
         from auditor.evaluation.evaluate import evaluate
@@ -150,8 +192,11 @@ class Runner:
             self.runs[key] = previous
             return
         self.report(StageStarted(label, doing, key))
-        kwargs = ({**self.eval_kwargs, "mode": key.format, "orders": "none"} if key.format
-                  else self.eval_kwargs)
+        kwargs = (
+            {**self.eval_kwargs, "mode": key.format, "orders": "none"}
+            if key.format
+            else self.eval_kwargs
+        )
         run_id = evaluate(spec, self.selection.eval_items, **kwargs)
         if self.ledger.main:
             remember(run_id)
@@ -160,8 +205,9 @@ class Runner:
 
     def _remember_transfer(self, fmt: str, stage: str, run_id: str) -> None:
         runs = self.ledger.outcome().transfer_runs
-        self.ledger.write(record=outcome(transfer_runs={
-            **runs, fmt: {**runs.get(fmt, {}), stage: run_id}}))
+        self.ledger.write(
+            record=outcome(transfer_runs={**runs, fmt: {**runs.get(fmt, {}), stage: run_id}})
+        )
 
     def _remember_replicate(self, seed: int, fmt: str, run_id: str) -> None:
         """A seed's aligned run (or its run in ``fmt``) into its typed link; the audit's run
@@ -171,15 +217,21 @@ class Runner:
         link = links.get(seed)
         if link is None or link.train_run != trained.run_id:
             link = ReplicateLink(seed, trained.run_id, "", str(trained.adapter_dir))
-        link = (replace(link, transfer={**link.transfer, fmt: run_id}) if fmt
-                else replace(link, aligned_run=run_id, transfer={}, rotation=None))
+        link = (
+            replace(link, transfer={**link.transfer, fmt: run_id})
+            if fmt
+            else replace(link, aligned_run=run_id, transfer={}, rotation=None)
+        )
         links[seed] = link
         first = links.get(self.plan.seeds[0])
-        columns = ({"train_run": first.train_run, "aligned_run": first.aligned_run}
-                   if first else {})
-        self.ledger.write(**columns, record=outcome(
-            replicates={str(s): v.to_json() for s, v in sorted(links.items())},
-            adapter_dir=first.adapter_dir if first else ""))
+        columns = {"train_run": first.train_run, "aligned_run": first.aligned_run} if first else {}
+        self.ledger.write(
+            **columns,
+            record=outcome(
+                replicates={str(s): v.to_json() for s, v in sorted(links.items())},
+                adapter_dir=first.adapter_dir if first else "",
+            ),
+        )
 
     # -- training ---------------------------------------------------------------------
     def _align(self, key: StageKey) -> None:
@@ -193,45 +245,86 @@ class Runner:
             detail += f", seed {key.seed} ({seeds.index(key.seed) + 1} of {len(seeds)})"
         self.report(StageStarted("align", detail, key))
         settings = a if training.seed is None else replace(a, train_seed=training.seed)
-        out_dir = self.folder / ("alignment" if key.seed is None
-                                 else f"alignment-seed{key.seed}")
-        trained = align(self.base, list(self.selection.items.values()), settings=settings,
-                        prompt_style=self.profile.eval.prompt_style, split=self.selection.split,
-                        out_dir=out_dir, store=self.ledger.store, reporter=self.report,
-                        cancel=self.cancel, merge=bool(self.profile.model.adapter))
+        out_dir = self.folder / ("alignment" if key.seed is None else f"alignment-seed{key.seed}")
+        trained = align(
+            self.base,
+            list(self.selection.items.values()),
+            settings=settings,
+            prompt_style=self.profile.eval.prompt_style,
+            split=self.selection.split,
+            out_dir=out_dir,
+            store=self.ledger.store,
+            reporter=self.report,
+            cancel=self.cancel,
+            merge=bool(self.profile.model.adapter),
+        )
         if key.seed is None:
-            self.ledger.write(train_run=trained.run_id,
-                              record=outcome(adapter_dir=str(trained.adapter_dir)))
-        self.report(StageFinished("align", skipped=trained.reused,
-                                  detail=str(trained.adapter_dir), key=key))
+            self.ledger.write(
+                train_run=trained.run_id, record=outcome(adapter_dir=str(trained.adapter_dir))
+            )
+        self.report(
+            StageFinished("align", skipped=trained.reused, detail=str(trained.adapter_dir), key=key)
+        )
         m = self.profile.model
         self.trained[key.seed] = trained
         self.specs[key.seed] = (  # a trained adapter on an adapter sits on the merged model
-            ModelSpec(str(trained.merged_dir), None, m.device, m.dtype, m.trust_remote_code,
-                      m.allow_pickle) if m.adapter else
-            ModelSpec(m.source, str(trained.adapter_dir), m.device, m.dtype,
-                      m.trust_remote_code, m.allow_pickle))
+            ModelSpec(
+                str(trained.merged_dir),
+                None,
+                m.device,
+                m.dtype,
+                m.trust_remote_code,
+                m.allow_pickle,
+            )
+            if m.adapter
+            else ModelSpec(
+                m.source,
+                str(trained.adapter_dir),
+                m.device,
+                m.dtype,
+                m.trust_remote_code,
+                m.allow_pickle,
+            )
+        )
 
     # -- comparisons ------------------------------------------------------------------
     def _compare(self, key: StageKey) -> AuditResult:
         from auditor.audit.plan_tables import compare_plan
 
         seeds = self.plan.seeds
-        detail = (f"paired statistics pooled over {len(seeds)} seeds" if seeds
-                  else "paired statistics")
+        detail = (
+            f"paired statistics pooled over {len(seeds)} seeds" if seeds else "paired statistics"
+        )
         self.report(StageStarted("compare", detail, key))
-        done = compare_plan(self.profile, self.plan, self.selection, self.ledger.store,
-                            self.runs, self.report, self.cancel)
+        done = compare_plan(
+            self.profile,
+            self.plan,
+            self.selection,
+            self.ledger.store,
+            self.runs,
+            self.report,
+            self.cancel,
+        )
         if seeds and done.seed_rotations:
             links = {link.seed: link for link in self.ledger.outcome().replicate_links()}
-            self.ledger.write(record=outcome(replicates={
-                str(s): replace(link, rotation=done.seed_rotations.get(s)).to_json()
-                for s, link in sorted(links.items())}))
+            self.ledger.write(
+                record=outcome(
+                    replicates={
+                        str(s): replace(link, rotation=done.seed_rotations.get(s)).to_json()
+                        for s, link in sorted(links.items())
+                    }
+                )
+            )
         self.ledger.write(status="done", record=done.record)
         self.report(StageFinished("compare", key=key))
         stored = result_of(self.ledger.store.audit(self.ledger.audit_id))
-        return replace(stored, profile=self.profile.to_dict(), table=done.table,
-                       target_all=done.target_all, transfer=done.transfer)
+        return replace(
+            stored,
+            profile=self.profile.to_dict(),
+            table=done.table,
+            target_all=done.target_all,
+            transfer=done.transfer,
+        )
 
 
 def _link(out, seed: int) -> ReplicateLink | None:

@@ -39,13 +39,17 @@ def audit_key(profile: Profile, checksum: str) -> str:
 
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
     a = profile.align
-    skip = (unused(a.method) | ({"targets"} if not a.targets else set())
-            | ({"seeds"} if not a.seeds else set())
-            | ({"methods"} if not a.methods else set()))  # empty: single-run audits keep their ids
+    skip = (
+        unused(a.method)
+        | ({"targets"} if not a.targets else set())
+        | ({"seeds"} if not a.seeds else set())
+        | ({"methods"} if not a.methods else set())
+    )  # empty: single-run audits keep their ids
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
     for section, defaults in NEW_DEFAULTS.items():
-        body[section] = {k: v for k, v in body[section].items()
-                         if k not in defaults or v != defaults[k]}
+        body[section] = {
+            k: v for k, v in body[section].items() if k not in defaults or v != defaults[k]
+        }
     body["eval"] = {k: v for k, v in body["eval"].items() if k not in EVAL_SPEED_ONLY}
     return json.dumps({"profile": body, "data": checksum}, sort_keys=True)
 
@@ -69,14 +73,20 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Selection:
     heldout = split.heldout_ids
     # with [align] targets, every target's training items stay out of the evaluation, so
     # the audits of all targets evaluate the same items (one shared baseline run)
-    others = [split_target(data.items, replace(a, target=(t,))).heldout_ids
-              for t in a.targets if t not in a.target]
+    others = [
+        split_target(data.items, replace(a, target=(t,))).heldout_ids
+        for t in a.targets
+        if t not in a.target
+    ]
     kept_ids = heldout.union(*others)
     target = set(a.target) | set(a.targets)
     audited = set(profile.data.attributes) | target
     if profile.data.sample:
-        pool = [i for i in data.items if i.attribute in audited
-                and (i.attribute not in target or i.id in kept_ids)]
+        pool = [
+            i
+            for i in data.items
+            if i.attribute in audited and (i.attribute not in target or i.id in kept_ids)
+        ]
         chosen = sample(pool, n=profile.data.sample, seed=profile.data.seed)
     else:
         chosen = tuple(i for i in data.items if i.attribute in audited)

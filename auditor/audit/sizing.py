@@ -66,8 +66,9 @@ class AuditSize:
         return asdict(self)
 
 
-def size_audit(profile: Profile, *, effect: float = 0.05, discordance: float = 0.2,
-               bbq: str | None = None) -> AuditSize:
+def size_audit(
+    profile: Profile, *, effect: float = 0.05, discordance: float = 0.2, bbq: str | None = None
+) -> AuditSize:
     """Per cell of ``profile``'s table: items, MDE and the items needed for ``effect``."""
     if not 0.0 < effect <= 1.0:
         raise InputError(f"--effect must be in (0, 1] (a fraction: 0.05 = 5 pp), got {effect}")
@@ -82,6 +83,7 @@ def size_audit(profile: Profile, *, effect: float = 0.05, discordance: float = 0
     needed_overall = items_needed(effect, discordance, level)  # the same for every cell
     cells = []
     for attribute in attributes:
+
         def in_table(item, attribute=attribute) -> bool:  # as the comparison keeps them
             return attribute not in profile.align.target or item.id in plan.heldout_ids
 
@@ -90,21 +92,40 @@ def size_audit(profile: Profile, *, effect: float = 0.05, discordance: float = 0
         pool = [i for i in plan.items.values() if i.attribute == attribute and in_table(i)]
         for context in ("ambig", "disambig", "overall"):
             n, available, evaluated = (
-                (len(chosen), len(pool), len(scored)) if context == "overall" else
-                (_count(chosen, context), _count(pool, context), _count(scored, context)))
-            cell = CellSize(attribute, context, available, n, mde(n, discordance, level),
-                            needed_overall, evaluated)
-            if gate.mode == "noninferiority" and _checked(gate.cells, profile, attribute,
-                                                          context):
+                (len(chosen), len(pool), len(scored))
+                if context == "overall"
+                else (_count(chosen, context), _count(pool, context), _count(scored, context))
+            )
+            cell = CellSize(
+                attribute,
+                context,
+                available,
+                n,
+                mde(n, discordance, level),
+                needed_overall,
+                evaluated,
+            )
+            if gate.mode == "noninferiority" and _checked(gate.cells, profile, attribute, context):
                 inside = [i for i in chosen if context in ("overall", i.context_condition)]
-                cell = _with_noninferiority(cell, inside, discordance,
-                                            gate.margin("accuracy", attribute), gate.alpha)
+                cell = _with_noninferiority(
+                    cell, inside, discordance, gate.margin("accuracy", attribute), gate.alpha
+                )
             cells.append(cell)
     seeds = len(profile.align.seeds) if len(profile.align.seeds) > 1 else 1
-    return AuditSize(profile.name, effect, discordance, alpha, tests, level, POWER, seeds,
-                     tuple(cells), gate.mode,
-                     gate.margin_accuracy if gate.mode == "noninferiority" else None,
-                     gate.alpha)
+    return AuditSize(
+        profile.name,
+        effect,
+        discordance,
+        alpha,
+        tests,
+        level,
+        POWER,
+        seeds,
+        tuple(cells),
+        gate.mode,
+        gate.margin_accuracy if gate.mode == "noninferiority" else None,
+        gate.alpha,
+    )
 
 
 def _checked(cells: str, profile: Profile, attribute: str, context: str) -> bool:
@@ -114,14 +135,16 @@ def _checked(cells: str, profile: Profile, attribute: str, context: str) -> bool
     return cells != "ambig" or context == "ambig"
 
 
-def _with_noninferiority(cell: CellSize, items, discordance: float, margin: float,
-                         alpha: float) -> CellSize:
+def _with_noninferiority(
+    cell: CellSize, items, discordance: float, margin: float, alpha: float
+) -> CellSize:
     """``cell`` with its chance of being shown non-inferior and the items for 80 % of it."""
     from dataclasses import replace
 
     instances = len({i.template for i in items})
     chance = ni_power(len(items), instances, discordance, margin, alpha)
     size = max(len(items) / instances, 1.0) if instances else 4.0
+
     def enough(clusters: int) -> bool:
         return ni_power(round(clusters * size), clusters, discordance, margin, alpha) >= POWER
 

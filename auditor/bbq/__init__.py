@@ -27,7 +27,7 @@ def load_bbq(path: str | Path, attributes: Iterable[str] | None = None) -> BBQDa
     if text.startswith(HF_PREFIX):
         from auditor.bbq.hub import load_hf
 
-        return load_hf(text[len(HF_PREFIX):], attributes=attributes)
+        return load_hf(text[len(HF_PREFIX) :], attributes=attributes)
     root = Path(path)
     if root.is_dir() and _is_saved_dataset(root):
         from auditor.bbq.hub import load_hf

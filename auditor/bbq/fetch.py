@@ -74,15 +74,19 @@ def _fetch_one(dest: Path, root: str, official: OfficialFile, timeout: float) ->
     tmp = Path(tmp_name)
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(
-            f"{root}/{official.path}", timeout=timeout
-        ) as response:
+        with (
+            os.fdopen(fd, "wb") as out,
+            urllib.request.urlopen(f"{root}/{official.path}", timeout=timeout) as response,
+        ):
             while block := response.read(1 << 20):
                 digest.update(block)
                 out.write(block)
         if digest.hexdigest() != official.sha256:
-            return FetchResult(official.path, FAILED,
-                               f"SHA-256 mismatch (got {digest.hexdigest()[:12]}…); not kept")
+            return FetchResult(
+                official.path,
+                FAILED,
+                f"SHA-256 mismatch (got {digest.hexdigest()[:12]}…); not kept",
+            )
         os.replace(tmp, target)
         return FetchResult(official.path, FETCHED, str(target))
     except urllib.error.HTTPError as exc:

@@ -42,8 +42,7 @@ def load_hf(
     for split_name, dataset in splits:
         where = f"{source}[{split_name}]"
         for row_no, row in enumerate(dataset.to_list(), start=1):
-            digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False,
-                                     default=str).encode())
+            digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode())
             digest.update(b"\n")
             item = parse_record(row, where, row_no, strict=False)
             if item.id in seen:
@@ -68,16 +67,23 @@ def _open(source, name, split, data_files, revision, cache_dir) -> list[tuple[st
         if Path(source).is_dir() and _saved(Path(source)):
             loaded = datasets.load_from_disk(source)
         else:
-            loaded = datasets.load_dataset(source, name, split=split, data_files=data_files,
-                                           revision=revision, cache_dir=cache_dir)
+            loaded = datasets.load_dataset(
+                source,
+                name,
+                split=split,
+                data_files=data_files,
+                revision=revision,
+                cache_dir=cache_dir,
+            )
     except Exception as exc:  # datasets raises many types; the user needs one line
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InputError(f"cannot load Hugging Face dataset {source!r}: {first}") from None
     if isinstance(loaded, datasets.DatasetDict):
         if split is not None:
             if split not in loaded:
-                raise InputError(f"dataset {source!r} has no split {split!r} "
-                                 f"(it has {', '.join(loaded)})")
+                raise InputError(
+                    f"dataset {source!r} has no split {split!r} (it has {', '.join(loaded)})"
+                )
             return [(split, loaded[split])]
         return [(k, loaded[k]) for k in sorted(loaded)]
     if isinstance(loaded, datasets.Dataset):

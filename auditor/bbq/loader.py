@@ -61,25 +61,37 @@ def data_files(root: Path) -> list[Path]:
     if root.is_file():
         return [root]
     if not root.is_dir():
-        raise DataError(str(root), None, None, "no such directory: pass a folder of BBQ .jsonl files")
+        raise DataError(
+            str(root), None, None, "no such directory: pass a folder of BBQ .jsonl files"
+        )
     nested = root / "data"
     try:
         inside = sorted(nested.glob("*.jsonl")) if nested.is_dir() else []
         top = sorted(root.glob("*.jsonl"))
     except OSError as exc:
-        raise DataError(str(root), None, None, f"cannot list folder: {exc.strerror or exc}") from None
+        raise DataError(
+            str(root), None, None, f"cannot list folder: {exc.strerror or exc}"
+        ) from None
     if inside and top:
-        raise DataError(str(root), None, None,
-                        f"BBQ .jsonl files both in data/ ({len(inside)}, e.g. {inside[0].name}) "
-                        f"and beside it ({len(top)}, e.g. {top[0].name}): which to read is "
-                        "ambiguous; keep them in one place, or pass --bbq of the one to read")
+        raise DataError(
+            str(root),
+            None,
+            None,
+            f"BBQ .jsonl files both in data/ ({len(inside)}, e.g. {inside[0].name}) "
+            f"and beside it ({len(top)}, e.g. {top[0].name}): which to read is "
+            "ambiguous; keep them in one place, or pass --bbq of the one to read",
+        )
     files = inside or top
     for path in files:
         if not path.is_file():  # a FIFO or device would block or never end
             raise DataError(str(path), None, None, "not a regular file; refused")
     if not files:
-        raise DataError(str(root), None, None,
-                        "no BBQ .jsonl files here (expected DIR/data/*.jsonl or DIR/*.jsonl)")
+        raise DataError(
+            str(root),
+            None,
+            None,
+            "no BBQ .jsonl files here (expected DIR/data/*.jsonl or DIR/*.jsonl)",
+        )
     return files
 
 
@@ -94,8 +106,9 @@ def read_bytes(path: Path) -> bytes:
         if not path.is_file():
             raise DataError(str(path), None, None, "not a regular file; refused")
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise DataError(str(path), None, None,
-                            f"file larger than {MAX_FILE_BYTES >> 20} MB; refused")
+            raise DataError(
+                str(path), None, None, f"file larger than {MAX_FILE_BYTES >> 20} MB; refused"
+            )
         return path.read_bytes()
     except OSError as exc:
         raise DataError(str(path), None, None, f"cannot read file: {exc.strerror or exc}") from None
@@ -138,9 +151,13 @@ def load_folder(root: str | Path, attributes: Iterable[str] | None = None) -> BB
     )
 
 
-def _parse_file(path: Path, text: str, wanted: set[str],
-                target_locs: dict[tuple[str, int], int | None],
-                seen: dict[str, str]) -> list[Item]:
+def _parse_file(
+    path: Path,
+    text: str,
+    wanted: set[str],
+    target_locs: dict[tuple[str, int], int | None],
+    seen: dict[str, str],
+) -> list[Item]:
     name = str(path)
     items: list[Item] = []
     rows = 0
@@ -149,12 +166,15 @@ def _parse_file(path: Path, text: str, wanted: set[str],
             continue
         rows += 1
         if len(raw) > MAX_LINE_CHARS:
-            raise DataError(name, line, None, f"line longer than {MAX_LINE_CHARS:,} characters; "
-                            "refused")
+            raise DataError(
+                name, line, None, f"line longer than {MAX_LINE_CHARS:,} characters; refused"
+            )
         try:
             row = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise DataError(name, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+            raise DataError(
+                name, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+            ) from None
         except (ValueError, RecursionError) as exc:  # a 5,000-digit number, deep nesting
             problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:80]
             raise DataError(name, line, None, f"invalid JSON: {problem}") from None
@@ -165,8 +185,9 @@ def _parse_file(path: Path, text: str, wanted: set[str],
             target = target_locs.get((str(row.get("category")), row["example_id"]))
         item = parse_record(row, name, line, target_loc=target)
         if item.id in seen:
-            raise DataError(name, line, "example_id",
-                            f"duplicate id {item.id} (first at {seen[item.id]})")
+            raise DataError(
+                name, line, "example_id", f"duplicate id {item.id} (first at {seen[item.id]})"
+            )
         seen[item.id] = f"{name}:{line}"
         if item.attribute in wanted:
             items.append(item)

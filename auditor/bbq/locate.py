@@ -11,6 +11,7 @@ BBQ_ENV = "SPILLOVER_BBQ"
 DATA_DIR_ENV = "SPILLOVER_DATA_DIR"
 NO_DATA = "no BBQ data: pass --bbq DIR, set SPILLOVER_BBQ, or run `spillover data fetch`"
 
+
 def data_home() -> Path:
     """spillover's data folder: ``$SPILLOVER_DATA_DIR`` or the platform's user data dir."""
     env = os.environ.get(DATA_DIR_ENV)

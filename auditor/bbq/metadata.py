@@ -36,8 +36,9 @@ def parse_target_locs(text: str, path: str) -> dict[tuple[str, int], int | None]
         try:
             example_id = int(row[ei])
         except ValueError:
-            raise DataError(path, line, "example_id",
-                            f"expected an integer, got {row[ei]!r}") from None
+            raise DataError(
+                path, line, "example_id", f"expected an integer, got {row[ei]!r}"
+            ) from None
         out[(row[ci].strip(), example_id)] = _target(row[ti])
     return out
 

@@ -31,8 +31,15 @@ ANSWER_KEYS = ("ans0", "ans1", "ans2")
 
 
 def _type_name(value: Any) -> str:
-    return {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer",
-            float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        dict: "object",
+        list: "array",
+        str: "string",
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 MAX_TEXT = 20_000
@@ -44,8 +51,9 @@ MAX_INT = 10**9
 def _check_type(value: Any, want: type, path: str, line: int | None, field: str) -> None:
     ok = isinstance(value, want) and not (want is int and isinstance(value, bool))
     if not ok:
-        raise DataError(path, line, field,
-                        f"expected {_type_name(want())}, got {_type_name(value)}")
+        raise DataError(
+            path, line, field, f"expected {_type_name(want())}, got {_type_name(value)}"
+        )
     if want is str and len(value) > MAX_TEXT:
         raise DataError(path, line, field, f"text longer than {MAX_TEXT:,} characters; refused")
     if want is int and abs(value) > MAX_INT:
@@ -57,8 +65,9 @@ def check_encodable(row: Any, path: str, line: int | None) -> None:
     try:
         json.dumps(row, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
-        raise DataError(path, line, None, "text holds a lone surrogate (\\ud800-\\udfff); "
-                        "not valid Unicode") from None
+        raise DataError(
+            path, line, None, "text holds a lone surrogate (\\ud800-\\udfff); not valid Unicode"
+        ) from None
 
 
 def check_fields(row: Any, path: str, line: int | None, *, strict: bool = True) -> None:
@@ -85,10 +94,14 @@ def _answer_info(row: Mapping, path: str, line: int | None) -> list[tuple[str, s
     pairs = []
     for key in ANSWER_KEYS:
         pair = info[key]
-        if (not isinstance(pair, (list, tuple)) or len(pair) != 2
-                or not all(isinstance(p, str) for p in pair)):
-            raise DataError(path, line, f"answer_info.{key}",
-                            "expected [text, group tag] (two strings)")
+        if (
+            not isinstance(pair, (list, tuple))
+            or len(pair) != 2
+            or not all(isinstance(p, str) for p in pair)
+        ):
+            raise DataError(
+                path, line, f"answer_info.{key}", "expected [text, group tag] (two strings)"
+            )
         pairs.append((pair[0], pair[1]))
     return pairs
 
@@ -97,12 +110,14 @@ def _metadata(row: Mapping, path: str, line: int | None) -> tuple[tuple[str, ...
     meta = row["additional_metadata"]
     groups = meta.get("stereotyped_groups")
     if not isinstance(groups, (list, tuple)) or not all(isinstance(g, str) for g in groups):
-        raise DataError(path, line, "additional_metadata.stereotyped_groups",
-                        "expected a list of strings")
+        raise DataError(
+            path, line, "additional_metadata.stereotyped_groups", "expected a list of strings"
+        )
     sub = meta.get("subcategory", "")
     if not isinstance(sub, str):
-        raise DataError(path, line, "additional_metadata.subcategory",
-                        f"expected string, got {_type_name(sub)}")
+        raise DataError(
+            path, line, "additional_metadata.subcategory", f"expected string, got {_type_name(sub)}"
+        )
     return tuple(groups), sub
 
 
@@ -118,29 +133,49 @@ def parse_record(
     check_fields(row, path, line, strict=strict)
     category = row["category"]
     if category not in CATEGORIES:
-        raise DataError(path, line, "category",
-                        f"unknown category {category!r} (expected one of {', '.join(CATEGORIES)})")
+        raise DataError(
+            path,
+            line,
+            "category",
+            f"unknown category {category!r} (expected one of {', '.join(CATEGORIES)})",
+        )
     if row["context_condition"] not in CONTEXTS:
-        raise DataError(path, line, "context_condition",
-                        f"expected 'ambig' or 'disambig', got {row['context_condition']!r}")
+        raise DataError(
+            path,
+            line,
+            "context_condition",
+            f"expected 'ambig' or 'disambig', got {row['context_condition']!r}",
+        )
     if row["question_polarity"] not in POLARITIES:
-        raise DataError(path, line, "question_polarity",
-                        f"expected 'neg' or 'nonneg', got {row['question_polarity']!r}")
+        raise DataError(
+            path,
+            line,
+            "question_polarity",
+            f"expected 'neg' or 'nonneg', got {row['question_polarity']!r}",
+        )
     label = row["label"]
     if not 0 <= label <= 2:
         raise DataError(path, line, "label", f"label {label} out of range (expected 0, 1 or 2)")
     infos = _answer_info(row, path, line)
     unknowns = [i for i, (_, tag) in enumerate(infos) if tag.strip().lower() == UNKNOWN]
     if len(unknowns) != 1:
-        raise DataError(path, line, "answer_info",
-                        f"expected exactly one option tagged 'unknown', found {len(unknowns)}")
+        raise DataError(
+            path,
+            line,
+            "answer_info",
+            f"expected exactly one option tagged 'unknown', found {len(unknowns)}",
+        )
     groups, subcategory = _metadata(row, path, line)
     unknown = unknowns[0]
     if (label == unknown) != (row["context_condition"] == "ambig"):
         want = "the" if row["context_condition"] == "ambig" else "not the"
-        raise DataError(path, line, "label",
-                        f"label {label} in a {row['context_condition']} row must be {want} "
-                        f"unknown option ({unknown})")
+        raise DataError(
+            path,
+            line,
+            "label",
+            f"label {label} in a {row['context_condition']} row must be {want} "
+            f"unknown option ({unknown})",
+        )
     return Item(
         id=item_id(category, row["example_id"]),
         attribute=category,

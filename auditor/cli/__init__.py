@@ -87,8 +87,11 @@ class LazyGroup(click.Group):
                 click.echo(f"error: {error_prefix()}{visible(lost, one_line=True)}", err=True)
                 sys.exit(lost.exit_code)
             first = visible((str(exc).strip().splitlines() or [""])[0][:300], one_line=True)
-            click.echo(f"error: {error_prefix()}{type(exc).__name__}: {first} "
-                       "(set SPILLOVER_DEBUG=1 for the traceback)", err=True)
+            click.echo(
+                f"error: {error_prefix()}{type(exc).__name__}: {first} "
+                "(set SPILLOVER_DEBUG=1 for the traceback)",
+                err=True,
+            )
             sys.exit(3)
 
 

@@ -47,11 +47,15 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 )
 @store_option
 @settings_options(AlignSettings, skip=("target",))
-@click.option("--prompt-style", type=click.Choice(PROMPT_STYLES), default="auto",
-              show_default=True, help="Prompt format; use the evaluation's.")
+@click.option(
+    "--prompt-style",
+    type=click.Choice(PROMPT_STYLES),
+    default="auto",
+    show_default=True,
+    help="Prompt format; use the evaluation's.",
+)
 @click.option("--merge", is_flag=True, help="Also write a merged model folder (merged/).")
-@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text", show_default=True)
 def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, targets, bbq, out_dir,
               store_path, prompt_style, merge, fmt, **values):  # fmt: skip
     """Align a model on the target attribute(s) of BBQ with DPO or another --method (LoRA
@@ -73,8 +77,16 @@ def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, ta
     if not world().is_main:  # under a launcher: train a share; rank 0 writes and prints
         try:
             with first_interrupt_cancels(cancel):
-                align(spec, data.items, settings=settings, prompt_style=prompt_style,
-                      out_dir=out_dir, store=None, cancel=cancel, merge=merge)
+                align(
+                    spec,
+                    data.items,
+                    settings=settings,
+                    prompt_style=prompt_style,
+                    out_dir=out_dir,
+                    store=None,
+                    cancel=cancel,
+                    merge=merge,
+                )
         except Cancelled:
             raise SystemExit(130) from None
         return

@@ -10,8 +10,14 @@ import click
 
 STYLES = {"ok": "green", "mismatch": "bold red", "missing": "yellow"}
 
-FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                      show_default=True, help="Output format.")
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 
 
 @click.group("data")
@@ -37,15 +43,19 @@ def info(directory: str | None, fmt: str) -> None:
         click.echo(json.dumps(summary, indent=2))
         return
     header = ["attribute", "items", *CELLS, "instances", "exceptions"]
-    rows = [[attr, a["items"], *a["cells"].values(), a["templates"], a["exceptions"]]
-            for attr, a in summary["attributes"].items()]
+    rows = [
+        [attr, a["items"], *a["cells"].values(), a["templates"], a["exceptions"]]
+        for attr, a in summary["attributes"].items()
+    ]
     totals = [sum(r[i] for r in rows) for i in range(1, len(header))]
     rows.append(["total", *totals])
     title = f"{summary['source']}  sha256 {summary['checksum'][:16]}…"
     _table(title, header, rows)
     if summary["exceptions"]:
-        click.echo(f"{summary['exceptions']} items have no derivable biased option "
-                   "(kept; roles unknown); `--format json` lists them.")
+        click.echo(
+            f"{summary['exceptions']} items have no derivable biased option "
+            "(kept; roles unknown); `--format json` lists them."
+        )
 
 
 @data.command("verify")
@@ -71,15 +81,24 @@ def verify(directory: str | None, fmt: str, strict: bool) -> None:
     counts = {s: sum(c.status == s for c in data_files) for s in ("ok", MISMATCH, MISSING)}
     extras = {c.path: c.status for c in checks if not c.path.startswith("data/")}
     if fmt == "json":
-        payload = {"root": str(root), "commit": COMMIT, **counts, "supplemental": extras,
-                   "files": [_check_dict(c) for c in checks]}
+        payload = {
+            "root": str(root),
+            "commit": COMMIT,
+            **counts,
+            "supplemental": extras,
+            "files": [_check_dict(c) for c in checks],
+        }
         click.echo(json.dumps(payload, indent=2))
     else:
-        _table(f"{root}  (nyu-mll/BBQ@{COMMIT[:7]})", ["file", "status", "sha256"],
-               [[c.path, c.status, (c.sha256 or "")[:16]] for c in checks])
+        _table(
+            f"{root}  (nyu-mll/BBQ@{COMMIT[:7]})",
+            ["file", "status", "sha256"],
+            [[c.path, c.status, (c.sha256 or "")[:16]] for c in checks],
+        )
         line = ", ".join(f"{n} {s}" for s, n in counts.items()) + " data files"
-        line += "".join(f"; {path} {status} (optional: target_loc)"
-                        for path, status in extras.items())
+        line += "".join(
+            f"; {path} {status} (optional: target_loc)" for path, status in extras.items()
+        )
         click.echo(line)
     counts[MISMATCH] += sum(v == MISMATCH for v in extras.values())
     counts[MISSING] += sum(v == MISSING for v in extras.values())
@@ -88,16 +107,28 @@ def verify(directory: str | None, fmt: str, strict: bool) -> None:
 
 
 def _check_dict(check) -> dict:
-    return {"path": check.path, "status": check.status, "found": check.found,
-            "sha256": check.sha256, "expected": check.expected}
+    return {
+        "path": check.path,
+        "status": check.status,
+        "found": check.found,
+        "sha256": check.sha256,
+        "expected": check.expected,
+    }
 
 
 @data.command("fetch")
-@click.option("--dest", type=click.Path(file_okay=False), default=None,
-              help="Destination folder (default: the spillover data folder, bbq/).")
-@click.option("--base-url", default=None, metavar="URL",
-              help="Download from this mirror instead of GitHub "
-                   "(also $SPILLOVER_BBQ_BASE_URL).")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Destination folder (default: the spillover data folder, bbq/).",
+)
+@click.option(
+    "--base-url",
+    default=None,
+    metavar="URL",
+    help="Download from this mirror instead of GitHub (also $SPILLOVER_BBQ_BASE_URL).",
+)
 def fetch(dest: str | None, base_url: str | None) -> None:
     """Download the official BBQ files, verifying each SHA-256 before keeping it."""
     from auditor.bbq.fetch import FAILED
@@ -107,8 +138,13 @@ def fetch(dest: str | None, base_url: str | None) -> None:
 
     target = dest or fetched_dir()
     click.echo(f"fetching from {resolve_url(base_url)} into {target}")
-    results = fetch_files(target, base_url, report=lambda r: click.echo(
-        f"{r.status:<8} {r.path}" + (f"  {r.detail}" if r.status == FAILED else "")))
+    results = fetch_files(
+        target,
+        base_url,
+        report=lambda r: click.echo(
+            f"{r.status:<8} {r.path}" + (f"  {r.detail}" if r.status == FAILED else "")
+        ),
+    )
     failed = sum(r.status == FAILED for r in results)
     click.echo(f"{len(results) - failed} ok, {failed} failed")
     if failed:
@@ -137,5 +173,9 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) 
             return
     click.echo(title)
     for row in [list(header), *texts]:
-        click.echo("  ".join(v.rjust(w) if right else v.ljust(w)
-                             for v, w, right in zip(row, widths, numeric, strict=True)).rstrip())
+        click.echo(
+            "  ".join(
+                v.rjust(w) if right else v.ljust(w)
+                for v, w, right in zip(row, widths, numeric, strict=True)
+            ).rstrip()
+        )

@@ -15,12 +15,15 @@ from auditor.models.quiet import quiet_hf
 def orders_option(func):
     """--orders none|cyclic|all: option-order rotation (x1, x3, x6 the scoring)."""
     return click.option(
-        "--orders", type=click.Choice(ORDERS), default="none",
+        "--orders",
+        type=click.Choice(ORDERS),
+        default="none",
         show_default=True,
         help="Score every item in several option orders: cyclic = its 3 rotations (3x the "
         "scoring time), all = its 6 permutations (6x). Answers are aggregated over the "
         "orders; position bias and order consistency are reported. letter and options "
-        "modes only.")(func)
+        "modes only.",
+    )(func)
 
 
 def model_options(func):
@@ -52,20 +55,37 @@ def model_options(func):
               "generate: greedy answer, parsed; cloze: no options listed, each option's "
               "text scored as the continuation of context and question (an untrained "
               "format).")  # fmt: skip
-@click.option("--sample", "sample_n", type=click.IntRange(min=4), default=None, metavar="N",
-              help="Evaluate a stratified sample of at most N items (whole template instances "
-              "of four items, so N is rounded down to fit).")
+@click.option(
+    "--sample",
+    "sample_n",
+    type=click.IntRange(min=4),
+    default=None,
+    metavar="N",
+    help="Evaluate a stratified sample of at most N items (whole template instances "
+    "of four items, so N is rounded down to fit).",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling seed.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--prompt-style", type=click.Choice(PROMPT_STYLES), default="auto",
-              show_default=True, help="auto: the chat template when the model has one.")
-@click.option("--max-new-tokens", type=click.IntRange(min=1), default=8, show_default=True,
-              help="Generate mode: tokens to generate.")
+@click.option(
+    "--prompt-style",
+    type=click.Choice(PROMPT_STYLES),
+    default="auto",
+    show_default=True,
+    help="auto: the chat template when the model has one.",
+)
+@click.option(
+    "--max-new-tokens",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Generate mode: tokens to generate.",
+)
 @orders_option
 @settings_options(EvalSection, only=("prefix_cache",))
 @store_option
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
 def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq, mode, sample_n, seed,
              batch_size, prompt_style, max_new_tokens, orders, prefix_cache, store_path,
              fmt):  # fmt: skip
@@ -85,9 +105,18 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
     items = sample(data.items, n=sample_n, seed=seed) if sample_n is not None else data.items
     spec = ModelSpec(model, adapter, device, dtype, trust_remote_code, allow_pickle)
     if not world().is_main:  # under a launcher: score a share, rank 0 stores and prints
-        evaluate(spec, items, mode=mode, store=None, batch_size=batch_size,
-                 prompt_style=prompt_style, max_new_tokens=max_new_tokens,
-                 data_checksum=data.checksum, orders=orders, prefix_cache=prefix_cache)
+        evaluate(
+            spec,
+            items,
+            mode=mode,
+            store=None,
+            batch_size=batch_size,
+            prompt_style=prompt_style,
+            max_new_tokens=max_new_tokens,
+            data_checksum=data.checksum,
+            orders=orders,
+            prefix_cache=prefix_cache,
+        )
         return
     with open_store(store_path) as store:
         with ProgressReporter() as reporter:

@@ -16,16 +16,25 @@ def import_group() -> None:
 
 @import_group.command("lm-eval")
 @click.argument("samples", type=click.Path(dir_okay=False))
-@click.option("--results", "results_path", type=click.Path(dir_okay=False), default=None,
-              metavar="RESULTS.json",
-              help="lm-eval's results file: records its version, task, model and prompt.")
+@click.option(
+    "--results",
+    "results_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="RESULTS.json",
+    help="lm-eval's results file: records its version, task, model and prompt.",
+)
 @click.option("--name", default=None, help="The model name to store (default: from results).")
-@click.option("--allow-mismatch", is_flag=True,
-              help="Import the samples that match the BBQ data and skip the others.")
+@click.option(
+    "--allow-mismatch",
+    is_flag=True,
+    help="Import the samples that match the BBQ data and skip the others.",
+)
 @bbq_option
 @store_option
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
 def lm_eval_cmd(samples, results_path, name, allow_mismatch, bbq, store_path, fmt):
     """Store SAMPLES.jsonl (`lm_eval --log_samples`, a BBQ multiple-choice task) as a run.
 
@@ -47,12 +56,22 @@ def lm_eval_cmd(samples, results_path, name, allow_mismatch, bbq, store_path, fm
     for note in notes:
         click.echo(f"note: {note}", err=True)
     if fmt == "json":
-        click.echo(json.dumps({"run_id": result.run_id, "store": str(path),
-                               "imported": result.imported,
-                               "mismatches": len(result.mismatches)}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "run_id": result.run_id,
+                    "store": str(path),
+                    "imported": result.imported,
+                    "mismatches": len(result.mismatches),
+                },
+                indent=2,
+            )
+        )
     else:
-        click.echo(f"imported {result.imported} samples as run {result.run_id} "
-                   f"({len(result.mismatches)} skipped); stored in {path}")
+        click.echo(
+            f"imported {result.imported} samples as run {result.run_id} "
+            f"({len(result.mismatches)} skipped); stored in {path}"
+        )
 
 
 def _known(categories: list[str]) -> list[str]:

@@ -16,14 +16,21 @@ from auditor.core.textsafe import visible
 @click.argument("run")
 @click.option("--attribute", type=click.Choice(ATTRIBUTES), default=None)
 @click.option("--context", type=click.Choice(CONTEXTS), default=None)
-@click.option("--failing", "show", flag_value="failing",
-              help="Only items answered wrong (by RUN_B when --against is given).")
-@click.option("--flipped", "show", flag_value="flipped",
-              help="Only items whose correctness changed between RUN and --against.")
+@click.option(
+    "--failing",
+    "show",
+    flag_value="failing",
+    help="Only items answered wrong (by RUN_B when --against is given).",
+)
+@click.option(
+    "--flipped",
+    "show",
+    flag_value="flipped",
+    help="Only items whose correctness changed between RUN and --against.",
+)
 @click.option("--against", default=None, metavar="RUN_B", help="The run to compare with.")
 @click.option("--limit", type=click.IntRange(min=0), default=0, help="Show at most N items.")
-@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text", show_default=True)
 @bbq_option
 @store_option
 def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_path):
@@ -35,8 +42,9 @@ def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_pat
         run_a = resolve_run_id(store, run)
         run_b = resolve_run_id(store, against) if against else None
         items = stored_items(store, [r for r in (run_a, run_b) if r], bbq)
-        rows = item_rows(store, items, run_a, run_b, attribute=attribute, context=context,
-                         show=show or "all")
+        rows = item_rows(
+            store, items, run_a, run_b, attribute=attribute, context=context, show=show or "all"
+        )
     if limit:
         rows = rows[:limit]
     if fmt == "json":
@@ -48,9 +56,11 @@ def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_pat
 
 
 def _text(row: dict, run_a: str, run_b: str | None) -> str:
-    lines = [f"── {row['id']}  {row['context_condition']} / {row['polarity']}  "
-             f"[{row['status']}]", f"  context:  {row['context']}",
-             f"  question: {row['question']}"]
+    lines = [
+        f"── {row['id']}  {row['context_condition']} / {row['polarity']}  [{row['status']}]",
+        f"  context:  {row['context']}",
+        f"  question: {row['question']}",
+    ]
     for option in row["options"]:
         mark = "✓" if "ABC".index(option["letter"]) == row["label"] else " "
         lines.append(f"  {mark} {option['letter']}. {option['text']}  ({option['role'] or '?'})")
@@ -59,8 +69,9 @@ def _text(row: dict, run_a: str, run_b: str | None) -> str:
         if answer is None:
             continue
         letter = answer["letter"] or "invalid"
-        lines.append(f"  {run_id}: {letter} ({answer['role'] or '—'}, "
-                     f"{'right' if answer['correct'] else 'wrong'})"
-                     + (f"  said: {visible(answer['text'], one_line=True)}"
-                        if answer["text"] else ""))
+        lines.append(
+            f"  {run_id}: {letter} ({answer['role'] or '—'}, "
+            f"{'right' if answer['correct'] else 'wrong'})"
+            + (f"  said: {visible(answer['text'], one_line=True)}" if answer["text"] else "")
+        )
     return "\n".join(lines)

@@ -40,8 +40,9 @@ def _probe(folder: Path, what: str) -> None:
         fd, name = tempfile.mkstemp(dir=folder, prefix=".spillover-probe-")
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InputError(f"{what}: cannot write files in {visible(folder, one_line=True)} "
-                         f"({reason})") from None
+        raise InputError(
+            f"{what}: cannot write files in {visible(folder, one_line=True)} ({reason})"
+        ) from None
     os.close(fd)
     os.unlink(name)
 

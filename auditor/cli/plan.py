@@ -10,16 +10,37 @@ from auditor.cli.options import FiniteRange, bbq_option, store_option
 
 
 @click.command("plan")
-@click.option("--profile", "profile_name", default="demo", show_default=True,
-              help="A bundled profile name or a .toml file.")
-@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override any profile field, e.g. --set data.sample=1080.")
-@click.option("--effect", type=FiniteRange(0, 1, min_open=True), default=0.05, show_default=True,
-              help="The accuracy change to detect, as a fraction (0.05 = 5 pp).")
-@click.option("--discordance", type=FiniteRange(0, 1), default=0.2, show_default=True,
-              help="Assumed share of items whose correctness the alignment flips.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--profile",
+    "profile_name",
+    default="demo",
+    show_default=True,
+    help="A bundled profile name or a .toml file.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override any profile field, e.g. --set data.sample=1080.",
+)
+@click.option(
+    "--effect",
+    type=FiniteRange(0, 1, min_open=True),
+    default=0.05,
+    show_default=True,
+    help="The accuracy change to detect, as a fraction (0.05 = 5 pp).",
+)
+@click.option(
+    "--discordance",
+    type=FiniteRange(0, 1),
+    default=0.2,
+    show_default=True,
+    help="Assumed share of items whose correctness the alignment flips.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @bbq_option
 @store_option
 def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path):
@@ -39,8 +60,16 @@ def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path)
     size = size_audit(profile, effect=effect, discordance=discordance, bbq=bbq)
     cost = _grid_cost(profile, size, store_path)
     if fmt == "json":
-        click.echo(json.dumps({**size.to_dict(), "grid": cost.to_dict(),
-                               "plan": [p.to_dict() for p in plans.values()]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    **size.to_dict(),
+                    "grid": cost.to_dict(),
+                    "plan": [p.to_dict() for p in plans.values()],
+                },
+                indent=2,
+            )
+        )
         return
     _print(size)
     _print_cost(cost)
@@ -67,29 +96,51 @@ def _print_cost(cost) -> None:
 
     out = Console()
     steps = f"{cost.steps} steps each" if cost.steps else "steps set by epochs and data"
-    out.print(f"Grid: {len(cost.methods)} method(s) × {len(cost.targets)} target(s)"
-              f" × {cost.seeds} seed(s) = {cost.trainings} training(s) ({steps}); "
-              f"{cost.evaluations} evaluation(s) of {cost.items:,} items "
-              f"(one shared baseline + one per training).", highlight=False)
+    out.print(
+        f"Grid: {len(cost.methods)} method(s) × {len(cost.targets)} target(s)"
+        f" × {cost.seeds} seed(s) = {cost.trainings} training(s) ({steps}); "
+        f"{cost.evaluations} evaluation(s) of {cost.items:,} items "
+        f"(one shared baseline + one per training).",
+        highlight=False,
+    )
     for method, measured in cost.per_step.items():
-        out.print(f"  {method}: " + (
-            "seconds per training step not measured yet (no finished training run of this "
-            "model and method in the store)" if measured is None else
-            f"{measured.seconds:.3g} s per training step (median of {measured.runs} "
-            "finished run(s) on this machine's store)"), highlight=False)
+        out.print(
+            f"  {method}: "
+            + (
+                "seconds per training step not measured yet (no finished training run of this "
+                "model and method in the store)"
+                if measured is None
+                else f"{measured.seconds:.3g} s per training step (median of {measured.runs} "
+                "finished run(s) on this machine's store)"
+            ),
+            highlight=False,
+        )
     item = cost.per_item
-    out.print("  evaluation: " + (
-        "seconds per item not measured yet (no finished evaluation of this model and mode "
-        "in the store)" if item is None else
-        f"{_seconds(item.seconds, cost.items)} per item (median of {item.runs} finished "
-        "run(s))"), highlight=False)
+    out.print(
+        "  evaluation: "
+        + (
+            "seconds per item not measured yet (no finished evaluation of this model and mode "
+            "in the store)"
+            if item is None
+            else f"{_seconds(item.seconds, cost.items)} per item (median of {item.runs} finished "
+            "run(s))"
+        ),
+        highlight=False,
+    )
     if cost.steps and item and all(cost.per_step.values()):
-        total = (sum(m.seconds for m in cost.per_step.values()) * cost.steps
-                 * cost.trainings / len(cost.methods) + item.seconds * cost.items
-                 * cost.evaluations)
-        out.print(f"  from these: about {_duration(total)} of training steps and scoring for "
-                  "the grid (model loading and statistics not counted; stored stages are "
-                  "reused)", highlight=False)
+        total = (
+            sum(m.seconds for m in cost.per_step.values())
+            * cost.steps
+            * cost.trainings
+            / len(cost.methods)
+            + item.seconds * cost.items * cost.evaluations
+        )
+        out.print(
+            f"  from these: about {_duration(total)} of training steps and scoring for "
+            "the grid (model loading and statistics not counted; stored stages are "
+            "reused)",
+            highlight=False,
+        )
 
 
 def _seconds(value: float, items: int) -> str:
@@ -104,24 +155,45 @@ def _print(size) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    out = Table(title=f"Audit size: {size.profile}", caption_justify="left", caption=(
-        f"MDE: smallest |Δaccuracy| the exact McNemar test detects with {size.power:.0%} "
-        f"power at α/m = {size.alpha:g}/{size.tests} = {size.level:.2g}, assuming "
-        f"{size.discordance:.0%} of items flip correctness (--discordance). "
-        "Target attributes: the table holds their held-out items only (\"274 of 1,672\": "
-        "held-out of all evaluated), and the MDE is over those."
-        + (f" Per seed; the audit pools {size.seeds} seeds." if size.seeds > 1 else "")))
-    for name in ("attribute", "context", "in data", "evaluated", "MDE",
-                 f"needed for {100 * size.effect:g} pp"):
+    out = Table(
+        title=f"Audit size: {size.profile}",
+        caption_justify="left",
+        caption=(
+            f"MDE: smallest |Δaccuracy| the exact McNemar test detects with {size.power:.0%} "
+            f"power at α/m = {size.alpha:g}/{size.tests} = {size.level:.2g}, assuming "
+            f"{size.discordance:.0%} of items flip correctness (--discordance). "
+            'Target attributes: the table holds their held-out items only ("274 of 1,672": '
+            "held-out of all evaluated), and the MDE is over those."
+            + (f" Per seed; the audit pools {size.seeds} seeds." if size.seeds > 1 else "")
+        ),
+    )
+    for name in (
+        "attribute",
+        "context",
+        "in data",
+        "evaluated",
+        "MDE",
+        f"needed for {100 * size.effect:g} pp",
+    ):
         out.add_column(name, justify="left" if name in ("attribute", "context") else "right")
     for cell in size.cells:
         short = cell.needed is None or cell.needed > cell.available
-        needed = "—" if cell.needed is None else f"{cell.needed:,}" + (" (more than the data)"
-                                                                        if short else "")
-        evaluated = f"{cell.items:,}" + (f" of {cell.evaluated:,}"
-                                         if cell.evaluated != cell.items else "")
-        out.add_row(cell.attribute, cell.context, f"{cell.available:,}", evaluated,
-                    "—" if cell.mde is None else f"{100 * cell.mde:.1f} pp", needed)
+        needed = (
+            "—"
+            if cell.needed is None
+            else f"{cell.needed:,}" + (" (more than the data)" if short else "")
+        )
+        evaluated = f"{cell.items:,}" + (
+            f" of {cell.evaluated:,}" if cell.evaluated != cell.items else ""
+        )
+        out.add_row(
+            cell.attribute,
+            cell.context,
+            f"{cell.available:,}",
+            evaluated,
+            "—" if cell.mde is None else f"{100 * cell.mde:.1f} pp",
+            needed,
+        )
     Console().print(out)
     if size.mode == "noninferiority":
         _print_noninferiority(size)
@@ -132,22 +204,31 @@ def _print_noninferiority(size) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    out = Table(title="Non-inferiority gate", caption_justify="left", caption=(
-        f"Accuracy margin {100 * size.margin:g} pp (per-attribute overrides applied). "
-        "P(non-inferior): the predicted chance that a checked cell's accuracy is shown "
-        "within its margin when nothing truly changed (one-sided bound at α "
-        f"{size.gate_alpha:g}, {size.discordance:.0%} of items flipping either way, design "
-        "effect 1: the items of a template instance counted as independent; correlated "
-        "items need more); needed: the items that would give it 80 %. Bias cells are judged "
-        "against margin_bias too and are not sized here."))
+    out = Table(
+        title="Non-inferiority gate",
+        caption_justify="left",
+        caption=(
+            f"Accuracy margin {100 * size.margin:g} pp (per-attribute overrides applied). "
+            "P(non-inferior): the predicted chance that a checked cell's accuracy is shown "
+            "within its margin when nothing truly changed (one-sided bound at α "
+            f"{size.gate_alpha:g}, {size.discordance:.0%} of items flipping either way, design "
+            "effect 1: the items of a template instance counted as independent; correlated "
+            "items need more); needed: the items that would give it 80 %. Bias cells are judged "
+            "against margin_bias too and are not sized here."
+        ),
+    )
     for name in ("attribute", "context", "evaluated", "P(non-inferior)", "needed for 80 %"):
         out.add_column(name, justify="left" if name in ("attribute", "context") else "right")
     for cell in size.cells:
         if not cell.checked:
             continue
-        need = "more than any practical size" if cell.ni_needed is None else (
-            f"{cell.ni_needed:,}" + (" (more than the data)"
-                                     if cell.ni_needed > cell.available else ""))
-        out.add_row(cell.attribute, cell.context, f"{cell.items:,}", f"{cell.ni_power:.0%}",
-                    need)
+        need = (
+            "more than any practical size"
+            if cell.ni_needed is None
+            else (
+                f"{cell.ni_needed:,}"
+                + (" (more than the data)" if cell.ni_needed > cell.available else "")
+            )
+        )
+        out.add_row(cell.attribute, cell.context, f"{cell.items:,}", f"{cell.ni_power:.0%}", need)
     Console().print(out)

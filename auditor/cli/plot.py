@@ -9,12 +9,29 @@ from auditor.cli.options import bbq_option, open_store, store_option
 
 @click.command("plot")
 @click.argument("ids", nargs=-1, required=True, metavar="AUDIT | RUN_A RUN_B")
-@click.option("-o", "--output", "output", default="spillover.png", show_default=True,
-              metavar="FILE", help="The figure file: .png, .svg or .pdf.")
-@click.option("--target", multiple=True, default=("Gender_identity",), show_default=True,
-              help="With two runs: the attribute(s) the model was aligned for.")
-@click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
-              help="With two runs: bootstrap resamples for the bias-score CIs.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    default="spillover.png",
+    show_default=True,
+    metavar="FILE",
+    help="The figure file: .png, .svg or .pdf.",
+)
+@click.option(
+    "--target",
+    multiple=True,
+    default=("Gender_identity",),
+    show_default=True,
+    help="With two runs: the attribute(s) the model was aligned for.",
+)
+@click.option(
+    "--n-boot",
+    type=click.IntRange(min=100),
+    default=10_000,
+    show_default=True,
+    help="With two runs: bootstrap resamples for the bias-score CIs.",
+)
 @bbq_option
 @store_option
 def plot_cmd(ids, output, target, n_boot, bbq, store_path):
@@ -36,7 +53,8 @@ def plot_cmd(ids, output, target, n_boot, bbq, store_path):
             result = load_audit(store, ids[0])
             table, title = result.table, f"audit {result.audit_id}"
         else:
-            table = compare_stored(store, ids[0], ids[1], bbq=bbq, target=target,
-                                   n_boot=n_boot).table
+            table = compare_stored(
+                store, ids[0], ids[1], bbq=bbq, target=target, n_boot=n_boot
+            ).table
             title = f"{ids[0]} → {ids[1]}"
     click.echo(f"wrote {save_figure(table, output, title)}", err=True)

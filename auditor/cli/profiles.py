@@ -22,10 +22,16 @@ def profiles(ctx: click.Context) -> None:
 
 @profiles.command("show")
 @click.argument("name")
-@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override any field, e.g. --set align.beta=0.2.")
-@click.option("--format", "fmt", type=click.Choice(["toml", "json"]), default="toml",
-              show_default=True)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help="Override any field, e.g. --set align.beta=0.2.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["toml", "json"]), default="toml", show_default=True
+)
 def show(name: str, overrides: tuple[str, ...], fmt: str) -> None:
     """Print the resolved configuration of profile NAME (a bundled name or a .toml path)."""
     data = load_profile(name, overrides).to_dict()

@@ -92,8 +92,9 @@ class ProgressReporter:
             final = total and done >= total
             if final or now - self._last_line.get(key, -1e9) >= self.interval:
                 self._last_line[key] = now
-                self.console.print(f"{label} {done}/{total}  {detail}", highlight=False,
-                                   markup=False)
+                self.console.print(
+                    f"{label} {done}/{total}  {detail}", highlight=False, markup=False
+                )
             return
         if self._progress is None:
             self._progress = Progress(

@@ -14,8 +14,9 @@ from auditor.store.records import shown_status
 
 @click.command("runs")
 @click.option("--kind", type=click.Choice(RUN_KINDS), default=None)
-@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
+)
 @store_option
 def runs_cmd(kind, fmt, store_path):
     """Stored audits and runs, newest first."""
@@ -23,9 +24,24 @@ def runs_cmd(kind, fmt, store_path):
 
     with open_store(store_path, must_exist=True) as store:
         audits = list_audits(store)
-        runs = [{k: getattr(r, k) for k in ("id", "kind", "status", "live", "model", "adapter",
-                                            "mode", "done", "total", "created")}
-                for r in store.runs(kind)]
+        runs = [
+            {
+                k: getattr(r, k)
+                for k in (
+                    "id",
+                    "kind",
+                    "status",
+                    "live",
+                    "model",
+                    "adapter",
+                    "mode",
+                    "done",
+                    "total",
+                    "created",
+                )
+            }
+            for r in store.runs(kind)
+        ]
         path = store.path
     if fmt == "json":
         click.echo(json.dumps({"store": str(path), "audits": audits, "runs": runs}, indent=2))
@@ -36,20 +52,44 @@ def runs_cmd(kind, fmt, store_path):
 
     console = Console()
     if audits:
-        table = Table("audit", "profile", "model", "status", "created",
-                      title="Audits", title_justify="left")
+        table = Table(
+            "audit", "profile", "model", "status", "created", title="Audits", title_justify="left"
+        )
         for a in audits:
             status = shown_status(a["status"], a["live"])
-            table.add_row(*(Text(str(x)) for x in (a["id"], a["profile"], a["model"], status,
-                                                   a["created"])))
+            table.add_row(
+                *(Text(str(x)) for x in (a["id"], a["profile"], a["model"], status, a["created"]))
+            )
         console.print(table)
-    table = Table("run", "kind", "status", "model", "adapter", "mode",
-                  "done", "created", title="Runs", title_justify="left")
+    table = Table(
+        "run",
+        "kind",
+        "status",
+        "model",
+        "adapter",
+        "mode",
+        "done",
+        "created",
+        title="Runs",
+        title_justify="left",
+    )
     for r in runs:
         done = f"{r['done']}/{r['total']}" if r["kind"] == "eval" else str(r["total"] or "")
         status = shown_status(r["status"], r["live"])
-        table.add_row(*(Text(str(x or "")) for x in (r["id"], r["kind"], status,
-                                                      r["model"], r["adapter"], r["mode"], done,
-                                                      r["created"])))
+        table.add_row(
+            *(
+                Text(str(x or ""))
+                for x in (
+                    r["id"],
+                    r["kind"],
+                    status,
+                    r["model"],
+                    r["adapter"],
+                    r["mode"],
+                    done,
+                    r["created"],
+                )
+            )
+        )
     console.print(table)
     console.print(f"store: {path}", highlight=False, markup=False)

@@ -50,8 +50,7 @@ TEXT_FORMATS: tuple[str, ...] = ("text", "json")
 
 RUN_KINDS: tuple[str, ...] = ("eval", "train")
 
-RUN_STATUSES: tuple[str, ...] = ("created", "running", "done", "cancelled", "interrupted",
-                                 "failed")
+RUN_STATUSES: tuple[str, ...] = ("created", "running", "done", "cancelled", "interrupted", "failed")
 """One status vocabulary for runs and audits: created → running → done | cancelled |
 interrupted | failed. ``cancelled``: stopped by the cancel token (Ctrl-C, the app's
 cancel); ``interrupted``: a second Ctrl-C or SIGTERM; ``failed``: an error."""

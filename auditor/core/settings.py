@@ -27,15 +27,33 @@ class Rule:
     in_key: bool = True  # part of a run key (False: bookkeeping or speed only)
 
 
-def setting(default: Any, *, gt: float | None = None, ge: float | None = None,
-            lt: float | None = None, le: float | None = None,
-            choices: tuple[str, ...] | None = None, entry: str = "value",
-            non_empty: bool = False, help: str = "", flag: str | None = None,
-            in_key: bool = True) -> Any:
+def setting(
+    default: Any,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    entry: str = "value",
+    non_empty: bool = False,
+    help: str = "",
+    flag: str | None = None,
+    in_key: bool = True,
+) -> Any:
     """A dataclass field with its rule: ``gt``/``ge``/``lt``/``le`` bound numbers."""
-    rule = Rule(low=gt if gt is not None else ge, high=lt if lt is not None else le,
-                low_open=gt is not None, high_open=lt is not None, choices=choices, entry=entry,
-                non_empty=non_empty, help=help, flag=flag, in_key=in_key)
+    rule = Rule(
+        low=gt if gt is not None else ge,
+        high=lt if lt is not None else le,
+        low_open=gt is not None,
+        high_open=lt is not None,
+        choices=choices,
+        entry=entry,
+        non_empty=non_empty,
+        help=help,
+        flag=flag,
+        in_key=in_key,
+    )
     return dataclasses.field(default=default, metadata={"rule": rule})
 
 
@@ -84,8 +102,13 @@ def problems(obj: Any) -> list[Problem]:
     for f in dataclasses.fields(obj):
         rule, value, name = rule_of(f), getattr(obj, f.name), f.name
         if isinstance(value, float) and not math.isfinite(value):
-            found.append(Problem(name, f"must be a finite number, got {value!r}",
-                                 f"is {value!r}; it must be a finite number"))
+            found.append(
+                Problem(
+                    name,
+                    f"must be a finite number, got {value!r}",
+                    f"is {value!r}; it must be a finite number",
+                )
+            )
             continue
         if rule.non_empty and (not value or (isinstance(value, str) and not value.strip())):
             found.append(Problem(name, "must not be empty", "must not be empty"))
@@ -97,23 +120,31 @@ def problems(obj: Any) -> list[Problem]:
             wrong = [v for v in value if rule.choices is not None and v not in rule.choices]
             if wrong:
                 choose = ", ".join(rule.choices or ())
-                found.append(Problem(name, f"has unknown {rule.entry} '{wrong[0]}'",
-                                     f"has unknown {rule.entry} '{wrong[0]}' (choose from "
-                                     f"{choose})"))
+                found.append(
+                    Problem(
+                        name,
+                        f"has unknown {rule.entry} '{wrong[0]}'",
+                        f"has unknown {rule.entry} '{wrong[0]}' (choose from {choose})",
+                    )
+                )
             continue
         if rule.choices is not None and value not in rule.choices:
             choose = ", ".join(rule.choices)
-            found.append(Problem(name, f"must be one of {choose}",
-                                 f"is {value!r}; choose one of {choose}"))
+            found.append(
+                Problem(name, f"must be one of {choose}", f"is {value!r}; choose one of {choose}")
+            )
             continue
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            below = rule.low is not None and (value <= rule.low if rule.low_open
-                                              else value < rule.low)
-            above = rule.high is not None and (value >= rule.high if rule.high_open
-                                               else value > rule.high)
+            below = rule.low is not None and (
+                value <= rule.low if rule.low_open else value < rule.low
+            )
+            above = rule.high is not None and (
+                value >= rule.high if rule.high_open else value > rule.high
+            )
             if below or above:
-                found.append(Problem(name, _range_short(rule),
-                                     f"is {value!r}; it must be in {span(rule)}"))
+                found.append(
+                    Problem(name, _range_short(rule), f"is {value!r}; it must be in {span(rule)}")
+                )
     return found
 
 

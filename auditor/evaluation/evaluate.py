@@ -104,13 +104,19 @@ def evaluate(
     units = [(item, perm) for item in ordered for perm in orderings(orders)]
     prompt_ids = [builder.prompt_ids(permuted(item, perm)) for item, perm in units]
     shared = use_prefix_tree(prefix_cache, loaded.model, mode)  # alike on every rank
-    plan = (prefix_batches(prompt_ids, batch_size) if shared
-            else plan_batches([len(p) for p in prompt_ids], batch_size))
+    plan = (
+        prefix_batches(prompt_ids, batch_size)
+        if shared
+        else plan_batches([len(p) for p in prompt_ids], batch_size)
+    )
     if len(plan) < here.size:  # every rank finds this alike, before any talking
-        raise distributed.shown_by_rank_zero(InputError(
-            f"eval: {here.size} ranks for {len(plan)} batch(es) of {len(ordered)} items; "
-            f"launch at most {len(plan)} rank(s), or lower the batch size to "
-            f"{max(1, len(ordered) // here.size)} (--batch-size, eval.batch_size)"))
+        raise distributed.shown_by_rank_zero(
+            InputError(
+                f"eval: {here.size} ranks for {len(plan)} batch(es) of {len(ordered)} items; "
+                f"launch at most {len(plan)} rank(s), or lower the batch size to "
+                f"{max(1, len(ordered) // here.size)} (--batch-size, eval.batch_size)"
+            )
+        )
     here = distributed.start(loaded.device)
     checksum = items_checksum(ordered)
     key_parts = {
@@ -162,11 +168,13 @@ def evaluate(
                    max_new_tokens, report, cancel, here, orders)  # fmt: skip
     except BaseException as exc:
         status = ending_status(exc)
-        store.update_run(run_id, status=status,
-                         record={"error": first_line(exc)} if status == "failed" else None)
+        store.update_run(
+            run_id, status=status, record={"error": first_line(exc)} if status == "failed" else None
+        )
         raise
-    store.update_run(run_id, status="done",
-                     record=_timing(store, run_id, time.monotonic() - started, scored))
+    store.update_run(
+        run_id, status="done", record=_timing(store, run_id, time.monotonic() - started, scored)
+    )
     return run_id
 
 
@@ -186,8 +194,11 @@ def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tok
     rotated = orders != "none"
     key = [(item.id, order_key(perm)) for item, perm in units]
     if here.is_main:
-        stored = (store.done_orders(run_id) if rotated
-                  else {(i, order_key(orderings(orders)[0])) for i in store.done_ids(run_id)})
+        stored = (
+            store.done_orders(run_id)
+            if rotated
+            else {(i, order_key(orderings(orders)[0])) for i in store.done_ids(run_id)}
+        )
     done_keys = distributed.broadcast(stored if here.is_main else None, here)
     batches = [b for b in plan if not all(key[i] in done_keys for i in b)]
     done, total = len(done_keys), len(units)
@@ -218,8 +229,14 @@ def _score_all(loaded, builder, units, run_id, store, mode, planned, max_new_tok
                 raise InputError(_oom_advice(len(chunk), len(plan[0]), loaded.device)) from None
             for share, scored_share in distributed.gather((batch, answers), here):
                 if here.is_main and share:
-                    done += _store(store, run_id, [units[i] for i in share], scored_share,
-                                   rotated, COST[orders])
+                    done += _store(
+                        store,
+                        run_id,
+                        [units[i] for i in share],
+                        scored_share,
+                        rotated,
+                        COST[orders],
+                    )
                 scored += len(share)
             rate = scored / max(time.monotonic() - start, 1e-9)
             report(ItemsScored(run_id, done, total, rate, (total - done) / rate))
@@ -234,8 +251,14 @@ def _store(store, run_id, units, answers, rotated: bool, per_item: int) -> int:
     if not rotated:
         return store.add_answers(run_id, items, answers)
     back = [to_item_order(a, perm) for (_, perm), a in zip(units, answers, strict=True)]
-    return store.add_order_answers(run_id, items, [order_key(p) for _, p in units], back,
-                                   per_item=per_item, aggregate=aggregate)
+    return store.add_order_answers(
+        run_id,
+        items,
+        [order_key(p) for _, p in units],
+        back,
+        per_item=per_item,
+        aggregate=aggregate,
+    )
 
 
 def out_of_memory(exc: BaseException) -> bool:
@@ -249,11 +272,15 @@ def out_of_memory(exc: BaseException) -> bool:
 
 def _oom_advice(n: int, batch_size: int, device: str) -> str:
     if batch_size > 1:
-        return (f"out of memory scoring a batch of {n} items on {device}; try a batch size of "
-                f"{batch_size // 2} (--batch-size {batch_size // 2}, or eval.batch_size in a "
-                "profile); stored batches are kept")
-    return (f"out of memory scoring one item on {device}; a batch size of 1 does not fit: "
-            "use a smaller --dtype (bfloat16) or a device with more memory")
+        return (
+            f"out of memory scoring a batch of {n} items on {device}; try a batch size of "
+            f"{batch_size // 2} (--batch-size {batch_size // 2}, or eval.batch_size in a "
+            "profile); stored batches are kept"
+        )
+    return (
+        f"out of memory scoring one item on {device}; a batch size of 1 does not fit: "
+        "use a smaller --dtype (bfloat16) or a device with more memory"
+    )
 
 
 def _raise_cancelled():

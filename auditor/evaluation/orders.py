@@ -57,8 +57,13 @@ def permuted(item: Item, perm: Sequence[int]) -> Item:
     roles = item.roles
     if roles is not None:
         roles = Roles(at[roles.biased], at[roles.anti_biased], at[roles.unknown])
-    return replace(item, options=tuple(item.options[k] for k in perm), label=at[item.label],
-                   unknown_index=at[item.unknown_index], roles=roles)
+    return replace(
+        item,
+        options=tuple(item.options[k] for k in perm),
+        label=at[item.label],
+        unknown_index=at[item.unknown_index],
+        roles=roles,
+    )
 
 
 def to_item_order(answer: Answer, perm: Sequence[int]) -> Answer:

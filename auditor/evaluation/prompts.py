@@ -14,14 +14,7 @@ from auditor.core.items import LETTERS, Item
 
 INSTRUCTION = "Answer with the letter of the correct option (A, B or C)."
 
-BODY = (
-    "{context}\n"
-    "Question: {question}\n"
-    "A. {option_a}\n"
-    "B. {option_b}\n"
-    "C. {option_c}\n"
-    "{instruction}"
-)
+BODY = "{context}\nQuestion: {question}\nA. {option_a}\nB. {option_b}\nC. {option_c}\n{instruction}"
 """The user message: context, question, lettered options in the item's order, instruction."""
 
 PLAIN_SUFFIX = "\nAnswer:"

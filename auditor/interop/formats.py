@@ -27,5 +27,7 @@ def prompt_format_note(store: Store, run_a: str, run_b: str) -> str | None:
     templates = {a.template, b.template} - {None}  # unknown: not told apart
     if same_mode and len(templates) <= 1:
         return None
-    return (f"different prompt formats: {a.id} is {describe(a)}, {b.id} is "
-            f"{describe(b)}; the deltas include the change of format")
+    return (
+        f"different prompt formats: {a.id} is {describe(a)}, {b.id} is "
+        f"{describe(b)}; the deltas include the change of format"
+    )

@@ -49,8 +49,12 @@ def answer_of(sample: Sample, item: Item) -> Answer:
     option_of = [texts.index(c) if c in texts and texts.index(c) != item.unknown_index
                  else item.unknown_index for c in sample.choices]  # fmt: skip
     if set(option_of) != {0, 1, 2}:
-        raise DataError("", sample.line, "arguments",
-                        f"{sample.item_id}: an answer option is not among lm-eval's choices")
+        raise DataError(
+            "",
+            sample.line,
+            "arguments",
+            f"{sample.item_id}: an answer option is not among lm-eval's choices",
+        )
     scores = [-math.inf] * 3
     for ll, option in zip(sample.loglikelihoods, option_of, strict=True):
         scores[option] = max(scores[option], ll)
@@ -74,9 +78,14 @@ def mismatch_of(sample: Sample, items: dict[str, Item]) -> str | None:
 
 
 def import_lm_eval(
-    samples_path: str | Path, items: Sequence[Item], *, store: Store,
-    results_path: str | Path | None = None, name: str | None = None,
-    allow_mismatch: bool = False, data_checksum: str | None = None,
+    samples_path: str | Path,
+    items: Sequence[Item],
+    *,
+    store: Store,
+    results_path: str | Path | None = None,
+    name: str | None = None,
+    allow_mismatch: bool = False,
+    data_checksum: str | None = None,
 ) -> ImportResult:
     """Check every sample against ``items`` and store the run; returns its id.
 
@@ -91,8 +100,12 @@ def import_lm_eval(
     mismatches, matched = [], []
     for sample in samples:
         if sample.item_id in seen:
-            raise DataError(str(samples_path), sample.line, "doc.example_id",
-                            f"duplicate item {sample.item_id} (first at line {seen[sample.item_id]})")
+            raise DataError(
+                str(samples_path),
+                sample.line,
+                "doc.example_id",
+                f"duplicate item {sample.item_id} (first at line {seen[sample.item_id]})",
+            )
         seen[sample.item_id] = sample.line
         problem = mismatch_of(sample, by_id)
         if problem:
@@ -101,10 +114,14 @@ def import_lm_eval(
             matched.append(sample)
     if mismatches and not allow_mismatch:
         first = mismatches[0]
-        raise DataError(str(samples_path), first.line, None,
-                        f"{len(mismatches)} of {len(samples)} samples do not match the BBQ data "
-                        f"(first: {first.item_id}, {first.problem}); pass the --bbq lm-eval ran "
-                        "on, or --allow-mismatch to import the matching ones")
+        raise DataError(
+            str(samples_path),
+            first.line,
+            None,
+            f"{len(mismatches)} of {len(samples)} samples do not match the BBQ data "
+            f"(first: {first.item_id}, {first.problem}); pass the --bbq lm-eval ran "
+            "on, or --allow-mismatch to import the matching ones",
+        )
     if not matched:
         raise DataError(str(samples_path), None, None, "no sample matches the BBQ data")
     pairs = []
@@ -115,12 +132,16 @@ def import_lm_eval(
             raise DataError(str(samples_path), exc.line, exc.field, exc.problem) from None
     meta = {}
     if data is not None:
-        task = matching_task(results_path, data, samples,
-                             _accuracy(samples_path, samples, matched, pairs))
+        task = matching_task(
+            results_path, data, samples, _accuracy(samples_path, samples, matched, pairs)
+        )
         meta = describe(data, task)
     digest = hashlib.sha256(Path(samples_path).read_bytes()).hexdigest()[:16]
-    results_digest = (hashlib.sha256(Path(results_path).read_bytes()).hexdigest()[:16]
-                      if results_path is not None else None)
+    results_digest = (
+        hashlib.sha256(Path(results_path).read_bytes()).hexdigest()[:16]
+        if results_path is not None
+        else None
+    )
     record = {k: v for k, v in meta.items() if k != "results"}
     key = json.dumps({"samples": digest, "items": sorted(by_id[s.item_id].id for s in matched)})
     _check_reimport(store, make_id("eval", key), results_path, results_digest, record)
@@ -141,23 +162,32 @@ def import_lm_eval(
     return ImportResult(run_id, len(pairs), tuple(mismatches), meta)
 
 
-def _accuracy(samples_path, samples: Sequence[Sample], matched: Sequence[Sample],
-              pairs: Sequence[tuple[Item, Answer]]) -> float:
+def _accuracy(
+    samples_path,
+    samples: Sequence[Sample],
+    matched: Sequence[Sample],
+    pairs: Sequence[tuple[Item, Answer]],
+) -> float:
     """The accuracy of every sample's answer: spillover's reading of the matched ones,
     lm-eval's own logged verdict for a skipped one (no reading of it can be checked)."""
     correct = {s.line: a.correct(item) for s, (item, a) in zip(matched, pairs, strict=True)}
     for sample in samples:
         if sample.line not in correct:
             if sample.acc is None:
-                raise DataError(str(samples_path), sample.line, "acc",
-                                "missing on a skipped sample: --results cannot be checked "
-                                "against these samples; import without --results")
+                raise DataError(
+                    str(samples_path),
+                    sample.line,
+                    "acc",
+                    "missing on a skipped sample: --results cannot be checked "
+                    "against these samples; import without --results",
+                )
             correct[sample.line] = sample.acc == 1.0
     return sum(correct.values()) / len(samples)
 
 
-def _check_reimport(store: Store, run_id: str, results_path, results_digest: str | None,
-                    record: dict) -> None:
+def _check_reimport(
+    store: Store, run_id: str, results_path, results_digest: str | None, record: dict
+) -> None:
     """Refuse to import samples stored already with other results (the stored run keeps
     the task, model and prompt of the first); without --results the stored run is reused."""
     if results_path is None:
@@ -166,14 +196,20 @@ def _check_reimport(store: Store, run_id: str, results_path, results_digest: str
         stored = store.run(run_id).settings
     except InputError:
         return
-    same = (stored["results_sha256"] == results_digest if "results_sha256" in stored
-            else stored.get("lm_eval") == record)  # stored by an earlier version
+    same = (
+        stored["results_sha256"] == results_digest
+        if "results_sha256" in stored
+        else stored.get("lm_eval") == record
+    )  # stored by an earlier version
     if not same:
-        was = stored.get("results") or ("other results" if stored.get("lm_eval") else
-                                        "no --results")
-        raise InputError(f"{results_path}: these samples are stored already as run {run_id} "
-                         f"with {was}; pass the same --results (or none) to reuse it, or "
-                         "another --store")
+        was = stored.get("results") or (
+            "other results" if stored.get("lm_eval") else "no --results"
+        )
+        raise InputError(
+            f"{results_path}: these samples are stored already as run {run_id} "
+            f"with {was}; pass the same --results (or none) to reuse it, or "
+            "another --store"
+        )
 
 
 def bias_score_notes(store: Store, run_id: str, lm_eval_results: dict) -> list[str]:

@@ -29,7 +29,9 @@ def load_results(path: str | Path) -> dict:
         raise InputError(f"{path}: cannot read file: {exc.strerror or exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
-        raise DataError(str(path), line, None, f"not an lm-eval results JSON file ({exc})") from None
+        raise DataError(
+            str(path), line, None, f"not an lm-eval results JSON file ({exc})"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("configs"), dict):
         raise DataError(str(path), None, "configs", "missing: not an lm-eval results file")
     if not isinstance(data.get("results"), dict):
@@ -40,11 +42,19 @@ def load_results(path: str | Path) -> dict:
 def delimiter_of(path: str | Path, data: dict) -> str:
     """The target delimiter of the file's tasks (lm-eval's default: a space); the samples'
     choices are read with it before the task is known, so the tasks must agree on it."""
-    found = {(c or {}).get("target_delimiter") or " " for c in data["configs"].values()
-             if isinstance(c, dict)} or {" "}
+    found = {
+        (c or {}).get("target_delimiter") or " "
+        for c in data["configs"].values()
+        if isinstance(c, dict)
+    } or {" "}
     if len(found) > 1:
-        raise DataError(str(path), None, "configs", "its tasks use different target "
-                        "delimiters; pass the results file of the samples' task alone")
+        raise DataError(
+            str(path),
+            None,
+            "configs",
+            "its tasks use different target "
+            "delimiters; pass the results file of the samples' task alone",
+        )
     return found.pop()
 
 
@@ -70,34 +80,41 @@ def disagreement(data: dict, task: str, samples: Sequence[Sample], accuracy: flo
     ours = task_hash(samples)
     if theirs and ours and theirs != ours:
         return "its task hash differs from the samples' (other items or prompts)"
-    count = ((data.get("n-samples") or {}).get(task) or {}).get("effective",
-                                                                results.get("sample_len"))
+    count = ((data.get("n-samples") or {}).get(task) or {}).get(
+        "effective", results.get("sample_len")
+    )
     if isinstance(count, int) and count != len(samples):
         return f"it has {count} samples, the samples file {len(samples)}"
     acc = _accuracy(results)
     if acc is None:
         return "it reports no accuracy (acc) to check against the samples"
     if not math.isclose(acc, accuracy, rel_tol=0, abs_tol=1e-9):
-        return (f"its accuracy {acc:.4f} is not the samples' {accuracy:.4f} "
-                "(the results of another model or run)")
+        return (
+            f"its accuracy {acc:.4f} is not the samples' {accuracy:.4f} "
+            "(the results of another model or run)"
+        )
     return None
 
 
-def matching_task(path: str | Path, data: dict, samples: Sequence[Sample],
-                  accuracy: float) -> str:
+def matching_task(path: str | Path, data: dict, samples: Sequence[Sample], accuracy: float) -> str:
     """The task of the results file that is the run of ``samples``; refused when none is."""
     tasks = [t for t in data["results"] if t in data["configs"]]
     if not tasks:
-        raise DataError(str(path), None, "results", "no task with its config: not an lm-eval "
-                        "results file")
+        raise DataError(
+            str(path), None, "results", "no task with its config: not an lm-eval results file"
+        )
     reasons = {t: disagreement(data, t, samples, accuracy) for t in tasks}
     for task, reason in reasons.items():
         if reason is None:
             return task
     task = tasks[0]
     which = f"task '{task}'" if len(tasks) == 1 else f"none of its {len(tasks)} tasks; '{task}'"
-    raise DataError(str(path), None, f"results.{task}",
-                    f"not the results of these samples: {which}: {reasons[task]}")
+    raise DataError(
+        str(path),
+        None,
+        f"results.{task}",
+        f"not the results of these samples: {which}: {reasons[task]}",
+    )
 
 
 def describe(data: dict, task: str) -> dict:

@@ -61,30 +61,37 @@ def _parse(raw: str, name: str, line: int, delimiter: str) -> Sample:
     try:
         row = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise DataError(name, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}") from None
+        raise DataError(
+            name, line, None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+        ) from None
     if not isinstance(row, dict) or "resps" not in row and "filtered_resps" not in row:
-        raise DataError(name, line, None,
-                        "not an lm-eval samples line (no 'resps'): pass the samples_<task>.jsonl "
-                        "that `lm_eval --log_samples` writes")
+        raise DataError(
+            name,
+            line,
+            None,
+            "not an lm-eval samples line (no 'resps'): pass the samples_<task>.jsonl "
+            "that `lm_eval --log_samples` writes",
+        )
     doc = row.get("doc")
     if not isinstance(doc, dict):
         raise DataError(name, line, "doc", "missing: lm-eval logged no BBQ row for this sample")
     for field in DOC_FIELDS:
         if field not in doc:
-            raise DataError(name, line, f"doc.{field}",
-                            "missing: not a BBQ sample (another task's samples?)")
+            raise DataError(
+                name, line, f"doc.{field}", "missing: not a BBQ sample (another task's samples?)"
+            )
     choices = _choices(row.get("arguments"), name, line, delimiter)
     lls = _loglikelihoods(row, name, line)
     if len(lls) != len(choices):
-        raise DataError(name, line, "filtered_resps",
-                        f"{len(lls)} log-likelihoods for {len(choices)} choices")
+        raise DataError(
+            name, line, "filtered_resps", f"{len(lls)} log-likelihoods for {len(choices)} choices"
+        )
     doc_id = row.get("doc_id")
     acc = row.get("acc")
     acc = float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) else None
     hashes = [row.get(k) for k in ("doc_hash", "prompt_hash", "target_hash")]
     joined = "".join(hashes) if all(isinstance(h, str) for h in hashes) else None
-    return Sample(line, doc_id if isinstance(doc_id, int) else None, doc, choices, lls, acc,
-                  joined)
+    return Sample(line, doc_id if isinstance(doc_id, int) else None, doc, choices, lls, acc, joined)
 
 
 def _choices(arguments, name: str, line: int, delimiter: str) -> tuple[str, ...]:
@@ -96,12 +103,16 @@ def _choices(arguments, name: str, line: int, delimiter: str) -> tuple[str, ...]
         raise DataError(name, line, "arguments", "missing: not a multiple-choice sample")
     choices = []
     for request in requests:
-        choice = request.get("arg_1") if isinstance(request, dict) else (
-            request[1] if isinstance(request, list) and len(request) > 1 else None)
+        choice = (
+            request.get("arg_1")
+            if isinstance(request, dict)
+            else (request[1] if isinstance(request, list) and len(request) > 1 else None)
+        )
         if not isinstance(choice, str):
-            raise DataError(name, line, "arguments",
-                            "no choice text (arg_1): not a multiple-choice sample")
-        choices.append(choice[len(delimiter):] if choice.startswith(delimiter) else choice)
+            raise DataError(
+                name, line, "arguments", "no choice text (arg_1): not a multiple-choice sample"
+            )
+        choices.append(choice[len(delimiter) :] if choice.startswith(delimiter) else choice)
     if len(choices) < 3:
         raise DataError(name, line, "arguments", f"{len(choices)} choices; BBQ has at least 3")
     return tuple(choices)
@@ -126,7 +137,9 @@ def _loglikelihoods(row: dict, name: str, line: int) -> tuple[float, ...]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise DataError(name, line, field, f"not a log-likelihood: {str(value)[:40]!r}") from None
+            raise DataError(
+                name, line, field, f"not a log-likelihood: {str(value)[:40]!r}"
+            ) from None
         if math.isnan(number):
             raise DataError(name, line, field, "a log-likelihood is NaN")
         values.append(number)

@@ -32,6 +32,7 @@ class World:
 
 def world() -> World:
     """This process's place in the launch (a single process without a launcher)."""
+
     def number(name: str, default: int) -> int:
         try:
             return int(os.environ.get(name, default))
@@ -77,8 +78,10 @@ def _stop_with_launcher() -> None:
         return
 
     def stopped(signum, frame):
-        raise LauncherStopped("stopped by the launcher (SIGTERM): another rank failed or the "
-                              "job was stopped; stored work is kept, rerun to resume")
+        raise LauncherStopped(
+            "stopped by the launcher (SIGTERM): another rank failed or the "
+            "job was stopped; stored work is kept, rerun to resume"
+        )
 
     signal.signal(signal.SIGTERM, stopped)
     if sys.platform.startswith("linux"):  # PR_SET_PDEATHSIG: SIGTERM when the launcher dies
@@ -157,10 +160,13 @@ def per_device_batch(batch_size: int, grad_accum: int, size: int) -> tuple[int, 
     ``batch_size`` that divides each rank's share."""
     total = batch_size * grad_accum
     if total % size:
-        raise shown_by_rank_zero(InputError(
-            f"align: global batch {batch_size} x {grad_accum} = {total} pairs does not divide "
-            f"over {size} ranks; choose align.batch_size x align.grad_accum a multiple of "
-            f"{size}, or launch {', '.join(str(n) for n in _divisors(total) if n > 1)} ranks"))
+        raise shown_by_rank_zero(
+            InputError(
+                f"align: global batch {batch_size} x {grad_accum} = {total} pairs does not divide "
+                f"over {size} ranks; choose align.batch_size x align.grad_accum a multiple of "
+                f"{size}, or launch {', '.join(str(n) for n in _divisors(total) if n > 1)} ranks"
+            )
+        )
     share = total // size
     batch = max(d for d in _divisors(share) if d <= batch_size)
     return batch, share // batch
@@ -203,11 +209,18 @@ def training_batch(batch_size: int, grad_accum: int, n_pairs: int, here: World) 
     with the run); refuses a split that cannot keep it, or more ranks than pairs."""
     per_device, accum = per_device_batch(batch_size, grad_accum, here.size)
     if n_pairs < here.size:
-        raise shown_by_rank_zero(InputError(
-            f"align: {n_pairs} preference pairs for {here.size} ranks; every rank needs at "
-            "least one: launch fewer ranks or train on more items"))
-    return {"world_size": here.size, "per_device_batch": per_device,
-            "grad_accum": accum, "global_batch": batch_size * grad_accum}
+        raise shown_by_rank_zero(
+            InputError(
+                f"align: {n_pairs} preference pairs for {here.size} ranks; every rank needs at "
+                "least one: launch fewer ranks or train on more items"
+            )
+        )
+    return {
+        "world_size": here.size,
+        "per_device_batch": per_device,
+        "grad_accum": accum,
+        "global_batch": batch_size * grad_accum,
+    }
 
 
 def shared_dataset(dataset, path, here: World):
@@ -239,12 +252,15 @@ def lost_rank(exc: BaseException) -> RankLost | None:
 
     text = str(exc)
     backend = isinstance(exc, getattr(dist, "DistError", ())) or any(
-        word in text for word in ("gloo", "NCCL", "Connection closed", "Connection reset"))
+        word in text for word in ("gloo", "NCCL", "Connection closed", "Connection reset")
+    )
     if not backend:
         return None
     first = (text.strip().splitlines() or [type(exc).__name__])[0][:160]
-    return RankLost(f"another rank stopped ({first}); the run is stopped with its "
-                    "checkpoints kept: rerun to resume")
+    return RankLost(
+        f"another rank stopped ({first}); the run is stopped with its "
+        "checkpoints kept: rerun to resume"
+    )
 
 
 def sharded_launch() -> str | None:

@@ -39,8 +39,12 @@ class ModelSpec:
 
     def folder(self, reporter=None) -> Path:
         """The local Hugging Face folder of ``source`` (checked, converted or fetched)."""
-        return resolve_source(self.source, reporter, trust_remote_code=self.trust_remote_code,
-                              allow_pickle=self.allow_pickle)
+        return resolve_source(
+            self.source,
+            reporter,
+            trust_remote_code=self.trust_remote_code,
+            allow_pickle=self.allow_pickle,
+        )
 
 
 @dataclass
@@ -65,12 +69,15 @@ def resolve_device(device: str = "auto") -> str:
     if device == "cuda":
         device = rank_device(device)  # under a launcher: this rank's GPU
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise shown_by_node(InputError(f"device {device}: CUDA is not available here; "
-                                       "use --device cpu"))
+        raise shown_by_node(
+            InputError(f"device {device}: CUDA is not available here; use --device cpu")
+        )
     count = torch.cuda.device_count() if device.startswith("cuda:") else 0
     if device[5:].isdigit() and int(device[5:]) >= count:
-        raise InputError(f"device {device}: this machine has {count} GPU(s); under a launcher "
-                         "each rank takes one, so launch at most that many ranks a machine")
+        raise InputError(
+            f"device {device}: this machine has {count} GPU(s); under a launcher "
+            "each rank takes one, so launch at most that many ranks a machine"
+        )
     if device == "mps" and not torch.backends.mps.is_available():
         raise InputError("device mps: not available here; use --device cpu")
     if device.split(":")[0] not in ("cpu", "cuda", "mps"):

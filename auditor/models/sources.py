@@ -56,8 +56,9 @@ def cache_dir() -> Path:
     return Path(root).expanduser() / "models"
 
 
-def resolve_source(source: str, reporter=None, *, trust_remote_code: bool = False,
-                   allow_pickle: bool = False) -> Path:
+def resolve_source(
+    source: str, reporter=None, *, trust_remote_code: bool = False, allow_pickle: bool = False
+) -> Path:
     """A local Hugging Face folder for ``source`` (folder, hub id, .gguf file, bundled name).
 
     Raises InputError with one line saying what is wrong and what to do. ``reporter``
@@ -161,8 +162,10 @@ def _check_safetensors_only(path: Path, name: str) -> None:
             raise InputError(f"{index}: not a readable weight index ({exc})") from None
         for shard in sorted(map(str, shards)):
             if not shard.endswith(".safetensors"):
-                raise InputError(f"{index}: field 'weight_map' points at '{shard}', which is "
-                                 "not safetensors; refused (--allow-pickle if you trust it)")
+                raise InputError(
+                    f"{index}: field 'weight_map' points at '{shard}', which is "
+                    "not safetensors; refused (--allow-pickle if you trust it)"
+                )
             if not (path / shard).is_file():
                 raise InputError(f"{index}: field 'weight_map' names '{shard}', which is missing")
     for file in weights:

@@ -5,8 +5,13 @@ from __future__ import annotations
 from auditor.stats.table import NO_CHANGE, AccuracyChange, BiasChange
 
 DASH = "—"
-SHORT = {"improved": "improved", "degraded": "DEGRADED", "no significant change": "n.s.",
-         "undefined": DASH, "pending": "…"}
+SHORT = {
+    "improved": "improved",
+    "degraded": "DEGRADED",
+    "no significant change": "n.s.",
+    "undefined": DASH,
+    "pending": "…",
+}
 
 
 def pct(value: float | None, signed: bool = False) -> str:
@@ -34,8 +39,11 @@ def power_note(change: AccuracyChange | BiasChange) -> str:
     if isinstance(change, AccuracyChange):
         if change.mde is None:
             return ""
-        return f"MDE {100 * change.mde:.0f} pp" if change.mde >= 0.01 else \
-            f"MDE {100 * change.mde:.1f} pp"
+        return (
+            f"MDE {100 * change.mde:.0f} pp"
+            if change.mde >= 0.01
+            else f"MDE {100 * change.mde:.1f} pp"
+        )
     return "" if change.ci is None else f"CI width {change.ci[1] - change.ci[0]:.2f}"
 
 
@@ -47,8 +55,11 @@ def seed_note(change: AccuracyChange | BiasChange) -> str:
         return ""
     if change.verdict in ("improved", "degraded"):
         return f"{change.agreement}/{len(change.seeds)} seeds"
-    found = [f"{sum(s.verdict == v for s in change.seeds)}/{len(change.seeds)} seeds {v}"
-             for v in ("degraded", "improved") if any(s.verdict == v for s in change.seeds)]
+    found = [
+        f"{sum(s.verdict == v for s in change.seeds)}/{len(change.seeds)} seeds {v}"
+        for v in ("degraded", "improved")
+        if any(s.verdict == v for s in change.seeds)
+    ]
     return ", ".join(found)
 
 
@@ -61,8 +72,10 @@ def verdict_text(change: AccuracyChange | BiasChange, labels: dict[str, str] = S
 
 def seed_deltas(change: AccuracyChange | BiasChange, scale: float = 1.0, fmt: str = "+.3f") -> str:
     """Every seed's own Δ, "seed: Δ" joined by ", " ("" for one run)."""
-    return ", ".join(f"{s.seed}: {DASH if s.delta is None else format(scale * s.delta, fmt)}"
-                     for s in change.seeds)
+    return ", ".join(
+        f"{s.seed}: {DASH if s.delta is None else format(scale * s.delta, fmt)}"
+        for s in change.seeds
+    )
 
 
 def accuracy_cell(change: AccuracyChange) -> str:

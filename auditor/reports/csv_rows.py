@@ -20,9 +20,29 @@ import io
 from auditor.reports.alternatives import convention_rows
 from auditor.reports.document import Report
 
-HEADER = ("attribute", "is_target", "context", "metric", "n", "before", "after", "delta",
-          "ci_low", "ci_high", "p", "p_corrected", "marker", "verdict", "b", "c", "mde", "seeds",
-          "seed_deltas", "agreement", "table")
+HEADER = (
+    "attribute",
+    "is_target",
+    "context",
+    "metric",
+    "n",
+    "before",
+    "after",
+    "delta",
+    "ci_low",
+    "ci_high",
+    "p",
+    "p_corrected",
+    "marker",
+    "verdict",
+    "b",
+    "c",
+    "mde",
+    "seeds",
+    "seed_deltas",
+    "agreement",
+    "table",
+)
 
 
 def _table_rows(writer, table, name: str) -> None:
@@ -33,19 +53,75 @@ def _table_rows(writer, table, name: str) -> None:
                 continue
             acc, bias = cell.accuracy, cell.bias
             target = attribute in table.target
-            writer.writerow((attribute, target, context, "accuracy", acc.n, acc.before, acc.after,
-                             acc.delta, *(acc.ci or ("", "")), acc.p, acc.p_corrected,
-                             acc.marker, acc.verdict, acc.b, acc.c, _blank(acc.mde), *_seeds(acc),
-                             name))
-            writer.writerow((attribute, target, context, "bias", acc.n, bias.before, bias.after,
-                             bias.delta, *(bias.ci or ("", "")), bias.p, bias.p_corrected,
-                             bias.marker, bias.verdict, "", "", "", *_seeds(bias), name))
+            writer.writerow(
+                (
+                    attribute,
+                    target,
+                    context,
+                    "accuracy",
+                    acc.n,
+                    acc.before,
+                    acc.after,
+                    acc.delta,
+                    *(acc.ci or ("", "")),
+                    acc.p,
+                    acc.p_corrected,
+                    acc.marker,
+                    acc.verdict,
+                    acc.b,
+                    acc.c,
+                    _blank(acc.mde),
+                    *_seeds(acc),
+                    name,
+                )
+            )
+            writer.writerow(
+                (
+                    attribute,
+                    target,
+                    context,
+                    "bias",
+                    acc.n,
+                    bias.before,
+                    bias.after,
+                    bias.delta,
+                    *(bias.ci or ("", "")),
+                    bias.p,
+                    bias.p_corrected,
+                    bias.marker,
+                    bias.verdict,
+                    "",
+                    "",
+                    "",
+                    *_seeds(bias),
+                    name,
+                )
+            )
     for gap in getattr(table, "gaps", ()):
-        writer.writerow((gap.attribute, gap.attribute in table.target, "disambig",
-                         "bias_aligned_accuracy_gap", gap.n_biased + gap.n_anti_biased,
-                         gap.before, gap.after, gap.delta, *(gap.ci or ("", "")), gap.p,
-                         gap.p_corrected, gap.marker, "", "", "", "", "", "", "",
-                         f"{name}:bias_gap"))
+        writer.writerow(
+            (
+                gap.attribute,
+                gap.attribute in table.target,
+                "disambig",
+                "bias_aligned_accuracy_gap",
+                gap.n_biased + gap.n_anti_biased,
+                gap.before,
+                gap.after,
+                gap.delta,
+                *(gap.ci or ("", "")),
+                gap.p,
+                gap.p_corrected,
+                gap.marker,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"{name}:bias_gap",
+            )
+        )
 
 
 def _rotation_rows(writer, rot: dict, name: str = "rotation") -> None:
@@ -55,13 +131,56 @@ def _rotation_rows(writer, rot: dict, name: str = "rotation") -> None:
         return
     pb, pa = rot["position_before"], rot["position_after"]
     ci = rot["distance_ci"] or ("", "")
-    writer.writerow(("all", "", "all", "position_bias", pb["n"], pb["distance"], pa["distance"],
-                     rot["distance_delta"], *ci, rot["distance_p"], "", "", "", "", "",
-                     "", "", "", "", name))
+    writer.writerow(
+        (
+            "all",
+            "",
+            "all",
+            "position_bias",
+            pb["n"],
+            pb["distance"],
+            pa["distance"],
+            rot["distance_delta"],
+            *ci,
+            rot["distance_p"],
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            name,
+        )
+    )
     cb, ca = rot["consistency_before"], rot["consistency_after"]
-    writer.writerow(("all", "", "all", "order_consistency", cb["n"], cb["share"], ca["share"],
-                     rot["consistency_delta"], "", "", rot["consistency_p"], "", "", "",
-                     rot["b"], rot["c"], "", "", "", "", name))
+    writer.writerow(
+        (
+            "all",
+            "",
+            "all",
+            "order_consistency",
+            cb["n"],
+            cb["share"],
+            ca["share"],
+            rot["consistency_delta"],
+            "",
+            "",
+            rot["consistency_p"],
+            "",
+            "",
+            "",
+            rot["b"],
+            rot["c"],
+            "",
+            "",
+            "",
+            "",
+            name,
+        )
+    )
 
 
 def to_csv(report: Report) -> str:

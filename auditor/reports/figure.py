@@ -16,7 +16,13 @@ from auditor.core.errors import InputError
 from auditor.stats.table import COLUMNS, DEGRADED, IMPROVED, SpilloverTable
 
 # Okabe & Ito (2008)
-VERMILLION, BLUISH_GREEN, GREY, SKY_BLUE, ORANGE = "#D55E00", "#009E73", "#7F7F7F", "#56B4E9", "#E69F00"
+VERMILLION, BLUISH_GREEN, GREY, SKY_BLUE, ORANGE = (
+    "#D55E00",
+    "#009E73",
+    "#7F7F7F",
+    "#56B4E9",
+    "#E69F00",
+)
 STYLE = {  # verdict -> (marker, colour, filled)
     DEGRADED: ("X", VERMILLION, True),
     IMPROVED: ("D", BLUISH_GREEN, True),
@@ -44,8 +50,9 @@ def draw(table: SpilloverTable, title: str = ""):
     plt = _pyplot()
     labels = [a + (" (target)" if a in table.target else "") for a in table.attributes]
     height = 2.0 + 0.55 * len(labels) * 3 + 0.4 * len(labels)
-    fig, axes = plt.subplots(2, 2, figsize=(11, height), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 1]})
+    fig, axes = plt.subplots(
+        2, 2, figsize=(11, height), squeeze=False, gridspec_kw={"height_ratios": [3, 1]}
+    )
     _forest(axes[0][0], table, labels, "accuracy", COLUMNS, 100.0, "Δ accuracy (pp)")
     _forest(axes[0][1], table, labels, "bias", BIAS_COLUMNS, 1.0, "Δ bias score")
     _heatmap(axes[1][0], table, labels, "accuracy", COLUMNS, 100.0, "Δ accuracy (pp)")
@@ -77,11 +84,24 @@ def _forest(ax, table, labels, metric, columns, scale, xlabel) -> None:
                     low, high = (scale * v for v in change.ci)
                     ax.plot([low, high], [y, y], color=colour, lw=1.6)
                 x = scale * change.delta
-                ax.plot([x], [y], marker=marker, ms=7, color=colour,
-                        markerfacecolor=colour if filled else "white", markeredgewidth=1.4)
+                ax.plot(
+                    [x],
+                    [y],
+                    marker=marker,
+                    ms=7,
+                    color=colour,
+                    markerfacecolor=colour if filled else "white",
+                    markeredgewidth=1.4,
+                )
                 if change.marker:
-                    ax.annotate(change.marker, (x, y), xytext=(6, 3), textcoords="offset points",
-                                fontsize=8, color="black")
+                    ax.annotate(
+                        change.marker,
+                        (x, y),
+                        xytext=(6, 3),
+                        textcoords="offset points",
+                        fontsize=8,
+                        color="black",
+                    )
             y -= 1
         if attribute in table.target:
             ax.axhspan(y + 0.5, start + 0.5, color=ORANGE, alpha=0.15, lw=0)
@@ -106,8 +126,15 @@ def _heatmap(ax, table, labels, metric, columns, scale, title) -> None:
     limit = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
     for (i, j), mark in marks.items():
         value = grid[i, j]
-        ax.text(j, i, f"{value:+.{1 if scale > 1 else 2}f}{mark}", ha="center", va="center",
-                fontsize=7, color="white" if abs(value) > 0.6 * (limit or 1.0) else "black")
+        ax.text(
+            j,
+            i,
+            f"{value:+.{1 if scale > 1 else 2}f}{mark}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if abs(value) > 0.6 * (limit or 1.0) else "black",
+        )
     image = ax.imshow(grid, cmap="PuOr", vmin=-(limit or 1.0), vmax=limit or 1.0, aspect="auto")
     ax.set_xticks(range(len(columns)), columns, fontsize=8)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -117,9 +144,11 @@ def _heatmap(ax, table, labels, metric, columns, scale, title) -> None:
 
 def _legend(table: SpilloverTable) -> str:
     method = {"holm": "Holm", "bh": "Benjamini–Hochberg"}.get(table.correction, table.correction)
-    return (f"✕ filled: significantly degraded · ◆ filled: significantly improved · ○ open: "
-            f"not significant. ▲/▼ sign of Δ, stars: {method}-corrected p < 0.05 / 0.01 / 0.001. Bars: 95% CIs. "
-            f"Shaded rows: target. Δ = after − before on {table.pairing.n_paired:,} paired items.")
+    return (
+        f"✕ filled: significantly degraded · ◆ filled: significantly improved · ○ open: "
+        f"not significant. ▲/▼ sign of Δ, stars: {method}-corrected p < 0.05 / 0.01 / 0.001. Bars: 95% CIs. "
+        f"Shaded rows: target. Δ = after − before on {table.pairing.n_paired:,} paired items."
+    )
 
 
 def save_figure(table: SpilloverTable, path: str | Path, title: str = "") -> Path:
@@ -154,20 +183,25 @@ def figure_svg(table: SpilloverTable, title: str = "") -> str:
     finally:
         plt.close(fig)
     text = out.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def _metadata(path: Path) -> dict | None:
     suffix = path.suffix.lower()
-    return {"Date": None} if suffix == ".svg" else ({"CreationDate": None} if suffix == ".pdf" else None)
+    return (
+        {"Date": None}
+        if suffix == ".svg"
+        else ({"CreationDate": None} if suffix == ".pdf" else None)
+    )
 
 
 def draw_matrix(matrix, title: str = ""):
     """A matplotlib Figure of a spillover matrix (``stats.matrix.SpilloverMatrix``): heatmaps
     of Δaccuracy (pp) and Δbias score, recipes × attribute·context, with markers."""
     plt = _pyplot()
-    labels = [f"{r.method} → {'+'.join(r.target)} ({r.degraded}/{r.untargeted})"
-              for r in matrix.rows]
+    labels = [
+        f"{r.method} → {'+'.join(r.target)} ({r.degraded}/{r.untargeted})" for r in matrix.rows
+    ]
     acc_cols = list(matrix.columns)
     bias_cols = [c for c in matrix.columns if c[1] in BIAS_COLUMNS]
     width = 4.0 + 0.55 * len(acc_cols)
@@ -178,11 +212,12 @@ def draw_matrix(matrix, title: str = ""):
     fig.suptitle(title or "Spillover matrix", fontsize=12)
     import textwrap
 
-    method = {"holm": "Holm", "bh": "Benjamini–Hochberg"}.get(matrix.correction,
-                                                               matrix.correction)
-    legend = (f"▲/▼ sign of Δ, stars: {method}-corrected p < 0.05 / 0.01 / 0.001, one family "
-              f"of {matrix.family} tests over the whole matrix. † the recipe's own target "
-              "(held-out items). (k/n): untargeted cells degraded significantly.")
+    method = {"holm": "Holm", "bh": "Benjamini–Hochberg"}.get(matrix.correction, matrix.correction)
+    legend = (
+        f"▲/▼ sign of Δ, stars: {method}-corrected p < 0.05 / 0.01 / 0.001, one family "
+        f"of {matrix.family} tests over the whole matrix. † the recipe's own target "
+        "(held-out items). (k/n): untargeted cells degraded significantly."
+    )
     fig.text(0.01, 0.005, textwrap.fill(legend, int(18 * width)), fontsize=7, va="bottom")
     fig.tight_layout(rect=(0, 0.05, 1, 0.96))
     return fig
@@ -204,11 +239,19 @@ def _matrix_heatmap(ax, matrix, labels, metric, columns, scale, title) -> None:
     limit = limit or 1.0
     for (i, j), mark in marks.items():
         value = grid[i, j]
-        ax.text(j, i, f"{value:+.{1 if scale > 1 else 2}f}{mark}", ha="center", va="center",
-                fontsize=7, color="white" if abs(value) > 0.6 * limit else "black")
+        ax.text(
+            j,
+            i,
+            f"{value:+.{1 if scale > 1 else 2}f}{mark}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="white" if abs(value) > 0.6 * limit else "black",
+        )
     image = ax.imshow(grid, cmap="PuOr", vmin=-limit, vmax=limit, aspect="auto")
-    ax.set_xticks(range(len(columns)), [f"{a}\n{c}" for a, c in columns], fontsize=7,
-                  rotation=45, ha="right")
+    ax.set_xticks(
+        range(len(columns)), [f"{a}\n{c}" for a, c in columns], fontsize=7, rotation=45, ha="right"
+    )
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.set_title(title, fontsize=9)
     ax.figure.colorbar(image, ax=ax, fraction=0.04)

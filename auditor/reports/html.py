@@ -67,35 +67,52 @@ def _controls(report: Report) -> list[str]:
     parts = []
     gaps = _gaps(report.table)
     if gaps:
-        parts += ["<h2>Bias-aligned accuracy gap (disambiguated contexts)</h2>",
-                  f"<p>{escape(gaps[3])}</p>", _md_table(gaps[5:])]
+        parts += [
+            "<h2>Bias-aligned accuracy gap (disambiguated contexts)</h2>",
+            f"<p>{escape(gaps[3])}</p>",
+            _md_table(gaps[5:]),
+        ]
     if report.rotation is not None:
         from auditor.reports.rotation import change_lines
 
-        parts += ["<h2>Option-order rotation</h2>", "<ul>" + "".join(
-            f"<li>{escape(line)}</li>" for line in change_lines(report.rotation)) + "</ul>"]
+        parts += [
+            "<h2>Option-order rotation</h2>",
+            "<ul>"
+            + "".join(f"<li>{escape(line)}</li>" for line in change_lines(report.rotation))
+            + "</ul>",
+        ]
     if report.transfer is not None:
         from auditor.stats.transfer import cell_line
 
-        parts += [f"<h2>Format transfer ({escape(report.transfer_format)})</h2>",
-                  f"<p>The same base and aligned models in the {escape(report.transfer_format)} "
-                  "format, which alignment never saw (not in the gate's family).</p>",
-                  _grid(report.transfer), "<ul>" + "".join(
-                      f"<li><strong>{escape(a)} / {c}</strong>: {escape(line)}</li>"
-                      for a in report.table.attributes for c in COLUMNS
-                      if (line := cell_line(report.transfer_readings, a, c))) + "</ul>"]
+        parts += [
+            f"<h2>Format transfer ({escape(report.transfer_format)})</h2>",
+            f"<p>The same base and aligned models in the {escape(report.transfer_format)} "
+            "format, which alignment never saw (not in the gate's family).</p>",
+            _grid(report.transfer),
+            "<ul>"
+            + "".join(
+                f"<li><strong>{escape(a)} / {c}</strong>: {escape(line)}</li>"
+                for a in report.table.attributes
+                for c in COLUMNS
+                if (line := cell_line(report.transfer_readings, a, c))
+            )
+            + "</ul>",
+        ]
     return parts
 
 
 def _md_table(lines: list[str]) -> str:
     """A Markdown table's lines (header, rule, rows) as an HTML table, cells escaped."""
+
     def cells(line: str) -> list[str]:
         return [c.strip().replace("\\|", "|") for c in line.strip().strip("|").split(" | ")]
 
     head, rows = cells(lines[0]), [cells(line) for line in lines[2:]]
     out = ["<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
-    out += ["<tr>" + "".join(f"<td>{escape(c.replace('**', ''))}</td>" for c in row) + "</tr>"
-            for row in rows]
+    out += [
+        "<tr>" + "".join(f"<td>{escape(c.replace('**', ''))}</td>" for c in row) + "</tr>"
+        for row in rows
+    ]
     return "".join(out) + "</table>"
 
 
@@ -121,19 +138,27 @@ def _gate(report: Report) -> str:
     else:
         head = f'<p class="fail"><strong>Gate: FAILED</strong> — {len(gate.failures)} significant degradation(s)'
     head += f" (cells checked: {escape(str(gate.settings.get('cells', '')))})</p>"
-    items = "".join(f"<li><strong>{escape(f.attribute)} / {escape(f.context)}</strong> "
-                    f"({escape(f.metric)}): {escape(f.reason)}</li>" for f in gate.failures)
-    items += "".join(f"<li>not failed, {why}: <strong>{escape(f.attribute)} / "
-                     f"{escape(f.context)}</strong> ({escape(f.metric)}): {escape(f.reason)}</li>"
-                     for why, found in (("too few seeds agree", gate.unconfirmed),
-                                        ("within the allowed change", gate.tolerated))
-                     for f in found)
+    items = "".join(
+        f"<li><strong>{escape(f.attribute)} / {escape(f.context)}</strong> "
+        f"({escape(f.metric)}): {escape(f.reason)}</li>"
+        for f in gate.failures
+    )
+    items += "".join(
+        f"<li>not failed, {why}: <strong>{escape(f.attribute)} / "
+        f"{escape(f.context)}</strong> ({escape(f.metric)}): {escape(f.reason)}</li>"
+        for why, found in (
+            ("too few seeds agree", gate.unconfirmed),
+            ("within the allowed change", gate.tolerated),
+        )
+        for f in found
+    )
     if gate.refused:
-        head = ('<p class="fail"><strong>Gate: REFUSED</strong> — it cannot judge, so it does '
-                'not pass</p>')
+        head = (
+            '<p class="fail"><strong>Gate: REFUSED</strong> — it cannot judge, so it does '
+            "not pass</p>"
+        )
         items = "".join(f"<li>{escape(r)}</li>" for r in gate.refusals) + items
-    rule = (f'<p class="rule">{escape(gate.rule)} ({gate.settings.get("family", 0)} '
-            "tests)</p>")
+    rule = f'<p class="rule">{escape(gate.rule)} ({gate.settings.get("family", 0)} tests)</p>'
     return head + (f"<ul>{items}</ul>" if items else "") + _judgements(gate) + rule
 
 
@@ -144,8 +169,10 @@ def _judgements(gate) -> str:
     out = f'<p class="rule">{escape(mode_line(gate))}</p>'
     if gate.judgements:
         head = "".join(f"<th>{escape(h)}</th>" for h in HEADERS)
-        body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row(j)) + "</tr>"
-                       for j in gate.judgements)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row(j)) + "</tr>"
+            for j in gate.judgements
+        )
         out += f'<table class="judgements"><tr>{head}</tr>{body}</table>'
     return out
 
@@ -189,13 +216,15 @@ def _grid(table: SpilloverTable) -> str:
 
 def _legend(table: SpilloverTable) -> str:
     method = METHOD.get(table.correction, table.correction)
-    return (f"Δ = after − before (accuracy in percentage points; bias score on BBQ's −1…+1 "
-            f"scale, — where undefined). Markers on {method}-corrected p over "
-            f"{len(table.family)} tests: * p<0.05, ** p<0.01, *** p<0.001; ▲/▼ direction of Δ. "
-            f"Verdicts at α = {table.alpha:g}: {SHORT['degraded']} = accuracy fell, or |bias| "
-            f"moved away from 0; n.s. = no significant change. Accuracy: "
-            f"{accuracy_test_name(table.accuracy_test)} test, Newcombe paired CI. Bias: paired cluster bootstrap "
-            f"over template instances ({table.n_boot:,} resamples, seed {table.seed}).")
+    return (
+        f"Δ = after − before (accuracy in percentage points; bias score on BBQ's −1…+1 "
+        f"scale, — where undefined). Markers on {method}-corrected p over "
+        f"{len(table.family)} tests: * p<0.05, ** p<0.01, *** p<0.001; ▲/▼ direction of Δ. "
+        f"Verdicts at α = {table.alpha:g}: {SHORT['degraded']} = accuracy fell, or |bias| "
+        f"moved away from 0; n.s. = no significant change. Accuracy: "
+        f"{accuracy_test_name(table.accuracy_test)} test, Newcombe paired CI. Bias: paired cluster bootstrap "
+        f"over template instances ({table.n_boot:,} resamples, seed {table.seed})."
+    )
 
 
 def _flips(flips) -> str:
@@ -204,22 +233,29 @@ def _flips(flips) -> str:
     by_cell = defaultdict(list)
     for row in flips:
         by_cell[row["attribute"], row["context_condition"]].append(row)
-    parts = ["<h2>Flipped items</h2>",
-             "<p>Items whose correctness changed between the two runs, per cell.</p>"]
+    parts = [
+        "<h2>Flipped items</h2>",
+        "<p>Items whose correctness changed between the two runs, per cell.</p>",
+    ]
     for (attribute, context), rows in sorted(by_cell.items()):
         worse = sum(r["status"] == "flipped_to_wrong" for r in rows)
-        parts.append(f"<details><summary>{escape(attribute)} / {escape(context)}: "
-                     f"{len(rows)} flipped ({worse} to wrong, {len(rows) - worse} to right)"
-                     "</summary><table><tr><th>item</th><th>context and question</th>"
-                     "<th>options</th><th>before</th><th>after</th></tr>")
+        parts.append(
+            f"<details><summary>{escape(attribute)} / {escape(context)}: "
+            f"{len(rows)} flipped ({worse} to wrong, {len(rows) - worse} to right)"
+            "</summary><table><tr><th>item</th><th>context and question</th>"
+            "<th>options</th><th>before</th><th>after</th></tr>"
+        )
         for r in rows:
-            options = "<br>".join(f"{o['letter']}. {escape(o['text'])} "
-                                  f"<small>({escape(str(o['role'] or '—'))})</small>"
-                                  for o in r["options"])
+            options = "<br>".join(
+                f"{o['letter']}. {escape(o['text'])} "
+                f"<small>({escape(str(o['role'] or '—'))})</small>"
+                for o in r["options"]
+            )
             parts.append(
                 f"<tr><td>{escape(r['id'])}</td><td>{escape(r['context'])}<br><em>"
                 f"{escape(r['question'])}</em></td><td>{options}</td>"
-                f"<td>{_answer(r['before'])}</td><td>{_answer(r['after'])}</td></tr>")
+                f"<td>{_answer(r['before'])}</td><td>{_answer(r['after'])}</td></tr>"
+            )
         parts.append("</table></details>")
     return "\n".join(parts)
 

@@ -22,54 +22,79 @@ def to_junit(report: Report) -> str:
     checked = set(gate.checked)
     suite = ET.Element("testsuite", name="spillover", tests="0", failures="0", skipped="0")
     properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", name="gate.rule",
-                  value=f"{gate.rule} ({gate.settings.get('family', 0)} tests)")
+    ET.SubElement(
+        properties,
+        "property",
+        name="gate.rule",
+        value=f"{gate.rule} ({gate.settings.get('family', 0)} tests)",
+    )
     ET.SubElement(properties, "property", name="gate.mode", value=gate.mode)
     ET.SubElement(properties, "property", name="gate.mode_rule", value=mode_line(gate))
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for attribute in table.attributes:
         for context in JUDGED:
             counts["tests"] += 1
-            case = ET.SubElement(suite, "testcase", classname=f"spillover.{attribute}",
-                                 name=f"{attribute}.{context}")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"spillover.{attribute}", name=f"{attribute}.{context}"
+            )
             cell = table.cell(attribute, context)
             if (attribute, context) not in checked or cell is None:
                 counts["skipped"] += 1
-                why = "target attribute (aligned on purpose): not gated" \
-                    if attribute in table.target else "not in the gate's cells: not gated"
+                why = (
+                    "target attribute (aligned on purpose): not gated"
+                    if attribute in table.target
+                    else "not in the gate's cells: not gated"
+                )
                 ET.SubElement(case, "skipped", message=why if cell else "not computed")
                 continue
             failures = gate.failures_in(attribute, context)
             if failures:
                 counts["failures"] += 1
-                node = ET.SubElement(case, "failure", type="spillover",
-                                     message="; ".join(f"{f.metric} degraded" for f in failures))
+                node = ET.SubElement(
+                    case,
+                    "failure",
+                    type="spillover",
+                    message="; ".join(f"{f.metric} degraded" for f in failures),
+                )
                 node.text = "\n".join(f.reason for f in failures)
-            judged = [j for j in gate.judgements if (j.attribute, j.context) == (attribute, context)]
+            judged = [
+                j for j in gate.judgements if (j.attribute, j.context) == (attribute, context)
+            ]
             open_ = [j for j in judged if j.verdict != NON_INFERIOR]
             if open_ and not failures:
                 counts["failures"] += 1
-                node = ET.SubElement(case, "failure", type="inconclusive",
-                                     message="; ".join(f"{j.metric} not shown non-inferior"
-                                                       for j in open_))
+                node = ET.SubElement(
+                    case,
+                    "failure",
+                    type="inconclusive",
+                    message="; ".join(f"{j.metric} not shown non-inferior" for j in open_),
+                )
                 node.text = "\n".join(line(j) for j in open_)
             acc, bias = cell.accuracy, cell.bias
             ET.SubElement(case, "system-out").text = (
                 f"accuracy {acc.before}→{acc.after} (b={acc.b}, c={acc.c}, "
                 f"p_corrected={acc.p_corrected}{_seeds(acc)}); bias {bias.before}→{bias.after} "
-                f"(p_corrected={bias.p_corrected}{_seeds(bias)})" + _gap_text(table, attribute, context)
-                + "".join(f"\nnot failed, {why}: {f.reason}"
-                          for why, found in (("too few seeds agree", gate.unconfirmed),
-                                             ("within the allowed change", gate.tolerated))
-                          for f in found if (f.attribute, f.context) == (attribute, context))
-                + "".join(f"\n{line(j)}" for j in judged))
+                f"(p_corrected={bias.p_corrected}{_seeds(bias)})"
+                + _gap_text(table, attribute, context)
+                + "".join(
+                    f"\nnot failed, {why}: {f.reason}"
+                    for why, found in (
+                        ("too few seeds agree", gate.unconfirmed),
+                        ("within the allowed change", gate.tolerated),
+                    )
+                    for f in found
+                    if (f.attribute, f.context) == (attribute, context)
+                )
+                + "".join(f"\n{line(j)}" for j in judged)
+            )
     _controls(suite, report, counts)
     if gate.refused:  # the gate could not judge: a failing case, never a silent pass
         counts["tests"] += 1
         counts["failures"] += 1
         case = ET.SubElement(suite, "testcase", classname="spillover.gate", name="gate.judgeable")
-        node = ET.SubElement(case, "failure", type="refused",
-                             message="the gate cannot judge, so it does not pass")
+        node = ET.SubElement(
+            case, "failure", type="refused", message="the gate cannot judge, so it does not pass"
+        )
         node.text = "\n".join(gate.refusals)
     for key, value in counts.items():
         suite.set(key, str(value))
@@ -88,13 +113,13 @@ def _gap_text(table, attribute: str, context: str) -> str:
     gap = next((g for g in getattr(table, "gaps", ()) if g.attribute == attribute), None)
     if context != "disambig" or gap is None:
         return ""
-    return (f"; bias-aligned accuracy gap {gap.before}→{gap.after} "
-            f"(p_corrected={gap.p_corrected})")
+    return f"; bias-aligned accuracy gap {gap.before}→{gap.after} (p_corrected={gap.p_corrected})"
 
 
 def _controls(suite, report: Report, counts: dict) -> None:
     """Format controls as skipped cases (the gate does not judge them): one per cell of
     the format-transfer table with its reading, and the rotation's two measures."""
+
     def case(classname: str, name: str, message: str, out: str) -> None:
         counts["tests"] += 1
         counts["skipped"] += 1
@@ -112,15 +137,18 @@ def _controls(suite, report: Report, counts: dict) -> None:
                     continue
                 line = cell_line(report.transfer_readings, attribute, context)
                 acc, bias = cell.accuracy, cell.bias
-                case(f"spillover.format_transfer.{attribute}", f"{attribute}.{context}",
-                     f"not gated ({report.transfer_format} format): {line}",
-                     f"accuracy {acc.before}→{acc.after} (p_corrected={acc.p_corrected}); "
-                     f"bias {bias.before}→{bias.after} (p_corrected={bias.p_corrected})")
+                case(
+                    f"spillover.format_transfer.{attribute}",
+                    f"{attribute}.{context}",
+                    f"not gated ({report.transfer_format} format): {line}",
+                    f"accuracy {acc.before}→{acc.after} (p_corrected={acc.p_corrected}); "
+                    f"bias {bias.before}→{bias.after} (p_corrected={bias.p_corrected})",
+                )
     if report.rotation is not None:
         from auditor.reports.rotation import change_lines
 
         lines = change_lines(report.rotation)
-        case("spillover.rotation", "position_bias", "not gated: option-order rotation",
-             lines[1])
-        case("spillover.rotation", "order_consistency", "not gated: option-order rotation",
-             lines[2])
+        case("spillover.rotation", "position_bias", "not gated: option-order rotation", lines[1])
+        case(
+            "spillover.rotation", "order_consistency", "not gated: option-order rotation", lines[2]
+        )

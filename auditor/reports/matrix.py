@@ -16,10 +16,12 @@ from auditor.stats.matrix import MatrixCell, MatrixRow, SpilloverMatrix
 from auditor.stats.table import DEGRADED, IMPROVED
 
 MATRIX_FORMATS = ("table", "json", "markdown", "csv")
-LEGEND = ("Cell: Δaccuracy in pp, then Δbias score, each with its marker (▲/▼ and stars "
-          "from the corrected p) and verdict; with seeds, how many seeds' own verdicts agree. "
-          "† the recipe's own target (held-out items). Spillover: untargeted cells where "
-          "accuracy or bias degraded significantly.")
+LEGEND = (
+    "Cell: Δaccuracy in pp, then Δbias score, each with its marker (▲/▼ and stars "
+    "from the corrected p) and verdict; with seeds, how many seeds' own verdicts agree. "
+    "† the recipe's own target (held-out items). Spillover: untargeted cells where "
+    "accuracy or bias degraded significantly."
+)
 
 
 def recipe_name(row: MatrixRow) -> str:
@@ -63,8 +65,12 @@ def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> list:
     tables = []
     for n, context in enumerate(contexts):
         last = n == len(contexts) - 1
-        table = Table(title=f"{title} · {context}", show_lines=True, caption_justify="left",
-                      caption=f"{LEGEND}\n{matrix.family_note}." if last else None)
+        table = Table(
+            title=f"{title} · {context}",
+            show_lines=True,
+            caption_justify="left",
+            caption=f"{LEGEND}\n{matrix.family_note}." if last else None,
+        )
         table.add_column("recipe", no_wrap=True)
         attributes = [a for a, c in matrix.columns if c == context]
         for attribute in attributes:
@@ -94,6 +100,7 @@ def _style(verdict: str) -> str:
 def to_markdown(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> str:
     """One table per context (rows: recipes, columns: attributes), the spillover column in
     the last; then the legend, the correction family and each recipe's audit."""
+
     def esc(text: str) -> str:
         return text.replace("|", "\\|")
 
@@ -103,8 +110,7 @@ def to_markdown(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> str
         last = n == len(contexts) - 1
         attributes = [a for a, c in matrix.columns if c == context]
         head = ["recipe", *attributes, *(["spillover"] if last else [])]
-        lines += [f"## {context}", "", "| " + " | ".join(head) + " |",
-                  "|" + "---|" * len(head)]
+        lines += [f"## {context}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for row in matrix.rows:
             cells = []
             for attribute in attributes:
@@ -118,9 +124,26 @@ def to_markdown(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> str
     return "\n".join(lines) + "\n"
 
 
-CSV_HEADER = ("method", "target", "audit", "attribute", "context", "targeted", "metric", "n",
-              "before", "after", "delta", "p", "p_corrected", "marker", "verdict", "seeds",
-              "agreement", "degraded_untargeted")
+CSV_HEADER = (
+    "method",
+    "target",
+    "audit",
+    "attribute",
+    "context",
+    "targeted",
+    "metric",
+    "n",
+    "before",
+    "after",
+    "delta",
+    "p",
+    "p_corrected",
+    "marker",
+    "verdict",
+    "seeds",
+    "agreement",
+    "degraded_untargeted",
+)
 
 
 def to_csv(matrix: SpilloverMatrix) -> str:
@@ -133,12 +156,27 @@ def to_csv(matrix: SpilloverMatrix) -> str:
         for cell in row.cells:
             for metric in ("accuracy", "bias"):
                 e = getattr(cell, metric)
-                writer.writerow((row.method, "+".join(row.target), row.audit_id, cell.attribute,
-                                 cell.context, cell.targeted, metric, cell.n,
-                                 *("" if v is None else v for v in (
-                                     e.before, e.after, e.delta, e.p, e.p_corrected)),
-                                 e.marker, e.verdict, len(e.seeds) or "",
-                                 "" if e.agreement is None else e.agreement, row.degraded))
+                writer.writerow(
+                    (
+                        row.method,
+                        "+".join(row.target),
+                        row.audit_id,
+                        cell.attribute,
+                        cell.context,
+                        cell.targeted,
+                        metric,
+                        cell.n,
+                        *(
+                            "" if v is None else v
+                            for v in (e.before, e.after, e.delta, e.p, e.p_corrected)
+                        ),
+                        e.marker,
+                        e.verdict,
+                        len(e.seeds) or "",
+                        "" if e.agreement is None else e.agreement,
+                        row.degraded,
+                    )
+                )
     return out.getvalue()
 
 

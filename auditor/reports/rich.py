@@ -25,13 +25,25 @@ from auditor.stats.table import (
 )
 
 DASH = "—"
-STYLES = {IMPROVED: "green", DEGRADED: "bold red", NO_CHANGE: "dim", UNDEFINED: "dim",
-          PENDING: "dim italic"}
-SHORT = {IMPROVED: "improved", DEGRADED: "degraded", NO_CHANGE: "n.s.", UNDEFINED: DASH,
-         PENDING: "…"}
+STYLES = {
+    IMPROVED: "green",
+    DEGRADED: "bold red",
+    NO_CHANGE: "dim",
+    UNDEFINED: "dim",
+    PENDING: "dim italic",
+}
+SHORT = {
+    IMPROVED: "improved",
+    DEGRADED: "degraded",
+    NO_CHANGE: "n.s.",
+    UNDEFINED: DASH,
+    PENDING: "…",
+}
 CORRECTIONS = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
-POWER_NOTE = ("\nn.s. (MDE x pp): the smallest Δaccuracy the exact test detects with 80% "
-              "power at the cell's corrected level; bias n.s.: the CI's width.")
+POWER_NOTE = (
+    "\nn.s. (MDE x pp): the smallest Δaccuracy the exact test detects with 80% "
+    "power at the cell's corrected level; bias n.s.: the CI's width."
+)
 
 
 def _num(value: float | None, fmt: str) -> str:
@@ -86,28 +98,42 @@ def gap_text(gap) -> Text:
 
 def render_gaps(table: SpilloverTable) -> Table:
     """The bias-aligned accuracy gap on its own (when it does not fit as columns)."""
-    out = Table(title="Bias-aligned accuracy gap (disambiguated)", show_lines=True,
-                caption=Text(GAP_CAPTION), caption_justify="left")
+    out = Table(
+        title="Bias-aligned accuracy gap (disambiguated)",
+        show_lines=True,
+        caption=Text(GAP_CAPTION),
+        caption_justify="left",
+    )
     for name in ("attribute", "items\nbiased/anti", "gap Δ\nbefore→after", "CI", "p\ncorrected"):
         out.add_column(name, justify="left" if name == "attribute" else "right")
     for gap in table.gaps:
         ci = DASH if gap.ci is None else f"[{_pct(gap.ci[0], True)}, {_pct(gap.ci[1], True)}]"
-        out.add_row(Text(gap.attribute), f"{gap.n_biased}/{gap.n_anti_biased}", gap_text(gap),
-                    ci, _num(gap.p_corrected, ".3g"))
+        out.add_row(
+            Text(gap.attribute),
+            f"{gap.n_biased}/{gap.n_anti_biased}",
+            gap_text(gap),
+            ci,
+            _num(gap.p_corrected, ".3g"),
+        )
     return out
 
 
-GAP_CAPTION = ("gap = accuracy when the correct answer is the biased option − when it is "
-               "the anti-biased one (pp); Δ = after − before, paired cluster bootstrap, "
-               "corrected over the gap rows.")
+GAP_CAPTION = (
+    "gap = accuracy when the correct answer is the biased option − when it is "
+    "the anti-biased one (pp); Δ = after − before, paired cluster bootstrap, "
+    "corrected over the gap rows."
+)
 
 
-def render_table(table: SpilloverTable, *, show_ci: bool = False,
-                 show_gap: bool = False) -> Table:
+def render_table(table: SpilloverTable, *, show_ci: bool = False, show_gap: bool = False) -> Table:
     """The spillover table: one row per attribute, target first and marked; with
     ``show_gap`` a last column holds the bias-aligned accuracy gap."""
-    out = Table(title="Bias spillover", caption=caption(table) + POWER_NOTE,
-                caption_justify="left", show_lines=True)
+    out = Table(
+        title="Bias spillover",
+        caption=caption(table) + POWER_NOTE,
+        caption_justify="left",
+        show_lines=True,
+    )
     width = max((len(a) + 2 for a in table.attributes), default=9)
     out.add_column("attribute", no_wrap=True, min_width=width)
     for context in ("ambig", "disambig"):
@@ -121,8 +147,11 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False,
     pending = Text("…", style="dim italic")
     for attribute in table.attributes:
         is_target = attribute in table.target
-        label = (Text.from_markup(f"[bold]◆ {escape(attribute)}[/bold]\n[dim]target[/dim]")
-                 if is_target else Text(attribute))
+        label = (
+            Text.from_markup(f"[bold]◆ {escape(attribute)}[/bold]\n[dim]target[/dim]")
+            if is_target
+            else Text(attribute)
+        )
         cells: list[Text] = [label]
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
@@ -138,25 +167,52 @@ def render_table(table: SpilloverTable, *, show_ci: bool = False,
 def render_replicates(table: SpilloverTable) -> Table:
     """Seed replicates: per attribute × context × metric each seed's own Δ, their mean,
     the pooled p (raw and corrected) and the verdict with the seeds' agreement."""
-    out = Table(title="Seed replicates", caption_justify="left", caption=Text(
-        "Δ per seed against the shared baseline; pooled p: exact sign-flip test over "
-        "template instances (accuracy), shared-draw cluster bootstrap (bias)."))
-    for name in ("attribute", "context", "metric", *(f"seed {s}" for s in table.seeds),
-                 "mean Δ", "pooled p", "corrected p", "verdict"):
-        out.add_column(name, justify="left" if name in ("attribute", "context", "metric",
-                                                        "verdict") else "right")
+    out = Table(
+        title="Seed replicates",
+        caption_justify="left",
+        caption=Text(
+            "Δ per seed against the shared baseline; pooled p: exact sign-flip test over "
+            "template instances (accuracy), shared-draw cluster bootstrap (bias)."
+        ),
+    )
+    for name in (
+        "attribute",
+        "context",
+        "metric",
+        *(f"seed {s}" for s in table.seeds),
+        "mean Δ",
+        "pooled p",
+        "corrected p",
+        "verdict",
+    ):
+        out.add_column(
+            name,
+            justify="left" if name in ("attribute", "context", "metric", "verdict") else "right",
+        )
     for attribute in table.attributes:
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
-            for metric, change in (("accuracy", cell.accuracy if cell else None),
-                                   ("bias", cell.bias if cell else None)):
+            for metric, change in (
+                ("accuracy", cell.accuracy if cell else None),
+                ("bias", cell.bias if cell else None),
+            ):
                 if change is None or change.delta is None:
                     continue
-                show = ((lambda v: DASH if v is None else f"{100 * v:+.1f} pp")
-                        if metric == "accuracy" else (lambda v: _num(v, "+.3f")))
-                out.add_row(attribute, context, metric, *(show(s.delta) for s in change.seeds),
-                            show(change.delta), _num(change.p, ".2g"),
-                            _num(change.p_corrected, ".2g"), _judged(change, True))
+                show = (
+                    (lambda v: DASH if v is None else f"{100 * v:+.1f} pp")
+                    if metric == "accuracy"
+                    else (lambda v: _num(v, "+.3f"))
+                )
+                out.add_row(
+                    attribute,
+                    context,
+                    metric,
+                    *(show(s.delta) for s in change.seeds),
+                    show(change.delta),
+                    _num(change.p, ".2g"),
+                    _num(change.p_corrected, ".2g"),
+                    _judged(change, True),
+                )
     return out
 
 
@@ -171,7 +227,11 @@ def caption(table: SpilloverTable) -> Text:
         f"Accuracy: {escape(accuracy_test_name(table.accuracy_test))}. Bias: BBQ score (Parrish et al. "
         f"2022), paired cluster bootstrap, {table.n_boot:,} resamples, seed {table.seed}; "
         "degraded = |bias| moved away from 0."
-        + ("" if table.complete else "\n[italic]Partial table: … marks cells still running.[/italic]")
+        + (
+            ""
+            if table.complete
+            else "\n[italic]Partial table: … marks cells still running.[/italic]"
+        )
     )
 
 
@@ -193,18 +253,34 @@ def _bias_cell(s: SliceMetrics) -> Text:
 
 def render_summary(summary: RunSummary) -> Table:
     """One run: accuracy (Wilson 95% CI), unknown and invalid rates, bias scores (CI)."""
-    out = Table(title="Run summary", show_lines=True, caption_justify="left", caption=Text(
-        f"{summary.n_items:,} items; {summary.n_left_out:,} non-unknown answers left out of "
-        f"bias scores (biased option unknown). Bias CIs: cluster bootstrap, "
-        f"{summary.n_boot:,} resamples, seed {summary.seed}."))
-    for name in ("attribute", "n", "accuracy\nambig", "accuracy\ndisambig", "accuracy\nall",
-                 "unknown\nanswers", "invalid", "bias\nambig", "bias\ndisambig"):
+    out = Table(
+        title="Run summary",
+        show_lines=True,
+        caption_justify="left",
+        caption=Text(
+            f"{summary.n_items:,} items; {summary.n_left_out:,} non-unknown answers left out of "
+            f"bias scores (biased option unknown). Bias CIs: cluster bootstrap, "
+            f"{summary.n_boot:,} resamples, seed {summary.seed}."
+        ),
+    )
+    for name in (
+        "attribute",
+        "n",
+        "accuracy\nambig",
+        "accuracy\ndisambig",
+        "accuracy\nall",
+        "unknown\nanswers",
+        "invalid",
+        "bias\nambig",
+        "bias\ndisambig",
+    ):
         out.add_column(name, justify="left" if name == "attribute" else "right")
     for attribute in (*summary.attributes, ALL):
         total = summary.get(attribute)
         label = Text("all attributes", style="bold") if attribute == ALL else Text(attribute)
         out.add_row(
-            label, f"{total.n:,}",
+            label,
+            f"{total.n:,}",
             _acc_cell(summary.get(attribute, "ambig")),
             _acc_cell(summary.get(attribute, "disambig")),
             _acc_cell(total),

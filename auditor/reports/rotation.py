@@ -28,16 +28,20 @@ def position_line(bias) -> str:
     if g("distance") is None:
         return "position bias: — (no answers)"
     chi2 = DASH if g("chi2") is None else f"{g('chi2'):.1f}"
-    return (f"position bias: A/B/C chosen {_shares(g('shares'))}, expected from the correct "
-            f"answers' positions {_shares(g('expected'))}; distance {g('distance'):.3f} (at "
-            f"most {g('max_distance'):.3f}), χ² {chi2}, p {_p(g('p'))} over {g('n'):,} item "
-            "orderings")
+    return (
+        f"position bias: A/B/C chosen {_shares(g('shares'))}, expected from the correct "
+        f"answers' positions {_shares(g('expected'))}; distance {g('distance'):.3f} (at "
+        f"most {g('max_distance'):.3f}), χ² {chi2}, p {_p(g('p'))} over {g('n'):,} item "
+        "orderings"
+    )
 
 
 def consistency_line(cons) -> str:
     g = lambda name: _get(cons, name)  # noqa: E731
-    return (f"order consistency: {g('consistent'):,} of {g('n'):,} items "
-            f"({_pct(g('share'))}%) answered with the same option in every ordering")
+    return (
+        f"order consistency: {g('consistent'):,} of {g('n'):,} items "
+        f"({_pct(g('share'))}%) answered with the same option in every ordering"
+    )
 
 
 def run_lines(bias, cons) -> list[str]:
@@ -50,12 +54,17 @@ def change_lines(change: dict) -> list[str]:
     seed replicates ({"orders", "seeds": {seed: RotationChange as a dict}}), each seed's
     aligned model against the baseline in turn."""
     if "seeds" in change:
-        return [f"seed {seed}: {line}" for seed, one in change["seeds"].items()
-                for line in change_lines(one)]
+        return [
+            f"seed {seed}: {line}"
+            for seed, one in change["seeds"].items()
+            for line in change_lines(one)
+        ]
     pb, pa = change["position_before"], change["position_after"]
     cb, ca = change["consistency_before"], change["consistency_after"]
-    lines = [f"option-order rotation: {change['orders']} ({change['n_orderings']} orderings "
-             "an item; the tables use answers aggregated over them)"]
+    lines = [
+        f"option-order rotation: {change['orders']} ({change['n_orderings']} orderings "
+        "an item; the tables use answers aggregated over them)"
+    ]
     if change["distance_delta"] is None:
         lines.append("position bias: — (no paired answers)")
     else:
@@ -67,12 +76,14 @@ def change_lines(change: dict) -> list[str]:
             f"paired cluster bootstrap over {change['n_clusters']:,} template instances); "
             f"χ² p before {_p(pb['p'])}, after {_p(pa['p'])}; A/B/C chosen "
             f"{_shares(pb['shares'])} → {_shares(pa['shares'])}, expected "
-            f"{_shares(pa['expected'])}")
+            f"{_shares(pa['expected'])}"
+        )
     if change["consistency_delta"] is None:
         lines.append("order consistency: — (no items answered in every ordering by both runs)")
     else:
         lines.append(
             f"order consistency: {_pct(cb['share'])}% → {_pct(ca['share'])}% "
             f"(Δ {100 * change['consistency_delta']:+.1f} pp on {cb['n']:,} items; "
-            f"b = {change['b']}, c = {change['c']}, McNemar exact p {_p(change['consistency_p'])})")
+            f"b = {change['b']}, c = {change['c']}, McNemar exact p {_p(change['consistency_p'])})"
+        )
     return lines

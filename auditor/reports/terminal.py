@@ -37,8 +37,13 @@ def renderables(report: Report, width: int = 140) -> list:
     gate = report.gate
     if gate is not None:
         if gate.refused:
-            parts.append(Text(f"gate: REFUSED — cannot judge, so it does not pass "
-                              f"({len(gate.refusals)} reasons)", style="bold red"))
+            parts.append(
+                Text(
+                    f"gate: REFUSED — cannot judge, so it does not pass "
+                    f"({len(gate.refusals)} reasons)",
+                    style="bold red",
+                )
+            )
             parts += [Text(f"  ? {why}") for why in gate.refusals]
         elif gate.passed:
             parts.append(Text(f"gate: PASSED ({len(gate.checked)} cells checked)", style="green"))
@@ -50,14 +55,26 @@ def renderables(report: Report, width: int = 140) -> list:
             parts.append(Text(f"gate: FAILED ({len(gate.failures)} failing)", style="bold red"))
             for f in gate.failures:
                 parts.append(Text(f"  ✗ {f.attribute} / {f.context} {f.metric}: {f.reason}"))
-        parts += [Text(f"  ~ not failed, too few seeds agree: {f.attribute} / {f.context} "
-                       f"{f.metric}: {f.reason}", style="yellow") for f in gate.unconfirmed]
-        parts += [Text(f"  ~ not failed, within the allowed change: {f.attribute} / "
-                       f"{f.context} {f.metric}: {f.reason}", style="yellow")
-                  for f in gate.tolerated]
+        parts += [
+            Text(
+                f"  ~ not failed, too few seeds agree: {f.attribute} / {f.context} "
+                f"{f.metric}: {f.reason}",
+                style="yellow",
+            )
+            for f in gate.unconfirmed
+        ]
+        parts += [
+            Text(
+                f"  ~ not failed, within the allowed change: {f.attribute} / "
+                f"{f.context} {f.metric}: {f.reason}",
+                style="yellow",
+            )
+            for f in gate.tolerated
+        ]
         parts += judgement_parts(gate)
-        parts.append(Text(f"  rule: {gate.rule} ({gate.settings.get('family', 0)} tests)",
-                          style="dim"))
+        parts.append(
+            Text(f"  rule: {gate.rule} ({gate.settings.get('family', 0)} tests)", style="dim")
+        )
     return parts
 
 
@@ -71,7 +88,8 @@ def _natural_width(renderable) -> int:
 def to_text(report: Report, width: int = 140) -> str:
     buffer = io.StringIO()
     Console(file=buffer, width=width, no_color=True, force_terminal=False).print(
-        Group(*renderables(report, width)))
+        Group(*renderables(report, width))
+    )
     return buffer.getvalue()
 
 
@@ -88,8 +106,10 @@ def control_parts(report: Report) -> list:
         from auditor.stats.transfer import cell_line
 
         extra = render_table(report.transfer)
-        extra.title = (f"Format transfer: the same models in the {report.transfer_format} "
-                       "format (never trained on)")
+        extra.title = (
+            f"Format transfer: the same models in the {report.transfer_format} "
+            "format (never trained on)"
+        )
         parts.append(extra)
         parts.append(Text("Reading per cell (trained format vs format transfer):"))
         for attribute in report.table.attributes:
@@ -107,6 +127,7 @@ def judgement_parts(gate) -> list:
     parts = [Text(f"  {mode_line(gate)}")]
     for j in gate.judgements:
         mark, style = {"non-inferior": ("✓", "green"), "degraded": ("✗", "red")}.get(
-            j.verdict, ("?", "yellow"))
+            j.verdict, ("?", "yellow")
+        )
         parts.append(Text(f"  {mark} {line(j)}", style=style))
     return parts

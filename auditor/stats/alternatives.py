@@ -15,10 +15,13 @@ from auditor.stats.frame import build_frame
 from auditor.stats.table import SpilloverTable, corrected
 
 
-def with_alternatives(table: SpilloverTable, items: Mapping[str, Item],
-                      before: Sequence[Answer],
-                      after: Sequence[Answer] | Mapping[int, Sequence[Answer]],
-                      accuracy_test: str = "mcnemar") -> SpilloverTable:
+def with_alternatives(
+    table: SpilloverTable,
+    items: Mapping[str, Item],
+    before: Sequence[Answer],
+    after: Sequence[Answer] | Mapping[int, Sequence[Answer]],
+    accuracy_test: str = "mcnemar",
+) -> SpilloverTable:
     """``table`` (computed from these answers) with both accuracy tests compared, the
     chosen one's p-values in its cells, and every bias cell under each convention.
 
@@ -48,8 +51,10 @@ def _seeds_clustered(table: SpilloverTable, tests) -> SpilloverTable:
     for row in table.rows:
         cells = []
         for c in row.cells:
-            seeds = tuple(replace(s, p=by.get((s.seed, row.attribute, c.context), s.p))
-                          for s in c.accuracy.seeds)
+            seeds = tuple(
+                replace(s, p=by.get((s.seed, row.attribute, c.context), s.p))
+                for s in c.accuracy.seeds
+            )
             cells.append(replace(c, accuracy=replace(c.accuracy, seeds=seeds)))
         rows.append(replace(row, cells=tuple(cells)))
     return corrected(replace(table, rows=tuple(rows), accuracy_test="cluster"))

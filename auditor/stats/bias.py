@@ -22,7 +22,11 @@ CONTEXT_FREE_REASON = "BBQ defines bias scores per context (ambig, disambig)"
 
 
 def bias_score(
-    context: str | None, n_biased: int, n_non_unknown: int, n_correct: int = 0, n: int = 0,
+    context: str | None,
+    n_biased: int,
+    n_non_unknown: int,
+    n_correct: int = 0,
+    n: int = 0,
 ) -> float | None:
     """The BBQ bias score of a slice in one ``context``; None where undefined."""
     if context == "disambig":
@@ -48,8 +52,11 @@ def bias_reason(context: str | None, n_non_unknown: int, n: int) -> str:
 
 
 def bias_scores(
-    ambiguous: bool, biased: np.ndarray, non_unknown: np.ndarray,
-    correct: np.ndarray | None = None, n: np.ndarray | None = None,
+    ambiguous: bool,
+    biased: np.ndarray,
+    non_unknown: np.ndarray,
+    correct: np.ndarray | None = None,
+    n: np.ndarray | None = None,
 ) -> np.ndarray:
     """Vectorised :func:`bias_score` over arrays of totals; NaN where undefined."""
     biased = np.asarray(biased, dtype=float)

@@ -82,12 +82,16 @@ def _tally_draws(group_of: np.ndarray, groups: int, n_boot: int, rng) -> np.ndar
         b = min(rows, n_boot - start)
         picks = group_of[rng.integers(0, n_clusters, size=(b, n_clusters))]
         picks += np.arange(b)[:, None] * groups
-        out[start:start + b] = np.bincount(picks.ravel(), minlength=b * groups).reshape(b, groups)
+        out[start : start + b] = np.bincount(picks.ravel(), minlength=b * groups).reshape(b, groups)
     return out
 
 
 def bias_replicates(
-    frame: Frame, mask: np.ndarray, ambiguous: bool, n_boot: int, rng: np.random.Generator,
+    frame: Frame,
+    mask: np.ndarray,
+    ambiguous: bool,
+    n_boot: int,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """Bootstrap replicates of the bias score of each run on a one-context slice.
 
@@ -104,14 +108,16 @@ def bias_replicates(
     sums = cluster_sums(frame.cluster[mask], np.stack(columns, axis=1).astype(float))
     totals = resample_totals(sums, n_boot, rng)
     if not ambiguous:
-        return np.stack([
-            bias_scores(False, totals[:, 2 * r], totals[:, 2 * r + 1]) for r in range(frame.runs)
-        ])
+        return np.stack(
+            [bias_scores(False, totals[:, 2 * r], totals[:, 2 * r + 1]) for r in range(frame.runs)]
+        )
     n = totals[:, 0]
-    return np.stack([
-        bias_scores(True, totals[:, 1 + 3 * r], totals[:, 2 + 3 * r], totals[:, 3 + 3 * r], n)
-        for r in range(frame.runs)
-    ])
+    return np.stack(
+        [
+            bias_scores(True, totals[:, 1 + 3 * r], totals[:, 2 + 3 * r], totals[:, 3 + 3 * r], n)
+            for r in range(frame.runs)
+        ]
+    )
 
 
 def percentile_ci(values: np.ndarray, alpha: float = 0.05) -> tuple[float, float] | None:

@@ -27,8 +27,10 @@ from auditor.stats.frame import Frame
 from auditor.stats.pooled import cluster_totals, sign_flip_p
 from auditor.stats.table import SpilloverTable, accuracy_verdict, corrected
 
-CLUSTER_TEST = ("exact sign-flip test over template instances (cluster totals of "
-                "after − before), in place of McNemar")
+CLUSTER_TEST = (
+    "exact sign-flip test over template instances (cluster totals of "
+    "after − before), in place of McNemar"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +68,34 @@ def cluster_p(frame: Frame, mask: np.ndarray, run: int = 1) -> tuple[float | Non
     return sign_flip_p(totals), int(totals.size)
 
 
-def _judge(tests: list[AccuracyTests], others: dict[str, float], method: str,
-           alpha: float) -> list[AccuracyTests]:
+def _judge(
+    tests: list[AccuracyTests], others: dict[str, float], method: str, alpha: float
+) -> list[AccuracyTests]:
     """Correct each test's p-values in the family ``others`` (the bias tests) + accuracy."""
     adjusted = {}
     for name in ("mcnemar", "cluster"):
         family = dict(others)
-        family |= {f"{t.attribute}/{t.context}/accuracy": getattr(t, f"p_{name}")
-                   for t in tests if getattr(t, f"p_{name}") is not None}
-        adjusted[name] = dict(zip(family, adjust(list(family.values()), method).tolist(),
-                                  strict=True))
+        family |= {
+            f"{t.attribute}/{t.context}/accuracy": getattr(t, f"p_{name}")
+            for t in tests
+            if getattr(t, f"p_{name}") is not None
+        }
+        adjusted[name] = dict(
+            zip(family, adjust(list(family.values()), method).tolist(), strict=True)
+        )
     out = []
     for t in tests:
         key = f"{t.attribute}/{t.context}/accuracy"
         pm, pc = adjusted["mcnemar"].get(key), adjusted["cluster"].get(key)
-        out.append(replace(t, p_corrected_mcnemar=pm, p_corrected_cluster=pc,
-                           verdict_mcnemar=accuracy_verdict(t.delta, pm, alpha),
-                           verdict_cluster=accuracy_verdict(t.delta, pc, alpha)))
+        out.append(
+            replace(
+                t,
+                p_corrected_mcnemar=pm,
+                p_corrected_cluster=pc,
+                verdict_mcnemar=accuracy_verdict(t.delta, pm, alpha),
+                verdict_cluster=accuracy_verdict(t.delta, pc, alpha),
+            )
+        )
     return out
 
 
@@ -97,8 +110,9 @@ def compare_tests(table: SpilloverTable, frame: Frame) -> tuple[AccuracyTests, .
             p, clusters = cluster_p(frame, mask)
             acc = cell.accuracy
             mcnemar = acc.p if table.accuracy_test != "cluster" else acc.p_exact
-            tests.append(AccuracyTests(row.attribute, cell.context, acc.n, clusters, acc.delta,
-                                       mcnemar, p))
+            tests.append(
+                AccuracyTests(row.attribute, cell.context, acc.n, clusters, acc.delta, mcnemar, p)
+            )
     return tuple(_judge(tests, others, table.correction, table.alpha))
 
 
@@ -116,11 +130,22 @@ def seed_tests(table: SpilloverTable, frames: dict[int, Frame]) -> tuple[Accurac
                 acc = next((s for s in cell.accuracy.seeds if s.seed == seed), None)
                 if acc is None:
                     continue
-                mask = frame.mask(row.attribute,
-                                  None if cell.context == "overall" else cell.context)
+                mask = frame.mask(
+                    row.attribute, None if cell.context == "overall" else cell.context
+                )
                 p, clusters = cluster_p(frame, mask)
-                tests.append(AccuracyTests(row.attribute, cell.context, int(mask.sum()),
-                                           clusters, acc.delta, acc.p, p, seed=seed))
+                tests.append(
+                    AccuracyTests(
+                        row.attribute,
+                        cell.context,
+                        int(mask.sum()),
+                        clusters,
+                        acc.delta,
+                        acc.p,
+                        p,
+                        seed=seed,
+                    )
+                )
         out += _judge(tests, others, table.correction, table.alpha)
     return tuple(out)
 
@@ -128,11 +153,14 @@ def seed_tests(table: SpilloverTable, frames: dict[int, Frame]) -> tuple[Accurac
 def check_test(test: str) -> None:
     """Refuse an accuracy test name that is not one of ACCURACY_TESTS."""
     if test not in ACCURACY_TESTS:
-        raise InputError(f"unknown accuracy test {test!r}: expected one of "
-                         f"{', '.join(ACCURACY_TESTS)}")
+        raise InputError(
+            f"unknown accuracy test {test!r}: expected one of {', '.join(ACCURACY_TESTS)}"
+        )
 
 
-def with_accuracy_test(table: SpilloverTable, frame: Frame, test: str = "mcnemar") -> SpilloverTable:
+def with_accuracy_test(
+    table: SpilloverTable, frame: Frame, test: str = "mcnemar"
+) -> SpilloverTable:
     """``table`` (one aligned run) with both tests compared, and the cluster test's
     p-values in its cells when ``test`` is "cluster"."""
     check_test(test)
@@ -141,11 +169,24 @@ def with_accuracy_test(table: SpilloverTable, frame: Frame, test: str = "mcnemar
     if test == "mcnemar":
         return table
     by_cell = {(t.attribute, t.context): t.p_cluster for t in tests}
-    rows = tuple(replace(row, cells=tuple(
-        replace(c, accuracy=replace(c.accuracy, p=by_cell[(row.attribute, c.context)]))
-        for c in row.cells)) for row in table.rows)
-    return corrected(replace(table, rows=rows, accuracy_test="cluster",
-                             notes=(*table.notes, f"accuracy: {CLUSTER_TEST}")))
+    rows = tuple(
+        replace(
+            row,
+            cells=tuple(
+                replace(c, accuracy=replace(c.accuracy, p=by_cell[(row.attribute, c.context)]))
+                for c in row.cells
+            ),
+        )
+        for row in table.rows
+    )
+    return corrected(
+        replace(
+            table,
+            rows=rows,
+            accuracy_test="cluster",
+            notes=(*table.notes, f"accuracy: {CLUSTER_TEST}"),
+        )
+    )
 
 
 def differing(tests) -> int:

@@ -65,23 +65,43 @@ def compare_accuracy(frame: Frame, mask: np.ndarray, test: str, alpha: float) ->
     if n == 0:
         return AccuracyChange(0, 0, 0, None, None, None, None, None, None, None, None)
     return AccuracyChange(
-        n=n, b=b, c=c, before=(a + b) / n, after=(a + c) / n, delta=(c - b) / n,
+        n=n,
+        b=b,
+        c=c,
+        before=(a + b) / n,
+        after=(a + c) / n,
+        delta=(c - b) / n,
         ci=newcombe_paired_ci(a, b, c, n - a - b - c, alpha),
-        p_exact=mcnemar_exact(b, c), p_mid=mcnemar_midp(b, c), p_chi2=mcnemar_chi2(b, c),
-        p=mcnemar(b, c, test), bound=accuracy_bound(before, after, frame.cluster[mask]),
+        p_exact=mcnemar_exact(b, c),
+        p_mid=mcnemar_midp(b, c),
+        p_chi2=mcnemar_chi2(b, c),
+        p=mcnemar(b, c, test),
+        bound=accuracy_bound(before, after, frame.cluster[mask]),
     )
 
 
 def compare_bias(
-    frame: Frame, mask: np.ndarray, context: str, alpha: float, n_boot: int,
+    frame: Frame,
+    mask: np.ndarray,
+    context: str,
+    alpha: float,
+    n_boot: int,
     rng: np.random.Generator,
 ) -> BiasChange:
-    return bias_change(frame, mask, context, alpha, n_boot, rng,
-                       name=lambda r: ("before", "after")[r])
+    return bias_change(
+        frame, mask, context, alpha, n_boot, rng, name=lambda r: ("before", "after")[r]
+    )
 
 
-def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_boot: int,
-                rng: np.random.Generator, name=lambda r: f"run {r}") -> BiasChange:
+def bias_change(
+    frame: Frame,
+    mask: np.ndarray,
+    context: str,
+    alpha: float,
+    n_boot: int,
+    rng: np.random.Generator,
+    name=lambda r: f"run {r}",
+) -> BiasChange:
     """The bias-score comparison of the frame's first run with the mean of the others (one
     aligned run, or one per seed): Δ = mean over them of their score − the first's, with
     the paired cluster bootstrap drawing the same instances for every run. Counts are
@@ -90,14 +110,18 @@ def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_bo
     nonunk = (counts[0].n_non_unknown, sum(k.n_non_unknown for k in counts[1:]))
     left_out = (counts[0].n_left_out, sum(k.n_left_out for k in counts[1:]))
     clusters = int(np.unique(frame.cluster[mask]).size)
-    base = BiasChange(None, None, None, None, None, n_non_unknown=nonunk, n_left_out=left_out,
-                      n_clusters=clusters)
+    base = BiasChange(
+        None, None, None, None, None, n_non_unknown=nonunk, n_left_out=left_out, n_clusters=clusters
+    )
     if context not in ("ambig", "disambig"):
         return replace(base, reason=CONTEXT_FREE_REASON)
     scores = [bias_score(context, k.n_biased, k.n_non_unknown, k.n_correct, k.n) for k in counts]
     if None in scores:
-        reasons = [f"{name(r)}: {bias_reason(context, k.n_non_unknown, k.n)}"
-                   for r, (k, s) in enumerate(zip(counts, scores, strict=True)) if s is None]
+        reasons = [
+            f"{name(r)}: {bias_reason(context, k.n_non_unknown, k.n)}"
+            for r, (k, s) in enumerate(zip(counts, scores, strict=True))
+            if s is None
+        ]
         after = None if None in scores[1:] else float(np.mean(scores[1:]))
         return replace(base, before=scores[0], after=after, reason="; ".join(reasons))
     reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
@@ -107,18 +131,25 @@ def bias_change(frame: Frame, mask: np.ndarray, context: str, alpha: float, n_bo
     delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
     p = bias_exact_p(frame, mask, context == "ambig", delta)
     return BiasChange(
-        before=scores[0], after=after, delta=delta,
+        before=scores[0],
+        after=after,
+        delta=delta,
         ci=unchanged_ci(frame, mask, context, alpha) or percentile_ci(deltas, alpha),
-        p=normal_p(delta, deltas, clusters) if p is None else p, se=standard_error(deltas),
+        p=normal_p(delta, deltas, clusters) if p is None else p,
+        se=standard_error(deltas),
         n_non_unknown=nonunk,
-        n_left_out=left_out, n_clusters=clusters, n_boot=int(np.count_nonzero(~np.isnan(deltas))),
-        bound=bias_bound(np.abs(scores[1:]) - abs(scores[0]), growth,
-                         int(np.count_nonzero(mask)), clusters),
+        n_left_out=left_out,
+        n_clusters=clusters,
+        n_boot=int(np.count_nonzero(~np.isnan(deltas))),
+        bound=bias_bound(
+            np.abs(scores[1:]) - abs(scores[0]), growth, int(np.count_nonzero(mask)), clusters
+        ),
     )
 
 
-def unchanged_ci(frame: Frame, mask: np.ndarray, context: str,
-                 alpha: float) -> tuple[float, float] | None:
+def unchanged_ci(
+    frame: Frame, mask: np.ndarray, context: str, alpha: float
+) -> tuple[float, float] | None:
     """The interval of ``unobserved`` when no item of the cell changed its answer in any
     run (the bootstrap's would be [0, 0]); None otherwise."""
     role, correct = frame.role[:, mask], frame.correct[:, mask]
@@ -126,42 +157,67 @@ def unchanged_ci(frame: Frame, mask: np.ndarray, context: str,
         return None
     k = count(role[0], correct[0])
     counted = (role[0] == BIASED) | (role[0] == ANTI)  # wrong in ambig: its answer is unknown
-    return bias_range(context == "ambig", k.n_biased, k.n_anti_biased,
-                      int(np.count_nonzero(correct[0] & ~counted)), k.n,
-                      movable(frame.cluster[mask], alpha))
+    return bias_range(
+        context == "ambig",
+        k.n_biased,
+        k.n_anti_biased,
+        int(np.count_nonzero(correct[0] & ~counted)),
+        k.n,
+        movable(frame.cluster[mask], alpha),
+    )
 
 
 def compare_cell(
-    frame: Frame, attribute: str, context: str, *, accuracy_test: str = "exact",
-    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+    frame: Frame,
+    attribute: str,
+    context: str,
+    *,
+    accuracy_test: str = "exact",
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
 ) -> Cell:
     """One cell (attribute × ambig / disambig / overall), uncorrected."""
     mask = frame.mask(attribute, None if context == "overall" else context)
     rng = cell_rng(seed, "compare", attribute, context)
     return Cell(
-        attribute, context,
+        attribute,
+        context,
         compare_accuracy(frame, mask, accuracy_test, alpha),
         compare_bias(frame, mask, context, alpha, n_boot, rng),
     )
 
 
 def compare_attribute(
-    frame: Frame, attribute: str, *, is_target: bool = False, accuracy_test: str = "exact",
-    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+    frame: Frame,
+    attribute: str,
+    *,
+    is_target: bool = False,
+    accuracy_test: str = "exact",
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
 ) -> Row:
     """One attribute's row on its own (uncorrected; put it in a table with ``with_row``)."""
     cells = tuple(
-        compare_cell(frame, attribute, c, accuracy_test=accuracy_test, alpha=alpha,
-                     n_boot=n_boot, seed=seed)
+        compare_cell(
+            frame, attribute, c, accuracy_test=accuracy_test, alpha=alpha, n_boot=n_boot, seed=seed
+        )
         for c in COLUMNS
     )
     return Row(attribute, is_target, cells)
 
 
 def start_table(
-    frame: Frame, target: Iterable[str] = ("Gender_identity",),
-    attributes: Iterable[str] | None = None, *, correction: str = "holm", alpha: float = 0.05,
-    accuracy_test: str = "exact", n_boot: int = 10_000, seed: int = 0,
+    frame: Frame,
+    target: Iterable[str] = ("Gender_identity",),
+    attributes: Iterable[str] | None = None,
+    *,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    accuracy_test: str = "exact",
+    n_boot: int = 10_000,
+    seed: int = 0,
 ) -> SpilloverTable:
     """An empty table with the rows, settings and pairing fixed; fill it with ``with_cell``."""
     target = _names(target, "target")
@@ -171,15 +227,23 @@ def start_table(
     if correction not in METHODS:
         raise InputError(f"unknown correction {correction!r}: expected one of {', '.join(METHODS)}")
     if accuracy_test not in TESTS:
-        raise InputError(f"unknown McNemar test {accuracy_test!r}: expected one of {', '.join(TESTS)}")
+        raise InputError(
+            f"unknown McNemar test {accuracy_test!r}: expected one of {', '.join(TESTS)}"
+        )
     if not 0.0 < alpha < 1.0:
         raise InputError(f"alpha must be between 0 and 1, got {alpha}")
     if n_boot < 1 or seed < 0:
         raise InputError(f"need n_boot >= 1 and seed >= 0, got n_boot={n_boot}, seed={seed}")
     rest = tuple(a for a in attribute_order(chosen) if a not in target)
     return SpilloverTable(
-        target=target, attributes=target + rest, pairing=pairing_of(frame), correction=correction,
-        alpha=alpha, accuracy_test=accuracy_test, n_boot=n_boot, seed=seed,
+        target=target,
+        attributes=target + rest,
+        pairing=pairing_of(frame),
+        correction=correction,
+        alpha=alpha,
+        accuracy_test=accuracy_test,
+        n_boot=n_boot,
+        seed=seed,
     )
 
 
@@ -192,11 +256,19 @@ def _names(names: Iterable[str], what: str) -> tuple[str, ...]:
 
 
 def compare_runs(
-    items: Mapping[str, Item], before_answers: Sequence[Answer],
-    after_answers: Sequence[Answer], target: Iterable[str] = ("Gender_identity",),
-    attributes: Iterable[str] | None = None, correction: str = "holm", alpha: float = 0.05,
-    n_boot: int = 10_000, seed: int = 0, *, accuracy_test: str = "exact",
-    reporter: Reporter | None = None, cancel: CancelToken | None = None,
+    items: Mapping[str, Item],
+    before_answers: Sequence[Answer],
+    after_answers: Sequence[Answer],
+    target: Iterable[str] = ("Gender_identity",),
+    attributes: Iterable[str] | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
+    *,
+    accuracy_test: str = "exact",
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
 ) -> SpilloverTable:
     """The spillover table of two runs over the items both scored, corrected over its family.
 
@@ -206,19 +278,43 @@ def compare_runs(
     the cancel token is polled between cells.
     """
     frame = pair_runs(items, before_answers, after_answers)
-    table = start_table(frame, target, attributes, correction=correction, alpha=alpha,
-                        accuracy_test=accuracy_test, n_boot=n_boot, seed=seed)
+    table = start_table(
+        frame,
+        target,
+        attributes,
+        correction=correction,
+        alpha=alpha,
+        accuracy_test=accuracy_test,
+        n_boot=n_boot,
+        seed=seed,
+    )
     for attribute in table.attributes:
         row = Row(attribute, attribute in table.target)
         for context in COLUMNS:
             check_cancel(cancel)
-            cell = compare_cell(frame, attribute, context, accuracy_test=accuracy_test,
-                                alpha=alpha, n_boot=n_boot, seed=seed)
+            cell = compare_cell(
+                frame,
+                attribute,
+                context,
+                accuracy_test=accuracy_test,
+                alpha=alpha,
+                n_boot=n_boot,
+                seed=seed,
+            )
             row = row.with_cell(cell)
             if reporter is not None:
                 reporter(CellUpdated(attribute, context, cell.to_dict()))
         table = table.with_row(row)
     check_cancel(cancel)
-    return replace(table, gaps=compare_gaps(items, frame, table.attributes,
-                                            correction=correction, alpha=alpha,
-                                            n_boot=n_boot, seed=seed))
+    return replace(
+        table,
+        gaps=compare_gaps(
+            items,
+            frame,
+            table.attributes,
+            correction=correction,
+            alpha=alpha,
+            n_boot=n_boot,
+            seed=seed,
+        ),
+    )

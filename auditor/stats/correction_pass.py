@@ -48,8 +48,11 @@ def _with_seeds(change, per_seed: dict, key: str, alpha: float):
     judged = []
     for result in change.seeds:
         pc = per_seed.get((result.seed, key))
-        verdict = (accuracy_verdict(result.delta, pc, alpha) if key.endswith("accuracy")
-                   else bias_verdict(result.before, result.after, pc, alpha))
+        verdict = (
+            accuracy_verdict(result.delta, pc, alpha)
+            if key.endswith("accuracy")
+            else bias_verdict(result.before, result.after, pc, alpha)
+        )
         judged.append(replace(result, p_corrected=pc, verdict=verdict))
     judged = tuple(judged)
     return replace(change, seeds=judged, agreement=agreement(judged, change.verdict))
@@ -85,20 +88,32 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
             acc, bias = cell.accuracy, cell.bias
             pa = adjusted.get(f"{row.attribute}/{cell.context}/accuracy")
             pb = adjusted.get(f"{row.attribute}/{cell.context}/bias")
-            acc = replace(acc, p_corrected=pa, marker=marker(acc.delta, pa),
-                          verdict=accuracy_verdict(acc.delta, pa, table.alpha), mde=None)
+            acc = replace(
+                acc,
+                p_corrected=pa,
+                marker=marker(acc.delta, pa),
+                verdict=accuracy_verdict(acc.delta, pa, table.alpha),
+                mde=None,
+            )
             if complete and pa is not None and table.accuracy_test != "cluster":
                 key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
-                acc = replace(acc, mde=cell_mde(acc, cell_level(
-                    pvalues, key, table.correction, table.alpha)))
-            bias = replace(bias, p_corrected=pb, marker=marker(bias.delta, pb),
-                           verdict=bias_verdict(bias.before, bias.after, pb, table.alpha))
+                acc = replace(
+                    acc, mde=cell_mde(acc, cell_level(pvalues, key, table.correction, table.alpha))
+                )
+            bias = replace(
+                bias,
+                p_corrected=pb,
+                marker=marker(bias.delta, pb),
+                verdict=bias_verdict(bias.before, bias.after, pb, table.alpha),
+            )
             if acc.seeds or bias.seeds:
                 where = f"{row.attribute}/{cell.context}"
                 acc = _with_seeds(acc, per_seed, f"{where}/accuracy", table.alpha)
                 bias = _with_seeds(bias, per_seed, f"{where}/bias", table.alpha)
-            acc, bias = (_outside(c) if c.p is not None and pc is None else c
-                         for c, pc in ((acc, pa), (bias, pb)))
+            acc, bias = (
+                _outside(c) if c.p is not None and pc is None else c
+                for c, pc in ((acc, pa), (bias, pb))
+            )
             cells.append(replace(cell, accuracy=acc, bias=bias))
         rows.append(replace(row, cells=tuple(cells)))
     return replace(table, rows=tuple(rows), family=tuple(keys))

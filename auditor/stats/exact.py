@@ -31,7 +31,7 @@ MAX_PATTERNS = 1 << 16
 
 def exact_feasible(runs: int, clusters: int) -> bool:
     """Whether a cell of ``clusters`` instances and ``runs`` runs is tested exactly."""
-    return clusters >= 1 and runs >= 2 and runs ** clusters <= MAX_PATTERNS
+    return clusters >= 1 and runs >= 2 and runs**clusters <= MAX_PATTERNS
 
 
 def rotations(runs: int, clusters: int) -> np.ndarray:
@@ -40,8 +40,9 @@ def rotations(runs: int, clusters: int) -> np.ndarray:
     return np.stack([g.ravel() for g in grids], axis=1) if clusters else np.zeros((1, 0), int)
 
 
-def exact_p(sums: np.ndarray, score: Callable[[np.ndarray], np.ndarray],
-            observed: float) -> float | None:
+def exact_p(
+    sums: np.ndarray, score: Callable[[np.ndarray], np.ndarray], observed: float
+) -> float | None:
     """Two-sided exact p of Δ = mean(score of runs 1…) − score of run 0.
 
     ``sums``: k instances × R runs × c columns of integer totals; ``score`` maps a
@@ -75,9 +76,12 @@ def bias_exact_p(frame: Frame, mask: np.ndarray, ambiguous: bool, observed: floa
             columns += [correct, np.ones(role.size, dtype=bool)]
         per_run.append(cluster_sums(frame.cluster[mask], np.stack(columns, axis=1).astype(float)))
     if ambiguous:
+
         def score(t):
             return bias_scores(True, t[:, 0], t[:, 1], t[:, 2], t[:, 3])
     else:
+
         def score(t):
             return bias_scores(False, t[:, 0], t[:, 1])
+
     return exact_p(np.stack(per_run, axis=1), score, observed)

@@ -21,7 +21,6 @@ BIASED, ANTI, UNKNOWN, INVALID, LEFT_OUT = 0, 1, 2, 3, 4
 answer on an item whose biased option is not known (left out of bias scores)."""
 
 
-
 @dataclass(frozen=True, eq=False)
 class Frame:
     """Items as parallel arrays; ``role`` and ``correct`` have one row per run.
@@ -50,7 +49,9 @@ class Frame:
         return self.role.shape[0]
 
     def mask(
-        self, attribute: str | None = None, context: str | None = None,
+        self,
+        attribute: str | None = None,
+        context: str | None = None,
         polarity: str | None = None,
     ) -> np.ndarray:
         """Boolean mask of the items in a slice; None selects everything on that axis."""

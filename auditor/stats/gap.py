@@ -31,8 +31,10 @@ from auditor.stats.corrections import adjust, marker
 from auditor.stats.frame import Frame
 from auditor.stats.unobserved import gap_range, movable
 
-GAP_TEST = ("paired cluster bootstrap over template instances: percentile CI; "
-            "p = 2·Φ(−|Δ|/SE); corrected over the gap rows only")
+GAP_TEST = (
+    "paired cluster bootstrap over template instances: percentile CI; "
+    "p = 2·Φ(−|Δ|/SE); corrected over the gap rows only"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +64,14 @@ class GapChange:
     @classmethod
     def from_dict(cls, data: dict) -> GapChange:
         pair = lambda v: None if v is None else (v[0], v[1])  # noqa: E731
-        return cls(**{**data, "accuracy_biased": tuple(data["accuracy_biased"]),
-                      "accuracy_anti_biased": tuple(data["accuracy_anti_biased"]),
-                      "ci": pair(data["ci"])})
+        return cls(
+            **{
+                **data,
+                "accuracy_biased": tuple(data["accuracy_biased"]),
+                "accuracy_anti_biased": tuple(data["accuracy_anti_biased"]),
+                "ci": pair(data["ci"]),
+            }
+        )
 
 
 def correct_roles(items: Mapping[str, Item], frame: Frame) -> np.ndarray:
@@ -75,34 +82,73 @@ def correct_roles(items: Mapping[str, Item], frame: Frame) -> np.ndarray:
         item = items[item_id]
         if item.context_condition != "disambig" or item.roles is None:
             continue
-        out[j] = 1 if item.label == item.roles.biased else 2 if item.label == item.roles.anti_biased else 0
+        out[j] = (
+            1
+            if item.label == item.roles.biased
+            else 2
+            if item.label == item.roles.anti_biased
+            else 0
+        )
     return out
 
 
 def _gap(columns: np.ndarray, run: int) -> np.ndarray:
     """Gap of run 0/1 from totals [n_b, n_a, right_b0, right_a0, right_b1, right_a1]."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return columns[..., 2 + 2 * run] / columns[..., 0] - columns[..., 3 + 2 * run] / columns[..., 1]
+        return (
+            columns[..., 2 + 2 * run] / columns[..., 0]
+            - columns[..., 3 + 2 * run] / columns[..., 1]
+        )
 
 
-def compare_gap(items: Mapping[str, Item], frame: Frame, attribute: str, *, alpha: float = 0.05,
-                n_boot: int = 10_000, seed: int = 0, roles: np.ndarray | None = None) -> GapChange:
+def compare_gap(
+    items: Mapping[str, Item],
+    frame: Frame,
+    attribute: str,
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
+    roles: np.ndarray | None = None,
+) -> GapChange:
     """The gap of one attribute before and after, with its paired bootstrap test."""
     roles = correct_roles(items, frame) if roles is None else roles
     mask = frame.mask(attribute, "disambig") & (roles > 0)
     role = roles[mask]
     right = frame.correct[:, mask]
-    columns = np.stack([role == 1, role == 2, right[0] & (role == 1), right[0] & (role == 2),
-                        right[1] & (role == 1), right[1] & (role == 2)], axis=1).astype(float)
+    columns = np.stack(
+        [
+            role == 1,
+            role == 2,
+            right[0] & (role == 1),
+            right[0] & (role == 2),
+            right[1] & (role == 1),
+            right[1] & (role == 2),
+        ],
+        axis=1,
+    ).astype(float)
     totals = columns.sum(0)
     nb, na = int(totals[0]), int(totals[1])
     acc = [None if not n else float(totals[k] / n) for k, n in ((2, nb), (3, na), (4, nb), (5, na))]
     n_clusters = int(np.unique(frame.cluster[mask]).size)
-    base = GapChange(attribute, nb, na, (acc[0], acc[2]), (acc[1], acc[3]), None, None, None,
-                     None, None, n_clusters=n_clusters)
+    base = GapChange(
+        attribute,
+        nb,
+        na,
+        (acc[0], acc[2]),
+        (acc[1], acc[3]),
+        None,
+        None,
+        None,
+        None,
+        None,
+        n_clusters=n_clusters,
+    )
     if not nb or not na:
         missing = "biased" if not nb else "anti-biased"
-        return replace(base, reason=f"no disambiguated items whose correct answer is the {missing} option")
+        return replace(
+            base, reason=f"no disambiguated items whose correct answer is the {missing} option"
+        )
     before, after = acc[0] - acc[1], acc[2] - acc[3]
     sums = cluster_sums(frame.cluster[mask], columns)
     reps = resample_totals(sums, n_boot, cell_rng(seed, "gap", attribute))
@@ -111,18 +157,46 @@ def compare_gap(items: Mapping[str, Item], frame: Frame, attribute: str, *, alph
     ci = percentile_ci(deltas, alpha)
     if (right[0] == right[1]).all():  # no item changed: the bootstrap's CI would be [0, 0]
         ci = gap_range(nb, na, int(totals[2]), int(totals[3]), movable(frame.cluster[mask], alpha))
-    return replace(base, before=before, after=after, delta=delta, ci=ci,
-                   p=normal_p(delta, deltas, n_clusters), se=standard_error(deltas))
+    return replace(
+        base,
+        before=before,
+        after=after,
+        delta=delta,
+        ci=ci,
+        p=normal_p(delta, deltas, n_clusters),
+        se=standard_error(deltas),
+    )
 
 
-def compare_gaps(items: Mapping[str, Item], frame: Frame, attributes, *, correction: str = "holm",
-                 alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0) -> tuple[GapChange, ...]:
+def compare_gaps(
+    items: Mapping[str, Item],
+    frame: Frame,
+    attributes,
+    *,
+    correction: str = "holm",
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
+) -> tuple[GapChange, ...]:
     """Every attribute's gap, corrected over the gaps' own family."""
     roles = correct_roles(items, frame)
-    gaps = [compare_gap(items, frame, a, alpha=alpha, n_boot=n_boot, seed=seed, roles=roles)
-            for a in attributes]
+    gaps = [
+        compare_gap(items, frame, a, alpha=alpha, n_boot=n_boot, seed=seed, roles=roles)
+        for a in attributes
+    ]
     tested = [g for g in gaps if g.p is not None]
-    adjusted = dict(zip([g.attribute for g in tested],
-                        adjust([g.p for g in tested], correction).tolist(), strict=True))
-    return tuple(replace(g, p_corrected=adjusted.get(g.attribute),
-                         marker=marker(g.delta, adjusted.get(g.attribute))) for g in gaps)
+    adjusted = dict(
+        zip(
+            [g.attribute for g in tested],
+            adjust([g.p for g in tested], correction).tolist(),
+            strict=True,
+        )
+    )
+    return tuple(
+        replace(
+            g,
+            p_corrected=adjusted.get(g.attribute),
+            marker=marker(g.delta, adjusted.get(g.attribute)),
+        )
+        for g in gaps
+    )

@@ -85,8 +85,9 @@ class MatrixRow:
     degraded_bias: int = 0
 
     def cell(self, attribute: str, context: str) -> MatrixCell | None:
-        return next((c for c in self.cells
-                     if c.attribute == attribute and c.context == context), None)
+        return next(
+            (c for c in self.cells if c.attribute == attribute and c.context == context), None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +102,11 @@ class SpilloverMatrix:
     @property
     def family_note(self) -> str:
         name = {"holm": "Holm", "bh": "Benjamini–Hochberg"}.get(self.correction, self.correction)
-        return (f"one correction family spans the whole matrix: {name} over all {self.family} "
-                f"tests (accuracy and bias score, every attribute × context of every recipe), "
-                f"α = {self.alpha:g}")
+        return (
+            f"one correction family spans the whole matrix: {name} over all {self.family} "
+            f"tests (accuracy and bias score, every attribute × context of every recipe), "
+            f"α = {self.alpha:g}"
+        )
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -127,16 +130,26 @@ def _keys(recipes):
                     yield (r, row.attribute, cell.context, metric), getattr(cell, metric)
 
 
-def build_matrix(recipes: list[RecipeTable], *, correction: str = "holm",
-                 alpha: float = 0.05) -> SpilloverMatrix:
+def build_matrix(
+    recipes: list[RecipeTable], *, correction: str = "holm", alpha: float = 0.05
+) -> SpilloverMatrix:
     """The matrix of ``recipes``' tables, every test corrected in one family."""
     found = [(key, change) for key, change in _keys(recipes)]
     tested = [(key, change.p) for key, change in found if change.p is not None]
-    adjusted = dict(zip([k for k, _ in tested], adjust([p for _, p in tested], correction)
-                        .tolist(), strict=True))
+    adjusted = dict(
+        zip(
+            [k for k, _ in tested], adjust([p for _, p in tested], correction).tolist(), strict=True
+        )
+    )
     seed_adjusted = _seed_family(found, correction)
-    columns = tuple(dict.fromkeys((row.attribute, cell.context) for recipe in recipes
-                                  for row in recipe.table.rows for cell in row.cells))
+    columns = tuple(
+        dict.fromkeys(
+            (row.attribute, cell.context)
+            for recipe in recipes
+            for row in recipe.table.rows
+            for cell in row.cells
+        )
+    )
     rows = []
     for r, recipe in enumerate(recipes):
         cells = []
@@ -145,25 +158,49 @@ def build_matrix(recipes: list[RecipeTable], *, correction: str = "holm",
                 judged = {}
                 for metric in METRICS:
                     key = (r, row.attribute, cell.context, metric)
-                    judged[metric] = _judge(_entry(getattr(cell, metric)), metric, adjusted.get(key),
-                                            seed_adjusted, key, alpha)
-                cells.append(MatrixCell(row.attribute, cell.context,
-                                        row.attribute in recipe.target, cell.accuracy.n,
-                                        judged["accuracy"], judged["bias"]))
+                    judged[metric] = _judge(
+                        _entry(getattr(cell, metric)),
+                        metric,
+                        adjusted.get(key),
+                        seed_adjusted,
+                        key,
+                        alpha,
+                    )
+                cells.append(
+                    MatrixCell(
+                        row.attribute,
+                        cell.context,
+                        row.attribute in recipe.target,
+                        cell.accuracy.n,
+                        judged["accuracy"],
+                        judged["bias"],
+                    )
+                )
         cells.sort(key=lambda c: columns.index((c.attribute, c.context)))
-        rows.append(_summarised(MatrixRow(recipe.method, recipe.target, recipe.audit_id,
-                                          tuple(cells))))
+        rows.append(
+            _summarised(MatrixRow(recipe.method, recipe.target, recipe.audit_id, tuple(cells)))
+        )
     seeds = tuple(dict.fromkeys(s for recipe in recipes for s in recipe.table.seeds))
     return SpilloverMatrix(tuple(rows), columns, correction, alpha, len(tested), seeds)
 
 
 def _judge(entry: Entry, metric: str, pc, seed_adjusted, key, alpha) -> Entry:
-    entry = replace(entry, p_corrected=pc, marker=marker(entry.delta, pc),
-                    verdict=_verdict(metric, entry, pc, alpha))
+    entry = replace(
+        entry,
+        p_corrected=pc,
+        marker=marker(entry.delta, pc),
+        verdict=_verdict(metric, entry, pc, alpha),
+    )
     if not entry.seeds:
         return entry
-    seeds = tuple(replace(s, p_corrected=(q := seed_adjusted.get((s.seed, key))),
-                          verdict=_verdict(metric, s, q, alpha)) for s in entry.seeds)
+    seeds = tuple(
+        replace(
+            s,
+            p_corrected=(q := seed_adjusted.get((s.seed, key))),
+            verdict=_verdict(metric, s, q, alpha),
+        )
+        for s in entry.seeds
+    )
     return replace(entry, seeds=seeds, agreement=agreement(seeds, entry.verdict))
 
 
@@ -188,9 +225,15 @@ def _seed_family(found, correction) -> dict:
 
 
 def _summarised(row: MatrixRow) -> MatrixRow:
-    others = [c for c in row.cells if not c.targeted
-              and (c.accuracy.p is not None or c.bias.p is not None)]
-    return replace(row, untargeted=len(others), degraded=sum(c.degraded for c in others),
-                   degraded_accuracy=sum(c.accuracy.verdict == DEGRADED for c in others),
-                   degraded_bias=sum(c.bias.verdict == DEGRADED for c in others))
-
+    others = [
+        c
+        for c in row.cells
+        if not c.targeted and (c.accuracy.p is not None or c.bias.p is not None)
+    ]
+    return replace(
+        row,
+        untargeted=len(others),
+        degraded=sum(c.degraded for c in others),
+        degraded_accuracy=sum(c.accuracy.verdict == DEGRADED for c in others),
+        degraded_bias=sum(c.bias.verdict == DEGRADED for c in others),
+    )

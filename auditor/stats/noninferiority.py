@@ -37,9 +37,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-METHOD = ("one-sided (1 − α) upper bound: cluster-robust standard error over template "
-          "instances, Student t with G − 1 df (Welch–Satterthwaite with seed replicates), "
-          "never below the exact bound 1 − α^(1/G) for unchanged data")
+METHOD = (
+    "one-sided (1 − α) upper bound: cluster-robust standard error over template "
+    "instances, Student t with G − 1 df (Welch–Satterthwaite with seed replicates), "
+    "never below the exact bound 1 − α^(1/G) for unchanged data"
+)
 RANGE = {"accuracy": 1.0, "bias": 2.0}
 
 
@@ -66,13 +68,25 @@ class Bound:
         return float(max(t_bound, self.floor(alpha)))
 
     def to_dict(self) -> dict:
-        return {"metric": self.metric, "estimate": _num(self.estimate), "se": _num(self.se),
-                "df": _num(self.df), "n": self.n, "n_clusters": self.n_clusters}
+        return {
+            "metric": self.metric,
+            "estimate": _num(self.estimate),
+            "se": _num(self.se),
+            "df": _num(self.df),
+            "n": self.n,
+            "n_clusters": self.n_clusters,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Bound:
-        return cls(data["metric"], _val(data["estimate"]), _val(data["se"]), _val(data["df"]),
-                   int(data["n"]), int(data["n_clusters"]))
+        return cls(
+            data["metric"],
+            _val(data["estimate"]),
+            _val(data["se"]),
+            _val(data["df"]),
+            int(data["n"]),
+            int(data["n_clusters"]),
+        )
 
 
 def _num(x: float) -> float | None:
@@ -119,8 +133,15 @@ def cluster_se(values: np.ndarray, cluster: np.ndarray) -> tuple[float, float, i
     return mean, math.sqrt(var), g
 
 
-def combine(estimate: float, se: float, df: float, seed_estimates: np.ndarray | None,
-            n: int, n_clusters: int, metric: str) -> Bound:
+def combine(
+    estimate: float,
+    se: float,
+    df: float,
+    seed_estimates: np.ndarray | None,
+    n: int,
+    n_clusters: int,
+    metric: str,
+) -> Bound:
     """The bound's parts from a sampling SE, widened by the seeds' spread when there are
     several (the variance of their mean, Welch–Satterthwaite degrees of freedom)."""
     var, dof = se**2, df
@@ -147,8 +168,7 @@ def accuracy_bound(base: np.ndarray, aligned: np.ndarray, cluster: np.ndarray) -
     return combine(estimate, se, max(g - 1, 1), seeds, base.size, g, "accuracy")
 
 
-def bias_bound(seed_growth: np.ndarray, boot_growth: np.ndarray, n: int,
-               n_clusters: int) -> Bound:
+def bias_bound(seed_growth: np.ndarray, boot_growth: np.ndarray, n: int, n_clusters: int) -> Bound:
     """The growth of |bias|'s bound: ``seed_growth`` each seed's |s_after| − |s_before|,
     ``boot_growth`` the paired cluster-bootstrap replicates of their mean."""
     seed_growth = np.asarray(seed_growth, dtype=float)
@@ -158,8 +178,9 @@ def bias_bound(seed_growth: np.ndarray, boot_growth: np.ndarray, n: int,
         return Bound("bias", math.nan, math.inf, math.nan, n, n_clusters)
     se = float(np.std(defined, ddof=1))
     seeds = seed_growth if seed_growth.size > 1 else None
-    return combine(float(seed_growth.mean()), se, max(n_clusters - 1, 1), seeds, n,
-                   n_clusters, "bias")
+    return combine(
+        float(seed_growth.mean()), se, max(n_clusters - 1, 1), seeds, n, n_clusters, "bias"
+    )
 
 
 def items_needed(bound: Bound, margin: float, alpha: float) -> int | None:
@@ -176,12 +197,20 @@ def items_needed(bound: Bound, margin: float, alpha: float) -> int | None:
         z = _z(1.0 - alpha)
         need = bound.n_clusters * (z * bound.se / (margin - bound.estimate)) ** 2
     clusters = max(clusters_floor + 1, math.ceil(need))
-    return max(int(math.ceil(clusters * per_cluster)),
-               bound.n + 1 if bound.upper(alpha) >= margin else 0)
+    return max(
+        int(math.ceil(clusters * per_cluster)), bound.n + 1 if bound.upper(alpha) >= margin else 0
+    )
 
 
-def power(n: int, n_clusters: int, discordance: float, margin: float, alpha: float,
-          deff: float = 1.0, effect: float = 0.0) -> float:
+def power(
+    n: int,
+    n_clusters: int,
+    discordance: float,
+    margin: float,
+    alpha: float,
+    deff: float = 1.0,
+    effect: float = 0.0,
+) -> float:
     """Chance that a cell of ``n`` items in ``n_clusters`` instances is shown non-inferior
     at ``margin`` when the true drop is ``effect``: items discordant with probability
     ``discordance``, the variance inflated by the design effect ``deff`` of the

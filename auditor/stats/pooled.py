@@ -81,5 +81,6 @@ def pooled_accuracy(base: np.ndarray, aligned: np.ndarray, cluster: np.ndarray) 
         return PooledAccuracy(0, 0, seeds, None, None, None, None)
     totals = cluster_totals(base, aligned, cluster)
     before, after = float(base.mean()), float(aligned.mean())
-    return PooledAccuracy(n, int(totals.size), seeds, before, after, after - before,
-                          sign_flip_p(totals))
+    return PooledAccuracy(
+        n, int(totals.size), seeds, before, after, after - before, sign_flip_p(totals)
+    )

@@ -83,9 +83,16 @@ def bias_from_counts(chosen, correct) -> PositionBias:
     if (expected > 0).all():  # a position no correct answer holds: no χ² test
         test = chisquare(chosen, f_exp=expected * n)
         chi2, p = float(test.statistic), float(test.pvalue)
-    return PositionBias(n, counts, tuple(shares.tolist()), tuple(expected.tolist()),
-                        float(0.5 * np.abs(shares - expected).sum()),
-                        float(1.0 - expected.min()), chi2, p)
+    return PositionBias(
+        n,
+        counts,
+        tuple(shares.tolist()),
+        tuple(expected.tolist()),
+        float(0.5 * np.abs(shares - expected).sum()),
+        float(1.0 - expected.min()),
+        chi2,
+        p,
+    )
 
 
 def _columns(items: Mapping[str, Item], runs, pairs) -> np.ndarray:
@@ -101,8 +108,12 @@ def _columns(items: Mapping[str, Item], runs, pairs) -> np.ndarray:
 
 def _valid_pairs(*runs: OrderAnswers) -> list[tuple[str, str]]:
     first = runs[0]
-    return [(i, k) for i in first for k in first[i]
-            if all(i in r and k in r[i] and r[i][k].predicted is not None for r in runs)]
+    return [
+        (i, k)
+        for i in first
+        for k in first[i]
+        if all(i in r and k in r[i] and r[i][k].predicted is not None for r in runs)
+    ]
 
 
 def position_bias(items: Mapping[str, Item], run: OrderAnswers) -> PositionBias:
@@ -115,9 +126,12 @@ def consistent_items(run: OrderAnswers, per_item: int | None = None) -> dict[str
     """Per item with all its orderings (``per_item``, default the most any item has):
     was every ordering answered, validly, with the same option?"""
     per_item = per_item or max((len(v) for v in run.values()), default=0)
-    return {item_id: len({a.predicted for a in orders.values()}) == 1
-            and next(iter(orders.values())).predicted is not None
-            for item_id, orders in run.items() if len(orders) == per_item}
+    return {
+        item_id: len({a.predicted for a in orders.values()}) == 1
+        and next(iter(orders.values())).predicted is not None
+        for item_id, orders in run.items()
+        if len(orders) == per_item
+    }
 
 
 def consistency(run: OrderAnswers) -> Consistency:
@@ -157,8 +171,14 @@ class RotationChange:
 
 
 def compare_rotation(
-    items: Mapping[str, Item], before: OrderAnswers, after: OrderAnswers, *, orders: str,
-    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+    items: Mapping[str, Item],
+    before: OrderAnswers,
+    after: OrderAnswers,
+    *,
+    orders: str,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
 ) -> RotationChange:
     """Paired position bias and order consistency of two rotated runs."""
     pairs = _valid_pairs(before, after)
@@ -171,12 +191,17 @@ def compare_rotation(
     if pb.distance is not None and pa.distance is not None:
         delta = pa.distance - pb.distance
         codes = np.unique(np.array(templates, dtype=object), return_inverse=True)[1].ravel()
-        totals = resample_totals(cluster_sums(codes, cols), n_boot,
-                                 cell_rng(seed, "rotation", orders))
-        deltas = (_distance(totals[:, 3:6], totals[:, 6:9])
-                  - _distance(totals[:, 0:3], totals[:, 6:9]))
-        ci, se, p = percentile_ci(deltas, alpha), standard_error(deltas), normal_p(
-            delta, deltas, n_clusters)
+        totals = resample_totals(
+            cluster_sums(codes, cols), n_boot, cell_rng(seed, "rotation", orders)
+        )
+        deltas = _distance(totals[:, 3:6], totals[:, 6:9]) - _distance(
+            totals[:, 0:3], totals[:, 6:9]
+        )
+        ci, se, p = (
+            percentile_ci(deltas, alpha),
+            standard_error(deltas),
+            normal_p(delta, deltas, n_clusters),
+        )
     per_item = max((len(v) for v in before.values()), default=0)
     flags_b, flags_a = consistent_items(before, per_item), consistent_items(after, per_item)
     both = [i for i in flags_b if i in flags_a]
@@ -185,10 +210,20 @@ def compare_rotation(
     b = sum(flags_b[i] and not flags_a[i] for i in both)
     c = sum(flags_a[i] and not flags_b[i] for i in both)
     return RotationChange(
-        orders=orders, n_orderings=per_item, position_before=pb, position_after=pa,
-        distance_delta=delta, distance_ci=ci, distance_p=p, distance_se=se,
-        n_clusters=n_clusters, consistency_before=cb, consistency_after=ca,
-        consistency_delta=None if not both else ca.share - cb.share, b=b, c=c,
+        orders=orders,
+        n_orderings=per_item,
+        position_before=pb,
+        position_after=pa,
+        distance_delta=delta,
+        distance_ci=ci,
+        distance_p=p,
+        distance_se=se,
+        n_clusters=n_clusters,
+        consistency_before=cb,
+        consistency_after=ca,
+        consistency_delta=None if not both else ca.share - cb.share,
+        b=b,
+        c=c,
         consistency_p=mcnemar_exact(b, c) if both else None,
     )
 

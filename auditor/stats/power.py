@@ -81,8 +81,9 @@ def mde(n: int, discordance: float, level: float, power: float = POWER) -> float
     return float(brentq(gap, 1e-9, 1.0, xtol=1e-5))
 
 
-def items_needed(effect: float, discordance: float, level: float, power: float = POWER,
-                 limit: int = 10_000_000) -> int | None:
+def items_needed(
+    effect: float, discordance: float, level: float, power: float = POWER, limit: int = 10_000_000
+) -> int | None:
     """The fewest paired items at which ``effect`` is the MDE or less; None beyond ``limit``."""
     if not 0.0 < effect <= 1.0:
         raise ValueError(f"effect must be in (0, 1], got {effect}")

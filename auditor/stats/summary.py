@@ -71,14 +71,22 @@ class RunSummary:
     def from_json(cls, text: str) -> RunSummary:
         data = json.loads(text)
         if data.get("schema") != SCHEMA:
-            raise InputError(f"not a run summary: schema {data.get('schema')!r}, expected {SCHEMA!r}")
+            raise InputError(
+                f"not a run summary: schema {data.get('schema')!r}, expected {SCHEMA!r}"
+            )
         slices = tuple(
-            SliceMetrics(**{**s, "accuracy_ci": _pair(s["accuracy_ci"]), "bias_ci": _pair(s["bias_ci"])})
+            SliceMetrics(
+                **{**s, "accuracy_ci": _pair(s["accuracy_ci"]), "bias_ci": _pair(s["bias_ci"])}
+            )
             for s in data["slices"]
         )
         return cls(
-            attributes=tuple(data["attributes"]), slices=slices, n_items=data["n_items"],
-            n_left_out=data["n_left_out"], alpha=data["alpha"], n_boot=data["n_boot"],
+            attributes=tuple(data["attributes"]),
+            slices=slices,
+            n_items=data["n_items"],
+            n_left_out=data["n_left_out"],
+            alpha=data["alpha"],
+            n_boot=data["n_boot"],
             seed=data["seed"],
         )
 
@@ -88,8 +96,14 @@ def _pair(value) -> tuple[float, float] | None:
 
 
 def slice_metrics(
-    frame: Frame, attribute: str, context: str, polarity: str, run: int = 0,
-    alpha: float = 0.05, n_boot: int = 10_000, seed: int = 0,
+    frame: Frame,
+    attribute: str,
+    context: str,
+    polarity: str,
+    run: int = 0,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
 ) -> SliceMetrics:
     """Metrics of run ``run`` on one slice; ``ALL`` on an axis pools it."""
     mask = frame.mask(
@@ -106,18 +120,34 @@ def slice_metrics(
         reps = bias_replicates(frame, mask, ctx == "ambig", n_boot, rng)[run]
         ci = percentile_ci(reps, alpha)
     return SliceMetrics(
-        attribute=attribute, context=context, polarity=polarity, n=c.n, n_correct=c.n_correct,
-        accuracy=c.accuracy, accuracy_ci=c.accuracy_ci(alpha), n_unknown=c.n_unknown,
-        unknown_rate=c.unknown_rate, n_invalid=c.n_invalid, invalid_rate=c.invalid_rate,
-        n_biased=c.n_biased, n_anti_biased=c.n_anti_biased, n_non_unknown=c.n_non_unknown,
-        n_left_out=c.n_left_out, bias=score, bias_ci=ci,
+        attribute=attribute,
+        context=context,
+        polarity=polarity,
+        n=c.n,
+        n_correct=c.n_correct,
+        accuracy=c.accuracy,
+        accuracy_ci=c.accuracy_ci(alpha),
+        n_unknown=c.n_unknown,
+        unknown_rate=c.unknown_rate,
+        n_invalid=c.n_invalid,
+        invalid_rate=c.invalid_rate,
+        n_biased=c.n_biased,
+        n_anti_biased=c.n_anti_biased,
+        n_non_unknown=c.n_non_unknown,
+        n_left_out=c.n_left_out,
+        bias=score,
+        bias_ci=ci,
         bias_reason="" if score is not None else bias_reason(ctx, c.n_non_unknown, c.n),
     )
 
 
 def summarize_run(
-    items: Mapping[str, Item], answers: Sequence[Answer], *, alpha: float = 0.05,
-    n_boot: int = 10_000, seed: int = 0,
+    items: Mapping[str, Item],
+    answers: Sequence[Answer],
+    *,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    seed: int = 0,
 ) -> RunSummary:
     """Metrics of one run on every attribute × context × polarity slice and their totals."""
     if n_boot < 0 or seed < 0:
@@ -130,7 +160,12 @@ def summarize_run(
         for polarity in (ALL, *POLARITIES)
     ]
     summary = RunSummary(
-        attributes=frame.attributes, slices=tuple(slices), n_items=frame.n, n_left_out=0,
-        alpha=alpha, n_boot=n_boot, seed=seed,
+        attributes=frame.attributes,
+        slices=tuple(slices),
+        n_items=frame.n,
+        n_left_out=0,
+        alpha=alpha,
+        n_boot=n_boot,
+        seed=seed,
     )
     return replace(summary, n_left_out=summary.get().n_left_out)

@@ -63,10 +63,12 @@ COLUMNS: tuple[str, ...] = ("ambig", "disambig", "overall")
 
 
 ACCURACY_CI = "Newcombe (1998) method 10: square-and-add Wilson, paired"
-BIAS_CI = ("paired cluster bootstrap over template instances: percentile CI; "
-           "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ; a cell of at most "
-           "16 instances (runs^instances ≤ 65,536): exact p of the randomization test "
-           "relabelling the runs within instances")
+BIAS_CI = (
+    "paired cluster bootstrap over template instances: percentile CI; "
+    "p = 2·Φ(−|Δ|/SE), SE the bootstrap standard deviation of Δ; a cell of at most "
+    "16 instances (runs^instances ≤ 65,536): exact p of the randomization test "
+    "relabelling the runs within instances"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,20 +249,27 @@ class SpilloverTable:
     @classmethod
     def from_dict(cls, data: dict) -> SpilloverTable:
         if data.get("schema") not in READABLE:
-            raise InputError(f"not a spillover table: schema {data.get('schema')!r}, expected {SCHEMA!r}")
+            raise InputError(
+                f"not a spillover table: schema {data.get('schema')!r}, expected {SCHEMA!r}"
+            )
         from auditor.stats.clustered import AccuracyTests
         from auditor.stats.conventions import ConventionCell
         from auditor.stats.gap import GapChange
+
         rows = tuple(
             Row(r["attribute"], r["is_target"], tuple(Cell.from_dict(c) for c in r["cells"]))
             for r in data["rows"]
         )
-        plain = {k: v for k, v in data.items()
-                 if k not in ("schema", "rows", "pairing", "gaps", "clustering", "conventions")}
+        plain = {
+            k: v
+            for k, v in data.items()
+            if k not in ("schema", "rows", "pairing", "gaps", "clustering", "conventions")
+        }
         plain["gaps"] = tuple(GapChange.from_dict(g) for g in data.get("gaps", ()))
         plain["clustering"] = tuple(AccuracyTests.from_dict(t) for t in data.get("clustering", ()))
-        plain["conventions"] = tuple(ConventionCell.from_dict(c)
-                                     for c in data.get("conventions", ()))
+        plain["conventions"] = tuple(
+            ConventionCell.from_dict(c) for c in data.get("conventions", ())
+        )
         for key in ("target", "attributes", "family", "notes", "seeds", "scope"):
             plain[key] = tuple(plain.get(key, ()))
         return cls(rows=rows, pairing=Pairing(**data["pairing"]), **plain)
@@ -270,7 +279,9 @@ class SpilloverTable:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(f"spillover table is not valid JSON: line {exc.lineno}: {exc.msg}") from None
+            raise InputError(
+                f"spillover table is not valid JSON: line {exc.lineno}: {exc.msg}"
+            ) from None
         return cls.from_dict(data)
 
 

@@ -18,10 +18,16 @@ from dataclasses import asdict, dataclass
 
 from auditor.stats.table import COLUMNS, DEGRADED, IMPROVED, SpilloverTable
 
-BOTH, TRAINED_ONLY, UNTRAINED_ONLY = ("holds in both formats", "only in the trained format",
-                                      "only in the untrained format")
-OPPOSITE, NEITHER, UNDEFINED_READING = ("opposite in the two formats",
-                                        "no change in either format", "undefined")
+BOTH, TRAINED_ONLY, UNTRAINED_ONLY = (
+    "holds in both formats",
+    "only in the trained format",
+    "only in the untrained format",
+)
+OPPOSITE, NEITHER, UNDEFINED_READING = (
+    "opposite in the two formats",
+    "no change in either format",
+    "undefined",
+)
 SIGNIFICANT = (IMPROVED, DEGRADED)
 
 
@@ -66,6 +72,9 @@ def readings(trained: SpilloverTable, transfer: SpilloverTable) -> tuple[Reading
 
 def cell_line(readings_: tuple[Reading, ...], attribute: str, context: str) -> str:
     """One line for a cell: 'accuracy: holds in both formats; bias: ...'."""
-    parts = [f"{r.metric}: {r.reading}" for r in readings_
-             if r.attribute == attribute and r.context == context]
+    parts = [
+        f"{r.metric}: {r.reading}"
+        for r in readings_
+        if r.attribute == attribute and r.context == context
+    ]
     return "; ".join(parts)

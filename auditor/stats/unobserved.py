@@ -53,8 +53,9 @@ def _moves(counts: tuple[int, ...], m: int) -> np.ndarray | None:
     return new[(new >= 0).all(axis=1) & (moved <= m)]
 
 
-def bias_range(ambiguous: bool, n_biased: int, n_anti: int, n_correct: int, n: int,
-               m: int) -> tuple[float, float] | None:
+def bias_range(
+    ambiguous: bool, n_biased: int, n_anti: int, n_correct: int, n: int, m: int
+) -> tuple[float, float] | None:
     """[min, max] of Δ of the bias score when up to ``m`` of the ``n`` items change answer;
     None when the score itself is undefined."""
     if ambiguous:
@@ -69,15 +70,18 @@ def bias_range(ambiguous: bool, n_biased: int, n_anti: int, n_correct: int, n: i
     if new is None:
         return -1.0 - score, 1.0 - score
     if ambiguous:
-        scores = bias_scores(True, new[:, 0], new[:, 0] + new[:, 1], new[:, 2], np.full(len(new), n))
+        scores = bias_scores(
+            True, new[:, 0], new[:, 0] + new[:, 1], new[:, 2], np.full(len(new), n)
+        )
     else:
         scores = bias_scores(False, new[:, 0], new[:, 0] + new[:, 1])
     scores = scores[~np.isnan(scores)]
     return float(scores.min() - score), float(scores.max() - score)
 
 
-def gap_range(n_biased: int, n_anti: int, right_biased: int, right_anti: int,
-              m: int) -> tuple[float, float]:
+def gap_range(
+    n_biased: int, n_anti: int, right_biased: int, right_anti: int, m: int
+) -> tuple[float, float]:
     """[min, max] of Δ of the bias-aligned gap when up to ``m`` items flip correctness."""
     gap = right_biased / n_biased - right_anti / n_anti
     m = min(m, n_biased + n_anti)

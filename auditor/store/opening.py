@@ -37,8 +37,10 @@ def is_locked(exc: BaseException) -> bool:
 
 def locked_error(path: Path, waited: float) -> InputError:
     shown = f"{waited:.0f}" if waited >= 10 else f"{waited:.1f}"
-    return InputError(f"store {path} is locked by another process (waited {shown} s); "
-                      "rerun when it has finished, or pass another --store")
+    return InputError(
+        f"store {path} is locked by another process (waited {shown} s); "
+        "rerun when it has finished, or pass another --store"
+    )
 
 
 def connect(path: Path, readonly: bool) -> tuple[sqlite3.Connection, Path | None]:
@@ -84,8 +86,10 @@ def _snapshot(path: Path, folder: Path) -> Path:
         if (_signature(path), _signature(wal)) == before:
             return copy
         time.sleep(0.05)
-    raise InputError(f"store {path}: another process kept writing it while it was read from "
-                     "a read-only folder; rerun when it has finished")
+    raise InputError(
+        f"store {path}: another process kept writing it while it was read from "
+        "a read-only folder; rerun when it has finished"
+    )
 
 
 def check_kind(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
@@ -94,17 +98,20 @@ def check_kind(db: sqlite3.Connection, path: Path, readonly: bool) -> None:
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if version == 0:
         if names or (readonly and path.stat().st_size == 0):
-            raise InputError(f"store {path}: not a spillover store (a SQLite file with "
-                             "other tables, or empty); pass another --store")
+            raise InputError(
+                f"store {path}: not a spillover store (a SQLite file with "
+                "other tables, or empty); pass another --store"
+            )
         return
     missing = [t for t in TABLES if t not in names]
     if missing:
-        raise InputError(f"store {path}: damaged spillover store (table "
-                         f"'{missing[0]}' is missing)")
+        raise InputError(f"store {path}: damaged spillover store (table '{missing[0]}' is missing)")
     if readonly and version > len(MIGRATIONS):
         # an older store reads as it is: tables added since read as empty
-        raise InputError(f"store {path}: schema v{version}, this spillover reads "
-                         f"up to v{len(MIGRATIONS)}; upgrade spillover")
+        raise InputError(
+            f"store {path}: schema v{version}, this spillover reads "
+            f"up to v{len(MIGRATIONS)}; upgrade spillover"
+        )
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:

@@ -134,8 +134,10 @@ class AuditOutcome:
 
     def replicate_links(self) -> tuple[ReplicateLink, ...]:
         """The seed replicates' runs, typed, in the order of their seeds."""
-        return tuple(ReplicateLink.from_json(v)
-                     for _, v in sorted(self.replicates.items(), key=lambda kv: int(kv[0])))
+        return tuple(
+            ReplicateLink.from_json(v)
+            for _, v in sorted(self.replicates.items(), key=lambda kv: int(kv[0]))
+        )
 
     @classmethod
     def from_json(cls, data: dict) -> AuditOutcome:
@@ -153,8 +155,7 @@ def outcome(**fields: Any) -> dict:
     unknown = sorted(set(fields) - known)
     if unknown:
         raise TypeError(f"unknown audit record fields: {unknown}")
-    return {k: list(v) if isinstance(v, (tuple, frozenset, set)) else v
-            for k, v in fields.items()}
+    return {k: list(v) if isinstance(v, (tuple, frozenset, set)) else v for k, v in fields.items()}
 
 
 @dataclass(frozen=True)
@@ -181,15 +182,26 @@ class AuditRecord:
     def links(self) -> tuple[RunLink, ...]:
         """Every run the audit links to, each once: its run columns, the untrained-format
         runs and every seed replicate's runs."""
-        out = [RunLink(role, run) for role, run in (
-            ("baseline", self.baseline_run), ("train", self.train_run),
-            ("aligned", self.aligned_run)) if run]
+        out = [
+            RunLink(role, run)
+            for role, run in (
+                ("baseline", self.baseline_run),
+                ("train", self.train_run),
+                ("aligned", self.aligned_run),
+            )
+            if run
+        ]
         for fmt, runs in self.outcome.transfer_runs.items():
-            out += [RunLink(role, runs[role], None, fmt) for role in ("baseline", "aligned")
-                    if runs.get(role)]
+            out += [
+                RunLink(role, runs[role], None, fmt)
+                for role in ("baseline", "aligned")
+                if runs.get(role)
+            ]
         for rep in self.outcome.replicate_links():
-            out += [RunLink("train", rep.train_run, rep.seed),
-                    RunLink("aligned", rep.aligned_run, rep.seed)]
+            out += [
+                RunLink("train", rep.train_run, rep.seed),
+                RunLink("aligned", rep.aligned_run, rep.seed),
+            ]
             out += [RunLink("aligned", run, rep.seed, fmt) for fmt, run in rep.transfer.items()]
         first: dict[str, RunLink] = {}
         for link in out:
@@ -199,7 +211,16 @@ class AuditRecord:
 
     @classmethod
     def from_row(cls, row: dict) -> AuditRecord:
-        return cls(row["id"], row["key"], row["profile"] or {}, row["status"], row["created"],
-                   row["updated"], row.get("baseline_run"), row.get("train_run"),
-                   row.get("aligned_run"), AuditOutcome.from_json(row.get("record") or {}),
-                   row.get("live"))
+        return cls(
+            row["id"],
+            row["key"],
+            row["profile"] or {},
+            row["status"],
+            row["created"],
+            row["updated"],
+            row.get("baseline_run"),
+            row.get("train_run"),
+            row.get("aligned_run"),
+            AuditOutcome.from_json(row.get("record") or {}),
+            row.get("live"),
+        )

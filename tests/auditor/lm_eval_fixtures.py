@@ -24,7 +24,9 @@ def build_two_runs(tmp_path_factory, bbq_root: Path):
     rng = random.Random(3)
     rows = [json.loads(x) for x in samples.read_text().splitlines() if x.strip()]
     for row in rows:
-        row["filtered_resps"] = [[str(rng.uniform(-20, -1)), "False"] for _ in row["filtered_resps"]]
+        row["filtered_resps"] = [
+            [str(rng.uniform(-20, -1)), "False"] for _ in row["filtered_resps"]
+        ]
     other = folder / "other.jsonl"
     other.write_text("".join(json.dumps(r) + "\n" for r in rows))
     bbq = bbq_root / "official"
@@ -35,5 +37,11 @@ def build_two_runs(tmp_path_factory, bbq_root: Path):
     table = compare_stored(store, a, b, bbq=str(bbq), target=("Age",), n_boot=500).table
     flips = tuple(row_to_dict(r) for r in item_rows(store, {i.id: i for i in items}, a, b,
                                                     show="flipped"))  # fmt: skip
-    return {"store": folder / "runs.sqlite", "a": a, "b": b, "bbq": bbq, "table": table,
-            "flips": flips}
+    return {
+        "store": folder / "runs.sqlite",
+        "a": a,
+        "b": b,
+        "bbq": bbq,
+        "table": table,
+        "flips": flips,
+    }

@@ -31,8 +31,13 @@ print(json.dumps({{"exit": result.exit_code, "heavy": heavy, "output": result.ou
 def test_import_contracts_hold():
     """import-linter checks every import, those inside functions too (pyproject.toml)."""
     linter = Path(sys.executable).parent / "lint-imports"
-    done = subprocess.run([str(linter), "--config", str(ROOT / "pyproject.toml")], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(linter), "--config", str(ROOT / "pyproject.toml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "0 broken" in done.stdout
 
@@ -48,8 +53,13 @@ def stored_audit(tmp_path_factory, bbq_lite):
         run_a, run_b = synthetic_runs(store, items)
         table = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=200).table
         audit_id = store.create_or_get_audit("layers-audit", {"name": "layers"})
-        store.update_audit(audit_id, status="done", baseline_run=run_a, aligned_run=run_b,
-                           record={"table": table.to_dict(), "heldout_ids": []})
+        store.update_audit(
+            audit_id,
+            status="done",
+            baseline_run=run_a,
+            aligned_run=run_b,
+            record={"table": table.to_dict(), "heldout_ids": []},
+        )
     return path, audit_id, run_a, run_b
 
 
@@ -62,8 +72,13 @@ def test_commands_over_stored_results_never_import_torch(stored_audit, bbq_lite,
         "items": ["items", run_a, "--against", run_b, "--limit", "3", "--bbq", str(bbq_lite)],
         "runs": ["runs"],
     }[command] + ["--store", str(path)]
-    done = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     probe = json.loads(done.stdout.strip().splitlines()[-1])
     assert probe["exit"] in (0, 1), probe["output"]  # 1: the gate judged and failed

@@ -13,7 +13,10 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_wheel_carries_profiles_and_stylesheet(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(ROOT)],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (wheel,) = tmp_path.glob("spillover-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

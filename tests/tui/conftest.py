@@ -90,8 +90,12 @@ def finished(tui_data, tmp_path_factory):
     key = audit_key(profile, plan_audit(profile, str(tui_data.bbq)).checksum)
     with Store(copy) as store:
         audit_id = store.create_or_get_audit(key, profile.to_dict())
-        store.update_audit(audit_id, status="done", baseline_run=tui_data.run_a,
-                           train_run=tui_data.train_run, aligned_run=tui_data.run_b,
-                           record=outcome(table=tui_data.table.to_dict(),
-                                          adapter_dir="alignment/adapter"))
+        store.update_audit(
+            audit_id,
+            status="done",
+            baseline_run=tui_data.run_a,
+            train_run=tui_data.train_run,
+            aligned_run=tui_data.run_b,
+            record=outcome(table=tui_data.table.to_dict(), adapter_dir="alignment/adapter"),
+        )
     return profile, dataclasses.replace(tui_data, store_path=copy), audit_id

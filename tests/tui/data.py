@@ -68,7 +68,11 @@ def write_bbq(src: Path, dst: Path, n: int = 144) -> str:
             row = json.loads(line)
             if f"{attribute}:{row['example_id']}" not in chosen:
                 continue
-            if not marked and attribute == "Gender_identity" and row["context_condition"] == "ambig":
+            if (
+                not marked
+                and attribute == "Gender_identity"
+                and row["context_condition"] == "ambig"
+            ):
                 row["context"] += MARKUP
                 marked = f"{attribute}:{row['example_id']}"
             rows.append(json.dumps(row))
@@ -116,12 +120,19 @@ def recorded_events(data_cells: list[CellUpdated], run_a: str, run_b: str, n: in
             events.append(StageStarted("align", "DPO on Gender_identity"))
             events.append(Message(LOG_NOTE))
             for step in range(1, TRAIN_STEPS + 1):
-                metrics = {"loss": 0.6931 - 0.03 * step, "rewards/margins": 0.05 * step,
-                           "rewards/chosen": 0.02 * step, "rewards/rejected": -0.03 * step,
-                           "rewards/accuracies": min(1.0, 0.5 + 0.05 * step),
-                           "learning_rate": 5e-5 * (1 - step / TRAIN_STEPS)}
-                events.append(TrainStep(step, TRAIN_STEPS, step / TRAIN_STEPS, metrics,
-                                        5.0 * (TRAIN_STEPS - step)))
+                metrics = {
+                    "loss": 0.6931 - 0.03 * step,
+                    "rewards/margins": 0.05 * step,
+                    "rewards/chosen": 0.02 * step,
+                    "rewards/rejected": -0.03 * step,
+                    "rewards/accuracies": min(1.0, 0.5 + 0.05 * step),
+                    "learning_rate": 5e-5 * (1 - step / TRAIN_STEPS),
+                }
+                events.append(
+                    TrainStep(
+                        step, TRAIN_STEPS, step / TRAIN_STEPS, metrics, 5.0 * (TRAIN_STEPS - step)
+                    )
+                )
             events.append(StageFinished("align", detail="alignment/adapter"))
     events.append(StageStarted("compare", "paired statistics"))
     events.extend(data_cells)
@@ -138,30 +149,62 @@ def build(root: Path, bbq_lite: Path) -> TuiData:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("auditor.store.db._now", lambda: FROZEN_NOW)
         store = Store(root / "runs.sqlite")
-        run_a = store.create_or_get_run("eval", "tui-base", model="smollm2-135m", mode="letter",
-                                        total=len(items))
-        run_b = store.create_or_get_run("eval", "tui-aligned", model="smollm2-135m",
-                                        adapter="alignment/adapter", mode="letter",
-                                        total=len(items))
-        train_run = store.create_or_get_run("train", "tui-train", model="smollm2-135m",
-                                            total=TRAIN_STEPS)
+        run_a = store.create_or_get_run(
+            "eval", "tui-base", model="smollm2-135m", mode="letter", total=len(items)
+        )
+        run_b = store.create_or_get_run(
+            "eval",
+            "tui-aligned",
+            model="smollm2-135m",
+            adapter="alignment/adapter",
+            mode="letter",
+            total=len(items),
+        )
+        train_run = store.create_or_get_run(
+            "train", "tui-train", model="smollm2-135m", total=TRAIN_STEPS
+        )
         store.add_answers(run_a, items, before)
         store.add_answers(run_b, items, after)
         for run in (run_a, run_b, train_run):
             store.update_run(run, "done")
         cells: list[CellUpdated] = []
-        table = compare_runs(by_id, before, after, target=("Gender_identity",),
-                             attributes=ATTRIBUTES, n_boot=200, seed=0, reporter=cells.append)
+        table = compare_runs(
+            by_id,
+            before,
+            after,
+            target=("Gender_identity",),
+            attributes=ATTRIBUTES,
+            n_boot=200,
+            seed=0,
+            reporter=cells.append,
+        )
         audit_id = store.create_or_get_audit("tui-audit", profile.to_dict())
-        store.update_audit(audit_id, status="done", baseline_run=run_a, train_run=train_run,
-                           aligned_run=run_b, record={"table": table.to_dict(),
-                                                      "adapter_dir": "alignment/adapter"})
+        store.update_audit(
+            audit_id,
+            status="done",
+            baseline_run=run_a,
+            train_run=train_run,
+            aligned_run=run_b,
+            record={"table": table.to_dict(), "adapter_dir": "alignment/adapter"},
+        )
         ci = load_profile(str(PROFILES / "ci.toml"))
         cancelled = store.create_or_get_audit("tui-cancelled", ci.to_dict())
         store.update_audit(cancelled, status="cancelled", baseline_run=run_a)
         store.close()
-    result = AuditResult(audit_id, profile.to_dict(), run_a, train_run, run_b, table,
-                         "alignment/adapter")
-    return TuiData(root / "bbq", root / "runs.sqlite", by_id, run_a, run_b, train_run, audit_id,
-                   cancelled, table, recorded_events(cells, run_a, run_b, len(items)), result,
-                   markup_item)
+    result = AuditResult(
+        audit_id, profile.to_dict(), run_a, train_run, run_b, table, "alignment/adapter"
+    )
+    return TuiData(
+        root / "bbq",
+        root / "runs.sqlite",
+        by_id,
+        run_a,
+        run_b,
+        train_run,
+        audit_id,
+        cancelled,
+        table,
+        recorded_events(cells, run_a, run_b, len(items)),
+        result,
+        markup_item,
+    )

@@ -22,8 +22,14 @@ class ReplayBackend(Backend):
     and returns ``result``. With ``pause_when`` it sets ``paused`` after the first event
     that matches and waits until ``resume`` is set, or it is cancelled."""
 
-    def __init__(self, data, *, pause_when: Callable[[Event], bool] | None = None,
-                 fail: str | None = None, missing=None):
+    def __init__(
+        self,
+        data,
+        *,
+        pause_when: Callable[[Event], bool] | None = None,
+        fail: str | None = None,
+        missing=None,
+    ):
         super().__init__(data.store_path, str(data.bbq))
         self.events, self.result = data.events, data.result
         self.pause_when, self.fail, self.missing = pause_when, fail, missing

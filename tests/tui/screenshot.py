@@ -33,8 +33,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--profile", default=None, help="run this profile for real")
-    parser.add_argument("--bbq", default=os.environ.get("SPILLOVER_BBQ"),
-                        help="BBQ folder (replay: the lite set)")
+    parser.add_argument(
+        "--bbq", default=os.environ.get("SPILLOVER_BBQ"), help="BBQ folder (replay: the lite set)"
+    )
     parser.add_argument("--store", default=None, help="run store for a real audit")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)

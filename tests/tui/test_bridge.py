@@ -46,7 +46,8 @@ def test_a_flood_posts_one_message_and_keeps_the_latest_progress():
     events = bridge.drain()
     assert [type(e).__name__ for e in events] == (
         ["StageStarted", "ItemsScored", "StageFinished", "StageStarted"]
-        + ["TrainStep"] * 5 + ["Message"]
+        + ["TrainStep"] * 5
+        + ["Message"]
     )
     assert events[1].done == 1000  # the latest, where the first one stood
     assert [e.step for e in events if isinstance(e, TrainStep)] == [1, 2, 3, 4, 5]

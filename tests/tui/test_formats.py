@@ -33,8 +33,9 @@ async def test_v_switches_trained_transfer_and_rotation_views(backend, tui_data,
     app = SpilloverApp(backend)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await app.push_screen(ResultsScreen(backend, formats.table, tui_data.run_a,
-                                            tui_data.run_b, result=formats))
+        await app.push_screen(
+            ResultsScreen(backend, formats.table, tui_data.run_a, tui_data.run_b, result=formats)
+        )
         await settle(pilot)
         screen = app.screen
         view = screen.query_one(SpilloverView)
@@ -79,8 +80,11 @@ async def test_an_audit_without_format_controls_has_one_view(backend, tui_data):
     app = SpilloverApp(backend)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await app.push_screen(ResultsScreen(backend, tui_data.table, tui_data.run_a,
-                                            tui_data.run_b, result=tui_data.result))
+        await app.push_screen(
+            ResultsScreen(
+                backend, tui_data.table, tui_data.run_a, tui_data.run_b, result=tui_data.result
+            )
+        )
         await settle(pilot)
         assert "View" not in footer_keys(app.screen)
         await pilot.press("v")
@@ -117,27 +121,39 @@ async def test_the_bias_aligned_gap_is_a_column_when_it_fits(backend, tui_data, 
 @pytest.mark.asyncio
 async def test_cloze_stages_and_rotated_progress_in_orderings(make_backend, tui_data):
     n = len(tui_data.items)
-    events = [StageStarted("baseline", "evaluating the base model"),
-              ItemsScored("r-base", 3 * n, 3 * n, 12.0, 0.0),
-              StageFinished("baseline", detail="r-base"),
-              StageStarted("baseline (cloze)", "format transfer: the baseline model in cloze"),
-              ItemsScored("r-cloze", 64, n, 3.5, 125.0)]
-    backend = make_backend(pause_when=lambda e: isinstance(e, ItemsScored) and e.run_id == "r-cloze")
+    events = [
+        StageStarted("baseline", "evaluating the base model"),
+        ItemsScored("r-base", 3 * n, 3 * n, 12.0, 0.0),
+        StageFinished("baseline", detail="r-base"),
+        StageStarted("baseline (cloze)", "format transfer: the baseline model in cloze"),
+        ItemsScored("r-cloze", 64, n, 3.5, 125.0),
+    ]
+    backend = make_backend(
+        pause_when=lambda e: isinstance(e, ItemsScored) and e.run_id == "r-cloze"
+    )
     backend.events = events
     demo = load_profile(str(PROFILES / "demo.toml"))
-    profile = dataclasses.replace(demo, eval=dataclasses.replace(
-        demo.eval, orders="cyclic", transfer=("cloze",)))
+    profile = dataclasses.replace(
+        demo, eval=dataclasses.replace(demo.eval, orders="cyclic", transfer=("cloze",))
+    )
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await app.push_screen(RunScreen(backend, profile))
         await wait_paused(pilot, backend)
         screen = app.screen
-        stages = [line.split()[:4] for line in
-                  plain(screen.query_one("#stages", Static).content).splitlines()]
+        stages = [
+            line.split()[:4]
+            for line in plain(screen.query_one("#stages", Static).content).splitlines()
+        ]
         assert [s[:3] for s in stages] == [
-            ["✓", "baseline", "eval"], ["▶", "baseline", "(cloze)"], ["○", "DPO", "alignment"],
-            ["○", "aligned", "eval"], ["○", "aligned", "(cloze)"], ["○", "compare", "pending"]]
+            ["✓", "baseline", "eval"],
+            ["▶", "baseline", "(cloze)"],
+            ["○", "DPO", "alignment"],
+            ["○", "aligned", "eval"],
+            ["○", "aligned", "(cloze)"],
+            ["○", "compare", "pending"],
+        ]
         rows = plain(screen.query_one("#eval-progress", Static).content).splitlines()
         assert rows[0].split()[0] == "baseline"
         assert rows[0].split()[-3:] == [f"{3 * n:,}/{3 * n:,}", "orderings", "done"]

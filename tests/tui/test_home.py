@@ -26,7 +26,9 @@ async def test_profiles_fill_the_model_and_an_edited_model_is_audited(backend):
         assert isinstance(home, HomeScreen)
         options = home.query_one("#profiles", OptionList)
         assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [
-            "ci", "demo"]
+            "ci",
+            "demo",
+        ]
         model = home.query_one("#model", Input)
         assert model.value == "my-org/candidate-model"
         await pilot.press("down")  # → demo
@@ -79,7 +81,8 @@ async def test_the_profile_list_starts_on_demo_and_keeps_a_typed_model(backend):
 
 
 async def test_a_screenshot_is_saved_in_a_folder_that_exists_and_says_where(
-        backend, tmp_path, monkeypatch):
+    backend, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
@@ -96,8 +99,9 @@ async def test_a_one_epoch_profile_says_epoch():
     from tui.screens.home import profile_summary
 
     profile = load_profile("demo")
-    one = dataclasses.replace(profile, align=dataclasses.replace(profile.align, max_steps=0,
-                                                                 epochs=1.0))
+    one = dataclasses.replace(
+        profile, align=dataclasses.replace(profile.align, max_steps=0, epochs=1.0)
+    )
     assert "DPO 1 epoch," in profile_summary(one).plain
     one_step = dataclasses.replace(profile, align=dataclasses.replace(profile.align, max_steps=1))
     assert "DPO 1 step," in profile_summary(one_step).plain
@@ -110,8 +114,11 @@ async def test_the_summary_names_the_method_seeds_and_format_controls():
     profile = load_profile("demo")
     assert "seeds" not in profile_summary(profile).plain
     a, e = profile.align, profile.eval
-    orpo = dataclasses.replace(profile, align=dataclasses.replace(a, method="orpo", seeds=(0, 1, 2)),
-                               eval=dataclasses.replace(e, orders="cyclic", transfer=("cloze",)))
+    orpo = dataclasses.replace(
+        profile,
+        align=dataclasses.replace(a, method="orpo", seeds=(0, 1, 2)),
+        eval=dataclasses.replace(e, orders="cyclic", transfer=("cloze",)),
+    )
     text = profile_summary(orpo).plain.splitlines()[-1]  # below the description
     assert "ORPO " in text and "β" not in text and "DPO" not in text  # orpo has no beta
     assert text.endswith("· 3 seeds (0, 1, 2) · cyclic option orders · cloze transfer")

@@ -15,8 +15,9 @@ from .data import MARKUP, MODEL_OUTPUT
 
 def test_markup_in_context_and_output_is_shown_literally(tui_data):
     with Store(tui_data.store_path) as store:
-        rows = item_rows(store, tui_data.items, tui_data.run_a, tui_data.run_b,
-                         attribute="Gender_identity")
+        rows = item_rows(
+            store, tui_data.items, tui_data.run_a, tui_data.run_b, attribute="Gender_identity"
+        )
     row = next(r for r in rows if r.item.id == tui_data.markup_item)
     text = item_text(row)
     assert MARKUP.strip() in text.plain and MODEL_OUTPUT in text.plain

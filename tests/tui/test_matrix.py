@@ -26,10 +26,12 @@ def matrix_backend(make_backend, tui_data, formats):
     """A backend whose store holds a two-recipe matrix: dpo and kto on the target."""
     kto = dataclasses.replace(tui_data.result, audit_id="audit-kto", table=formats.transfer)
     results = {r.audit_id: r for r in (tui_data.result, kto)}
-    matrix = build_matrix([RecipeTable("dpo", ("Gender_identity",), tui_data.audit_id,
-                                       tui_data.table),
-                           RecipeTable("kto", ("Gender_identity",), "audit-kto",
-                                       formats.transfer)])
+    matrix = build_matrix(
+        [
+            RecipeTable("dpo", ("Gender_identity",), tui_data.audit_id, tui_data.table),
+            RecipeTable("kto", ("Gender_identity",), "audit-kto", formats.transfer),
+        ]
+    )
     backend = make_backend()
     backend.asked = []
 
@@ -53,7 +55,9 @@ async def test_m_opens_the_matrix_and_enter_opens_a_recipes_audit(matrix_backend
         table = screen.query_one("#mx-table", DataTable)
         assert table.row_count == 2
         assert [str(table.get_cell_at((r, 0))) for r in range(2)] == [
-            "dpo → Gender_identity", "kto → Gender_identity"]
+            "dpo → Gender_identity",
+            "kto → Gender_identity",
+        ]
         age = screen.attributes.index("Age") + 1
         for r, row in enumerate(matrix.rows):
             accuracy, _ = cell_lines(row.cell("Age", "overall"))
@@ -73,7 +77,9 @@ async def test_m_opens_the_matrix_and_enter_opens_a_recipes_audit(matrix_backend
         opened = app.screen
         assert isinstance(opened, ResultsScreen) and opened.result is results["audit-kto"]
         assert opened.query_one(SpilloverView).table is results["audit-kto"].table
-        assert "recipe kto → Gender_identity" in plain(opened.query_one("#res-title", Static).content, 400)
+        assert "recipe kto → Gender_identity" in plain(
+            opened.query_one("#res-title", Static).content, 400
+        )
         stats = plain(opened.query_one("#cell-stats", Static).content, 400)
         assert stats.startswith("Age × ambig  accuracy")  # the cell chosen in the matrix
         await pilot.press("escape")
@@ -88,5 +94,6 @@ async def test_a_profile_without_a_stored_matrix_says_what_to_run(backend):
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         said = [n.message for n in app._notifications]
-        assert any("has no finished audit in the store: run `spillover matrix`" in m
-                   for m in said), said
+        assert any(
+            "has no finished audit in the store: run `spillover matrix`" in m for m in said
+        ), said

@@ -18,8 +18,14 @@ from .conftest import SIZE, settle
 
 pytestmark = pytest.mark.asyncio
 
-HOME = ("HistoryLoaded", "AuditOpened", "AuditChecked", "AuditDeleted", "RunsCompared",
-        "LoadFailed")
+HOME = (
+    "HistoryLoaded",
+    "AuditOpened",
+    "AuditChecked",
+    "AuditDeleted",
+    "RunsCompared",
+    "LoadFailed",
+)
 
 
 def handler(name: str) -> str:
@@ -34,8 +40,7 @@ async def test_every_result_has_its_class_and_its_handler():
         assert hasattr(DrilldownScreen, handler(name)), name
 
 
-async def test_a_compare_result_opens_the_table_and_a_failure_stops_the_spinners(backend,
-                                                                              tui_data):
+async def test_a_compare_result_opens_the_table_and_a_failure_stops_the_spinners(backend, tui_data):
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

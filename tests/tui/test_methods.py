@@ -20,10 +20,20 @@ from .fakes import wait_paused
 
 LOGGED = {  # what each method's trl trainer logs (auditor.core.events.TrainStep)
     "kto": {"loss": 0.41, "rewards/margins": 0.25, "kl": 0.0123, "learning_rate": 5e-5},
-    "orpo": {"loss": 0.9, "rewards/margins": 0.1, "nll_loss": 0.8765, "log_odds_ratio": -0.5,
-             "learning_rate": 5e-5},
-    "simpo": {"loss": 0.7, "rewards/margins": 0.3, "rewards/accuracies": 0.75,
-              "nll_loss": 1.2345, "learning_rate": 5e-5},
+    "orpo": {
+        "loss": 0.9,
+        "rewards/margins": 0.1,
+        "nll_loss": 0.8765,
+        "log_odds_ratio": -0.5,
+        "learning_rate": 5e-5,
+    },
+    "simpo": {
+        "loss": 0.7,
+        "rewards/margins": 0.3,
+        "rewards/accuracies": 0.75,
+        "nll_loss": 1.2345,
+        "learning_rate": 5e-5,
+    },
 }
 SHOWN = {
     "kto": ["loss 0.4100", "margin +0.2500", "kl 0.0123", "lr 5.00e-05"],
@@ -36,7 +46,8 @@ async def paused_training(pilot, backend, method: str, metrics: dict):
     demo = load_profile(str(PROFILES / "demo.toml"))
     profile = dataclasses.replace(demo, align=dataclasses.replace(demo.align, method=method))
     backend.events = [StageStarted("align", f"{method.upper()} on Gender_identity")] + [
-        TrainStep(step, 4, step / 4, metrics, 3.0, method=method) for step in (1, 2)]
+        TrainStep(step, 4, step / 4, metrics, 3.0, method=method) for step in (1, 2)
+    ]
     await settle(pilot)
     await pilot.app.push_screen(RunScreen(backend, profile))
     await wait_paused(pilot, backend)

@@ -20,8 +20,12 @@ pytestmark = pytest.mark.asyncio
 
 @pytest.fixture
 def missing(make_backend, tmp_path):
-    problem = MissingAdapter("audit-1", "train-1", tmp_path / "audits" / "a" / "adapter",
-                             "/old/home/audits/a/alignment/adapter")
+    problem = MissingAdapter(
+        "audit-1",
+        "train-1",
+        tmp_path / "audits" / "a" / "adapter",
+        "/old/home/audits/a/alignment/adapter",
+    )
     return make_backend(missing=problem)
 
 

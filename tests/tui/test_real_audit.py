@@ -29,13 +29,15 @@ def tiny_profile(tmp_path_factory, bbq_lite):
     from tests.auditor.audit_fixtures import write_tiny_profile
 
     folder = tmp_path_factory.mktemp("tiny-audit")
-    model = make_small_llama(folder / "small-llama", resolve_source("smollm2-135m"),
-                             [bbq_lite / "Gender_identity.jsonl"])
+    model = make_small_llama(
+        folder / "small-llama", resolve_source("smollm2-135m"), [bbq_lite / "Gender_identity.jsonl"]
+    )
     return write_tiny_profile(folder, model, bbq_lite)
 
 
 async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
-        tiny_profile, tmp_path, bbq_lite):
+    tiny_profile, tmp_path, bbq_lite
+):
     backend = Backend(tmp_path / "runs.sqlite")
     app = SpilloverApp(backend, profile=str(tiny_profile))
     try:
@@ -56,7 +58,13 @@ async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
         backend.close()
     profile = load_profile(str(tiny_profile))
     with Store(tmp_path / "runs.sqlite") as store:
-        expected = compare_stored(store, result.baseline_run, result.aligned_run,
-                                  bbq=str(bbq_lite), target=profile.align.target,
-                                  n_boot=profile.stats.n_boot, seed=profile.stats.seed).table
+        expected = compare_stored(
+            store,
+            result.baseline_run,
+            result.aligned_run,
+            bbq=str(bbq_lite),
+            target=profile.align.target,
+            n_boot=profile.stats.n_boot,
+            seed=profile.stats.seed,
+        ).table
     assert shown.to_dict() == expected.to_dict() == result.table.to_dict()

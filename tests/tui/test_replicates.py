@@ -72,7 +72,8 @@ async def test_seeds_stages_and_curves_as_they_run(make_backend, seeded):
         await pilot.pause()
         assert str(panel.border_title) == "DPO training · seed 2 (3 of 3)"
         assert "waiting for the first training step" in plain(
-            screen.query_one("#train-figures", Static).content)
+            screen.query_one("#train-figures", Static).content
+        )
         backend.resume.set()
         await settle(pilot)
         assert screen.status == "done"
@@ -110,10 +111,16 @@ async def test_each_seeds_table_fills_then_the_pooled_one(make_backend, seeded, 
 
 @pytest.mark.asyncio
 async def test_reused_seeds_show_stored(make_backend, seeded):
-    events = [e if not isinstance(e, StageFinished) or e.stage != "align" else
-              dataclasses.replace(e, skipped=True) for e in seeded.events
-              if not isinstance(e, TrainStep)]
-    backend = make_backend(pause_when=lambda e: isinstance(e, StageStarted) and e.stage == "compare")
+    events = [
+        e
+        if not isinstance(e, StageFinished) or e.stage != "align"
+        else dataclasses.replace(e, skipped=True)
+        for e in seeded.events
+        if not isinstance(e, TrainStep)
+    ]
+    backend = make_backend(
+        pause_when=lambda e: isinstance(e, StageStarted) and e.stage == "compare"
+    )
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
         backend.events = events
@@ -129,8 +136,9 @@ async def test_reused_seeds_show_stored(make_backend, seeded):
 
 
 @pytest.mark.asyncio
-async def test_a_cells_statistics_list_every_seed_the_agreement_and_the_mde(backend, seeded,
-                                                                           tui_data):
+async def test_a_cells_statistics_list_every_seed_the_agreement_and_the_mde(
+    backend, seeded, tui_data
+):
     table = seeded.result.table
     app = SpilloverApp(backend)
     async with app.run_test(size=SIZE) as pilot:

@@ -62,11 +62,25 @@ def cli_audit_report(tui_data, tmp_path, monkeypatch, out: Path) -> None:
     shutil.copy(tui_data.store_path, store)
     monkeypatch.setattr(auditor.audit.preflight, "preflight", lambda profile, bbq: None)
     monkeypatch.setattr(auditor.models.quiet, "quiet_hf", lambda: None)
-    monkeypatch.setattr(auditor.audit.pipeline, "run_audit",
-                        lambda profile, *, store, **kw: load_audit(store, tui_data.audit_id))
-    done = CliRunner().invoke(main, ["audit", "--profile", str(PROFILES / "demo.toml"),
-                                     "--bbq", str(tui_data.bbq), "--store", str(store),
-                                     "--output", str(out)])
+    monkeypatch.setattr(
+        auditor.audit.pipeline,
+        "run_audit",
+        lambda profile, *, store, **kw: load_audit(store, tui_data.audit_id),
+    )
+    done = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--profile",
+            str(PROFILES / "demo.toml"),
+            "--bbq",
+            str(tui_data.bbq),
+            "--store",
+            str(store),
+            "--output",
+            str(out),
+        ],
+    )
     assert done.exit_code == 0, done.output
 
 
@@ -76,8 +90,9 @@ async def export_from(app, pilot, fmt: str) -> None:
     await pilot.pause()
     assert isinstance(app.screen, ExportScreen)
     formats = app.screen.query_one("#export-formats", OptionList)
-    formats.highlighted = [formats.get_option_at_index(i).id
-                           for i in range(formats.option_count)].index(fmt)
+    formats.highlighted = [
+        formats.get_option_at_index(i).id for i in range(formats.option_count)
+    ].index(fmt)
     await pilot.press("enter")
     await settle(pilot)
     assert app.screen is results
@@ -85,7 +100,8 @@ async def export_from(app, pilot, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", [f.name for f in APP_FORMATS])
 async def test_e_exports_the_audit_report_the_cli_writes_byte_for_byte(
-        backend, tui_data, tmp_path, monkeypatch, fmt):
+    backend, tui_data, tmp_path, monkeypatch, fmt
+):
     ext = BY_NAME[fmt].suffixes[0]
     monkeypatch.chdir(tmp_path)
     app = SpilloverApp(backend)
@@ -106,7 +122,8 @@ async def test_e_exports_the_audit_report_the_cli_writes_byte_for_byte(
 
 @pytest.mark.parametrize("fmt", ["json", "html"])
 async def test_e_exports_two_runs_as_spillover_compare_writes_them(
-        backend, tui_data, tmp_path, monkeypatch, fmt):
+    backend, tui_data, tmp_path, monkeypatch, fmt
+):
     ext = BY_NAME[fmt].suffixes[0]
     monkeypatch.chdir(tmp_path)
     app = SpilloverApp(backend, profile="demo")
@@ -124,9 +141,20 @@ async def test_e_exports_two_runs_as_spillover_compare_writes_them(
         await export_from(app, pilot, fmt)
     written = tmp_path / f"spillover-{tui_data.run_a}-vs-{tui_data.run_b}{ext}"
     cli = tmp_path / f"cli{ext}"
-    done = CliRunner().invoke(main, ["compare", tui_data.run_a, tui_data.run_b, "--bbq",
-                                     str(tui_data.bbq), "--store", str(tui_data.store_path),
-                                     "--output", str(cli)])
+    done = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            tui_data.run_a,
+            tui_data.run_b,
+            "--bbq",
+            str(tui_data.bbq),
+            "--store",
+            str(tui_data.store_path),
+            "--output",
+            str(cli),
+        ],
+    )
     assert done.exit_code == 0, done.output
     assert written.read_bytes() == cli.read_bytes()
 

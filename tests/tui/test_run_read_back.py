@@ -66,8 +66,20 @@ print(json.dumps({"audit": result.audit_id,
 
 def test_reading_it_back_imports_no_torch(finished):
     _, data, audit_id = finished
-    out = subprocess.run([sys.executable, "-c", PROBE, str(PROFILES / "demo.toml"),
-                          str(data.store_path), str(data.bbq), *HEAVY],
-                         capture_output=True, text=True, timeout=120, check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            str(PROFILES / "demo.toml"),
+            str(data.store_path),
+            str(data.bbq),
+            *HEAVY,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found == {"audit": audit_id, "heavy": []}

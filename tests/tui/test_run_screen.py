@@ -57,13 +57,19 @@ async def test_audit_fills_the_table_and_drills_down(backend, tui_data):
         for attribute in tui_data.table.attributes:
             for context in ("ambig", "disambig", "overall"):
                 cell = tui_data.table.cell(attribute, context)
-                assert shown(view, attribute, f"{context}/accuracy") == accuracy_text(cell.accuracy).plain
+                assert (
+                    shown(view, attribute, f"{context}/accuracy")
+                    == accuracy_text(cell.accuracy).plain
+                )
                 if context != "overall":
                     assert shown(view, attribute, f"{context}/bias") == bias_text(cell.bias).plain
         gender = tui_data.table.cell("Gender_identity", "overall").accuracy
         assert gender.verdict == "improved" and gender.marker == "▲**"
         assert shown(view, "Gender_identity", "overall/accuracy").split("\n") == [
-            "+100.0 pp ▲**", "0.0→100.0%", "improved"]
+            "+100.0 pp ▲**",
+            "0.0→100.0%",
+            "improved",
+        ]
         assert shown(view, "Age", "overall/accuracy").endswith("degraded")
 
         view.focus()
@@ -72,7 +78,9 @@ async def test_audit_fills_the_table_and_drills_down(backend, tui_data):
         drill = app.screen
         assert isinstance(drill, DrilldownScreen)
         assert drill.attribute == "Gender_identity" and drill.context is None
-        assert len(drill.rows) == sum(i.attribute == "Gender_identity" for i in tui_data.items.values())
+        assert len(drill.rows) == sum(
+            i.attribute == "Gender_identity" for i in tui_data.items.values()
+        )
 
 
 async def test_mid_training_shows_live_figures_and_cancel_keeps_work(make_backend, tui_data):
@@ -84,8 +92,12 @@ async def test_mid_training_shows_live_figures_and_cancel_keeps_work(make_backen
         await wait_paused(pilot, backend)
         screen = app.screen
         stages = {name: s.status for name, s in screen.progress.stages.items()}
-        assert stages == {"baseline": DONE, "align": RUNNING, "aligned": PENDING,
-                          "compare": PENDING}
+        assert stages == {
+            "baseline": DONE,
+            "align": RUNNING,
+            "aligned": PENDING,
+            "compare": PENDING,
+        }
         figures = plain(screen.query_one("#train-figures", Static).content).split()
         assert figures[:6] == ["step", "6/12", "epoch", "0.50", "ETA", "30s"]
         assert "loss 0.5131" in " ".join(figures) and "margin +0.3000" in " ".join(figures)
@@ -121,14 +133,18 @@ async def test_partial_table_shows_reported_cells_only(make_backend, tui_data):
             cell = Cell.from_dict(event.payload)
             text = shown(view, event.attribute, f"{event.context}/accuracy")
             assert text.split("\n")[1] == accuracy_text(cell.accuracy).plain.split("\n")[1]
-            assert text == accuracy_text(view.table.cell(event.attribute, event.context).accuracy).plain
+            assert (
+                text
+                == accuracy_text(view.table.cell(event.attribute, event.context).accuracy).plain
+            )
         assert shown(view, cells[4].attribute, f"{cells[4].context}/accuracy") == "…\nrunning"
         view.focus()
         await pilot.press("enter")  # no drill-down before the audit has finished
         await pilot.pause()
         assert isinstance(app.screen, RunScreen)
         assert [n.message for n in app._notifications] == [
-            "drill-down opens when the audit has finished"]
+            "drill-down opens when the audit has finished"
+        ]
         backend.resume.set()
         await settle(pilot)
         assert app.screen.status == "done"
@@ -154,8 +170,10 @@ def resumed(events, stored: tuple[str, ...], runs: dict[str, str]):
     for event in events:
         if isinstance(event, StageStarted) and event.stage in stored:
             skipping = event.stage
-            out += [StageStarted(skipping, "stored"),
-                    StageFinished(skipping, skipped=True, detail=runs[skipping])]
+            out += [
+                StageStarted(skipping, "stored"),
+                StageFinished(skipping, skipped=True, detail=runs[skipping]),
+            ]
         elif skipping is not None and not isinstance(event, StageStarted):
             continue  # the reused stage's own progress and its finish
         else:
@@ -175,8 +193,11 @@ async def test_reused_stages_show_as_stored(make_backend, tui_data, stored):
         screen = await start_audit(pilot)
         assert screen.status == "done"
         assert {n: s.status for n, s in screen.progress.stages.items()} == {
-            n: REUSED if n in stored else DONE for n in ("baseline", "align", "aligned", "compare")}
-        tracker = [line.split() for line in plain(screen.query_one(StageTracker).content).splitlines()]
+            n: REUSED if n in stored else DONE for n in ("baseline", "align", "aligned", "compare")
+        }
+        tracker = [
+            line.split() for line in plain(screen.query_one(StageTracker).content).splitlines()
+        ]
         for words, name in zip(tracker, ("baseline", "align", "aligned", "compare"), strict=True):
             if name in stored:
                 assert words[0] == "↺" and "stored" in words and words[-1] == runs[name]
@@ -201,8 +222,9 @@ async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tu
     with Store(tui_data.store_path) as store:
         train = store.create_or_get_run("train", "stored-log", model="x", total=3)
         for step, loss in ((1, 0.69), (2, 0.61), (3, 0.52)):
-            store.log_train(train, step, {"loss": loss, "rewards/margins": 0.1 * step,
-                                          "epoch": step / 3})
+            store.log_train(
+                train, step, {"loss": loss, "rewards/margins": 0.1 * step, "epoch": step / 3}
+            )
     backend.result = dataclasses.replace(backend.result, train_run=train)
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
@@ -214,7 +236,8 @@ async def test_a_reused_alignment_shows_its_stored_training_log(make_backend, tu
 
 
 async def test_a_cancelled_audit_stops_its_clocks_and_says_what_was_not_computed(
-        make_backend, tui_data):
+    make_backend, tui_data
+):
     backend = make_backend(pause_when=at_step(6))
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
@@ -251,11 +274,14 @@ async def test_an_audit_failing_before_any_stage_marks_the_first_stage_failed(ma
         assert {stages[n].status for n in ("align", "aligned", "compare")} == {PENDING}
         figures = plain(screen.query_one("#train-figures", Static).content)
         assert figures.startswith("no training step ran (audit failed)")
-        assert shown(screen.query_one(SpilloverView), "Age", "overall/accuracy") == "—\nnot computed"
+        assert (
+            shown(screen.query_one(SpilloverView), "Age", "overall/accuracy") == "—\nnot computed"
+        )
 
 
-async def test_a_resumed_training_run_draws_its_stored_steps_before_the_live_ones(tui_data,
-                                                                                 tmp_path):
+async def test_a_resumed_training_run_draws_its_stored_steps_before_the_live_ones(
+    tui_data, tmp_path
+):
     """Resumed from checkpoint-5: steps 1–5 come from the store, 6 on live."""
     import shutil
 

@@ -36,7 +36,9 @@ async def _still(pilot) -> None:
 
 @SIZES
 def test_home(snap_compare, backend, size):
-    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=_still)
+    assert snap_compare(
+        SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=_still
+    )
 
 
 @SIZES
@@ -48,8 +50,9 @@ def test_run_mid_training(snap_compare, make_backend, size):
         await pilot.press("s")
         await wait_paused(pilot, backend)
 
-    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
-                        run_before=run_before)
+    assert snap_compare(
+        SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=run_before
+    )
 
 
 async def _open_results(pilot, data) -> None:
@@ -91,9 +94,12 @@ def test_missing_adapter(snap_compare, make_backend, tmp_path, size):
 
     from auditor.audit.preflight import MissingAdapter
 
-    problem = MissingAdapter("audit-ca53ec5b2ef39e46", "train-5d1f0e2a9c4b7e31",
-                             Path("/data/audits/audit-ca53ec5b2ef39e46/alignment/adapter"),
-                             "/old/home/audits/audit-ca53ec5b2ef39e46/alignment/adapter")
+    problem = MissingAdapter(
+        "audit-ca53ec5b2ef39e46",
+        "train-5d1f0e2a9c4b7e31",
+        Path("/data/audits/audit-ca53ec5b2ef39e46/alignment/adapter"),
+        "/old/home/audits/audit-ca53ec5b2ef39e46/alignment/adapter",
+    )
     backend = make_backend(missing=problem)
 
     async def run_before(pilot):
@@ -101,8 +107,9 @@ def test_missing_adapter(snap_compare, make_backend, tmp_path, size):
         await pilot.press("s")
         await _still(pilot)
 
-    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
-                        run_before=run_before)
+    assert snap_compare(
+        SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=run_before
+    )
 
 
 @SIZES
@@ -121,8 +128,9 @@ def test_run_seeds_mid_training(snap_compare, make_backend, seeded, size):
         await pilot.app.push_screen(RunScreen(backend, seeded.profile))
         await wait_paused(pilot, backend)
 
-    assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
-                        run_before=run_before)
+    assert snap_compare(
+        SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=run_before
+    )
 
 
 @SIZES
@@ -132,8 +140,9 @@ def test_results_format_transfer(snap_compare, backend, tui_data, formats, size)
 
     async def run_before(pilot):
         await _still(pilot)
-        await pilot.app.push_screen(ResultsScreen(backend, formats.table, tui_data.run_a,
-                                                  tui_data.run_b, result=formats))
+        await pilot.app.push_screen(
+            ResultsScreen(backend, formats.table, tui_data.run_a, tui_data.run_b, result=formats)
+        )
         await settle(pilot)
         await pilot.press("v")
         pilot.app.screen.query_one(SpilloverView).move_cursor(row=1, column=3)
@@ -158,7 +167,8 @@ def test_run_finished_read_from_store(snap_compare, finished, size):
         await _still(pilot)
 
     try:
-        assert snap_compare(SpilloverApp(backend, profile="demo"), terminal_size=size,
-                            run_before=run_before)
+        assert snap_compare(
+            SpilloverApp(backend, profile="demo"), terminal_size=size, run_before=run_before
+        )
     finally:
         backend.close()

@@ -21,8 +21,7 @@ def last_note(app):
     return list(app._notifications)[-1]
 
 
-async def test_a_bad_model_is_refused_at_once_on_home_and_nothing_is_stored(make_backend,
-                                                                            tmp_path):
+async def test_a_bad_model_is_refused_at_once_on_home_and_nothing_is_stored(make_backend, tmp_path):
     backend = make_backend()
     backend.store_path = tmp_path / "runs.sqlite"  # no store yet: none may be created
     app = SpilloverApp(backend, profile="demo")
@@ -36,7 +35,8 @@ async def test_a_bad_model_is_refused_at_once_on_home_and_nothing_is_stored(make
         assert isinstance(app.screen, HomeScreen) and backend.profiles == []
         note = last_note(app)
         assert note.severity == "error" and note.message == (
-            "model /nonexistent/model: no such folder or file (bundled models: smollm2-135m)")
+            "model /nonexistent/model: no such folder or file (bundled models: smollm2-135m)"
+        )
         assert app.focused is model  # ready to be corrected
     assert not backend.store_path.exists()
 
@@ -50,7 +50,9 @@ async def test_bad_data_is_refused_on_home_too(make_backend, tmp_path):
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen) and backend.profiles == []
-        assert last_note(app).message == f"--bbq {tmp_path / 'no-bbq-here'}: no such file or directory"
+        assert (
+            last_note(app).message == f"--bbq {tmp_path / 'no-bbq-here'}: no such file or directory"
+        )
 
 
 async def test_sample_size_and_steps_typed_on_home_are_the_audits_set_overrides(backend):

@@ -37,10 +37,14 @@ def test_a_partial_table_holds_only_the_reported_cells(tui_data):
     filled = {(c.attribute, c.context) for c in cells[:4]}
     for attribute in progress.table.attributes:
         for context in ("ambig", "disambig", "overall"):
-            assert (progress.table.cell(attribute, context) is not None) == ((attribute, context) in filled)
+            assert (progress.table.cell(attribute, context) is not None) == (
+                (attribute, context) in filled
+            )
     assert not progress.table.complete
     assert len(progress.table.family) == sum(
-        (c.payload["accuracy"]["p"] is not None) + (c.payload["bias"]["p"] is not None) for c in cells[:4])
+        (c.payload["accuracy"]["p"] is not None) + (c.payload["bias"]["p"] is not None)
+        for c in cells[:4]
+    )
 
 
 def test_stages_progress_and_resumed_training():
@@ -63,8 +67,14 @@ def test_a_reused_stage_is_stored_with_its_run():
     progress = fresh()
     progress.apply(StageStarted("baseline", "stored"))
     assert progress.apply(StageFinished("baseline", skipped=True, detail="eval-1")) == {
-        "stages", "eval", "train"}
-    assert (progress.stages["baseline"].status, progress.stages["baseline"].detail) == (REUSED, "eval-1")
+        "stages",
+        "eval",
+        "train",
+    }
+    assert (progress.stages["baseline"].status, progress.stages["baseline"].detail) == (
+        REUSED,
+        "eval-1",
+    )
     progress.apply(StageStarted("align", "DPO"))
     progress.apply(StageFinished("align", detail="adapter"))
     assert progress.stages["align"].status == DONE
@@ -73,8 +83,11 @@ def test_a_reused_stage_is_stored_with_its_run():
 
 def test_the_table_uses_the_stats_alpha():
     profile = load_profile(str(PROFILES / "demo.toml"))
-    profile = dataclasses.replace(profile, stats=dataclasses.replace(profile.stats, alpha=0.01),
-                                  gate=dataclasses.replace(profile.gate, alpha=0.2))
+    profile = dataclasses.replace(
+        profile,
+        stats=dataclasses.replace(profile.stats, alpha=0.01),
+        gate=dataclasses.replace(profile.gate, alpha=0.2),
+    )
     assert empty_table(profile).alpha == 0.01
 
 
@@ -86,11 +99,23 @@ def test_the_stages_follow_the_profiles_seeds_and_formats():
     demo = load_profile(str(PROFILES / "demo.toml"))
     cloze = dataclasses.replace(demo, eval=dataclasses.replace(demo.eval, transfer=("cloze",)))
     assert list(progress_for(cloze).stages) == [
-        "baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)", "compare"]
+        "baseline",
+        "baseline (cloze)",
+        "align",
+        "aligned",
+        "aligned (cloze)",
+        "compare",
+    ]
     seeded = dataclasses.replace(cloze, align=dataclasses.replace(demo.align, seeds=(0, 1)))
     progress = progress_for(seeded)  # seeds and an untrained format compose
     assert list(progress.stages) == [
-        "baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)", "compare"]
+        "baseline",
+        "baseline (cloze)",
+        "align",
+        "aligned",
+        "aligned (cloze)",
+        "compare",
+    ]
     for name in ("align", "aligned", "aligned (cloze)"):
         assert progress.stages[name].seeds == {0: "pending", 1: "pending"}
     assert progress.stages["baseline (cloze)"].seeds == {}
@@ -100,8 +125,14 @@ def test_the_seed_comes_from_the_event_never_from_their_order():
     from auditor.core.events import PlanAnnounced, StageKey
 
     progress = fresh()
-    keys = (StageKey("baseline"), StageKey("align", "", 3), StageKey("aligned", "", 3),
-            StageKey("align", "", 1), StageKey("aligned", "", 1), StageKey("compare"))
+    keys = (
+        StageKey("baseline"),
+        StageKey("align", "", 3),
+        StageKey("aligned", "", 3),
+        StageKey("align", "", 1),
+        StageKey("aligned", "", 1),
+        StageKey("compare"),
+    )
     assert progress.apply(PlanAnnounced(keys, seeds=(3, 1))) == {"stages"}
     assert progress.stages["align"].seeds == {3: PENDING, 1: PENDING}
     # seed 1 reported first (e.g. seed 3 ran on another machine): its own line moves

@@ -13,8 +13,12 @@ from .conftest import plain
 
 def test_evaluation_progress_shows_counts_rate_and_eta():
     widget = EvalProgress()
-    widget.show({"baseline": ItemsScored("r", 144, 144, 4.0, 0.0),
-                 "aligned": ItemsScored("s", 64, 144, 3.5, 125.0)})
+    widget.show(
+        {
+            "baseline": ItemsScored("r", 144, 144, 4.0, 0.0),
+            "aligned": ItemsScored("s", 64, 144, 3.5, 125.0),
+        }
+    )
     lines = plain(widget.content).splitlines()
     assert lines[0].split()[-2:] == ["144/144", "done"]  # no rate once finished
     assert "64/144" in lines[1] and lines[1].rstrip().endswith("3.5 items/s ETA 2m05s")
@@ -31,8 +35,14 @@ def test_evaluation_progress_stops_its_rate_and_eta_when_the_audit_ends():
 
 def test_stages_say_their_status_in_words():
     widget = StageTracker()
-    widget.show([StageState("baseline", "reused", "eval-1"), StageState("align", "running", "[b]x[/b]"),
-                 StageState("aligned"), StageState("compare", "cancelled")])
+    widget.show(
+        [
+            StageState("baseline", "reused", "eval-1"),
+            StageState("align", "running", "[b]x[/b]"),
+            StageState("aligned"),
+            StageState("compare", "cancelled"),
+        ]
+    )
     lines = [line.split() for line in plain(widget.content).splitlines()]
     assert lines[0][:4] == ["↺", "baseline", "eval", "stored"]
     assert lines[1][:4] == ["▶", "DPO", "alignment", "running"] and lines[1][4] == "[b]x[/b]"
@@ -41,19 +51,29 @@ def test_stages_say_their_status_in_words():
 
 
 def test_training_figures_name_every_metric():
-    step = TrainStep(3, 40, 0.1, {"loss": 0.61, "rewards/margins": -0.02,
-                                    "learning_rate": 4.5e-5}, eta_s=200)
+    step = TrainStep(
+        3, 40, 0.1, {"loss": 0.61, "rewards/margins": -0.02, "learning_rate": 4.5e-5}, eta_s=200
+    )
     text = " ".join(plain(train_figures([step])).split())
-    assert text == ("step 3/40 epoch 0.10 ETA 3m20s loss 0.6100 margin -0.0200 "
-                    "reward acc — lr 4.50e-05")
+    assert text == (
+        "step 3/40 epoch 0.10 ETA 3m20s loss 0.6100 margin -0.0200 reward acc — lr 4.50e-05"
+    )
 
 
 def test_a_long_detail_never_squeezes_the_symbol_out():
     widget = StageTracker()
-    widget.show([StageState("align", "reused", "/home/u/.local/share/spillover/audits/a/alignment/adapter"),
-                 StageState("baseline", "done", "evaluating the base model on 144 items")])
+    widget.show(
+        [
+            StageState(
+                "align", "reused", "/home/u/.local/share/spillover/audits/a/alignment/adapter"
+            ),
+            StageState("baseline", "done", "evaluating the base model on 144 items"),
+        ]
+    )
     lines = plain(widget.content, width=54).splitlines()  # the run screen's panel width
-    assert lines[0].startswith("↺ DPO alignment  stored    /home/u/") and lines[0].rstrip().endswith("…")
+    assert lines[0].startswith("↺ DPO alignment  stored    /home/u/") and lines[
+        0
+    ].rstrip().endswith("…")
     assert lines[1].startswith("✓ baseline eval  done      evaluating")
     assert all(len(line.rstrip()) <= 54 for line in lines)
 
@@ -64,10 +84,13 @@ def test_stored_stages_say_stored_not_waiting():
     lines = plain(widget.content).splitlines()
     assert lines[0].split() == ["baseline", "━━━━━━━━━━━━", "—", "stored"]
     assert "16/144" in lines[1] and lines[1].rstrip().endswith("ETA 32s")
-    assert plain(train_figures([], stored=True)).startswith("stored: the trained adapter was reused")
+    assert plain(train_figures([], stored=True)).startswith(
+        "stored: the trained adapter was reused"
+    )
     assert plain(train_figures([])).startswith("waiting for the first training step")
-    assert plain(train_figures([], stopped="failed")).startswith("no training step ran (audit failed)")
-
+    assert plain(train_figures([], stopped="failed")).startswith(
+        "no training step ran (audit failed)"
+    )
 
 
 def test_a_bias_that_rounds_to_zero_has_no_sign():
@@ -75,14 +98,24 @@ def test_a_bias_that_rounds_to_zero_has_no_sign():
     from auditor.stats.table import BiasChange
     from tui.widgets.cellstats import bias_stats
 
-    change = BiasChange(before=-0.0004, after=0.125, delta=0.1254, ci=(-0.0002, 0.25),
-                        p=0.5, n_non_unknown=(10, 10), n_clusters=4, n_boot=100,
-                        p_corrected=0.5, verdict="no significant change")
+    change = BiasChange(
+        before=-0.0004,
+        after=0.125,
+        delta=0.1254,
+        ci=(-0.0002, 0.25),
+        p=0.5,
+        n_non_unknown=(10, 10),
+        n_clusters=4,
+        n_boot=100,
+        p_corrected=0.5,
+        verdict="no significant change",
+    )
     shown = plain(bias_text(change, show_ci=True)) + plain(bias_stats(change, "holm"))
     assert "-0.000" not in shown and "+0.000" not in shown
     assert "0.000→+0.125" in shown and "[0.000, +0.250]" in shown
-    flat = BiasChange(before=0.25, after=0.2497, delta=-0.0003, ci=None, p=0.9,
-                      verdict="no significant change")
+    flat = BiasChange(
+        before=0.25, after=0.2497, delta=-0.0003, ci=None, p=0.9, verdict="no significant change"
+    )
     assert plain(bias_text(flat)).splitlines()[0].strip() == "0.000"
 
 

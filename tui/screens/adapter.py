@@ -42,8 +42,11 @@ class MissingAdapterScreen(ModalScreen[dict | None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        {"restore": self._restore, "retrain": lambda: self.dismiss({"retrain_missing": True}),
-         "cancel": self.action_choose_none}[event.button.id]()
+        {
+            "restore": self._restore,
+            "retrain": lambda: self.dismiss({"retrain_missing": True}),
+            "cancel": self.action_choose_none,
+        }[event.button.id]()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -13,8 +13,13 @@ from textual.widgets import DataTable, Footer, Header, Input, Static, Tab, Tabs
 from tui.itemtext import item_text, role_word, status_text
 from tui.messages import ItemsLoaded, LoadFailed, failure
 
-FILTERS = (("all", "all"), ("failing", "failing"), ("flipped", "flipped"),
-           ("flipped_to_wrong", "→ wrong"), ("flipped_to_right", "→ right"))
+FILTERS = (
+    ("all", "all"),
+    ("failing", "failing"),
+    ("flipped", "flipped"),
+    ("flipped_to_wrong", "→ wrong"),
+    ("flipped_to_right", "→ right"),
+)
 
 
 def sort_key(row, column: str, attribute: str):
@@ -24,17 +29,21 @@ def sort_key(row, column: str, attribute: str):
     by_id = (item.attribute != attribute, item.attribute, item.example_id)
     if column == "item":
         return by_id
-    value = {"context": item.context_condition, "status": row.status,
-             "base": _answer_cell(row.before, row.before_role, item).plain,
-             "aligned": _answer_cell(row.after, row.after_role, item).plain}[column]
+    value = {
+        "context": item.context_condition,
+        "status": row.status,
+        "base": _answer_cell(row.before, row.before_role, item).plain,
+        "aligned": _answer_cell(row.after, row.after_role, item).plain,
+    }[column]
     return (value, *by_id)
 
 
 def matches(row, query: str) -> bool:
     """``query`` (any case) in the item's id, context, question or options."""
     item = row.item
-    haystack = " ".join((item.id, item.context, item.question,
-                         *(option.text for option in item.options)))
+    haystack = " ".join(
+        (item.id, item.context, item.question, *(option.text for option in item.options))
+    )
     return query.casefold() in haystack.casefold()
 
 
@@ -61,8 +70,16 @@ class DrilldownScreen(Screen):
         Binding("y", "copy", "Copy item"),
     ]
 
-    def __init__(self, backend, run_a: str, run_b: str | None, attribute: str,
-                 context: str | None, show: str = "all", only_ids=None) -> None:
+    def __init__(
+        self,
+        backend,
+        run_a: str,
+        run_b: str | None,
+        attribute: str,
+        context: str | None,
+        show: str = "all",
+        only_ids=None,
+    ) -> None:
         super().__init__()
         self.backend, self.run_a, self.run_b = backend, run_a, run_b
         self.attribute, self.context, self.filter = attribute, context, show
@@ -71,8 +88,11 @@ class DrilldownScreen(Screen):
         self.shown: list = []  # sorted and searched, as listed
         self.sort_by, self.reverse, self.search_text = "item", False, ""
         # one context drilled into: its column would repeat the title on every row
-        self.columns = tuple(c for c in ("item", "context", "base", "aligned", "status")
-                             if c != "context" or context is None)
+        self.columns = tuple(
+            c
+            for c in ("item", "context", "base", "aligned", "status")
+            if c != "context" or context is None
+        )
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -83,10 +103,14 @@ class DrilldownScreen(Screen):
         yield Static(where, id="dd-title")
         with Horizontal():
             with Vertical(id="dd-left"):
-                yield Tabs(*(Tab(label, id=key) for key, label in FILTERS), active=self.filter,
-                           id="dd-filter")
-                yield Input(placeholder="search id or text (Enter: back to the list)",
-                            id="dd-search")
+                yield Tabs(
+                    *(Tab(label, id=key) for key, label in FILTERS),
+                    active=self.filter,
+                    id="dd-filter",
+                )
+                yield Input(
+                    placeholder="search id or text (Enter: back to the list)", id="dd-search"
+                )
                 yield DataTable(id="dd-items", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="dd-count")
             with VerticalScroll(id="dd-detail-box"):
@@ -113,8 +137,14 @@ class DrilldownScreen(Screen):
     def load(self) -> None:
         show = self.filter
         try:
-            rows = self.backend.item_rows(self.run_a, self.run_b, self.attribute, self.context,
-                                          show=show, only_ids=self.only_ids)
+            rows = self.backend.item_rows(
+                self.run_a,
+                self.run_b,
+                self.attribute,
+                self.context,
+                show=show,
+                only_ids=self.only_ids,
+            )
         except Exception as exc:  # shown in the screen, never a traceback
             self.post_message(LoadFailed(show, failure(exc)))
             return
@@ -141,22 +171,29 @@ class DrilldownScreen(Screen):
         table.clear()
         text = self.search_text
         rows = [r for r in self.rows if matches(r, text)] if text else self.rows
-        self.shown = sorted(rows, key=lambda r: sort_key(r, self.sort_by, self.attribute),
-                            reverse=self.reverse)
+        self.shown = sorted(
+            rows, key=lambda r: sort_key(r, self.sort_by, self.attribute), reverse=self.reverse
+        )
         for row in self.shown:
             name = str(row.item.example_id) if row.item.attribute == self.attribute else row.item.id
-            cells = {"item": Text(name), "context": Text(row.item.context_condition),
-                     "base": _answer_cell(row.before, row.before_role, row.item),
-                     "aligned": _answer_cell(row.after, row.after_role, row.item),
-                     "status": status_text(row.status)}
+            cells = {
+                "item": Text(name),
+                "context": Text(row.item.context_condition),
+                "base": _answer_cell(row.before, row.before_role, row.item),
+                "aligned": _answer_cell(row.after, row.after_role, row.item),
+                "status": status_text(row.status),
+            }
             table.add_row(*(cells[c] for c in self.columns), key=row.item.id)
         count = len(self.shown)
-        what = dict(FILTERS)[self.filter] + (f", matching \"{text}\"" if text else "")
+        what = dict(FILTERS)[self.filter] + (f', matching "{text}"' if text else "")
         self.query_one("#dd-count", Static).update(
-            Text(f"{count} item{'' if count == 1 else 's'} ({what})", style="dim"))
+            Text(f"{count} item{'' if count == 1 else 's'} ({what})", style="dim")
+        )
         self.query_one("#dd-detail", Static).update(
-            item_text(self.shown[0]) if self.shown
-            else Text("no items match this filter", style="dim"))
+            item_text(self.shown[0])
+            if self.shown
+            else Text("no items match this filter", style="dim")
+        )
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         """Click a header: sort by it; again: the other way round."""

@@ -22,15 +22,28 @@ def export_path(title: str, run_a: str, run_b: str, ext: str, folder: Path | Non
     return (folder or Path.cwd()) / f"spillover-{re.sub(r'[^A-Za-z0-9_.-]', '_', subject)}.{ext}"
 
 
-def export_report(backend, fmt: str, title: str, run_a: str, run_b: str, *, result=None,
-                  target: tuple[str, ...] = (), folder: Path | None = None) -> Path:
+def export_report(
+    backend,
+    fmt: str,
+    title: str,
+    run_a: str,
+    run_b: str,
+    *,
+    result=None,
+    target: tuple[str, ...] = (),
+    folder: Path | None = None,
+) -> Path:
     """Write, as ``fmt`` (one of APP_FORMATS), the report the command line writes for the
     same audit (``result``) or stored runs; returns the path written."""
     from auditor.reports.formats import write_report
 
     ext = BY_NAME[fmt].suffixes[0].lstrip(".")
-    report = backend.report(result=result, runs=None if result is not None else (run_a, run_b),
-                            target=target, flips=fmt == "html")
+    report = backend.report(
+        result=result,
+        runs=None if result is not None else (run_a, run_b),
+        target=target,
+        flips=fmt == "html",
+    )
     return write_report(report, fmt, export_path(title, run_a, run_b, ext, folder))
 
 
@@ -42,8 +55,9 @@ class ExportScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="export"):
             yield Static(Text("export the report as", style="bold"))
-            yield OptionList(*(Option(f.label, id=f.name) for f in APP_FORMATS),
-                             id="export-formats")
+            yield OptionList(
+                *(Option(f.label, id=f.name) for f in APP_FORMATS), id="export-formats"
+            )
             yield Static(Text(f"into {Path.cwd()}", style="dim"))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

@@ -15,7 +15,11 @@ KEYS = (
     ("", "q / ctrl+q", "quit (a running audit is cancelled; stored work stays)"),
     ("", "escape", "back"),
     ("home", "↑ ↓ / click", "choose a profile; its model fills the model field"),
-    ("", "items · DPO steps", "sample size and training steps (--set data.sample, align.max_steps)"),
+    (
+        "",
+        "items · DPO steps",
+        "sample size and training steps (--set data.sample, align.max_steps)",
+    ),
     ("", "s / Enter in model", "check model and data, then start (the same profile resumes)"),
     ("", "Enter on an audit", "open a finished audit, or resume an unfinished one"),
     ("", "b  a  c", "on stored runs: mark base, mark aligned, compare the two"),

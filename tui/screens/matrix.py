@@ -41,8 +41,9 @@ class MatrixScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="mx-title")
-        yield DataTable(id="mx-table", cursor_type="cell", zebra_stripes=True,
-                        header_height=2, fixed_columns=1)
+        yield DataTable(
+            id="mx-table", cursor_type="cell", zebra_stripes=True, header_height=2, fixed_columns=1
+        )
         yield Static(Text(self.matrix.family_note, style="dim"), id="mx-caption")
         yield Footer()
 
@@ -58,14 +59,16 @@ class MatrixScreen(Screen):
         table.clear(columns=True)
         table.add_column("recipe", key="recipe")
         for attribute in self.attributes:
-            table.add_column(Text(attribute.replace("_", "_\n", 1), justify="right"),
-                             key=attribute)
+            table.add_column(Text(attribute.replace("_", "_\n", 1), justify="right"), key=attribute)
         table.add_column(Text("spillover", justify="right"), key="spillover")
         for row in self.matrix.rows:
-            table.add_row(Text(recipe_name(row)),
-                          *(matrix_cell(row, a, self.context) for a in self.attributes),
-                          Text(summary_text(row), justify="right"), height=2,
-                          key=row.audit_id)
+            table.add_row(
+                Text(recipe_name(row)),
+                *(matrix_cell(row, a, self.context) for a in self.attributes),
+                Text(summary_text(row), justify="right"),
+                height=2,
+                key=row.audit_id,
+            )
 
     def action_context(self) -> None:
         self.context = CONTEXTS[(CONTEXTS.index(self.context) + 1) % len(CONTEXTS)]
@@ -94,9 +97,16 @@ class MatrixScreen(Screen):
             return
         row, attribute = picked
         r = self.results[row.audit_id]
-        screen = ResultsScreen(self.backend, r.table, r.baseline_run, r.aligned_run,
-                               r.audit_id, f"recipe {recipe_name(row)} of the matrix (its own "
-                               "correction)", heldout_ids=r.heldout_ids or None, result=r)
+        screen = ResultsScreen(
+            self.backend,
+            r.table,
+            r.baseline_run,
+            r.aligned_run,
+            r.audit_id,
+            f"recipe {recipe_name(row)} of the matrix (its own correction)",
+            heldout_ids=r.heldout_ids or None,
+            result=r,
+        )
         self.app.push_screen(screen)
         if attribute is not None:
             screen.call_after_refresh(screen.focus_cell, attribute, self.context)

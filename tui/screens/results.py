@@ -57,9 +57,18 @@ class ResultsScreen(Screen):
     ]
     TRAINED, TRANSFER, ROTATION = "trained format", "format transfer", "rotation"
 
-    def __init__(self, backend, table: SpilloverTable, run_a: str, run_b: str,
-                 title: str = "Spillover", extra: str = "", heldout_ids=None,
-                 result=None, view: str = "trained format") -> None:
+    def __init__(
+        self,
+        backend,
+        table: SpilloverTable,
+        run_a: str,
+        run_b: str,
+        title: str = "Spillover",
+        extra: str = "",
+        heldout_ids=None,
+        result=None,
+        view: str = "trained format",
+    ) -> None:
         super().__init__()
         self.heldout_ids = heldout_ids  # the target's cells were computed on these items
         self.backend, self.table = backend, table
@@ -120,8 +129,14 @@ class ResultsScreen(Screen):
         view = self.query_one(SpilloverView)
         if self.table is None or attribute not in self.table.attributes:
             return
-        column = next((i for i, (_k, _h, c, m) in enumerate(view.columns_shown)
-                       if c == context and m == metric), 0)
+        column = next(
+            (
+                i
+                for i, (_k, _h, c, m) in enumerate(view.columns_shown)
+                if c == context and m == metric
+            ),
+            0,
+        )
         view.move_cursor(row=self.table.attributes.index(attribute), column=column)
         self._show_stats()
 
@@ -140,7 +155,8 @@ class ResultsScreen(Screen):
             self.table = self.trained_table
             self.run_a, self.run_b = self.runs["trained"]
         self.query_one("#res-title", Static).update(
-            describe(self.title_text, self.run_a, self.run_b, self.extra))
+            describe(self.title_text, self.run_a, self.run_b, self.extra)
+        )
         rotation = self.query_one("#res-rotation", Static)
         rotation.display = name == self.ROTATION
         if name == self.ROTATION:
@@ -149,12 +165,24 @@ class ResultsScreen(Screen):
         self.query_one(SpilloverView).show(self.table)
         text = caption(self.table)
         if name == self.TRANSFER:
-            text = Text(f"Format transfer: the same base and aligned models in the "
-                        f"{r.transfer_format or 'untrained'} format, which the alignment never "
-                        "saw; each cell's reading is below the table.\n", style="dim") + text
+            text = (
+                Text(
+                    f"Format transfer: the same base and aligned models in the "
+                    f"{r.transfer_format or 'untrained'} format, which the alignment never "
+                    "saw; each cell's reading is below the table.\n",
+                    style="dim",
+                )
+                + text
+            )
         elif name == self.ROTATION:
-            text = Text("Rotation: the table is on each item's answer aggregated over its "
-                        "option orderings.\n", style="dim") + text
+            text = (
+                Text(
+                    "Rotation: the table is on each item's answer aggregated over its "
+                    "option orderings.\n",
+                    style="dim",
+                )
+                + text
+            )
         self.query_one("#res-caption", Static).update(text)
         self._show_stats()
 
@@ -181,8 +209,15 @@ class ResultsScreen(Screen):
         if fmt is None:
             return
         try:
-            path = export_report(self.backend, fmt, self.title_text, self.run_a, self.run_b,
-                                 result=self.result, target=tuple(self.trained_table.target))
+            path = export_report(
+                self.backend,
+                fmt,
+                self.title_text,
+                self.run_a,
+                self.run_b,
+                result=self.result,
+                target=tuple(self.trained_table.target),
+            )
         except (OSError, InputError) as exc:
             self.notify(f"export failed: {exc}", severity="error", markup=False)
             return
@@ -199,5 +234,8 @@ class ResultsScreen(Screen):
         if not self.run_a:
             self.notify("this view's runs are not stored", severity="warning")
             return
-        self.app.push_screen(DrilldownScreen(self.backend, self.run_a, self.run_b,
-                                             event.attribute, event.context, only_ids=only))
+        self.app.push_screen(
+            DrilldownScreen(
+                self.backend, self.run_a, self.run_b, event.attribute, event.context, only_ids=only
+            )
+        )

@@ -15,27 +15,52 @@ ADAPTER_WIDTH = 24  # a long adapter path keeps its tail: the folder that names 
 
 def show_audits(table: DataTable, audits: list[dict]) -> None:
     """Audits as ``list_audits`` gives them, keyed by id."""
-    fill(table, AUDIT_COLUMNS, [
-        (a["id"], shown_status(a["status"], a.get("live")), a["profile"], a["model"], when(a["created"]),
-         one_line(a.get("error") or "")) for a in audits
-    ], [a["id"] for a in audits])
+    fill(
+        table,
+        AUDIT_COLUMNS,
+        [
+            (
+                a["id"],
+                shown_status(a["status"], a.get("live")),
+                a["profile"],
+                a["model"],
+                when(a["created"]),
+                one_line(a.get("error") or ""),
+            )
+            for a in audits
+        ],
+        [a["id"] for a in audits],
+    )
 
 
 MARKS = {"a": "base", "b": "aligned"}  # pair side -> the word in the pair column
 
 
-def show_runs(table: DataTable, runs: list[RunRecord],
-              pair: dict[str, str] | None = None) -> None:
+def show_runs(table: DataTable, runs: list[RunRecord], pair: dict[str, str] | None = None) -> None:
     """Stored evaluation runs, keyed by id; runs in ``pair`` (side -> run id) say so."""
-    fill(table, RUN_COLUMNS, [
-        (mark(r.id, pair or {}).plain, r.id, str(r.shown_status or ""), count(r), str(r.model or ""),
-         str(r.mode or ""), elide(str(r.adapter or "—")), when(r.created))
-        for r in runs
-    ], [r.id for r in runs])
+    fill(
+        table,
+        RUN_COLUMNS,
+        [
+            (
+                mark(r.id, pair or {}).plain,
+                r.id,
+                str(r.shown_status or ""),
+                count(r),
+                str(r.model or ""),
+                str(r.mode or ""),
+                elide(str(r.adapter or "—")),
+                when(r.created),
+            )
+            for r in runs
+        ],
+        [r.id for r in runs],
+    )
 
 
-def fill(table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, ...]],
-         keys: list[str]) -> None:
+def fill(
+    table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, ...]], keys: list[str]
+) -> None:
     """Replace the table's rows, the cursor staying on the row it was on; columns sized to
     their longest value (set explicitly: widths measured after a refresh are not always
     redrawn)."""
@@ -81,10 +106,10 @@ def when(created: str) -> str:
 
 def elide(path: str, width: int = ADAPTER_WIDTH) -> str:
     """``path`` cut to ``width`` from the left: '…/gender/alignment/adapter'."""
-    return path if len(path) <= width else "…" + path[-(width - 1):]
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
 def one_line(text: str, width: int = ERROR_WIDTH) -> str:
     """``text`` on one line, cut to ``width`` with an ellipsis."""
     flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[:width - 1] + "…"
+    return flat if len(flat) <= width else flat[: width - 1] + "…"

@@ -27,9 +27,14 @@ class EvalProgress(Static):
 
     evals = None
 
-    def show(self, evals: dict[str, ItemsScored], stored: Collection[str] = (),
-             stopped: str | None = None, stages: tuple[str, ...] = EVAL_STAGES,
-             rotated: bool = False) -> None:
+    def show(
+        self,
+        evals: dict[str, ItemsScored],
+        stored: Collection[str] = (),
+        stopped: str | None = None,
+        stages: tuple[str, ...] = EVAL_STAGES,
+        rotated: bool = False,
+    ) -> None:
         """``stopped``: the audit ended ("failed"/"cancelled"): no rate or ETA any more;
         ``stages``: the evaluation stages, in order ("baseline (cloze)" too); ``rotated``:
         the trained-format runs count item orderings."""
@@ -39,16 +44,35 @@ class EvalProgress(Static):
             event, label = evals.get(stage), SHORT.get(stage, stage)
             unit = "items" if stage not in EVAL_STAGES or not rotated else "orderings"
             if stage in stored:
-                rows.append((Text(label, style="green"), (1, 1), Text("—", style="dim"),
-                             Text("stored", style="green")))
+                rows.append(
+                    (
+                        Text(label, style="green"),
+                        (1, 1),
+                        Text("—", style="dim"),
+                        Text("stored", style="green"),
+                    )
+                )
             elif event is None:
-                rows.append((Text(label, style="dim"), (1, 0), Text("—", style="dim"),
-                             Text("not run" if stopped else "waiting", style="dim")))
+                rows.append(
+                    (
+                        Text(label, style="dim"),
+                        (1, 0),
+                        Text("—", style="dim"),
+                        Text("not run" if stopped else "waiting", style="dim"),
+                    )
+                )
             else:
-                count = f"{event.done:,}/{event.total:,}" + (" orderings" if rotated and
-                                                              unit == "orderings" else "")
-                rows.append((Text(label), (max(event.total, 1), event.done),
-                             Text(count), Text(pace(event, stopped, unit))))
+                count = f"{event.done:,}/{event.total:,}" + (
+                    " orderings" if rotated and unit == "orderings" else ""
+                )
+                rows.append(
+                    (
+                        Text(label),
+                        (max(event.total, 1), event.done),
+                        Text(count),
+                        Text(pace(event, stopped, unit)),
+                    )
+                )
         # the bar gives way first, so the figures stay whole in a narrow pane
         others = sum(max(len(row[i]) for row in rows) for i in (0, 2, 3)) + 3
         bar = max(BAR_MIN, min(BAR, (self.content_size.width or 80) - others))

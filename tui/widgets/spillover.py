@@ -54,8 +54,9 @@ def leading_targets(table: SpilloverTable) -> int:
     return count
 
 
-def cell_text(table: SpilloverTable, attribute: str, context: str, metric: str,
-              stopped: bool = False) -> Text:
+def cell_text(
+    table: SpilloverTable, attribute: str, context: str, metric: str, stopped: bool = False
+) -> Text:
     if metric == "gap":
         gap = next((g for g in table.gaps if g.attribute == attribute), None)
         if gap is None:
@@ -85,8 +86,9 @@ class SpilloverView(DataTable):
             self.context = context
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="cell", zebra_stripes=True, header_height=2,
-                         fixed_columns=1, **kwargs)
+        super().__init__(
+            cursor_type="cell", zebra_stripes=True, header_height=2, fixed_columns=1, **kwargs
+        )
         self.table: SpilloverTable | None = None
         self.stopped = False  # the audit ended: a missing cell will never come
         self.columns_shown: tuple = ()
@@ -97,8 +99,11 @@ class SpilloverView(DataTable):
     def _set_columns(self, columns: tuple) -> None:
         self.clear(columns=True)
         for key, header, _context, _metric in columns:
-            self.add_column(Text(header, justify="left" if key == "attribute" else "right"),
-                            key=key, width=ATTRIBUTE_WIDTH if key == "attribute" else CELL_WIDTH)
+            self.add_column(
+                Text(header, justify="left" if key == "attribute" else "right"),
+                key=key,
+                width=ATTRIBUTE_WIDTH if key == "attribute" else CELL_WIDTH,
+            )
         self.columns_shown = columns
 
     def _wanted(self, table: SpilloverTable) -> tuple:
@@ -132,21 +137,24 @@ class SpilloverView(DataTable):
                 self.cursor_coordinate = cursor
         else:
             for attribute in table.attributes:
-                for (key, *_), value in zip(self.columns_shown, self._row(table, attribute),
-                                            strict=True):
+                for (key, *_), value in zip(
+                    self.columns_shown, self._row(table, attribute), strict=True
+                ):
                     self.update_cell(attribute, key, value)
         self.table = table
 
     def _row(self, table: SpilloverTable, attribute: str) -> list[Text]:
         label = attribute_label(attribute, attribute in table.target)
-        return [label] + [cell_text(table, attribute, context, metric, self.stopped)
-                          for _key, _header, context, metric in self.columns_shown[1:]]
+        return [label] + [
+            cell_text(table, attribute, context, metric, self.stopped)
+            for _key, _header, context, metric in self.columns_shown[1:]
+        ]
 
     # -- sideways scrolling stops at column edges -----------------------------------
     def column_starts(self) -> list[int]:
         """The scroll offsets at which each scrolling column is the first one shown whole."""
         starts, x = [], 0
-        for column in self.ordered_columns[self.fixed_columns:]:
+        for column in self.ordered_columns[self.fixed_columns :]:
             starts.append(x)
             x += column.get_render_width(self)
         return starts

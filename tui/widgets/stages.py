@@ -11,8 +11,14 @@ from textual.widgets import Static
 from tui.state import CANCELLED, DONE, FAILED, PENDING, REUSED, RUNNING, StageState
 
 SYMBOLS = {PENDING: "○", RUNNING: "▶", DONE: "✓", REUSED: "↺", FAILED: "✗", CANCELLED: "■"}
-STYLES = {PENDING: "dim", RUNNING: "bold", DONE: "green", REUSED: "green",
-          FAILED: "bold red", CANCELLED: "yellow"}
+STYLES = {
+    PENDING: "dim",
+    RUNNING: "bold",
+    DONE: "green",
+    REUSED: "green",
+    FAILED: "bold red",
+    CANCELLED: "yellow",
+}
 WORDS = {REUSED: "stored"}  # a reused stage read back from the store
 
 
@@ -31,8 +37,11 @@ class StageTracker(Static):
             grid.add_row(
                 Text(SYMBOLS.get(stage.status, "?"), style=style),
                 Text(stage.label, style=style),
-                Text(stage.seed_line() if stage.seeds else WORDS.get(stage.status, stage.status),
-                     style=style, no_wrap=True),
+                Text(
+                    stage.seed_line() if stage.seeds else WORDS.get(stage.status, stage.status),
+                    style=style,
+                    no_wrap=True,
+                ),
                 Text(stage.detail, style="dim", no_wrap=True, overflow="ellipsis"),
             )
         self.update(grid)

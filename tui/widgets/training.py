@@ -23,8 +23,12 @@ FIGURES = (  # metric key, label, format
 )
 METHOD_FIGURES = {  # the methods whose trainers log other figures than DPO's
     "kto": (FIGURES[0], FIGURES[1], ("kl", "kl", ".4f"), FIGURES[3]),
-    "orpo": (FIGURES[0], ("nll_loss", "nll", ".4f"), ("log_odds_ratio", "log odds", "+.4f"),
-             FIGURES[3]),
+    "orpo": (
+        FIGURES[0],
+        ("nll_loss", "nll", ".4f"),
+        ("log_odds_ratio", "log odds", "+.4f"),
+        FIGURES[3],
+    ),
     "simpo": (FIGURES[0], FIGURES[1], ("nll_loss", "nll", ".4f"), FIGURES[3]),
 }
 
@@ -38,8 +42,7 @@ def method_of(steps: list[TrainStep], default: str = "dpo") -> str:
     return steps[-1].method if steps else default
 
 
-def train_figures(steps: list[TrainStep], stored: bool = False,
-                  stopped: str | None = None) -> Text:
+def train_figures(steps: list[TrainStep], stored: bool = False, stopped: str | None = None) -> Text:
     """Step/total, epoch, ETA and the latest metrics, each named, three short lines that fit
     a narrow panel; ``stored``: the audit reused a stored adapter, so no step is coming;
     ``stopped``: the audit ended ("failed"/"cancelled"), so no ETA and no waiting."""
@@ -51,13 +54,24 @@ def train_figures(steps: list[TrainStep], stored: bool = False,
         return Text("waiting for the first training step", style="dim")
     last = steps[-1]
     left = stopped or ("done" if last.step >= last.total_steps else f"ETA {fmt_eta(last.eta_s)}")
-    cells = [Text(f"{label} {last.metrics[key]:{fmt}}") if _number(last.metrics.get(key))
-             else Text(f"{label} —", style="dim") for key, label, fmt in figures_of(last.method)]
+    cells = [
+        Text(f"{label} {last.metrics[key]:{fmt}}")
+        if _number(last.metrics.get(key))
+        else Text(f"{label} —", style="dim")
+        for key, label, fmt in figures_of(last.method)
+    ]
     gap = Text("  ")
-    return Text("\n").join([
-        Text(f"step {last.step}/{last.total_steps}  epoch {last.epoch:.2f}  {left}",
-             no_wrap=True, overflow="ellipsis"),
-        gap.join(cells[:2]), gap.join(cells[2:])])
+    return Text("\n").join(
+        [
+            Text(
+                f"step {last.step}/{last.total_steps}  epoch {last.epoch:.2f}  {left}",
+                no_wrap=True,
+                overflow="ellipsis",
+            ),
+            gap.join(cells[:2]),
+            gap.join(cells[2:]),
+        ]
+    )
 
 
 def _number(value) -> bool:
@@ -65,7 +79,7 @@ def _number(value) -> bool:
 
 
 def panel_title(method: str, seed: int | None = None, seeds: tuple[int, ...] = ()) -> str:
-    """"KTO training", with seed replicates "DPO training · seed 1 (2 of 3)"."""
+    """ "KTO training", with seed replicates "DPO training · seed 1 (2 of 3)"."""
     title = f"{method.upper()} training"
     if seed is not None and seed in seeds:
         title += f" · seed {seed} ({seeds.index(seed) + 1} of {len(seeds)})"
@@ -88,9 +102,14 @@ class TrainingPanel(Vertical):
         self.border_title = panel_title(self.method)
         self._draw([])
 
-    def show(self, steps: list[TrainStep], stored: bool = False,
-             stopped: str | None = None, seed: int | None = None,
-             seeds: tuple[int, ...] = ()) -> None:
+    def show(
+        self,
+        steps: list[TrainStep],
+        stored: bool = False,
+        stopped: str | None = None,
+        seed: int | None = None,
+        seeds: tuple[int, ...] = (),
+    ) -> None:
         """``seed`` of ``seeds``: the replicate whose curves these are."""
         self.border_title = panel_title(method_of(steps, self.method), seed, seeds)
         self.border_subtitle = "[ ] other seeds" if len(seeds) > 1 else ""

@@ -48,8 +48,7 @@ def _cloze_builder(tokenizer, prompt_style: str):
 def _letters(model, builder, items, prompt_ids, *, max_new_tokens: int, shared: bool):
     from auditor.evaluation.scoring.letter import score_letters, score_letters_shared
 
-    return (score_letters_shared if shared else score_letters)(model, builder, items,
-                                                               prompt_ids)
+    return (score_letters_shared if shared else score_letters)(model, builder, items, prompt_ids)
 
 
 def _options(model, builder, items, prompt_ids, *, max_new_tokens: int, shared: bool):
@@ -61,8 +60,9 @@ def _options(model, builder, items, prompt_ids, *, max_new_tokens: int, shared: 
 def _generate(model, builder, items, prompt_ids, *, max_new_tokens: int, shared: bool):
     from auditor.evaluation.scoring.generate import score_generate
 
-    return score_generate(model, builder, items, prompt_ids, max_new_tokens=max_new_tokens,
-                          shared=shared)
+    return score_generate(
+        model, builder, items, prompt_ids, max_new_tokens=max_new_tokens, shared=shared
+    )
 
 
 # prefix_tree_auto: the modes benchmarks/bench_scoring.py measured faster as a prefix tree
@@ -103,5 +103,6 @@ def score_batch(
 ) -> list[Answer]:
     """Answers for ``items`` (in their order) scored in ``mode``; ``shared`` runs the
     batch's prompts as a prefix tree, each shared prefix once (same answers)."""
-    return get(mode).scorer(model, builder, items, prompt_ids, max_new_tokens=max_new_tokens,
-                            shared=shared)
+    return get(mode).scorer(
+        model, builder, items, prompt_ids, max_new_tokens=max_new_tokens, shared=shared
+    )

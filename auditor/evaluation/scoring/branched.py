@@ -31,9 +31,11 @@ def use_prefix_tree(setting: str, model, mode: str) -> bool:
         return False
     if not branchable(model):
         if setting == "on":
-            raise InputError("prefix_cache on: this model's layers do not keep a key/value "
-                             "cache that can be shared between prompts; use "
-                             "--prefix-cache off (eval.prefix_cache)")
+            raise InputError(
+                "prefix_cache on: this model's layers do not keep a key/value "
+                "cache that can be shared between prompts; use "
+                "--prefix-cache off (eval.prefix_cache)"
+            )
         return False
     from auditor.evaluation import scoring
 
@@ -58,8 +60,13 @@ def branchable(model) -> bool:
     return all(t in BRANCHABLE_LAYERS for t in types)
 
 
-def tree_logprobs(model, tree: Tree, wants: Sequence[tuple[int, int, Sequence[int]]],
-                  pad_id: int, keep: Sequence[int] = ()):
+def tree_logprobs(
+    model,
+    tree: Tree,
+    wants: Sequence[tuple[int, int, Sequence[int]]],
+    pad_id: int,
+    keep: Sequence[int] = (),
+):
     """For each want ``(seq, position, token_ids)``: the float log-probabilities (over the
     full vocabulary) of ``token_ids`` as the next token after ``position`` of sequence
     ``seq``. With ``keep`` (sequence indices), also their paths' KV states: returns
@@ -139,6 +146,10 @@ def _forward_run(model, tree, rows, needs, wants, pad_id, paths, kept_nodes, out
     for r, (n, node) in enumerate(zip(rows, nodes, strict=True)):
         if node.children or n in kept_nodes:
             end = width_past + len(node.tokens)
-            paths[n] = [(layer.keys[r, :, width_past - node.start : end].clone(),
-                         layer.values[r, :, width_past - node.start : end].clone())
-                        for layer in result.cache.layers]
+            paths[n] = [
+                (
+                    layer.keys[r, :, width_past - node.start : end].clone(),
+                    layer.values[r, :, width_past - node.start : end].clone(),
+                )
+                for layer in result.cache.layers
+            ]

@@ -11,7 +11,11 @@ from auditor.evaluation.scoring.parse import parse_answer
 
 
 def score_generate(
-    model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]], max_new_tokens=8,
+    model,
+    builder,
+    items: Sequence[Item],
+    prompt_ids: Sequence[list[int]],
+    max_new_tokens=8,
     shared: bool = False,
 ):
     """Answers for one batch; an unparseable generation gives ``predicted=None``.
@@ -60,6 +64,8 @@ def _prompt_cache(model, prompt_ids: Sequence[list[int]], pad_id: int, width: in
         k = rk.new_zeros(len(heads), rk.shape[0], width - 1, rk.shape[2])
         v = rv.new_zeros(len(heads), rv.shape[0], width - 1, rv.shape[2])
         for row, head in enumerate(heads):
-            k[row, :, width - 1 - len(head):], v[row, :, width - 1 - len(head):] = paths[row][layer]
+            k[row, :, width - 1 - len(head) :], v[row, :, width - 1 - len(head) :] = paths[row][
+                layer
+            ]
         layers.append((k, v))
     return DynamicCache(ddp_cache_data=layers)

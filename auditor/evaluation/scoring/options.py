@@ -57,8 +57,7 @@ def option_logliks(model, builder, items: Sequence[Item], prompt_ids: Sequence[l
     return sums, counts
 
 
-def shared_option_logliks(model, builder, items: Sequence[Item],
-                          prompt_ids: Sequence[list[int]]):
+def shared_option_logliks(model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]]):
     """``option_logliks`` on the batch's prefix tree: prompts and their options form one
     tree, so a prefix shared across items (not only within one) runs once."""
     import torch
@@ -114,8 +113,9 @@ def answers_from_logliks(items: Sequence[Item], sums, counts) -> list[Answer]:
     ]
 
 
-def score_options(model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]],
-                  shared: bool = False):
+def score_options(
+    model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]], shared: bool = False
+):
     """Answers for one batch by option log-likelihood (each prompt's cache shared by its
     options; ``shared``: every prefix of the batch's tree shared)."""
     scorer = shared_option_logliks if shared else option_logliks

@@ -29,7 +29,8 @@ def parse_answer(text: str, item: Item) -> int | None:
     hits = [
         k
         for k, option in enumerate(item.options)
-        if (words := _ARTICLE.sub("", _norm(option.text))) and re.search(rf"\b{re.escape(words)}\b", said)
+        if (words := _ARTICLE.sub("", _norm(option.text)))
+        and re.search(rf"\b{re.escape(words)}\b", said)
     ]
     return hits[0] if len(hits) == 1 else None
 

@@ -115,8 +115,10 @@ class Tree:
         """
         out: list[list[int]] = []
         for level in self.levels():
-            rows = sorted((n for n in level if self.nodes[n].tokens),
-                          key=lambda n: (-len(self.nodes[n].tokens), n))
+            rows = sorted(
+                (n for n in level if self.nodes[n].tokens),
+                key=lambda n: (-len(self.nodes[n].tokens), n),
+            )
             widths = [len(self.nodes[n].tokens) for n in rows]
             best = [0.0] + [float("inf")] * len(rows)  # best[j]: cost of rows[:j]
             cut = [0] * (len(rows) + 1)
@@ -127,7 +129,7 @@ class Tree:
                         best[j], cut[j] = cost, i
             j, runs = len(rows), []
             while j:
-                runs.append(rows[cut[j]:j])
+                runs.append(rows[cut[j] : j])
                 j = cut[j]
             out.extend(reversed(runs))
         return out
@@ -152,5 +154,6 @@ def unique_tokens(seqs: Sequence[Sequence[int]]) -> int:
     """Tokens of ``seqs`` no other sequence already holds as a prefix (the nodes of their
     token trie): the least any prefix sharing can compute."""
     ordered = sorted(tuple(s) for s in seqs)
-    return sum(len(s) - (common_prefix(s, ordered[i - 1]) if i else 0)
-               for i, s in enumerate(ordered))
+    return sum(
+        len(s) - (common_prefix(s, ordered[i - 1]) if i else 0) for i, s in enumerate(ordered)
+    )

@@ -22,7 +22,7 @@ STEPS = 12
 
 # Each rank runs in its own folder: the store's relative path exists for rank 0 only, and
 # an audit hook on rank 1 writes down any file event naming the store's folder.
-RANK_WRAPPER = '''
+RANK_WRAPPER = """
 import os, sys
 rank = int(os.environ["RANK"])
 os.chdir(sys.argv[1] if rank == 0 else sys.argv[2])
@@ -35,7 +35,7 @@ if rank != 0:
 sys.argv = ["spillover", *sys.argv[4:]]
 from auditor.cli import main
 main(prog_name="spillover")
-'''
+"""
 
 
 def _free_port() -> int:
@@ -47,10 +47,35 @@ def _free_port() -> int:
 
 
 def _align_args(model, bbq, out, store) -> list[str]:
-    return ["align", "--model", str(model), "--device", "cpu", "--bbq", str(bbq),
-            "--out", str(out), "--store", str(store), "--sample", "4", "--rejected", "biased",
-            "--batch-size", "2", "--max-steps", str(STEPS), "--save-steps", "2",
-            "--lr", "1e-3", "--lora-dropout", "0", "--format", "json"]
+    return [
+        "align",
+        "--model",
+        str(model),
+        "--device",
+        "cpu",
+        "--bbq",
+        str(bbq),
+        "--out",
+        str(out),
+        "--store",
+        str(store),
+        "--sample",
+        "4",
+        "--rejected",
+        "biased",
+        "--batch-size",
+        "2",
+        "--max-steps",
+        str(STEPS),
+        "--save-steps",
+        "2",
+        "--lr",
+        "1e-3",
+        "--lora-dropout",
+        "0",
+        "--format",
+        "json",
+    ]
 
 
 def _log(store: Path) -> list[tuple[int, float]]:
@@ -76,8 +101,12 @@ def _wait_for(proc, ready, timeout=240):
 def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     import psutil
 
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "PYTHONPATH": str(ROOT),
+    }
     # the reference: one process, the same global batch, trl's own forward (the ranks below
     # compute each prompt once: shared_prompt's auto)
     ref = subprocess.run([sys.executable, "-m", "auditor", *_align_args(
@@ -99,11 +128,21 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     out = tmp_path / "out"
 
     def launch():
-        cmd = [str(TORCHRUN), "--nproc_per_node", "2", "--master_port", str(_free_port()),
-               str(wrapper), str(home0), str(home1), str(touched),
-               *_align_args(small_llama_dir, bbq_lite, out, "rank0-only/runs.sqlite")]
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        cmd = [
+            str(TORCHRUN),
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(_free_port()),
+            str(wrapper),
+            str(home0),
+            str(home1),
+            str(touched),
+            *_align_args(small_llama_dir, bbq_lite, out, "rank0-only/runs.sqlite"),
+        ]
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     def workers(proc):
         found = {}
@@ -124,7 +163,8 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     assert "stopped by the launcher" in err or "another rank stopped" in err, err[-3000:]
     with sqlite3.connect(store) as db:
         status, record = db.execute(
-            "SELECT status, record FROM runs WHERE kind = 'train'").fetchone()
+            "SELECT status, record FROM runs WHERE kind = 'train'"
+        ).fetchone()
     assert status in ("interrupted", "failed") and json.loads(record)["error"]
 
     # 2. the launcher is SIGKILLed: its ranks stop with it
@@ -153,8 +193,12 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
         runs = db.execute("SELECT id, status, record FROM runs WHERE kind = 'train'").fetchall()
         rows = db.execute("SELECT COUNT(*), COUNT(DISTINCT step) FROM train_logs").fetchone()
     assert len(runs) == 1 and runs[0][1] == "done" and rows == (STEPS, STEPS)
-    assert json.loads(runs[0][2])["batch"] == {"world_size": 2, "per_device_batch": 1,
-                                               "grad_accum": 1, "global_batch": 2}
+    assert json.loads(runs[0][2])["batch"] == {
+        "world_size": 2,
+        "per_device_batch": 1,
+        "grad_accum": 1,
+        "global_batch": 2,
+    }
     assert sorted(p.name for p in out.iterdir() if "adapter" in p.name) == ["adapter"]
 
     # the adapter reloads and holds the single-process weights
@@ -167,8 +211,9 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     assert mine.keys() == theirs.keys()
     for name in mine:
         assert (mine[name] - theirs[name]).abs().max().item() < 1e-4, name
-    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(small_llama_dir),
-                                      str(out / "adapter"))
+    model = PeftModel.from_pretrained(
+        AutoModelForCausalLM.from_pretrained(small_llama_dir), str(out / "adapter")
+    )
     assert model.peft_config["default"].r == 16
 
     # rank 1 never touched the store: nothing in its folder, no file event naming it

@@ -60,8 +60,13 @@ def gender(lite_items):
 
 def settings_for(method: str, **extra) -> AlignSettings:
     """A short run of ``method``; KTO gets two rows a pair, so twice the batch."""
-    values = dict(method=method, batch_size=8 if method == "kto" else 4, max_steps=8,
-                  learning_rate=1e-2, save_steps=100)
+    values = dict(
+        method=method,
+        batch_size=8 if method == "kto" else 4,
+        max_steps=8,
+        learning_rate=1e-2,
+        save_steps=100,
+    )
     return AlignSettings(**{**values, **extra})
 
 
@@ -81,8 +86,9 @@ DPO_KEY_BEFORE_METHODS = {
 def test_dpo_run_keys_are_unchanged_and_each_key_holds_its_methods_parameters():
     assert AlignSettings().key_dict() == DPO_KEY_BEFORE_METHODS
     # another method's parameters do not touch a dpo run's key
-    assert AlignSettings(kto_desirable_weight=2, simpo_gamma=0.3).key_dict() == \
-        DPO_KEY_BEFORE_METHODS
+    assert (
+        AlignSettings(kto_desirable_weight=2, simpo_gamma=0.3).key_dict() == DPO_KEY_BEFORE_METHODS
+    )
     for name, method in methods.METHODS.items():
         if name == "dpo":
             continue
@@ -91,11 +97,15 @@ def test_dpo_run_keys_are_unchanged_and_each_key_holds_its_methods_parameters():
         assert set(key) - set(DPO_KEY_BEFORE_METHODS) == {"method", *method.params} - {"beta"}
         assert ("beta" in key) == ("beta" in method.params), name
         for param in method.params:  # each one the method reads moves its key
-            other = dataclasses.replace(AlignSettings(method=name, batch_size=4),
-                                        **{param: getattr(AlignSettings(), param) / 2 + 0.01})
+            other = dataclasses.replace(
+                AlignSettings(method=name, batch_size=4),
+                **{param: getattr(AlignSettings(), param) / 2 + 0.01},
+            )
             assert other.key_dict() != key, (name, param)
-    keys = {json.dumps(AlignSettings(method=n, batch_size=4).key_dict(), sort_keys=True)
-            for n in methods.METHODS}
+    keys = {
+        json.dumps(AlignSettings(method=n, batch_size=4).key_dict(), sort_keys=True)
+        for n in methods.METHODS
+    }
     assert len(keys) == len(methods.METHODS)
 
 
@@ -129,7 +139,9 @@ def test_bad_method_settings_are_one_line_errors(values, message):
 def test_profile_validates_the_method_and_its_ranges():
     with pytest.raises(InputError, match="'align.method' is 'ppo'; choose one of dpo, ipo"):
         build_profile({"align": {"method": "ppo"}})
-    with pytest.raises(InputError, match=r"'align.label_smoothing' is 0.5; it must be in \[0, 0.5\)"):
+    with pytest.raises(
+        InputError, match=r"'align.label_smoothing' is 0.5; it must be in \[0, 0.5\)"
+    ):
         build_profile({"align": {"label_smoothing": 0.5}})
     with pytest.raises(InputError, match=r"'align.simpo_beta' is 0.0; it must be in \(0, ∞\)"):
         build_profile({"align": {"simpo_beta": 0.0}})
@@ -161,14 +173,20 @@ def test_each_method_maps_onto_its_trl_config(tmp_path):
     assert type(orpo) is ORPOConfig and orpo.beta == 0.25
     simpo = config("simpo", simpo_beta=2.5, simpo_gamma=0.5)
     assert type(simpo) is CPOConfig and simpo.loss_type == "simpo"
-    assert (simpo.beta, simpo.simpo_gamma, simpo.cpo_alpha, simpo.label_smoothing) == \
-        (2.5, 0.5, 0.0, 0.0)
+    assert (simpo.beta, simpo.simpo_gamma, simpo.cpo_alpha, simpo.label_smoothing) == (
+        2.5,
+        0.5,
+        0.0,
+        0.0,
+    )
     for args in (kto, orpo, simpo):  # the shared arguments: trl's risky defaults set
         assert args.use_cpu and not args.bf16 and not args.gradient_checkpointing
         assert args.learning_rate == 5e-5 and args.max_length == 512 and args.logging_steps == 1
         assert args.save_strategy == "steps" and not args.save_only_model
-    assert AlignSettings(method="kto").speed_plan("cpu", 8) == \
-        {"precompute_ref": False, "completion_logits_only": False}
+    assert AlignSettings(method="kto").speed_plan("cpu", 8) == {
+        "precompute_ref": False,
+        "completion_logits_only": False,
+    }
     assert planned_steps(10, AlignSettings(method="kto", batch_size=4)) == 5  # 20 rows
     assert planned_steps(10, AlignSettings(method="orpo", batch_size=4)) == 3
 
@@ -178,8 +196,7 @@ def test_each_method_maps_onto_its_trl_config(tmp_path):
 
 @pytest.mark.parametrize("add_bos", [False, True])
 @pytest.mark.parametrize("name", ALL)
-def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_path, name,
-                                                      add_bos):
+def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_path, name, add_bos):
     """No new chat template, no second BOS: trl's rows hold the prompt ids evaluation
     scores, and the answers' ids with one EOS."""
     from transformers import AutoTokenizer
@@ -230,8 +247,9 @@ def test_trl_tokenizes_our_prompts_as_evaluation_does(small_dir, gender, tmp_pat
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(small_dir, gender,
-                                                                        tmp_path, name):
+def test_each_method_learns_and_its_adapter_reloads_to_identical_logits(
+    small_dir, gender, tmp_path, name
+):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
 
@@ -338,8 +356,9 @@ def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender,
     it on an empty completion); none left is an input error, and a failed run trained
     nothing, so a fixed rerun may use its folder."""
     spec = ModelSpec(str(small_dir), device="cpu")
-    settings = AlignSettings(method=name, rejected="biased", train_sample=4, max_steps=1,
-                           max_length=180)
+    settings = AlignSettings(
+        method=name, rejected="biased", train_sample=4, max_steps=1, max_length=180
+    )
     events: list = []
     with Store(tmp_path / "runs.sqlite") as store:
         result = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
@@ -382,7 +401,11 @@ def test_smollm2_short_run_moves_letters_toward_chosen(smollm2_dir, gender, tmp_
     trainer = train(loaded, pairs, settings, tmp_path / "ckpt", events)
     model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False).eval()
     after = letter_logprobs(model, builder, items)
-    print(name, "letter log-prob of the correct answer, before/after:", before.tolist(),
-          after.tolist())
+    print(
+        name,
+        "letter log-prob of the correct answer, before/after:",
+        before.tolist(),
+        after.tolist(),
+    )
     assert [e.step for e in events if isinstance(e, TrainStep)] == [1, 2]
     assert (after > before + 0.01).all(), (before, after)

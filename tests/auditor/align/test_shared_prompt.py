@@ -38,9 +38,13 @@ def collated(loaded, pairs):
     rows = []
     for row in to_dataset(pairs, tok):
         prompt = tok(row["prompt"])["input_ids"]
-        rows.append({"prompt_ids": prompt,
-                     "chosen_ids": tok(row["chosen"] + tok.eos_token)["input_ids"],
-                     "rejected_ids": tok(row["rejected"] + tok.eos_token)["input_ids"]})
+        rows.append(
+            {
+                "prompt_ids": prompt,
+                "chosen_ids": tok(row["chosen"] + tok.eos_token)["input_ids"],
+                "rejected_ids": tok(row["rejected"] + tok.eos_token)["input_ids"],
+            }
+        )
     batch = DataCollatorForPreference(pad_token_id=tok.pad_token_id)(rows)
     labels = batch["input_ids"].masked_fill(batch["completion_mask"] == 0, -100)
     return batch, labels
@@ -123,9 +127,16 @@ def test_each_dpo_method_trains_as_trl_does(small_dir, gender, tmp_path, name):
     pairs = build_pairs(one_instance(gender), PromptBuilder(fresh(small_dir).tokenizer))
     runs = {}
     for switch in ("off", "on"):
-        settings = AlignSettings(method=name, batch_size=4, max_steps=4, learning_rate=1e-2,
-                                 save_steps=100, lora_dropout=0.0, shared_prompt=switch,
-                                 precompute_ref="off")
+        settings = AlignSettings(
+            method=name,
+            batch_size=4,
+            max_steps=4,
+            learning_rate=1e-2,
+            save_steps=100,
+            lora_dropout=0.0,
+            shared_prompt=switch,
+            precompute_ref="off",
+        )
         events: list = []
         trainer = train(fresh(small_dir), pairs, settings, tmp_path / switch, events)
         hook = getattr(trainer.model.get_base_model(), "_spillover_shared_prompt", None)
@@ -137,16 +148,28 @@ def test_each_dpo_method_trains_as_trl_does(small_dir, gender, tmp_path, name):
     assert hook.tokens < hook.rows_tokens * 0.6
     assert len(steps) == len(trl_steps) == 4
     for a, b in zip(trl_steps, steps, strict=True):
-        for key in ("loss", "rewards/margins", "rewards/chosen", "logps/rejected", "entropy",
-                    "num_tokens"):
+        for key in (
+            "loss",
+            "rewards/margins",
+            "rewards/chosen",
+            "logps/rejected",
+            "entropy",
+            "num_tokens",
+        ):
             assert b[key] == pytest.approx(a[key], abs=1e-4), key
     assert trl_steps[-1]["loss"] != pytest.approx(trl_steps[0]["loss"], abs=1e-3)  # it moved
 
 
 def test_precomputed_reference_takes_the_shared_path(small_dir, gender, tmp_path):
     pairs = build_pairs(one_instance(gender), PromptBuilder(fresh(small_dir).tokenizer))
-    settings = AlignSettings(batch_size=4, max_steps=2, learning_rate=1e-2, save_steps=100,
-                             precompute_ref="on", shared_prompt="on")
+    settings = AlignSettings(
+        batch_size=4,
+        max_steps=2,
+        learning_rate=1e-2,
+        save_steps=100,
+        precompute_ref="on",
+        shared_prompt="on",
+    )
     trainer = train(fresh(small_dir), pairs, settings, tmp_path, [])
     hook = trainer.model.get_base_model()._spillover_shared_prompt
     assert hook.batches == 2 + 2 and hook.fallbacks == 0  # two precompute batches, two steps

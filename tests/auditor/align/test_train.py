@@ -107,12 +107,26 @@ def test_run_key_settings_are_those_stored_runs_were_keyed_on():
     """Runs stored before the settings had one declaration must still resume and reuse."""
     keyed = AlignSettings().key_dict()
     assert keyed == {
-        "rejected": "all_wrong", "exclude_trans": False, "exclude_subcategories": [],
-        "exclude_templates": [], "heldout_fraction": 0.2, "train_sample": 0, "beta": 0.1,
-        "learning_rate": 5e-5, "epochs": 1.0, "max_steps": -1, "batch_size": 4,
-        "grad_accum": 1, "max_length": 512, "lora_r": 16, "lora_alpha": 32,
-        "lora_dropout": 0.05, "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
-        "qlora": False, "activation_checkpointing": False, "seed": 0,
+        "rejected": "all_wrong",
+        "exclude_trans": False,
+        "exclude_subcategories": [],
+        "exclude_templates": [],
+        "heldout_fraction": 0.2,
+        "train_sample": 0,
+        "beta": 0.1,
+        "learning_rate": 5e-5,
+        "epochs": 1.0,
+        "max_steps": -1,
+        "batch_size": 4,
+        "grad_accum": 1,
+        "max_length": 512,
+        "lora_r": 16,
+        "lora_alpha": 32,
+        "lora_dropout": 0.05,
+        "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj"],
+        "qlora": False,
+        "activation_checkpointing": False,
+        "seed": 0,
     }
 
 
@@ -120,16 +134,17 @@ def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path)
     auto = AlignSettings(epochs=2)  # the reference pass saves from the second pass on
     assert auto.speed_plan("cpu", 96) == {"precompute_ref": True, "completion_logits_only": True}
     # trl already scores only completion tokens where Triton runs
-    assert auto.speed_plan("cuda:0", 96) == {"precompute_ref": True,
-                                             "completion_logits_only": False}
+    assert auto.speed_plan("cuda:0", 96) == {
+        "precompute_ref": True,
+        "completion_logits_only": False,
+    }
     once = dataclasses.replace(auto, epochs=1.0)  # one pass: the same cost, moved: off
     assert not once.speed_plan("cpu", 96)["precompute_ref"]
     steps = dataclasses.replace(once, max_steps=24, batch_size=4)  # 96 pairs seen once
     assert not steps.speed_plan("cpu", 96)["precompute_ref"]
     assert steps.speed_plan("cpu", 48)["precompute_ref"]  # ... or twice
     forced = AlignSettings(precompute_ref="on", completion_logits_only="off")
-    assert forced.speed_plan("cpu", 96) == {"precompute_ref": True,
-                                            "completion_logits_only": False}
+    assert forced.speed_plan("cpu", 96) == {"precompute_ref": True, "completion_logits_only": False}
     assert dpo_config(auto, str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
     assert not dpo_config(once, str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
     assert once.key_dict() == dataclasses.replace(once, completion_logits_only="off").key_dict()
@@ -149,8 +164,7 @@ class RowCounter:
         return self.kernel.apply(hidden, *rest)
 
 
-def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, monkeypatch,
-                                                 capfd):
+def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, monkeypatch, capfd):
     """Precomputed reference and completion-only LM head: the same losses and rewards as
     trl's way, with the LM head scoring only the completion tokens."""
     from trl.trainer import utils as trl_utils
@@ -160,9 +174,15 @@ def test_speed_switches_change_cost_not_training(small_dir, gender, tmp_path, mo
     for switch in ("off", "on"):
         counter = RowCounter(kernel)
         monkeypatch.setattr(trl_utils, "_ChunkedLogProbFunction", counter)
-        settings = AlignSettings(batch_size=2, max_steps=4, learning_rate=1e-2, save_steps=100,
-                               precompute_ref=switch, completion_logits_only=switch,
-                               shared_prompt="off")  # trl's own forward: what they speed up
+        settings = AlignSettings(
+            batch_size=2,
+            max_steps=4,
+            learning_rate=1e-2,
+            save_steps=100,
+            precompute_ref=switch,
+            completion_logits_only=switch,
+            shared_prompt="off",
+        )  # trl's own forward: what they speed up
         events: list = []
         trainer = train(fresh(small_dir), pairs, settings, tmp_path / switch, events)
         steps = [e.metrics for e in events if isinstance(e, TrainStep)]

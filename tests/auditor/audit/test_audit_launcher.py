@@ -30,15 +30,35 @@ def _free_port() -> int:
 @pytest.mark.skipif(not TORCHRUN.exists(), reason="torchrun is not installed beside this Python")
 def test_audit_under_torchrun_reports_what_one_process_does(small_llama_dir, bbq_lite, tmp_path):
     profile = write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE",
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "PYTHONPATH": str(ROOT),
+    }
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
 
     def audit(prefix, store):
-        done = subprocess.run([*prefix, "-m", "auditor", "audit", "--profile", str(profile),
-                               "--store", str(store), "--format", "json"],
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                *prefix,
+                "-m",
+                "auditor",
+                "audit",
+                "--profile",
+                str(profile),
+                "--store",
+                str(store),
+                "--format",
+                "json",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         return json.loads(done.stdout), done.stderr
 
@@ -49,8 +69,9 @@ def test_audit_under_torchrun_reports_what_one_process_does(small_llama_dir, bbq
     assert two["subject"]["baseline_run"] == one["subject"]["baseline_run"]
     with sqlite3.connect(tmp_path / "two" / "runs.sqlite") as db:
         steps = [r[0] for r in db.execute("SELECT step FROM train_logs ORDER BY step")]
-        answers = db.execute("SELECT COUNT(*), COUNT(DISTINCT run_id || item_id) "
-                             "FROM answers").fetchone()
+        answers = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT run_id || item_id) FROM answers"
+        ).fetchone()
     assert steps == [1, 2, 3, 4] and answers == (144, 144)
     # a rerun under the launcher reuses every stage rank 0 finds stored
     launch[-1] = str(_free_port())

@@ -46,12 +46,16 @@ def test_seed_replicates_compare_each_seeds_own_tests(items):
     for t in table.clustering:  # McNemar's side is the seed's own result, as corrected there
         own = next(s for s in table.cell(t.attribute, t.context).accuracy.seeds if s.seed == t.seed)
         assert (t.p_mcnemar, t.p_corrected_mcnemar, t.verdict_mcnemar) == (
-            own.p, own.p_corrected, own.verdict)
+            own.p,
+            own.p_corrected,
+            own.verdict,
+        )
     clustered = compare(items, before, seeds, accuracy_test="cluster", **kw).table
     assert (table.accuracy_test, clustered.accuracy_test) == ("exact", "cluster")
     for t in clustered.clustering:
-        own = next(s for s in clustered.cell(t.attribute, t.context).accuracy.seeds
-                   if s.seed == t.seed)
+        own = next(
+            s for s in clustered.cell(t.attribute, t.context).accuracy.seeds if s.seed == t.seed
+        )
         assert (own.p, own.p_corrected) == (t.p_cluster, t.p_corrected_cluster)
     assert len(table.conventions) == 4
 

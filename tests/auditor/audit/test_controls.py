@@ -39,8 +39,7 @@ def test_new_fields_at_their_defaults_keep_the_audit_key():
     defaults they are not in it."""
     plain = json.loads(audit_key(build_profile({}), "x"))["profile"]["eval"]
     assert "orders" not in plain and "transfer" not in plain
-    assert plain == {"mode": "letter", "batch_size": 8, "prompt_style": "auto",
-                     "max_new_tokens": 8}
+    assert plain == {"mode": "letter", "batch_size": 8, "prompt_style": "auto", "max_new_tokens": 8}
     rotated = json.loads(audit_key(build_profile({"eval": {"orders": "cyclic"}}), "x"))
     assert rotated["profile"]["eval"]["orders"] == "cyclic"
 
@@ -57,8 +56,14 @@ def test_profile_refuses_rotating_generate_and_unknown_formats():
 def test_audit_scores_every_ordering_and_both_formats(controlled):
     profile, store, result, events = controlled
     stages = [e.stage for e in events if isinstance(e, StageFinished)]
-    assert stages == ["baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)",
-                      "compare"]
+    assert stages == [
+        "baseline",
+        "baseline (cloze)",
+        "align",
+        "aligned",
+        "aligned (cloze)",
+        "compare",
+    ]
     n = result.table.pairing.n_paired
     assert n == 72
     for run in (result.baseline_run, result.aligned_run):
@@ -71,7 +76,8 @@ def test_audit_scores_every_ordering_and_both_formats(controlled):
     assert rot["consistency_before"]["n"] == n
     assert rot["b"] + rot["c"] <= n and 0 <= rot["consistency_p"] <= 1
     assert rot["distance_delta"] == pytest.approx(
-        rot["position_after"]["distance"] - rot["position_before"]["distance"])
+        rot["position_after"]["distance"] - rot["position_before"]["distance"]
+    )
     runs = result.transfer_runs
     assert {store.run(r).mode for r in runs.values()} == {"cloze"}
     assert store.run(runs["aligned"]).adapter == store.run(result.aligned_run).adapter
@@ -115,8 +121,13 @@ def test_reports_carry_the_controls(controlled):
     ft = data["format_transfer"]
     assert ft["format"] == "cloze" and ft["table"]["schema"] == result.transfer.to_dict()["schema"]
     assert {r["reading"] for r in ft["readings"]} <= {
-        BOTH, TRAINED_ONLY, NEITHER, "only in the untrained format",
-        "opposite in the two formats", "undefined"}
+        BOTH,
+        TRAINED_ONLY,
+        NEITHER,
+        "only in the untrained format",
+        "opposite in the two formats",
+        "undefined",
+    }
     text = render_report(report, "table")
     assert "Format transfer" in text and "order consistency:" in text
     md = render_report(report, "markdown")

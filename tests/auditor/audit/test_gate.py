@@ -63,9 +63,12 @@ def two_drops(tmp_path_factory, bbq_lite):
     rng = random.Random(0)
     first = [Answer(i.id, i.label if rng.random() < 0.9 else rng.randrange(3)) for i in items]
     half = {i.id for i in items if i.attribute == "Age" and rng.random() < 0.5}
-    second = [Answer(a.item_id, i.roles.biased)
-              if i.roles and (i.attribute == "Physical_appearance" or i.id in half) else a
-              for a, i in zip(first, items, strict=True)]
+    second = [
+        Answer(a.item_id, i.roles.biased)
+        if i.roles and (i.attribute == "Physical_appearance" or i.id in half)
+        else a
+        for a, i in zip(first, items, strict=True)
+    ]
     return compare_runs({i.id: i for i in items}, first, second, n_boot=500)
 
 
@@ -74,8 +77,7 @@ def test_threshold_between_the_failures(two_drops):
     drops = sorted(-f.delta for f in strict.failures if f.metric == "accuracy")
     assert len(drops) >= 2 and drops[0] < drops[-1]  # the fixture has different drops
     middle = (drops[0] + drops[-1]) / 2
-    partial = evaluate_gate(two_drops, GateSection(max_accuracy_drop=middle,
-                                                   max_bias_increase=2.0))
+    partial = evaluate_gate(two_drops, GateSection(max_accuracy_drop=middle, max_bias_increase=2.0))
     kept = [f for f in partial.failures if f.metric == "accuracy"]
     assert kept and all(-f.delta > middle for f in kept)
     assert len(kept) < len(drops)

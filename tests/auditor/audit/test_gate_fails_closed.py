@@ -56,9 +56,22 @@ def test_disjoint_runs_are_refused_not_passed(tmp_path, items, bbq_lite):
         a = _store_run(store, "a", age, _answers(age))
         b = _store_run(store, "b", religion, _answers(religion))
     before = path.read_bytes()
-    result = CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite),
-                                       "--output", str(tmp_path / "gate.md"),
-                                       "--output", str(tmp_path / "gate.xml")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "gate",
+            a,
+            b,
+            "--store",
+            str(path),
+            "--bbq",
+            str(bbq_lite),
+            "--output",
+            str(tmp_path / "gate.md"),
+            "--output",
+            str(tmp_path / "gate.xml"),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "REFUSED" in (tmp_path / "gate.md").read_text()
     assert 'name="gate.judgeable"' in (tmp_path / "gate.xml").read_text()
@@ -74,8 +87,9 @@ def test_tiny_candidate_is_refused(tmp_path, items, bbq_lite):
     with Store(path) as store:
         a = _store_run(store, "a", items, _answers(items))
         b = _store_run(store, "b", items[:1], _answers(items[:1]))
-    result = CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite),
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite), "--format", "json"]
+    )
     assert result.exit_code == 2
     gate = json.loads(result.stdout)["gate"]
     assert gate["passed"] is False and gate["refusals"]
@@ -106,8 +120,9 @@ def test_thin_cell_and_minimums_are_settable(items, by_id):
 def test_unfinished_runs_and_unlike_modes_are_refused(tmp_path, items):
     with Store(tmp_path / "s.sqlite") as store:
         a = _store_run(store, "a", items, _answers(items), mode="letter", template="t1")
-        b = _store_run(store, "b", items, _answers(items, 1), status="running", mode="options",
-                       template="t1")
+        b = _store_run(
+            store, "b", items, _answers(items, 1), status="running", mode="options", template="t1"
+        )
         c = _store_run(store, "c", items, _answers(items, 2), mode="letter", template="t2")
         problems = run_problems(store, a, b)
         assert any("running, not done" in p for p in problems)
@@ -115,19 +130,29 @@ def test_unfinished_runs_and_unlike_modes_are_refused(tmp_path, items):
         assert any("different prompt templates" in p for p in run_problems(store, a, c))
         # a run is like itself; it is refused only as a self-comparison (test_gate_hostile)
         assert [p for p in run_problems(store, a, a) if "with itself" not in p] == []
-        rotated = _store_run(store, "r", items, _answers(items, 3), mode="letter", template="t1",
-                             settings={"orders": "cyclic"})
-        assert any("different option orders (none vs cyclic)" in p
-                   for p in run_problems(store, a, rotated))
+        rotated = _store_run(
+            store,
+            "r",
+            items,
+            _answers(items, 3),
+            mode="letter",
+            template="t1",
+            settings={"orders": "cyclic"},
+        )
+        assert any(
+            "different option orders (none vs cyclic)" in p for p in run_problems(store, a, rotated)
+        )
 
 
 def test_non_finite_scores_are_refused(tmp_path, items):
     with Store(tmp_path / "s.sqlite") as store:
         a = _store_run(store, "a", items, [Answer(x.id, 0, (0.0, -1.0, -2.0)) for x in items])
-        b = _store_run(store, "b", items,
-                       [Answer(x.id, 0, (math.nan, math.nan, math.nan)) for x in items])
-        assert any(f"non-finite scores on {len(items)} items" in p
-                   for p in run_problems(store, a, b))
+        b = _store_run(
+            store, "b", items, [Answer(x.id, 0, (math.nan, math.nan, math.nan)) for x in items]
+        )
+        assert any(
+            f"non-finite scores on {len(items)} items" in p for p in run_problems(store, a, b)
+        )
 
 
 def test_diverged_adapter_and_failed_training_are_refused(tmp_path):
@@ -155,16 +180,24 @@ def test_diverged_adapter_and_failed_training_are_refused(tmp_path):
     assert nonfinite_tensors(tmp_path / "bf16.safetensors") == ["w"]
 
 
-@pytest.mark.parametrize("flags", [
-    ["--max-accuracy-drop", "nan"], ["--max-bias-increase", "nan"], ["--alpha", "nan"],
-    ["--max-accuracy-drop", "inf"], ["--alpha", "-inf"], ["--min-paired", "0"],
-])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--max-accuracy-drop", "nan"],
+        ["--max-bias-increase", "nan"],
+        ["--alpha", "nan"],
+        ["--max-accuracy-drop", "inf"],
+        ["--alpha", "-inf"],
+        ["--min-paired", "0"],
+    ],
+)
 def test_non_finite_gate_flags_are_refused(tmp_path, items, bbq_lite, flags):
     path = tmp_path / "runs.sqlite"
     with Store(path) as store:
         a, b = synthetic_runs(store, items)
-    result = CliRunner().invoke(main, ["gate", a, b, "--store", str(path),
-                                       "--bbq", str(bbq_lite), *flags])
+    result = CliRunner().invoke(
+        main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite), *flags]
+    )
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
 
@@ -175,12 +208,16 @@ def test_nan_in_a_profile_gate_is_refused(tmp_path, items, bbq_lite):
         a, b = synthetic_runs(store, items)
     profile = tmp_path / "p.toml"
     profile.write_text("[gate]\nmax_accuracy_drop = nan\n")
-    result = CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite),
-                                       "--profile", str(profile)])
+    result = CliRunner().invoke(
+        main,
+        ["gate", a, b, "--store", str(path), "--bbq", str(bbq_lite), "--profile", str(profile)],
+    )
     assert result.exit_code == 2 and "finite" in result.stderr
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_gate_passes_only_with_enough_paired_items(items, by_id, data):
     """Property: for any pair of runs (any subsets, any answers), a pass implies at least
@@ -190,9 +227,12 @@ def test_gate_passes_only_with_enough_paired_items(items, by_id, data):
     share_a, share_b = data.draw(st.floats(0.0, 1.0)), data.draw(st.floats(0.0, 1.0))
     keep_a = [i for i in items if rng.random() < share_a]
     keep_b = [i for i in items if rng.random() < share_b]
-    gate = GateSection(min_paired=data.draw(st.integers(1, 400)),
-                       min_cell=data.draw(st.integers(1, 40)),
-                       max_accuracy_drop=1.0, max_bias_increase=2.0)
+    gate = GateSection(
+        min_paired=data.draw(st.integers(1, 400)),
+        min_cell=data.draw(st.integers(1, 40)),
+        max_accuracy_drop=1.0,
+        max_bias_increase=2.0,
+    )
     if not keep_a or not keep_b:
         return
     answers_a, answers_b = _answers(keep_a, seed), _answers(keep_b, seed + 1)

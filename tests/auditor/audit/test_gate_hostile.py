@@ -64,8 +64,9 @@ def _gate(path, a, b, bbq, *flags, out=None):
     if out is not None:
         for name in ("gate.json", "gate.md", "gate.xml", "gate.html"):
             outputs += ["--output", str(out / name)]
-    return CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq),
-                                     *flags, *outputs])
+    return CliRunner().invoke(
+        main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq), *flags, *outputs]
+    )
 
 
 def _degraded_cells(report: dict) -> set[tuple[str, str, str]]:
@@ -79,16 +80,28 @@ def _degraded_cells(report: dict) -> set[tuple[str, str, str]]:
 
 
 def _listed(gate: dict) -> set[tuple[str, str, str]]:
-    return {(f["attribute"], f["context"], f["metric"])
-            for key in ("failures", "tolerated", "unconfirmed") for f in gate[key]}
+    return {
+        (f["attribute"], f["context"], f["metric"])
+        for key in ("failures", "tolerated", "unconfirmed")
+        for f in gate[key]
+    }
 
 
 def test_overall_degradation_fails_the_gate(spread, bbq_lite, tmp_path):
     """The overall cells spend α in the family, so the gate judges them: a drop spread
     over both contexts fails (it passed, 16 cells checked, above eight DEGRADED cells)."""
     path, a, b = spread
-    result = _gate(path, a, b, bbq_lite, "--max-accuracy-drop", "0.02",
-                   "--max-bias-increase", "2", out=tmp_path)
+    result = _gate(
+        path,
+        a,
+        b,
+        bbq_lite,
+        "--max-accuracy-drop",
+        "0.02",
+        "--max-bias-increase",
+        "2",
+        out=tmp_path,
+    )
     assert result.exit_code == 1, result.output
     report = json.loads((tmp_path / "gate.json").read_text())
     gate = report["gate"]
@@ -108,13 +121,15 @@ def test_overall_degradation_fails_the_gate(spread, bbq_lite, tmp_path):
 def test_every_degraded_cell_is_accounted_for(spread, bbq_lite, tmp_path):
     """A pass with degraded cells within the allowance lists them, in every report."""
     path, a, b = spread
-    result = _gate(path, a, b, bbq_lite, "--max-accuracy-drop", "0.5",
-                   "--max-bias-increase", "2", out=tmp_path)
+    result = _gate(
+        path, a, b, bbq_lite, "--max-accuracy-drop", "0.5", "--max-bias-increase", "2", out=tmp_path
+    )
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "gate.json").read_text())
     degraded = _degraded_cells(report)
-    assert degraded and degraded <= {(f["attribute"], f["context"], f["metric"])
-                                     for f in report["gate"]["tolerated"]}
+    assert degraded and degraded <= {
+        (f["attribute"], f["context"], f["metric"]) for f in report["gate"]["tolerated"]
+    }
     assert "within the allowed change" in (tmp_path / "gate.md").read_text()
     assert "within the allowed change" in (tmp_path / "gate.html").read_text()
     assert "within the allowed change" in result.stdout
@@ -177,8 +192,11 @@ def test_runs_on_different_data_are_refused(tmp_path, items, bbq_lite):
 def test_gate_does_not_fail_a_sign_flip(items):
     """A disambiguated cell whose 39 non-unknown answers go from 26 biased to 13 biased:
     a significant Δ of −2/3 with |bias| unchanged is neither degraded nor improved."""
-    cell = [i for i in items if i.attribute == "Age" and i.context_condition == "disambig"
-            and i.roles is not None][:39]
+    cell = [
+        i
+        for i in items
+        if i.attribute == "Age" and i.context_condition == "disambig" and i.roles is not None
+    ][:39]
     first, second = [], []
     for k, i in enumerate(cell):
         biased = k % 3 != 0  # 26 of 39
@@ -186,13 +204,15 @@ def test_gate_does_not_fail_a_sign_flip(items):
         second.append(Answer(i.id, i.roles.anti_biased if biased else i.roles.biased))
     # second: 13 biased (the k % 3 == 0 items) of 39
     by_id = {i.id: i for i in cell}
-    table = compare_runs(by_id, first, second, target=("Gender_identity",),
-                         attributes=("Age",), n_boot=500)
+    table = compare_runs(
+        by_id, first, second, target=("Gender_identity",), attributes=("Age",), n_boot=500
+    )
     bias = table.cell("Age", "disambig").bias
     assert bias.before == pytest.approx(1 / 3) and bias.after == pytest.approx(-1 / 3)
     assert bias.p < 0.05 and bias.verdict == NO_CHANGE
-    gate = evaluate_gate(table, GateSection(min_paired=1, min_cell=1, max_accuracy_drop=1.0,
-                                            cells="all"))
+    gate = evaluate_gate(
+        table, GateSection(min_paired=1, min_cell=1, max_accuracy_drop=1.0, cells="all")
+    )
     assert not [f for f in gate.failures if f.metric == "bias"]
     assert not [f for f in gate.tolerated if f.metric == "bias"]
 

@@ -75,14 +75,18 @@ def test_identical_answers_on_a_few_dozen_items_are_inconclusive_never_passed(sa
 def test_margins_the_data_can_show_pass_and_overrides_apply(same_table):
     wide = GateSection(**NI, margin_accuracy=0.6, margin_bias=1.5)
     assert evaluate_gate(same_table, wide).passed
-    one = GateSection(**NI, margin_accuracy=0.6, margin_bias=1.5,
-                      accuracy_margins=("Physical_appearance=0.03",))
+    one = GateSection(
+        **NI, margin_accuracy=0.6, margin_bias=1.5, accuracy_margins=("Physical_appearance=0.03",)
+    )
     result = evaluate_gate(same_table, one)
     assert result.inconclusive
     open_ = {(j.attribute, j.metric) for j in result.judgements if j.verdict == "inconclusive"}
     assert open_ == {("Physical_appearance", "accuracy")}
-    assert {j.margin for j in result.judgements
-            if j.attribute == "Physical_appearance" and j.metric == "accuracy"} == {0.03}
+    assert {
+        j.margin
+        for j in result.judgements
+        if j.attribute == "Physical_appearance" and j.metric == "accuracy"
+    } == {0.03}
 
 
 def test_a_degraded_cell_still_fails_in_noninferiority_mode(tmp_path, items):
@@ -96,17 +100,26 @@ def test_a_degraded_cell_still_fails_in_noninferiority_mode(tmp_path, items):
     judged = {(j.attribute, j.context, j.metric): j.verdict for j in result.judgements}
     for f in result.failures:  # a failing cell is judged degraded, whatever its bound
         assert judged[(f.attribute, f.context, f.metric)] == "degraded"
-    assert "degraded" not in {v for (a, _, _), v in judged.items()
-                              if a != "Physical_appearance"}
+    assert "degraded" not in {v for (a, _, _), v in judged.items() if a != "Physical_appearance"}
 
 
 def test_a_table_stored_before_bounds_is_refused_not_judged(same_table):
     import dataclasses
 
-    rows = tuple(dataclasses.replace(r, cells=tuple(dataclasses.replace(
-        c, accuracy=dataclasses.replace(c.accuracy, bound=None),
-        bias=dataclasses.replace(c.bias, bound=None)) for c in r.cells))
-        for r in same_table.rows)
+    rows = tuple(
+        dataclasses.replace(
+            r,
+            cells=tuple(
+                dataclasses.replace(
+                    c,
+                    accuracy=dataclasses.replace(c.accuracy, bound=None),
+                    bias=dataclasses.replace(c.bias, bound=None),
+                )
+                for c in r.cells
+            ),
+        )
+        for r in same_table.rows
+    )
     old = dataclasses.replace(same_table, rows=rows)
     result = evaluate_gate(old, GateSection(**NI, margin_accuracy=0.6, margin_bias=1.5))
     assert result.refused and not result.passed
@@ -123,21 +136,25 @@ def test_reports_state_the_mode_bound_margin_and_items_needed(same_table):
     assert {"upper", "margin", "items_needed", "verdict", "estimate", "n"} <= set(first)
     markdown = render_report(report, "markdown")
     assert "INCONCLUSIVE" in markdown and "judged in non-inferiority mode" in markdown
-    assert "| cell | metric | estimate | upper bound | margin | judgement | items needed |" \
-        in markdown
+    assert (
+        "| cell | metric | estimate | upper bound | margin | judgement | items needed |" in markdown
+    )
     suite = ET.fromstring(render_report(report, "junit"))
     props = {p.get("name"): p.get("value") for p in suite.iter("property")}
     assert props["gate.mode"] == "noninferiority"
-    kinds = {c.find("failure").get("type") for c in suite.findall("testcase")
-             if c.find("failure") is not None}
+    kinds = {
+        c.find("failure").get("type")
+        for c in suite.findall("testcase")
+        if c.find("failure") is not None
+    }
     assert kinds == {"inconclusive"}
     failed = sum(c.find("failure") is not None for c in suite.findall("testcase"))
     assert failed == len(result.checked) == int(suite.get("failures"))
     html = render_report(report, "html")
     assert "INCONCLUSIVE" in html and 'class="judgements"' in html
-    plain = render_report(Report(same_table, {}, evaluate_gate(same_table,
-                                                                GateSection(min_cell=5))),
-                          "markdown")
+    plain = render_report(
+        Report(same_table, {}, evaluate_gate(same_table, GateSection(min_cell=5))), "markdown"
+    )
     assert "judged in significance mode" in plain
 
 
@@ -147,8 +164,22 @@ def _gate(same, bbq, *flags, out=None):
     if out is not None:
         for name in ("gate.json", "gate.md", "gate.xml"):
             outputs += ["--output", str(out / name)]
-    return CliRunner().invoke(main, ["gate", a, b, "--store", str(path), "--bbq", str(bbq),
-                                     "--min-cell", "5", *flags, *outputs])
+    return CliRunner().invoke(
+        main,
+        [
+            "gate",
+            a,
+            b,
+            "--store",
+            str(path),
+            "--bbq",
+            str(bbq),
+            "--min-cell",
+            "5",
+            *flags,
+            *outputs,
+        ],
+    )
 
 
 def test_cli_exit_4_when_inconclusive_and_0_in_significance_mode(same, bbq_lite, tmp_path):
@@ -160,19 +191,30 @@ def test_cli_exit_4_when_inconclusive_and_0_in_significance_mode(same, bbq_lite,
     assert data["gate"]["mode"] == "noninferiority"
     assert data["table"]["rows"][1]["cells"][0]["accuracy"]["bound"]["n_clusters"] > 0
     assert _gate(same, bbq_lite).exit_code == 0
-    loose = _gate(same, bbq_lite, "--gate-mode", "noninferiority", "--margin-accuracy", "0.6",
-                  "--margin-bias", "1.5")
+    loose = _gate(
+        same,
+        bbq_lite,
+        "--gate-mode",
+        "noninferiority",
+        "--margin-accuracy",
+        "0.6",
+        "--margin-bias",
+        "1.5",
+    )
     assert loose.exit_code == 0, loose.output
 
 
-@pytest.mark.parametrize("flags,says", [
-    (["--margin-accuracy", "-0.1"], "margin_accuracy"),
-    (["--margin-bias", "nan"], "margin_bias"),
-    (["--margin-bias", "inf"], "margin_bias"),
-    (["--accuracy-margin", "Physical_appearance"], "accuracy_margins"),
-    (["--bias-margin", "Age=0.1", "--bias-margin", "Age=0.2"], "given twice"),
-    (["--accuracy-margin", "Nowhere=0.1"], "unknown attribute"),
-])
+@pytest.mark.parametrize(
+    "flags,says",
+    [
+        (["--margin-accuracy", "-0.1"], "margin_accuracy"),
+        (["--margin-bias", "nan"], "margin_bias"),
+        (["--margin-bias", "inf"], "margin_bias"),
+        (["--accuracy-margin", "Physical_appearance"], "accuracy_margins"),
+        (["--bias-margin", "Age=0.1", "--bias-margin", "Age=0.2"], "given twice"),
+        (["--accuracy-margin", "Nowhere=0.1"], "unknown attribute"),
+    ],
+)
 def test_bad_margins_are_one_line_exit_2(same, bbq_lite, flags, says):
     result = _gate(same, bbq_lite, "--gate-mode", "noninferiority", *flags)
     assert result.exit_code == 2, result.output
@@ -192,4 +234,3 @@ def test_exit_codes_are_in_the_help():
     assert "4 inconclusive" in text and "--gate-mode" in text and "--margin-accuracy" in text
     audit = CliRunner().invoke(main, ["audit", "--help"]).output
     assert "4 when a" in audit and "--bias-margin" in audit
-

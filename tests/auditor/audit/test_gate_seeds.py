@@ -23,12 +23,15 @@ def seeds_table(bbq_lite):
     items = sample(load_bbq(bbq_lite).items, per_cell=40, seed=0)
     rng = random.Random(0)
     base = [Answer(i.id, i.label if rng.random() < 0.7 else rng.randrange(3)) for i in items]
-    biased = [Answer(a.item_id, i.roles.biased)
-              if i.attribute == "Physical_appearance" and i.roles else a
-              for a, i in zip(base, items, strict=True)]
+    biased = [
+        Answer(a.item_id, i.roles.biased) if i.attribute == "Physical_appearance" and i.roles else a
+        for a, i in zip(base, items, strict=True)
+    ]
     by_id = {i.id: i for i in items}
-    return (compare_replicates(by_id, base, {0: biased, 1: base, 2: biased}, n_boot=500),
-            compare_replicates(by_id, base, {0: biased, 1: biased}, n_boot=500))
+    return (
+        compare_replicates(by_id, base, {0: biased, 1: base, 2: biased}, n_boot=500),
+        compare_replicates(by_id, base, {0: biased, 1: biased}, n_boot=500),
+    )
 
 
 def test_all_seeds_must_agree_by_default(seeds_table):
@@ -68,8 +71,9 @@ def test_reports_show_agreement(seeds_table):
     markdown = render_report(Report(split, {}, gate), "markdown")
     assert "degraded (2/3 seeds)" in markdown.replace("DEGRADED", "degraded")
     suite = ET.fromstring(render_report(Report(split, {}, gate), "junit"))
-    case = next(c for c in suite.findall("testcase")
-                if c.get("name") == "Physical_appearance.ambig")
+    case = next(
+        c for c in suite.findall("testcase") if c.get("name") == "Physical_appearance.ambig"
+    )
     assert case.find("failure") is None and "2/3 seeds" in case.find("system-out").text
     csv_text = render_report(Report(split, {}, gate), "csv")
     header = csv_text.splitlines()[0].split(",")
@@ -83,14 +87,21 @@ def test_seed_notes_and_the_replicate_section(seeds_table):
     calm = split.cell("Age", "ambig")
     assert seed_note(calm.accuracy) == "" and calm.bias.delta == 0.0 and calm.bias.p == 1.0
     markdown = render_report(Report(split, {}, None), "markdown")
-    section = markdown[markdown.index("### Seed replicates"):]
-    line = next(x for x in section.splitlines()
-                if x.startswith("| Physical_appearance | ambig | accuracy |"))
+    section = markdown[markdown.index("### Seed replicates") :]
+    line = next(
+        x
+        for x in section.splitlines()
+        if x.startswith("| Physical_appearance | ambig | accuracy |")
+    )
     cells = [c.strip() for c in line.strip("|").split("|")]
     acc = split.cell("Physical_appearance", "ambig").accuracy
     seed0 = acc.seeds[0].delta
-    assert cells[3:7] == [f"{100 * seed0:+.1f} pp", "+0.0 pp", f"{100 * seed0:+.1f} pp",
-                          f"{100 * acc.delta:+.1f} pp"]
+    assert cells[3:7] == [
+        f"{100 * seed0:+.1f} pp",
+        "+0.0 pp",
+        f"{100 * seed0:+.1f} pp",
+        f"{100 * acc.delta:+.1f} pp",
+    ]
     assert acc.delta == pytest.approx(2 * seed0 / 3)
 
 

@@ -29,12 +29,20 @@ from auditor.stats.noninferiority import power
 ROOT = Path(__file__).resolve().parents[3]
 SHAPE = dict(clusters=100, size=4, discordance=0.2, icc=0.8)  # instances of 4 items
 MARGIN, ALPHA, DRAWS = 0.05, 0.05, 250
-GATE = GateSection(mode="noninferiority", cells="ambig", alpha=ALPHA, margin_accuracy=MARGIN,
-                   margin_bias=2.0, max_bias_increase=2.0)
+GATE = GateSection(
+    mode="noninferiority",
+    cells="ambig",
+    alpha=ALPHA,
+    margin_accuracy=MARGIN,
+    margin_bias=2.0,
+    max_bias_increase=2.0,
+)
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_gate", ROOT / "benchmarks" / "bench_gate.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_gate", ROOT / "benchmarks" / "bench_gate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -42,13 +50,27 @@ def _bench():
 
 def _item(n: int, instance: int) -> Item:
     """An ambiguous Age item of template instance ``instance`` (option 0 unknown: right)."""
-    options = (Option("Unknown", "unknown"), Option(f"old {instance}", "old"),
-               Option(f"young {instance}", "nonOld"))
-    return Item(id=f"Age:{n}", attribute="Age", example_id=n, context_condition="ambig",
-                polarity="neg" if n % 2 else "nonneg", question_index=str(instance),
-                context="c", question="q", options=options, label=0,
-                stereotyped_groups=("old",), subcategory="", unknown_index=0,
-                roles=Roles(biased=1, anti_biased=2, unknown=0))
+    options = (
+        Option("Unknown", "unknown"),
+        Option(f"old {instance}", "old"),
+        Option(f"young {instance}", "nonOld"),
+    )
+    return Item(
+        id=f"Age:{n}",
+        attribute="Age",
+        example_id=n,
+        context_condition="ambig",
+        polarity="neg" if n % 2 else "nonneg",
+        question_index=str(instance),
+        context="c",
+        question="q",
+        options=options,
+        label=0,
+        stereotyped_groups=("old",),
+        subcategory="",
+        unknown_index=0,
+        roles=Roles(biased=1, anti_biased=2, unknown=0),
+    )
 
 
 def _answers(ids, correct, rng):
@@ -64,8 +86,14 @@ def _pass_rate(bench, rng, drop: float) -> float:
         if items is None:  # the cluster layout is the same in every draw
             items = {f"Age:{k}": _item(k, int(c)) for k, c in enumerate(cluster)}
         ids = list(items)
-        table = compare_runs(items, _answers(ids, base, rng), _answers(ids, aligned[0], rng),
-                             target=("Gender_identity",), attributes=["Age"], n_boot=100)
+        table = compare_runs(
+            items,
+            _answers(ids, base, rng),
+            _answers(ids, aligned[0], rng),
+            target=("Gender_identity",),
+            attributes=["Age"],
+            n_boot=100,
+        )
         result = evaluate_gate(table, GATE)
         assert not result.refused, result.refusals
         passed += result.passed

@@ -35,9 +35,15 @@ def _toml_list(values) -> str:
 def profile(tmp_path_factory, small_llama_dir, bbq_lite):
     folder = tmp_path_factory.mktemp("matrix")
     path = write_tiny_profile(folder, small_llama_dir, bbq_lite)
-    return load_profile(str(path), [f"align.methods={_toml_list(METHODS)}",
-                                    f"align.targets={_toml_list(TARGETS)}",
-                                    "align.max_steps=2", "data.sample=48"])
+    return load_profile(
+        str(path),
+        [
+            f"align.methods={_toml_list(METHODS)}",
+            f"align.targets={_toml_list(TARGETS)}",
+            "align.max_steps=2",
+            "data.sample=48",
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +77,7 @@ def test_matrix_cells_are_the_audits_and_one_family_spans_them(grid, profile):
                 for metric in ("accuracy", "bias"):
                     if cell[metric]["p"] is not None:
                         raw.append(cell[metric]["p"])
-                        where.append((result.audit_id, row["attribute"], cell["context"],
-                                      metric))
+                        where.append((result.audit_id, row["attribute"], cell["context"], metric))
     expected = dict(zip(where, multipletests(raw, method="holm")[1], strict=True))
     assert matrix.family == len(raw) and matrix.correction == "holm"
     assert "one correction family spans the whole matrix" in matrix.family_note
@@ -99,8 +104,9 @@ def test_matrix_cells_are_the_audits_and_one_family_spans_them(grid, profile):
         assert row.degraded == degraded
         assert row.untargeted == sum(not c.targeted for c in row.cells)
     assert checked == len(raw)
-    assert [c for c in matrix.columns][:3] == [("Gender_identity", c)
-                                               for c in ("ambig", "disambig", "overall")]
+    assert [c for c in matrix.columns][:3] == [
+        ("Gender_identity", c) for c in ("ambig", "disambig", "overall")
+    ]
 
 
 def test_rerun_reuses_every_stage(grid, profile):
@@ -118,8 +124,9 @@ def test_the_stored_matrix_reads_back_without_running(grid, profile):
     stored = stored_results(profile, store)
     assert {k: r.audit_id for k, r in stored.items()} == {k: r.audit_id for k, r in results.items()}
     assert matrix_of(profile, stored).to_dict() == matrix_of(profile, results).to_dict()
-    other = dataclasses.replace(profile, align=dataclasses.replace(
-        profile.align, methods=("dpo", "simpo")))
+    other = dataclasses.replace(
+        profile, align=dataclasses.replace(profile.align, methods=("dpo", "simpo"))
+    )
     with pytest.raises(InputError, match="recipe simpo → Gender_identity has no finished"):
         stored_results(other, store)
 
@@ -133,7 +140,8 @@ def test_recipes_keep_the_audit_ids_of_the_single_audits(profile):
     lone = recipe_profiles(build_profile({"align": {"methods": ["orpo"]}}))
     assert list(lone) == [("orpo", ("Gender_identity",))]
     assert audit_key(lone[("orpo", ("Gender_identity",))], "sum") == audit_key(
-        build_profile({"align": {"method": "orpo"}}), "sum")
+        build_profile({"align": {"method": "orpo"}}), "sum"
+    )
 
 
 def test_matrix_command_prints_and_writes_every_format(grid, profile, tmp_path):
@@ -141,15 +149,26 @@ def test_matrix_command_prints_and_writes_every_format(grid, profile, tmp_path):
     toml = tmp_path / "matrix.toml"
     toml.write_text(_as_toml(profile))
     args = ["matrix", "--profile", str(toml), "--store", str(store.path)]
-    done = CliRunner().invoke(main, [*args, "--format", "json",
-                                     "--output", str(tmp_path / "m.md"),
-                                     "--output", str(tmp_path / "m.csv"),
-                                     "--output", str(tmp_path / "m.txt")])
+    done = CliRunner().invoke(
+        main,
+        [
+            *args,
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "m.md"),
+            "--output",
+            str(tmp_path / "m.csv"),
+            "--output",
+            str(tmp_path / "m.txt"),
+        ],
+    )
     assert done.exit_code == 0, done.output
     doc = json.loads(done.stdout)
     assert doc["schema"] == "spillover.matrix/1" and doc["family"] > 0
     assert [(r["method"], r["target"]) for r in doc["rows"]] == [
-        (m, [t]) for m in METHODS for t in TARGETS]
+        (m, [t]) for m in METHODS for t in TARGETS
+    ]
     assert doc["rows"][0]["audit_id"] == results[("dpo", ("Gender_identity",))].audit_id
     markdown = (tmp_path / "m.md").read_text()
     assert "dpo → Age" in markdown and "one correction family" in markdown.lower()
@@ -196,16 +215,29 @@ def test_plan_counts_the_grid_and_measures_from_the_store(grid, profile, tmp_pat
     assert grid_cost["steps"] == 2
     for method in METHODS:
         got = grid_cost["per_step"][method]
-        steps = [store.run(r.id).record["metrics"] for r in store.runs("train")
-                 if r.settings["method"] == method]
+        steps = [
+            store.run(r.id).record["metrics"]
+            for r in store.runs("train")
+            if r.settings["method"] == method
+        ]
         assert got["runs"] == 2 and got["seconds"] > 0
         assert all(m["session_steps"] == 2 for m in steps)
     timings = [r.record["timing"] for r in store.runs("eval")]
     assert [t["items"] for t in timings] == [48] * 5  # each scored its items in one session
     per_item = sorted(t["seconds"] / t["items"] for t in timings)
     assert grid_cost["per_item"] == {"seconds": per_item[2], "runs": 5}  # the median
-    empty = CliRunner().invoke(main, ["plan", "--profile", str(toml), "--bbq", str(bbq_lite),
-                                      "--store", str(tmp_path / "none.sqlite")])
+    empty = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            "--profile",
+            str(toml),
+            "--bbq",
+            str(bbq_lite),
+            "--store",
+            str(tmp_path / "none.sqlite"),
+        ],
+    )
     assert empty.exit_code == 0, empty.output
     assert "4 training(s)" in empty.output and "not measured yet" in empty.output
     assert not (tmp_path / "none.sqlite").exists()
@@ -216,6 +248,8 @@ def _as_toml(profile) -> str:
     for section, values in profile.to_dict().items():
         if isinstance(values, dict):
             lines.append(f"[{section}]")
-            lines += [f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}"
-                      for k, v in values.items()]
+            lines += [
+                f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}"
+                for k, v in values.items()
+            ]
     return "\n".join(lines) + "\n"

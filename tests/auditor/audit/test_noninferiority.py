@@ -39,9 +39,18 @@ def test_no_bound_is_inconclusive_never_non_inferior():
 
 def test_margin_overrides_parse_and_refuse():
     assert margin_overrides(("Age=0.03", " Race_ethnicity = 0.1"), "accuracy_margins") == {
-        "Age": 0.03, "Race_ethnicity": 0.1}
-    for bad in (("Age",), ("Age=",), ("=0.1",), ("Age=-0.1",), ("Age=nan",), ("Age=inf",),
-                ("Age=0.1", "Age=0.2")):
+        "Age": 0.03,
+        "Race_ethnicity": 0.1,
+    }
+    for bad in (
+        ("Age",),
+        ("Age=",),
+        ("=0.1",),
+        ("Age=-0.1",),
+        ("Age=nan",),
+        ("Age=inf",),
+        ("Age=0.1", "Age=0.2"),
+    ):
         with pytest.raises(InputError):
             margin_overrides(bad, "accuracy_margins")
 

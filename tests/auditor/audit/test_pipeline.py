@@ -71,8 +71,9 @@ def test_load_audit_and_compare_stored_agree(tiny_audit, bbq_lite):
     _, store, result, _ = tiny_audit
     loaded = load_audit(store, result.audit_id[:12])
     assert loaded.table.to_dict() == result.table.to_dict()
-    again = compare_stored(store, result.baseline_run, result.aligned_run, bbq=str(bbq_lite),
-                           n_boot=200).table
+    again = compare_stored(
+        store, result.baseline_run, result.aligned_run, bbq=str(bbq_lite), n_boot=200
+    ).table
     assert again.to_dict() == result.table.to_dict()
     assert list_audits(store)[0]["id"] == result.audit_id
 
@@ -101,16 +102,23 @@ def test_target_drilldown_uses_the_cells_items(tiny_audit, tmp_path, small_llama
     held-out items, and a second table covers all of the target's items."""
     from auditor.audit.drilldown import item_rows
 
-    profile = load_profile(str(write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)),
-                           ["data.sample=0", "data.attributes=['Gender_identity']",
-                            "align.max_steps=1"])
+    profile = load_profile(
+        str(write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)),
+        ["data.sample=0", "data.attributes=['Gender_identity']", "align.max_steps=1"],
+    )
     store = Store(tmp_path / "full.sqlite")
     result = run_audit(profile, store=store)
     cell = result.table.cell("Gender_identity", "ambig")
     plan = plan_audit(profile)
-    rows = item_rows(store, plan.items, result.baseline_run, result.aligned_run,
-                     attribute="Gender_identity", context="ambig",
-                     only_ids=result.items_of("Gender_identity"))
+    rows = item_rows(
+        store,
+        plan.items,
+        result.baseline_run,
+        result.aligned_run,
+        attribute="Gender_identity",
+        context="ambig",
+        only_ids=result.items_of("Gender_identity"),
+    )
     assert len(rows) == cell.accuracy.n > 0
     assert result.target_all is not None
     assert result.target_all.cell("Gender_identity", "ambig").accuracy.n > cell.accuracy.n

@@ -32,6 +32,7 @@ def _cancel_in_second_seed(cancel, events):
             state["aligns"] += 1
         if isinstance(event, TrainStep) and state["aligns"] == 2 and event.step >= 3:
             cancel.set()
+
     return report
 
 
@@ -44,8 +45,9 @@ def seeded(tmp_path_factory, small_llama_dir, bbq_lite):
     store = Store(folder / "runs.sqlite")
     cancel, first = threading.Event(), []
     with pytest.raises(Cancelled):
-        run_audit(profile, store=store, reporter=_cancel_in_second_seed(cancel, first),
-                  cancel=cancel)
+        run_audit(
+            profile, store=store, reporter=_cancel_in_second_seed(cancel, first), cancel=cancel
+        )
     events = []
     result = run_audit(profile, store=store, reporter=events.append)
     return profile, store, result, first, events
@@ -65,8 +67,9 @@ def test_each_seed_trains_and_evaluates_once_against_one_baseline(seeded):
         assert set(store.run(rep["train_run"]).record["heldout_ids"]) == set(result.heldout_ids)
     assert len(store.runs("eval")) == 3  # the baseline once, one aligned run per seed
     # the seeds trained differently (own LoRA initialisation and data order)
-    weights = [(store.path.parent / "audits" / result.audit_id / f"alignment-seed{s}")
-               for s in (0, 1)]
+    weights = [
+        (store.path.parent / "audits" / result.audit_id / f"alignment-seed{s}") for s in (0, 1)
+    ]
     files = [sorted(w.rglob("adapter_model.safetensors")) for w in weights]
     assert files[0] and files[1] and files[0][0].read_bytes() != files[1][0].read_bytes()
 
@@ -75,15 +78,22 @@ def test_cancel_in_the_second_seed_then_rerun_reuses_the_first(seeded):
     _, _, _, first, events = seeded
     assert sum(isinstance(e, StageFinished) and e.stage == "align" for e in first) == 1
     finished = [(e.stage, e.skipped) for e in events if isinstance(e, StageFinished)]
-    assert finished == [("baseline", True), ("align", True), ("aligned", True),
-                        ("align", False), ("aligned", False), ("compare", False)]
+    assert finished == [
+        ("baseline", True),
+        ("align", True),
+        ("aligned", True),
+        ("align", False),
+        ("aligned", False),
+        ("compare", False),
+    ]
     starts = [i for i, e in enumerate(first) if isinstance(e, StageStarted) and e.stage == "align"]
     assert len(starts) == 2
-    stopped = max(e.step for e in first[starts[1]:] if isinstance(e, TrainStep))
+    stopped = max(e.step for e in first[starts[1] :] if isinstance(e, TrainStep))
     steps = [e.step for e in events if isinstance(e, TrainStep)]
     assert 3 <= stopped < 6 and steps == list(range(stopped + 1, 7))  # resumed, not redone
-    assert any(isinstance(e, Message) and f"resuming from checkpoint-{stopped}" in e.text
-               for e in events)
+    assert any(
+        isinstance(e, Message) and f"resuming from checkpoint-{stopped}" in e.text for e in events
+    )
 
 
 def test_pooled_table_cells_hold_every_seed(seeded):

@@ -20,64 +20,97 @@ def test_a_single_run_is_the_one_seed_case():
     plan = audit_plan(build_profile({}))
     r = plan.recipe
     assert r == "dpo → Gender_identity" and plan.seeds == ()
-    assert plan.stages == (StageKey("baseline", r), StageKey("align", r),
-                           StageKey("aligned", r), StageKey("compare", r))
+    assert plan.stages == (
+        StageKey("baseline", r),
+        StageKey("align", r),
+        StageKey("aligned", r),
+        StageKey("compare", r),
+    )
     assert [c.name for c in plan.comparisons] == ["table"]
     one = audit_plan(build_profile({"align": {"seeds": [4]}}))
     assert one.seeds == () and one.trainings[0].seed == 4  # one seed: a single run with it
 
 
 def test_seeds_formats_and_orders_compose():
-    plan = audit_plan(build_profile({"align": {"seeds": [0, 1]},
-                                     "eval": {"orders": "cyclic", "transfer": ["cloze"]}}))
+    plan = audit_plan(
+        build_profile(
+            {"align": {"seeds": [0, 1]}, "eval": {"orders": "cyclic", "transfer": ["cloze"]}}
+        )
+    )
     r = plan.recipe
     assert [k.name for k in plan.stages] == [
-        "baseline", "baseline (cloze)", "align", "aligned", "aligned (cloze)",
-        "align", "aligned", "aligned (cloze)", "compare"]
+        "baseline",
+        "baseline (cloze)",
+        "align",
+        "aligned",
+        "aligned (cloze)",
+        "align",
+        "aligned",
+        "aligned (cloze)",
+        "compare",
+    ]
     assert [k.seed for k in plan.stages] == [None, None, 0, 0, 0, 1, 1, 1, None]
     by_name = {c.name: c for c in plan.comparisons}
     assert by_name["table"].after == (StageKey("aligned", r, 0), StageKey("aligned", r, 1))
     assert by_name["rotation"].after == by_name["table"].after
     assert by_name["transfer"].before == StageKey("baseline", r, None, "cloze")
-    assert by_name["transfer"].after == (StageKey("aligned", r, 0, "cloze"),
-                                         StageKey("aligned", r, 1, "cloze"))
+    assert by_name["transfer"].after == (
+        StageKey("aligned", r, 0, "cloze"),
+        StageKey("aligned", r, 1, "cloze"),
+    )
     rotated = {(e.key, e.orders) for e in plan.evaluations}
     assert (StageKey("aligned", r, 1), "cyclic") in rotated
     assert (StageKey("aligned", r, 1, "cloze"), "none") in rotated  # cloze is never rotated
-    assert plan.reports == ("spillover table", "position bias and order consistency",
-                            "format transfer (cloze)")
+    assert plan.reports == (
+        "spillover table",
+        "position bias and order consistency",
+        "format transfer (cloze)",
+    )
     assert plan.announce().stages == plan.stages
 
 
 def test_grids_are_plans_of_several_recipes():
-    plans = grid_plans(build_profile({"align": {"methods": ["dpo", "orpo"],
-                                                "targets": ["Age", "Race_ethnicity"]}}))
+    plans = grid_plans(
+        build_profile({"align": {"methods": ["dpo", "orpo"], "targets": ["Age", "Race_ethnicity"]}})
+    )
     assert list(plans) == [(m, (t,)) for m in ("dpo", "orpo") for t in ("Age", "Race_ethnicity")]
     assert {p.recipe for p in plans.values()} == {
-        f"{m} → {t}" for m in ("dpo", "orpo") for t in ("Age", "Race_ethnicity")}
+        f"{m} → {t}" for m in ("dpo", "orpo") for t in ("Age", "Race_ethnicity")
+    }
 
 
 def test_combinations_it_cannot_run_are_refused_in_one_line(tmp_path):
     with pytest.raises(InputError, match="align.methods is set"):
         audit_plan(build_profile({"align": {"methods": ["dpo", "orpo"]}}))
     store = tmp_path / "runs.sqlite"
-    out = CliRunner().invoke(main, ["audit", "--set", 'align.methods=["dpo", "orpo"]',
-                                    "--store", str(store)])
+    out = CliRunner().invoke(
+        main, ["audit", "--set", 'align.methods=["dpo", "orpo"]', "--store", str(store)]
+    )
     assert out.exit_code == 2
     assert out.output.strip().splitlines() == [
         "error: align.methods is set: run the grid with `spillover matrix` or "
-        "`spillover audit --matrix` (or empty it for one method's audit)"]
+        "`spillover audit --matrix` (or empty it for one method's audit)"
+    ]
     assert not store.exists()  # refused before anything was written
 
 
 def test_plan_prints_the_plan_it_will_run(bbq_lite):
-    args = ["plan", "--bbq", str(bbq_lite), "--set", "align.seeds=[0, 1]", "--set",
-            'eval.transfer=["cloze"]']
+    args = [
+        "plan",
+        "--bbq",
+        str(bbq_lite),
+        "--set",
+        "align.seeds=[0, 1]",
+        "--set",
+        'eval.transfer=["cloze"]',
+    ]
     out = CliRunner().invoke(main, [*args, "--format", "json"])
     assert out.exit_code == 0, out.output
     (plan,) = json.loads(out.stdout)["plan"]
     assert plan["seeds"] == [0, 1] and plan["formats"] == ["cloze"]
     assert len(plan["stages"]) == 9 and len(plan["trainings"]) == 2
     text = CliRunner().invoke(main, args)
-    assert "compare transfer: baseline in cloze against aligned in cloze pooled over 2 seeds" \
+    assert (
+        "compare transfer: baseline in cloze against aligned in cloze pooled over 2 seeds"
         in text.stdout
+    )

@@ -36,14 +36,18 @@ def test_profile_is_frozen():
 
 
 def test_overrides_reach_any_field():
-    p = load_profile("demo", ["align.beta=0.25", "model.source=/models/x", "data.attributes=['Age']"])
+    p = load_profile(
+        "demo", ["align.beta=0.25", "model.source=/models/x", "data.attributes=['Age']"]
+    )
     assert p.align.beta == 0.25
     assert p.model.source == "/models/x"
     assert p.data.attributes == ("Age",)
     speed = load_profile("demo", ["align.precompute_ref='off'"])
     assert speed.align.precompute_ref == "off"
-    assert speed.align.speed_plan("cpu") == {"precompute_ref": False,
-                                                     "completion_logits_only": True}
+    assert speed.align.speed_plan("cpu") == {
+        "precompute_ref": False,
+        "completion_logits_only": True,
+    }
 
 
 @pytest.mark.parametrize(
@@ -88,9 +92,16 @@ def test_invalid_toml_and_missing_file(tmp_path):
 
 @pytest.mark.parametrize(
     "key, value",
-    [("align.batch_size", "0"), ("gate.alpha", "5"), ("stats.n_boot", "0"),
-     ("eval.batch_size", "-3"), ("data.sample", "-1"), ("align.lora_dropout", "2"),
-     ("align.learning_rate", "0"), ("gate.max_accuracy_drop", "-0.1")],
+    [
+        ("align.batch_size", "0"),
+        ("gate.alpha", "5"),
+        ("stats.n_boot", "0"),
+        ("eval.batch_size", "-3"),
+        ("data.sample", "-1"),
+        ("align.lora_dropout", "2"),
+        ("align.learning_rate", "0"),
+        ("gate.max_accuracy_drop", "-0.1"),
+    ],
 )
 def test_out_of_range_values_are_refused_before_any_work(key, value):
     with pytest.raises(InputError, match=rf"with --set {key}={value}: '{key}' is .*must be in"):
@@ -104,8 +115,9 @@ def test_accuracy_test_is_mcnemar_by_default_and_cluster_on_request():
 
     assert load_profile("demo").stats.accuracy_test == "mcnemar"
     assert load_profile("demo", ["stats.accuracy_test=cluster"]).stats.accuracy_test == "cluster"
-    with pytest.raises(InputError, match="'stats.accuracy_test' is 'gee'; choose one of "
-                                         "mcnemar, cluster"):
+    with pytest.raises(
+        InputError, match="'stats.accuracy_test' is 'gee'; choose one of mcnemar, cluster"
+    ):
         load_profile("demo", ["stats.accuracy_test=gee"])
     # at its default the field stays out of the audit key: stored audits keep their ids
     plain = json.loads(audit_key(build_profile({}), "x"))["profile"]["stats"]
@@ -122,8 +134,11 @@ def test_a_deeply_nested_profile_is_one_line_exit_2(tmp_path, nested):
 
     deep = tmp_path / "deep.toml"
     deep.write_text(f"[data]\nattributes = {nested}\n")
-    with pytest.raises(InputError, match=r"deep.toml: invalid TOML: arrays or tables nested "
-                                         r"too deeply"):
+    with pytest.raises(
+        InputError,
+        match=r"deep.toml: invalid TOML: arrays or tables nested "
+        r"too deeply",
+    ):
         load_profile(str(deep))
     with pytest.raises(InputError, match=r"--set 'data.attributes': arrays or tables nested"):
         load_profile("demo", [f"data.attributes={nested}"])

@@ -28,8 +28,9 @@ def stored(tmp_path_factory, bbq_lite):
 def test_two_runs_report_is_the_comparison_with_subject_and_flips(stored, bbq_lite):
     store, run_a, run_b, by_id = stored
     stats = {"n_boot": 500}
-    report, verdict = runs_report(store, run_a, run_b, bbq=str(bbq_lite), stats=stats,
-                                  notes=("a note",), flips=True)
+    report, verdict = runs_report(
+        store, run_a, run_b, bbq=str(bbq_lite), stats=stats, notes=("a note",), flips=True
+    )
     expected = compare_stored(store, run_a, run_b, bbq=str(bbq_lite), **stats).table
     assert verdict is None and report.gate is None and report.table == expected
     assert report.subject["before"] == run_a and report.subject["notes"] == ["a note"]
@@ -42,10 +43,12 @@ def test_two_runs_report_is_the_comparison_with_subject_and_flips(stored, bbq_li
 def test_a_gated_report_carries_the_gates_verdict_on_the_regated_table(stored, bbq_lite):
     store, run_a, run_b, _ = stored
     section = GateSection(correction="bh", alpha=0.01)
-    report, verdict = runs_report(store, run_a, run_b, bbq=str(bbq_lite),
-                                  stats={"n_boot": 500}, section=section)
-    table = regate(compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=500).table,
-                   section)
+    report, verdict = runs_report(
+        store, run_a, run_b, bbq=str(bbq_lite), stats={"n_boot": 500}, section=section
+    )
+    table = regate(
+        compare_stored(store, run_a, run_b, bbq=str(bbq_lite), n_boot=500).table, section
+    )
     assert report.table == table and report.gate is verdict
     assert verdict == evaluate_gate(table, section, ())
     assert {f.attribute for f in verdict.failures} == {"Physical_appearance"}
@@ -58,7 +61,8 @@ def test_a_gate_that_cannot_judge_an_unfinished_run_refuses(stored, bbq_lite):
     items = list(by_id.values())
     run_c = store.create_or_get_run("eval", "unfinished", model="synthetic", total=len(items))
     store.add_answers(run_c, items, store.answers(run_a))  # left "running"
-    _, verdict = runs_report(store, run_a, run_c, bbq=str(bbq_lite), stats={"n_boot": 200},
-                             section=GateSection())
+    _, verdict = runs_report(
+        store, run_a, run_c, bbq=str(bbq_lite), stats={"n_boot": 200}, section=GateSection()
+    )
     assert verdict.refused and not verdict.passed
     assert list(verdict.refusals) == run_problems(store, run_a, run_c) != []

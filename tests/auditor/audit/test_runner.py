@@ -44,8 +44,10 @@ def test_the_plan_is_announced_first_and_every_stage_names_itself(composed):
     assert started == finished == list(plan.stages)
     recipe = plan.recipe
     assert [k for k in started if k.format == "cloze"] == [
-        StageKey("baseline", recipe, None, "cloze"), StageKey("aligned", recipe, 0, "cloze"),
-        StageKey("aligned", recipe, 1, "cloze")]
+        StageKey("baseline", recipe, None, "cloze"),
+        StageKey("aligned", recipe, 0, "cloze"),
+        StageKey("aligned", recipe, 1, "cloze"),
+    ]
 
 
 def test_seeds_with_transfer_pool_the_untrained_format(composed, lite_items):
@@ -68,10 +70,16 @@ def test_seeds_with_transfer_pool_the_untrained_format(composed, lite_items):
 
     s = profile.stats
     expected = compare_replicates(
-        items, on_table(store.answers(base)),
+        items,
+        on_table(store.answers(base)),
         {seed: on_table(store.answers(run)) for seed, run in cloze.items()},
-        target=target, attributes=result.transfer.attributes, correction=s.correction,
-        alpha=s.alpha, n_boot=s.n_boot, seed=s.seed)
+        target=target,
+        attributes=result.transfer.attributes,
+        correction=s.correction,
+        alpha=s.alpha,
+        n_boot=s.n_boot,
+        seed=s.seed,
+    )
     assert result.transfer.seeds == (0, 1)
     assert result.transfer.to_dict() == expected.to_dict()
 
@@ -84,14 +92,27 @@ def test_seeds_with_rotation_report_each_seeds_position_bias(composed, lite_item
     held, target = result.heldout_ids, set(profile.align.target)
 
     def on_table(run):
-        return {i: v for i, v in store.order_answers(run).items()
-                if items[i].attribute not in target or i in held}
+        return {
+            i: v
+            for i, v in store.order_answers(run).items()
+            if items[i].attribute not in target or i in held
+        }
 
     s = profile.stats
     for link in store.audit(result.audit_id).outcome.replicate_links():
-        expected = json.loads(json.dumps(compare_rotation(
-            items, on_table(result.baseline_run), on_table(link.aligned_run), orders="cyclic",
-            alpha=s.alpha, n_boot=s.n_boot, seed=s.seed).to_dict()))  # as stored (JSON)
+        expected = json.loads(
+            json.dumps(
+                compare_rotation(
+                    items,
+                    on_table(result.baseline_run),
+                    on_table(link.aligned_run),
+                    orders="cyclic",
+                    alpha=s.alpha,
+                    n_boot=s.n_boot,
+                    seed=s.seed,
+                ).to_dict()
+            )
+        )  # as stored (JSON)
         assert link.rotation == expected
         assert json.loads(json.dumps(rotation["seeds"][str(link.seed)])) == expected
         assert expected["position_after"]["n"] == 3 * result.table.pairing.n_paired

@@ -86,8 +86,9 @@ def test_targets_are_validated_and_stay_out_of_single_audit_keys():
     assert '"targets"' not in audit_key(build_profile({}), "sum")
 
 
-def test_audit_command_prints_every_targets_report_from_the_stored_audits(audits, profile,
-                                                                         tmp_path):
+def test_audit_command_prints_every_targets_report_from_the_stored_audits(
+    audits, profile, tmp_path
+):
     import json
 
     from click.testing import CliRunner
@@ -100,7 +101,7 @@ def test_audit_command_prints_every_targets_report_from_the_stored_audits(audits
     args = ["audit", "--profile", str(toml), "--store", str(store.path)]
     done = CliRunner().invoke(main, [*args, "--format", "json"])
     assert done.exit_code == 0, done.output
-    docs = json.loads(done.output[done.output.index("{"):])["targets"]
+    docs = json.loads(done.output[done.output.index("{") :])["targets"]
     assert list(docs) == list(TARGETS)
     for t, doc in docs.items():
         assert doc["subject"]["audit"] == results[t].audit_id and doc["subject"]["target"] == t
@@ -117,6 +118,8 @@ def _as_toml(profile) -> str:
     for section, values in profile.to_dict().items():
         if isinstance(values, dict):
             lines.append(f"[{section}]")
-            lines += [f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}"
-                      for k, v in values.items()]
+            lines += [
+                f"{k} = {json.dumps(list(v) if isinstance(v, tuple) else v)}"
+                for k, v in values.items()
+            ]
     return "\n".join(lines) + "\n"

@@ -57,8 +57,13 @@ def mirror(tmp_path_factory, bbq_official):
 
     root = tmp_path_factory.mktemp("mirror")
     (root / "data").mkdir()
-    for name in ("Age", "Disability_status", "Nationality", "Physical_appearance",
-                 "Sexual_orientation"):
+    for name in (
+        "Age",
+        "Disability_status",
+        "Nationality",
+        "Physical_appearance",
+        "Sexual_orientation",
+    ):
         (root / "data" / f"{name}.jsonl").symlink_to(bbq_official / f"{name}.jsonl")
     corrupt = bytearray((bbq_official / "Religion.jsonl").read_bytes())
     corrupt[100] ^= 1

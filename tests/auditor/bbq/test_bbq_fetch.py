@@ -11,8 +11,13 @@ from auditor.bbq.checksums import COMMIT, MISMATCH, MISSING, OFFICIAL, OK, verif
 from auditor.bbq.fetch import BASE_URL_ENV, DEFAULT_BASE_URL, FAILED, FETCHED, SKIPPED, fetch
 from auditor.core.errors import DataError
 
-GOOD = {"data/Age.jsonl", "data/Disability_status.jsonl", "data/Nationality.jsonl",
-        "data/Physical_appearance.jsonl", "data/Sexual_orientation.jsonl"}
+GOOD = {
+    "data/Age.jsonl",
+    "data/Disability_status.jsonl",
+    "data/Nationality.jsonl",
+    "data/Physical_appearance.jsonl",
+    "data/Sexual_orientation.jsonl",
+}
 
 
 def test_builtin_table_matches_the_real_files(bbq_official):
@@ -29,8 +34,13 @@ def test_verify_the_shared_official_folder(bbq_official):
     checks = {c.path: c.status for c in verify(bbq_official)}
     assert sum(s == OK for s in checks.values()) == 6
     assert [p for p, s in checks.items() if s == MISSING] == [
-        "data/Gender_identity.jsonl", "data/Race_ethnicity.jsonl", "data/Race_x_SES.jsonl",
-        "data/Race_x_gender.jsonl", "data/SES.jsonl", "supplemental/additional_metadata.csv"]
+        "data/Gender_identity.jsonl",
+        "data/Race_ethnicity.jsonl",
+        "data/Race_x_SES.jsonl",
+        "data/Race_x_gender.jsonl",
+        "data/SES.jsonl",
+        "supplemental/additional_metadata.csv",
+    ]
 
 
 def test_verify_finds_a_mismatch_in_the_data_layout(tmp_path, bbq_official, bbq_lite):
@@ -57,8 +67,9 @@ def test_fetch_keeps_only_verified_files(tmp_path, mirror):
     assert "SHA-256 mismatch" in status["data/Religion.jsonl"].detail
     assert status["data/SES.jsonl"].detail.startswith("HTTP 404")
     assert status["supplemental/additional_metadata.csv"].status == FAILED
-    kept = {str(p.relative_to(tmp_path / "bbq")) for p in (tmp_path / "bbq").rglob("*")
-            if p.is_file()}
+    kept = {
+        str(p.relative_to(tmp_path / "bbq")) for p in (tmp_path / "bbq").rglob("*") if p.is_file()
+    }
     assert kept == GOOD  # no corrupted file, no temporary leftovers
     assert {c.path for c in verify(tmp_path / "bbq") if c.status == OK} == GOOD
 

@@ -34,8 +34,9 @@ def test_save_to_disk_folder_loads_through_load_bbq(tmp_path, rows, lite_data):
 def test_dataset_dict_splits_are_all_loaded(tmp_path, rows, lite_data):
     from datasets import Dataset, DatasetDict
 
-    DatasetDict({"test": Dataset.from_list(rows[:12]),
-                 "train": Dataset.from_list(rows[12:])}).save_to_disk(str(tmp_path / "dd"))
+    DatasetDict(
+        {"test": Dataset.from_list(rows[:12]), "train": Dataset.from_list(rows[12:])}
+    ).save_to_disk(str(tmp_path / "dd"))
     _same_items(load_hf(str(tmp_path / "dd")), rows, lite_data)
     only = load_hf(str(tmp_path / "dd"), split="train")
     assert len(only.items) == 8

@@ -12,11 +12,25 @@ from auditor.bbq import load_bbq
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES, CATEGORIES
 
-LITE_ROWS = {"Age": 1344, "Disability_status": 1156, "Gender_identity": 3344,
-             "Nationality": 1880, "Physical_appearance": 1176, "Race_ethnicity": 4000,
-             "Religion": 680, "SES": 1984, "Sexual_orientation": 512}
-OFFICIAL_ROWS = {"Age": 3680, "Disability_status": 1556, "Nationality": 3080,
-                 "Physical_appearance": 1576, "Religion": 1200, "Sexual_orientation": 864}
+LITE_ROWS = {
+    "Age": 1344,
+    "Disability_status": 1156,
+    "Gender_identity": 3344,
+    "Nationality": 1880,
+    "Physical_appearance": 1176,
+    "Race_ethnicity": 4000,
+    "Religion": 680,
+    "SES": 1984,
+    "Sexual_orientation": 512,
+}
+OFFICIAL_ROWS = {
+    "Age": 3680,
+    "Disability_status": 1556,
+    "Nationality": 3080,
+    "Physical_appearance": 1576,
+    "Religion": 1200,
+    "Sexual_orientation": 864,
+}
 
 
 def test_lite_has_nine_attributes_and_every_row(lite_data):
@@ -78,8 +92,7 @@ def test_unknown_attribute_is_an_input_error(bbq_lite):
         load_bbq(bbq_lite, ["Gender"])
 
 
-def test_intersectional_rows_load_only_when_named(tmp_path, bbq_official, real_rows,
-                                                  write_jsonl):
+def test_intersectional_rows_load_only_when_named(tmp_path, bbq_official, real_rows, write_jsonl):
     rows = real_rows(bbq_official / "Age.jsonl", 4)
     for row in rows:
         row["category"] = "Race_x_SES"
@@ -110,8 +123,11 @@ def test_files_both_in_data_and_beside_it_are_refused_not_half_read(tmp_path, bb
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "Religion.jsonl").symlink_to(bbq_official / "Religion.jsonl")
     (tmp_path / "Age.jsonl").symlink_to(bbq_official / "Age.jsonl")
-    with pytest.raises(DataError, match=r"both in data/ \(1, e.g. Religion.jsonl\) and beside "
-                                        r"it \(1, e.g. Age.jsonl\): which to read is ambiguous"):
+    with pytest.raises(
+        DataError,
+        match=r"both in data/ \(1, e.g. Religion.jsonl\) and beside "
+        r"it \(1, e.g. Age.jsonl\): which to read is ambiguous",
+    ):
         load_bbq(tmp_path)
     result = CliRunner().invoke(main, ["data", "info", str(tmp_path)])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1

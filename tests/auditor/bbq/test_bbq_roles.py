@@ -25,8 +25,13 @@ def test_every_lite_item_exceptions_pinned(lite_data):
     per_file = Counter(i.split(":")[0] for i in lite_data.exceptions)
     assert per_file == LITE_EXCEPTIONS
     assert len(lite_data.exceptions) == 232
-    for item_id in ("Gender_identity:48", "Gender_identity:323", "Physical_appearance:576",
-                    "Race_ethnicity:448", "Race_ethnicity:3799"):
+    for item_id in (
+        "Gender_identity:48",
+        "Gender_identity:323",
+        "Physical_appearance:576",
+        "Race_ethnicity:448",
+        "Race_ethnicity:3799",
+    ):
         assert item_id in lite_data.exceptions
         assert lite_data.by_id()[item_id].roles is None
     assert {i.id for i in lite_data.items if i.roles is None} == set(lite_data.exceptions)
@@ -35,8 +40,10 @@ def test_every_lite_item_exceptions_pinned(lite_data):
 # Regression pins over every shared item: the exception ids, and each item's derived
 # (biased, anti-biased, unknown) options. A change to the derivation must show up here.
 LITE_EXCEPTIONS_SHA = "de9c3a244f271d97203e95f05f007ee89cd54a07a01796890934e2c2cb2b2140"
-ROLES_SHA = {"lite_data": "fa8ffcb2579a9ac0d36ee639a71bcb9bb2a5246eb3e8292d4c1e19a02434de72",
-             "official_data": "a5aa1428a7ef10113e7d8a4b6d869e5a669cfab9cf89b67ac2974043bbdf1ddc"}
+ROLES_SHA = {
+    "lite_data": "fa8ffcb2579a9ac0d36ee639a71bcb9bb2a5246eb3e8292d4c1e19a02434de72",
+    "official_data": "a5aa1428a7ef10113e7d8a4b6d869e5a669cfab9cf89b67ac2974043bbdf1ddc",
+}
 
 
 def test_exception_ids_pinned(lite_data):
@@ -49,8 +56,10 @@ def test_roles_of_every_item_pinned(which, request):
     digest = hashlib.sha256()
     for item in sorted(request.getfixturevalue(which).items, key=lambda i: i.id):
         r = item.roles
-        digest.update(f"{item.id}:{r.biased if r else None}:{r.anti_biased if r else None}:"
-                      f"{item.unknown_index}\n".encode())
+        digest.update(
+            f"{item.id}:{r.biased if r else None}:{r.anti_biased if r else None}:"
+            f"{item.unknown_index}\n".encode()
+        )
     assert digest.hexdigest() == ROLES_SHA[which]
 
 
@@ -99,21 +108,39 @@ def test_nonneg_biased_is_the_non_stereotyped_option(official_data):
     assert item.options[item.roles.anti_biased].group == "old"
 
 
-@pytest.mark.parametrize("a, b", [
-    ("low SES", "lowSES"), ("F", "woman"), ("F", "girl"), ("M", "boy"), ("man", "M"),
-    ("trans_F", "Transgender women"), ("trans_M", "transgender men"), ("trans", "trans_F"),
-    ("nonTrans_M", "nonTrans"), (" Obese ", "obese"), ("Christiian", "Christian"),
-    ("African American", "african american"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("low SES", "lowSES"),
+        ("F", "woman"),
+        ("F", "girl"),
+        ("M", "boy"),
+        ("man", "M"),
+        ("trans_F", "Transgender women"),
+        ("trans_M", "transgender men"),
+        ("trans", "trans_F"),
+        ("nonTrans_M", "nonTrans"),
+        (" Obese ", "obese"),
+        ("Christiian", "Christian"),
+        ("African American", "african american"),
+    ],
+)
 def test_spellings_that_mean_the_same_group(a, b):
     assert canonical(a) == canonical(b)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("obese", "nonObese"), ("disabled", "nonDisabled"), ("old", "nonOld"),
-    ("lowSES", "highSES"), ("trans", "nonTrans_F"), ("African", "African American"),
-    ("pregnant", "notPregnant"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("obese", "nonObese"),
+        ("disabled", "nonDisabled"),
+        ("old", "nonOld"),
+        ("lowSES", "highSES"),
+        ("trans", "nonTrans_F"),
+        ("African", "African American"),
+        ("pregnant", "notPregnant"),
+    ],
+)
 def test_spellings_that_differ(a, b):
     assert canonical(a) != canonical(b)
 
@@ -143,9 +170,11 @@ def test_both_or_neither_stereotyped_is_undeterminable():
     assert target_index(neither, [], 2) is None
 
 
-HEADER = ("category,question_index,example_id,target_loc,label_type,Known_stereotyped_race,"
-          "Known_stereotyped_var2,Relevant_social_values,corr_ans_aligns_var2,"
-          "corr_ans_aligns_race,full_cond,Known_stereotyped_groups").split(",")
+HEADER = (
+    "category,question_index,example_id,target_loc,label_type,Known_stereotyped_race,"
+    "Known_stereotyped_var2,Relevant_social_values,corr_ans_aligns_var2,"
+    "corr_ans_aligns_race,full_cond,Known_stereotyped_groups"
+).split(",")
 
 
 def _official_with_csv(tmp_path, bbq_official, official_data, edit):
@@ -158,13 +187,26 @@ def _official_with_csv(tmp_path, bbq_official, official_data, edit):
         for item in official_data.items:
             if item.attribute == "Religion":
                 target = edit(item, item.roles.biased)  # as the official CSV: the biased answer
-                writer.writerow(["Religion", item.question_index, item.example_id, target,
-                                 "label", "", "", "", "", "", "", ""])
+                writer.writerow(
+                    [
+                        "Religion",
+                        item.question_index,
+                        item.example_id,
+                        target,
+                        "label",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                    ]
+                )
     return load_bbq(tmp_path)
 
 
-def test_target_loc_from_the_metadata_csv_takes_precedence(tmp_path, bbq_official,
-                                                             official_data):
+def test_target_loc_from_the_metadata_csv_takes_precedence(tmp_path, bbq_official, official_data):
     def swap_first_block(item, target):
         if item.example_id < 4:  # point target_loc at the other non-unknown option
             return 3 - target - item.unknown_index
@@ -189,6 +231,9 @@ def test_metadata_csv_changes_the_checksum(tmp_path, bbq_official, official_data
 def test_metadata_csv_without_target_loc_is_a_data_error(tmp_path, bbq_official):
     (tmp_path / "Religion.jsonl").symlink_to(bbq_official / "Religion.jsonl")
     (tmp_path / "additional_metadata.csv").write_text("category,example_id\nReligion,0\n")
-    with pytest.raises(DataError, match=r"additional_metadata.csv:1: field 'target_loc': "
-                                        r"missing column"):
+    with pytest.raises(
+        DataError,
+        match=r"additional_metadata.csv:1: field 'target_loc': "
+        r"missing column",
+    ):
         load_bbq(tmp_path)

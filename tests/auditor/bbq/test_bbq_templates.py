@@ -13,8 +13,9 @@ from collections import Counter, defaultdict
 
 import pytest
 
-FOUR_CELLS = sorted([("ambig", "neg"), ("ambig", "nonneg"),
-                     ("disambig", "neg"), ("disambig", "nonneg")])
+FOUR_CELLS = sorted(
+    [("ambig", "neg"), ("ambig", "nonneg"), ("disambig", "neg"), ("disambig", "nonneg")]
+)
 
 
 @pytest.mark.parametrize("which, merged", [("lite_data", 192), ("official_data", 136)])

@@ -100,8 +100,7 @@ def test_no_unknown_option(tmp_path, write_jsonl, rows):
 
 
 def test_malformed_answer_info(tmp_path, write_jsonl, rows):
-    err = _bad(tmp_path, write_jsonl, rows, 1,
-               lambda r: r["answer_info"].update(ans1="grandson"))
+    err = _bad(tmp_path, write_jsonl, rows, 1, lambda r: r["answer_info"].update(ans1="grandson"))
     assert err.field == "answer_info.ans1"
 
 

@@ -29,10 +29,12 @@ def _write(folder, text):
 
 def _hostile(row):
     long = dict(row, context="x" * 60_000)
-    surrogate = json.dumps(dict(row, context="a")).replace('"context": "a"',
-                                                           '"context": "a \\ud800 b"')
-    big = json.dumps(row).replace(f'"example_id": {row["example_id"]}',
-                                  '"example_id": ' + "9" * 5000)
+    surrogate = json.dumps(dict(row, context="a")).replace(
+        '"context": "a"', '"context": "a \\ud800 b"'
+    )
+    big = json.dumps(row).replace(
+        f'"example_id": {row["example_id"]}', '"example_id": ' + "9" * 5000
+    )
     huge_label = dict(row, label=10**30)
     return {
         "deep": "[" * 100_000 + "]" * 100_000,
@@ -44,8 +46,9 @@ def _hostile(row):
     }
 
 
-@pytest.mark.parametrize("case", ["deep", "big-int", "huge-label", "surrogate", "long-text",
-                                  "long-line"])
+@pytest.mark.parametrize(
+    "case", ["deep", "big-int", "huge-label", "surrogate", "long-text", "long-line"]
+)
 def test_hostile_rows_are_exit_2_with_file_and_line(tmp_path, row, case):
     folder = _write(tmp_path / case, _hostile(row)[case])
     result = CliRunner().invoke(main, ["data", "info", str(folder)])
@@ -63,17 +66,35 @@ def test_a_fifo_is_refused_not_read(tmp_path):
     assert result.exit_code == 2 and "not a regular file" in result.stderr
 
 
-FIELDS = ["example_id", "question_index", "question_polarity", "context_condition", "category",
-          "answer_info", "additional_metadata", "context", "question", "ans0", "ans1", "ans2",
-          "label"]
-VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
-                   st.floats(allow_nan=True), st.text(max_size=20),
-                   st.lists(st.text(max_size=5), max_size=3),
-                   st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3))
+FIELDS = [
+    "example_id",
+    "question_index",
+    "question_polarity",
+    "context_condition",
+    "category",
+    "answer_info",
+    "additional_metadata",
+    "context",
+    "question",
+    "ans0",
+    "ans1",
+    "ans2",
+    "label",
+]
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True),
+    st.text(max_size=20),
+    st.lists(st.text(max_size=5), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(field=st.sampled_from(FIELDS), value=VALUES, drop=st.booleans())
 def test_fuzzed_rows_load_or_fail_with_one_data_error(tmp_path_factory, row, field, value, drop):
     """Any single-field corruption of a real row either loads or is one DataError on line 1."""

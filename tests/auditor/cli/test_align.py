@@ -80,14 +80,20 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
     # killed once the second checkpoint is written: the first is sealed by then (a kill
     # between a save and its seal would leave nothing to resume, which is right but
     # proves nothing), the second may be cut short of its seal and must be dropped
-    kill_when(cmd, lambda: (checkpoints / "checkpoint-6" / "trainer_state.json").is_file(),
-              env=env, cwd=ROOT, timeout=120)
+    kill_when(
+        cmd,
+        lambda: (checkpoints / "checkpoint-6" / "trainer_state.json").is_file(),
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert not (tmp_path / "out" / "adapter").exists()
 
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "resuming from checkpoint-3" in done.stderr or "resuming from checkpoint-6" in \
-        done.stderr
+    assert (
+        "resuming from checkpoint-3" in done.stderr or "resuming from checkpoint-6" in done.stderr
+    )
     result = json.loads(done.stdout)
     assert result["metrics"]["global_step"] == 16 == result["metrics"]["max_steps"]
     assert result["method"] == method

@@ -21,10 +21,27 @@ def audited(tmp_path_factory, small_llama_dir, bbq_lite):
     folder = tmp_path_factory.mktemp("cli-audit")
     profile = write_tiny_profile(folder, small_llama_dir, bbq_lite)
     store = folder / "runs.sqlite"
-    result = CliRunner().invoke(main, [
-        "audit", "--profile", str(profile), "--store", str(store), "--gate",
-        "--max-accuracy-drop", "1", "--max-bias-increase", "2", "--format", "json",
-        "--output", str(folder / "report.md"), "--output", str(folder / "junit.xml")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--profile",
+            str(profile),
+            "--store",
+            str(store),
+            "--gate",
+            "--max-accuracy-drop",
+            "1",
+            "--max-bias-increase",
+            "2",
+            "--format",
+            "json",
+            "--output",
+            str(folder / "report.md"),
+            "--output",
+            str(folder / "junit.xml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return folder, store, json.loads(result.stdout)
 
@@ -52,8 +69,19 @@ def test_gate_on_stored_audit_and_runs(audited):
     _, store, report = audited
     runner = CliRunner()
     audit_id = report["subject"]["audit"]
-    ok = runner.invoke(main, ["gate", audit_id, "--store", str(store),
-                              "--max-accuracy-drop", "1", "--max-bias-increase", "2"])
+    ok = runner.invoke(
+        main,
+        [
+            "gate",
+            audit_id,
+            "--store",
+            str(store),
+            "--max-accuracy-drop",
+            "1",
+            "--max-bias-increase",
+            "2",
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     unknown = runner.invoke(main, ["gate", "audit-nope", "--store", str(store)])
     assert unknown.exit_code == 2 and "no audit matching" in unknown.output
@@ -62,8 +90,10 @@ def test_gate_on_stored_audit_and_runs(audited):
 
 def test_gate_exit_1_names_failing_cells(synthetic, bbq_lite):
     path, run_a, run_b = synthetic
-    result = CliRunner().invoke(main, ["gate", run_a, run_b, "--store", str(path),
-                                       "--bbq", str(bbq_lite), "--format", "junit"])
+    result = CliRunner().invoke(
+        main,
+        ["gate", run_a, run_b, "--store", str(path), "--bbq", str(bbq_lite), "--format", "junit"],
+    )
     assert result.exit_code == 1
     assert "FAIL Physical_appearance/ambig accuracy" in result.stderr
     suite = ET.fromstring(result.stdout)
@@ -85,8 +115,17 @@ def test_gate_usage_errors_exit_2(synthetic, bbq_lite):
 def test_compare_formats(synthetic, bbq_lite, tmp_path):
     path, run_a, run_b = synthetic
     runner = CliRunner()
-    base = ["compare", run_a[:12], run_b[:12], "--store", str(path), "--bbq", str(bbq_lite),
-            "--n-boot", "200"]
+    base = [
+        "compare",
+        run_a[:12],
+        run_b[:12],
+        "--store",
+        str(path),
+        "--bbq",
+        str(bbq_lite),
+        "--n-boot",
+        "200",
+    ]
     as_json = runner.invoke(main, [*base, "--format", "json"])
     assert as_json.exit_code == 0, as_json.output
     table = json.loads(as_json.stdout)["table"]
@@ -101,8 +140,22 @@ def test_compare_formats(synthetic, bbq_lite, tmp_path):
 def test_items_failing_and_flipped(synthetic, bbq_lite):
     path, run_a, run_b = synthetic
     runner = CliRunner()
-    flipped = runner.invoke(main, ["items", run_a, "--flipped", "--against", run_b, "--store",
-                                   str(path), "--bbq", str(bbq_lite), "--format", "json"])
+    flipped = runner.invoke(
+        main,
+        [
+            "items",
+            run_a,
+            "--flipped",
+            "--against",
+            run_b,
+            "--store",
+            str(path),
+            "--bbq",
+            str(bbq_lite),
+            "--format",
+            "json",
+        ],
+    )
     assert flipped.exit_code == 0, flipped.output
     rows = json.loads(flipped.stdout)
     assert rows and {r["attribute"] for r in rows} == {"Physical_appearance"}
@@ -110,13 +163,27 @@ def test_items_failing_and_flipped(synthetic, bbq_lite):
     assert {r["status"] for r in rows} <= {"flipped_to_wrong", "flipped_to_right"}
     broke = [r for r in rows if r["status"] == "flipped_to_wrong"]
     assert broke and all(r["before"]["correct"] and not r["after"]["correct"] for r in broke)
-    failing = runner.invoke(main, ["items", run_a, "--failing", "--attribute", "Age",
-                                   "--context", "ambig", "--store", str(path),
-                                   "--bbq", str(bbq_lite)])
+    failing = runner.invoke(
+        main,
+        [
+            "items",
+            run_a,
+            "--failing",
+            "--attribute",
+            "Age",
+            "--context",
+            "ambig",
+            "--store",
+            str(path),
+            "--bbq",
+            str(bbq_lite),
+        ],
+    )
     assert failing.exit_code == 0
     assert "Age:" in failing.stdout and "(unknown)" in failing.stdout
-    needs_b = runner.invoke(main, ["items", run_a, "--flipped", "--store", str(path),
-                                   "--bbq", str(bbq_lite)])
+    needs_b = runner.invoke(
+        main, ["items", run_a, "--flipped", "--store", str(path), "--bbq", str(bbq_lite)]
+    )
     assert needs_b.exit_code == 2 and "--against" in needs_b.output
 
 
@@ -139,10 +206,24 @@ def test_bad_profile_is_exit_2(tmp_path):
 def test_compare_with_train_run_keeps_the_target_on_heldout_items(audited, bbq_lite):
     _, store, report = audited
     subject = report["subject"]
-    result = CliRunner().invoke(main, [
-        "compare", subject["baseline_run"], subject["aligned_run"], "--train-run",
-        subject["train_run"], "--store", str(store), "--bbq", str(bbq_lite), "--n-boot", "200",
-        "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            subject["baseline_run"],
+            subject["aligned_run"],
+            "--train-run",
+            subject["train_run"],
+            "--store",
+            str(store),
+            "--bbq",
+            str(bbq_lite),
+            "--n-boot",
+            "200",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     # what the audit reported; its gated report re-corrects over the gate's family only
@@ -158,9 +239,24 @@ def test_compare_with_train_run_keeps_the_target_on_heldout_items(audited, bbq_l
 
 def test_gate_with_bh_shows_the_table_it_judged(synthetic, bbq_lite):
     path, run_a, run_b = synthetic
-    result = CliRunner().invoke(main, ["gate", run_a, run_b, "--store", str(path), "--bbq",
-                                       str(bbq_lite), "--correction", "bh", "--alpha", "0.1",
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "gate",
+            run_a,
+            run_b,
+            "--store",
+            str(path),
+            "--bbq",
+            str(bbq_lite),
+            "--correction",
+            "bh",
+            "--alpha",
+            "0.1",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["table"]["correction"] == "bh" and data["table"]["alpha"] == 0.1
@@ -184,9 +280,22 @@ def test_audit_gate_exit_1_and_fail_lines(monkeypatch, tmp_path, synthetic, bbq_
         return AuditResult("audit-x", profile.to_dict(), run_a, None, run_b, table, "")
 
     monkeypatch.setattr(auditor.audit.pipeline, "run_audit", fake_run_audit)
-    result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--store",
-                                       str(path), "--max-accuracy-drop", "0",
-                                       "--format", "markdown", "--bbq", str(bbq_lite)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--profile",
+            "ci",
+            "--store",
+            str(path),
+            "--max-accuracy-drop",
+            "0",
+            "--format",
+            "markdown",
+            "--bbq",
+            str(bbq_lite),
+        ],
+    )
     assert result.exit_code == 1, result.output
     assert "FAILED" in result.stdout and "FAIL Physical_appearance/" in result.stderr
 
@@ -201,8 +310,9 @@ def test_runtime_failure_is_one_line_exit_3(monkeypatch, synthetic):
     path, _, _ = synthetic
     result = CliRunner().invoke(main, ["runs", "--store", str(path)])
     assert result.exit_code == 3
-    assert result.output.strip() == ("error: RuntimeError: disk on fire "
-                                     "(set SPILLOVER_DEBUG=1 for the traceback)")
+    assert result.output.strip() == (
+        "error: RuntimeError: disk on fire (set SPILLOVER_DEBUG=1 for the traceback)"
+    )
 
 
 def test_read_only_commands_need_an_existing_store(tmp_path):
@@ -236,5 +346,10 @@ def test_demo_without_data_fetches_it_first(tmp_path, monkeypatch, bbq_official)
 def _uncorrected(rows):
     """The rows without what a correction family sets (corrected p, marker, verdict, MDE)."""
     drop = {"p_corrected", "marker", "verdict", "mde", "agreement"}
-    return [[{m: {k: v for k, v in c[m].items() if k not in drop} for m in ("accuracy", "bias")}
-             for c in r["cells"]] for r in rows]
+    return [
+        [
+            {m: {k: v for k, v in c[m].items() if k not in drop} for m in ("accuracy", "bias")}
+            for c in r["cells"]
+        ]
+        for r in rows
+    ]

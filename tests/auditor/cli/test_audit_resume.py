@@ -28,8 +28,20 @@ def _train_steps(store: Path) -> list[int]:
 def test_sigkill_during_alignment_then_rerun(small_llama_dir, bbq_lite, tmp_path):
     profile = write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)
     store = tmp_path / "runs.sqlite"
-    cmd = [sys.executable, "-m", "auditor", "audit", "--profile", str(profile), "--store",
-           str(store), "--set", "align.max_steps=8", "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "audit",
+        "--profile",
+        str(profile),
+        "--store",
+        str(store),
+        "--set",
+        "align.max_steps=8",
+        "--format",
+        "json",
+    ]
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(ROOT)}
     # a checkpoint is saved every 2 steps: kill after the third step is logged
     kill_when(cmd, lambda: len(_train_steps(store)) >= 3, env=env, cwd=ROOT, poll=0.1)
@@ -43,6 +55,7 @@ def test_sigkill_during_alignment_then_rerun(small_llama_dir, bbq_lite, tmp_path
     assert _train_steps(store) == list(range(1, 9))  # every step once
     with sqlite3.connect(store) as db:
         (baseline,) = db.execute("SELECT baseline_run FROM audits").fetchone()
-        counts = db.execute("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM answers "
-                            "WHERE run_id = ?", (baseline,)).fetchone()
+        counts = db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT item_id) FROM answers WHERE run_id = ?", (baseline,)
+        ).fetchone()
     assert counts == (72, 72)

@@ -27,8 +27,16 @@ def test_info_lite_table(bbq_lite):
     result = run("info", str(bbq_lite))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[1].split() == ["attribute", "items", "ambig/neg", "ambig/nonneg",
-                                "disambig/neg", "disambig/nonneg", "instances", "exceptions"]
+    assert lines[1].split() == [
+        "attribute",
+        "items",
+        "ambig/neg",
+        "ambig/nonneg",
+        "disambig/neg",
+        "disambig/nonneg",
+        "instances",
+        "exceptions",
+    ]
     rows = {line.split()[0]: line.split()[1:] for line in lines[2:12]}
     assert len(rows) == 10 and rows["total"][0] == "16,076"
     assert rows["Age"] == ["1,344", "336", "336", "336", "336", "323", "0"]
@@ -53,8 +61,9 @@ def test_info_uses_the_env_var(monkeypatch, bbq_official):
 def test_info_without_data_is_exit_2():
     result = run("info")
     assert result.exit_code == 2
-    assert result.stderr == ("error: no BBQ data: pass --bbq DIR, set SPILLOVER_BBQ, "
-                             "or run `spillover data fetch`\n")
+    assert result.stderr == (
+        "error: no BBQ data: pass --bbq DIR, set SPILLOVER_BBQ, or run `spillover data fetch`\n"
+    )
 
 
 def test_info_bad_file_is_exit_2_with_one_line(tmp_path, bbq_lite):
@@ -65,7 +74,9 @@ def test_info_bad_file_is_exit_2_with_one_line(tmp_path, bbq_lite):
     (tmp_path / "Religion.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = run("info", str(tmp_path))
     assert result.exit_code == 2
-    assert result.stderr == f"error: {tmp_path / 'Religion.jsonl'}:3: field 'context': missing field\n"
+    assert (
+        result.stderr == f"error: {tmp_path / 'Religion.jsonl'}:3: field 'context': missing field\n"
+    )
     assert "Traceback" not in result.output
 
 
@@ -79,11 +90,15 @@ BAD_ROWS = {  # case -> (edit of row 3 of Religion.jsonl, field named in the err
     "unexpected field": (lambda r: r.update(extra=1), "extra"),
     "wrong type": (lambda r: r.update(example_id="7"), "example_id"),
     "label out of range": (lambda r: r.update(label=5), "label"),
-    "two unknown options": (lambda r: r["answer_info"].update(
-        ans0=[r["ans0"], "unknown"], ans1=[r["ans1"], "unknown"]), "answer_info"),
+    "two unknown options": (
+        lambda r: r["answer_info"].update(ans0=[r["ans0"], "unknown"], ans1=[r["ans1"], "unknown"]),
+        "answer_info",
+    ),
     "unknown category": (lambda r: r.update(category="Height"), "category"),
-    "label vs context": (lambda r: r.update(context_condition="ambig",
-                                            label=(_unknown(r) + 1) % 3), "label"),
+    "label vs context": (
+        lambda r: r.update(context_condition="ambig", label=(_unknown(r) + 1) % 3),
+        "label",
+    ),
 }
 
 
@@ -171,7 +186,11 @@ def test_real_subprocess_run(bbq_official):
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "auditor", "data", "verify", str(bbq_official),
-                           "--format", "json"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "auditor", "data", "verify", str(bbq_official), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] == 6

@@ -17,9 +17,24 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_demo_audit_completes(bbq_lite, tmp_path):
     env = {**os.environ, "SPILLOVER_STORE": str(tmp_path / "runs.sqlite")}
     done = subprocess.run(
-        [sys.executable, "-m", "auditor", "demo", "--bbq", str(bbq_lite), "--format", "json",
-         "--output", str(tmp_path / "report.md")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)  # the 10-minute budget
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "demo",
+            "--bbq",
+            str(bbq_lite),
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "report.md"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # the 10-minute budget
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     table = report["table"]

@@ -51,8 +51,10 @@ def test_eval_table_output_uses_env_store(tmp_path, tiny_llama_dir, bbq_lite):
     "args, needle",
     [
         (["--model", "/nonexistent/model"], "error: model /nonexistent/model: no such folder"),
-        (["--model", "smollm2-135m", "--prompt-style", "plain", "--device", "cuda:7"],
-         "error: device cuda:7"),  # fmt: skip
+        (
+            ["--model", "smollm2-135m", "--prompt-style", "plain", "--device", "cuda:7"],
+            "error: device cuda:7",
+        ),  # fmt: skip
     ],
 )
 def test_eval_errors_are_one_line(tmp_path, bbq_lite, args, needle):

@@ -11,8 +11,21 @@ from auditor.cli import main
 
 def test_eval_orders_cyclic_prints_and_stores_rotation(tmp_path, tiny_llama_dir, bbq_lite):
     store = tmp_path / "runs.sqlite"
-    args = ["eval", "--model", str(tiny_llama_dir), "--device", "cpu", "--bbq", str(bbq_lite),
-            "--sample", "36", "--store", str(store), "--orders", "cyclic"]
+    args = [
+        "eval",
+        "--model",
+        str(tiny_llama_dir),
+        "--device",
+        "cpu",
+        "--bbq",
+        str(bbq_lite),
+        "--sample",
+        "36",
+        "--store",
+        str(store),
+        "--orders",
+        "cyclic",
+    ]
     result = CliRunner().invoke(main, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -28,9 +41,22 @@ def test_eval_orders_cyclic_prints_and_stores_rotation(tmp_path, tiny_llama_dir,
 
 
 def test_eval_orders_refuses_generate_in_one_line(tmp_path, bbq_lite):
-    result = CliRunner().invoke(main, ["eval", "--model", "nowhere", "--mode", "generate",
-                                       "--orders", "all", "--bbq", str(bbq_lite),
-                                       "--store", str(tmp_path / "s.sqlite")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "--model",
+            "nowhere",
+            "--mode",
+            "generate",
+            "--orders",
+            "all",
+            "--bbq",
+            str(bbq_lite),
+            "--store",
+            str(tmp_path / "s.sqlite"),
+        ],
+    )
     assert result.exit_code == 2
     assert "generate mode cannot be rotated" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -39,8 +65,21 @@ def test_eval_orders_refuses_generate_in_one_line(tmp_path, bbq_lite):
 
 def test_compare_of_two_rotated_runs_reports_their_rotation(tmp_path, tiny_llama_dir, bbq_lite):
     store = tmp_path / "runs.sqlite"
-    base = ["eval", "--model", str(tiny_llama_dir), "--device", "cpu", "--bbq", str(bbq_lite),
-            "--sample", "24", "--store", str(store), "--format", "json"]
+    base = [
+        "eval",
+        "--model",
+        str(tiny_llama_dir),
+        "--device",
+        "cpu",
+        "--bbq",
+        str(bbq_lite),
+        "--sample",
+        "24",
+        "--store",
+        str(store),
+        "--format",
+        "json",
+    ]
     ids = []
     for extra in (["--orders", "cyclic"], ["--orders", "cyclic", "--batch-size", "3"], []):
         result = CliRunner().invoke(main, [*base, *extra])

@@ -19,7 +19,9 @@ from auditor.store.db import Store
 from ..audit_fixtures import synthetic_runs
 
 HOSTILE = "\u202eevil\u202c \u2067iso\u2069 \x1b[31mred\x1b[0m \x07\x9b"
-RAW = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+RAW = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 REPORTS = ("rep.json", "rep.md", "rep.xml", "rep.csv", "rep.txt", "rep.html")
 
 
@@ -44,10 +46,18 @@ def hostile(tmp_path_factory, bbq_lite):
 
 
 def _args(hostile, command: str) -> list[str]:
-    base = [command, hostile["a"], hostile["b"], "--store", str(hostile["store"]),
-            "--bbq", str(hostile["bbq"])]
-    return base + (["--n-boot", "200"] if command == "compare"
-                   else ["--min-paired", "1", "--min-cell", "1"])
+    base = [
+        command,
+        hostile["a"],
+        hostile["b"],
+        "--store",
+        str(hostile["store"]),
+        "--bbq",
+        str(hostile["bbq"]),
+    ]
+    return base + (
+        ["--n-boot", "200"] if command == "compare" else ["--min-paired", "1", "--min-cell", "1"]
+    )
 
 
 def _stale(folder: Path, names) -> dict[Path, float]:
@@ -72,8 +82,9 @@ def umask():
 
 @pytest.mark.parametrize("mask", [0o022, 0o027], ids=["umask022", "umask027"])
 @pytest.mark.parametrize(("command", "code"), [("compare", 0), ("gate", 1)])
-def test_rerun_replaces_existing_outputs_with_the_umasks_mode(hostile, tmp_path, umask, mask,
-                                                               command, code):
+def test_rerun_replaces_existing_outputs_with_the_umasks_mode(
+    hostile, tmp_path, umask, mask, command, code
+):
     umask(mask)
     names = (*REPORTS, "rep.svg") if mask == 0o022 else REPORTS  # the figure once: slower
     stale = _stale(tmp_path, names)
@@ -97,10 +108,16 @@ def test_audit_rerun_replaces_existing_outputs(monkeypatch, hostile, tmp_path, u
 
     umask(0o022)
     with Store(hostile["store"]) as store:
-        table = compare_stored(store, hostile["a"], hostile["b"], bbq=str(hostile["bbq"]),
-                               n_boot=200).table
-    monkeypatch.setattr(auditor.audit.pipeline, "run_audit", lambda profile, **kw: AuditResult(
-        "audit-x", profile.to_dict(), hostile["a"], None, hostile["b"], table, ""))
+        table = compare_stored(
+            store, hostile["a"], hostile["b"], bbq=str(hostile["bbq"]), n_boot=200
+        ).table
+    monkeypatch.setattr(
+        auditor.audit.pipeline,
+        "run_audit",
+        lambda profile, **kw: AuditResult(
+            "audit-x", profile.to_dict(), hostile["a"], None, hostile["b"], table, ""
+        ),
+    )
     stale = _stale(tmp_path, REPORTS)
     outputs = [a for name in REPORTS for a in ("--output", str(tmp_path / name))]
     result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--store",
@@ -143,11 +160,13 @@ def test_unwritable_output_fails_at_once(tmp_path, command):
         "matrix": ["matrix", "--profile", "ci", "--set", "model.source=/nonexistent/model"],
         "plot": ["plot", "eval-a", "eval-b"],
     }[command]
-    result = CliRunner().invoke(main, [*args, "--store", str(store),
-                                       "-o" if command == "plot" else "--output", output])
+    result = CliRunner().invoke(
+        main, [*args, "--store", str(store), "-o" if command == "plot" else "--output", output]
+    )
     assert result.exit_code == 2, result.output
-    assert result.output == (f"error: --output {output}: cannot write files in /proc "
-                             "(No such file or directory)\n")
+    assert result.output == (
+        f"error: --output {output}: cannot write files in /proc (No such file or directory)\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 

@@ -32,10 +32,10 @@ def runs(tmp_path_factory, bbq_lite):
     with Store(store) as opened:
         run_a, run_b = synthetic_runs(opened, items)
         answers = opened.answers(run_a)
-        changed = [Answer(a.item_id, (a.predicted + 1) % 3) if i < 3 else a
-                   for i, a in enumerate(answers)]
-        run_c = opened.create_or_get_run("eval", "synthetic-c", model="synthetic",
-                                         total=len(items))
+        changed = [
+            Answer(a.item_id, (a.predicted + 1) % 3) if i < 3 else a for i, a in enumerate(answers)
+        ]
+        run_c = opened.create_or_get_run("eval", "synthetic-c", model="synthetic", total=len(items))
         by_id = {it.id: it for it in items}
         opened.add_answers(run_c, [by_id[a.item_id] for a in changed], changed)
         opened.update_run(run_c, "done")
@@ -56,10 +56,16 @@ def _cases(runs) -> dict[str, tuple[list[str], int, str]]:
         "runs": (_cmd(runs, "runs"), 0, ""),
         "compare": (_cmd(runs, "compare", a, b, *bbq, "--n-boot", "200"), 0, ""),
         "gate passes": (_cmd(runs, "gate", a, c, *bbq), 0, ""),
-        "gate fails": (_cmd(runs, "gate", a, b, *bbq, "--format", "json"), 1,
-                       "FAIL Physical_appearance/ambig accuracy"),
-        "gate refused": (_cmd(runs, "gate", a, c, *bbq, "--min-paired", "100000"), 2,
-                         "error: gate cannot judge, so it does not pass"),
+        "gate fails": (
+            _cmd(runs, "gate", a, b, *bbq, "--format", "json"),
+            1,
+            "FAIL Physical_appearance/ambig accuracy",
+        ),
+        "gate refused": (
+            _cmd(runs, "gate", a, c, *bbq, "--min-paired", "100000"),
+            2,
+            "error: gate cannot judge, so it does not pass",
+        ),
         "bad run id": (_cmd(runs, "items", "eval-nope", *bbq), 2, "error: "),
         "help": ([sys.executable, "-m", "auditor", "--help"], 0, ""),
         "profiles": ([sys.executable, "-m", "auditor", "profiles"], 0, ""),
@@ -67,8 +73,19 @@ def _cases(runs) -> dict[str, tuple[list[str], int, str]]:
     }
 
 
-CASES = ("items", "items json", "runs", "compare", "gate passes", "gate fails",
-         "gate refused", "bad run id", "help", "profiles", "data info")
+CASES = (
+    "items",
+    "items json",
+    "runs",
+    "compare",
+    "gate passes",
+    "gate fails",
+    "gate refused",
+    "bad run id",
+    "help",
+    "profiles",
+    "data info",
+)
 
 
 def _closed_reader(cmd, *, stderr_too: bool = False) -> tuple[int, str]:
@@ -117,8 +134,15 @@ def test_unpiped_exit_codes_are_the_ones_kept(runs):
     """The codes above are the commands' own: the same commands with stdout to /dev/null."""
     for name in ("gate passes", "gate fails", "gate refused"):
         cmd, code, _ = _cases(runs)[name]
-        proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True, timeout=300)
+        proc = subprocess.run(
+            cmd,
+            cwd=ROOT,
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == code, (name, proc.stderr)
 
 
@@ -141,11 +165,26 @@ def test_files_are_still_written_when_stdout_closes(runs, tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["table", "json"])
-def test_eval_with_closed_stdout_stores_its_run_and_exits_0(tiny_llama_dir, bbq_lite, tmp_path,
-                                                            fmt):
+def test_eval_with_closed_stdout_stores_its_run_and_exits_0(
+    tiny_llama_dir, bbq_lite, tmp_path, fmt
+):
     store = tmp_path / "runs.sqlite"
-    cmd = [sys.executable, "-m", "auditor", "eval", "--model", str(tiny_llama_dir), "--bbq",
-           str(bbq_lite), "--sample", "12", "--store", str(store), "--format", fmt]
+    cmd = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "eval",
+        "--model",
+        str(tiny_llama_dir),
+        "--bbq",
+        str(bbq_lite),
+        "--sample",
+        "12",
+        "--store",
+        str(store),
+        "--format",
+        fmt,
+    ]
     rc, err = _closed_reader(cmd)
     assert rc == 0 and not any(n in err for n in NOISE), err
     with Store(store) as opened:

@@ -65,12 +65,22 @@ def _last_line(stderr: str) -> str:
     return stderr.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize(("sig", "code", "status", "line"), [
-    (signal.SIGTERM, 143, "interrupted", TERMINATED),
-    (signal.SIGINT, 130, "interrupted", "interrupted: stored results are kept; rerun to resume"),
-], ids=["SIGTERM", "SIGINT"])
-def test_eval_stopped_by_a_signal_is_recorded_and_resumes(tmp_path, tiny_llama_dir, bbq_lite,
-                                                          sig, code, status, line):
+@pytest.mark.parametrize(
+    ("sig", "code", "status", "line"),
+    [
+        (signal.SIGTERM, 143, "interrupted", TERMINATED),
+        (
+            signal.SIGINT,
+            130,
+            "interrupted",
+            "interrupted: stored results are kept; rerun to resume",
+        ),
+    ],
+    ids=["SIGTERM", "SIGINT"],
+)
+def test_eval_stopped_by_a_signal_is_recorded_and_resumes(
+    tmp_path, tiny_llama_dir, bbq_lite, sig, code, status, line
+):
     n = 200
     store = tmp_path / "runs.sqlite"
     args = ["eval", "--model", str(tiny_llama_dir), "--bbq", str(bbq_lite), "--sample", str(n),
@@ -100,10 +110,36 @@ def test_eval_stopped_by_a_signal_is_recorded_and_resumes(tmp_path, tiny_llama_d
 
 def test_align_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     store = tmp_path / "runs.sqlite"
-    cmd = [sys.executable, "-m", "auditor", "align", "--model", str(small_llama_dir),
-           "--device", "cpu", "--bbq", str(bbq_lite), "--out", str(tmp_path / "out"),
-           "--store", str(store), "--sample", "4", "--rejected", "biased", "--batch-size", "1",
-           "--max-steps", "10", "--save-steps", "2", "--lr", "1e-3", "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "align",
+        "--model",
+        str(small_llama_dir),
+        "--device",
+        "cpu",
+        "--bbq",
+        str(bbq_lite),
+        "--out",
+        str(tmp_path / "out"),
+        "--store",
+        str(store),
+        "--sample",
+        "4",
+        "--rejected",
+        "biased",
+        "--batch-size",
+        "1",
+        "--max-steps",
+        "10",
+        "--save-steps",
+        "2",
+        "--lr",
+        "1e-3",
+        "--format",
+        "json",
+    ]
     rc, _, err = signal_when(cmd, lambda: len(_steps(store)) >= 3, signal.SIGTERM, poll=0.05)
     assert rc == 143, err
     assert _last_line(err) == TERMINATED and "Traceback" not in err, err
@@ -122,8 +158,20 @@ def test_align_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_pa
 def test_audit_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     profile = write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)
     store = tmp_path / "runs.sqlite"
-    cmd = [sys.executable, "-m", "auditor", "audit", "--profile", str(profile), "--store",
-           str(store), "--set", "align.max_steps=6", "--format", "json"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "auditor",
+        "audit",
+        "--profile",
+        str(profile),
+        "--store",
+        str(store),
+        "--set",
+        "align.max_steps=6",
+        "--format",
+        "json",
+    ]
     rc, _, err = signal_when(cmd, lambda: len(_steps(store)) >= 2, signal.SIGTERM, poll=0.05)
     assert rc == 143, err
     assert _last_line(err) == TERMINATED and "Traceback" not in err, err
@@ -137,6 +185,7 @@ def test_audit_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_pa
     assert json.loads(done.stdout)["table"]["pairing"]["n_paired"] == 72
     assert _steps(store) == list(range(1, 7))
     assert _query(store, "SELECT status FROM audits") == [("done",)]
-    counts = _query(store, "SELECT run_id, COUNT(*), COUNT(DISTINCT item_id) FROM answers "
-                           "GROUP BY run_id")
+    counts = _query(
+        store, "SELECT run_id, COUNT(*), COUNT(DISTINCT item_id) FROM answers GROUP BY run_id"
+    )
     assert len(counts) == 2 and all(c[1] == c[2] == 72 for c in counts)

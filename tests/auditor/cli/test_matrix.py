@@ -16,8 +16,14 @@ from auditor.core.answers import Answer
 from auditor.stats import compare_runs
 from auditor.stats.position import compare_rotation
 
-CONTROLS = ["--set", 'eval.orders="cyclic"', "--set", 'eval.transfer=["cloze"]',
-            "--set", 'align.methods=["dpo", "orpo"]']
+CONTROLS = [
+    "--set",
+    'eval.orders="cyclic"',
+    "--set",
+    'eval.transfer=["cloze"]',
+    "--set",
+    'align.methods=["dpo", "orpo"]',
+]
 ORDERS = ("012", "120", "201")
 
 
@@ -31,16 +37,36 @@ def grid(monkeypatch, lite_items, bbq_lite):
     results = {}
     for n, method in enumerate(("dpo", "orpo")):
         after = [a if rng.random() < 0.8 else Answer(a.item_id, rng.randrange(3)) for a in before]
-        kw = dict(target=("Gender_identity",), attributes=sorted({i.attribute for i in items.values()}),
-                  n_boot=200, seed=0)
-        table, cloze = compare_runs(items, before, after, **kw), compare_runs(items, after, before, **kw)
+        kw = dict(
+            target=("Gender_identity",),
+            attributes=sorted({i.attribute for i in items.values()}),
+            n_boot=200,
+            seed=0,
+        )
+        table, cloze = (
+            compare_runs(items, before, after, **kw),
+            compare_runs(items, after, before, **kw),
+        )
         rotation = compare_rotation(
-            items, {i: {k: Answer(i, int(k[0])) for k in ORDERS} for i in items},
+            items,
+            {i: {k: Answer(i, int(k[0])) for k in ORDERS} for i in items},
             {i: {k: Answer(i, items[i].label) for k in ORDERS} for i in items},
-            orders="cyclic", n_boot=200).to_dict()
+            orders="cyclic",
+            n_boot=200,
+        ).to_dict()
         results[(method, ("Gender_identity",))] = AuditResult(
-            f"audit-{n}", {}, "a", "t", "b", table, "", rotation=rotation, transfer=cloze,
-            transfer_format="cloze", transfer_runs={"baseline": "c", "aligned": "d"})
+            f"audit-{n}",
+            {},
+            "a",
+            "t",
+            "b",
+            table,
+            "",
+            rotation=rotation,
+            transfer=cloze,
+            transfer_format="cloze",
+            transfer_runs={"baseline": "c", "aligned": "d"},
+        )
     monkeypatch.setattr("auditor.audit.matrix.recipe_plans", lambda profile, bbq: {})
     monkeypatch.setattr("auditor.audit.matrix.run_matrix", lambda profile, **kw: results)
     return results, ["--bbq", str(bbq_lite)]
@@ -48,8 +74,20 @@ def grid(monkeypatch, lite_items, bbq_lite):
 
 def test_json_and_markdown_carry_every_recipes_controls(grid, tmp_path):
     results, bbq = grid
-    out = CliRunner().invoke(main, ["matrix", *CONTROLS, *bbq, "--store", str(tmp_path / "s"),
-                                    "--format", "json", "--output", str(tmp_path / "m.md")])
+    out = CliRunner().invoke(
+        main,
+        [
+            "matrix",
+            *CONTROLS,
+            *bbq,
+            "--store",
+            str(tmp_path / "s"),
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "m.md"),
+        ],
+    )
     assert out.exit_code == 0, out.output
     doc = json.loads(out.stdout)
     assert set(doc["controls"]) == {"dpo → Gender_identity", "orpo → Gender_identity"}
@@ -71,4 +109,5 @@ def test_the_table_shows_them_and_csv_is_refused_first(grid, tmp_path):
     assert refused.exit_code == 2
     assert refused.output.strip().splitlines() == [
         "error: the matrix's CSV holds no format controls (eval.orders, eval.transfer): "
-        "write json, markdown or table"]
+        "write json, markdown or table"
+    ]

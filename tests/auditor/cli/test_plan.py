@@ -16,8 +16,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_plan_json_per_cell(bbq_lite):
-    result = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite),
-                                       "--effect", "0.1", "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        ["plan", "--profile", "ci", "--bbq", str(bbq_lite), "--effect", "0.1", "--format", "json"],
+    )
     assert result.exit_code == 0, result.output
     size = json.loads(result.stdout)
     assert size["tests"] == 45 and size["level"] == 0.05 / 45
@@ -35,8 +37,9 @@ def test_plan_json_per_cell(bbq_lite):
 def test_plan_table_and_bad_effect(bbq_lite):
     ok = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite)])
     assert ok.exit_code == 0 and "MDE" in ok.output and "needed for 5 pp" in ok.output
-    bad = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite),
-                                    "--effect", "0"])
+    bad = CliRunner().invoke(
+        main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite), "--effect", "0"]
+    )
     assert bad.exit_code == 2 and "--effect" in bad.output
 
 
@@ -50,8 +53,9 @@ def test_plan_imports_no_model_library(bbq_lite):
         "heavy = [m for m in ('torch', 'transformers', 'trl', 'peft') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -59,8 +63,20 @@ def test_plan_with_every_item_evaluated_sizes_the_target_on_its_held_out_items(b
     from auditor.audit.pipeline import plan_audit
     from auditor.audit.profiles import load_profile
 
-    result = CliRunner().invoke(main, ["plan", "--profile", "ci", "--set", "data.sample=0",
-                                       "--bbq", str(bbq_lite), "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            "--profile",
+            "ci",
+            "--set",
+            "data.sample=0",
+            "--bbq",
+            str(bbq_lite),
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     size = json.loads(result.stdout)
     plan = plan_audit(load_profile("ci", ["data.sample=0"]), str(bbq_lite))
@@ -68,11 +84,9 @@ def test_plan_with_every_item_evaluated_sizes_the_target_on_its_held_out_items(b
     every = [i for i in plan.items.values() if i.attribute == target]
     held = [i for i in every if i.id in plan.heldout_ids]
     assert 0 < len(held) < len(every)
-    cell = next(c for c in size["cells"] if c["attribute"] == target
-                and c["context"] == "overall")
+    cell = next(c for c in size["cells"] if c["attribute"] == target and c["context"] == "overall")
     assert (cell["items"], cell["available"]) == (len(held), len(held))
-    assert cell["mde"] == mde(len(held), 0.2, size["level"]) != mde(len(every), 0.2,
-                                                                    size["level"])
+    assert cell["mde"] == mde(len(held), 0.2, size["level"]) != mde(len(every), 0.2, size["level"])
     assert cell["evaluated"] == len(every)
     assert size["grid"]["items"] == len(plan.eval_items)  # the cost: every evaluated item
 
@@ -80,8 +94,20 @@ def test_plan_with_every_item_evaluated_sizes_the_target_on_its_held_out_items(b
 def test_plan_sizes_the_noninferiority_gate_of_the_ci_profile(bbq_lite):
     from auditor.stats.noninferiority import power
 
-    result = CliRunner().invoke(main, ["plan", "--profile", "ci", "--bbq", str(bbq_lite),
-                                       "--set", "data.sample=5400", "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            "--profile",
+            "ci",
+            "--bbq",
+            str(bbq_lite),
+            "--set",
+            "data.sample=5400",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     size = json.loads(result.stdout)
     assert size["mode"] == "noninferiority" and size["margin"] == 0.05

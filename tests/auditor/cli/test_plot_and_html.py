@@ -19,24 +19,49 @@ def cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
-@pytest.mark.parametrize("suffix,magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"),
-                                          (".pdf", b"%PDF")])
+@pytest.mark.parametrize(
+    "suffix,magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")]
+)
 def test_plot_two_runs(tmp_path, two_runs, suffix, magic):
     out = tmp_path / f"fig{suffix}"
-    result = cli("plot", two_runs["a"], two_runs["b"], "--bbq", two_runs["bbq"], "--store",
-                 two_runs["store"], "--target", "Age", "--n-boot", 200, "-o", out)
+    result = cli(
+        "plot",
+        two_runs["a"],
+        two_runs["b"],
+        "--bbq",
+        two_runs["bbq"],
+        "--store",
+        two_runs["store"],
+        "--target",
+        "Age",
+        "--n-boot",
+        200,
+        "-o",
+        out,
+    )
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(magic) and f"wrote {out}" in result.stderr
 
 
-@pytest.mark.parametrize("args,problem", [
-    (("--output", "fig.jpg"), "figures are written as .png, .svg, .pdf"),
-    (("--store", "missing.sqlite"), "no such file"),
-])
+@pytest.mark.parametrize(
+    "args,problem",
+    [
+        (("--output", "fig.jpg"), "figures are written as .png, .svg, .pdf"),
+        (("--store", "missing.sqlite"), "no such file"),
+    ],
+)
 def test_plot_bad_input(tmp_path, two_runs, args, problem, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = cli("plot", two_runs["a"], two_runs["b"], "--bbq", two_runs["bbq"],
-                 "--store", two_runs["store"], *args)
+    result = cli(
+        "plot",
+        two_runs["a"],
+        two_runs["b"],
+        "--bbq",
+        two_runs["bbq"],
+        "--store",
+        two_runs["store"],
+        *args,
+    )
     assert result.exit_code == 2 and problem in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "fig.jpg").exists()
 
@@ -44,8 +69,18 @@ def test_plot_bad_input(tmp_path, two_runs, args, problem, monkeypatch):
 def test_compare_and_gate_write_html(tmp_path, two_runs):
     common = ("--bbq", two_runs["bbq"], "--store", two_runs["store"], "--target", "Age")
     page = tmp_path / "report.html"
-    result = cli("compare", two_runs["a"], two_runs["b"], *common, "--n-boot", 200,
-                 "--format", "json", "--output", page)
+    result = cli(
+        "compare",
+        two_runs["a"],
+        two_runs["b"],
+        *common,
+        "--n-boot",
+        200,
+        "--format",
+        "json",
+        "--output",
+        page,
+    )
     assert result.exit_code == 0, result.output
     text = page.read_text()
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<details>" in text
@@ -60,13 +95,42 @@ def test_compare_and_gate_write_html(tmp_path, two_runs):
 def test_markdown_links_the_figure_written_beside_it(tmp_path, two_runs):
     (tmp_path / "figs").mkdir()
     figure, md = tmp_path / "figs" / "spill.png", tmp_path / "report.md"
-    result = cli("compare", two_runs["a"], two_runs["b"], "--bbq", two_runs["bbq"], "--store",
-                 two_runs["store"], "--target", "Age", "--n-boot", 200, "--format", "json",
-                 "--output", md, "--output", figure)
+    result = cli(
+        "compare",
+        two_runs["a"],
+        two_runs["b"],
+        "--bbq",
+        two_runs["bbq"],
+        "--store",
+        two_runs["store"],
+        "--target",
+        "Age",
+        "--n-boot",
+        200,
+        "--format",
+        "json",
+        "--output",
+        md,
+        "--output",
+        figure,
+    )
     assert result.exit_code == 0, result.output
     assert figure.read_bytes().startswith(b"\x89PNG")
     assert "](<figs/spill.png>)" in md.read_text()
     alone = tmp_path / "alone.md"
-    cli("compare", two_runs["a"], two_runs["b"], "--bbq", two_runs["bbq"], "--store",
-        two_runs["store"], "--target", "Age", "--n-boot", 200, "--output", alone)
+    cli(
+        "compare",
+        two_runs["a"],
+        two_runs["b"],
+        "--bbq",
+        two_runs["bbq"],
+        "--store",
+        two_runs["store"],
+        "--target",
+        "Age",
+        "--n-boot",
+        200,
+        "--output",
+        alone,
+    )
     assert "![" not in alone.read_text()

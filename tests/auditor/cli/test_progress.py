@@ -62,7 +62,13 @@ def test_live_bars_on_a_terminal():
 
 
 def test_fmt_eta():
-    assert [fmt_eta(x) for x in (None, float("inf"), 5, 65, 3725)] == ["?", "?", "5s", "1m05s", "1h02m"]
+    assert [fmt_eta(x) for x in (None, float("inf"), 5, 65, 3725)] == [
+        "?",
+        "?",
+        "5s",
+        "1m05s",
+        "1h02m",
+    ]
 
 
 def test_engine_text_is_never_markup():

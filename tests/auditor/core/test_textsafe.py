@@ -29,7 +29,7 @@ def test_visible_escapes_every_control_character():
 @given(st.text())
 def test_visible_output_has_no_control_characters(text):
     shown = visible(text)
-    assert not any((ord(ch) < 32 and ch not in "\n\t") or 0x7f <= ord(ch) <= 0x9f for ch in shown)
+    assert not any((ord(ch) < 32 and ch not in "\n\t") or 0x7F <= ord(ch) <= 0x9F for ch in shown)
 
 
 def test_items_command_shows_escapes_and_json_keeps_the_text(tmp_path, bbq_lite):

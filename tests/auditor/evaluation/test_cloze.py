@@ -25,7 +25,7 @@ def naive_cloze(model, tokenizer, item):
             tail = tokenizer(" " + option.text.strip(), add_special_tokens=False)["input_ids"]
             ids = torch.tensor([head + tail])
             logp = model(input_ids=ids).logits[0, :-1].float().log_softmax(-1)
-            picked = logp[len(head) - 1:].gather(-1, ids[0, len(head):, None])[:, 0]
+            picked = logp[len(head) - 1 :].gather(-1, ids[0, len(head) :, None])[:, 0]
             out.append((float(picked.sum()), float(picked.mean())))
     return out
 

@@ -35,8 +35,13 @@ def test_smollm2_runs_every_control(tmp_path, smollm2, few_items):
         change = compare_rotation(by_id, by_order, by_order, orders="cyclic", n_boot=200)
         assert change.distance_delta == 0 and change.b == change.c == 0
         # the trained format against the untrained one, with the gap, on real answers
-        table = compare_runs(by_id, store.answers(rotated), store.answers(cloze),
-                             target=("Gender_identity",), n_boot=200)
+        table = compare_runs(
+            by_id,
+            store.answers(rotated),
+            store.answers(cloze),
+            target=("Gender_identity",),
+            n_boot=200,
+        )
         assert table.pairing.n_paired == 12 and len(table.gaps) == len(table.attributes)
         disambig = [i for i in items if i.context_condition == "disambig" and i.roles]
         assert sum(g.n_biased + g.n_anti_biased for g in table.gaps) == len(disambig)

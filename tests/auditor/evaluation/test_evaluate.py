@@ -23,7 +23,9 @@ def spec_of(tiny_llama_dir):
     return ModelSpec(str(tiny_llama_dir), device="cpu")
 
 
-def test_evaluate_stores_every_item_and_reports_progress(store, tiny_model, tiny_llama_dir, few_items):
+def test_evaluate_stores_every_item_and_reports_progress(
+    store, tiny_model, tiny_llama_dir, few_items
+):
     events = []
     run_id = evaluate(spec_of(tiny_llama_dir), few_items, store=store, batch_size=5,
                       loaded=tiny_model, reporter=events.append, data_checksum="abc")  # fmt: skip
@@ -116,7 +118,9 @@ def test_bad_arguments_are_input_errors(store, tiny_model, tiny_llama_dir, few_i
 
 def _close(a, b, tol=1e-5):
     assert a.item_id == b.item_id and a.predicted == b.predicted
-    assert all(abs(x - y) <= tol * max(1.0, abs(x)) for x, y in zip(a.scores, b.scores, strict=True))
+    assert all(
+        abs(x - y) <= tol * max(1.0, abs(x)) for x, y in zip(a.scores, b.scores, strict=True)
+    )
 
 
 @pytest.mark.parametrize("mode,orders", [("letter", "none"), ("options", "cyclic")])
@@ -130,8 +134,11 @@ def test_prefix_cache_is_not_in_the_run_key_and_answers_agree(
             run_id = evaluate(spec, few_items, store=s, batch_size=5, loaded=tiny_model, mode=mode,
                               orders=orders, prefix_cache=switch)  # fmt: skip
             assert s.run(run_id).settings["prefix_cache"] == switch
-            runs[switch] = (run_id, {a.item_id: a for a in s.answers(run_id)},
-                            s.order_answers(run_id) if orders != "none" else {})
+            runs[switch] = (
+                run_id,
+                {a.item_id: a for a in s.answers(run_id)},
+                s.order_answers(run_id) if orders != "none" else {},
+            )
     assert runs["on"][0] == runs["off"][0]  # a store evaluated either way is reused
     assert runs["on"][1].keys() == runs["off"][1].keys() == {i.id for i in few_items}
     for item_id, answer in runs["off"][1].items():

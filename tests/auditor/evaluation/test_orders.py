@@ -75,8 +75,9 @@ def test_orderings_permute_options_and_map_answers_back(few_items):
         assert back.predicted == perm[0]
         assert [back.scores[perm[p]] for p in range(3)] == [1.0, 2.0, 3.0]
         assert [back.scores[3 + perm[p]] for p in range(3)] == [4.0, 5.0, 6.0]
-    mean = aggregate("x", {"012": Answer("x", 0, (-1.0, -2.0, -3.0)),
-                           "120": Answer("x", 1, (-3.0, -0.5, -3.0))})
+    mean = aggregate(
+        "x", {"012": Answer("x", 0, (-1.0, -2.0, -3.0)), "120": Answer("x", 1, (-3.0, -0.5, -3.0))}
+    )
     assert mean.scores == (-2.0, -1.25, -3.0) and mean.predicted == 1
 
 
@@ -95,8 +96,14 @@ def test_a_model_that_always_answers_a(store, always_a, tiny_llama_dir, few_item
     = exp(−M). Each ordering's answer is right exactly when the label sits at A: in 1 of
     the 3 rotations (2 of the 6 permutations), so per-ordering accuracy is exactly 1/3.
     """
-    run_id = evaluate(spec_of(tiny_llama_dir), few_items, store=store, loaded=always_a,
-                      orders=orders, batch_size=7)
+    run_id = evaluate(
+        spec_of(tiny_llama_dir),
+        few_items,
+        store=store,
+        loaded=always_a,
+        orders=orders,
+        batch_size=7,
+    )
     by_item = store.order_answers(run_id)
     n = len(few_items)
     assert len(by_item) == n and all(len(v) == k for v in by_item.values())
@@ -132,31 +139,43 @@ def test_orders_are_part_of_the_run_key(store, tiny_model, tiny_llama_dir, few_i
     assert store.order_answers(plain) == {}
     assert store.run(cyclic).settings["orders"] == "cyclic"
     with pytest.raises(InputError, match="generate mode cannot be rotated"):
-        evaluate(spec, few_items[:4], store=store, loaded=tiny_model, mode="generate",
-                 orders="cyclic")
+        evaluate(
+            spec, few_items[:4], store=store, loaded=tiny_model, mode="generate", orders="cyclic"
+        )
 
 
-def test_options_mode_scores_each_ordering_and_maps_scores_back(store, tiny_model,
-                                                                tiny_llama_dir, few_items):
+def test_options_mode_scores_each_ordering_and_maps_scores_back(
+    store, tiny_model, tiny_llama_dir, few_items
+):
     items = list(few_items[:6])
-    run_id = evaluate(spec_of(tiny_llama_dir), items, store=store, loaded=tiny_model,
-                      mode="options", orders="cyclic", batch_size=4)
+    run_id = evaluate(
+        spec_of(tiny_llama_dir),
+        items,
+        store=store,
+        loaded=tiny_model,
+        mode="options",
+        orders="cyclic",
+        batch_size=4,
+    )
     by_item = store.order_answers(run_id)
     builder = PromptBuilder(tiny_model.tokenizer)
     for perm in orderings("cyclic"):
         shown = [permuted(item, perm) for item in items]
-        sums, counts = naive_option_logliks(tiny_model.model, builder, shown,
-                                            [builder.prompt_ids(s) for s in shown])
+        sums, counts = naive_option_logliks(
+            tiny_model.model, builder, shown, [builder.prompt_ids(s) for s in shown]
+        )
         for item, row_sum, row_count in zip(items, sums, counts, strict=True):
             stored = by_item[item.id][order_key(perm)].scores
             for position, option in enumerate(perm):  # stored in the item's own order
                 assert stored[3 + option] == pytest.approx(float(row_sum[position]), abs=1e-4)
                 assert stored[option] == pytest.approx(
-                    float(row_sum[position] / row_count[position]), abs=1e-4)
+                    float(row_sum[position] / row_count[position]), abs=1e-4
+                )
 
 
-def test_cancel_then_resume_per_ordering_equals_uninterrupted(tmp_path, store, tiny_model,
-                                                              tiny_llama_dir, few_items):
+def test_cancel_then_resume_per_ordering_equals_uninterrupted(
+    tmp_path, store, tiny_model, tiny_llama_dir, few_items
+):
     spec = spec_of(tiny_llama_dir)
     token = threading.Event()
     seen = []
@@ -168,18 +187,28 @@ def test_cancel_then_resume_per_ordering_equals_uninterrupted(tmp_path, store, t
                 token.set()
 
     with pytest.raises(Cancelled):
-        evaluate(spec, few_items, store=store, loaded=tiny_model, orders="cyclic",
-                 batch_size=5, reporter=cancel_after_two_batches, cancel=token)
+        evaluate(
+            spec,
+            few_items,
+            store=store,
+            loaded=tiny_model,
+            orders="cyclic",
+            batch_size=5,
+            reporter=cancel_after_two_batches,
+            cancel=token,
+        )
     (run,) = store.runs()
     assert seen[-1].total == 3 * len(few_items)
     partial = store.done_orders(run.id)
     assert 0 < len(partial) < 3 * len(few_items)
-    run_id = evaluate(spec, few_items, store=store, loaded=tiny_model, orders="cyclic",
-                      batch_size=5)
+    run_id = evaluate(
+        spec, few_items, store=store, loaded=tiny_model, orders="cyclic", batch_size=5
+    )
     assert run_id == run.id and store.run(run_id).status == "done"
     with Store(tmp_path / "fresh.sqlite") as fresh:
-        clean = evaluate(spec, few_items, store=fresh, loaded=tiny_model, orders="cyclic",
-                         batch_size=5)
+        clean = evaluate(
+            spec, few_items, store=fresh, loaded=tiny_model, orders="cyclic", batch_size=5
+        )
         assert fresh.order_answers(clean) == store.order_answers(run_id)
         key = lambda a: a.item_id  # noqa: E731
         assert sorted(fresh.answers(clean), key=key) == sorted(store.answers(run_id), key=key)
@@ -201,4 +230,3 @@ def test_an_old_store_opens_read_only_and_is_upgraded_by_a_writer(tmp_path):
         assert old.order_answers("eval-x") == {} and old.done_orders("eval-x") == set()
     with Store(path) as upgraded:
         assert upgraded.schema_version == len(MIGRATIONS) == 2
-

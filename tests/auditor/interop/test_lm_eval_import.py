@@ -27,8 +27,9 @@ def _import(tmp_path, samples, items, **kw):
 
 def test_accuracy_per_context_equals_lm_evals_own(tmp_path, lm_eval_dir, official):
     results = lm_eval_dir / "results_bbq.json"
-    store, result = _import(tmp_path, lm_eval_dir / "samples_bbq.jsonl", official.items,
-                            results_path=results)
+    store, result = _import(
+        tmp_path, lm_eval_dir / "samples_bbq.jsonl", official.items, results_path=results
+    )
     assert result.imported == 72 and not result.mismatches
     summary = summarize_run(official.by_id(), store.answers(result.run_id), n_boot=0)
     theirs = json.loads(results.read_text())["results"]["bbq_pub"]
@@ -76,8 +77,11 @@ def test_a_mismatched_text_is_refused_and_nothing_is_stored(tmp_path, lm_eval_di
     rows[5]["doc"]["context"] += " Edited."
     path = write_lines(tmp_path / "samples.jsonl", rows)
     store = Store(tmp_path / "runs.sqlite")
-    with pytest.raises(DataError, match=r"samples.jsonl:6: 1 of 72 samples do not match.*"
-                                        r"context differs"):
+    with pytest.raises(
+        DataError,
+        match=r"samples.jsonl:6: 1 of 72 samples do not match.*"
+        r"context differs",
+    ):
         import_lm_eval(path, official.items, store=store)
     assert store.runs() == []
     result = import_lm_eval(path, official.items, store=store, allow_mismatch=True)
@@ -97,11 +101,15 @@ def test_bias_notes_say_why_lm_eval_differs(tmp_path, lm_eval_dir, official):
             ll = "0.0" if request["arg_1"].strip() == anti else "-50.0"
             row["filtered_resps"][int(key.rsplit("_", 1)[1])] = [ll, "False"]
     store, result = _import(tmp_path, write_lines(tmp_path / "s.jsonl", rows), official.items)
-    notes = bias_score_notes(store, result.run_id, {
-        "disamb_bias_score_Age,none": 0.0,  # what lm-eval reports with no biased answer
-        "amb_bias_score_Age,none": 0.0,  # equal to spillover's: no note
-        "disamb_bias_score_Religion,none": 0.5,
-    })
+    notes = bias_score_notes(
+        store,
+        result.run_id,
+        {
+            "disamb_bias_score_Age,none": 0.0,  # what lm-eval reports with no biased answer
+            "amb_bias_score_Age,none": 0.0,  # equal to spillover's: no note
+            "disamb_bias_score_Religion,none": 0.5,
+        },
+    )
     assert notes == [
         "bias Age disambig: lm-eval +0.000, spillover -1.000: no answer is biased: "
         "lm-eval returns 0.0, BBQ's formula gives -1",

@@ -36,8 +36,9 @@ def _hellaswag(real: dict) -> dict:
     other = copy.deepcopy(real)
     config = {**real["configs"]["bbq_pub"], "task": "hellaswag", "doc_to_text": "{{query}}"}
     other["configs"] = {"hellaswag": config}
-    other["results"] = {"hellaswag": {"alias": "hellaswag", "acc,none": 0.2897,
-                                      "acc_norm,none": 0.3118}}
+    other["results"] = {
+        "hellaswag": {"alias": "hellaswag", "acc,none": 0.2897, "acc_norm,none": 0.3118}
+    }
     other["n-samples"] = {"hellaswag": {"original": 10042, "effective": 10042}}
     other["task_hashes"] = {"hellaswag": "0" * 64}
     return other
@@ -51,16 +52,24 @@ def test_the_task_hash_of_the_samples_is_lm_evals_own(lm_eval_dir, results):
 def test_results_of_another_task_are_refused(tmp_path, lm_eval_dir, official, results):
     path = _write(tmp_path / "results_hellaswag.json", _hellaswag(results))
     store = Store(tmp_path / "runs.sqlite")
-    with pytest.raises(DataError, match=r"results_hellaswag.json: field 'results.hellaswag': "
-                                        r"not the results of these samples: task 'hellaswag': "
-                                        r"its task hash differs"):
-        import_lm_eval(lm_eval_dir / "samples_bbq.jsonl", official.items, store=store,
-                       results_path=path)
+    with pytest.raises(
+        DataError,
+        match=r"results_hellaswag.json: field 'results.hellaswag': "
+        r"not the results of these samples: task 'hellaswag': "
+        r"its task hash differs",
+    ):
+        import_lm_eval(
+            lm_eval_dir / "samples_bbq.jsonl", official.items, store=store, results_path=path
+        )
     without_hashes = _hellaswag(results)
     del without_hashes["task_hashes"]
     with pytest.raises(DataError, match=r"it has 10042 samples, the samples file 72"):
-        import_lm_eval(lm_eval_dir / "samples_bbq.jsonl", official.items, store=store,
-                       results_path=_write(tmp_path / "r2.json", without_hashes))
+        import_lm_eval(
+            lm_eval_dir / "samples_bbq.jsonl",
+            official.items,
+            store=store,
+            results_path=_write(tmp_path / "r2.json", without_hashes),
+        )
     assert store.runs() == []
 
 
@@ -70,8 +79,12 @@ def test_results_of_another_model_are_refused(tmp_path, lm_eval_dir, official, r
     other["model_name"] = other["config"]["model_args"]["pretrained"] = "Another-7B"
     store = Store(tmp_path / "runs.sqlite")
     with pytest.raises(DataError, match=r"its accuracy 0.8056 is not the samples' 0.4167"):
-        import_lm_eval(lm_eval_dir / "samples_bbq.jsonl", official.items, store=store,
-                       results_path=_write(tmp_path / "other.json", other))
+        import_lm_eval(
+            lm_eval_dir / "samples_bbq.jsonl",
+            official.items,
+            store=store,
+            results_path=_write(tmp_path / "other.json", other),
+        )
     assert store.runs() == []
 
 
@@ -80,8 +93,12 @@ def test_the_task_that_matches_the_samples_is_taken(tmp_path, lm_eval_dir, offic
     for part in ("configs", "results", "n-samples", "task_hashes"):
         both[part]["bbq_pub"] = results[part]["bbq_pub"]
     store = Store(tmp_path / "runs.sqlite")
-    result = import_lm_eval(lm_eval_dir / "samples_bbq.jsonl", official.items, store=store,
-                            results_path=_write(tmp_path / "both.json", both))
+    result = import_lm_eval(
+        lm_eval_dir / "samples_bbq.jsonl",
+        official.items,
+        store=store,
+        results_path=_write(tmp_path / "both.json", both),
+    )
     run = store.run(result.run_id)
     assert run.settings["lm_eval"]["task"] == "bbq_pub"
     assert run.template == results["configs"]["bbq_pub"]["doc_to_text"]
@@ -95,8 +112,11 @@ def test_reimport_with_other_results_is_refused(tmp_path, lm_eval_dir, official,
     store = Store(tmp_path / "runs.sqlite")
     first = import_lm_eval(samples, official.items, store=store, results_path=real).run_id
     assert import_lm_eval(samples, official.items, store=store, results_path=real).run_id == first
-    with pytest.raises(InputError, match=rf"renamed.json: these samples are stored already "
-                                         rf"as run {first} with {real}; pass the same"):
+    with pytest.raises(
+        InputError,
+        match=rf"renamed.json: these samples are stored already "
+        rf"as run {first} with {real}; pass the same",
+    ):
         import_lm_eval(samples, official.items, store=store, results_path=renamed)
     assert import_lm_eval(samples, official.items, store=store).run_id == first  # no claim
     assert [r.model for r in store.runs()] == ["SmolLM2-135M-Instruct"]
@@ -112,24 +132,39 @@ def test_a_skipped_sample_counts_with_lm_evals_own_verdict(tmp_path, lm_eval_dir
     path = tmp_path / "samples.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     store = Store(tmp_path / "runs.sqlite")
-    result = import_lm_eval(path, official.items, store=store, allow_mismatch=True,
-                            results_path=lm_eval_dir / "results_bbq.json")
+    result = import_lm_eval(
+        path,
+        official.items,
+        store=store,
+        allow_mismatch=True,
+        results_path=lm_eval_dir / "results_bbq.json",
+    )
     assert result.imported == 71
     del rows[4]["acc"]
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(DataError, match=r"samples.jsonl:5: field 'acc': missing on a skipped"):
-        import_lm_eval(path, official.items, store=Store(tmp_path / "other.sqlite"),
-                       allow_mismatch=True, results_path=lm_eval_dir / "results_bbq.json")
+        import_lm_eval(
+            path,
+            official.items,
+            store=Store(tmp_path / "other.sqlite"),
+            allow_mismatch=True,
+            results_path=lm_eval_dir / "results_bbq.json",
+        )
 
 
-def test_tasks_with_other_target_delimiters_are_refused(tmp_path, lm_eval_dir, official,
-                                                        results):
+def test_tasks_with_other_target_delimiters_are_refused(tmp_path, lm_eval_dir, official, results):
     both = _hellaswag(results)
     both["configs"]["hellaswag"]["target_delimiter"] = "\n"
     for part in ("configs", "results", "n-samples", "task_hashes"):
         both[part]["bbq_pub"] = results[part]["bbq_pub"]
-    with pytest.raises(DataError, match=r"field 'configs': its tasks use different target "
-                                        r"delimiters"):
-        import_lm_eval(lm_eval_dir / "samples_bbq.jsonl", official.items,
-                       store=Store(tmp_path / "runs.sqlite"),
-                       results_path=_write(tmp_path / "both.json", both))
+    with pytest.raises(
+        DataError,
+        match=r"field 'configs': its tasks use different target "
+        r"delimiters",
+    ):
+        import_lm_eval(
+            lm_eval_dir / "samples_bbq.jsonl",
+            official.items,
+            store=Store(tmp_path / "runs.sqlite"),
+            results_path=_write(tmp_path / "both.json", both),
+        )

@@ -38,20 +38,39 @@ def _free_port() -> int:
 
 def _rows(path):
     with sqlite3.connect(path) as db:
-        return db.execute("SELECT run_id, item_id, predicted, scores FROM answers "
-                          "ORDER BY item_id").fetchall()
+        return db.execute(
+            "SELECT run_id, item_id, predicted, scores FROM answers ORDER BY item_id"
+        ).fetchall()
 
 
 def _eval(prefix, store, model, bbq, n=72, extra=()):
-    args = [*prefix, "-m", "auditor", "eval", "--model", str(model), "--bbq", str(bbq),
-            "--sample", str(n), "--batch-size", "4", "--format", "json", "--store", str(store),
-            *extra]
+    args = [
+        *prefix,
+        "-m",
+        "auditor",
+        "eval",
+        "--model",
+        str(model),
+        "--bbq",
+        str(bbq),
+        "--sample",
+        str(n),
+        "--batch-size",
+        "4",
+        "--format",
+        "json",
+        "--store",
+        str(store),
+        *extra,
+    ]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
-                    reason="torchrun is not installed beside this Python")
+@pytest.mark.skipif(
+    shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
+    reason="torchrun is not installed beside this Python",
+)
 def test_torchrun_two_ranks_store_the_same_answers(tmp_path, tiny_llama_dir, bbq_lite):
     torchrun = str(Path(sys.executable).parent / "torchrun")
     launch = [torchrun, "--nproc_per_node", "2", "--master_port", str(_free_port())]
@@ -70,10 +89,13 @@ def test_torchrun_two_ranks_store_the_same_answers(tmp_path, tiny_llama_dir, bbq
     assert _rows(parallel) == _rows(single)
 
 
-@pytest.mark.skipif(shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
-                    reason="torchrun is not installed beside this Python")
-def test_torchrun_two_ranks_rotate_option_orders_like_one_process(tmp_path, tiny_llama_dir,
-                                                                 bbq_lite):
+@pytest.mark.skipif(
+    shutil.which("torchrun", path=str(Path(sys.executable).parent)) is None,
+    reason="torchrun is not installed beside this Python",
+)
+def test_torchrun_two_ranks_rotate_option_orders_like_one_process(
+    tmp_path, tiny_llama_dir, bbq_lite
+):
     torchrun = str(Path(sys.executable).parent / "torchrun")
     launch = [torchrun, "--nproc_per_node", "2", "--master_port", str(_free_port())]
     single, parallel = tmp_path / "single.sqlite", tmp_path / "parallel.sqlite"
@@ -86,8 +108,10 @@ def test_torchrun_two_ranks_rotate_option_orders_like_one_process(tmp_path, tiny
 
     def orders(path):
         with sqlite3.connect(path) as db:
-            return db.execute("SELECT item_id, ordering, predicted, scores FROM order_answers "
-                              "ORDER BY item_id, ordering").fetchall()
+            return db.execute(
+                "SELECT item_id, ordering, predicted, scores FROM order_answers "
+                "ORDER BY item_id, ordering"
+            ).fetchall()
 
     assert len(orders(single)) == 72 and orders(parallel) == orders(single)
     assert len(_rows(single)) == 24 and _rows(parallel) == _rows(single)

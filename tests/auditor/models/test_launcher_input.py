@@ -29,8 +29,21 @@ def launched(monkeypatch, size: int, rank: int, local_rank: int | None = None) -
 
 
 def _eval(model, bbq, store, *extra):
-    return CliRunner().invoke(main, ["eval", "--model", str(model), "--bbq", str(bbq),
-                                     "--store", str(store), "--device", "cpu", *extra])
+    return CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "--model",
+            str(model),
+            "--bbq",
+            str(bbq),
+            "--store",
+            str(store),
+            "--device",
+            "cpu",
+            *extra,
+        ],
+    )
 
 
 def test_per_device_batch_keeps_the_global_batch():
@@ -54,24 +67,49 @@ def test_more_ranks_than_batches(monkeypatch, tiny_llama_dir, bbq_lite, tmp_path
     if rank == 0:  # every rank finds it; rank 0 says it once
         assert result.output.strip().splitlines() == [
             "error: eval: 2 ranks for 1 batch(es) of 4 items; launch at most 1 rank(s), or "
-            "lower the batch size to 2 (--batch-size, eval.batch_size)"]
+            "lower the batch size to 2 (--batch-size, eval.batch_size)"
+        ]
     else:
         assert result.output == ""
     assert not store.exists()
 
 
-@pytest.mark.parametrize(("size", "batch", "message"), [
-    (3, "2", "global batch 2 x 1 = 2 pairs does not divide over 3 ranks"),
-    (8, "8", "4 preference pairs for 8 ranks"),
-])
-def test_align_refuses_a_split_that_changes_the_batch(monkeypatch, small_llama_dir, bbq_lite,
-                                                      tmp_path, size, batch, message):
+@pytest.mark.parametrize(
+    ("size", "batch", "message"),
+    [
+        (3, "2", "global batch 2 x 1 = 2 pairs does not divide over 3 ranks"),
+        (8, "8", "4 preference pairs for 8 ranks"),
+    ],
+)
+def test_align_refuses_a_split_that_changes_the_batch(
+    monkeypatch, small_llama_dir, bbq_lite, tmp_path, size, batch, message
+):
     launched(monkeypatch, size, 0)
     out, store = tmp_path / "out", tmp_path / "s.sqlite"
-    result = CliRunner().invoke(main, [
-        "align", "--model", str(small_llama_dir), "--device", "cpu", "--bbq", str(bbq_lite),
-        "--out", str(out), "--store", str(store), "--sample", "4", "--rejected", "biased",
-        "--batch-size", batch, "--max-steps", "2"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "align",
+            "--model",
+            str(small_llama_dir),
+            "--device",
+            "cpu",
+            "--bbq",
+            str(bbq_lite),
+            "--out",
+            str(out),
+            "--store",
+            str(store),
+            "--sample",
+            "4",
+            "--rejected",
+            "biased",
+            "--batch-size",
+            batch,
+            "--max-steps",
+            "2",
+        ],
+    )
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and message in errors[0]
@@ -83,8 +121,9 @@ def test_align_refuses_a_split_that_changes_the_batch(monkeypatch, small_llama_d
 
 
 @pytest.mark.parametrize(("local_rank", "printed"), [(None, True), (0, True), (1, False)])
-def test_cuda_asked_none_present(monkeypatch, tiny_llama_dir, bbq_lite, tmp_path,
-                                 local_rank, printed):
+def test_cuda_asked_none_present(
+    monkeypatch, tiny_llama_dir, bbq_lite, tmp_path, local_rank, printed
+):
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
@@ -99,12 +138,17 @@ def test_cuda_asked_none_present(monkeypatch, tiny_llama_dir, bbq_lite, tmp_path
     assert not store.exists()
 
 
-@pytest.mark.parametrize("error", [
-    "cuda", "CUDA out of memory. Tried to allocate 2.00 GiB",
-    "MPS backend out of memory (MPS allocated: 8.00 GB)",
-])
-def test_out_of_memory_while_scoring_names_a_batch_size(monkeypatch, tiny_llama_dir, bbq_lite,
-                                                        tmp_path, error):
+@pytest.mark.parametrize(
+    "error",
+    [
+        "cuda",
+        "CUDA out of memory. Tried to allocate 2.00 GiB",
+        "MPS backend out of memory (MPS allocated: 8.00 GB)",
+    ],
+)
+def test_out_of_memory_while_scoring_names_a_batch_size(
+    monkeypatch, tiny_llama_dir, bbq_lite, tmp_path, error
+):
     import torch
     from transformers import LlamaForCausalLM
 
@@ -118,9 +162,11 @@ def test_out_of_memory_while_scoring_names_a_batch_size(monkeypatch, tiny_llama_
     result = _eval(tiny_llama_dir, bbq_lite, store, "--sample", "8", "--batch-size", "8")
     assert result.exit_code == 2, result.output
     errors = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert errors == ["error: out of memory scoring a batch of 8 items on cpu; try a batch size "
-                      "of 4 (--batch-size 4, or eval.batch_size in a profile); stored batches "
-                      "are kept"]
+    assert errors == [
+        "error: out of memory scoring a batch of 8 items on cpu; try a batch size "
+        "of 4 (--batch-size 4, or eval.batch_size in a profile); stored batches "
+        "are kept"
+    ]
     with sqlite3.connect(store) as db:  # the run says why it stopped; no answer half-stored
         assert db.execute("SELECT COUNT(*) FROM answers").fetchone() == (0,)
         (status,) = db.execute("SELECT status FROM runs").fetchone()
@@ -134,14 +180,16 @@ def test_out_of_memory_at_batch_one(monkeypatch, tiny_llama_dir, bbq_lite, tmp_p
         raise RuntimeError("CUDA out of memory")
 
     monkeypatch.setattr(LlamaForCausalLM, "forward", forward)
-    result = _eval(tiny_llama_dir, bbq_lite, tmp_path / "s.sqlite", "--sample", "4",
-                   "--batch-size", "1")
+    result = _eval(
+        tiny_llama_dir, bbq_lite, tmp_path / "s.sqlite", "--sample", "4", "--batch-size", "1"
+    )
     assert result.exit_code == 2
     assert "a batch size of 1 does not fit" in result.output
 
 
-def test_other_runtime_errors_are_not_called_out_of_memory(monkeypatch, tiny_llama_dir,
-                                                           bbq_lite, tmp_path):
+def test_other_runtime_errors_are_not_called_out_of_memory(
+    monkeypatch, tiny_llama_dir, bbq_lite, tmp_path
+):
     from transformers import LlamaForCausalLM
 
     def forward(*args, **kwargs):
@@ -153,8 +201,9 @@ def test_other_runtime_errors_are_not_called_out_of_memory(monkeypatch, tiny_lla
 
 
 @pytest.mark.skipif(not TORCHRUN.exists(), reason="torchrun is not installed beside this Python")
-def test_under_torchrun_the_error_is_one_line_and_every_rank_exits_2(tiny_llama_dir, bbq_lite,
-                                                                    tmp_path):
+def test_under_torchrun_the_error_is_one_line_and_every_rank_exits_2(
+    tiny_llama_dir, bbq_lite, tmp_path
+):
     import socket
 
     with socket.socket() as sock:
@@ -163,14 +212,40 @@ def test_under_torchrun_the_error_is_one_line_and_every_rank_exits_2(tiny_llama_
     store = tmp_path / "s.sqlite"
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [str(TORCHRUN), "--nproc_per_node", "2", "--master_port", str(port), "-m", "auditor",
-         "eval", "--model", str(tiny_llama_dir), "--bbq", str(bbq_lite), "--device", "cpu",
-         "--sample", "4", "--batch-size", "8", "--store", str(store)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            str(TORCHRUN),
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(port),
+            "-m",
+            "auditor",
+            "eval",
+            "--model",
+            str(tiny_llama_dir),
+            "--bbq",
+            str(bbq_lite),
+            "--device",
+            "cpu",
+            "--sample",
+            "4",
+            "--batch-size",
+            "8",
+            "--store",
+            str(store),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0
     ours = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert ours == ["error: eval: 2 ranks for 1 batch(es) of 4 items; launch at most 1 rank(s), "
-                    "or lower the batch size to 2 (--batch-size, eval.batch_size)"]
+    assert ours == [
+        "error: eval: 2 ranks for 1 batch(es) of 4 items; launch at most 1 rank(s), "
+        "or lower the batch size to 2 (--batch-size, eval.batch_size)"
+    ]
     # the launcher's summary: the first rank to finish exited 2 (the other may be stopped)
     assert "Root Cause" in done.stderr and "exitcode  : 2" in done.stderr
     assert not store.exists()
@@ -187,5 +262,6 @@ def test_more_ranks_than_gpus_on_a_machine(monkeypatch, tiny_llama_dir, bbq_lite
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
         "error: rank 1: device cuda:1: this machine has 1 GPU(s); under a launcher each rank "
-        "takes one, so launch at most that many ranks a machine"]
+        "takes one, so launch at most that many ranks a machine"
+    ]
     assert not store.exists()

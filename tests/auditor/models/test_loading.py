@@ -48,7 +48,9 @@ def test_bundled_smollm2_is_a_plain_safetensors_folder(smollm2_dir):
     config = json.loads((smollm2_dir / "config.json").read_text())
     assert "quantization_config" not in config
     assert config["architectures"] == ["LlamaForCausalLM"]
-    assert list(smollm2_dir.glob("*.safetensors")) and (smollm2_dir / "chat_template.jinja").is_file()
+    assert (
+        list(smollm2_dir.glob("*.safetensors")) and (smollm2_dir / "chat_template.jinja").is_file()
+    )
 
 
 def test_fingerprint_changes_with_weights(tmp_path, tiny_llama_dir, smollm2_dir):
@@ -148,7 +150,9 @@ def save_adapter(model_dir, out, seed=0):
 
 def test_adapter_loads_merged_and_matches_peft(tmp_path, tiny_llama_dir, tiny_model):
     peft = save_adapter(tiny_llama_dir, tmp_path / "adapter")
-    loaded = load_model(ModelSpec(str(tiny_llama_dir), adapter=str(tmp_path / "adapter"), device="cpu"))
+    loaded = load_model(
+        ModelSpec(str(tiny_llama_dir), adapter=str(tmp_path / "adapter"), device="cpu")
+    )
     ids = torch.tensor([[1, 50, 60, 70, 80]])
     with torch.inference_mode():
         merged = loaded.model(input_ids=ids).logits

@@ -39,8 +39,20 @@ def test_index_pointing_at_a_pickle_is_refused(pickle_model):
 
 
 def test_eval_refuses_it_with_exit_2(tmp_path, pickle_model, bbq_lite):
-    result = CliRunner().invoke(main, ["eval", "--model", str(pickle_model), "--bbq", str(bbq_lite),
-                                       "--sample", "36", "--store", str(tmp_path / "s.sqlite")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "eval",
+            "--model",
+            str(pickle_model),
+            "--bbq",
+            str(bbq_lite),
+            "--sample",
+            "36",
+            "--store",
+            str(tmp_path / "s.sqlite"),
+        ],
+    )
     assert result.exit_code == 2 and "refused" in result.stderr
     assert not (tmp_path / "s.sqlite").exists()  # a failed command leaves no store behind
 

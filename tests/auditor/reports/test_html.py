@@ -68,8 +68,9 @@ def test_table_legend_gate_and_flips(report, two_runs):
         for cell in row.cells:
             if cell.accuracy.marker:
                 assert cell.accuracy.marker in body
-    assert ("Gate: REFUSED" if gate.refused else "Gate: PASSED" if gate.passed
-            else "Gate: FAILED") in body
+    assert (
+        "Gate: REFUSED" if gate.refused else "Gate: PASSED" if gate.passed else "Gate: FAILED"
+    ) in body
     for refusal in gate.refusals:
         assert refusal in body
     for failure in gate.failures:
@@ -94,8 +95,10 @@ def test_without_flips_or_gate(two_runs):
     assert page.details == 0 and "Gate:" not in page.body and "Flipped items" not in page.body
 
 
-@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
-                    reason="chromium is not installed")
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="chromium is not installed",
+)
 def test_renders_in_headless_chromium(tmp_path, report):
     html = tmp_path / "report.html"
     html.write_text(render_report(report, "html"), encoding="utf-8")
@@ -109,8 +112,15 @@ def test_renders_in_headless_chromium(tmp_path, report):
 
 def test_report_json_is_unchanged_by_flips(report):
     assert "flips" not in dataclasses.replace(report, flips=()).to_dict()
-    assert report.to_dict().keys() == {"schema", "subject", "table", "target_all_items", "gate",
-                                       "rotation", "format_transfer"}
+    assert report.to_dict().keys() == {
+        "schema",
+        "subject",
+        "table",
+        "target_all_items",
+        "gate",
+        "rotation",
+        "format_transfer",
+    }
 
 
 def test_without_matplotlib_the_report_says_so(two_runs, monkeypatch):

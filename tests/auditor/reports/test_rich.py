@@ -19,8 +19,12 @@ def _text(renderable, width=140) -> str:
 
 def test_table_reads_without_colour(lite_items):
     before = [Answer(i, item.label) for i, item in lite_items.items()]
-    after = [Answer(a.item_id, lite_items[a.item_id].unknown_index)
-             if lite_items[a.item_id].attribute == "Religion" else a for a in before]
+    after = [
+        Answer(a.item_id, lite_items[a.item_id].unknown_index)
+        if lite_items[a.item_id].attribute == "Religion"
+        else a
+        for a in before
+    ]
     text = _text(render_table(compare_runs(lite_items, before, after, n_boot=100), show_ci=True))
     assert "◆ Gender_identity" in text and "target" in text
     assert text.index("Gender_identity") < text.index("Age")

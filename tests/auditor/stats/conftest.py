@@ -19,18 +19,37 @@ def lite_items(bbq_lite: Path) -> dict[str, Item]:
 
 
 def _make_item(
-    n: int, context: str, polarity: str = "neg", template: int | None = None,
-    attribute: str = "Age", roles: bool = True, label: int | None = None,
+    n: int,
+    context: str,
+    polarity: str = "neg",
+    template: int | None = None,
+    attribute: str = "Age",
+    roles: bool = True,
+    label: int | None = None,
 ) -> Item:
     """Option 0 unknown, 1 biased, 2 anti-biased; four items to a template by default."""
     t = n // 4 if template is None else template
-    options = (Option("Unknown", "unknown"), Option(f"old {t}", "old"), Option(f"young {t}", "nonOld"))
+    options = (
+        Option("Unknown", "unknown"),
+        Option(f"old {t}", "old"),
+        Option(f"young {t}", "nonOld"),
+    )
     if label is None:
         label = 0 if context == "ambig" else 1
     return Item(
-        id=f"{attribute}:{n}", attribute=attribute, example_id=n, context_condition=context,
-        polarity=polarity, question_index=str(t), context="c", question="q", options=options,
-        label=label, stereotyped_groups=("old",), subcategory="", unknown_index=0,
+        id=f"{attribute}:{n}",
+        attribute=attribute,
+        example_id=n,
+        context_condition=context,
+        polarity=polarity,
+        question_index=str(t),
+        context="c",
+        question="q",
+        options=options,
+        label=label,
+        stereotyped_groups=("old",),
+        subcategory="",
+        unknown_index=0,
         roles=Roles(biased=1, anti_biased=2, unknown=0) if roles else None,
     )
 

@@ -68,16 +68,23 @@ def _pick(role):
     def choose(item):
         if item.roles is None:  # no known biased option: answer a non-unknown one (left out)
             return item.unknown_index if role == "unknown" else (item.unknown_index + 1) % 3
-        return {"biased": item.roles.biased, "anti": item.roles.anti_biased,
-                "unknown": item.unknown_index}[role]
+        return {
+            "biased": item.roles.biased,
+            "anti": item.roles.anti_biased,
+            "unknown": item.unknown_index,
+        }[role]
+
     return choose
 
 
-@pytest.mark.parametrize("role, s_amb, s_dis", [
-    ("biased", 1.0, 1.0),  # ambig accuracy 0: (1 − 0)·(2·1 − 1)
-    ("anti", -1.0, -1.0),
-    ("unknown", 0.0, None),  # ambig accuracy 1 -> 0; disambig: no non-unknown answers
-])
+@pytest.mark.parametrize(
+    "role, s_amb, s_dis",
+    [
+        ("biased", 1.0, 1.0),  # ambig accuracy 0: (1 − 0)·(2·1 − 1)
+        ("anti", -1.0, -1.0),
+        ("unknown", 0.0, None),  # ambig accuracy 1 -> 0; disambig: no non-unknown answers
+    ],
+)
 def test_real_bbq_known_answers(lite_items, answer_all, role, s_amb, s_dis):
     summary = summarize_run(lite_items, answer_all(lite_items, _pick(role)), n_boot=50)
     for attribute in (*summary.attributes, ALL):

@@ -43,7 +43,9 @@ def test_seeded_and_path_independent_of_order():
     a = resample_totals(sums, 500, np.random.default_rng(7))
     b = resample_totals(sums[::-1], 500, np.random.default_rng(7))  # same clusters, reordered
     np.testing.assert_array_equal(a, b)
-    assert resample_totals(np.ones((5, 2), int), 3, np.random.default_rng(0)).tolist() == [[5, 5]] * 3
+    assert (
+        resample_totals(np.ones((5, 2), int), 3, np.random.default_rng(0)).tolist() == [[5, 5]] * 3
+    )
     assert not cell_rng(0, "x", "ambig").random() == cell_rng(0, "x", "disambig").random()
     assert cell_rng(3, "x").random() == cell_rng(3, "x").random()
     with pytest.raises(ValueError):
@@ -68,8 +70,9 @@ def test_bias_replicates_match_naive_cluster_resampling(lite_items):
     ours = bias_replicates(frame, mask, True, 4000, np.random.default_rng(5))[0]
 
     role, correct = frame.role[0, mask], frame.correct[0, mask]
-    cols = np.stack([np.ones(role.size), role == BIASED, (role == BIASED) | (role == ANTI),
-                     correct], axis=1)
+    cols = np.stack(
+        [np.ones(role.size), role == BIASED, (role == BIASED) | (role == ANTI), correct], axis=1
+    )
     sums = cluster_sums(frame.cluster[mask], cols)
     picks = np.random.default_rng(6).integers(0, len(sums), size=(4000, len(sums)))
     totals = sums[picks].sum(axis=1)
@@ -98,7 +101,7 @@ def test_normal_p_and_its_degenerate_case():
     se = np.std(deltas, ddof=1)
     assert normal_p(0.1, deltas, 50) == pytest.approx(2 * norm.sf(0.1 / se), rel=1e-12)
     # no spread: every instance shows the same Δ -> sign test over the C instances
-    assert normal_p(0.25, np.full(100, 0.25), 5) == 2.0 ** -4
+    assert normal_p(0.25, np.full(100, 0.25), 5) == 2.0**-4
     assert normal_p(0.25, np.full(100, 0.25), 1) == 1.0
     assert normal_p(0.0, np.zeros(100), 40) == 1.0
     assert normal_p(0.1, np.array([np.nan, 0.1]), 3) is None

@@ -19,10 +19,18 @@ from auditor.stats.mcnemar import mcnemar_exact
 def _frame(before, after, cluster) -> Frame:
     n = before.size
     zeros = np.zeros(n, dtype=np.int8)
-    return Frame(ids=tuple(map(str, range(n))), attributes=("Age",), attribute=zeros,
-                 context=zeros, polarity=zeros, cluster=cluster,
-                 n_clusters=int(cluster.max()) + 1, role=np.zeros((2, n), dtype=np.int64),
-                 correct=np.stack([before, after]), unmatched=(0, 0))
+    return Frame(
+        ids=tuple(map(str, range(n))),
+        attributes=("Age",),
+        attribute=zeros,
+        context=zeros,
+        polarity=zeros,
+        cluster=cluster,
+        n_clusters=int(cluster.max()) + 1,
+        role=np.zeros((2, n), dtype=np.int64),
+        correct=np.stack([before, after]),
+        unmatched=(0, 0),
+    )
 
 
 def _null_rejections(sims, rng, instances=40, size=4, alpha=0.05):
@@ -39,8 +47,10 @@ def _null_rejections(sims, rng, instances=40, size=4, alpha=0.05):
         up = np.repeat(rng.random(instances) < 0.5, size)
         before, after = np.where(up, low, high), np.where(up, high, low)
         b, c = int(np.sum(before & ~after)), int(np.sum(~before & after))
-        rejected += (mcnemar_exact(b, c) < alpha,
-                     cluster_p(_frame(before, after, cluster), mask)[0] < alpha)
+        rejected += (
+            mcnemar_exact(b, c) < alpha,
+            cluster_p(_frame(before, after, cluster), mask)[0] < alpha,
+        )
     return rejected / sims
 
 
@@ -65,17 +75,21 @@ def test_cluster_p_equals_full_enumeration_of_signs():
     before, after = rng.random(40) < 0.5, rng.random(40) < 0.7
     totals = np.bincount(cluster, weights=after.astype(int) - before.astype(int))
     observed = abs(totals.sum())
-    hits = sum(abs(np.dot(signs, totals)) >= observed - 1e-9
-               for signs in itertools.product((-1, 1), repeat=10))
+    hits = sum(
+        abs(np.dot(signs, totals)) >= observed - 1e-9
+        for signs in itertools.product((-1, 1), repeat=10)
+    )
     p, clusters = cluster_p(_frame(before, after, cluster), np.ones(40, dtype=bool))
     assert clusters == 10
-    assert p == pytest.approx(hits / 2 ** 10, abs=1e-12)
+    assert p == pytest.approx(hits / 2**10, abs=1e-12)
 
 
 def _lockstep(make_item, instances=6):
     """Instances of four Age items that all go wrong → right together."""
-    items = {it.id: it for it in (make_item(n, ("ambig", "disambig")[n % 2])
-                                  for n in range(4 * instances))}
+    items = {
+        it.id: it
+        for it in (make_item(n, ("ambig", "disambig")[n % 2]) for n in range(4 * instances))
+    }
     before = [Answer(i, 2) for i in items]  # anti-biased: wrong in both contexts
     after = [Answer(i, items[i].label) for i in items]
     return items, before, after
@@ -89,8 +103,8 @@ def test_a_table_with_either_test_and_the_cells_where_they_differ(make_item):
     assert mc.rows == table.rows and mc.accuracy_test == "exact"
     ambig = next(t for t in mc.clustering if t.context == "ambig")
     # 12 items right after, none before: McNemar 2^-11; 6 instances all up: 2^-5
-    assert ambig.p_mcnemar == pytest.approx(2.0 ** -11)
-    assert ambig.p_cluster == pytest.approx(2.0 ** -5)
+    assert ambig.p_mcnemar == pytest.approx(2.0**-11)
+    assert ambig.p_cluster == pytest.approx(2.0**-5)
     assert (ambig.verdict_mcnemar, ambig.verdict_cluster) == ("improved", "no significant change")
     assert differing(mc.clustering) == 3  # ambig, disambig and overall
     cl = with_accuracy_test(table, frame, "cluster")

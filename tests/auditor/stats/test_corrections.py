@@ -37,12 +37,14 @@ def naive_bh(pvalues):
         out[i] = min(1.0, running)
     return out
 
+
 pvalue_lists = st.lists(
     st.one_of(
         st.floats(min_value=0.0, max_value=1.0),
         st.sampled_from([0.0, 0.001, 0.01, 0.04, 0.05, 1.0]),  # ties
     ),
-    min_size=1, max_size=60,
+    min_size=1,
+    max_size=60,
 )
 
 
@@ -74,7 +76,13 @@ def test_holm_by_hand():
 
 def test_stars_and_markers():
     assert [stars(p) for p in (None, 0.2, 0.05, 0.049, 0.0099, 0.00099)] == [
-        "", "", "", "*", "**", "***"]
+        "",
+        "",
+        "",
+        "*",
+        "**",
+        "***",
+    ]
     assert marker(-0.1, 0.004) == "▼**"
     assert marker(0.2, 0.0001) == "▲***"
     assert marker(0.2, 0.3) == ""

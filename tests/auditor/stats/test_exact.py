@@ -47,8 +47,10 @@ def _brute_p(cell, runs, context):
     extreme = total = 0
     for shifts in itertools.product(range(len(runs)), repeat=len(templates)):
         shift = dict(zip(templates, shifts, strict=True))
-        relabelled = [[answers[(slot + shift[i.template]) % len(runs)][i.id] for i in cell]
-                      for slot in range(len(runs))]
+        relabelled = [
+            [answers[(slot + shift[i.template]) % len(runs)][i.id] for i in cell]
+            for slot in range(len(runs))
+        ]
         s = [_score(cell, run, context) for run in relabelled]
         total += 1
         if None in s or abs(np.mean(s[1:]) - s[0]) >= abs(observed) - 1e-9:
@@ -123,4 +125,4 @@ def test_smallest_p_is_bounded_by_the_instances(lite_items):
 def test_many_instances_keep_the_bootstrap():
     assert exact_feasible(2, 16) and not exact_feasible(2, 17)
     assert exact_feasible(4, 8) and not exact_feasible(4, 9)
-    assert 2 ** 16 == MAX_PATTERNS
+    assert 2**16 == MAX_PATTERNS

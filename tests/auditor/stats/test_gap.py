@@ -14,8 +14,9 @@ from auditor.stats.table import SpilloverTable
 
 def test_hand_worked_gap(make_item):
     # 8 disambiguated Age items, two per template instance: label 1 (biased) or 2 (anti)
-    items = [make_item(n, "disambig", template=n // 2, label=1 if n % 2 == 0 else 2)
-             for n in range(8)]
+    items = [
+        make_item(n, "disambig", template=n // 2, label=1 if n % 2 == 0 else 2) for n in range(8)
+    ]
     items += [make_item(n, "ambig", template=n // 2) for n in range(8, 12)]  # never counted
     by_id = {i.id: i for i in items}
     # before: every biased-correct item right, 2 of the 4 anti-biased-correct ones

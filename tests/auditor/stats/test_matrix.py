@@ -54,25 +54,45 @@ def _family(tables):
 def test_one_family_over_every_recipe(items, method):
     rng = random.Random(5)
     base = _answers(items, rng)
-    tables = [compare_runs(items, base, _answers(items, rng, wrong=w), target=(t,),
-                           attributes=ATTRS, correction=method, n_boot=200)
-              for t, w in (("Age", "SES"), ("SES", "Gender_identity"))]
-    recipes = [RecipeTable("dpo", ("Age",), "a1", tables[0]),
-               RecipeTable("orpo", ("SES",), "a2", tables[1])]
+    tables = [
+        compare_runs(
+            items,
+            base,
+            _answers(items, rng, wrong=w),
+            target=(t,),
+            attributes=ATTRS,
+            correction=method,
+            n_boot=200,
+        )
+        for t, w in (("Age", "SES"), ("SES", "Gender_identity"))
+    ]
+    recipes = [
+        RecipeTable("dpo", ("Age",), "a1", tables[0]),
+        RecipeTable("orpo", ("SES",), "a2", tables[1]),
+    ]
     matrix = build_matrix(recipes, correction=method, alpha=0.05)
     keys, raw = _family(tables)
-    adjusted = dict(zip(keys, multipletests(raw, method={"holm": "holm", "bh": "fdr_bh"}[method])[1],
-                        strict=True))
+    adjusted = dict(
+        zip(
+            keys,
+            multipletests(raw, method={"holm": "holm", "bh": "fdr_bh"}[method])[1],
+            strict=True,
+        )
+    )
     assert matrix.family == len(raw)
     for r, row in enumerate(matrix.rows):
         for cell in row.cells:
             own = tables[r].cell(cell.attribute, cell.context)
             for metric in ("accuracy", "bias"):
                 entry = getattr(cell, metric)
-                assert (entry.delta, entry.p) == (getattr(own, metric).delta, getattr(own, metric).p)
+                assert (entry.delta, entry.p) == (
+                    getattr(own, metric).delta,
+                    getattr(own, metric).p,
+                )
                 if entry.p is not None:
                     assert entry.p_corrected == pytest.approx(
-                        adjusted[(r, cell.attribute, cell.context, metric)], rel=1e-12)
+                        adjusted[(r, cell.attribute, cell.context, metric)], rel=1e-12
+                    )
     # the degraded attribute (answered biased) is found as spillover in each recipe
     dpo, orpo = matrix.rows
     assert dpo.cell("SES", "ambig").accuracy.verdict == DEGRADED
@@ -86,11 +106,23 @@ def test_one_family_over_every_recipe(items, method):
 def test_seeds_are_corrected_across_the_matrix(items):
     rng = random.Random(9)
     base = _answers(items, rng)
-    tables = [compare_replicates(items, base, {s: _answers(items, rng, wrong=w) for s in (0, 1)},
-                                 target=(t,), attributes=ATTRS, n_boot=200)
-              for t, w in (("Age", "SES"), ("SES", "Age"))]
-    matrix = build_matrix([RecipeTable("dpo", ("Age",), "a1", tables[0]),
-                           RecipeTable("dpo", ("SES",), "a2", tables[1])])
+    tables = [
+        compare_replicates(
+            items,
+            base,
+            {s: _answers(items, rng, wrong=w) for s in (0, 1)},
+            target=(t,),
+            attributes=ATTRS,
+            n_boot=200,
+        )
+        for t, w in (("Age", "SES"), ("SES", "Age"))
+    ]
+    matrix = build_matrix(
+        [
+            RecipeTable("dpo", ("Age",), "a1", tables[0]),
+            RecipeTable("dpo", ("SES",), "a2", tables[1]),
+        ]
+    )
     assert matrix.seeds == (0, 1)
     for seed in (0, 1):
         keys, raw = [], []
@@ -110,7 +142,8 @@ def test_seeds_are_corrected_across_the_matrix(items):
                     s = next(x for x in entry.seeds if x.seed == seed)
                     if s.p is not None:
                         assert s.p_corrected == pytest.approx(
-                            adjusted[(r, cell.attribute, cell.context, metric)], rel=1e-12)
+                            adjusted[(r, cell.attribute, cell.context, metric)], rel=1e-12
+                        )
     for row in matrix.rows:
         for cell in row.cells:
             acc = cell.accuracy

@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_gate", ROOT / "benchmarks" / "bench_gate.py")
+    spec = importlib.util.spec_from_file_location(
+        "bench_gate", ROOT / "benchmarks" / "bench_gate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -37,8 +39,7 @@ def test_cluster_se_equals_statsmodels_cluster_robust_intercept():
     cluster = np.repeat(np.arange(37), rng.integers(1, 5, size=37))
     values = rng.integers(-1, 2, size=cluster.size).astype(float) + 0.3 * (cluster % 3)
     mean, se, g = cluster_se(values, cluster)
-    fit = sm.OLS(values, np.ones_like(values)).fit(cov_type="cluster",
-                                                   cov_kwds={"groups": cluster})
+    fit = sm.OLS(values, np.ones_like(values)).fit(cov_type="cluster", cov_kwds={"groups": cluster})
     assert g == 37
     assert mean == pytest.approx(fit.params[0], abs=1e-12)
     assert se == pytest.approx(fit.bse[0], rel=1e-9)
@@ -77,8 +78,19 @@ def test_false_pass_rate_at_the_margin_is_at_most_alpha(seeds, seed_sd):
     bench = _bench()
     rng = np.random.default_rng(11 + seeds)
     draws, alpha = 800, 0.05
-    rate = bench.pass_rate(rng, draws, 0.05, alpha, clusters=120, size=2, drop=0.05,
-                           discordance=0.2, icc=0.8, seeds=seeds, seed_sd=seed_sd)
+    rate = bench.pass_rate(
+        rng,
+        draws,
+        0.05,
+        alpha,
+        clusters=120,
+        size=2,
+        drop=0.05,
+        discordance=0.2,
+        icc=0.8,
+        seeds=seeds,
+        seed_sd=seed_sd,
+    )
     assert rate <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / draws)
 
 
@@ -88,9 +100,9 @@ def test_ignoring_seed_spread_would_pass_too_often():
     rng = np.random.default_rng(5)
     draws, alpha, passed = 600, 0.05, 0
     for _ in range(draws):
-        base, aligned, cluster = bench.simulate_cell(rng, clusters=120, size=2, drop=0.05,
-                                                     discordance=0.2, icc=0.8, seeds=2,
-                                                     seed_sd=0.05)
+        base, aligned, cluster = bench.simulate_cell(
+            rng, clusters=120, size=2, drop=0.05, discordance=0.2, icc=0.8, seeds=2, seed_sd=0.05
+        )
         mean, se, g = cluster_se(base - aligned.mean(axis=0), cluster)
         from scipy.stats import t
 

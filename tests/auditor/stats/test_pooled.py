@@ -16,9 +16,11 @@ def test_sign_flip_p_equals_full_enumeration():
     for _ in range(40):
         totals = rng.integers(-6, 7, size=int(rng.integers(1, 11)))
         observed = abs(int(totals.sum()))
-        hits = sum(abs(int(np.dot(signs, totals))) >= observed
-                   for signs in itertools.product((-1, 1), repeat=totals.size))
-        assert sign_flip_p(totals) == pytest.approx(hits / 2 ** totals.size, abs=1e-12)
+        hits = sum(
+            abs(int(np.dot(signs, totals))) >= observed
+            for signs in itertools.product((-1, 1), repeat=totals.size)
+        )
+        assert sign_flip_p(totals) == pytest.approx(hits / 2**totals.size, abs=1e-12)
 
 
 def test_cluster_totals_count_seeds_on_an_integer_lattice():

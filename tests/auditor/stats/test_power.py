@@ -35,9 +35,15 @@ def _simulated_power(n, psi, delta, level, uniforms):
     return float(np.mean(p < level))
 
 
-@pytest.mark.parametrize(("n", "psi", "level"), [
-    (24, 0.4, 0.05), (120, 0.25, 0.05 / 45), (200, 0.2, 0.01), (500, 0.1, 0.05 / 45),
-])
+@pytest.mark.parametrize(
+    ("n", "psi", "level"),
+    [
+        (24, 0.4, 0.05),
+        (120, 0.25, 0.05 / 45),
+        (200, 0.2, 0.01),
+        (500, 0.1, 0.05 / 45),
+    ],
+)
 def test_mde_agrees_with_monte_carlo(n, psi, level):
     rng = np.random.default_rng(11)
     uniforms = rng.random((4000, n))
@@ -54,7 +60,9 @@ def test_mde_agrees_with_monte_carlo(n, psi, level):
 def test_power_is_symmetric_and_rises_with_the_effect():
     powers = [mcnemar_power(300, 0.2, d, 0.01) for d in (0.02, 0.05, 0.1, 0.15)]
     assert powers == sorted(powers)
-    assert mcnemar_power(300, 0.2, 0.07, 0.01) == pytest.approx(mcnemar_power(300, 0.2, -0.07, 0.01))
+    assert mcnemar_power(300, 0.2, 0.07, 0.01) == pytest.approx(
+        mcnemar_power(300, 0.2, -0.07, 0.01)
+    )
 
 
 def test_mde_shrinks_with_more_items_and_none_when_hopeless():

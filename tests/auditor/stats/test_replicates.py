@@ -41,7 +41,10 @@ def test_identical_seeds_pool_to_the_single_run(lite_items, runs):
         for cell in row.cells:
             other = pooled.cell(row.attribute, cell.context)
             assert other.accuracy.delta == pytest.approx(cell.accuracy.delta)
-            assert (other.accuracy.b, other.accuracy.c) == (2 * cell.accuracy.b, 2 * cell.accuracy.c)
+            assert (other.accuracy.b, other.accuracy.c) == (
+                2 * cell.accuracy.b,
+                2 * cell.accuracy.c,
+            )
             assert other.accuracy.verdict == cell.accuracy.verdict
             if cell.bias.delta is not None:
                 assert other.bias.delta == pytest.approx(cell.bias.delta)
@@ -53,8 +56,7 @@ def test_identical_seeds_pool_to_the_single_run(lite_items, runs):
 
 def test_agreement_counts_the_seeds_that_see_it(lite_items, runs):
     base, strong, weak = runs
-    pooled = compare_replicates(lite_items, base, {0: strong, 1: weak, 2: strong},
-                                n_boot=N_BOOT)
+    pooled = compare_replicates(lite_items, base, {0: strong, 1: weak, 2: strong}, n_boot=N_BOOT)
     hit = pooled.cell("Religion", "disambig").accuracy
     assert [s.verdict for s in hit.seeds] == [DEGRADED, NO_CHANGE, DEGRADED]
     assert hit.verdict == DEGRADED and hit.agreement == 2
@@ -66,8 +68,9 @@ def test_agreement_counts_the_seeds_that_see_it(lite_items, runs):
 
 def test_the_correction_covers_the_pooled_tests(lite_items, runs):
     base, strong, weak = runs
-    pooled = compare_replicates(lite_items, base, {3: strong, 4: weak}, n_boot=N_BOOT,
-                                correction="bh")
+    pooled = compare_replicates(
+        lite_items, base, {3: strong, 4: weak}, n_boot=N_BOOT, correction="bh"
+    )
     raw, corrected = [], []
     for key in pooled.family:
         attribute, context, metric = key.split("/")
@@ -92,8 +95,9 @@ def test_each_seeds_own_cells_are_reported_tagged_before_the_pooled_ones(lite_it
 
     base, strong, weak = runs
     seen: list[CellUpdated] = []
-    pooled = compare_replicates(lite_items, base, {3: strong, 4: weak}, n_boot=N_BOOT,
-                                reporter=seen.append)
+    pooled = compare_replicates(
+        lite_items, base, {3: strong, 4: weak}, n_boot=N_BOOT, reporter=seen.append
+    )
     cells = len(pooled.attributes) * 3
     assert [e.seed for e in seen] == [3] * cells + [4] * cells + [None] * cells
     single = compare_runs(lite_items, base, weak, n_boot=N_BOOT)
@@ -110,8 +114,11 @@ def test_pooled_cells_carry_bounds_that_cover_the_seeds(lite_items, runs):
 
     base, strong, weak = runs
     pooled = compare_replicates(lite_items, base, {0: strong, 1: weak}, n_boot=N_BOOT)
-    chosen = [i for i in lite_items.values()
-              if i.attribute == "Religion" and i.context_condition == "disambig"]
+    chosen = [
+        i
+        for i in lite_items.values()
+        if i.attribute == "Religion" and i.context_condition == "disambig"
+    ]
     right = [{a.item_id: a for a in run} for run in (base, strong, weak)]
     correct = np.array([[r[i.id].correct(i) for i in chosen] for r in right])
     templates = {t: k for k, t in enumerate(dict.fromkeys(i.template for i in chosen))}

@@ -24,7 +24,9 @@ def test_slices_add_up(lite_items, noisy):
     assert sum(summary.get(a).n for a in summary.attributes) == total.n
     for attribute in (*summary.attributes, ALL):
         whole = summary.get(attribute)
-        parts = [summary.get(attribute, c, p) for c in ("ambig", "disambig") for p in ("neg", "nonneg")]
+        parts = [
+            summary.get(attribute, c, p) for c in ("ambig", "disambig") for p in ("neg", "nonneg")
+        ]
         for field in ("n", "n_correct", "n_unknown", "n_invalid", "n_biased", "n_left_out"):
             assert getattr(whole, field) == sum(getattr(s, field) for s in parts)
     assert 0.03 < total.invalid_rate < 0.07

@@ -60,7 +60,14 @@ def test_identical_runs_change_nothing(lite_items, baseline):
     for row in table.rows:
         for cell in row.cells:
             acc = cell.accuracy
-            assert (acc.b, acc.c, acc.p, acc.p_exact, acc.p_mid, acc.delta) == (0, 0, 1.0, 1.0, 1.0, 0.0)
+            assert (acc.b, acc.c, acc.p, acc.p_exact, acc.p_mid, acc.delta) == (
+                0,
+                0,
+                1.0,
+                1.0,
+                1.0,
+                0.0,
+            )
             assert acc.verdict == NO_CHANGE and acc.marker == ""
             if cell.context == "overall":
                 assert cell.bias.verdict == UNDEFINED and cell.bias.delta is None
@@ -136,8 +143,15 @@ def test_row_alone_equals_row_in_table_and_partial_filling(lite_items, baseline)
 
 def test_json_round_trip(lite_items, baseline):
     after = _flip(baseline, lite_items, "Nationality", "disambig", every=2)
-    table = compare_runs(lite_items, baseline, after, ("Gender_identity", "Age"), n_boot=N_BOOT,
-                         correction="bh", accuracy_test="midp")
+    table = compare_runs(
+        lite_items,
+        baseline,
+        after,
+        ("Gender_identity", "Age"),
+        n_boot=N_BOOT,
+        correction="bh",
+        accuracy_test="midp",
+    )
     text = table.to_json()
     assert '"schema": "spillover.table/2"' in text and "NaN" not in text
     again = SpilloverTable.from_json(text)
@@ -152,10 +166,12 @@ def test_json_round_trip(lite_items, baseline):
 
 def test_events_cancel_and_bad_settings(lite_items, baseline):
     seen = []
-    compare_runs(lite_items, baseline, baseline, attributes=["Religion"], n_boot=10,
-                 reporter=seen.append)
+    compare_runs(
+        lite_items, baseline, baseline, attributes=["Religion"], n_boot=10, reporter=seen.append
+    )
     assert [(e.attribute, e.context) for e in seen] == [
-        (a, c) for a in ("Gender_identity", "Religion") for c in COLUMNS]
+        (a, c) for a in ("Gender_identity", "Religion") for c in COLUMNS
+    ]
     assert all(isinstance(e, CellUpdated) and "accuracy" in e.payload for e in seen)
     stop = threading.Event()
     stop.set()
@@ -194,8 +210,11 @@ def test_each_cell_carries_the_bound_a_direct_call_on_the_answers_gives(lite_ite
     table = compare_runs(lite_items, base, after, n_boot=N_BOOT)
     by_id = {a.item_id: a for a in after}
     for context in COLUMNS:
-        chosen = [i for i in lite_items.values() if i.attribute == "Age"
-                  and context in ("overall", i.context_condition)]
+        chosen = [
+            i
+            for i in lite_items.values()
+            if i.attribute == "Age" and context in ("overall", i.context_condition)
+        ]
         before_right = np.ones(len(chosen), dtype=bool)
         after_right = np.array([by_id[i.id].correct(i) for i in chosen])
         templates = {t: k for k, t in enumerate(dict.fromkeys(i.template for i in chosen))}
@@ -216,8 +235,13 @@ def test_bounds_survive_json_and_tables_stored_before_read_with_none(lite_items)
     import json
 
     base = _correct(lite_items)
-    table = compare_runs(lite_items, base, _flip(base, lite_items, "Age", "ambig"),
-                         n_boot=N_BOOT, attributes=["Gender_identity", "Age"])
+    table = compare_runs(
+        lite_items,
+        base,
+        _flip(base, lite_items, "Age", "ambig"),
+        n_boot=N_BOOT,
+        attributes=["Gender_identity", "Age"],
+    )
     back = SpilloverTable.from_json(table.to_json())
     assert back.cell("Age", "ambig").accuracy.bound == table.cell("Age", "ambig").accuracy.bound
     assert back.cell("Age", "ambig").bias.bound == table.cell("Age", "ambig").bias.bound

@@ -47,8 +47,9 @@ def test_mde_uses_the_cells_discordance_and_shrinks_with_n(tables):
     assert hit.mde < abs(hit.delta)  # a change this size was detectable, and was detected
     ambig = changed.cell("Age", "ambig").accuracy
     assert ambig.verdict == NO_CHANGE and ambig.b + ambig.c == 0
-    pvalues = [getattr(changed.cell(*key.split("/")[:2]), key.split("/")[2]).p
-               for key in changed.family]
+    pvalues = [
+        getattr(changed.cell(*key.split("/")[:2]), key.split("/")[2]).p for key in changed.family
+    ]
     for context in ("disambig", "overall"):
         acc = changed.cell("Age", context).accuracy
         index = changed.family.index(f"Age/{context}/accuracy")
@@ -65,7 +66,8 @@ def test_partial_tables_have_no_mde_yet(lite_items):
 
     frame = pair_runs(lite_items, before, before)
     table = start_table(frame, n_boot=N_BOOT).with_row(
-        compare_attribute(frame, "Age", n_boot=N_BOOT))
+        compare_attribute(frame, "Age", n_boot=N_BOOT)
+    )
     assert not table.complete and table.cell("Age", "ambig").accuracy.mde is None
 
 
@@ -82,8 +84,10 @@ def test_reports_show_mde_and_ci_width_for_nulls(tables):
     rows = to_csv(Report(changed, {}, None, None)).splitlines()
     column = HEADER.index("mde")
     assert rows[0].split(",")[column] == "mde"
-    assert any(r.startswith("Age,False,ambig,accuracy,") and r.split(",")[column] == repr(acc.mde)
-               for r in rows)
+    assert any(
+        r.startswith("Age,False,ambig,accuracy,") and r.split(",")[column] == repr(acc.mde)
+        for r in rows
+    )
 
 
 def test_json_round_trip_keeps_mde(tables):

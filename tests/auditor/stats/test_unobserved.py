@@ -40,10 +40,13 @@ def test_range_matches_brute_force(ambiguous):
     for _ in range(5):
         cats = [rng.randrange(4) for _ in range(6)]
         for m in (1, 2, 3):
+
             def score(c):
                 b, a = c.count(0), c.count(1)
-                return bias_score("ambig" if ambiguous else "disambig", b, b + a,
-                                  c.count(2), len(c))
+                return bias_score(
+                    "ambig" if ambiguous else "disambig", b, b + a, c.count(2), len(c)
+                )
+
             base = score(cats)
             if base is None:
                 continue
@@ -64,9 +67,12 @@ def test_range_matches_brute_force(ambiguous):
 def test_gap_range_matches_brute_force():
     for nb, na, rb, ra, m in [(3, 4, 1, 2, 2), (5, 2, 5, 0, 3), (2, 2, 1, 1, 1)]:
         base = rb / nb - ra / na
-        found = [(rb + x) / nb - (ra + y) / na - base
-                 for x in range(-m, m + 1) for y in range(-m, m + 1)
-                 if abs(x) + abs(y) <= m and 0 <= rb + x <= nb and 0 <= ra + y <= na]
+        found = [
+            (rb + x) / nb - (ra + y) / na - base
+            for x in range(-m, m + 1)
+            for y in range(-m, m + 1)
+            if abs(x) + abs(y) <= m and 0 <= rb + x <= nb and 0 <= ra + y <= na
+        ]
         assert gap_range(nb, na, rb, ra, m) == pytest.approx((min(found), max(found)))
 
 
@@ -84,8 +90,9 @@ def test_unchanged_cell_has_an_honest_interval(make_item):
     assert bias.delta == 0.0 and bias.p == 1.0
     low, high = bias.ci
     assert low < 0 < high and high - low < 1.0
-    disambig = [make_item(100 + n, "disambig", template=50 + n // 2, label=1 + n % 2)
-                for n in range(50)]
+    disambig = [
+        make_item(100 + n, "disambig", template=50 + n // 2, label=1 + n % 2) for n in range(50)
+    ]
     by_id = {i.id: i for i in disambig}
     same = [Answer(i.id, 1 if n % 3 else 0) for n, i in enumerate(disambig)]
     (gap,) = compare_runs(by_id, same, same, target=("Age",), n_boot=200).gaps
@@ -116,9 +123,15 @@ def test_coverage_of_the_bias_interval(make_item):
     def pair(rng):
         before = [Answer(i.id, rng.choices((1, 2, 0), (0.3, 0.2, 0.5))[0]) for i in items]
         moved = {t for t in range(25) if rng.random() < Q_TRUE}
-        after = [Answer(a.item_id, 1 if i.example_id // 2 in moved else a.predicted)
-                 for a, i in zip(before, items, strict=True)]
-        return before, after, any(a.predicted != b.predicted for a, b in zip(before, after, strict=True))
+        after = [
+            Answer(a.item_id, 1 if i.example_id // 2 in moved else a.predicted)
+            for a, i in zip(before, items, strict=True)
+        ]
+        return (
+            before,
+            after,
+            any(a.predicted != b.predicted for a, b in zip(before, after, strict=True)),
+        )
 
     def interval(before, after):
         frame = build_frame(by_id, before, after)
@@ -136,13 +149,19 @@ def test_coverage_of_the_gap_interval(make_item):
     by_id = {i.id: i for i in items}
 
     def pair(rng):
-        before = [Answer(i.id, i.label if rng.random() < (0.7 if i.label == 1 else 0.5) else 0)
-                  for i in items]
+        before = [
+            Answer(i.id, i.label if rng.random() < (0.7 if i.label == 1 else 0.5) else 0)
+            for i in items
+        ]
         moved = {t for t in range(25) if rng.random() < Q_TRUE}
-        after = [Answer(a.item_id, 1 if i.example_id // 2 in moved else a.predicted)
-                 for a, i in zip(before, items, strict=True)]
-        changed = any((a.predicted == i.label) != (b.predicted == i.label)
-                      for a, b, i in zip(before, after, items, strict=True))
+        after = [
+            Answer(a.item_id, 1 if i.example_id // 2 in moved else a.predicted)
+            for a, i in zip(before, items, strict=True)
+        ]
+        changed = any(
+            (a.predicted == i.label) != (b.predicted == i.label)
+            for a, b, i in zip(before, after, items, strict=True)
+        )
         return before, after, changed
 
     def interval(before, after):

@@ -52,7 +52,10 @@ def test_add_answers_is_idempotent_and_derives_role_and_correctness(store, few_i
     run_id = store.create_or_get_run("eval", "k")
     items = list(few_items[:4])
     answers = [Answer(it.id, it.label, (0.1, 0.2, 0.3)) for it in items[:2]]
-    answers += [Answer(items[2].id, None, (), "no idea"), Answer(items[3].id, items[3].unknown_index)]
+    answers += [
+        Answer(items[2].id, None, (), "no idea"),
+        Answer(items[3].id, items[3].unknown_index),
+    ]
     assert store.add_answers(run_id, items, answers) == 4
     assert store.add_answers(run_id, items[:2], [Answer(it.id, 0) for it in items[:2]]) == 0
     assert store.done_ids(run_id) == {it.id for it in items}

@@ -50,8 +50,9 @@ time.sleep(300)
 
 def _python(script: str, *args) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", script, *map(str, args)], env=env,
-                            stdout=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *map(str, args)], env=env, stdout=subprocess.PIPE, text=True
+    )
 
 
 def _started(script: str, *args) -> tuple[subprocess.Popen, str]:
@@ -100,8 +101,13 @@ def unwritable(monkeypatch):
     def make(folder: Path) -> None:
         os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR)
         made.append(folder)
-        monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode == os.W_OK
-                            and Path(p) == folder else real(p, mode, **kw))
+        monkeypatch.setattr(
+            os,
+            "access",
+            lambda p, mode, **kw: (
+                False if mode == os.W_OK and Path(p) == folder else real(p, mode, **kw)
+            ),
+        )
 
     yield make
     for folder in made:
@@ -147,15 +153,19 @@ def test_a_store_with_nothing_checkpointed_reads_from_a_read_only_folder(tmp_pat
 
 
 @pytest.mark.parametrize("command", ["import", "eval"])
-def test_a_locked_store_says_locked_and_how_long_it_waited(tmp_path, monkeypatch, command,
-                                                           lm_eval_dir, bbq_official):
+def test_a_locked_store_says_locked_and_how_long_it_waited(
+    tmp_path, monkeypatch, command, lm_eval_dir, bbq_official
+):
     path = tmp_path / "runs.sqlite"
     Store(path).close()
     monkeypatch.setattr(auditor.store.opening, "BUSY_TIMEOUT_S", 1.0)
     locker, _ = _started(LOCKER, path)
     try:
-        args = (["import", "lm-eval", lm_eval_dir / "samples_bbq.jsonl"] if command == "import"
-                else ["eval", "--model", "smollm2-135m", "--sample", 36])
+        args = (
+            ["import", "lm-eval", lm_eval_dir / "samples_bbq.jsonl"]
+            if command == "import"
+            else ["eval", "--model", "smollm2-135m", "--sample", 36]
+        )
         result = _invoke(*args, "--bbq", bbq_official, "--store", path)
     finally:
         _end(locker)
@@ -233,8 +243,11 @@ def test_a_lock_file_that_cannot_be_written_is_one_line(tmp_path, monkeypatch):
     monkeypatch.setattr(auditor.store.liveness, "hold", refuse)
     with Store(tmp_path / "runs.sqlite") as store:
         run_id = store.create_or_get_run("eval", "k")
-        with pytest.raises(InputError, match=r"cannot write the lock file .*runs.sqlite-live/"
-                                             rf"{run_id}.lock \(Permission denied\)"):
+        with pytest.raises(
+            InputError,
+            match=r"cannot write the lock file .*runs.sqlite-live/"
+            rf"{run_id}.lock \(Permission denied\)",
+        ):
             store.update_run(run_id, status="running")
         assert store.run(run_id).status == "created"
 

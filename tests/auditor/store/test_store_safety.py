@@ -67,9 +67,12 @@ def test_reading_opens_read_only_and_works_in_a_read_only_folder(tmp_path):
     finally:
         os.chmod(folder, stat.S_IRWXU)
     assert path.read_bytes() == before  # SQLite may add its empty -wal/-shm side files
-    assert all(p.name in ("runs.sqlite", "runs.sqlite-shm", "runs.sqlite-wal")
-               for p in folder.iterdir())
-    assert not (folder / "runs.sqlite-wal").exists() or not (folder / "runs.sqlite-wal").stat().st_size
+    assert all(
+        p.name in ("runs.sqlite", "runs.sqlite-shm", "runs.sqlite-wal") for p in folder.iterdir()
+    )
+    assert (
+        not (folder / "runs.sqlite-wal").exists() or not (folder / "runs.sqlite-wal").stat().st_size
+    )
 
 
 def test_a_damaged_store_is_exit_2(tmp_path):
@@ -86,8 +89,11 @@ def test_a_read_only_store_file_is_exit_2_for_writers(tmp_path, bbq_lite, monkey
     Store(path).close()
     real_access = os.access
     # the suite may run as root, who can write any file: say this one is not writable
-    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(path)
-                        and mode == os.W_OK else real_access(p, mode))
+    monkeypatch.setattr(
+        os,
+        "access",
+        lambda p, mode: False if str(p) == str(path) and mode == os.W_OK else real_access(p, mode),
+    )
     result = _invoke("eval", "--model", "smollm2-135m", "--bbq", bbq_lite, "--store", path)
     assert result.exit_code == 2 and "read-only file" in result.stderr
 
@@ -96,13 +102,23 @@ def test_a_failing_writer_leaves_no_new_store(tmp_path, bbq_lite):
     path = tmp_path / "new.sqlite"
     result = _invoke("eval", "--model", tmp_path / "missing", "--bbq", bbq_lite, "--store", path)
     assert result.exit_code == 2
-    result = _invoke("eval", "--model", "smollm2-135m", "--device", "tpu", "--bbq", bbq_lite,
-                     "--sample", 36, "--store", path)
+    result = _invoke(
+        "eval",
+        "--model",
+        "smollm2-135m",
+        "--device",
+        "tpu",
+        "--bbq",
+        bbq_lite,
+        "--sample",
+        36,
+        "--store",
+        path,
+    )
     assert result.exit_code == 2
     assert not path.exists() and not list(tmp_path.glob("new.sqlite*"))
 
 
 def test_output_naming_a_folder_is_refused_before_work(tmp_path, bbq_lite):
-    result = _invoke("compare", "a", "b", "--store", tmp_path / "none.sqlite",
-                     "--output", tmp_path)
+    result = _invoke("compare", "a", "b", "--store", tmp_path / "none.sqlite", "--output", tmp_path)
     assert result.exit_code == 2 and "is a folder" in result.stderr

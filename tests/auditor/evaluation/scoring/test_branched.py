@@ -31,15 +31,28 @@ class Fed:
 
 
 def score_all(mode, model, builder, units, prompts, batch_size, shared, max_new_tokens=8):
-    plan = (prefix_batches(prompts, batch_size) if shared
-            else plan_batches([len(p) for p in prompts], batch_size))
+    plan = (
+        prefix_batches(prompts, batch_size)
+        if shared
+        else plan_batches([len(p) for p in prompts], batch_size)
+    )
     fed = Fed(model)
     try:
         answers = {}
         for b in plan:
-            for i, a in zip(b, score_batch(mode, model, builder, [units[i] for i in b],
-                                           [prompts[i] for i in b], shared=shared,
-                                           max_new_tokens=max_new_tokens), strict=True):
+            for i, a in zip(
+                b,
+                score_batch(
+                    mode,
+                    model,
+                    builder,
+                    [units[i] for i in b],
+                    [prompts[i] for i in b],
+                    shared=shared,
+                    max_new_tokens=max_new_tokens,
+                ),
+                strict=True,
+            ):
                 answers[i] = a
     finally:
         fed.close()
@@ -56,13 +69,23 @@ def assert_same(plain, tree, tol=1e-5):
             assert abs(x - y) <= tol * max(1.0, abs(x)), (p.item_id, x, y)
 
 
-@pytest.mark.parametrize("mode,orders", [("letter", "none"), ("letter", "cyclic"),
-                                         ("options", "none"), ("options", "all"),
-                                         ("cloze", "none")])
+@pytest.mark.parametrize(
+    "mode,orders",
+    [
+        ("letter", "none"),
+        ("letter", "cyclic"),
+        ("options", "none"),
+        ("options", "all"),
+        ("cloze", "none"),
+    ],
+)
 def test_tree_scores_equal_unshared_on_real_items(tiny_model, few_items, mode, orders):
     model = tiny_model.model
-    builder = (ClozeBuilder(tiny_model.tokenizer) if mode == "cloze"
-               else PromptBuilder(tiny_model.tokenizer))
+    builder = (
+        ClozeBuilder(tiny_model.tokenizer)
+        if mode == "cloze"
+        else PromptBuilder(tiny_model.tokenizer)
+    )
     units = [permuted(item, perm) for item in few_items for perm in orderings(orders)]
     prompts = [builder.prompt_ids(u) for u in units]
     plain, fed_plain, _ = score_all(mode, model, builder, units, prompts, 8, shared=False)
@@ -107,13 +130,16 @@ def test_switch(tiny_model):
     assert use_prefix_tree("auto", model, "options")
     assert not use_prefix_tree("auto", model, "generate")  # measured no faster
     assert not use_prefix_tree("auto", model, "cloze")  # measured slower
-    config = types.SimpleNamespace(is_encoder_decoder=False, get_text_config=lambda decoder:
-                                   types.SimpleNamespace(layer_types=["full_attention"]))
+    config = types.SimpleNamespace(
+        is_encoder_decoder=False,
+        get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["full_attention"]),
+    )
     assert not branchable(types.SimpleNamespace(config=config))  # its logits_to_keep unknown
     recurrent = type(model)(model.config)  # a class whose module slices logits_to_keep
     recurrent.config = types.SimpleNamespace(
         is_encoder_decoder=False,
-        get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["mamba"]))
+        get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["mamba"]),
+    )
     assert not branchable(recurrent) and not use_prefix_tree("auto", recurrent, "letter")
     with pytest.raises(InputError, match="prefix_cache on: .*--prefix-cache off"):
         use_prefix_tree("on", recurrent, "letter")

@@ -31,18 +31,19 @@ def test_an_unknown_mode_is_a_one_line_input_error():
 def direct(mode, model, builder, items, prompt_ids, shared):
     """The answers of ``mode`` computed without the registry."""
     if mode == "letter":
-        return (score_letters_shared if shared else score_letters)(model, builder, items,
-                                                                   prompt_ids)
+        return (score_letters_shared if shared else score_letters)(
+            model, builder, items, prompt_ids
+        )
     if mode == "generate":
-        return score_generate(model, builder, items, prompt_ids, max_new_tokens=4,
-                              shared=shared)
+        return score_generate(model, builder, items, prompt_ids, max_new_tokens=4, shared=shared)
     return score_options(model, builder, items, prompt_ids, shared=shared)
 
 
 @pytest.mark.parametrize("shared", [False, True])
 @pytest.mark.parametrize("mode", EVAL_MODES)
-def test_each_mode_builds_its_prompts_and_scores_with_its_scorer(tiny_model, few_items, mode,
-                                                                 shared):
+def test_each_mode_builds_its_prompts_and_scores_with_its_scorer(
+    tiny_model, few_items, mode, shared
+):
     entry = scoring.get(mode)
     builder = entry.builder(tiny_model.tokenizer, "auto")
     assert type(builder) is (ClozeBuilder if mode == "cloze" else PromptBuilder)
@@ -51,8 +52,9 @@ def test_each_mode_builds_its_prompts_and_scores_with_its_scorer(tiny_model, few
     got = scoring.score_batch(mode, tiny_model.model, builder, items, prompt_ids,
                               max_new_tokens=4, shared=shared)  # fmt: skip
     want = direct(mode, tiny_model.model, builder, items, prompt_ids, shared)
-    assert [(a.item_id, a.predicted, a.scores, a.text) for a in got] == \
-        [(a.item_id, a.predicted, a.scores, a.text) for a in want]
+    assert [(a.item_id, a.predicted, a.scores, a.text) for a in got] == [
+        (a.item_id, a.predicted, a.scores, a.text) for a in want
+    ]
 
 
 def test_the_modes_rules_are_those_the_evaluation_applied_by_name():
@@ -60,9 +62,15 @@ def test_the_modes_rules_are_those_the_evaluation_applied_by_name():
     assert [m for m in EVAL_MODES if scoring.get(m).prefix_tree_auto] == ["letter", "options"]
     for mode in ("letter", "options"):
         check_orders("cyclic", mode)  # rotatable: no error
-    with pytest.raises(InputError, match=r"^--orders all: generate mode cannot be rotated .*"
-                                         r"use --mode letter or options, or --orders none$"):
+    with pytest.raises(
+        InputError,
+        match=r"^--orders all: generate mode cannot be rotated .*"
+        r"use --mode letter or options, or --orders none$",
+    ):
         check_orders("all", "generate")
-    with pytest.raises(InputError, match="^--orders cyclic: cloze mode lists no options, so "
-                                         "there is no order to rotate; use --orders none$"):
+    with pytest.raises(
+        InputError,
+        match="^--orders cyclic: cloze mode lists no options, so "
+        "there is no order to rotate; use --orders none$",
+    ):
         check_orders("cyclic", "cloze")

@@ -10,7 +10,11 @@ from auditor.evaluation.scoring.parse import parse_answer
 
 @pytest.fixture(scope="module")
 def item():
-    options = (Option("The man", "M"), Option("The woman", "F"), Option("Can't be determined", "unknown"))
+    options = (
+        Option("The man", "M"),
+        Option("The woman", "F"),
+        Option("Can't be determined", "unknown"),
+    )
     return Item(
         id="Gender_identity:1", attribute="Gender_identity", example_id=1,
         context_condition="ambig", polarity="neg", question_index="1",

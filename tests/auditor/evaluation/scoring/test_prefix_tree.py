@@ -42,8 +42,9 @@ def path(tree: Tree, node: int) -> list[int]:
 
 def random_seqs(rng: random.Random, n: int) -> list[list[int]]:
     stems = [[rng.randrange(5) for _ in range(rng.randrange(0, 6))] for _ in range(4)]
-    return [rng.choice(stems) + [rng.randrange(4) for _ in range(rng.randrange(0, 5))]
-            for _ in range(n)]
+    return [
+        rng.choice(stems) + [rng.randrange(4) for _ in range(rng.randrange(0, 5))] for _ in range(n)
+    ]
 
 
 @pytest.mark.parametrize("seed", range(30))

@@ -49,16 +49,19 @@ def test_smollm2_prefix_tree_equals_unshared(smollm2, few_items):
     model = smollm2.model
     for mode in ("letter", "options", "generate"):
         plain = score_batch(mode, model, builder, units, prompt_ids, max_new_tokens=4)
-        tree = score_batch(mode, model, builder, units, prompt_ids, max_new_tokens=4,
-                           shared=True)
+        tree = score_batch(mode, model, builder, units, prompt_ids, max_new_tokens=4, shared=True)
         assert [a.predicted for a in plain] == [a.predicted for a in tree], mode
         assert [a.text for a in plain] == [a.text for a in tree], mode
         for p, t in zip(plain, tree, strict=True):
-            assert all(abs(x - y) <= 5e-5 * max(1.0, abs(x))
-                       for x, y in zip(p.scores, t.scores, strict=True)), (mode, p, t)
+            assert all(
+                abs(x - y) <= 5e-5 * max(1.0, abs(x))
+                for x, y in zip(p.scores, t.scores, strict=True)
+            ), (mode, p, t)
     # Both against one-item forwards (no padding, no sharing): the same noise floor.
-    one = [score_batch("letter", model, builder, [u], [p])[0]
-           for u, p in zip(units, prompt_ids, strict=True)]
+    one = [
+        score_batch("letter", model, builder, [u], [p])[0]
+        for u, p in zip(units, prompt_ids, strict=True)
+    ]
     for shared in (False, True):
         batch = score_batch("letter", model, builder, units, prompt_ids, shared=shared)
         assert [a.predicted for a in batch] == [a.predicted for a in one]
@@ -66,5 +69,8 @@ def test_smollm2_prefix_tree_equals_unshared(smollm2, few_items):
 
 
 def _gaps(answers, reference):
-    return [abs(x - y) for a, b in zip(answers, reference, strict=True)
-            for x, y in zip(a.scores, b.scores, strict=True)]
+    return [
+        abs(x - y)
+        for a, b in zip(answers, reference, strict=True)
+        for x, y in zip(a.scores, b.scores, strict=True)
+    ]
