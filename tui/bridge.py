@@ -39,8 +39,10 @@ class EventBridge:
         with self._lock:
             self.received += 1
             slot = _slot(event)
-            index = next((i for i, e in enumerate(self._pending)
-                          if slot is not None and _slot(e) == slot), None)
+            index = next(
+                (i for i, e in enumerate(self._pending) if slot is not None and _slot(e) == slot),
+                None,
+            )
             if index is None:
                 self._pending.append(event)
             else:  # in place, so it stays before any later stage change
@@ -61,3 +63,13 @@ class EventBridge:
         with self._lock:
             events, self._pending, self._posted = self._pending, [], False
         return events
+
+
+class AnySet:
+    """A cancel token set when any of ``events`` is set."""
+
+    def __init__(self, *events) -> None:
+        self.events = events
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import click
 
+from auditor.cli.gating import gate_exit, gate_flags_given, gate_options, gate_section
 from auditor.cli.options import (
     bbq_option,
     emit,
-    gate_exit,
-    gate_flags_given,
-    gate_options,
-    gate_section,
     open_store,
     report_options,
     store_option,
@@ -20,44 +17,89 @@ from auditor.core.choices import ORDERS
 
 
 def audit_options(func):
-    for decorator in reversed((
-        click.option("--model", default=None, metavar="M",
-                     help="Override the profile's model (folder, hub id, .gguf, smollm2-135m)."),
-        click.option("--adapter", default=None, metavar="DIR",
-                     help="Start from this LoRA adapter on top of the model."),
-        click.option("--device", default=None, help="Override the device (auto, cpu, cuda)."),
-        click.option("--seeds", default=None, metavar="S,S,...",
-                     help="DPO seed replicates, e.g. 0,1,2: one adapter and one aligned "
-                     "evaluation per seed, pooled against one baseline (default: the "
-                     "profile's align.seeds; one run)."),
-        click.option("--orders", type=click.Choice(ORDERS), default=None,
-                     help="Option-order rotation (eval.orders): score every item in its 3 "
-                     "rotations (cyclic, 3x the evaluation time) or 6 permutations (all, 6x); "
-                     "tables use answers aggregated over them."),
-        click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-                     help="Override any profile field, e.g. --set align.max_steps=20."),
-        bbq_option, store_option,
-        click.option("--retrain-missing", is_flag=True,
-                     help="Train again when a finished training run's adapter is missing "
-                     "(a store moved without its audits/ folder)."),
-        click.option("--restore-adapter", "restore_from", default=None, metavar="DIR",
-                     help="Copy that missing adapter back from DIR (where it was moved)."),
-        click.option("--gate", "gate", is_flag=True,
-                     help="Gate the result: exit 1 when spillover is found, 4 when a "
-                     "non-inferiority gate is inconclusive (implied by any "
-                     "gate threshold flag)."),
-        gate_options, report_options,
-    )):
+    for decorator in reversed(
+        (
+            click.option(
+                "--model",
+                default=None,
+                metavar="M",
+                help="Override the profile's model (folder, hub id, .gguf, smollm2-135m).",
+            ),
+            click.option(
+                "--adapter",
+                default=None,
+                metavar="DIR",
+                help="Start from this LoRA adapter on top of the model.",
+            ),
+            click.option("--device", default=None, help="Override the device (auto, cpu, cuda)."),
+            click.option(
+                "--seeds",
+                default=None,
+                metavar="S,S,...",
+                help="DPO seed replicates, e.g. 0,1,2: one adapter and one aligned "
+                "evaluation per seed, pooled against one baseline (default: the "
+                "profile's align.seeds; one run).",
+            ),
+            click.option(
+                "--orders",
+                type=click.Choice(ORDERS),
+                default=None,
+                help="Option-order rotation (eval.orders): score every item in its 3 "
+                "rotations (cyclic, 3x the evaluation time) or 6 permutations (all, 6x); "
+                "tables use answers aggregated over them.",
+            ),
+            click.option(
+                "--set",
+                "overrides",
+                multiple=True,
+                metavar="SECTION.KEY=VALUE",
+                help="Override any profile field, e.g. --set align.max_steps=20.",
+            ),
+            bbq_option,
+            store_option,
+            click.option(
+                "--retrain-missing",
+                is_flag=True,
+                help="Train again when a finished training run's adapter is missing "
+                "(a store moved without its audits/ folder).",
+            ),
+            click.option(
+                "--restore-adapter",
+                "restore_from",
+                default=None,
+                metavar="DIR",
+                help="Copy that missing adapter back from DIR (where it was moved).",
+            ),
+            click.option(
+                "--gate",
+                "gate",
+                is_flag=True,
+                help="Gate the result: exit 1 when spillover is found, 4 when a "
+                "non-inferiority gate is inconclusive (implied by any "
+                "gate threshold flag).",
+            ),
+            gate_options,
+            report_options,
+        )
+    ):
         func = decorator(func)
     return func
 
 
 @click.command("audit")
-@click.option("--profile", "profile_name", default="demo", show_default=True,
-              help="A bundled profile name or a .toml file (see `spillover profiles`).")
-@click.option("--matrix", is_flag=True,
-              help="Run the grid [align] methods × targets and print the spillover matrix "
-              "(as `spillover matrix`).")
+@click.option(
+    "--profile",
+    "profile_name",
+    default="demo",
+    show_default=True,
+    help="A bundled profile name or a .toml file (see `spillover profiles`).",
+)
+@click.option(
+    "--matrix",
+    is_flag=True,
+    help="Run the grid [align] methods × targets and print the spillover matrix "
+    "(as `spillover matrix`).",
+)
 @audit_options
 def audit_cmd(profile_name, **options):
     """Baseline eval → DPO on the target → aligned eval → paired comparison → report.
@@ -93,18 +135,35 @@ def fetch_official() -> None:
     from auditor.bbq.locate import fetched_dir
     from auditor.core.errors import InputError
 
-    click.echo(f"no BBQ data found: fetching the official files into {fetched_dir()}",
-               err=True)
+    click.echo(f"no BBQ data found: fetching the official files into {fetched_dir()}", err=True)
     results = fetch(fetched_dir())
     failed = [r for r in results if r.status == FAILED and r.path.startswith("data/")]
     if failed:
-        raise InputError(f"could not fetch {failed[0].path} ({failed[0].detail}); fetch it with "
-                         "`spillover data fetch`, or pass --bbq DIR")
+        raise InputError(
+            f"could not fetch {failed[0].path} ({failed[0].detail}); fetch it with "
+            "`spillover data fetch`, or pass --bbq DIR"
+        )
 
 
-def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_path, gate, fmt,
-        outputs, retrain_missing=False, restore_from=None, orders=None, matrix=False,
-        **thresholds):
+def run(
+    profile_name,
+    *,
+    model,
+    adapter,
+    device,
+    seeds,
+    overrides,
+    bbq,
+    store_path,
+    gate,
+    fmt,
+    outputs,
+    retrain_missing=False,
+    restore_from=None,
+    orders=None,
+    matrix=False,
+    **thresholds,
+):
     import threading
 
     from auditor.audit.pipeline import run_audit
@@ -137,8 +196,14 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
     plan = preflight(profile, bbq)  # model and data, before the store is opened
     quiet_hf()  # imports transformers: after the checks, so a bad input fails at once
     if profile.align.targets:
-        run_targets(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs,
-                    gated=gate or gate_flags_given(**thresholds))
+        run_targets(
+            profile,
+            bbq=bbq,
+            store_path=store_path,
+            fmt=fmt,
+            outputs=outputs,
+            gated=gate or gate_flags_given(**thresholds),
+        )
         return
     cancel = threading.Event()
     if not world().is_main:  # under a launcher: a share of every stage; rank 0 reports
@@ -151,19 +216,30 @@ def run(profile_name, *, model, adapter, device, seeds, overrides, bbq, store_pa
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
-                result = run_audit(profile, store=store, bbq=bbq, reporter=reporter,
-                                   cancel=cancel, plan=plan, retrain_missing=retrain_missing,
-                                   restore_adapter_from=restore_from)
+                result = run_audit(
+                    profile,
+                    store=store,
+                    bbq=bbq,
+                    reporter=reporter,
+                    cancel=cancel,
+                    plan=plan,
+                    retrain_missing=retrain_missing,
+                    restore_adapter_from=restore_from,
+                )
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
     gated = gate or gate_flags_given(**thresholds)
     with open_store(store_path) as store:
-        report, verdict = audit_report(store, result, audit_subject(result, profile),
-                                       section=section if gated else None,
-                                       bbq=bbq or profile.data.bbq or None,
-                                       flips=wants_flips(outputs))
+        report, verdict = audit_report(
+            store,
+            result,
+            audit_subject(result, profile),
+            section=section if gated else None,
+            bbq=bbq or profile.data.bbq or None,
+            flips=wants_flips(outputs),
+        )
     emit(report, fmt, outputs)
     if gated:
         gate_exit(verdict)
@@ -184,21 +260,24 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
     from auditor.reports import render_report
 
     if outputs or gated or fmt not in ("table", "markdown", "json"):
-        raise InputError("with align.targets, audit prints table, markdown or json only "
-                         "(no --output, --gate, junit or csv): run each target alone for those")
+        raise InputError(
+            "with align.targets, audit prints table, markdown or json only "
+            "(no --output, --gate, junit or csv): run each target alone for those"
+        )
     cancel = threading.Event()
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
-                done = run_recipes(profile, store=store, bbq=bbq, reporter=reporter,
-                                   cancel=cancel)
+                done = run_recipes(profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel)
             results = {target[0]: r for (_, target), r in done.items()}
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
-        reports = {t: audit_report(store, r, audit_subject(r, profile, target=t))[0]
-                   for t, r in results.items()}
+        reports = {
+            t: audit_report(store, r, audit_subject(r, profile, target=t))[0]
+            for t, r in results.items()
+        }
     if fmt == "json":
         docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}
         click.echo(json.dumps({"targets": docs}, indent=2))
@@ -213,8 +292,9 @@ def _seed_list(text: str) -> str:
 
     parts = [p.strip() for p in text.split(",")]
     if not all(p.isdigit() for p in parts):
-        raise InputError(f"--seeds {text!r}: expected seeds as integers >= 0 separated by "
-                         "commas, e.g. 0,1,2")
+        raise InputError(
+            f"--seeds {text!r}: expected seeds as integers >= 0 separated by commas, e.g. 0,1,2"
+        )
     return "[" + ", ".join(str(int(p)) for p in parts) + "]"
 
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import click
 
 from auditor.audit.profiles import StatsSection
+from auditor.cli.gating import gate_exit, gate_options, gate_section
 from auditor.cli.options import (
     bbq_option,
     emit,
-    gate_exit,
-    gate_options,
-    gate_section,
     open_store,
     report_options,
     settings_options,
@@ -21,11 +19,19 @@ from auditor.cli.options import (
 
 def _target_options(func):
     func = click.option(
-        "--train-run", default=None, metavar="RUN",
+        "--train-run",
+        default=None,
+        metavar="RUN",
         help="The training run (from `spillover align`) whose held-out items the target is "
-        "compared on; a second table shows the target on all its items.")(func)
-    return click.option("--target", multiple=True, default=("Gender_identity",),
-                        show_default=True, help="The attribute(s) the model was aligned for.")(func)
+        "compared on; a second table shows the target on all its items.",
+    )(func)
+    return click.option(
+        "--target",
+        multiple=True,
+        default=("Gender_identity",),
+        show_default=True,
+        help="The attribute(s) the model was aligned for.",
+    )(func)
 
 
 def _notes(store, run_a, run_b) -> tuple[str, ...]:
@@ -40,8 +46,11 @@ def _resolved(store, run_a: str, run_b: str, train_run: str | None):
     """The runs' (and training run's) whole ids, each prefix resolved once per command."""
     from auditor.audit.history import resolve_run_id
 
-    return (resolve_run_id(store, run_a), resolve_run_id(store, run_b),
-            train_run and resolve_run_id(store, train_run))
+    return (
+        resolve_run_id(store, run_a),
+        resolve_run_id(store, run_b),
+        train_run and resolve_run_id(store, train_run),
+    )
 
 
 def _say(notes) -> None:
@@ -57,29 +66,56 @@ def _say(notes) -> None:
 @bbq_option
 @store_option
 @report_options
-def compare_cmd(run_a, run_b, target, train_run, correction, alpha, n_boot, seed,
-                accuracy_test, bbq, store_path, fmt, outputs):
+def compare_cmd(
+    run_a,
+    run_b,
+    target,
+    train_run,
+    correction,
+    alpha,
+    n_boot,
+    seed,
+    accuracy_test,
+    bbq,
+    store_path,
+    fmt,
+    outputs,
+):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes).
     Runs scored with --orders also get their paired position bias and order consistency."""
     from auditor.audit.report import runs_report
 
-    stats = dict(correction=correction, alpha=alpha, n_boot=n_boot, seed=seed,
-                 accuracy_test=accuracy_test)
+    stats = dict(
+        correction=correction, alpha=alpha, n_boot=n_boot, seed=seed, accuracy_test=accuracy_test
+    )
     with open_store(store_path, must_exist=True) as store:
         given = (run_a, run_b)
         run_a, run_b, train_run = _resolved(store, run_a, run_b, train_run)
         notes = _notes(store, run_a, run_b)
-        report, _ = runs_report(store, run_a, run_b, bbq=bbq, target=target,
-                                train_run=train_run, stats=stats, notes=notes,
-                                flips=wants_flips(outputs), given=given)
+        report, _ = runs_report(
+            store,
+            run_a,
+            run_b,
+            bbq=bbq,
+            target=target,
+            train_run=train_run,
+            stats=stats,
+            notes=notes,
+            flips=wants_flips(outputs),
+            given=given,
+        )
     _say(notes)
     emit(report, fmt, outputs)
 
 
 @click.command("gate")
 @click.argument("ids", nargs=-1, required=True, metavar="AUDIT | RUN_A RUN_B")
-@click.option("--profile", "profile_name", default=None,
-              help="Take thresholds from this profile's [gate] section (default: the audit's).")
+@click.option(
+    "--profile",
+    "profile_name",
+    default=None,
+    help="Take thresholds from this profile's [gate] section (default: the audit's).",
+)
 @_target_options
 @bbq_option
 @store_option
@@ -106,18 +142,32 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
             profile = build_profile(result.profile)
             section = gate_section(base or profile.gate, **thresholds)
             subject = {"title": f"audit {result.audit_id}", "audit": result.audit_id}
-            report, verdict = audit_report(store, result, subject, section=section,
-                                           bbq=bbq or profile.data.bbq or None,
-                                           flips=wants_flips(outputs))
+            report, verdict = audit_report(
+                store,
+                result,
+                subject,
+                section=section,
+                bbq=bbq or profile.data.bbq or None,
+                flips=wants_flips(outputs),
+            )
         else:
             section = gate_section(base or GateSection(), **thresholds)
             test = chosen.stats.accuracy_test if chosen else "mcnemar"
             run_a, run_b, train_run = _resolved(store, *ids, train_run)
             notes = _notes(store, run_a, run_b)
-            report, verdict = runs_report(store, run_a, run_b, bbq=bbq, target=target,
-                                          train_run=train_run, stats={"accuracy_test": test},
-                                          section=section, notes=notes,
-                                          flips=wants_flips(outputs), given=tuple(ids))
+            report, verdict = runs_report(
+                store,
+                run_a,
+                run_b,
+                bbq=bbq,
+                target=target,
+                train_run=train_run,
+                stats={"accuracy_test": test},
+                section=section,
+                notes=notes,
+                flips=wants_flips(outputs),
+                given=tuple(ids),
+            )
             _say(notes)
     emit(report, fmt, outputs)
     gate_exit(verdict)

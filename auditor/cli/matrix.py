@@ -8,21 +8,46 @@ import click
 
 from auditor.cli.options import FIGURE_SUFFIXES, bbq_option, open_store, store_option
 
-MATRIX_SUFFIXES = {".json": "json", ".md": "markdown", ".markdown": "markdown", ".csv": "csv",
-                   ".txt": "table"}
+MATRIX_SUFFIXES = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".csv": "csv",
+    ".txt": "table",
+}
 
 
 @click.command("matrix")
-@click.option("--profile", "profile_name", default="demo", show_default=True,
-              help="A bundled profile name or a .toml file; its [align] methods and targets "
-              "span the grid.")
-@click.option("--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
-              help="Override any profile field, e.g. --set 'align.methods=[\"dpo\",\"orpo\"]'.")
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "markdown", "csv")),
-              default="table", show_default=True, help="The matrix's format on stdout.")
-@click.option("--output", "outputs", multiple=True, metavar="FILE",
-              help="Also write the matrix to FILE: .json .md .csv .txt, or the heatmap "
-              ".png .svg .pdf (the 'plot' extra). Repeatable.")
+@click.option(
+    "--profile",
+    "profile_name",
+    default="demo",
+    show_default=True,
+    help="A bundled profile name or a .toml file; its [align] methods and targets span the grid.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.KEY=VALUE",
+    help='Override any profile field, e.g. --set \'align.methods=["dpo","orpo"]\'.',
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("table", "json", "markdown", "csv")),
+    default="table",
+    show_default=True,
+    help="The matrix's format on stdout.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FILE",
+    help="Also write the matrix to FILE: .json .md .csv .txt, or the heatmap "
+    ".png .svg .pdf (the 'plot' extra). Repeatable.",
+)
 @bbq_option
 @store_option
 def matrix_cmd(profile_name, overrides, fmt, outputs, bbq, store_path):
@@ -31,8 +56,13 @@ def matrix_cmd(profile_name, overrides, fmt, outputs, bbq, store_path):
     correction family over every test of every recipe."""
     from auditor.audit.profiles import load_profile
 
-    run_matrix_report(load_profile(profile_name, overrides), bbq=bbq, store_path=store_path,
-                      fmt=fmt, outputs=outputs)
+    run_matrix_report(
+        load_profile(profile_name, overrides),
+        bbq=bbq,
+        store_path=store_path,
+        fmt=fmt,
+        outputs=outputs,
+    )
 
 
 def check_outputs(outputs) -> None:
@@ -44,8 +74,10 @@ def check_outputs(outputs) -> None:
         path = Path(out)
         suffix = path.suffix.lower()
         if suffix not in MATRIX_SUFFIXES and suffix not in FIGURE_SUFFIXES:
-            raise InputError(f"--output {out}: the matrix is written as "
-                             f"{', '.join((*MATRIX_SUFFIXES, *FIGURE_SUFFIXES))}")
+            raise InputError(
+                f"--output {out}: the matrix is written as "
+                f"{', '.join((*MATRIX_SUFFIXES, *FIGURE_SUFFIXES))}"
+            )
         check_output(out)
 
 
@@ -65,16 +97,19 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
         raise InputError(f"the matrix prints as table, json, markdown or csv, not {fmt}")
     controlled = profile.eval.orders != "none" or profile.eval.transfer
     if controlled and (fmt == "csv" or any(Path(o).suffix.lower() == ".csv" for o in outputs)):
-        raise InputError("the matrix's CSV holds no format controls (eval.orders, "
-                         "eval.transfer): write json, markdown or table")
+        raise InputError(
+            "the matrix's CSV holds no format controls (eval.orders, "
+            "eval.transfer): write json, markdown or table"
+        )
     plans = recipe_plans(profile, bbq)  # settings, model and data, before any storing
     quiet_hf()
     cancel = threading.Event()
     with open_store(store_path) as store, ProgressReporter() as reporter:
         try:
             with first_interrupt_cancels(cancel):
-                results = run_matrix(profile, store=store, bbq=bbq, reporter=reporter,
-                                     cancel=cancel, plans=plans)
+                results = run_matrix(
+                    profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel, plans=plans
+                )
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
@@ -88,11 +123,14 @@ def recipe_controls(results: dict) -> dict:
     """Each recipe's format controls (rotation, format transfer) as a report, by recipe
     label; empty when the grid has none."""
     from auditor.audit.grids import recipe_label
-    from auditor.cli.options import with_controls
+    from auditor.audit.report import with_controls
     from auditor.reports.document import Report
 
-    return {recipe_label(*recipe): with_controls(Report(r.table, {"audit": r.audit_id}), r)
-            for recipe, r in results.items() if r.rotation or r.transfer is not None}
+    return {
+        recipe_label(*recipe): with_controls(Report(r.table, {"audit": r.audit_id}), r)
+        for recipe, r in results.items()
+        if r.rotation or r.transfer is not None
+    }
 
 
 def _controls_text(controls: dict, fmt: str) -> str:
@@ -100,13 +138,27 @@ def _controls_text(controls: dict, fmt: str) -> str:
     import json
 
     if fmt == "json":
-        return json.dumps({label: {k: v for k, v in rep.to_dict().items()
-                                   if k in ("subject", "rotation", "format_transfer")}
-                           for label, rep in controls.items()}, indent=2)
+        return json.dumps(
+            {
+                label: {
+                    k: v
+                    for k, v in rep.to_dict().items()
+                    if k in ("subject", "rotation", "format_transfer")
+                }
+                for label, rep in controls.items()
+            },
+            indent=2,
+        )
     from auditor.reports.markdown import _controls
 
-    return "\n".join(line for label, rep in controls.items()
-                     for line in ("", f"## Controls of {label}", *_controls(rep))) + "\n"
+    return (
+        "\n".join(
+            line
+            for label, rep in controls.items()
+            for line in ("", f"## Controls of {label}", *_controls(rep))
+        )
+        + "\n"
+    )
 
 
 def render_with_controls(matrix, fmt: str, title: str, controls: dict) -> str:
@@ -120,8 +172,13 @@ def render_with_controls(matrix, fmt: str, title: str, controls: dict) -> str:
     if not controls:
         return text
     if fmt == "json":
-        return json.dumps({**json.loads(text), "controls": json.loads(
-            _controls_text(controls, "json"))}, indent=2) + "\n"
+        return (
+            json.dumps(
+                {**json.loads(text), "controls": json.loads(_controls_text(controls, "json"))},
+                indent=2,
+            )
+            + "\n"
+        )
     return text + _controls_text(controls, "markdown")
 
 
@@ -166,6 +223,7 @@ def emit_matrix(matrix, fmt: str, outputs, title: str, controls: dict | None = N
                     console.print(part)
             written = write_text(path, console.file.getvalue())
         else:
-            written = write_text(path, render_with_controls(matrix, MATRIX_SUFFIXES[suffix],
-                                                            title, controls))
+            written = write_text(
+                path, render_with_controls(matrix, MATRIX_SUFFIXES[suffix], title, controls)
+            )
         click.echo(f"wrote {written}", err=True)

@@ -1,5 +1,6 @@
-"""The answers half of the run store: every answered item of a run, and the answers per
-option ordering of a rotated run. A mixin of `Store`, which brings the connection."""
+"""The per-run tables of the store: every answered item of a run, the answers per option
+ordering of a rotated run, and a training run's log. A mixin of `Store`, which brings the
+connection."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from auditor.core.items import Item
 
 
 class AnswerTables:
-    """Methods on the ``answers`` and ``order_answers`` tables (mixed into `Store`)."""
+    """Methods on the ``answers``, ``order_answers`` and ``train_logs`` tables (mixed into
+    `Store`)."""
 
     # -- answers --------------------------------------------------------------------
     def add_answers(self, run_id: str, items: Iterable[Item], answers: Iterable[Answer]) -> int:
@@ -28,8 +30,9 @@ class AnswerTables:
             self._touch(db, run_id)
         return added
 
-    def _insert_answers(self, db, run_id: str, items: Sequence[Item],
-                        answers: Sequence[Answer]) -> int:
+    def _insert_answers(
+        self, db, run_id: str, items: Sequence[Item], answers: Sequence[Answer]
+    ) -> int:
         seq = db.execute(
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM answers WHERE run_id = ?", (run_id,)
         ).fetchone()[0]
@@ -40,9 +43,17 @@ class AnswerTables:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    run_id, item.id, seq + i, item.attribute, item.context_condition,
-                    item.polarity, a.predicted, a.role(item), int(a.correct(item)),
-                    json.dumps(list(a.scores)), a.text,
+                    run_id,
+                    item.id,
+                    seq + i,
+                    item.attribute,
+                    item.context_condition,
+                    item.polarity,
+                    a.predicted,
+                    a.role(item),
+                    int(a.correct(item)),
+                    json.dumps(list(a.scores)),
+                    a.text,
                 )  # fmt: skip
                 for i, (item, a) in enumerate(zip(items, answers, strict=True))
             ],
@@ -66,8 +77,16 @@ class AnswerTables:
         return self._query("SELECT * FROM answers WHERE run_id = ? ORDER BY seq", (run_id,))
 
     # -- answers per option ordering (option-order rotation) ------------------------
-    def add_order_answers(self, run_id: str, items: Sequence[Item], orders: Sequence[str],
-                          answers: Sequence[Answer], *, per_item: int, aggregate) -> int:
+    def add_order_answers(
+        self,
+        run_id: str,
+        items: Sequence[Item],
+        orders: Sequence[str],
+        answers: Sequence[Answer],
+        *,
+        per_item: int,
+        aggregate,
+    ) -> int:
         """Store one batch of rotated answers (each in the item's own option indices) in
         one transaction, and the aggregated answer of every item of the batch whose
         ``per_item`` orderings are now all stored (``aggregate(item_id, {order: Answer})``).
@@ -79,14 +98,26 @@ class AnswerTables:
             if item.id != answer.item_id:
                 raise ValueError(f"answer for {answer.item_id} paired with item {item.id}")
         with self._tx() as db:
-            seq = db.execute("SELECT COALESCE(MAX(seq), -1) + 1 FROM order_answers "
-                             "WHERE run_id = ?", (run_id,)).fetchone()[0]
+            seq = db.execute(
+                "SELECT COALESCE(MAX(seq), -1) + 1 FROM order_answers WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
             before = db.total_changes
             db.executemany(
                 "INSERT OR IGNORE INTO order_answers (run_id, item_id, ordering, seq, "
                 "predicted, scores, text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, item.id, order, seq + i, a.predicted, json.dumps(list(a.scores)),
-                  a.text) for i, (item, order, a) in enumerate(rows)])
+                [
+                    (
+                        run_id,
+                        item.id,
+                        order,
+                        seq + i,
+                        a.predicted,
+                        json.dumps(list(a.scores)),
+                        a.text,
+                    )
+                    for i, (item, order, a) in enumerate(rows)
+                ],
+            )
             added = db.total_changes - before
             done = []
             for item in {item.id: item for item, _, _ in rows}.values():
@@ -104,7 +135,8 @@ class AnswerTables:
             return set()
         with self._lock:
             rows = self._db.execute(
-                "SELECT item_id, ordering FROM order_answers WHERE run_id = ?", (run_id,))
+                "SELECT item_id, ordering FROM order_answers WHERE run_id = ?", (run_id,)
+            )
             return {(r[0], r[1]) for r in rows}
 
     def order_answers(self, run_id: str) -> dict[str, dict[str, Answer]]:
@@ -113,19 +145,46 @@ class AnswerTables:
         if not self._has_table("order_answers"):
             return {}
         out: dict[str, dict[str, Answer]] = {}
-        for r in self._query("SELECT * FROM order_answers WHERE run_id = ? ORDER BY seq",
-                             (run_id,)):
+        for r in self._query(
+            "SELECT * FROM order_answers WHERE run_id = ? ORDER BY seq", (run_id,)
+        ):
             out.setdefault(r["item_id"], {})[r["ordering"]] = Answer(
-                r["item_id"], r["predicted"], tuple(r["scores"]), r["text"])
+                r["item_id"], r["predicted"], tuple(r["scores"]), r["text"]
+            )
         return out
 
     def _orders_of(self, db, run_id: str, item_id: str) -> dict[str, Answer]:
-        rows = db.execute("SELECT ordering, predicted, scores, text FROM order_answers "
-                          "WHERE run_id = ? AND item_id = ? ORDER BY ordering",
-                          (run_id, item_id)).fetchall()
+        rows = db.execute(
+            "SELECT ordering, predicted, scores, text FROM order_answers "
+            "WHERE run_id = ? AND item_id = ? ORDER BY ordering",
+            (run_id, item_id),
+        ).fetchall()
         return {r[0]: Answer(item_id, r[1], tuple(json.loads(r[2])), r[3]) for r in rows}
 
     def _has_table(self, name: str) -> bool:
         with self._lock:
-            return self._db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                    "name = ?", (name,)).fetchone() is not None
+            return (
+                self._db.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+                ).fetchone()
+                is not None
+            )
+
+    # -- training logs --------------------------------------------------------------
+    def log_train(self, run_id: str, step: int, metrics: dict) -> None:
+        """Record the metrics of one training step (a later write for the step wins)."""
+        from auditor.store import db as store_db  # its clock (tests set it)
+
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO train_logs (run_id, step, metrics, created) "
+                "VALUES (?, ?, ?, ?)",
+                (run_id, step, json.dumps(metrics), store_db._now()),
+            )
+
+    def train_log(self, run_id: str) -> list[dict]:
+        """[{"step": n, **metrics}, ...] in step order."""
+        rows = self._query(
+            "SELECT step, metrics FROM train_logs WHERE run_id = ? ORDER BY step", (run_id,)
+        )
+        return [{"step": r["step"], **r["metrics"]} for r in rows]

@@ -81,10 +81,14 @@ class Store(AnswerTables):
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise InputError(f"store {self.path}: cannot create its folder ({exc.strerror})") from None
+                raise InputError(
+                    f"store {self.path}: cannot create its folder ({exc.strerror})"
+                ) from None
             if not self._created and not os.access(self.path, os.W_OK):
-                raise InputError(f"store {self.path}: read-only file; this command stores "
-                                 "results, pass a writable --store")
+                raise InputError(
+                    f"store {self.path}: read-only file; this command stores "
+                    "results, pass a writable --store"
+                )
         self._lock = threading.RLock()
         self._held: dict[str, int | None] = {}  # work id -> liveness lock descriptor
         self._copy_dir = None
@@ -181,8 +185,10 @@ class Store(AnswerTables):
                 self._held[work_id] = liveness.hold(self.path, work_id)
             except OSError as exc:
                 where = liveness.lock_path(self.path, work_id)
-                raise InputError(f"store {self.path}: cannot write the lock file {where} "
-                                 f"({exc.strerror or exc}); pass a writable --store") from None
+                raise InputError(
+                    f"store {self.path}: cannot write the lock file {where} "
+                    f"({exc.strerror or exc}); pass a writable --store"
+                ) from None
 
     def _unmark_live(self, work_id: str, status: str | None) -> None:
         if status is not None and status != "running" and work_id in self._held:
@@ -210,7 +216,9 @@ class Store(AnswerTables):
         names = ", ".join(cols)
         marks = ", ".join("?" * len(cols))
         with self._tx() as db:
-            db.execute(f"INSERT OR IGNORE INTO runs ({names}) VALUES ({marks})", list(cols.values()))
+            db.execute(
+                f"INSERT OR IGNORE INTO runs ({names}) VALUES ({marks})", list(cols.values())
+            )
         return run_id
 
     def update_run(self, run_id: str, status: str | None = None, record: dict | None = None):
@@ -246,28 +254,14 @@ class Store(AnswerTables):
     def runs(self, kind: str | None = None) -> list[RunRecord]:
         """All runs (of ``kind``), newest first, each with its ``done`` count."""
         where, args = ("WHERE r.kind = ?", (kind,)) if kind else ("", ())
-        return [RunRecord.from_row(self._live(row)) for row in self._query(
-            "SELECT r.*, (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id) AS done "
-            f"FROM runs r {where} ORDER BY r.created DESC, r.id",
-            args,
-        )]
-
-    # -- training logs --------------------------------------------------------------
-    def log_train(self, run_id: str, step: int, metrics: dict) -> None:
-        """Record the metrics of one training step (a later write for the step wins)."""
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO train_logs (run_id, step, metrics, created) "
-                "VALUES (?, ?, ?, ?)",
-                (run_id, step, json.dumps(metrics), _now()),
+        return [
+            RunRecord.from_row(self._live(row))
+            for row in self._query(
+                "SELECT r.*, (SELECT COUNT(*) FROM answers a WHERE a.run_id = r.id) AS done "
+                f"FROM runs r {where} ORDER BY r.created DESC, r.id",
+                args,
             )
-
-    def train_log(self, run_id: str) -> list[dict]:
-        """[{"step": n, **metrics}, ...] in step order."""
-        rows = self._query(
-            "SELECT step, metrics FROM train_logs WHERE run_id = ? ORDER BY step", (run_id,)
-        )
-        return [{"step": r["step"], **r["metrics"]} for r in rows]
+        ]
 
     # -- audits ---------------------------------------------------------------------
     def create_or_get_audit(self, key: str, profile: dict) -> str:
@@ -295,8 +289,9 @@ class Store(AnswerTables):
         self._mark_live(audit_id, status)
         try:
             with self._tx() as db:
-                db.execute(f"UPDATE audits SET {sets}{', ' if sets else ''}updated = ? "
-                           "WHERE id = ?", args)
+                db.execute(
+                    f"UPDATE audits SET {sets}{', ' if sets else ''}updated = ? WHERE id = ?", args
+                )
         except BaseException:
             self._unmark_live(audit_id, "failed" if status == "running" else None)
             raise
@@ -313,8 +308,10 @@ class Store(AnswerTables):
 
     def audits(self) -> list[AuditRecord]:
         """All audits, newest first."""
-        return [AuditRecord.from_row(self._live(row))
-                for row in self._query("SELECT * FROM audits ORDER BY created DESC, id")]
+        return [
+            AuditRecord.from_row(self._live(row))
+            for row in self._query("SELECT * FROM audits ORDER BY created DESC, id")
+        ]
 
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete an audit and those of its runs (with their answers and logs) that no

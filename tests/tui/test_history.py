@@ -31,8 +31,7 @@ async def open_audit(pilot, audit_id: str) -> None:
     await settle(pilot)
 
 
-async def test_a_stored_audit_opens_with_its_table_and_drills_down(backend, tui_data,
-                                                                   monkeypatch):
+async def test_a_stored_audit_opens_with_its_table_and_drills_down(backend, tui_data, monkeypatch):
     import auditor.stats.compare
 
     def no_statistics(*args, **kwargs):
@@ -60,8 +59,15 @@ async def test_a_stored_audit_opens_with_its_table_and_drills_down(backend, tui_
         assert (drill.attribute, drill.context) == ("Age", "disambig")
         with Store(tui_data.store_path) as store:
             for show in ("all", "failing", "flipped"):
-                expected = item_rows(store, tui_data.items, tui_data.run_a, tui_data.run_b,
-                                     attribute="Age", context="disambig", show=show)
+                expected = item_rows(
+                    store,
+                    tui_data.items,
+                    tui_data.run_a,
+                    tui_data.run_b,
+                    attribute="Age",
+                    context="disambig",
+                    show=show,
+                )
                 if show != "all":
                     await pilot.press({"failing": "f", "flipped": "x"}[show])
                     await settle(pilot)
@@ -118,8 +124,13 @@ async def test_a_pair_of_stored_runs_compares_like_the_engine(backend, tui_data)
         results = app.screen
         assert isinstance(results, ResultsScreen)
         with Store(tui_data.store_path) as store:
-            expected = compare_stored(store, tui_data.run_a, tui_data.run_b,
-                                      bbq=str(tui_data.bbq), target=("Gender_identity",)).table
+            expected = compare_stored(
+                store,
+                tui_data.run_a,
+                tui_data.run_b,
+                bbq=str(tui_data.bbq),
+                target=("Gender_identity",),
+            ).table
         assert results.query_one(SpilloverView).table == expected
         assert (results.run_a, results.run_b) == (tui_data.run_a, tui_data.run_b)
 
@@ -160,7 +171,8 @@ async def test_on_a_short_terminal_the_target_row_stays_in_view(backend, tui_dat
 
 
 async def test_marking_acts_only_on_the_focused_runs_table_and_highlights_the_row(
-        backend, tui_data):
+    backend, tui_data
+):
     app = SpilloverApp(backend, profile="demo")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -184,7 +196,7 @@ async def test_marking_acts_only_on_the_focused_runs_table_and_highlights_the_ro
 
 
 async def test_a_run_is_complete_only_when_done_with_every_item():
-    from tui.screens.home import complete
+    from tui.screens.stored import complete
 
     def run(status, done, total):
         return RunRecord("eval-x", "eval", "k", status, "", "", done=done, total=total)
@@ -215,13 +227,19 @@ async def test_drill_down_sorts_ids_as_numbers_and_by_a_clicked_column(backend, 
         ids = [int(i) for i in _ids(items)]
         assert len(ids) > 3 and len({len(str(i)) for i in ids}) > 1  # ids of mixed length
         assert ids == sorted(ids)
-        drill.post_message(DataTable.HeaderSelected(items, items.ordered_columns[-1].key, 4,
-                                                    label=items.ordered_columns[-1].label))
+        drill.post_message(
+            DataTable.HeaderSelected(
+                items, items.ordered_columns[-1].key, 4, label=items.ordered_columns[-1].label
+            )
+        )
         await pilot.pause()
         statuses = [items.get_row_at(i)[-1].plain for i in range(items.row_count)]
         assert statuses == sorted(statuses) and drill.sort_by == "status"
-        drill.post_message(DataTable.HeaderSelected(items, items.ordered_columns[-1].key, 4,
-                                                    label=items.ordered_columns[-1].label))
+        drill.post_message(
+            DataTable.HeaderSelected(
+                items, items.ordered_columns[-1].key, 4, label=items.ordered_columns[-1].label
+            )
+        )
         await pilot.pause()
         statuses = [items.get_row_at(i)[-1].plain for i in range(items.row_count)]
         assert statuses == sorted(statuses, reverse=True)
@@ -241,8 +259,10 @@ async def test_slash_searches_ids_and_text_and_the_count_says_one_item(backend, 
         await pilot.press(*str(target.example_id))
         await pilot.pause()
         assert str(target.example_id) in _ids(items) and items.row_count < total
-        assert all(str(target.example_id) in r.item.id or str(target.example_id) in r.item.context
-                   for r in drill.shown)
+        assert all(
+            str(target.example_id) in r.item.id or str(target.example_id) in r.item.context
+            for r in drill.shown
+        )
         search.value = "SAM[/BOLD] WROTE"  # the markup item's context, any case
         await pilot.pause()
         assert [r.item.id for r in drill.shown] == [tui_data.markup_item]
@@ -295,8 +315,9 @@ async def test_d_deletes_the_focused_audit_after_a_yes(make_backend, tui_data, t
         await pilot.press("d", "y")
         await settle(pilot)
         assert {a["id"] for a in home.audits} == before - {tui_data.audit_id}
-        assert tui_data.audit_id not in [audits.get_row_at(i)[0].plain
-                                         for i in range(audits.row_count)]
+        assert tui_data.audit_id not in [
+            audits.get_row_at(i)[0].plain for i in range(audits.row_count)
+        ]
         assert list(app._notifications)[-1].message.startswith(f"deleted {tui_data.audit_id}")
 
 
@@ -308,8 +329,11 @@ async def test_the_home_list_shows_the_error_of_a_failed_audit(make_backend, tui
         src.backup(dst)
     with Store(copy) as store:
         failed = store.create_or_get_audit("failed", {"name": "demo", "model": {"source": "/x"}})
-        store.update_audit(failed, status="failed",
-                           record={"error": "model folder /x: not found;\npass --model DIR"})
+        store.update_audit(
+            failed,
+            status="failed",
+            record={"error": "model folder /x: not found;\npass --model DIR"},
+        )
     backend = make_backend()
     backend.store_path = copy
     app = SpilloverApp(backend)
@@ -317,7 +341,9 @@ async def test_the_home_list_shows_the_error_of_a_failed_audit(make_backend, tui
         await settle(pilot)
         audits = app.screen.query_one("#audits", DataTable)
         assert audits.get_cell(failed, "status").plain == "failed"
-        assert audits.get_cell(failed, "error").plain == "model folder /x: not found; pass --model DIR"
+        assert (
+            audits.get_cell(failed, "error").plain == "model folder /x: not found; pass --model DIR"
+        )
         assert audits.get_cell(tui_data.audit_id, "error").plain == ""
 
 

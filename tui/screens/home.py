@@ -16,7 +16,6 @@ from textual.widgets.option_list import Option
 
 from auditor.audit.profiles import available, load_profile
 from auditor.core.errors import SpilloverError
-from auditor.store.records import RunRecord
 from tui.messages import (
     AuditChecked,
     AuditDeleted,
@@ -28,19 +27,14 @@ from tui.messages import (
     failure,
 )
 from tui.profiletext import profile_summary
-from tui.screens.confirm import ConfirmScreen
 from tui.screens.matrix import MatrixScreen
 from tui.screens.results import ResultsScreen
 from tui.screens.run import RunScreen
-from tui.widgets.history import show_audits, show_marks, show_runs
+from tui.screens.stored import StoredActions
+from tui.widgets.history import show_audits, show_runs
 
 
-def complete(run: RunRecord) -> bool:
-    """A stored run that scored every item it set out to."""
-    return run.status == "done" and (not run.total or (run.done or 0) >= run.total)
-
-
-class HomeScreen(Screen):
+class HomeScreen(StoredActions, Screen):
     BINDINGS = [
         Binding("s", "start", "Start audit"),
         Binding("r", "refresh", "Refresh", show=False),  # in help and the palette
@@ -76,11 +70,21 @@ class HomeScreen(Screen):
                 yield Input(placeholder="model", id="model")
                 with Horizontal(id="sizes"):
                     yield Label("items ")
-                    yield Input(placeholder="all", id="sample", type="integer", compact=True,
-                                tooltip="items evaluated (data.sample; 0: all)")
+                    yield Input(
+                        placeholder="all",
+                        id="sample",
+                        type="integer",
+                        compact=True,
+                        tooltip="items evaluated (data.sample; 0: all)",
+                    )
                     yield Label(" DPO steps ")
-                    yield Input(placeholder="epochs", id="steps", type="integer", compact=True,
-                                tooltip="training steps (align.max_steps; 0: by epochs)")
+                    yield Input(
+                        placeholder="epochs",
+                        id="steps",
+                        type="integer",
+                        compact=True,
+                        tooltip="training steps (align.max_steps; 0: by epochs)",
+                    )
                 yield Button("Start audit (s)", id="start", variant="primary", compact=True)
             with Vertical(id="history"):
                 yield DataTable(id="audits", cursor_type="row", zebra_stripes=True)
@@ -193,8 +197,9 @@ class HomeScreen(Screen):
         self.background(lambda: MatrixLoaded(*backend.stored_matrix(profile), title), "matrix")
 
     def on_matrix_loaded(self, message: MatrixLoaded) -> None:
-        self.app.push_screen(MatrixScreen(self.backend, message.matrix, message.results,
-                                          message.title))
+        self.app.push_screen(
+            MatrixScreen(self.backend, message.matrix, message.results, message.title)
+        )
 
     def on_audit_checked(self, message: AuditChecked) -> None:
         self.query_one("#start", Button).loading = False
@@ -237,32 +242,51 @@ class HomeScreen(Screen):
     def on_audit_opened(self, message: AuditOpened) -> None:
         result = message.result
         profile = result.profile or {}
-        about = (f"profile {profile.get('name', '?')} · model "
-                 f"{profile.get('model', {}).get('source', '?')} · read from the store")
-        self.app.push_screen(ResultsScreen(self.backend, result.table, result.baseline_run,
-                                           result.aligned_run, result.audit_id, about,
-                                           heldout_ids=result.heldout_ids or None,
-                                           result=result))
+        about = (
+            f"profile {profile.get('name', '?')} · model "
+            f"{profile.get('model', {}).get('source', '?')} · read from the store"
+        )
+        self.app.push_screen(
+            ResultsScreen(
+                self.backend,
+                result.table,
+                result.baseline_run,
+                result.aligned_run,
+                result.audit_id,
+                about,
+                heldout_ids=result.heldout_ids or None,
+                result=result,
+            )
+        )
 
     def on_audit_deleted(self, message: AuditDeleted) -> None:
         runs = message.runs
         kept = "" if runs else "; its runs are kept (other audits use them)"
-        self.notify(f"deleted {message.audit_id} and {len(runs)} stored run"
-                    f"{'' if len(runs) == 1 else 's'}{kept}", markup=False)
+        self.notify(
+            f"deleted {message.audit_id} and {len(runs)} stored run"
+            f"{'' if len(runs) == 1 else 's'}{kept}",
+            markup=False,
+        )
         self.load_history()
 
     def on_runs_compared(self, message: RunsCompared) -> None:
         self.query_one("#runs", DataTable).loading = False
-        self.app.push_screen(ResultsScreen(self.backend, message.table, message.run_a,
-                                           message.run_b, "stored runs"))
+        self.app.push_screen(
+            ResultsScreen(self.backend, message.table, message.run_a, message.run_b, "stored runs")
+        )
 
     def _show_history(self, audits: list[dict], runs: list[dict]) -> None:
         self.audits, self.runs = audits, runs
         show_audits(self.query_one("#audits", DataTable), audits)
         hint = self.query_one("#empty-hint", Static)
         hint.display = not audits
-        hint.update(Text("No audits stored yet: pick a profile (demo runs on CPU in a few "
-                         "minutes) and press s to start one.", style="dim"))
+        hint.update(
+            Text(
+                "No audits stored yet: pick a profile (demo runs on CPU in a few "
+                "minutes) and press s to start one.",
+                style="dim",
+            )
+        )
         show_runs(self.query_one("#runs", DataTable), runs, self.pair)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -275,63 +299,6 @@ class HomeScreen(Screen):
             self.background(lambda: AuditOpened(backend.load_audit(audit_id)), "audit")
         else:
             self.notify(f"audit {audit_id} is {audit['status']}: resuming it", markup=False)
-            self.background(lambda: AuditChecked(backend.check(backend.audit_profile(audit_id))),
-                            "check")
-
-    def action_delete(self) -> None:
-        """Delete the audit under the cursor of the audits list, after a yes."""
-        table = self.query_one("#audits", DataTable)
-        if not table.has_focus or not self.audits or table.cursor_row >= len(self.audits):
-            self.notify("move to a stored audit (tab or click) to delete it", severity="warning")
-            return
-        audit_id = self.audits[table.cursor_row]["id"]
-
-        def answer(yes: bool | None) -> None:
-            if yes:
-                self.background(lambda: AuditDeleted(audit_id, self.backend.delete_audit(audit_id)),
-                                "delete")
-
-        self.app.push_screen(ConfirmScreen(
-            f"Delete {audit_id} and its stored runs? Runs another audit uses are kept; "
-            "files on disk (checkpoints, adapters) stay."), answer)
-
-    # -- a pair of stored runs ------------------------------------------------------
-    def action_mark(self, side: str) -> None:
-        """Mark the focused runs-table row; elsewhere the key would pick an unseen row."""
-        table = self.query_one("#runs", DataTable)
-        if not table.has_focus:
-            self.notify("move to the stored runs (tab or click) to mark a run",
-                        severity="warning")
-            return
-        if not self.runs or table.cursor_row >= len(self.runs):
-            self.notify("no stored run to mark", severity="warning")
-            return
-        self.pair[side] = self.runs[table.cursor_row].id
-        show_marks(table, self.runs, self.pair)
-        self._show_pair()
-
-    def action_compare(self) -> None:
-        if len(self.pair) < 2:
-            self.notify("mark a base run (b) and an aligned run (a) first", severity="warning")
-            return
-        if self.pair["a"] == self.pair["b"]:
-            self.notify("base and aligned are the same run: mark two different runs",
-                        severity="warning")
-            return
-        runs = {r.id: r for r in self.runs}
-        partial = [rid for rid in (self.pair["a"], self.pair["b"])
-                   if rid in runs and not complete(runs[rid])]
-        if partial:
-            self.notify(f"{', '.join(partial)} is partial: only items both runs scored "
-                        "are compared", severity="warning", markup=False)
-        target = tuple(self.profile.align.target) if self.profile else ("Gender_identity",)
-        self.query_one("#runs", DataTable).loading = True  # a spinner while it compares
-        run_a, run_b, backend = self.pair["a"], self.pair["b"], self.backend
-        self.background(lambda: RunsCompared(backend.compare_stored(run_a, run_b, target),
-                                             run_a, run_b), "pair")
-
-    def _show_pair(self) -> None:
-        text = Text("compare: base ", style="dim").append(self.pair.get("a", "—"))
-        text.append("  aligned ", style="dim").append(self.pair.get("b", "—"))
-        self.query_one("#pair", Static).update(text)
-
+            self.background(
+                lambda: AuditChecked(backend.check(backend.audit_profile(audit_id))), "check"
+            )

@@ -25,7 +25,7 @@ from auditor.audit.preflight import MissingAdapter
 from auditor.core.errors import SpilloverError
 from auditor.core.events import Cancelled
 from auditor.reports.rich import caption
-from tui.bridge import EventBridge
+from tui.bridge import AnySet, EventBridge
 from tui.messages import (
     AdapterMissing,
     AuditFinished,
@@ -48,18 +48,10 @@ LEVEL_STYLES = {"info": "dim", "warning": "yellow", "error": "bold red"}
 
 def message_lines(messages) -> Text:
     """The engine's latest notes, one a line, as plain text (never markup)."""
-    return Text("\n").join(Text(m.text, style=LEVEL_STYLES.get(m.level, ""), no_wrap=True,
-                                 overflow="ellipsis") for m in messages)
-
-
-class AnySet:
-    """A cancel token set when any of ``events`` is set."""
-
-    def __init__(self, *events) -> None:
-        self.events = events
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self.events)
+    return Text("\n").join(
+        Text(m.text, style=LEVEL_STYLES.get(m.level, ""), no_wrap=True, overflow="ellipsis")
+        for m in messages
+    )
 
 
 class RunScreen(Screen):
@@ -123,8 +115,9 @@ class RunScreen(Screen):
             result = None if self.missing else self.backend.finished_audit(self.profile)
             read = result is not None  # finished before: read back, nothing runs
             if not read:
-                result = self.backend.run_audit(self.profile, reporter=self.bridge,
-                                                cancel=cancel, **self.missing)
+                result = self.backend.run_audit(
+                    self.profile, reporter=self.bridge, cancel=cancel, **self.missing
+                )
         except MissingAdapter as exc:  # nothing ran yet: ask, then start again
             self.post_message(AdapterMissing(exc))
         except Cancelled:
@@ -135,8 +128,11 @@ class RunScreen(Screen):
             self.post_message(AuditStopped(FAILED, f"{type(exc).__name__}: {exc}"))
         else:
             steps = self.backend.train_steps(result.train_run) if result.train_run else ()
-            by_seed = {r["seed"]: self.backend.train_steps(r["train_run"])
-                       for r in result.replicates if r.get("train_run")}
+            by_seed = {
+                r["seed"]: self.backend.train_steps(r["train_run"])
+                for r in result.replicates
+                if r.get("train_run")
+            }
             self.post_message(AuditFinished(result, steps, by_seed, from_store=read))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train-log")
@@ -166,17 +162,21 @@ class RunScreen(Screen):
         def chosen(choice: dict | None) -> None:
             if choice is None:
                 self.on_audit_stopped(AuditStopped(CANCELLED, "not resumed: adapter missing"))
-                self._set_status(Text("■ not resumed: the trained adapter is missing; the "
-                                      "stored audit is unchanged (start it again to choose)",
-                                      style="yellow"))
+                self._set_status(
+                    Text(
+                        "■ not resumed: the trained adapter is missing; the "
+                        "stored audit is unchanged (start it again to choose)",
+                        style="yellow",
+                    )
+                )
                 return
             self.missing = choice
-            self._set_status(Text("running… press c to cancel (stored work is kept)",
-                                  style="dim"))
+            self._set_status(Text("running… press c to cancel (stored work is kept)", style="dim"))
             self.run_audit()
 
-        self._set_status(Text("the trained adapter is missing: retrain or point to it",
-                              style="yellow"))
+        self._set_status(
+            Text("the trained adapter is missing: retrain or point to it", style="yellow")
+        )
         self.app.push_screen(MissingAdapterScreen(message.problem), chosen)
 
     def on_audit_finished(self, message: AuditFinished) -> None:
@@ -199,8 +199,9 @@ class RunScreen(Screen):
         self._redraw(changed)
         views = " · v: format views" if self.check_action("views", ()) else ""
         done = "finished earlier, read from the store" if message.from_store else "finished"
-        self._set_status(Text(f"✓ audit {done}: Enter on a cell shows its items{views}",
-                              style="green"))
+        self._set_status(
+            Text(f"✓ audit {done}: Enter on a cell shows its items{views}", style="green")
+        )
         self.query_one(SpilloverView).focus()
 
     def on_audit_stopped(self, message: AuditStopped) -> None:
@@ -209,8 +210,12 @@ class RunScreen(Screen):
         self.progress.stop(message.status, message.text)
         self._redraw({"stages", "eval", "train", "table"})
         if message.status == CANCELLED:
-            self._set_status(Text("■ cancelled: stored results are kept; start the same "
-                                  "profile again to resume", style="yellow"))
+            self._set_status(
+                Text(
+                    "■ cancelled: stored results are kept; start the same profile again to resume",
+                    style="yellow",
+                )
+            )
         else:
             self._set_status(Text("✗ failed: ", style="bold red").append(message.text))
 
@@ -224,13 +229,17 @@ class RunScreen(Screen):
             self.query_one(StageTracker).show(list(p.stages.values()))
         if "eval" in changed:
             stages = tuple(n for n in p.stages if n.startswith(("baseline", "aligned")))
-            self.query_one(EvalProgress).show(p.evals, p.stored, stopped, stages,
-                                              rotated=p.orders != "none")
+            self.query_one(EvalProgress).show(
+                p.evals, p.stored, stopped, stages, rotated=p.orders != "none"
+            )
         if "train" in changed:
             seed = self.shown_seed if self.shown_seed is not None else p.train_seed
             steps = p.steps_of(seed)
-            stored = ("align" in p.stored if seed is None
-                      else p.stages["align"].seeds.get(seed) == "reused")
+            stored = (
+                "align" in p.stored
+                if seed is None
+                else p.stages["align"].seeds.get(seed) == "reused"
+            )
             self.query_one(TrainingPanel).show(steps, stored, stopped, seed, p.seeds)
         if "messages" in changed:
             self.query_one("#run-log", Static).update(message_lines(p.messages[-LOG_LINES:]))
@@ -238,19 +247,28 @@ class RunScreen(Screen):
             table, seed = p.shown_table()
             self.query_one(SpilloverView).show(table, stopped=stopped is not None)
             if seed is not None:
-                text = Text(f"Seed {seed}'s own table against the baseline "
-                            f"({p.seeds.index(seed) + 1} of {len(p.seeds)}): each seed fills "
-                            "in turn, then the table pooled over the seeds.", style="dim")
+                text = Text(
+                    f"Seed {seed}'s own table against the baseline "
+                    f"({p.seeds.index(seed) + 1} of {len(p.seeds)}): each seed fills "
+                    "in turn, then the table pooled over the seeds.",
+                    style="dim",
+                )
             elif self.result is not None:
                 text = caption(p.table)
             elif stopped:
-                text = Text(f"The audit {stopped} before the comparison finished: cells marked "
-                            "— were not computed. Markers and verdicts are corrected over the "
-                            "cells present.", style="dim")
+                text = Text(
+                    f"The audit {stopped} before the comparison finished: cells marked "
+                    "— were not computed. Markers and verdicts are corrected over the "
+                    "cells present.",
+                    style="dim",
+                )
             else:
-                text = Text("Partial table: cells fill in as the comparison runs; "
-                            "… marks cells still running. Markers and verdicts are "
-                            "re-corrected over the cells present.", style="dim")
+                text = Text(
+                    "Partial table: cells fill in as the comparison runs; "
+                    "… marks cells still running. Markers and verdicts are "
+                    "re-corrected over the cells present.",
+                    style="dim",
+                )
             self.query_one("#run-caption", Static).update(text)
 
     # -- actions ---------------------------------------------------------------------
@@ -269,11 +287,18 @@ class RunScreen(Screen):
         r = self.result
         if r is None:
             return
-        self.app.push_screen(ResultsScreen(self.backend, r.table, r.baseline_run,
-                                           r.aligned_run, r.audit_id,
-                                           heldout_ids=r.heldout_ids or None, result=r,
-                                           view=ResultsScreen.TRANSFER if r.transfer is not None
-                                           else ResultsScreen.ROTATION))
+        self.app.push_screen(
+            ResultsScreen(
+                self.backend,
+                r.table,
+                r.baseline_run,
+                r.aligned_run,
+                r.audit_id,
+                heldout_ids=r.heldout_ids or None,
+                result=r,
+                view=ResultsScreen.TRANSFER if r.transfer is not None else ResultsScreen.ROTATION,
+            )
+        )
 
     def action_seed(self, step: int) -> None:
         """Show the previous or next seed's training curves."""
@@ -301,10 +326,16 @@ class RunScreen(Screen):
         if self.result is None:
             self.notify("drill-down opens when the audit has finished", severity="information")
             return
-        self.app.push_screen(DrilldownScreen(self.backend, self.result.baseline_run,
-                                             self.result.aligned_run, event.attribute,
-                                             event.context,
-                                             only_ids=self.result.items_of(event.attribute)))
+        self.app.push_screen(
+            DrilldownScreen(
+                self.backend,
+                self.result.baseline_run,
+                self.result.aligned_run,
+                event.attribute,
+                event.context,
+                only_ids=self.result.items_of(event.attribute),
+            )
+        )
 
     def on_unmount(self) -> None:
         self.cancel_event.set()  # leaving the screen or the app stops the engine

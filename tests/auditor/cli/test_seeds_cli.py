@@ -24,17 +24,29 @@ def captured(monkeypatch):
 
 
 def test_seeds_flag_sets_the_profiles_replicates(captured, tmp_path, bbq_lite):
-    result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--seeds", "0, 1,2",
-                                       "--store", str(tmp_path / "s.sqlite"),
-                                       "--bbq", str(bbq_lite)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--profile",
+            "ci",
+            "--seeds",
+            "0, 1,2",
+            "--store",
+            str(tmp_path / "s.sqlite"),
+            "--bbq",
+            str(bbq_lite),
+        ],
+    )
     assert result.exit_code == 3, result.output
     assert captured["profile"].align.seeds == (0, 1, 2)
 
 
 @pytest.mark.parametrize("bad", ["0,x", "1,1", "-1,2", ""])
 def test_bad_seeds_are_one_line_exit_2(captured, tmp_path, bad):
-    result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--seeds", bad,
-                                       "--store", str(tmp_path / "s.sqlite")])
+    result = CliRunner().invoke(
+        main, ["audit", "--profile", "ci", "--seeds", bad, "--store", str(tmp_path / "s.sqlite")]
+    )
     assert result.exit_code == 2, result.output
     assert result.output.strip().startswith("error:") and "seeds" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -42,11 +54,21 @@ def test_bad_seeds_are_one_line_exit_2(captured, tmp_path, bad):
 
 
 def test_min_seed_agreement_flag_is_a_gate_flag(captured, tmp_path):
-    result = CliRunner().invoke(main, ["audit", "--profile", "ci", "--min-seed-agreement",
-                                       "-1", "--store", str(tmp_path / "s.sqlite")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--profile",
+            "ci",
+            "--min-seed-agreement",
+            "-1",
+            "--store",
+            str(tmp_path / "s.sqlite"),
+        ],
+    )
     assert result.exit_code == 2 and "min-seed-agreement" in result.output
     from auditor.audit.profiles import GateSection
-    from auditor.cli.options import GATE_FLAGS, gate_section
+    from auditor.cli.gating import GATE_FLAGS, gate_section
 
     assert "min_seed_agreement" in GATE_FLAGS
     assert gate_section(GateSection(), min_seed_agreement=2).min_seed_agreement == 2
