@@ -81,7 +81,7 @@ def _last_line(stderr: str) -> str:
 def test_eval_stopped_by_a_signal_is_recorded_and_resumes(
     tmp_path, tiny_llama_dir, bbq_lite, sig, code, status, line
 ):
-    n = 200
+    n = 2000  # several seconds of work at the tiny model's speed: the signal lands mid-run
     store = tmp_path / "runs.sqlite"
     args = ["eval", "--model", str(tiny_llama_dir), "--bbq", str(bbq_lite), "--sample", str(n),
             "--batch-size", "2", "--format", "json"]  # fmt: skip
