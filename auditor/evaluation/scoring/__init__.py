@@ -66,12 +66,12 @@ def _generate(model, builder, items, prompt_ids, *, max_new_tokens: int, shared:
 
 
 # prefix_tree_auto: the modes benchmarks/bench_scoring.py measured faster as a prefix tree
-# (docs/performance.md). Not generate (its decoding steps, which the tree does not shorten,
-# dominate) nor cloze (short prompts without a chat opening: the extra forwards cost more
-# than the tokens saved).
+# (docs/performance.md): none on a quiet two-core CPU, where the tree's extra, smaller
+# forwards cost more than the 25-45 % of tokens it saves (letter 1.42x, options 1.35x the
+# unshared wall time); it stays opt-in (prefix_cache = "on").
 MODES: dict[str, Mode] = {m.name: m for m in (
-    Mode("letter", _chat_builder, _letters, prefix_tree_auto=True),
-    Mode("options", _chat_builder, _options, prefix_tree_auto=True),
+    Mode("letter", _chat_builder, _letters, prefix_tree_auto=False),
+    Mode("options", _chat_builder, _options, prefix_tree_auto=False),
     Mode("generate", _chat_builder, _generate, prefix_tree_auto=False, generates=True,
          no_rotation="generate mode cannot be rotated (its answers are parsed text, "
                      "without a score per option); use --mode letter or options, or --orders none"),

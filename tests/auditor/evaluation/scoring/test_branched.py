@@ -126,10 +126,9 @@ def test_switch(tiny_model):
     model = tiny_model.model
     assert branchable(model)
     assert not use_prefix_tree("off", model, "letter")
-    assert use_prefix_tree("on", model, "generate") and use_prefix_tree("auto", model, "letter")
-    assert use_prefix_tree("auto", model, "options")
-    assert not use_prefix_tree("auto", model, "generate")  # measured no faster
-    assert not use_prefix_tree("auto", model, "cloze")  # measured slower
+    assert use_prefix_tree("on", model, "generate") and use_prefix_tree("on", model, "letter")
+    for mode in ("letter", "options", "generate", "cloze"):  # none measured faster on a CPU
+        assert not use_prefix_tree("auto", model, mode)
     config = types.SimpleNamespace(
         is_encoder_decoder=False,
         get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["full_attention"]),
