@@ -67,8 +67,8 @@ def _generate(model, builder, items, prompt_ids, *, max_new_tokens: int, shared:
 
 # prefix_tree_auto: the modes benchmarks/bench_scoring.py measured faster as a prefix tree
 # (docs/performance.md): none on a quiet two-core CPU, where the tree's extra, smaller
-# forwards cost more than the 25-45 % of tokens it saves (letter 1.42x, options 1.35x the
-# unshared wall time); it stays opt-in (prefix_cache = "on").
+# forwards cost as much as the 25-45 % of tokens it saves (the demo's items: the same wall
+# time; evenly spread ones: letter 1.42x, options 1.35x); opt-in (prefix_cache = "on").
 MODES: dict[str, Mode] = {m.name: m for m in (
     Mode("letter", _chat_builder, _letters, prefix_tree_auto=False),
     Mode("options", _chat_builder, _options, prefix_tree_auto=False),
