@@ -41,11 +41,18 @@ def _steps(store: Path) -> list[int]:
     return [r[0] for r in _query(store, "SELECT step FROM train_logs ORDER BY step")]
 
 
+def _default_sigint() -> None:
+    """A test runner's worker (pytest-xdist) may ignore SIGINT, and a child inherits an
+    ignored signal; the command under test gets the default, as from a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def signal_when(cmd, ready, sig, *, timeout: float = 240, poll: float = 0.02):
     """Start ``cmd``, send ``sig`` once ``ready()`` holds, wait; (returncode, stdout, stderr).
     Fails the test if the process ends first or ``ready`` never comes."""
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)  # fmt: skip
     deadline = time.monotonic() + timeout
     try:
         while not ready():
