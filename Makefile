@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean-venv
+.PHONY: demo test lint bench clean-venv study-pilot study
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,3 +45,11 @@ lint: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The case study (docs/case-study.md): the pilot's fixed ladder of gender-DPO recipes,
+# read on the target's held-out items only, then the study itself. Both resume.
+STUDY_STORE ?= study/store.sqlite
+
+study-pilot: $(STAMP)
+	mkdir -p $(dir $(STUDY_STORE))
+	$(BIN)/python benchmarks/study_pilot.py --store $(STUDY_STORE) --out docs/study $(if $(BBQ),--bbq $(BBQ))
