@@ -7,14 +7,11 @@ from pathlib import Path
 import click
 
 from auditor.cli.options import FIGURE_SUFFIXES, bbq_option, open_store, store_option
+from auditor.reports.formats import TABLE
 
-MATRIX_SUFFIXES = {
-    ".json": "json",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".csv": "csv",
-    ".txt": "table",
-}
+MATRIX_FORMATS = ("table", "json", "markdown", "csv")
+"""The report formats a matrix is written in (no JUnit or HTML: it gates nothing)."""
+MATRIX_SUFFIXES = {s: f.name for f in TABLE if f.name in MATRIX_FORMATS for s in f.suffixes}
 
 
 @click.command("matrix")
@@ -35,7 +32,7 @@ MATRIX_SUFFIXES = {
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(("table", "json", "markdown", "csv")),
+    type=click.Choice(MATRIX_FORMATS),
     default="table",
     show_default=True,
     help="The matrix's format on stdout.",
