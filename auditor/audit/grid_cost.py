@@ -8,7 +8,9 @@ measurement.
   the median over the model's runs of that method;
 - seconds per item: a finished evaluation's scoring time over the items it scored
   (``timing`` in its record, summed over its sessions; model loading not counted), the
-  median over the model's runs in the profile's scoring mode.
+  median over the model's runs in the same scoring mode and option orders — measured
+  apart for the profile's format and each untrained format (``[eval] transfer``), since
+  rotation scores an item 3 or 6 times and cloze scores each option's text.
 """
 
 from __future__ import annotations
@@ -36,10 +38,35 @@ class GridCost:
     items: int  # items per evaluation
     steps: int | None  # steps per training (max_steps); None: set by epochs and data
     per_step: dict[str, Measured | None]  # method -> measured seconds per step
-    per_item: Measured | None
+    per_item: Measured | None  # the profile's format (mode and orders)
+    formats: tuple[FormatCost, ...] = ()  # every format evaluated, the profile's first
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def scoring_seconds(self) -> float | None:
+        """Measured seconds of scoring over every evaluation; None when a format is
+        unmeasured."""
+        rates = [f.per_item for f in self.formats]
+        if not rates or None in rates:
+            return None
+        return sum(
+            m.seconds * self.items * f.evaluations
+            for f, m in zip(self.formats, rates, strict=True)
+            if m is not None
+        )
+
+
+@dataclass(frozen=True)
+class FormatCost:
+    """The evaluations of one format (scoring mode and option orders) and its measured
+    seconds per item."""
+
+    mode: str
+    orders: str
+    evaluations: int
+    per_item: Measured | None
 
 
 def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
@@ -50,6 +77,11 @@ def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     seeds = len(a.seeds) if len(a.seeds) > 1 else 1
     trainings = len(methods) * len(targets) * seeds
     per_step = {m: _per_step(store, profile, m) for m in methods}
+    e = profile.eval
+    formats = tuple(
+        FormatCost(mode, orders, 1 + trainings, _per_item(store, profile, mode, orders))
+        for mode, orders in ((e.mode, e.orders), *((f, "none") for f in e.transfer))
+    )
     return GridCost(
         tuple(methods),
         tuple(targets),
@@ -60,7 +92,8 @@ def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
         items,
         a.max_steps if a.max_steps > 0 else None,
         per_step,
-        _per_item(store, profile),
+        formats[0].per_item,
+        formats,
     )
 
 
@@ -82,7 +115,7 @@ def _per_step(store, profile, method) -> Measured | None:
     return Measured(statistics.median(found), len(found)) if found else None
 
 
-def _per_item(store, profile) -> Measured | None:
+def _per_item(store, profile, mode: str, orders: str) -> Measured | None:
     if store is None:
         return None
     found = []
@@ -91,7 +124,8 @@ def _per_item(store, profile) -> Measured | None:
         if (
             run.status == "done"
             and run.model == profile.model.source
-            and run.mode == profile.eval.mode
+            and run.mode == mode
+            and (run.settings.get("orders") or "none") == orders
             and timing.get("items")
         ):
             found.append(timing["seconds"] / timing["items"])

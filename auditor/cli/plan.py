@@ -96,11 +96,12 @@ def _print_cost(cost) -> None:
 
     out = Console()
     steps = f"{cost.steps} steps each" if cost.steps else "steps set by epochs and data"
+    formats = f", in each of {len(cost.formats)} formats" if len(cost.formats) > 1 else ""
     out.print(
         f"Grid: {len(cost.methods)} method(s) × {len(cost.targets)} target(s)"
         f" × {cost.seeds} seed(s) = {cost.trainings} training(s) ({steps}); "
-        f"{cost.evaluations} evaluation(s) of {cost.items:,} items "
-        f"(one shared baseline + one per training).",
+        f"{sum(f.evaluations for f in cost.formats) or cost.evaluations} evaluation(s) of "
+        f"{cost.items:,} items (one shared baseline + one per training{formats}).",
         highlight=False,
     )
     for method, measured in cost.per_step.items():
@@ -115,25 +116,27 @@ def _print_cost(cost) -> None:
             ),
             highlight=False,
         )
-    item = cost.per_item
-    out.print(
-        "  evaluation: "
-        + (
-            "seconds per item not measured yet (no finished evaluation of this model and mode "
-            "in the store)"
-            if item is None
-            else f"{_seconds(item.seconds, cost.items)} per item (median of {item.runs} finished "
-            "run(s))"
-        ),
-        highlight=False,
-    )
-    if cost.steps and item and all(cost.per_step.values()):
+    for f in cost.formats:
+        what = f"{f.mode}" + ("" if f.orders == "none" else f", orders {f.orders}")
+        out.print(
+            f"  evaluation ({what}; {f.evaluations} of them): "
+            + (
+                "seconds per item not measured yet (no finished evaluation of this model "
+                "in this mode and orders in the store)"
+                if f.per_item is None
+                else f"{_seconds(f.per_item.seconds, cost.items)} per item (median of "
+                f"{f.per_item.runs} finished run(s))"
+            ),
+            highlight=False,
+        )
+    scoring = cost.scoring_seconds
+    if cost.steps and scoring is not None and all(cost.per_step.values()):
         total = (
-            sum(m.seconds for m in cost.per_step.values())
+            sum(m.seconds for m in cost.per_step.values() if m)
             * cost.steps
             * cost.trainings
             / len(cost.methods)
-            + item.seconds * cost.items * cost.evaluations
+            + scoring
         )
         out.print(
             f"  from these: about {_duration(total)} of training steps and scoring for "
