@@ -149,13 +149,14 @@ def append_markdown(reports, appends) -> None:
     ``appends``: one append per file of all of it."""
     if not appends:
         return
+    from auditor.core.textsafe import visible
     from auditor.reports import render_report
     from auditor.reports.atomic import append_text
 
     texts = [render_report(r, "markdown") for r in reports]
     text = "\n".join(t if t.endswith("\n") else t + "\n" for t in texts)
     for path in appends:
-        click.echo(f"appended to {append_text(path, text)}", err=True)
+        click.echo(f"appended to {visible(append_text(path, text), one_line=True)}", err=True)
 
 
 def wants_flips(outputs) -> bool:

@@ -168,3 +168,11 @@ def test_audit_appends_its_report(monkeypatch, runs, tmp_path):
     assert "audit-x" in markdown.stdout.splitlines()[0]
     refused = _invoke(*args, "--matrix", "--append-markdown", summary)
     assert refused.exit_code == 2 and "does not append Markdown" in refused.output
+
+
+def test_a_path_with_control_characters_is_shown_escaped(runs, tmp_path):
+    summary = tmp_path / "sum\x1b[31mmary"
+    result = _invoke(*_args(runs, "compare"), "--append-markdown", summary)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stderr and "appended to " in result.stderr
+    assert summary.read_text().startswith("## Bias spillover: ")
