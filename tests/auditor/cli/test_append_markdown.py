@@ -176,3 +176,14 @@ def test_a_path_with_control_characters_is_shown_escaped(runs, tmp_path):
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stderr and "appended to " in result.stderr
     assert summary.read_text().startswith("## Bias spillover: ")
+
+
+def test_a_gate_that_cannot_judge_appends_its_refusal(runs, tmp_path):
+    """Exit 2 from the gate's own judgement is a report (REFUSED, with its reasons): it is
+    written and appended like any other, unlike bad input."""
+    out, summary = tmp_path / "rep.md", tmp_path / "summary"
+    result = _invoke("gate", runs["a"], runs["b"], "--store", runs["store"], "--bbq",
+                     runs["bbq"], "--min-paired", "100000", "--output", out,
+                     "--append-markdown", summary)  # fmt: skip
+    assert result.exit_code == 2 and "gate cannot judge" in result.stderr
+    assert "REFUSED" in summary.read_text() and summary.read_text() == out.read_text()
