@@ -289,7 +289,7 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated, appends=()) ->
         click.echo(json.dumps({"targets": docs}, indent=2))
     else:
         for rep in reports.values():
-            emit(rep, fmt, ())
+            emit(rep, fmt, (), ())  # appended below, all targets at once
     append_markdown(reports.values(), appends)
 
 

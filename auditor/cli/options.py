@@ -106,9 +106,10 @@ def report_options(func):
     )(func)
 
 
-def emit(report, fmt: str, outputs, appends=()) -> None:
+def emit(report, fmt: str, outputs, appends=None) -> None:
     """Print the report in ``fmt``, write every --output file and append the Markdown
-    report to every --append-markdown file."""
+    report to every --append-markdown file (``appends``; when not given, the running
+    command's --append-markdown values, so no command with the option drops them)."""
     from auditor.reports.formats import suffix_format, write_report
 
     if fmt == "table":
@@ -141,7 +142,13 @@ def emit(report, fmt: str, outputs, appends=()) -> None:
             doc = replace(report, subject={**report.subject, "figure": Path(link).as_posix()})
         written = write_report(doc, fmt_out, path)
         click.echo(f"wrote {written}", err=True)
-    append_markdown((report,), appends)
+    append_markdown((report,), _command_appends() if appends is None else appends)
+
+
+def _command_appends() -> tuple[str, ...]:
+    """The --append-markdown values of the click command running now (none outside one)."""
+    ctx = click.get_current_context(silent=True)
+    return tuple(ctx.params.get("appends", ())) if ctx is not None else ()
 
 
 def append_markdown(reports, appends) -> None:

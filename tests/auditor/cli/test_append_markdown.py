@@ -187,3 +187,60 @@ def test_a_gate_that_cannot_judge_appends_its_refusal(runs, tmp_path):
                      "--append-markdown", summary)  # fmt: skip
     assert result.exit_code == 2 and "gate cannot judge" in result.stderr
     assert "REFUSED" in summary.read_text() and summary.read_text() == out.read_text()
+
+
+def test_emit_without_appends_takes_the_commands_own(runs, tmp_path):
+    """A command path that calls emit(report, fmt, outputs) alone still appends what its
+    --append-markdown named (none is dropped); outside a command nothing is appended."""
+    import click
+
+    from auditor.audit.report import runs_report
+    from auditor.cli.options import emit, report_options
+
+    with Store(runs["store"], readonly=True) as store:
+        report, _ = runs_report(store, runs["a"], runs["b"], bbq=runs["bbq"],
+                                target=("Gender_identity",), stats={"n_boot": 200})  # fmt: skip
+
+    @click.command()
+    @report_options
+    def cmd(fmt, outputs, appends):
+        emit(report, fmt, outputs)
+
+    summary = tmp_path / "summary"
+    result = CliRunner().invoke(cmd, ["--append-markdown", str(summary), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert summary.read_text() == result.stdout
+    emit(report, "json", ())
+    assert summary.read_text() == result.stdout
+
+
+def test_each_targets_report_is_appended_in_one_append(monkeypatch, runs, tmp_path):
+    """`[align] targets`: every target's report, in order, in one append (the stored
+    comparison stands in for each target's audit)."""
+    import auditor.audit.grids
+    from auditor.audit.comparison import compare_stored
+    from auditor.audit.pipeline import AuditResult
+
+    with Store(runs["store"]) as store:
+        table = compare_stored(store, runs["a"], runs["b"], bbq=runs["bbq"], n_boot=200).table
+    done = {
+        ("dpo", (t,)): AuditResult(f"audit-{t}", {}, runs["a"], None, runs["b"], table, "")
+        for t in ("Gender_identity", "Age")
+    }
+    monkeypatch.setattr(auditor.audit.grids, "run_recipes", lambda profile, **kw: done)
+    args = ["audit", "--profile", "ci", "--store", runs["store"], "--bbq", runs["bbq"],
+            "--set", 'align.targets=["Gender_identity", "Age"]']  # fmt: skip
+    markdown = _invoke(*args, "--format", "markdown")
+    assert markdown.exit_code == 0, markdown.output
+    summary = tmp_path / "summary"
+    result = _invoke(*args, "--append-markdown", summary, "--format", "json")
+    assert result.exit_code == 0, result.output
+    second = "## Bias spillover: audit audit-Age"
+    apart = markdown.stdout.replace(f"\n{second}", f"\n\n{second}")  # a blank line between
+    assert summary.read_text() == apart != markdown.stdout
+    assert result.stderr.count("appended to") == 1
+    headings = [ln for ln in markdown.stdout.splitlines() if ln.startswith("## Bias spillover")]
+    assert [("audit-Gender\\_identity" in h, "audit-Age" in h) for h in headings] == [
+        (True, False),
+        (False, True),
+    ]
