@@ -158,6 +158,7 @@ def run(
     gate,
     fmt,
     outputs,
+    appends=(),
     retrain_missing=False,
     restore_from=None,
     orders=None,
@@ -190,6 +191,8 @@ def run(
 
         if gate or gate_flags_given(**thresholds):
             raise InputError("audit --matrix does not gate: gate each recipe's audit alone")
+        if appends:
+            raise InputError("audit --matrix does not append Markdown: write --output FILE.md")
         run_matrix_report(profile, bbq=bbq, store_path=store_path, fmt=fmt, outputs=outputs)
         return
     audit_plan(profile)  # a combination the engine cannot run completely: refused here
@@ -202,6 +205,7 @@ def run(
             store_path=store_path,
             fmt=fmt,
             outputs=outputs,
+            appends=appends,
             gated=gate or gate_flags_given(**thresholds),
         )
         return
@@ -240,20 +244,22 @@ def run(
             bbq=bbq or profile.data.bbq or None,
             flips=wants_flips(outputs),
         )
-    emit(report, fmt, outputs)
+    emit(report, fmt, outputs, appends)
     if gated:
         gate_exit(verdict)
 
 
-def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
+def run_targets(profile, *, bbq, store_path, fmt, outputs, gated, appends=()) -> None:
     """One audit per ``[align] targets`` attribute on a shared baseline; each target's
-    report in turn (JSON: one object keyed by target)."""
+    report in turn (JSON: one object keyed by target), and all their Markdown appended
+    to each --append-markdown file in one append."""
     import json
     import threading
 
     from auditor.audit.grids import run_recipes
     from auditor.audit.report import audit_report, audit_subject
     from auditor.cli.interrupt import first_interrupt_cancels
+    from auditor.cli.options import append_markdown
     from auditor.cli.progress import ProgressReporter
     from auditor.core.errors import InputError
     from auditor.core.events import Cancelled
@@ -281,9 +287,10 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated) -> None:
     if fmt == "json":
         docs = {t: json.loads(render_report(rep, "json")) for t, rep in reports.items()}
         click.echo(json.dumps({"targets": docs}, indent=2))
-        return
-    for rep in reports.values():
-        emit(rep, fmt, ())
+    else:
+        for rep in reports.values():
+            emit(rep, fmt, (), ())  # appended below, all targets at once
+    append_markdown(reports.values(), appends)
 
 
 def _seed_list(text: str) -> str:

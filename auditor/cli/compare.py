@@ -80,6 +80,7 @@ def compare_cmd(
     store_path,
     fmt,
     outputs,
+    appends,
 ):
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes).
     Runs scored with --orders also get their paired position bias and order consistency."""
@@ -105,7 +106,7 @@ def compare_cmd(
             given=given,
         )
     _say(notes)
-    emit(report, fmt, outputs)
+    emit(report, fmt, outputs, appends)
 
 
 @click.command("gate")
@@ -121,7 +122,9 @@ def compare_cmd(
 @store_option
 @gate_options
 @report_options
-def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, **thresholds):
+def gate_cmd(
+    ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, appends, **thresholds
+):
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
     nothing it can judge (it fails closed), 3 runtime failure, 4 inconclusive (--gate-mode
     noninferiority: nothing failed, but a checked cell was not shown within its margin).
@@ -169,5 +172,5 @@ def gate_cmd(ids, profile_name, target, train_run, bbq, store_path, fmt, outputs
                 given=tuple(ids),
             )
             _say(notes)
-    emit(report, fmt, outputs)
+    emit(report, fmt, outputs, appends)
     gate_exit(verdict)

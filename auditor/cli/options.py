@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from auditor.bbq.locate import BBQ_ENV
-from auditor.cli.outputs import check_outputs
+from auditor.cli.outputs import check_appends, check_outputs
 from auditor.reports.formats import FORMATS
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
@@ -71,9 +71,20 @@ def open_store(path: str | None, *, must_exist: bool = False):
 
 
 def report_options(func):
-    """--format for stdout; --output FILE (repeatable, format from the suffix)."""
+    """--format for stdout; --output FILE (repeatable, format from the suffix);
+    --append-markdown FILE (repeatable, the Markdown report appended)."""
     from auditor.reports.formats import TABLE
 
+    func = click.option(
+        "--append-markdown",
+        "appends",
+        multiple=True,
+        metavar="FILE",
+        callback=check_appends,
+        help="Also append the Markdown report (as --format markdown prints it) to FILE, "
+        'whatever its name, e.g. "$GITHUB_STEP_SUMMARY"; creates FILE, never truncates '
+        "it. Repeatable.",
+    )(func)
     suffixes = " ".join(f"{f.suffixes[0]} ({f.name})" for f in TABLE)
     func = click.option(
         "--output",
@@ -95,8 +106,10 @@ def report_options(func):
     )(func)
 
 
-def emit(report, fmt: str, outputs) -> None:
-    """Print the report in ``fmt`` and write every --output file."""
+def emit(report, fmt: str, outputs, appends=None) -> None:
+    """Print the report in ``fmt``, write every --output file and append the Markdown
+    report to every --append-markdown file (``appends``; when not given, the running
+    command's --append-markdown values, so no command with the option drops them)."""
     from auditor.reports.formats import suffix_format, write_report
 
     if fmt == "table":
@@ -129,6 +142,28 @@ def emit(report, fmt: str, outputs) -> None:
             doc = replace(report, subject={**report.subject, "figure": Path(link).as_posix()})
         written = write_report(doc, fmt_out, path)
         click.echo(f"wrote {written}", err=True)
+    append_markdown((report,), _command_appends() if appends is None else appends)
+
+
+def _command_appends() -> tuple[str, ...]:
+    """The --append-markdown values of the click command running now (none outside one)."""
+    ctx = click.get_current_context(silent=True)
+    return tuple(ctx.params.get("appends", ())) if ctx is not None else ()
+
+
+def append_markdown(reports, appends) -> None:
+    """Append the reports' Markdown, as ``--format markdown`` prints it, to every file of
+    ``appends``: one append per file of all of it."""
+    if not appends:
+        return
+    from auditor.core.textsafe import visible
+    from auditor.reports import render_report
+    from auditor.reports.atomic import append_text
+
+    texts = [render_report(r, "markdown") for r in reports]
+    text = "\n".join(t if t.endswith("\n") else t + "\n" for t in texts)
+    for path in appends:
+        click.echo(f"appended to {visible(append_text(path, text), one_line=True)}", err=True)
 
 
 def wants_flips(outputs) -> bool:

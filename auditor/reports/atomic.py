@@ -42,3 +42,41 @@ def write_text(path: str | Path, text: str) -> Path:
         with open(tmp, "w", encoding="utf-8", newline="") as out:
             out.write(text)
     return Path(path)
+
+
+def append_text(path: str | Path, text: str) -> Path:
+    """Append ``text`` (UTF-8) to ``path``, creating it (umask's mode) and never truncating
+    it: one ``O_APPEND`` write of the whole text under an exclusive ``flock``, so reports
+    appended by concurrent jobs never interleave. A blank line is put first when the file
+    does not already end with one, so the text starts its own Markdown block."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, umask_mode())
+    try:
+        _lock(fd)
+        data = (_separator(path) + text).encode("utf-8")
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)  # closing the file releases the lock
+    return path
+
+
+def _lock(fd: int) -> None:
+    try:
+        import fcntl
+    except ImportError:  # Windows: O_APPEND alone
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _separator(path: Path) -> str:
+    """What keeps appended Markdown apart from the file's last bytes: nothing for an empty
+    file or one ending in a blank line, else one or two newlines."""
+    with open(path, "rb") as existing:
+        size = existing.seek(0, os.SEEK_END)
+        existing.seek(max(0, size - 2))
+        tail = existing.read()
+    if size == 0 or tail.endswith(b"\n\n") or tail == b"\n":
+        return ""
+    return "\n" if tail.endswith(b"\n") else "\n\n"
