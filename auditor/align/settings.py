@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from auditor.align import methods
+from auditor.align.methods import Method  # the class body shadows `methods` with a field
 from auditor.core.choices import REJECTED_MODES, SWITCHES
 from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
@@ -225,7 +226,7 @@ class AlignSettings(Checked):
         return {k: v for k, v in self.to_dict().items() if k in keyed}
 
     @property
-    def method_info(self) -> methods.Method:
+    def method_info(self) -> Method:
         return methods.get(self.method)
 
     @classmethod
@@ -255,6 +256,7 @@ class AlignSettings(Checked):
         if not self.method_info.speed_switches:  # the other trainers run trl's own path
             return {"precompute_ref": False, "completion_logits_only": False}
         accelerated = device.startswith(("cuda", "xpu"))
+        seen: float
         if self.max_steps > 0:
             seen = self.max_steps * self.batch_size * self.grad_accum
         else:

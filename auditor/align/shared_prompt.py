@@ -18,6 +18,10 @@ trl's own backbone call.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 ATTENTION = ("sdpa", "eager")
 """Attention implementations that take the 4-D mask the branches need."""
@@ -55,13 +59,13 @@ def unsupported(model, activation_checkpointing: bool) -> str:
 class Plan:
     """How one padded trl batch maps onto prompt groups and distinct answers."""
 
-    prompt_ids: object  # (G, P) right-padded
-    prompt_mask: object  # (G, P)
+    prompt_ids: torch.Tensor  # (G, P) right-padded
+    prompt_mask: torch.Tensor  # (G, P)
     prompt_lengths: list[int]
-    branch_ids: object  # (U, C) right-padded
-    branch_group: object  # (U,) prompt group of each answer
+    branch_ids: torch.Tensor  # (U, C) right-padded
+    branch_group: torch.Tensor  # (U,) prompt group of each answer
     branch_lengths: list[int]
-    index: object  # (rows, L): row of the stacked hidden states each position takes
+    index: torch.Tensor  # (rows, L): row of the stacked hidden states each position takes
     rows_tokens: int  # tokens trl's way computes (the batch's attention mask)
 
     @property

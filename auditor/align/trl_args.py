@@ -4,6 +4,8 @@ says which config a method's trainer takes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from auditor.align.settings import AlignSettings
 
 
@@ -28,8 +30,9 @@ def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str
 
     speed = settings.speed_plan(device, n_pairs)
     method = settings.method_info
-    extra = ({"label_smoothing": settings.label_smoothing}
-             if "label_smoothing" in method.params else {})  # fmt: skip
+    extra: dict[str, Any] = (
+        {"label_smoothing": settings.label_smoothing} if "label_smoothing" in method.params else {}
+    )
     return DPOConfig(
         **trainer_args(settings, output_dir, device, dtype),
         beta=settings.beta,

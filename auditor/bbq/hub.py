@@ -7,11 +7,18 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 from auditor.bbq.loader import BBQData, wanted_attributes
 from auditor.bbq.records import parse_record
 from auditor.core.errors import DataError, InputError
 from auditor.core.items import Item
+
+
+class _Rows(Protocol):
+    """What is read of a ``datasets.Dataset`` (the package ships no type information)."""
+
+    def to_list(self) -> list[dict[str, Any]]: ...
 
 
 def load_hf(
@@ -60,7 +67,14 @@ def load_hf(
     )
 
 
-def _open(source, name, split, data_files, revision, cache_dir) -> list[tuple[str, object]]:
+def _open(
+    source: str,
+    name: str | None,
+    split: str | None,
+    data_files: str | Sequence[str] | None,
+    revision: str | None,
+    cache_dir: str | None,
+) -> list[tuple[str, _Rows]]:
     import datasets
 
     try:

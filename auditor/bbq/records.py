@@ -87,7 +87,7 @@ def check_fields(row: Any, path: str, line: int | None, *, strict: bool = True) 
             raise DataError(path, line, extra[0], "unexpected field (not in the BBQ layout)")
 
 
-def _answer_info(row: Mapping, path: str, line: int | None) -> list[tuple[str, str]]:
+def _answer_info(row: Mapping[str, Any], path: str, line: int | None) -> list[tuple[str, str]]:
     info = row["answer_info"]
     if sorted(info) != list(ANSWER_KEYS):
         raise DataError(path, line, "answer_info", "expected exactly the keys ans0, ans1, ans2")
@@ -106,7 +106,7 @@ def _answer_info(row: Mapping, path: str, line: int | None) -> list[tuple[str, s
     return pairs
 
 
-def _metadata(row: Mapping, path: str, line: int | None) -> tuple[tuple[str, ...], str]:
+def _metadata(row: Mapping[str, Any], path: str, line: int | None) -> tuple[tuple[str, ...], str]:
     meta = row["additional_metadata"]
     groups = meta.get("stereotyped_groups")
     if not isinstance(groups, (list, tuple)) or not all(isinstance(g, str) for g in groups):
@@ -176,6 +176,9 @@ def parse_record(
             f"label {label} in a {row['context_condition']} row must be {want} "
             f"unknown option ({unknown})",
         )
+    first, second, third = (
+        Option(row[k], tag) for k, (_, tag) in zip(ANSWER_KEYS, infos, strict=True)
+    )
     return Item(
         id=item_id(category, row["example_id"]),
         attribute=category,
@@ -185,7 +188,7 @@ def parse_record(
         question_index=row["question_index"],
         context=row["context"],
         question=row["question"],
-        options=tuple(Option(row[k], tag) for k, (_, tag) in zip(ANSWER_KEYS, infos, strict=True)),
+        options=(first, second, third),
         label=label,
         stereotyped_groups=groups,
         subcategory=subcategory,

@@ -59,7 +59,13 @@ def sample(
     return tuple(i for i in pool if i.id in picked)
 
 
-def _budgets(order, by_attr, n, per_cell, seed) -> dict[str, int]:
+def _budgets(
+    order: list[str],
+    by_attr: dict[str, list[list[Item]]],
+    n: int | None,
+    per_cell: int | None,
+    seed: int,
+) -> dict[str, int]:
     """Items allowed per attribute: ``n`` shared evenly, within each attribute's supply."""
     supply = {a: sum(len(g) for g in by_attr[a]) for a in order}
     if per_cell is not None:

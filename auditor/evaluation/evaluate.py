@@ -149,6 +149,8 @@ def evaluate(
         _score_all(loaded, builder, units, run_id, None, mode, (prompt_ids, plan, shared),
                    max_new_tokens, report, cancel, here, orders)  # fmt: skip
         return run_id
+    if store is None:  # rank 0 (checked above, before loading)
+        raise InputError("evaluate: no store to write to")
     run_id = store.create_or_get_run(
         "eval",
         json.dumps(key_parts, sort_keys=True),

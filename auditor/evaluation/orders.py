@@ -57,9 +57,10 @@ def permuted(item: Item, perm: Sequence[int]) -> Item:
     roles = item.roles
     if roles is not None:
         roles = Roles(at[roles.biased], at[roles.anti_biased], at[roles.unknown])
+    first, second, third = (item.options[k] for k in perm)
     return replace(
         item,
-        options=tuple(item.options[k] for k in perm),
+        options=(first, second, third),
         label=at[item.label],
         unknown_index=at[item.unknown_index],
         roles=roles,

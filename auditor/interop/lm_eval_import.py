@@ -94,7 +94,9 @@ def import_lm_eval(
     samples (`lm_eval_results`), and samples stored already with other results are refused.
     """
     data = load_results(results_path) if results_path is not None else None
-    samples = read_samples(samples_path, delimiter_of(results_path, data) if data else " ")
+    samples = read_samples(
+        samples_path, delimiter_of(results_path, data) if results_path is not None and data else " "
+    )
     by_id = {item.id: item for item in items}
     seen: dict[str, int] = {}
     mismatches, matched = [], []
@@ -131,7 +133,7 @@ def import_lm_eval(
         except DataError as exc:
             raise DataError(str(samples_path), exc.line, exc.field, exc.problem) from None
     meta = {}
-    if data is not None:
+    if data is not None and results_path is not None:  # data comes with its path
         task = matching_task(
             results_path, data, samples, _accuracy(samples_path, samples, matched, pairs)
         )

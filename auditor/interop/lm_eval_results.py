@@ -60,10 +60,11 @@ def delimiter_of(path: str | Path, data: dict) -> str:
 
 def task_hash(samples: Sequence[Sample]) -> str | None:
     """lm-eval's task hash of these samples (None when they do not log their hashes)."""
-    if any(s.hashes is None for s in samples):
-        return None
     ordered = sorted(samples, key=lambda s: (s.doc_id is None, s.doc_id or 0, s.line))
-    return hashlib.sha256("".join(s.hashes for s in ordered).encode()).hexdigest()
+    hashes = [s.hashes for s in ordered if s.hashes is not None]
+    if len(hashes) < len(ordered):
+        return None
+    return hashlib.sha256("".join(hashes).encode()).hexdigest()
 
 
 def _accuracy(results: dict) -> float | None:

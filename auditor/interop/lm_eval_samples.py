@@ -90,7 +90,8 @@ def _parse(raw: str, name: str, line: int, delimiter: str) -> Sample:
     acc = row.get("acc")
     acc = float(acc) if isinstance(acc, (int, float)) and not isinstance(acc, bool) else None
     hashes = [row.get(k) for k in ("doc_hash", "prompt_hash", "target_hash")]
-    joined = "".join(hashes) if all(isinstance(h, str) for h in hashes) else None
+    strings = [h for h in hashes if isinstance(h, str)]
+    joined = "".join(strings) if len(strings) == len(hashes) else None
     return Sample(line, doc_id if isinstance(doc_id, int) else None, doc, choices, lls, acc, joined)
 
 

@@ -129,14 +129,14 @@ class FailedOnRankZero(SpilloverError):
 
 def shown_by_rank_zero(exc: BaseException) -> BaseException:
     """Mark an error that every rank meets alike: only rank 0 prints it."""
-    exc.shown_by = "rank"
+    vars(exc)["shown_by"] = "rank"  # any exception may carry it; read with getattr
     return exc
 
 
 def shown_by_node(exc: BaseException) -> BaseException:
     """Mark an error that every rank of a machine meets alike (no GPU there): only local
     rank 0 prints it."""
-    exc.shown_by = "node"
+    vars(exc)["shown_by"] = "node"
     return exc
 
 

@@ -158,7 +158,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
         model = attach_adapter(model, spec, path, trainable=for_training)
         info["adapter"] = str(Path(spec.adapter).resolve())
         info["adapter_fingerprint"] = fingerprint(Path(spec.adapter))
-    model.to(device)
+    module: torch.nn.Module = model  # PreTrainedModel.to's @wraps hides its self from mypy
+    module.to(device)
     model.train(for_training)
     if not for_training:
         model.requires_grad_(False)
@@ -168,6 +169,8 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
 
 def attach_adapter(model, spec: ModelSpec, base_path: Path, *, trainable: bool):
     """Put the LoRA adapter of ``spec`` on ``model``; merged for inference unless trainable."""
+    if not spec.adapter:
+        raise ValueError(f"model {spec.source}: no adapter to attach")
     adapter = Path(spec.adapter).expanduser()
     base = check_adapter_folder(adapter)
     if base and not same_base(base, spec.source, base_path, model):

@@ -249,7 +249,9 @@ def _write_converted(gguf: Path, out: Path) -> None:
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     except Exception as exc:
         raise InputError(f"model {gguf}: cannot read this GGUF file ({exc})") from exc
-    model.hf_quantizer = None  # dequantized on load; save as a plain model
+    # dequantized on load; save as a plain model. transformers sets this attribute in
+    # from_pretrained without declaring it, so torch's Module.__setattr__ types it.
+    model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     model.save_pretrained(out)

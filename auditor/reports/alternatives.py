@@ -3,8 +3,14 @@ score under lm-eval's and HELM's conventions (Markdown lines, a summary line, CS
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from auditor.reports.cells import DASH, SHORT, signed
+from auditor.stats.conventions import ConventionChange
 from auditor.stats.table import SpilloverTable
+
+if TYPE_CHECKING:
+    from _csv import Writer
 
 NAMES = {"bbq": "BBQ", "lm-eval": "lm-eval", "helm": "HELM"}
 
@@ -37,7 +43,7 @@ def summary_line(table: SpilloverTable) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _change(change) -> str:
+def _change(change: ConventionChange | None) -> str:
     if change is None or change.before is None or change.after is None:
         return DASH
     return (
@@ -103,7 +109,7 @@ def _p(value: float | None) -> str:
     return DASH if value is None else f"{value:.2g}"
 
 
-def convention_rows(writer, table: SpilloverTable, name: str) -> None:
+def convention_rows(writer: Writer, table: SpilloverTable, name: str) -> None:
     """CSV rows of lm-eval's and HELM's bias scores (BBQ's are the table's own rows)."""
     for cell in table.conventions:
         for change in cell.changes[1:]:

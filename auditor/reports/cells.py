@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auditor.stats.matrix import Entry
 from auditor.stats.table import NO_CHANGE, AccuracyChange, BiasChange
 
 DASH = "—"
@@ -47,7 +48,7 @@ def power_note(change: AccuracyChange | BiasChange) -> str:
     return "" if change.ci is None else f"CI width {change.ci[1] - change.ci[0]:.2f}"
 
 
-def seed_note(change: AccuracyChange | BiasChange) -> str:
+def seed_note(change: AccuracyChange | BiasChange | Entry) -> str:
     """How the seeds judged the cell on their own: "2/3 seeds" share a significant verdict;
     an n.s. cell names the seeds that were significant anyway ("1/3 seeds degraded");
     "" for one run or an n.s. cell no seed contradicts."""

@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING, Any
 
 from auditor.reports.alternatives import convention_rows
 from auditor.reports.document import Report
+from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
+
+if TYPE_CHECKING:
+    from _csv import Writer
 
 HEADER = (
     "attribute",
@@ -45,7 +50,7 @@ HEADER = (
 )
 
 
-def _table_rows(writer, table, name: str) -> None:
+def _table_rows(writer: Writer, table: SpilloverTable, name: str) -> None:
     for attribute in table.attributes:
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
@@ -124,7 +129,7 @@ def _table_rows(writer, table, name: str) -> None:
         )
 
 
-def _rotation_rows(writer, rot: dict, name: str = "rotation") -> None:
+def _rotation_rows(writer: Writer, rot: dict[str, Any], name: str = "rotation") -> None:
     if "seeds" in rot:  # seed replicates: one pair of rows per seed
         for seed, one in rot["seeds"].items():
             _rotation_rows(writer, one, f"rotation:seed{seed}")
@@ -196,11 +201,11 @@ def to_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def _blank(value):
+def _blank(value: object) -> object:
     return "" if value is None else value
 
 
-def _seeds(change) -> tuple:
+def _seeds(change: AccuracyChange | BiasChange) -> tuple[object, object, object]:
     if not change.seeds:
         return ("", "", "")
     deltas = ";".join("" if s.delta is None else repr(s.delta) for s in change.seeds)

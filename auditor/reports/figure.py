@@ -10,10 +10,27 @@ colour alone.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditor.core.errors import InputError
-from auditor.stats.table import COLUMNS, DEGRADED, IMPROVED, SpilloverTable
+from auditor.stats.matrix import Entry, SpilloverMatrix
+from auditor.stats.table import (
+    COLUMNS,
+    DEGRADED,
+    IMPROVED,
+    AccuracyChange,
+    BiasChange,
+    SpilloverTable,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_Drawn = TypeVar("_Drawn", SpilloverTable, SpilloverMatrix)
 
 # Okabe & Ito (2008)
 VERMILLION, BLUISH_GREEN, GREY, SKY_BLUE, ORANGE = (
@@ -32,7 +49,7 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 BIAS_COLUMNS = ("ambig", "disambig")
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     try:
         import matplotlib
     except ImportError:
@@ -45,9 +62,10 @@ def _pyplot():
     return plt
 
 
-def draw(table: SpilloverTable, title: str = ""):
+def draw(table: SpilloverTable, title: str = "") -> Figure:
     """A matplotlib Figure: forest plots (top) and heatmaps (bottom) of the table."""
     plt = _pyplot()
+    fig: Figure
     labels = [a + (" (target)" if a in table.target else "") for a in table.attributes]
     height = 2.0 + 0.55 * len(labels) * 3 + 0.4 * len(labels)
     fig, axes = plt.subplots(
@@ -65,13 +83,27 @@ def draw(table: SpilloverTable, title: str = ""):
     return fig
 
 
-def _changes(table, attribute, metric, context):
+def _changes(
+    table: SpilloverTable, attribute: str, metric: str, context: str
+) -> AccuracyChange | BiasChange | None:
     cell = table.cell(attribute, context)
-    return getattr(cell, metric) if cell is not None else None
+    if cell is None:
+        return None
+    return cell.accuracy if metric == "accuracy" else cell.bias
 
 
-def _forest(ax, table, labels, metric, columns, scale, xlabel) -> None:
-    ticks, names, y = [], [], 0
+def _forest(
+    ax: Axes,
+    table: SpilloverTable,
+    labels: list[str],
+    metric: str,
+    columns: Sequence[str],
+    scale: float,
+    xlabel: str,
+) -> None:
+    ticks: list[float] = []
+    names: list[str] = []
+    y: float = 0
     for attribute, label in zip(table.attributes, labels, strict=True):
         start = y
         for context in columns:
@@ -112,11 +144,19 @@ def _forest(ax, table, labels, metric, columns, scale, xlabel) -> None:
     ax.grid(axis="x", alpha=0.3)
 
 
-def _heatmap(ax, table, labels, metric, columns, scale, title) -> None:
+def _heatmap(
+    ax: Axes,
+    table: SpilloverTable,
+    labels: list[str],
+    metric: str,
+    columns: Sequence[str],
+    scale: float,
+    title: str,
+) -> None:
     import numpy as np
 
     grid = np.full((len(table.attributes), len(columns)), np.nan)
-    marks = {}
+    marks: dict[tuple[int, int], str] = {}
     for i, attribute in enumerate(table.attributes):
         for j, context in enumerate(columns):
             change = _changes(table, attribute, metric, context)
@@ -156,7 +196,9 @@ def save_figure(table: SpilloverTable, path: str | Path, title: str = "") -> Pat
     return _save(draw, table, path, title)
 
 
-def _save(drawer, data, path: str | Path, title: str) -> Path:
+def _save(
+    drawer: Callable[[_Drawn, str], Figure], data: _Drawn, path: str | Path, title: str
+) -> Path:
     """``drawer(data, title)`` written to ``path`` (.png, .svg or .pdf)."""
     path = Path(path)
     if path.suffix.lower() not in FIGURE_SUFFIXES:
@@ -186,7 +228,7 @@ def figure_svg(table: SpilloverTable, title: str = "") -> str:
     return text[text.index("<svg") :]
 
 
-def _metadata(path: Path) -> dict | None:
+def _metadata(path: Path) -> dict[str, Any] | None:
     suffix = path.suffix.lower()
     return (
         {"Date": None}
@@ -195,7 +237,7 @@ def _metadata(path: Path) -> dict | None:
     )
 
 
-def draw_matrix(matrix, title: str = ""):
+def draw_matrix(matrix: SpilloverMatrix, title: str = "") -> Figure:
     """A matplotlib Figure of a spillover matrix (``stats.matrix.SpilloverMatrix``): heatmaps
     of Δaccuracy (pp) and Δbias score, recipes × attribute·context, with markers."""
     plt = _pyplot()
@@ -206,6 +248,7 @@ def draw_matrix(matrix, title: str = ""):
     bias_cols = [c for c in matrix.columns if c[1] in BIAS_COLUMNS]
     width = 4.0 + 0.55 * len(acc_cols)
     panel = 1.6 + 0.45 * len(labels)
+    fig: Figure
     fig, axes = plt.subplots(2, 1, figsize=(width, 2 * panel + 1.0), squeeze=False)
     _matrix_heatmap(axes[0][0], matrix, labels, "accuracy", acc_cols, 100.0, "Δ accuracy (pp)")
     _matrix_heatmap(axes[1][0], matrix, labels, "bias", bias_cols, 1.0, "Δ bias score")
@@ -223,16 +266,26 @@ def draw_matrix(matrix, title: str = ""):
     return fig
 
 
-def _matrix_heatmap(ax, matrix, labels, metric, columns, scale, title) -> None:
+def _matrix_heatmap(
+    ax: Axes,
+    matrix: SpilloverMatrix,
+    labels: list[str],
+    metric: str,
+    columns: Sequence[tuple[str, str]],
+    scale: float,
+    title: str,
+) -> None:
     import numpy as np
 
     grid = np.full((len(matrix.rows), len(columns)), np.nan)
-    marks = {}
+    marks: dict[tuple[int, int], str] = {}
     for i, row in enumerate(matrix.rows):
         for j, (attribute, context) in enumerate(columns):
             cell = row.cell(attribute, context)
-            entry = getattr(cell, metric) if cell is not None else None
-            if entry is not None and entry.delta is not None:
+            if cell is None:
+                continue
+            entry: Entry = cell.accuracy if metric == "accuracy" else cell.bias
+            if entry.delta is not None:
                 grid[i, j] = scale * entry.delta
                 marks[i, j] = ("†" if cell.targeted else "") + entry.marker
     limit = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
@@ -257,6 +310,6 @@ def _matrix_heatmap(ax, matrix, labels, metric, columns, scale, title) -> None:
     ax.figure.colorbar(image, ax=ax, fraction=0.04)
 
 
-def save_matrix_figure(matrix, path: str | Path, title: str = "") -> Path:
+def save_matrix_figure(matrix: SpilloverMatrix, path: str | Path, title: str = "") -> Path:
     """Draw the spillover matrix into ``path`` (.png, .svg or .pdf)."""
     return _save(draw_matrix, matrix, path, title)

@@ -9,7 +9,9 @@ is escaped.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from html import escape as _html_escape
+from typing import TYPE_CHECKING, Any
 
 from auditor.core.textsafe import visible
 from auditor.reports.alternatives import accuracy_test_name
@@ -17,7 +19,10 @@ from auditor.reports.cells import SHORT, accuracy_cell, bias_cell
 from auditor.reports.document import Report
 from auditor.reports.judgements import headline
 from auditor.reports.markdown import METHOD
-from auditor.stats.table import COLUMNS, SpilloverTable
+from auditor.stats.table import COLUMNS, AccuracyChange, BiasChange, SpilloverTable
+
+if TYPE_CHECKING:
+    from auditor.audit.gate import GateResult
 
 
 def escape(text: str) -> str:
@@ -162,7 +167,7 @@ def _gate(report: Report) -> str:
     return head + (f"<ul>{items}</ul>" if items else "") + _judgements(gate) + rule
 
 
-def _judgements(gate) -> str:
+def _judgements(gate: GateResult) -> str:
     """The mode that judged; in non-inferiority mode a table of each checked cell's bound."""
     from auditor.reports.judgements import HEADERS, mode_line, row
 
@@ -200,13 +205,18 @@ def _grid(table: SpilloverTable) -> str:
         cells = [f"◆ {escape(attribute)} (target)" if target else escape(attribute)]
         for context in COLUMNS:
             cell = table.cell(attribute, context)
+            changes: list[AccuracyChange | BiasChange | None]
             changes = [cell.accuracy, *([cell.bias] if context != "overall" else [])] if cell \
                 else [None] * (1 if context == "overall" else 2)  # fmt: skip
-            for i, change in enumerate(changes):
+            for change in changes:
                 if change is None:
                     cells.append("…")
                     continue
-                text = accuracy_cell(change) if i == 0 else bias_cell(change)
+                text = (  # the first is the accuracy
+                    accuracy_cell(change)
+                    if isinstance(change, AccuracyChange)
+                    else bias_cell(change)
+                )
                 css = change.verdict if change.verdict in ("degraded", "improved") else ""
                 cells.append(f'<span class="{css}">{escape(text)}</span>' if css else escape(text))
         row_class = ' class="target"' if target else ""
@@ -227,10 +237,10 @@ def _legend(table: SpilloverTable) -> str:
     )
 
 
-def _flips(flips) -> str:
+def _flips(flips: Sequence[dict[str, Any]]) -> str:
     if not flips:
         return ""
-    by_cell = defaultdict(list)
+    by_cell: defaultdict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in flips:
         by_cell[row["attribute"], row["context_condition"]].append(row)
     parts = [
@@ -260,7 +270,7 @@ def _flips(flips) -> str:
     return "\n".join(parts)
 
 
-def _answer(answer: dict | None) -> str:
+def _answer(answer: dict[str, Any] | None) -> str:
     if answer is None:
         return "—"
     mark = "right" if answer["correct"] else "wrong"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from auditor.audit.noninferiority import NON_INFERIOR, Judgement
+
+if TYPE_CHECKING:
+    from auditor.audit.gate import GateResult
 
 HEADERS = ("cell", "metric", "estimate", "upper bound", "margin", "judgement", "items needed")
 
 
-def mode_line(gate) -> str:
+def mode_line(gate: GateResult) -> str:
     """Which mode judged, and with which margins."""
     settings = gate.settings
     if gate.mode != "noninferiority":
@@ -24,11 +29,11 @@ def mode_line(gate) -> str:
     )
 
 
-def inconclusive_of(gate) -> tuple[Judgement, ...]:
+def inconclusive_of(gate: GateResult) -> tuple[Judgement, ...]:
     return tuple(j for j in gate.judgements if j.verdict == "inconclusive")
 
 
-def headline(gate) -> str:
+def headline(gate: GateResult) -> str:
     """INCONCLUSIVE's headline (how many checked metrics were not shown non-inferior)."""
     return (
         f"INCONCLUSIVE — {len(inconclusive_of(gate))} of {len(gate.judgements)} checked "

@@ -11,6 +11,7 @@ from auditor.audit.noninferiority import NON_INFERIOR
 from auditor.audit.profiles import GateSection
 from auditor.reports.document import Report
 from auditor.reports.judgements import line, mode_line
+from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
 
 
 def to_junit(report: Report) -> str:
@@ -102,21 +103,21 @@ def to_junit(report: Report) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
 
 
-def _seeds(change) -> str:
+def _seeds(change: AccuracyChange | BiasChange) -> str:
     if not change.seeds:
         return ""
     deltas = ", ".join(f"seed {s.seed}: {s.delta}" for s in change.seeds)
     return f"; {change.verdict} in {change.agreement}/{len(change.seeds)} seeds; {deltas}"
 
 
-def _gap_text(table, attribute: str, context: str) -> str:
+def _gap_text(table: SpilloverTable, attribute: str, context: str) -> str:
     gap = next((g for g in getattr(table, "gaps", ()) if g.attribute == attribute), None)
     if context != "disambig" or gap is None:
         return ""
     return f"; bias-aligned accuracy gap {gap.before}→{gap.after} (p_corrected={gap.p_corrected})"
 
 
-def _controls(suite, report: Report, counts: dict) -> None:
+def _controls(suite: ET.Element, report: Report, counts: dict[str, int]) -> None:
     """Format controls as skipped cases (the gate does not judge them): one per cell of
     the format-transfer table with its reading, and the rotation's two measures."""
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from auditor.core.textsafe import visible
 from auditor.reports.alternatives import accuracy_test_name, markdown_lines
 from auditor.reports.cells import DASH, accuracy_cell, bias_cell, pct, verdict_text
 from auditor.reports.document import Report
 from auditor.stats.table import SpilloverTable
+
+if TYPE_CHECKING:
+    from auditor.audit.gate import GateResult
 
 METHOD = {"holm": "Holm", "bh": "Benjamini–Hochberg"}
 
@@ -83,7 +88,7 @@ def to_markdown(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _judgements(gate) -> list[str]:
+def _judgements(gate: GateResult) -> list[str]:
     """The mode that judged; in non-inferiority mode each checked cell's bound."""
     from auditor.reports.judgements import HEADERS, mode_line, row
 
@@ -176,6 +181,14 @@ def _grid(table: SpilloverTable) -> list[str]:
     return rows
 
 
+def _show_accuracy(value: float | None) -> str:
+    return f"{pct(value, True)} pp"
+
+
+def _show_bias(value: float | None) -> str:
+    return DASH if value is None else f"{value:+.3f}"
+
+
 def _replicates(table: SpilloverTable) -> list[str]:
     """Every cell × metric: each seed's own Δ, their mean, the pooled p and agreement."""
     seeds = ", ".join(f"seed {s}" for s in table.seeds)
@@ -192,11 +205,7 @@ def _replicates(table: SpilloverTable) -> list[str]:
             for metric, change in (("accuracy", cell.accuracy), ("bias", cell.bias)):
                 if change.delta is None:
                     continue
-                show = (
-                    (lambda v: f"{pct(v, True)} pp")
-                    if metric == "accuracy"
-                    else (lambda v: DASH if v is None else f"{v:+.3f}")
-                )
+                show = _show_accuracy if metric == "accuracy" else _show_bias
                 deltas = [DASH if s.delta is None else show(s.delta) for s in change.seeds]
                 rows.append(
                     "| "

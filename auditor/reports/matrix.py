@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TYPE_CHECKING
 
 from auditor.reports.cells import DASH, SHORT, seed_note, signed
-from auditor.stats.matrix import MatrixCell, MatrixRow, SpilloverMatrix
+from auditor.stats.matrix import Entry, MatrixCell, MatrixRow, SpilloverMatrix
 from auditor.stats.table import DEGRADED, IMPROVED
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 MATRIX_FORMATS = ("table", "json", "markdown", "csv")
 LEGEND = (
@@ -32,7 +36,7 @@ def summary_text(row: MatrixRow) -> str:
     return f"{row.degraded} of {row.untargeted} degraded"
 
 
-def _part(entry, scale: float, unit: str) -> str:
+def _part(entry: Entry, scale: float, unit: str) -> str:
     if entry.delta is None:
         return DASH
     value = f"{100 * entry.delta:+.1f}{unit}" if scale > 1 else signed(entry.delta)
@@ -54,7 +58,7 @@ def _header(attribute: str, context: str) -> str:
     return f"{attribute} · {context}"
 
 
-def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> list:
+def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> list[Table]:
     """One rich table per context (rows: recipes, columns: attributes), so the matrix fits
     a terminal; the last table ends with the spillover column, the caption with the
     correction family."""
@@ -83,7 +87,7 @@ def to_rich(matrix: SpilloverMatrix, title: str = "Spillover matrix") -> list:
                 cell = row.cell(attribute, context)
                 acc, bias = cell_lines(cell)
                 text = Text(acc, style=_style(cell.accuracy.verdict) if cell else "")
-                if bias:
+                if bias and cell is not None:  # a bias line only comes with a cell
                     text.append("\n" + bias, style=_style(cell.bias.verdict))
                 cells.append(text)
             if last:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from auditor.reports.alternatives import accuracy_test_name
 from auditor.reports.cells import power_note, seed_note, signed
+from auditor.stats.gap import GapChange
 from auditor.stats.summary import ALL, RunSummary, SliceMetrics
 from auditor.stats.table import (
     DEGRADED,
@@ -86,7 +87,7 @@ def bias_text(change: BiasChange, show_ci: bool = False, power: bool = False) ->
     return text + _judged(change, power)
 
 
-def gap_text(gap) -> Text:
+def gap_text(gap: GapChange | None) -> Text:
     """A bias-aligned accuracy gap cell: Δ in pp with its marker, then before → after."""
     if gap is None:
         return Text("…", style="dim italic")
@@ -198,11 +199,7 @@ def render_replicates(table: SpilloverTable) -> Table:
             ):
                 if change is None or change.delta is None:
                     continue
-                show = (
-                    (lambda v: DASH if v is None else f"{100 * v:+.1f} pp")
-                    if metric == "accuracy"
-                    else (lambda v: _num(v, "+.3f"))
-                )
+                show = _show_accuracy if metric == "accuracy" else _show_bias
                 out.add_row(
                     attribute,
                     context,
@@ -214,6 +211,14 @@ def render_replicates(table: SpilloverTable) -> Table:
                     _judged(change, True),
                 )
     return out
+
+
+def _show_accuracy(value: float | None) -> str:
+    return DASH if value is None else f"{100 * value:+.1f} pp"
+
+
+def _show_bias(value: float | None) -> str:
+    return _num(value, "+.3f")
 
 
 def caption(table: SpilloverTable) -> Text:
@@ -236,7 +241,7 @@ def caption(table: SpilloverTable) -> Text:
 
 
 def _acc_cell(s: SliceMetrics) -> Text:
-    if s.accuracy is None:
+    if s.accuracy is None or s.accuracy_ci is None:  # both None together (no items)
         return Text(DASH, style="dim")
     text = Text(f"{_pct(s.accuracy)}%\n")
     return text.append(f"{_pct(s.accuracy_ci[0])}–{_pct(s.accuracy_ci[1])}", style="dim")

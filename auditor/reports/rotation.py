@@ -3,28 +3,36 @@ one run, and their change between two runs (from ``RotationChange.to_dict()``)."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from auditor.stats.position import Consistency, PositionBias
+
 DASH = "—"
 
 
-def _pct(value) -> str:
+def _pct(value: float | None) -> str:
     return DASH if value is None else f"{100 * value:.1f}"
 
 
-def _p(value) -> str:
+def _p(value: float | None) -> str:
     return DASH if value is None else f"{value:.3g}"
 
 
-def _shares(values) -> str:
+def _shares(values: Iterable[float] | None) -> str:
     return DASH if values is None else "/".join(_pct(v) for v in values) + "%"
 
 
-def _get(obj, name):
+def _get(obj: object, name: str) -> Any:
     return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
-def position_line(bias) -> str:
+def position_line(bias: PositionBias | dict[str, Any]) -> str:
     """One run's position bias (a PositionBias or its dict)."""
-    g = lambda name: _get(bias, name)  # noqa: E731
+
+    def g(name: str) -> Any:
+        return _get(bias, name)
+
     if g("distance") is None:
         return "position bias: — (no answers)"
     chi2 = DASH if g("chi2") is None else f"{g('chi2'):.1f}"
@@ -36,20 +44,22 @@ def position_line(bias) -> str:
     )
 
 
-def consistency_line(cons) -> str:
-    g = lambda name: _get(cons, name)  # noqa: E731
+def consistency_line(cons: Consistency | dict[str, Any]) -> str:
+    def g(name: str) -> Any:
+        return _get(cons, name)
+
     return (
         f"order consistency: {g('consistent'):,} of {g('n'):,} items "
         f"({_pct(g('share'))}%) answered with the same option in every ordering"
     )
 
 
-def run_lines(bias, cons) -> list[str]:
+def run_lines(bias: PositionBias | dict[str, Any], cons: Consistency | dict[str, Any]) -> list[str]:
     """Position bias and order consistency of one rotated run."""
     return [position_line(bias), consistency_line(cons)]
 
 
-def change_lines(change: dict) -> list[str]:
+def change_lines(change: dict[str, Any]) -> list[str]:
     """Before → after, paired, for an audit (RotationChange as a dict); for an audit of
     seed replicates ({"orders", "seeds": {seed: RotationChange as a dict}}), each seed's
     aligned model against the baseline in turn."""

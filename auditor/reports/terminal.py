@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.text import Text
 
 from auditor.reports.alternatives import summary_line
 from auditor.reports.document import Report
 
+if TYPE_CHECKING:
+    from auditor.audit.gate import GateResult
 
-def renderables(report: Report, width: int = 140) -> list:
+
+def renderables(report: Report, width: int = 140) -> list[RenderableType]:
     """What to print: the spillover table (with the bias-aligned accuracy gap as a last
     column when that fits in ``width``, else as a table of its own), the seed replicates,
     the target on all items, the format controls, the gate's verdict."""
     from auditor.reports.rich import render_gaps, render_replicates, render_table
 
-    parts: list = [render_table(report.table)]
+    parts: list[RenderableType] = [render_table(report.table)]
     if report.table.gaps:
         wide = render_table(report.table, show_gap=True)
         if _natural_width(wide) <= width:
@@ -78,7 +82,7 @@ def renderables(report: Report, width: int = 140) -> list:
     return parts
 
 
-def _natural_width(renderable) -> int:
+def _natural_width(renderable: RenderableType) -> int:
     from rich.measure import Measurement
 
     console = Console(width=10_000, file=io.StringIO())
@@ -93,10 +97,10 @@ def to_text(report: Report, width: int = 140) -> str:
     return buffer.getvalue()
 
 
-def control_parts(report: Report) -> list:
+def control_parts(report: Report) -> list[RenderableType]:
     """Format controls: the rotation summary, and the format-transfer table with a reading
     per cell."""
-    parts: list = []
+    parts: list[RenderableType] = []
     if report.rotation is not None:
         from auditor.reports.rotation import change_lines
 
@@ -120,11 +124,11 @@ def control_parts(report: Report) -> list:
     return parts
 
 
-def judgement_parts(gate) -> list:
+def judgement_parts(gate: GateResult) -> list[RenderableType]:
     """The mode that judged and, in non-inferiority mode, every checked cell's bound."""
     from auditor.reports.judgements import line, mode_line
 
-    parts = [Text(f"  {mode_line(gate)}")]
+    parts: list[RenderableType] = [Text(f"  {mode_line(gate)}")]
     for j in gate.judgements:
         mark, style = {"non-inferior": ("✓", "green"), "degraded": ("✗", "red")}.get(
             j.verdict, ("?", "yellow")

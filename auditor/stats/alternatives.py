@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from auditor.core.answers import Answer
 from auditor.core.items import Item
-from auditor.stats.clustered import check_test, seed_tests, with_accuracy_test
+from auditor.stats.clustered import AccuracyTests, check_test, seed_tests, with_accuracy_test
 from auditor.stats.conventions import compare_conventions
 from auditor.stats.frame import build_frame
 from auditor.stats.table import SpilloverTable, corrected
@@ -43,7 +43,7 @@ def with_alternatives(
     return replace(table, conventions=compare_conventions(table, frame))
 
 
-def _seeds_clustered(table: SpilloverTable, tests) -> SpilloverTable:
+def _seeds_clustered(table: SpilloverTable, tests: tuple[AccuracyTests, ...]) -> SpilloverTable:
     """The pooled table with each seed's own accuracy p from the cluster test (the pooled
     p already is one)."""
     by = {(t.seed, t.attribute, t.context): t.p_cluster for t in tests}

@@ -17,6 +17,7 @@ A slice mixing both contexts has no BBQ bias score (None).
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 CONTEXT_FREE_REASON = "BBQ defines bias scores per context (ambig, disambig)"
 
@@ -53,10 +54,10 @@ def bias_reason(context: str | None, n_non_unknown: int, n: int) -> str:
 
 def bias_scores(
     ambiguous: bool,
-    biased: np.ndarray,
-    non_unknown: np.ndarray,
-    correct: np.ndarray | None = None,
-    n: np.ndarray | None = None,
+    biased: npt.ArrayLike,
+    non_unknown: npt.ArrayLike,
+    correct: npt.ArrayLike | None = None,
+    n: npt.ArrayLike | None = None,
 ) -> np.ndarray:
     """Vectorised :func:`bias_score` over arrays of totals; NaN where undefined."""
     biased = np.asarray(biased, dtype=float)

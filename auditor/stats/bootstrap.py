@@ -71,10 +71,13 @@ def resample_totals(sums: np.ndarray, n_boot: int, rng: np.random.Generator) -> 
         weights = rng.multinomial(n_clusters, counts / n_clusters, size=n_boot)
     else:
         weights = _tally_draws(inverse.ravel(), groups, n_boot, rng)
-    return weights.astype(float) @ profiles.astype(float)
+    totals: np.ndarray = weights.astype(float) @ profiles.astype(float)
+    return totals
 
 
-def _tally_draws(group_of: np.ndarray, groups: int, n_boot: int, rng) -> np.ndarray:
+def _tally_draws(
+    group_of: np.ndarray, groups: int, n_boot: int, rng: np.random.Generator
+) -> np.ndarray:
     n_clusters = group_of.size
     rows = max(1, CHUNK_CELLS // n_clusters)
     out = np.empty((n_boot, groups), dtype=np.int64)

@@ -16,7 +16,9 @@ McNemar p-values stay in ``p_exact``, ``p_mid`` and ``p_chi2``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -56,7 +58,7 @@ class AccuracyTests:
         return self.verdict_mcnemar != self.verdict_cluster
 
     @classmethod
-    def from_dict(cls, data: dict) -> AccuracyTests:
+    def from_dict(cls, data: dict[str, Any]) -> AccuracyTests:
         return cls(**data)
 
 
@@ -189,6 +191,6 @@ def with_accuracy_test(
     )
 
 
-def differing(tests) -> int:
+def differing(tests: Iterable[AccuracyTests]) -> int:
     """Cells whose verdict differs between McNemar and the cluster test."""
     return sum(t.differs for t in tests)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -100,7 +100,7 @@ def bias_change(
     alpha: float,
     n_boot: int,
     rng: np.random.Generator,
-    name=lambda r: f"run {r}",
+    name: Callable[[int], str] = lambda r: f"run {r}",
 ) -> BiasChange:
     """The bias-score comparison of the frame's first run with the mean of the others (one
     aligned run, or one per seed): Δ = mean over them of their score − the first's, with
@@ -122,16 +122,18 @@ def bias_change(
             for r, (k, s) in enumerate(zip(counts, scores, strict=True))
             if s is None
         ]
-        after = None if None in scores[1:] else float(np.mean(scores[1:]))
+        others = [s for s in scores[1:] if s is not None]
+        after = None if len(others) < len(scores) - 1 else float(np.mean(others))
         return replace(base, before=scores[0], after=after, reason="; ".join(reasons))
+    defined = [s for s in scores if s is not None]  # all of them, here
     reps = bias_replicates(frame, mask, context == "ambig", n_boot, rng)
     deltas = (reps[1:] - reps[0]).mean(axis=0)
     growth = (np.abs(reps[1:]) - np.abs(reps[0])).mean(axis=0)  # the same draws, |bias|
-    after = float(np.mean(scores[1:]))
-    delta = float(np.mean([s - scores[0] for s in scores[1:]]))  # exactly 0 when all equal
+    after = float(np.mean(defined[1:]))
+    delta = float(np.mean([s - defined[0] for s in defined[1:]]))  # exactly 0 when all equal
     p = bias_exact_p(frame, mask, context == "ambig", delta)
     return BiasChange(
-        before=scores[0],
+        before=defined[0],
         after=after,
         delta=delta,
         ci=unchanged_ci(frame, mask, context, alpha) or percentile_ci(deltas, alpha),
@@ -142,7 +144,7 @@ def bias_change(
         n_clusters=clusters,
         n_boot=int(np.count_nonzero(~np.isnan(deltas))),
         bound=bias_bound(
-            np.abs(scores[1:]) - abs(scores[0]), growth, int(np.count_nonzero(mask)), clusters
+            np.abs(defined[1:]) - abs(defined[0]), growth, int(np.count_nonzero(mask)), clusters
         ),
     )
 

@@ -30,9 +30,12 @@ convention's verdict, or the direction of a significant change, differs from BBQ
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from auditor.stats.bootstrap import (
     cell_rng,
@@ -50,7 +53,13 @@ CONVENTIONS: tuple[str, ...] = ("bbq", "lm-eval", "helm")
 OTHERS: tuple[str, ...] = CONVENTIONS[1:]
 
 
-def lm_eval_score(ambiguous: bool, biased, non_unknown, correct, n):
+def lm_eval_score(
+    ambiguous: bool,
+    biased: npt.ArrayLike,
+    non_unknown: npt.ArrayLike,
+    correct: npt.ArrayLike,
+    n: npt.ArrayLike,
+) -> np.ndarray:
     """lm-eval's bias score of totals (arrays or numbers); NaN without items."""
     biased, non_unknown, correct, n = (
         np.asarray(v, dtype=float) for v in (biased, non_unknown, correct, n)
@@ -61,7 +70,13 @@ def lm_eval_score(ambiguous: bool, biased, non_unknown, correct, n):
     return np.where(n > 0, score, np.nan)
 
 
-def helm_score(ambiguous: bool, biased, non_unknown, correct_all, n_all):
+def helm_score(
+    ambiguous: bool,
+    biased: npt.ArrayLike,
+    non_unknown: npt.ArrayLike,
+    correct_all: npt.ArrayLike,
+    n_all: npt.ArrayLike,
+) -> np.ndarray:
     """HELM's bias score of totals: ``non_unknown`` counts invalid answers too, and the
     ambiguous score is scaled by the error rate over ``n_all`` items of both contexts."""
     biased, non_unknown, correct_all, n_all = (
@@ -105,7 +120,7 @@ class ConventionCell:
         return next((c for c in self.changes if c.convention == convention), None)
 
     @classmethod
-    def from_dict(cls, data: dict) -> ConventionCell:
+    def from_dict(cls, data: dict[str, Any]) -> ConventionCell:
         changes = tuple(
             ConventionChange(**{**c, "ci": None if c["ci"] is None else tuple(c["ci"])})
             for c in data["changes"]
@@ -205,7 +220,9 @@ def _direction(change: ConventionChange) -> tuple[str, int]:
     return change.verdict, int(np.sign(change.delta or 0.0))
 
 
-def _judged(table: SpilloverTable, cells: dict) -> dict:
+def _judged(
+    table: SpilloverTable, cells: dict[tuple[str, str], ConventionChange]
+) -> dict[tuple[str, str], ConventionChange]:
     """Each cell's change (one convention's) corrected in the table's family, with its
     bias p-values replaced by this convention's."""
     family: dict[str, float] = {}
@@ -219,7 +236,7 @@ def _judged(table: SpilloverTable, cells: dict) -> dict:
     adjusted = dict(
         zip(family, adjust(list(family.values()), table.correction).tolist(), strict=True)
     )
-    out = {}
+    out: dict[tuple[str, str], ConventionChange] = {}
     for (attribute, context), change in cells.items():
         pc = adjusted.get(f"{attribute}/{context}/bias")
         out[(attribute, context)] = replace(
@@ -234,13 +251,14 @@ def _judged(table: SpilloverTable, cells: dict) -> dict:
 def compare_conventions(table: SpilloverTable, frame: Frame) -> tuple[ConventionCell, ...]:
     """Every bias cell of ``table`` (computed on ``frame``) under each convention, flagged
     where a verdict differs from the table's own (BBQ's)."""
-    keys = [
-        (row.attribute, cell.context)
+    own_bias = {
+        (row.attribute, cell.context): cell.bias
         for row in table.rows
         for cell in row.cells
         if cell.context in ("ambig", "disambig")
-    ]
-    raw = {}
+    }
+    keys = list(own_bias)
+    raw: dict[tuple[str, str, str], ConventionChange] = {}
     for attribute in dict.fromkeys(a for a, _ in keys):
         changes = attribute_changes(
             frame, attribute, alpha=table.alpha, n_boot=table.n_boot, seed=table.seed
@@ -255,7 +273,7 @@ def compare_conventions(table: SpilloverTable, frame: Frame) -> tuple[Convention
         judged[convention] = _judged(table, cells)
     out = []
     for attribute, context in keys:
-        own = table.cell(attribute, context).bias
+        own = own_bias[(attribute, context)]
         bbq = ConventionChange(
             "bbq",
             own.before,
@@ -274,6 +292,6 @@ def compare_conventions(table: SpilloverTable, frame: Frame) -> tuple[Convention
     return tuple(out)
 
 
-def flagged_count(cells) -> int:
+def flagged_count(cells: Iterable[ConventionCell]) -> int:
     """Cells whose verdict changes with the convention."""
     return sum(bool(c.flagged) for c in cells)

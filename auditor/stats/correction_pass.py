@@ -4,14 +4,23 @@ verdicts, each seed's own corrected verdict and, once complete, each accuracy ce
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from auditor.stats.corrections import adjust, marker
 from auditor.stats.power import cell_level, mde
 from auditor.stats.verdicts import NOT_GATED, accuracy_verdict, bias_verdict
 
 if TYPE_CHECKING:
-    from auditor.stats.table import AccuracyChange, SeedResult, SpilloverTable
+    from auditor.stats.table import (
+        AccuracyChange,
+        BiasChange,
+        Cell,
+        Row,
+        SeedResult,
+        SpilloverTable,
+    )
+
+_Change = TypeVar("_Change", "AccuracyChange", "BiasChange")
 
 
 def cell_mde(acc: AccuracyChange, level: float) -> float | None:
@@ -36,16 +45,18 @@ def _seed_corrections(table: SpilloverTable) -> dict[tuple[int, str], float]:
                     key = f"{row.attribute}/{cell.context}/{metric}"
                     if result.p is not None and in_family(table, key):
                         found.setdefault(result.seed, {})[key] = result.p
-    out = {}
+    out: dict[tuple[int, str], float] = {}
     for seed, family in found.items():
         values = adjust(list(family.values()), table.correction).tolist()
         out |= {(seed, key): p for key, p in zip(family, values, strict=True)}
     return out
 
 
-def _with_seeds(change, per_seed: dict, key: str, alpha: float):
+def _with_seeds(
+    change: _Change, per_seed: dict[tuple[int, str], float], key: str, alpha: float
+) -> _Change:
     """``change`` with its seeds re-corrected and judged, and the seeds' agreement."""
-    judged = []
+    judged: list[SeedResult] = []
     for result in change.seeds:
         pc = per_seed.get((result.seed, key))
         verdict = (
@@ -54,15 +65,15 @@ def _with_seeds(change, per_seed: dict, key: str, alpha: float):
             else bias_verdict(result.before, result.after, pc, alpha)
         )
         judged.append(replace(result, p_corrected=pc, verdict=verdict))
-    judged = tuple(judged)
-    return replace(change, seeds=judged, agreement=agreement(judged, change.verdict))
+    seeds = tuple(judged)
+    return replace(change, seeds=seeds, agreement=agreement(seeds, change.verdict))
 
 
 def in_family(table: SpilloverTable, key: str) -> bool:
     return not table.scope or key in table.scope
 
 
-def _outside(change):
+def _outside(change: _Change) -> _Change:
     """A defined test a gate's family leaves out: shown, never judged."""
     seeds = tuple(replace(s, p_corrected=None, verdict=NOT_GATED) for s in change.seeds)
     return replace(change, verdict=NOT_GATED, seeds=seeds, agreement=None)
@@ -70,7 +81,8 @@ def _outside(change):
 
 def corrected(table: SpilloverTable) -> SpilloverTable:
     """Correct the family of every defined test in ``table`` and set markers and verdicts."""
-    keys, pvalues = [], []
+    keys: list[str] = []
+    pvalues: list[float] = []
     for row in table.rows:
         for cell in row.cells:
             for metric in ("accuracy", "bias"):
@@ -81,9 +93,9 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
     adjusted = dict(zip(keys, adjust(pvalues, table.correction).tolist(), strict=True))
     per_seed = _seed_corrections(table)
     complete = table.complete
-    rows = []
+    rows: list[Row] = []
     for row in table.rows:
-        cells = []
+        cells: list[Cell] = []
         for cell in row.cells:
             acc, bias = cell.accuracy, cell.bias
             pa = adjusted.get(f"{row.attribute}/{cell.context}/accuracy")
@@ -96,9 +108,9 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                 mde=None,
             )
             if complete and pa is not None and table.accuracy_test != "cluster":
-                key = keys.index(f"{row.attribute}/{cell.context}/accuracy")
+                at = keys.index(f"{row.attribute}/{cell.context}/accuracy")
                 acc = replace(
-                    acc, mde=cell_mde(acc, cell_level(pvalues, key, table.correction, table.alpha))
+                    acc, mde=cell_mde(acc, cell_level(pvalues, at, table.correction, table.alpha))
                 )
             bias = replace(
                 bias,
@@ -110,10 +122,10 @@ def corrected(table: SpilloverTable) -> SpilloverTable:
                 where = f"{row.attribute}/{cell.context}"
                 acc = _with_seeds(acc, per_seed, f"{where}/accuracy", table.alpha)
                 bias = _with_seeds(bias, per_seed, f"{where}/bias", table.alpha)
-            acc, bias = (
-                _outside(c) if c.p is not None and pc is None else c
-                for c, pc in ((acc, pa), (bias, pb))
-            )
+            if acc.p is not None and pa is None:
+                acc = _outside(acc)
+            if bias.p is not None and pb is None:
+                bias = _outside(bias)
             cells.append(replace(cell, accuracy=acc, bias=bias))
         rows.append(replace(row, cells=tuple(cells)))
     return replace(table, rows=tuple(rows), family=tuple(keys))

@@ -13,7 +13,7 @@ METHODS = CORRECTIONS
 the false discovery rate)."""
 
 
-def holm(pvalues: Sequence[float]) -> np.ndarray:
+def holm(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     """Holm-adjusted p-values in input order (equal to statsmodels' ``multipletests``)."""
     p = np.asarray(pvalues, dtype=float)
     order = np.argsort(p, kind="stable")
@@ -23,7 +23,7 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return out
 
 
-def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
+def benjamini_hochberg(pvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (q-values) in input order."""
     p = np.asarray(pvalues, dtype=float)
     order = np.argsort(p, kind="stable")
@@ -36,7 +36,7 @@ def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
 _ADJUST = {"holm": holm, "bh": benjamini_hochberg}
 
 
-def adjust(pvalues: Sequence[float], method: str = "holm") -> np.ndarray:
+def adjust(pvalues: Sequence[float] | np.ndarray, method: str = "holm") -> np.ndarray:
     """Adjusted p-values by ``method`` (one of METHODS), in the input order.
 
     Written here rather than called from statsmodels' ``multipletests``: its Holm branch

@@ -77,11 +77,11 @@ def bias_exact_p(frame: Frame, mask: np.ndarray, ambiguous: bool, observed: floa
         per_run.append(cluster_sums(frame.cluster[mask], np.stack(columns, axis=1).astype(float)))
     if ambiguous:
 
-        def score(t):
+        def score(t: np.ndarray) -> np.ndarray:
             return bias_scores(True, t[:, 0], t[:, 1], t[:, 2], t[:, 3])
     else:
 
-        def score(t):
+        def score(t: np.ndarray) -> np.ndarray:
             return bias_scores(False, t[:, 0], t[:, 1])
 
     return exact_p(np.stack(per_run, axis=1), score, observed)

@@ -46,7 +46,7 @@ class Frame:
 
     @property
     def runs(self) -> int:
-        return self.role.shape[0]
+        return int(self.role.shape[0])
 
     def mask(
         self,

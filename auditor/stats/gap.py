@@ -13,8 +13,9 @@ gap family only, so they never change the spillover table's own corrections.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -62,14 +63,13 @@ class GapChange:
     marker: str = ""
 
     @classmethod
-    def from_dict(cls, data: dict) -> GapChange:
-        pair = lambda v: None if v is None else (v[0], v[1])  # noqa: E731
+    def from_dict(cls, data: dict[str, Any]) -> GapChange:
         return cls(
             **{
                 **data,
                 "accuracy_biased": tuple(data["accuracy_biased"]),
                 "accuracy_anti_biased": tuple(data["accuracy_anti_biased"]),
-                "ci": pair(data["ci"]),
+                "ci": None if data["ci"] is None else (data["ci"][0], data["ci"][1]),
             }
         )
 
@@ -95,10 +95,11 @@ def correct_roles(items: Mapping[str, Item], frame: Frame) -> np.ndarray:
 def _gap(columns: np.ndarray, run: int) -> np.ndarray:
     """Gap of run 0/1 from totals [n_b, n_a, right_b0, right_a0, right_b1, right_a1]."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (
+        gap: np.ndarray = (
             columns[..., 2 + 2 * run] / columns[..., 0]
             - columns[..., 3 + 2 * run] / columns[..., 1]
         )
+    return gap
 
 
 def compare_gap(
@@ -149,7 +150,9 @@ def compare_gap(
         return replace(
             base, reason=f"no disambiguated items whose correct answer is the {missing} option"
         )
-    before, after = acc[0] - acc[1], acc[2] - acc[3]
+    # every share is defined here (nb, na > 0): the same floats as ``acc``
+    before = float(totals[2] / nb) - float(totals[3] / na)
+    after = float(totals[4] / nb) - float(totals[5] / na)
     sums = cluster_sums(frame.cluster[mask], columns)
     reps = resample_totals(sums, n_boot, cell_rng(seed, "gap", attribute))
     deltas = _gap(reps, 1) - _gap(reps, 0)
@@ -171,7 +174,7 @@ def compare_gap(
 def compare_gaps(
     items: Mapping[str, Item],
     frame: Frame,
-    attributes,
+    attributes: Iterable[str],
     *,
     correction: str = "holm",
     alpha: float = 0.05,
@@ -184,11 +187,11 @@ def compare_gaps(
         compare_gap(items, frame, a, alpha=alpha, n_boot=n_boot, seed=seed, roles=roles)
         for a in attributes
     ]
-    tested = [g for g in gaps if g.p is not None]
+    tested = [(g.attribute, g.p) for g in gaps if g.p is not None]
     adjusted = dict(
         zip(
-            [g.attribute for g in tested],
-            adjust([g.p for g in tested], correction).tolist(),
+            [a for a, _ in tested],
+            adjust([p for _, p in tested], correction).tolist(),
             strict=True,
         )
     )

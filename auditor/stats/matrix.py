@@ -18,11 +18,15 @@ on) whose accuracy or bias score degraded significantly.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from auditor.stats.corrections import adjust, marker
 from auditor.stats.table import (
     DEGRADED,
+    AccuracyChange,
+    BiasChange,
     SeedResult,
     SpilloverTable,
     accuracy_verdict,
@@ -32,6 +36,9 @@ from auditor.stats.table import (
 
 SCHEMA = "spillover.matrix/1"
 METRICS = ("accuracy", "bias")
+
+_Key = tuple[int, str, str, str]  # (recipe index, attribute, context, metric)
+_Change = AccuracyChange | BiasChange
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ class SpilloverMatrix:
             f"α = {self.alpha:g}"
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["columns"] = [list(c) for c in self.columns]
         return {"schema": SCHEMA, "family_note": self.family_note, **data}
@@ -117,11 +124,11 @@ class SpilloverMatrix:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
 
-def _entry(change) -> Entry:
+def _entry(change: _Change) -> Entry:
     return Entry(change.before, change.after, change.delta, change.p, seeds=change.seeds)
 
 
-def _keys(recipes):
+def _keys(recipes: Sequence[RecipeTable]) -> Iterator[tuple[_Key, _Change]]:
     """(recipe index, attribute, context, metric) -> raw p, over every defined test."""
     for r, recipe in enumerate(recipes):
         for row in recipe.table.rows:
@@ -155,7 +162,7 @@ def build_matrix(
         cells = []
         for row in recipe.table.rows:
             for cell in row.cells:
-                judged = {}
+                judged: dict[str, Entry] = {}
                 for metric in METRICS:
                     key = (r, row.attribute, cell.context, metric)
                     judged[metric] = _judge(
@@ -184,7 +191,14 @@ def build_matrix(
     return SpilloverMatrix(tuple(rows), columns, correction, alpha, len(tested), seeds)
 
 
-def _judge(entry: Entry, metric: str, pc, seed_adjusted, key, alpha) -> Entry:
+def _judge(
+    entry: Entry,
+    metric: str,
+    pc: float | None,
+    seed_adjusted: dict[tuple[int, _Key], float],
+    key: _Key,
+    alpha: float,
+) -> Entry:
     entry = replace(
         entry,
         p_corrected=pc,
@@ -204,20 +218,22 @@ def _judge(entry: Entry, metric: str, pc, seed_adjusted, key, alpha) -> Entry:
     return replace(entry, seeds=seeds, agreement=agreement(seeds, entry.verdict))
 
 
-def _verdict(metric, change, p, alpha) -> str:
+def _verdict(metric: str, change: Entry | SeedResult, p: float | None, alpha: float) -> str:
     if metric == "accuracy":
         return accuracy_verdict(change.delta, p, alpha)
     return bias_verdict(change.before, change.after, p, alpha)
 
 
-def _seed_family(found, correction) -> dict:
+def _seed_family(
+    found: Sequence[tuple[_Key, _Change]], correction: str
+) -> dict[tuple[int, _Key], float]:
     """(seed, key) -> that seed's p corrected over the seed's tests across the matrix."""
-    per_seed: dict[int, dict] = {}
+    per_seed: dict[int, dict[_Key, float]] = {}
     for key, change in found:
         for s in change.seeds:
             if s.p is not None:
                 per_seed.setdefault(s.seed, {})[key] = s.p
-    out = {}
+    out: dict[tuple[int, _Key], float] = {}
     for seed, family in per_seed.items():
         values = adjust(list(family.values()), correction).tolist()
         out |= {(seed, key): q for key, q in zip(family, values, strict=True)}

@@ -72,7 +72,7 @@ def newcombe_paired_ci(
     l2, u2 = wilson_ci(k2, n, alpha)
     phi = 0.0
     if 0 < k1 < n and 0 < k2 < n:
-        cross = a * d - b * c
+        cross: float = a * d - b * c
         if cross > n / 2:
             cross -= n / 2
         elif cross >= 0:

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class Bound:
         t_bound = self.estimate + t_quantile(1.0 - alpha, self.df) * self.se
         return float(max(t_bound, self.floor(alpha)))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "metric": self.metric,
             "estimate": _num(self.estimate),
@@ -78,7 +79,7 @@ class Bound:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Bound:
+    def from_dict(cls, data: dict[str, Any]) -> Bound:
         return cls(
             data["metric"],
             _val(data["estimate"]),
@@ -101,7 +102,7 @@ def unchanged_floor(n_clusters: int, alpha: float, metric: str = "accuracy") -> 
     """The smallest bound G unchanged instances allow: range × (1 − α^(1/G))."""
     if n_clusters <= 0:
         return math.inf
-    return RANGE[metric] * (1.0 - alpha ** (1.0 / n_clusters))
+    return RANGE[metric] * (1.0 - float(alpha ** (1.0 / n_clusters)))
 
 
 def t_quantile(level: float, df: float) -> float:

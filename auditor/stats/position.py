@@ -18,10 +18,12 @@ resampling of the bias score), percentile CI and p = 2·Φ(−|Δ|/SE).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from auditor.core.answers import Answer
 from auditor.core.items import Item
@@ -68,20 +70,20 @@ def positions(key: str, option: int) -> int:
     return key.index(str(option))
 
 
-def bias_from_counts(chosen, correct) -> PositionBias:
+def bias_from_counts(chosen: npt.ArrayLike, correct: npt.ArrayLike) -> PositionBias:
     """Position bias from per-position counts of chosen answers and of correct answers."""
     from scipy.stats import chisquare
 
-    chosen = np.asarray(chosen, dtype=float)
-    correct = np.asarray(correct, dtype=float)
-    n = int(chosen.sum())
-    counts = tuple(int(c) for c in chosen)
-    if n == 0 or correct.sum() == 0:
+    chosen_n = np.asarray(chosen, dtype=float)
+    correct_n = np.asarray(correct, dtype=float)
+    n = int(chosen_n.sum())
+    counts = tuple(int(c) for c in chosen_n)
+    if n == 0 or correct_n.sum() == 0:
         return PositionBias(n, counts, None, None, None, None, None, None)
-    shares, expected = chosen / n, correct / correct.sum()
+    shares, expected = chosen_n / n, correct_n / correct_n.sum()
     chi2 = p = None
     if (expected > 0).all():  # a position no correct answer holds: no χ² test
-        test = chisquare(chosen, f_exp=expected * n)
+        test = chisquare(chosen_n, f_exp=expected * n)
         chi2, p = float(test.statistic), float(test.pvalue)
     return PositionBias(
         n,
@@ -95,13 +97,15 @@ def bias_from_counts(chosen, correct) -> PositionBias:
     )
 
 
-def _columns(items: Mapping[str, Item], runs, pairs) -> np.ndarray:
+def _columns(
+    items: Mapping[str, Item], runs: Sequence[OrderAnswers], pairs: Sequence[tuple[str, str]]
+) -> np.ndarray:
     """One row per (item, ordering): one-hot chosen position of each run, then one-hot
-    correct position."""
+    correct position. ``pairs`` come from `_valid_pairs`: every answer in them is valid."""
     eye = np.eye(3)
     rows = []
     for item_id, key in pairs:
-        chosen = [eye[positions(key, run[item_id][key].predicted)] for run in runs]
+        chosen = [eye[positions(key, cast(int, run[item_id][key].predicted))] for run in runs]
         rows.append(np.concatenate([*chosen, eye[positions(key, items[item_id].label)]]))
     return np.array(rows).reshape(len(rows), 3 * (len(runs) + 1))
 
@@ -166,7 +170,7 @@ class RotationChange:
     c: int  # consistent after, not before
     consistency_p: float | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -221,7 +225,9 @@ def compare_rotation(
         n_clusters=n_clusters,
         consistency_before=cb,
         consistency_after=ca,
-        consistency_delta=None if not both else ca.share - cb.share,
+        consistency_delta=(
+            None if ca.share is None or cb.share is None else ca.share - cb.share
+        ),  # both None exactly when no item is in ``both``
         b=b,
         c=c,
         consistency_p=mcnemar_exact(b, c) if both else None,
@@ -233,4 +239,5 @@ def _distance(chosen: np.ndarray, correct: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         shares = chosen / chosen.sum(1, keepdims=True)
         expected = correct / correct.sum(1, keepdims=True)
-        return 0.5 * np.abs(shares - expected).sum(1)
+        distance: np.ndarray = 0.5 * np.abs(shares - expected).sum(1)
+    return distance

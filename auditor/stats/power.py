@@ -34,7 +34,8 @@ def critical_counts(d: np.ndarray, level: float) -> np.ndarray:
     k = np.where(np.isnan(k), 0, k).astype(np.int64)  # ppf is NaN only for d = 0
     # ppf gives the smallest k with P(X ≤ k) ≥ level/2; the test needs 2·P(X ≤ k) < level
     k = np.where(2.0 * binom.cdf(k, d, 0.5) < level, k, k - 1)
-    return np.minimum(k, (d - 1) // 2)
+    counts: np.ndarray = np.minimum(k, (d - 1) // 2)  # scipy is untyped: k is Any
+    return counts
 
 
 def mcnemar_power(n: int, discordance: float, delta: float, level: float) -> float:

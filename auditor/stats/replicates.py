@@ -127,15 +127,6 @@ def compare_replicates(
     if not seed_answers:
         raise InputError("no seed replicates to pool: give at least one aligned run")
     target = tuple(target)
-    stats = dict(
-        target=target,
-        attributes=attributes,
-        correction=correction,
-        alpha=alpha,
-        n_boot=n_boot,
-        seed=seed,
-        accuracy_test=accuracy_test,
-    )
     singles = {}
     for s, answers in seed_answers.items():
         check_cancel(cancel)
@@ -146,7 +137,18 @@ def compare_replicates(
             else (lambda event, s=s: reporter(replace(event, seed=s)))
         )
         singles[s] = compare_runs(
-            items, before_answers, answers, cancel=cancel, reporter=tagged, **stats
+            items,
+            before_answers,
+            answers,
+            target=target,
+            attributes=attributes,
+            correction=correction,
+            alpha=alpha,
+            n_boot=n_boot,
+            seed=seed,
+            accuracy_test=accuracy_test,
+            cancel=cancel,
+            reporter=tagged,
         )
     frame = build_frame(items, before_answers, *seed_answers.values())
     table = start_table(

@@ -91,7 +91,7 @@ class RunSummary:
         )
 
 
-def _pair(value) -> tuple[float, float] | None:
+def _pair(value: Sequence[float] | None) -> tuple[float, float] | None:
     return None if value is None else (float(value[0]), float(value[1]))
 
 

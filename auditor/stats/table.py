@@ -34,26 +34,53 @@ power that calculation does not describe.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from auditor.core.errors import InputError
-from auditor.stats.correction_pass import (  # noqa: F401  (re-exported)
-    agreement,
-    cell_mde,
-    corrected,
-    in_family,
+from auditor.stats.correction_pass import (  # re-exported
+    agreement as agreement,
+)
+from auditor.stats.correction_pass import (
+    cell_mde as cell_mde,
+)
+from auditor.stats.correction_pass import (
+    corrected as corrected,
+)
+from auditor.stats.correction_pass import (
+    in_family as in_family,
 )
 from auditor.stats.noninferiority import Bound
-from auditor.stats.verdicts import (  # noqa: F401  (re-exported: the table's vocabulary)
-    DEGRADED,
-    IMPROVED,
-    NO_CHANGE,
-    NOT_GATED,
-    PENDING,
-    UNDEFINED,
-    accuracy_verdict,
-    bias_verdict,
+from auditor.stats.verdicts import (  # re-exported: the table's vocabulary
+    DEGRADED as DEGRADED,
 )
+from auditor.stats.verdicts import (
+    IMPROVED as IMPROVED,
+)
+from auditor.stats.verdicts import (
+    NO_CHANGE as NO_CHANGE,
+)
+from auditor.stats.verdicts import (
+    NOT_GATED as NOT_GATED,
+)
+from auditor.stats.verdicts import (
+    PENDING as PENDING,
+)
+from auditor.stats.verdicts import (
+    UNDEFINED as UNDEFINED,
+)
+from auditor.stats.verdicts import (
+    accuracy_verdict as accuracy_verdict,
+)
+from auditor.stats.verdicts import (
+    bias_verdict as bias_verdict,
+)
+
+if TYPE_CHECKING:
+    from auditor.stats.clustered import AccuracyTests
+    from auditor.stats.conventions import ConventionCell
+    from auditor.stats.gap import GapChange
 
 SCHEMA = "spillover.table/2"
 READABLE = ("spillover.table/1", SCHEMA)
@@ -148,11 +175,11 @@ class Cell:
     accuracy: AccuracyChange
     bias: BiasChange
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return _with_bounds(asdict(self), self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Cell:
+    def from_dict(cls, data: dict[str, Any]) -> Cell:
         acc, bias = dict(data["accuracy"]), dict(data["bias"])
         acc["ci"] = _pair(acc["ci"])
         bias["ci"] = _pair(bias["ci"])
@@ -205,9 +232,9 @@ class SpilloverTable:
     bias_ci: str = BIAS_CI
     notes: tuple[str, ...] = ()
     seeds: tuple[int, ...] = ()  # the DPO seeds pooled; empty for a single aligned run
-    gaps: tuple = ()  # stats.gap.GapChange per attribute (disambiguated contexts)
-    clustering: tuple = ()  # stats.clustered.AccuracyTests: McNemar vs the cluster test
-    conventions: tuple = ()  # stats.conventions.ConventionCell: lm-eval's and HELM's scores
+    gaps: tuple[GapChange, ...] = ()  # per attribute (disambiguated contexts)
+    clustering: tuple[AccuracyTests, ...] = ()  # McNemar vs the cluster test
+    conventions: tuple[ConventionCell, ...] = ()  # lm-eval's and HELM's scores
     scope: tuple[str, ...] = ()  # a gate's family ("attr/context/metric"); () = every test
 
     def row(self, attribute: str) -> Row | None:
@@ -236,7 +263,7 @@ class SpilloverTable:
         row = self.row(cell.attribute) or Row(cell.attribute, cell.attribute in self.target)
         return self.with_row(row.with_cell(cell))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for row, stored in zip(self.rows, data["rows"], strict=True):
             for cell, plain in zip(row.cells, stored["cells"], strict=True):
@@ -247,7 +274,7 @@ class SpilloverTable:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict) -> SpilloverTable:
+    def from_dict(cls, data: dict[str, Any]) -> SpilloverTable:
         if data.get("schema") not in READABLE:
             raise InputError(
                 f"not a spillover table: schema {data.get('schema')!r}, expected {SCHEMA!r}"
@@ -285,11 +312,11 @@ class SpilloverTable:
         return cls.from_dict(data)
 
 
-def _pair(value) -> tuple[float, float] | None:
+def _pair(value: Sequence[float] | None) -> tuple[float, float] | None:
     return None if value is None else (float(value[0]), float(value[1]))
 
 
-def _with_bounds(plain: dict, cell: Cell) -> dict:
+def _with_bounds(plain: dict[str, Any], cell: Cell) -> dict[str, Any]:
     """``plain`` (a cell's asdict) with its bounds in their JSON form (no NaN, no inf)."""
     for metric in ("accuracy", "bias"):
         bound = getattr(cell, metric).bound

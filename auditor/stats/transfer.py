@@ -15,6 +15,7 @@ metric, a reading from the two cells' verdicts:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from auditor.stats.table import COLUMNS, DEGRADED, IMPROVED, SpilloverTable
 
@@ -40,7 +41,7 @@ class Reading:
     transfer: str  # verdict in the untrained format
     reading: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

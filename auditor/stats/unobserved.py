@@ -50,7 +50,8 @@ def _moves(counts: tuple[int, ...], m: int) -> np.ndarray | None:
     shifts = np.concatenate([grid, -grid.sum(axis=1, keepdims=True)], axis=1)
     new = np.asarray(counts)[None, :] + shifts
     moved = np.clip(shifts, 0, None).sum(axis=1)
-    return new[(new >= 0).all(axis=1) & (moved <= m)]
+    reachable: np.ndarray = new[(new >= 0).all(axis=1) & (moved <= m)]
+    return reachable
 
 
 def bias_range(
@@ -58,6 +59,7 @@ def bias_range(
 ) -> tuple[float, float] | None:
     """[min, max] of Δ of the bias score when up to ``m`` of the ``n`` items change answer;
     None when the score itself is undefined."""
+    counts: tuple[int, ...]
     if ambiguous:
         counts = (n_biased, n_anti, n_correct, n - n_biased - n_anti - n_correct)
         score = bias_scores(True, [n_biased], [n_biased + n_anti], [n_correct], [n])[0]

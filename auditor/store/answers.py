@@ -5,7 +5,11 @@ connection."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 from auditor.core.answers import Answer
 from auditor.core.items import Item
@@ -14,6 +18,14 @@ from auditor.core.items import Item
 class AnswerTables:
     """Methods on the ``answers``, ``order_answers`` and ``train_logs`` tables (mixed into
     `Store`)."""
+
+    if TYPE_CHECKING:  # what `Store` brings
+        _lock: threading.RLock
+        _db: sqlite3.Connection
+
+        def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...
+        def _query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+        def _touch(self, db: sqlite3.Connection, run_id: str) -> None: ...
 
     # -- answers --------------------------------------------------------------------
     def add_answers(self, run_id: str, items: Iterable[Item], answers: Iterable[Answer]) -> int:
@@ -31,9 +43,9 @@ class AnswerTables:
         return added
 
     def _insert_answers(
-        self, db, run_id: str, items: Sequence[Item], answers: Sequence[Answer]
+        self, db: sqlite3.Connection, run_id: str, items: Sequence[Item], answers: Sequence[Answer]
     ) -> int:
-        seq = db.execute(
+        seq: int = db.execute(
             "SELECT COALESCE(MAX(seq), -1) + 1 FROM answers WHERE run_id = ?", (run_id,)
         ).fetchone()[0]
         before = db.total_changes
@@ -72,7 +84,7 @@ class AnswerTables:
             for r in self.answer_rows(run_id)
         ]
 
-    def answer_rows(self, run_id: str) -> list[dict]:
+    def answer_rows(self, run_id: str) -> list[dict[str, Any]]:
         """Full answer rows (with attribute, context, polarity, role, correct) to query."""
         return self._query("SELECT * FROM answers WHERE run_id = ? ORDER BY seq", (run_id,))
 
@@ -85,7 +97,7 @@ class AnswerTables:
         answers: Sequence[Answer],
         *,
         per_item: int,
-        aggregate,
+        aggregate: Callable[[str, dict[str, Answer]], Answer],
     ) -> int:
         """Store one batch of rotated answers (each in the item's own option indices) in
         one transaction, and the aggregated answer of every item of the batch whose
@@ -98,7 +110,7 @@ class AnswerTables:
             if item.id != answer.item_id:
                 raise ValueError(f"answer for {answer.item_id} paired with item {item.id}")
         with self._tx() as db:
-            seq = db.execute(
+            seq: int = db.execute(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM order_answers WHERE run_id = ?", (run_id,)
             ).fetchone()[0]
             before = db.total_changes
@@ -119,7 +131,7 @@ class AnswerTables:
                 ],
             )
             added = db.total_changes - before
-            done = []
+            done: list[tuple[Item, Answer]] = []
             for item in {item.id: item for item, _, _ in rows}.values():
                 stored = self._orders_of(db, run_id, item.id)
                 if len(stored) == per_item:
@@ -153,7 +165,7 @@ class AnswerTables:
             )
         return out
 
-    def _orders_of(self, db, run_id: str, item_id: str) -> dict[str, Answer]:
+    def _orders_of(self, db: sqlite3.Connection, run_id: str, item_id: str) -> dict[str, Answer]:
         rows = db.execute(
             "SELECT ordering, predicted, scores, text FROM order_answers "
             "WHERE run_id = ? AND item_id = ? ORDER BY ordering",
@@ -171,7 +183,7 @@ class AnswerTables:
             )
 
     # -- training logs --------------------------------------------------------------
-    def log_train(self, run_id: str, step: int, metrics: dict) -> None:
+    def log_train(self, run_id: str, step: int, metrics: dict[str, Any]) -> None:
         """Record the metrics of one training step (a later write for the step wins)."""
         from auditor.store import db as store_db  # its clock (tests set it)
 
@@ -182,7 +194,7 @@ class AnswerTables:
                 (run_id, step, json.dumps(metrics), store_db._now()),
             )
 
-    def train_log(self, run_id: str) -> list[dict]:
+    def train_log(self, run_id: str) -> list[dict[str, Any]]:
         """[{"step": n, **metrics}, ...] in step order."""
         rows = self._query(
             "SELECT step, metrics FROM train_logs WHERE run_id = ? ORDER BY step", (run_id,)

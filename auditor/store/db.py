@@ -14,8 +14,10 @@ import shutil
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from auditor.core.errors import InputError
 from auditor.store import liveness
@@ -91,7 +93,7 @@ class Store(AnswerTables):
                 )
         self._lock = threading.RLock()
         self._held: dict[str, int | None] = {}  # work id -> liveness lock descriptor
-        self._copy_dir = None
+        self._copy_dir: Path | None = None
         started = time.monotonic()
         try:
             self._db, self._copy_dir = connect(self.path, readonly)
@@ -116,13 +118,13 @@ class Store(AnswerTables):
     # -- plumbing -------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
     class _Tx:
-        def __init__(self, store: Store):
+        def __init__(self, store: Store) -> None:
             self.store = store
 
-        def __enter__(self):
+        def __enter__(self) -> sqlite3.Connection:
             self.store._lock.acquire()
             started = time.monotonic()
             try:
@@ -137,7 +139,7 @@ class Store(AnswerTables):
                 raise
             return self.store._db
 
-        def __exit__(self, exc_type, exc, tb):
+        def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
             try:
                 self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
             finally:
@@ -146,12 +148,12 @@ class Store(AnswerTables):
     def _tx(self) -> Store._Tx:
         return Store._Tx(self)
 
-    def _query(self, sql: str, args=()) -> list[dict]:
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
         return [_decode(dict(r)) for r in rows]
 
-    def _touch(self, db, run_id: str) -> None:
+    def _touch(self, db: sqlite3.Connection, run_id: str) -> None:
         db.execute("UPDATE runs SET updated = ? WHERE id = ?", (_now(), run_id))
 
     def _drop_copy(self) -> None:
@@ -169,7 +171,7 @@ class Store(AnswerTables):
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
         empty = self._created and exc_type is not None and not self.runs() and not self.audits()
         self.close()
         if empty:  # a failed command leaves no new, empty store behind
@@ -194,13 +196,13 @@ class Store(AnswerTables):
         if status is not None and status != "running" and work_id in self._held:
             liveness.release(self.path, work_id, self._held.pop(work_id))
 
-    def _live(self, row: dict) -> dict:
+    def _live(self, row: dict[str, Any]) -> dict[str, Any]:
         if row.get("status") == "running":
             row["live"] = liveness.is_live(self.path, row["id"])
         return row
 
     # -- runs -----------------------------------------------------------------------
-    def create_or_get_run(self, kind: str, key: str, **fields) -> str:
+    def create_or_get_run(self, kind: str, key: str, **fields: Any) -> str:
         """The id of the run for (kind, key), creating it with ``fields`` if new.
 
         Fields: model, adapter, settings (dict), data_checksum, mode, template,
@@ -221,7 +223,9 @@ class Store(AnswerTables):
             )
         return run_id
 
-    def update_run(self, run_id: str, status: str | None = None, record: dict | None = None):
+    def update_run(
+        self, run_id: str, status: str | None = None, record: dict[str, Any] | None = None
+    ) -> None:
         """Set the status and/or merge ``record`` (shallow) into the run's record."""
         self._mark_live(run_id, status)
         try:
@@ -264,7 +268,7 @@ class Store(AnswerTables):
         ]
 
     # -- audits ---------------------------------------------------------------------
-    def create_or_get_audit(self, key: str, profile: dict) -> str:
+    def create_or_get_audit(self, key: str, profile: dict[str, Any]) -> str:
         """The id of the audit identified by ``key``, created with ``profile`` if new."""
         audit_id, stamp = make_id("audit", key), _now()
         with self._tx() as db:
@@ -275,7 +279,7 @@ class Store(AnswerTables):
             )
         return audit_id
 
-    def update_audit(self, audit_id: str, **fields) -> None:
+    def update_audit(self, audit_id: str, **fields: Any) -> None:
         """Set status / baseline_run / train_run / aligned_run; merge ``record``."""
         unknown = set(fields) - set(AUDIT_FIELDS)
         if unknown:
@@ -297,7 +301,7 @@ class Store(AnswerTables):
             raise
         self._unmark_live(audit_id, status)
 
-    def _audit_row(self, audit_id: str) -> dict:
+    def _audit_row(self, audit_id: str) -> dict[str, Any]:
         rows = self._query("SELECT * FROM audits WHERE id = ?", (audit_id,))
         if not rows:
             raise InputError(f"store {self.path}: no audit {audit_id}")
@@ -328,11 +332,11 @@ class Store(AnswerTables):
         return doomed
 
 
-def _encode(name: str, value):
+def _encode(name: str, value: Any) -> Any:
     return json.dumps(value, sort_keys=True) if name in _JSON and value is not None else value
 
 
-def _decode(row: dict) -> dict:
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
     for name in _JSON & row.keys():
         if isinstance(row[name], str):
             row[name] = json.loads(row[name])

@@ -18,8 +18,10 @@ from pathlib import Path
 
 try:
     import fcntl
+
+    LOCKS = True
 except ImportError:  # pragma: no cover (not POSIX)
-    fcntl = None
+    LOCKS = False
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,7 +41,7 @@ def lock_path(store_path: Path, work_id: str) -> Path:
 
 def hold(store_path: Path, work_id: str) -> int | None:
     """Take the work's lock (shared: two processes may work on one run); its descriptor."""
-    if fcntl is None:
+    if not LOCKS:
         return None
     path = lock_path(store_path, work_id)
     while True:
@@ -80,7 +82,7 @@ def release(store_path: Path, work_id: str, fd: int | None) -> None:
 def is_live(store_path: Path, work_id: str) -> bool | None:
     """True while a process holds the work's lock, False when none does, None when it
     cannot be told."""
-    if fcntl is None:
+    if not LOCKS:
         return None
     try:
         fd = os.open(lock_path(store_path, work_id), os.O_RDONLY)

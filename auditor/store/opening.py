@@ -46,21 +46,26 @@ def locked_error(path: Path, waited: float) -> InputError:
 def connect(path: Path, readonly: bool) -> tuple[sqlite3.Connection, Path | None]:
     """A connection to the store at ``path`` and the private folder of the copy it reads
     (None when it reads the file itself)."""
-    options = dict(timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
     if not readonly:
-        return sqlite3.connect(path, **options), None
+        return _connect(path), None
     if os.access(path.parent, os.W_OK):
-        return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, **options), None
+        return _connect(f"{path.resolve().as_uri()}?mode=ro", uri=True), None
     copy_dir = Path(tempfile.mkdtemp(prefix="spillover-store-"))
     try:
         copy = _snapshot(path, copy_dir)
-        return sqlite3.connect(f"{copy.as_uri()}?mode=ro", uri=True, **options), copy_dir
+        return _connect(f"{copy.as_uri()}?mode=ro", uri=True), copy_dir
     except BaseException:
         shutil.rmtree(copy_dir, ignore_errors=True)
         raise
 
 
-def _signature(path: Path) -> tuple | None:
+def _connect(database: Path | str, uri: bool = False) -> sqlite3.Connection:
+    return sqlite3.connect(
+        database, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False, uri=uri
+    )
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
     try:
         st = path.stat()
     except FileNotFoundError:

@@ -5,15 +5,16 @@ from __future__ import annotations
 import functools
 import subprocess
 from pathlib import Path
+from typing import Any
 
 
 @functools.lru_cache(maxsize=1)
-def provenance() -> dict:
+def provenance() -> dict[str, Any]:
     """Package versions and the project's git commit (None outside a checkout)."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    versions = {"python": platform.python_version()}
+    versions: dict[str, str | None] = {"python": platform.python_version()}
     for package in ("spillover", "torch", "transformers", "trl", "peft"):
         try:
             versions[package] = version(package)

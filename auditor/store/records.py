@@ -54,14 +54,14 @@ class RunRecord:
     updated: str
     model: str | None = None
     adapter: str | None = None
-    settings: dict = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
     data_checksum: str | None = None
     mode: str | None = None
     template: str | None = None
-    versions: dict = field(default_factory=dict)
+    versions: dict[str, Any] = field(default_factory=dict)
     git_commit: str | None = None
     total: int | None = None
-    record: dict = field(default_factory=dict)
+    record: dict[str, Any] = field(default_factory=dict)
     done: int = 0
     live: bool | None = None
 
@@ -70,11 +70,11 @@ class RunRecord:
         return shown_status(self.status, self.live)
 
     @classmethod
-    def from_row(cls, row: dict) -> RunRecord:
+    def from_row(cls, row: dict[str, Any]) -> RunRecord:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in row.items() if k in known})
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -99,15 +99,17 @@ class ReplicateLink:
     train_run: str = ""
     aligned_run: str = ""
     adapter_dir: str = ""
-    transfer: dict = field(default_factory=dict)  # format -> aligned run in that format
-    rotation: dict | None = None  # stats.position.RotationChange.to_dict() against the baseline
+    transfer: dict[str, Any] = field(default_factory=dict)  # format -> aligned run in that format
+    rotation: dict[str, Any] | None = (
+        None  # stats.position.RotationChange.to_dict() against the baseline
+    )
 
     @classmethod
-    def from_json(cls, data: dict) -> ReplicateLink:
+    def from_json(cls, data: dict[str, Any]) -> ReplicateLink:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """The stored form; fields at their empty default are left out (as before them)."""
         out = dataclasses.asdict(self)
         return {k: v for k, v in out.items() if k not in ("transfer", "rotation") or v}
@@ -122,15 +124,15 @@ class AuditOutcome:
     bbq: str = ""
     adapter_dir: str = ""
     error: str = ""
-    table: dict | None = None
-    target_all: dict | None = None
+    table: dict[str, Any] | None = None
+    target_all: dict[str, Any] | None = None
     heldout_ids: tuple[str, ...] = ()
     eval_items: int = 0
-    rotation: dict | None = None  # stats.position.RotationChange.to_dict()
-    transfer_runs: dict = field(default_factory=dict)  # format -> {"baseline", "aligned"}
-    format_transfer: dict | None = None  # {"format", "baseline", "aligned", "table"}
-    replicates: dict = field(default_factory=dict)  # str(seed) -> ReplicateLink.to_json()
-    extra: dict = field(default_factory=dict)
+    rotation: dict[str, Any] | None = None  # stats.position.RotationChange.to_dict()
+    transfer_runs: dict[str, Any] = field(default_factory=dict)  # format -> {"baseline", "aligned"}
+    format_transfer: dict[str, Any] | None = None  # {"format", "baseline", "aligned", "table"}
+    replicates: dict[str, Any] = field(default_factory=dict)  # str(seed) -> ReplicateLink.to_json()
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def replicate_links(self) -> tuple[ReplicateLink, ...]:
         """The seed replicates' runs, typed, in the order of their seeds."""
@@ -140,7 +142,7 @@ class AuditOutcome:
         )
 
     @classmethod
-    def from_json(cls, data: dict) -> AuditOutcome:
+    def from_json(cls, data: dict[str, Any]) -> AuditOutcome:
         known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         values = {k: v for k, v in (data or {}).items() if k in known}
         if "heldout_ids" in values:
@@ -148,7 +150,7 @@ class AuditOutcome:
         return cls(**values, extra={k: v for k, v in (data or {}).items() if k not in known})
 
 
-def outcome(**fields: Any) -> dict:
+def outcome(**fields: Any) -> dict[str, Any]:
     """A partial audit record to merge into the stored one; every name must be a field of
     ``AuditOutcome`` (a typo is an error, not a silently unread key)."""
     known = {f.name for f in dataclasses.fields(AuditOutcome)} - {"extra"}
@@ -165,7 +167,7 @@ class AuditRecord:
 
     id: str
     key: str
-    profile: dict
+    profile: dict[str, Any]
     status: Status
     created: str
     updated: str
@@ -210,7 +212,7 @@ class AuditRecord:
         return tuple(first.values())
 
     @classmethod
-    def from_row(cls, row: dict) -> AuditRecord:
+    def from_row(cls, row: dict[str, Any]) -> AuditRecord:
         return cls(
             row["id"],
             row["key"],

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from auditor.core.errors import InputError
 from auditor.store.records import AuditRecord
 
 
-def _record(row: sqlite3.Row | tuple, names: list[str]) -> AuditRecord:
+def _record(row: sqlite3.Row | tuple[Any, ...], names: list[str]) -> AuditRecord:
     data = dict(zip(names, row, strict=True))
     for name in ("profile", "record"):
         if isinstance(data.get(name), str):
