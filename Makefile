@@ -54,3 +54,13 @@ STUDY_STORE ?= study/store.sqlite
 study-pilot: $(STAMP)
 	mkdir -p $(dir $(STUDY_STORE))
 	$(BIN)/python benchmarks/study_pilot.py --store $(STUDY_STORE) --out docs/study $(if $(BBQ),--bbq $(BBQ))
+
+study: $(STAMP)
+	mkdir -p $(dir $(STUDY_STORE)) docs/study
+	/usr/bin/time -v -o docs/study/audit-time.txt $(BIN)/spillover audit --profile profiles/study.toml \
+		--store $(STUDY_STORE) $(if $(BBQ),--bbq $(BBQ)) --gate \
+		--output docs/study/study.txt --output docs/study/study.json \
+		--output docs/study/study.md --output docs/study/study.png; \
+		echo "audit exit $$?" >> docs/study/audit-time.txt
+	$(BIN)/python benchmarks/study_scale.py --store $(STUDY_STORE) $(if $(BBQ),--bbq $(BBQ)) \
+		> docs/study/scale.txt
