@@ -10,7 +10,8 @@ from auditor.stats.table import SpilloverTable
 
 SCHEMA = "spillover.report/2"
 """/2 added ``rotation`` and ``format_transfer`` (null when the audit has none), and the
-table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged."""
+table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged. ``trajectory``
+(null without one) came later, as a key a /2 reader may ignore."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Report:
     transfer: SpilloverTable | None = None  # the same comparison in an untrained format
     transfer_format: str = ""  # its name ("cloze")
     transfer_readings: tuple = ()  # stats.transfer.Reading, one per cell and metric
+    trajectory: object | None = None  # audit.trajectory.Trajectory: Δ per cell per step
 
     def to_dict(self) -> dict:
         return {
@@ -42,6 +44,7 @@ class Report:
                 "table": self.transfer.to_dict(),
                 "readings": [r.to_dict() for r in self.transfer_readings],
             },
+            "trajectory": self.trajectory.to_dict() if self.trajectory is not None else None,
         }
 
     def to_json(self) -> str:

@@ -32,11 +32,12 @@ class GridCost:
     seeds: int
     recipes: int
     trainings: int
-    evaluations: int  # the shared baseline + one aligned evaluation per training
+    evaluations: int  # the shared baseline + one aligned evaluation per training (+ checkpoints)
     items: int  # items per evaluation
     steps: int | None  # steps per training (max_steps); None: set by epochs and data
     per_step: dict[str, Measured | None]  # method -> measured seconds per step
     per_item: Measured | None
+    checkpoints: int = 0  # a trajectory's checkpoint evaluations (in ``evaluations``)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -44,23 +45,27 @@ class GridCost:
 
 def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     """The grid's counts, and the measured costs from ``store`` (None: nothing measured)."""
+    from auditor.audit.plan import trajectory_steps
+
     a = profile.align
     methods = a.methods or (a.method,)
     targets = a.targets or ("+".join(a.target),)
     seeds = len(a.seeds) if len(a.seeds) > 1 else 1
     trainings = len(methods) * len(targets) * seeds
     per_step = {m: _per_step(store, profile, m) for m in methods}
+    checkpoints = len(trajectory_steps(a)) * trainings
     return GridCost(
         tuple(methods),
         tuple(targets),
         seeds,
         len(methods) * len(targets),
         trainings,
-        1 + trainings,
+        1 + trainings + checkpoints,
         items,
         a.max_steps if a.max_steps > 0 else None,
         per_step,
         _per_item(store, profile),
+        checkpoints,
     )
 
 

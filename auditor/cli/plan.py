@@ -100,7 +100,9 @@ def _print_cost(cost) -> None:
         f"Grid: {len(cost.methods)} method(s) × {len(cost.targets)} target(s)"
         f" × {cost.seeds} seed(s) = {cost.trainings} training(s) ({steps}); "
         f"{cost.evaluations} evaluation(s) of {cost.items:,} items "
-        f"(one shared baseline + one per training).",
+        f"(one shared baseline + one per training"
+        + (f" + {cost.checkpoints} trajectory checkpoint(s)" if cost.checkpoints else "")
+        + ").",
         highlight=False,
     )
     for method, measured in cost.per_step.items():
