@@ -11,7 +11,7 @@ from auditor.stats.table import SpilloverTable
 SCHEMA = "spillover.report/2"
 """/2 added ``rotation`` and ``format_transfer`` (null when the audit has none), and the
 table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged. ``trajectory``
-(null without one) came later, as a key a /2 reader may ignore."""
+came later, present only for an audit with one: a key a /2 reader may ignore."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Report:
     trajectory: object | None = None  # audit.trajectory.Trajectory: Δ per cell per step
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "schema": SCHEMA,
             "subject": self.subject,
             "table": self.table.to_dict(),
@@ -44,8 +44,10 @@ class Report:
                 "table": self.transfer.to_dict(),
                 "readings": [r.to_dict() for r in self.transfer_readings],
             },
-            "trajectory": self.trajectory.to_dict() if self.trajectory is not None else None,
         }
+        if self.trajectory is not None:  # only then: a report without one reads as before
+            out["trajectory"] = self.trajectory.to_dict()
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
