@@ -140,8 +140,9 @@ def draw_trajectory(traj, title: str = ""):
                 ax.legend(fontsize=7, loc="best")
     for ax in axes[-1]:
         ax.set_xlabel("training step")
+        ax.set_xticks(list(traj.steps))
     fig.suptitle(title or "Bias spillover over training (✕: significantly degraded)", fontsize=12)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))  # room for the title
     return fig
 
 
