@@ -126,3 +126,26 @@ def test_plan_lists_the_checkpoint_evaluations_and_their_cost(audited):
         ).stdout  # fmt: skip
     )
     assert data["grid"]["checkpoints"] == 2 and data["plan"][0]["checkpoints"] == [1, 2]
+
+
+def test_a_noninferiority_gate_judges_every_step(audited):
+    result = cli("audit", "--profile", audited["profile"], "--store", audited["store"],
+                 "--trajectory", *STEPS, "--gate", "--gate-mode", "noninferiority",
+                 "--format", "json")  # fmt: skip
+    assert result.exit_code in (1, 4), result.output  # 72 items prove no 5 pp margin
+    traj = json.loads(result.stdout)["trajectory"]
+    assert traj["mode"] == "noninferiority"
+    checked = [c for c in traj["cells"] if c["margin"] is not None]
+    assert checked and all(not c["is_target"] for c in checked)  # untargeted cells only
+    for cell in checked:
+        judged = [p["judgement"] for p in cell["points"]]
+        assert set(judged) <= {"non-inferior", "inconclusive"} and "" not in judged
+        first = next((p["step"] for p in cell["points"] if p["judgement"] == "inconclusive"), None)
+        assert cell["first_inconclusive"] == first
+    final = {(j["attribute"], j["context"], j["metric"]): j["upper"]
+             for j in json.loads(result.stdout)["gate"]["judgements"]}  # fmt: skip
+    for cell in checked:  # the last point is judged as the gate judged the audit
+        assert (
+            cell["points"][-1]["upper"]
+            == final[(cell["attribute"], cell["context"], cell["metric"])]
+        )
