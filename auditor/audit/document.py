@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from auditor.audit.gate import GateResult
+from auditor.audit.trajectory import Trajectory
 from auditor.stats.table import SpilloverTable
 
 SCHEMA = "spillover.report/2"
@@ -27,7 +28,7 @@ class Report:
     transfer: SpilloverTable | None = None  # the same comparison in an untrained format
     transfer_format: str = ""  # its name ("cloze")
     transfer_readings: tuple = ()  # stats.transfer.Reading, one per cell and metric
-    trajectory: object | None = None  # audit.trajectory.Trajectory: Δ per cell per step
+    trajectory: Trajectory | None = None  # Δ per cell per step of a training run
 
     def to_dict(self) -> dict:
         out = {
