@@ -76,6 +76,18 @@ def test_checkpoint_weights_differ_step_to_step(trajectory_audit):
     for a, b in zip(weights, weights[1:], strict=False):
         assert a.keys() == b.keys()
         assert any(not a[k].equal(b[k]) for k in a)  # each step trained on
+    last = result_adapter_step(result, 3)  # the trainer's save at the last step: the adapter
+    assert last.keys() == weights[-1].keys() and all(last[k].equal(weights[-1][k]) for k in last)
+
+
+def result_adapter_step(result, step: int):
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    return load_file(
+        Path(result.adapter_dir).parent / "steps" / f"step-{step}" / "adapter_model.safetensors"
+    )
 
 
 def test_the_trajectory_ends_at_the_final_adapter(trajectory_audit, bbq_lite):
