@@ -108,3 +108,19 @@ async def test_no_trajectory_no_key(backend, tui_data):
         await pilot.press("t")
         await settle(pilot)
         assert isinstance(app.screen, ResultsScreen)
+
+
+async def test_the_apps_export_holds_the_trajectory(backend, tui_data, with_trajectory, tmp_path):
+    import json
+
+    from tui.screens.export import export_report
+
+    result, _ = with_trajectory
+    stored = json.loads(json.dumps(result.profile))  # as the store gives it back: lists
+    result = dataclasses.replace(result, profile=stored)
+    args = (backend, "json", result.audit_id, tui_data.run_a, tui_data.run_b)
+    path = export_report(*args, result=result, folder=tmp_path)
+    traj = json.loads(path.read_text())["trajectory"]
+    assert traj["steps"] == [10, 20, 30] and traj["final_step"] == 30
+    md = export_report(backend, "markdown", *args[2:], result=result, folder=tmp_path)
+    assert "### Spillover over training" in md.read_text()
