@@ -182,7 +182,13 @@ def stored_trajectory(result, gate=None) -> Trajectory | None:
     stored = getattr(result, "trajectory", None)
     if not stored:
         return None
-    points = [(p["step"], SpilloverTable.from_dict(p["table"])) for p in stored["points"]]
+    try:
+        points = [(p["step"], SpilloverTable.from_dict(p["table"])) for p in stored["points"]]
+    except (KeyError, TypeError, ValueError) as exc:  # a record this version cannot read
+        raise InputError(
+            f"audit {result.audit_id}: its stored trajectory cannot be read "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
     final = stored.get("final_step")
     if final is not None:
         points.append((final, result.table))

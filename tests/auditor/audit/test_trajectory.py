@@ -158,3 +158,19 @@ def test_gate_modes_judge_every_step(real_tables):
     sig = Trajectory.from_tables([(10, same), (20, worse)], gate=GateSection())
     assert sig.mode == "significance" and sig.cell("Age", "ambig", "accuracy").margin is None
     assert sig.cell("Gender_identity", "ambig", "accuracy").points[0].verdict == "not gated"
+
+
+def test_stored_trajectories_read_back_or_fail_in_one_line():
+    from types import SimpleNamespace
+
+    from auditor.audit.trajectory import stored_trajectory
+
+    table = hand_table({("Age", "ambig", "accuracy"): DEGRADED})
+    stored = {"final_step": 9, "points": [{"step": 3, "run": "r", "table": table.to_dict()}]}
+    result = SimpleNamespace(audit_id="audit-x", table=hand_table({}), trajectory=stored)
+    traj = stored_trajectory(result)
+    assert traj.steps == (3, 9) and traj.cell("Age", "ambig", "accuracy").first_degraded == 3
+    assert stored_trajectory(SimpleNamespace(trajectory=None)) is None  # stored before it
+    broken = SimpleNamespace(audit_id="audit-x", table=table, trajectory={"points": [{}]})
+    with pytest.raises(InputError, match="audit audit-x: its stored trajectory cannot be read"):
+        stored_trajectory(broken)
