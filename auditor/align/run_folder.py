@@ -4,6 +4,7 @@ Layout of ``out_dir``::
 
     checkpoints/KEY           the run key the checkpoints belong to
     checkpoints/checkpoint-N  trainer checkpoints (complete once trainer_state.json parses)
+    steps/step-N              a checkpoint's adapter alone, kept for a trajectory
     adapter/                  the finished LoRA adapter (published by rename)
     merged/                   the merged model, when asked (published by rename)
     align.json                the run record, written last: its presence means done
@@ -23,6 +24,8 @@ from pathlib import Path
 from auditor.core.errors import InputError
 
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+_STEP = re.compile(r"^step-(\d+)$")
+ADAPTER_FILES = ("adapter_config.json", "adapter_model.")  # what peft saves of a LoRA
 RECORD = "align.json"
 
 
@@ -34,6 +37,7 @@ class RunFolder:
         self.checkpoints = self.root / "checkpoints"
         self.adapter = self.root / "adapter"
         self.merged = self.root / "merged"
+        self.steps = self.root / "steps"
         self.record_file = self.root / RECORD
 
     def claim(self, key: str) -> None:
@@ -128,6 +132,36 @@ class RunFolder:
         if here is not None:
             barrier(here)
         return final
+
+    def keep_step_adapters(self) -> dict[int, Path]:
+        """Copy each complete checkpoint's adapter files (not its optimizer state) into
+        ``steps/step-N``, published by rename; the steps kept, by step."""
+        for step, path in self._checkpoint_dirs():
+            final = self.steps / f"step-{step}"
+            files = [p for p in path.iterdir() if p.is_file() and p.name.startswith(ADAPTER_FILES)]
+            if final.is_dir() or not _complete(path) or not files:
+                continue
+            final.parent.mkdir(parents=True, exist_ok=True)
+
+            def write(tmp: Path, files=files) -> None:
+                tmp.mkdir()
+                for file in files:
+                    shutil.copy2(file, tmp / file.name)
+
+            self.publish(final, write)
+        return self.step_adapters()
+
+    def step_adapters(self) -> dict[int, Path]:
+        """The kept checkpoint adapters (``steps/step-N``), by step."""
+        if not self.steps.is_dir():
+            return {}
+        return dict(
+            sorted(
+                (int(m.group(1)), p)
+                for p in self.steps.iterdir()
+                if p.is_dir() and (m := _STEP.match(p.name))
+            )
+        )
 
     def drop_checkpoints(self) -> None:
         """Remove trainer checkpoints once the adapter is published (they hold optimizer state)."""

@@ -143,6 +143,13 @@ class AlignSettings(Checked):
         50, ge=1, in_key=False, help="Checkpoint every N steps (what a rerun resumes from)."
     )
     logging_steps: int = setting(1, ge=1, in_key=False, flag="")
+    trajectory: bool = setting(
+        False,
+        in_key=False,
+        flag="",
+        help="Keep the adapter of every checkpoint (save_steps) and evaluate each in the "
+        "audit: spillover against training step (needs max_steps > 0).",
+    )
     seed: int = setting(0, ge=0, help="Split, sampling and training seed.")
     train_seed: int = setting(
         -1,

@@ -172,6 +172,8 @@ def align(
 
         def finish():
             store.update_run(run_id, "done", done)
+            if settings.trajectory:  # each checkpoint's adapter, evaluated by the audit
+                folder.keep_step_adapters()
             folder.write_record(done)
             folder.drop_checkpoints()
 

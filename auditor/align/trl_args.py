@@ -63,7 +63,7 @@ def trainer_args(settings: AlignSettings, output_dir: str, device: str, dtype: s
         logging_steps=settings.logging_steps,
         save_strategy="steps",
         save_steps=settings.save_steps,
-        save_total_limit=2,
+        save_total_limit=None if settings.trajectory else 2,  # a trajectory keeps them all
         save_only_model=False,  # optimizer + RNG state: resume continues exactly
         eval_strategy="no",
         report_to="none",

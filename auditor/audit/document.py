@@ -6,11 +6,13 @@ import json
 from dataclasses import dataclass, field
 
 from auditor.audit.gate import GateResult
+from auditor.audit.trajectory import Trajectory
 from auditor.stats.table import SpilloverTable
 
 SCHEMA = "spillover.report/2"
 """/2 added ``rotation`` and ``format_transfer`` (null when the audit has none), and the
-table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged."""
+table's ``gaps``; a /1 reader that ignores unknown keys reads /2 unchanged. ``trajectory``
+came later, present only for an audit with one: a key a /2 reader may ignore."""
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,10 @@ class Report:
     transfer: SpilloverTable | None = None  # the same comparison in an untrained format
     transfer_format: str = ""  # its name ("cloze")
     transfer_readings: tuple = ()  # stats.transfer.Reading, one per cell and metric
+    trajectory: Trajectory | None = None  # Δ per cell per step of a training run
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "schema": SCHEMA,
             "subject": self.subject,
             "table": self.table.to_dict(),
@@ -43,6 +46,9 @@ class Report:
                 "readings": [r.to_dict() for r in self.transfer_readings],
             },
         }
+        if self.trajectory is not None:  # only then: a report without one reads as before
+            out["trajectory"] = self.trajectory.to_dict()
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)

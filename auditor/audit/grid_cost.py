@@ -34,12 +34,13 @@ class GridCost:
     seeds: int
     recipes: int
     trainings: int
-    evaluations: int  # the shared baseline + one aligned evaluation per training
+    evaluations: int  # the shared baseline + one aligned evaluation per training (+ checkpoints)
     items: int  # items per evaluation
     steps: int | None  # steps per training (max_steps); None: set by epochs and data
     per_step: dict[str, Measured | None]  # method -> measured seconds per step
     per_item: Measured | None  # the profile's format (mode and orders)
     formats: tuple[FormatCost, ...] = ()  # every format evaluated, the profile's first
+    checkpoints: int = 0  # a trajectory's checkpoint evaluations (in ``evaluations``)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,16 +72,23 @@ class FormatCost:
 
 def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     """The grid's counts, and the measured costs from ``store`` (None: nothing measured)."""
+    from auditor.audit.plan import trajectory_steps
+
     a = profile.align
     methods = a.methods or (a.method,)
     targets = a.targets or ("+".join(a.target),)
     seeds = len(a.seeds) if len(a.seeds) > 1 else 1
     trainings = len(methods) * len(targets) * seeds
     per_step = {m: _per_step(store, profile, m) for m in methods}
+    checkpoints = len(trajectory_steps(a)) * trainings
     e = profile.eval
+    # checkpoints are evaluated in the profile's own format only
     formats = tuple(
-        FormatCost(mode, orders, 1 + trainings, _per_item(store, profile, mode, orders))
-        for mode, orders in ((e.mode, e.orders), *((f, "none") for f in e.transfer))
+        FormatCost(mode, orders, 1 + trainings + extra, _per_item(store, profile, mode, orders))
+        for mode, orders, extra in (
+            (e.mode, e.orders, checkpoints),
+            *((f, "none", 0) for f in e.transfer),
+        )
     )
     return GridCost(
         tuple(methods),
@@ -88,12 +96,13 @@ def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
         seeds,
         len(methods) * len(targets),
         trainings,
-        1 + trainings,
+        1 + trainings + checkpoints,
         items,
         a.max_steps if a.max_steps > 0 else None,
         per_step,
         formats[0].per_item,
         formats,
+        checkpoints,
     )
 
 

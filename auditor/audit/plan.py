@@ -5,8 +5,10 @@ One recipe (a method on a target) is one plan: the baseline evaluation, one trai
 aligned evaluation per training seed (a single run is the one-seed case), each model again
 in every untrained format (``[eval] transfer``), then the comparisons — the spillover
 table (pooled over the seeds), the target on all its items, the option-order rotation
-(per seed) and the format transfer (pooled). ``runner`` executes a plan; ``grids`` expands
-a profile of several targets or methods into one plan per recipe.
+(per seed) and the format transfer (pooled). With ``[align] trajectory`` the adapter of
+every checkpoint the training saves before its last step is evaluated too, and each is
+compared with the baseline (the aligned model is the last point). ``runner`` executes a
+plan; ``grids`` expands a profile of several targets or methods into one plan per recipe.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ class Evaluation:
     """One evaluation: the base or aligned model of a stage, in a format and orders."""
 
     key: StageKey
-    model: str  # "base" or "aligned"
+    model: str  # "base", "aligned" or "checkpoint" (the adapter saved at ``key.step``)
     mode: str
     orders: str
 
@@ -43,7 +45,7 @@ class Pairing:
     """One comparison: the runs of ``before`` against those of ``after`` (several: pooled
     over the seeds, or one measure per seed for the rotation)."""
 
-    name: str  # "table", "rotation", "transfer"
+    name: str  # "table", "rotation", "transfer", "trajectory"
     before: StageKey
     after: tuple[StageKey, ...]
     format: str = ""
@@ -63,6 +65,8 @@ class AuditPlan:
     trainings: tuple[Training, ...]
     comparisons: tuple[Pairing, ...]
     reports: tuple[str, ...]
+    checkpoints: tuple[int, ...] = ()  # the trajectory's checkpoint steps; () without one
+    final_step: int | None = None  # the aligned model's step, when a trajectory has one
 
     @property
     def stages(self) -> tuple[StageKey, ...]:
@@ -72,7 +76,11 @@ class AuditPlan:
         out = [k for k in runs if k.kind == "baseline"]
         for training in self.trainings:
             out.append(training.key)
-            out += [k for k in runs if k.kind == "aligned" and k.seed == training.key.seed]
+            out += [
+                k
+                for k in runs
+                if k.kind in ("aligned", "checkpoint") and k.seed == training.key.seed
+            ]
         return (*out, StageKey("compare", self.recipe))
 
     def announce(self) -> PlanAnnounced:
@@ -84,7 +92,7 @@ class AuditPlan:
         """The plan as plain data (``spillover plan --format json``)."""
 
         def key(k: StageKey) -> dict:
-            return {"kind": k.kind, "seed": k.seed, "format": k.format}
+            return {"kind": k.kind, "seed": k.seed, "format": k.format, "step": k.step}
 
         return {
             "recipe": self.recipe,
@@ -112,6 +120,8 @@ class AuditPlan:
                 for c in self.comparisons
             ],
             "reports": list(self.reports),
+            "checkpoints": list(self.checkpoints),
+            "final_step": self.final_step,
         }
 
     def lines(self) -> list[str]:
@@ -119,7 +129,8 @@ class AuditPlan:
 
         def where(key: StageKey) -> str:
             seed = "" if key.seed is None else f", seed {key.seed}"
-            return f"{key.kind}{seed}" + (f" in {key.format}" if key.format else "")
+            step = "" if key.step is None else f" step {key.step}"
+            return f"{key.kind}{step}{seed}" + (f" in {key.format}" if key.format else "")
 
         out = [f"recipe {self.recipe}:"]
         out += [
@@ -135,6 +146,12 @@ class AuditPlan:
                 for e in self.evaluations
                 if e.key.kind == "aligned" and e.key.seed == t.key.seed
             ]
+            out += [
+                f"  evaluate {where(e.key)}: the adapter saved at step {e.key.step}, "
+                f"mode {e.mode}, orders {e.orders}"
+                for e in self.evaluations
+                if e.key.kind == "checkpoint" and e.key.seed == t.key.seed
+            ]
         for c in self.comparisons:
             pooled = (
                 f" pooled over {len(c.after)} seeds"
@@ -143,10 +160,12 @@ class AuditPlan:
                 if len(c.after) > 1
                 else ""
             )
-            out.append(
-                f"  compare {c.name}: {where(c.before)} against "
-                f"{'aligned' + (' in ' + c.format if c.format else '')}{pooled}"
+            against = (
+                where(c.after[0])
+                if c.name == "trajectory"
+                else "aligned" + (" in " + c.format if c.format else "")
             )
+            out.append(f"  compare {c.name}: {where(c.before)} against {against}{pooled}")
         out.append(f"  report: {', '.join(self.reports)}")
         return out
 
@@ -182,6 +201,11 @@ def audit_plan(profile: Profile) -> AuditPlan:
     evals = evaluations("baseline", None)
     for seed in train_seeds:
         evals += evaluations("aligned", seed)
+    steps = trajectory_steps(a)
+    evals += [
+        Evaluation(StageKey("checkpoint", recipe, None, "", s), "checkpoint", e.mode, e.orders)
+        for s in steps
+    ]
     trainings = tuple(
         Training(
             StageKey("align", recipe, s), a.method, tuple(a.target), single if s is None else s
@@ -207,6 +231,11 @@ def audit_plan(profile: Profile) -> AuditPlan:
             )
         )
         reports.append(f"format transfer ({f})")
+    comparisons += [
+        Pairing("trajectory", base, (StageKey("checkpoint", recipe, None, "", s),)) for s in steps
+    ]
+    if steps:
+        reports.append(f"trajectory (steps {', '.join(map(str, steps))}, {a.max_steps})")
     return AuditPlan(
         recipe,
         a.method,
@@ -218,7 +247,17 @@ def audit_plan(profile: Profile) -> AuditPlan:
         trainings,
         tuple(comparisons),
         tuple(reports),
+        steps,
+        a.max_steps if steps else None,
     )
+
+
+def trajectory_steps(a) -> tuple[int, ...]:
+    """The checkpoint steps a trajectory evaluates (every ``save_steps`` before the last
+    step, which the aligned model is); () without ``trajectory``."""
+    if not a.trajectory:
+        return ()
+    return tuple(range(a.save_steps, a.max_steps, a.save_steps))
 
 
 def refuse(profile: Profile) -> None:
@@ -230,3 +269,26 @@ def refuse(profile: Profile) -> None:
             "align.methods is set: run the grid with `spillover matrix` or "
             "`spillover audit --matrix` (or empty it for one method's audit)"
         )
+    if a.trajectory:
+        refuse_trajectory(profile)
+
+
+def refuse_trajectory(profile: Profile) -> None:
+    """InputError for a trajectory the engine cannot run completely."""
+    a = profile.align
+    why = (
+        "needs align.max_steps > 0 (the checkpoint steps must be known before training)"
+        if a.max_steps <= 0
+        else f"needs align.save_steps ({a.save_steps}) below align.max_steps ({a.max_steps}): "
+        "no checkpoint is saved before the last step"
+        if a.save_steps >= a.max_steps
+        else "runs with one training seed: with seed replicates, audit each seed alone"
+        if len(a.seeds) > 1
+        else "runs on one target: with align.targets, audit each target alone"
+        if a.targets
+        else "needs a model without model.adapter (a checkpoint adapter sits on the merged model)"
+        if profile.model.adapter
+        else ""
+    )
+    if why:
+        raise InputError(f"align.trajectory {why}")

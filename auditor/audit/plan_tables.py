@@ -1,7 +1,7 @@
 """The comparison stage of an audit plan: the spillover table (pooled over the seed
 replicates), the target on all its items, the option-order rotation (one paired measure
-per seed) and the format transfer, computed from the plan's runs and put in the audit's
-record."""
+per seed), the format transfer and a trajectory's checkpoints (each against the
+baseline), computed from the plan's runs and put in the audit's record."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def compare_plan(
     """Every comparison of ``plan`` on the runs its stages left (``runs``)."""
     found: dict = {}
     record = {}
+    points = []
     for pairing in plan.comparisons:
         before = runs[pairing.before]
         after = {k.seed: runs[k] for k in pairing.after}
@@ -81,6 +82,11 @@ def compare_plan(
                 stored["seeds"] = {str(s): run for s, run in one.items()}
             found["transfer"] = transfer
             record.update(outcome(format_transfer=stored))
+        elif pairing.name == "trajectory":
+            table, _ = compare_runs(profile, selection, store, before, one)
+            points.append({"step": pairing.after[0].step, "run": one, "table": table.to_dict()})
+    if points:
+        record.update(outcome(trajectory={"final_step": plan.final_step, "points": points}))
     return Compared(record=record, **found)
 
 

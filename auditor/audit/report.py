@@ -1,5 +1,5 @@
 """The report builder: an audit's, two runs' or a gate's report (subject, gate and its
-refusals, format controls, flipped items, the target on all its items), built once for
+refusals, format controls, trajectory, flipped items, the target on all its items), built once for
 the command line and the app alike; the renderers live in ``auditor.reports``."""
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def audit_report(
     refusals = audit_problems(store, result) if section is not None else ()
     report, verdict = _gated(result.table, section, subject, result.target_all, refusals)
     report = with_controls(report, result)
+    report = with_trajectory(report, result, section)
     if flips:
         report = with_flips(report, store, result.baseline_run, result.aligned_run, bbq)
     return report, verdict
@@ -169,6 +170,14 @@ def with_controls(report: Report, result) -> Report:
         transfer_format=getattr(result, "transfer_format", ""),
         transfer_readings=readings(report.table, transfer) if transfer else (),
     )
+
+
+def with_trajectory(report: Report, result, section=None) -> Report:
+    """The report with a stored audit's trajectory, when it has one, judged as the gate
+    ``section`` judges the report (its family and mode)."""
+    from auditor.audit.trajectory import stored_trajectory
+
+    return replace(report, trajectory=stored_trajectory(result, section))
 
 
 def with_flips(report: Report, store: Store, run_a: str, run_b: str, bbq: str | None) -> Report:

@@ -2,7 +2,8 @@
 
 Each stage of the plan (``plan.AuditPlan.stages``) is run or read back: an evaluation is
 reused when the audit's record names a finished run of the same model (for an aligned
-model, of the adapter just trained), training reuses or resumes its own run folder (per
+model, of the adapter just trained; for a trajectory's checkpoint, of the adapter kept
+from that step), training reuses or resumes its own run folder (per
 seed replicate: ``alignment-seed<N>/``). The comparison runs last, on rank 0.
 """
 
@@ -236,7 +237,6 @@ class Runner:
     # -- training ---------------------------------------------------------------------
     def _align(self, key: StageKey) -> None:
         from auditor.align.train import align
-        from auditor.models.loading import ModelSpec
 
         training = next(t for t in self.plan.trainings if t.key == key)
         seeds, a = self.plan.seeds, self.profile.align
@@ -265,26 +265,36 @@ class Runner:
         self.report(
             StageFinished("align", skipped=trained.reused, detail=str(trained.adapter_dir), key=key)
         )
-        m = self.profile.model
         self.trained[key.seed] = trained
         self.specs[key.seed] = (  # a trained adapter on an adapter sits on the merged model
-            ModelSpec(
-                str(trained.merged_dir),
-                None,
-                m.device,
-                m.dtype,
-                m.trust_remote_code,
-                m.allow_pickle,
+            replace(self.base, source=str(trained.merged_dir), adapter=None)
+            if self.profile.model.adapter
+            else replace(self.base, adapter=str(trained.adapter_dir))
+        )
+
+    def _checkpoint(self, key: StageKey) -> None:
+        """The adapter the training saved at ``key.step`` (a trajectory's point), evaluated
+        on the audit's items and reused by its stored run."""
+        from auditor.align.run_folder import RunFolder
+        from auditor.core.errors import InputError
+
+        step, trained = key.step, self.trained[key.seed]
+        adapter = RunFolder(trained.adapter_dir.parent).step_adapters().get(step)
+        if adapter is None:
+            raise InputError(
+                f"align.trajectory: {trained.adapter_dir.parent} keeps no adapter of step "
+                f"{step} (trained without trajectory); delete that folder to train again"
             )
-            if m.adapter
-            else ModelSpec(
-                m.source,
-                str(trained.adapter_dir),
-                m.device,
-                m.dtype,
-                m.trust_remote_code,
-                m.allow_pickle,
-            )
+        self._evaluate(
+            key,
+            replace(self.base, adapter=str(adapter)),
+            f"evaluating the checkpoint of step {step} on {self.n_items} items",
+            stored=lambda r: r.outcome.checkpoint_runs.get(str(step)),
+            remember=lambda run: self.ledger.write(
+                record=outcome(
+                    checkpoint_runs={**self.ledger.outcome().checkpoint_runs, str(step): run}
+                )
+            ),
         )
 
     # -- comparisons ------------------------------------------------------------------

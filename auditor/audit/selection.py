@@ -12,7 +12,11 @@ from auditor.core.items import Item
 
 REPORT_ONLY = ("gate", "name", "description")  # profile parts that do not change results
 
-NEW_DEFAULTS = {"eval": {"orders": "none", "transfer": ()}, "stats": {"accuracy_test": "mcnemar"}}
+NEW_DEFAULTS = {
+    "eval": {"orders": "none", "transfer": ()},
+    "stats": {"accuracy_test": "mcnemar"},
+    "align": {"trajectory": False},
+}
 """Fields added after audits were first stored: left out of the key at their default, so
 an audit stored before them keeps its id."""
 

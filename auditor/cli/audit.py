@@ -49,6 +49,14 @@ def audit_options(func):
                 "tables use answers aggregated over them.",
             ),
             click.option(
+                "--trajectory",
+                is_flag=True,
+                default=None,
+                help="Spillover over training (align.trajectory): evaluate every checkpoint "
+                "saved before the last step (align.save_steps; needs align.max_steps) and "
+                "report Δ per cell against step, with the step each cell first degraded.",
+            ),
+            click.option(
                 "--set",
                 "overrides",
                 multiple=True,
@@ -163,6 +171,7 @@ def run(
     restore_from=None,
     orders=None,
     matrix=False,
+    trajectory=None,
     **thresholds,
 ):
     import threading
@@ -183,6 +192,7 @@ def run(
     extra += [f"model.device={_toml(device)}"] if device else []
     extra += [f"align.seeds={_seed_list(seeds)}"] if seeds is not None else []
     extra += [f"eval.orders={_toml(orders)}"] if orders else []
+    extra += ["align.trajectory=true"] if trajectory else []
     profile = load_profile(profile_name, [*overrides, *extra])
     section = gate_section(profile.gate, **thresholds)  # checked before any work
     if matrix:

@@ -101,7 +101,9 @@ def _print_cost(cost) -> None:
         f"Grid: {len(cost.methods)} method(s) × {len(cost.targets)} target(s)"
         f" × {cost.seeds} seed(s) = {cost.trainings} training(s) ({steps}); "
         f"{sum(f.evaluations for f in cost.formats) or cost.evaluations} evaluation(s) of "
-        f"{cost.items:,} items (one shared baseline + one per training{formats}).",
+        f"{cost.items:,} items (one shared baseline + one per training"
+        + (f" + {cost.checkpoints} trajectory checkpoint(s)" if cost.checkpoints else "")
+        + f"{formats}).",
         highlight=False,
     )
     for method, measured in cost.per_step.items():

@@ -33,17 +33,22 @@ class Event:
 class StageKey:
     """Which stage of an audit plan: its kind ("baseline", "align", "aligned", "compare"),
     the recipe it belongs to ("" for an audit of one recipe), the training seed of a seed
-    replicate (None: not replicated) and the untrained format it evaluates in ("": the
-    audit's own format)."""
+    replicate (None: not replicated), the untrained format it evaluates in ("": the
+    audit's own format) and, for a "checkpoint" evaluation, the training step it was
+    saved at."""
 
     kind: str
     recipe: str = ""
     seed: int | None = None
     format: str = ""
+    step: int | None = None
 
     @property
     def name(self) -> str:
-        """The stage's name in a one-recipe audit: "baseline", "aligned (cloze)"."""
+        """The stage's name in a one-recipe audit: "baseline", "aligned (cloze)",
+        "checkpoint 20"."""
+        if self.step is not None:
+            return f"{self.kind} {self.step}"
         return f"{self.kind} ({self.format})" if self.format else self.kind
 
 

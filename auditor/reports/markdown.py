@@ -64,6 +64,10 @@ def to_markdown(report: Report) -> str:
     lines += _gaps(table)
     lines += markdown_lines(table)
     lines += _controls(report)
+    if report.trajectory is not None:
+        from auditor.reports.trajectory import markdown_lines as trajectory_lines
+
+        lines += trajectory_lines(report.trajectory)
     if report.gate is not None and report.gate.failures:
         lines += ["", "### Failing cells", ""]
         lines += [

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 def renderables(report: Report, width: int = 140) -> list[RenderableType]:
     """What to print: the spillover table (with the bias-aligned accuracy gap as a last
     column when that fits in ``width``, else as a table of its own), the seed replicates,
-    the target on all items, the format controls, the gate's verdict."""
+    the target on all items, the format controls, the trajectory, the gate's verdict."""
     from auditor.reports.rich import render_gaps, render_replicates, render_table
 
     parts: list[RenderableType] = [render_table(report.table)]
@@ -38,6 +38,10 @@ def renderables(report: Report, width: int = 140) -> list[RenderableType]:
         extra.title = "Target attribute on all its evaluated items (training items included)"
         parts.append(extra)
     parts += control_parts(report)
+    if report.trajectory is not None:
+        from auditor.reports.trajectory import render_trajectory
+
+        parts.append(render_trajectory(report.trajectory))
     gate = report.gate
     if gate is not None:
         if gate.refused:

@@ -80,9 +80,9 @@ class RunRecord:
 
 @dataclass(frozen=True)
 class RunLink:
-    """A run an audit links to: its role ("baseline", "train", "aligned"), the seed
-    replicate it belongs to (None: not replicated) and the untrained format it was
-    evaluated in ("": the audit's own)."""
+    """A run an audit links to: its role ("baseline", "train", "aligned", "checkpoint"),
+    the seed replicate it belongs to (None: not replicated) and the untrained format it
+    was evaluated in ("": the audit's own)."""
 
     role: str
     run_id: str
@@ -132,6 +132,10 @@ class AuditOutcome:
     transfer_runs: dict[str, Any] = field(default_factory=dict)  # format -> {"baseline", "aligned"}
     format_transfer: dict[str, Any] | None = None  # {"format", "baseline", "aligned", "table"}
     replicates: dict[str, Any] = field(default_factory=dict)  # str(seed) -> ReplicateLink.to_json()
+    checkpoint_runs: dict[str, Any] = field(
+        default_factory=dict
+    )  # str(step) -> checkpoint's eval run
+    trajectory: dict[str, Any] | None = None  # {"final_step", "points": [{"step", "run", "table"}]}
     extra: dict[str, Any] = field(default_factory=dict)
 
     def replicate_links(self) -> tuple[ReplicateLink, ...]:
@@ -183,7 +187,7 @@ class AuditRecord:
 
     def links(self) -> tuple[RunLink, ...]:
         """Every run the audit links to, each once: its run columns, the untrained-format
-        runs and every seed replicate's runs."""
+        runs, every seed replicate's runs and a trajectory's checkpoint evaluations."""
         out = [
             RunLink(role, run)
             for role, run in (
@@ -205,6 +209,10 @@ class AuditRecord:
                 RunLink("aligned", rep.aligned_run, rep.seed),
             ]
             out += [RunLink("aligned", run, rep.seed, fmt) for fmt, run in rep.transfer.items()]
+        out += [
+            RunLink("checkpoint", run)
+            for _, run in sorted(self.outcome.checkpoint_runs.items(), key=lambda kv: int(kv[0]))
+        ]
         first: dict[str, RunLink] = {}
         for link in out:
             if link.run_id:

@@ -4,7 +4,7 @@ An audit with format controls has more than one view of the same audit (``v`` cy
 "trained format" (its table), "format transfer" (the same models in the untrained
 format, each cell with its reading: does the change hold in both formats?) and
 "rotation" (the table on answers aggregated over option orderings, with position bias
-and order consistency before → after)."""
+and order consistency before → after). An audit with a trajectory opens it with ``t``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class ResultsScreen(Screen):
         Binding("enter", "drill", "Drill down", show=True),
         Binding("e", "export", "Export"),
         Binding("v", "view", "View"),
+        Binding("t", "trajectory", "Trajectory"),
     ]
     TRAINED, TRANSFER, ROTATION = "trained format", "format transfer", "rotation"
 
@@ -101,8 +102,25 @@ class ResultsScreen(Screen):
         yield Footer()
 
     def check_action(self, action: str, parameters) -> bool | None:
-        """``v`` only when the audit has more than one view."""
+        """``v`` only when the audit has more than one view, ``t`` when it has a
+        trajectory."""
+        if action == "trajectory":
+            return bool(getattr(self.result, "trajectory", None))
         return len(self.views) > 1 if action == "view" else True
+
+    def action_trajectory(self) -> None:
+        """The audit's spillover over training, judged as its results are."""
+        from auditor.audit.trajectory import stored_trajectory
+        from tui.screens.trajectory import TrajectoryScreen
+
+        gate = None
+        if self.gate is not None:  # the profile's non-inferiority gate
+            from auditor.audit.profiles import build_profile
+
+            gate = build_profile(self.result.profile).gate
+        traj = stored_trajectory(self.result, gate)
+        if traj is not None:
+            self.app.push_screen(TrajectoryScreen(traj, self.title_text))
 
     def _view_line(self) -> Text:
         if len(self.views) < 2:

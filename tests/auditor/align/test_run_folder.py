@@ -106,3 +106,22 @@ def test_sealed_checkpoints_resume_and_tampered_ones_are_refused(tmp_path):
     (ten / "adapter_model.safetensors").write_bytes(b"y")
     with pytest.raises(InputError, match="adapter_model.safetensors' was modified"):
         folder.last_checkpoint(seals)
+
+
+def test_step_adapters_keep_the_adapter_files_of_complete_checkpoints_only(tmp_path):
+    folder = RunFolder(tmp_path / "out")
+    folder.claim("k1")
+    for step in (1, 2):
+        path = checkpoint(folder, step)
+        (path / "adapter_config.json").write_text("{}")
+        (path / "optimizer.pt").write_bytes(b"state")
+    checkpoint(folder, 3, complete=False)  # a killed save: not a point of the trajectory
+    kept = folder.keep_step_adapters()
+    assert sorted(kept) == [1, 2]
+    assert sorted(p.name for p in kept[2].iterdir()) == [
+        "adapter_config.json",
+        "adapter_model.safetensors",
+    ]  # no optimizer state
+    folder.drop_checkpoints()
+    assert folder.step_adapters() == kept  # they outlive the checkpoints
+    assert not list(folder.steps.glob("*.partial"))

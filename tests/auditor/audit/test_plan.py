@@ -114,3 +114,49 @@ def test_plan_prints_the_plan_it_will_run(bbq_lite):
         "compare transfer: baseline in cloze against aligned in cloze pooled over 2 seeds"
         in text.stdout
     )
+
+
+def test_a_trajectory_evaluates_every_checkpoint_before_the_last_step():
+    plan = audit_plan(
+        build_profile({"align": {"trajectory": True, "max_steps": 7, "save_steps": 3}})
+    )
+    r = plan.recipe
+    assert plan.checkpoints == (3, 6) and plan.final_step == 7
+    assert plan.stages == (
+        StageKey("baseline", r),
+        StageKey("align", r),
+        StageKey("aligned", r),
+        StageKey("checkpoint", r, None, "", 3),
+        StageKey("checkpoint", r, None, "", 6),
+        StageKey("compare", r),
+    )
+    trajectory = [c for c in plan.comparisons if c.name == "trajectory"]
+    assert [(c.before.kind, c.after[0].step) for c in trajectory] == [
+        ("baseline", 3),
+        ("baseline", 6),
+    ]
+    lines = "\n".join(plan.lines())
+    assert "evaluate checkpoint step 3: the adapter saved at step 3" in lines
+    assert "compare trajectory: baseline against checkpoint step 6" in lines
+    data = plan.to_dict()
+    assert data["checkpoints"] == [3, 6] and data["final_step"] == 7
+    assert {"kind": "checkpoint", "seed": None, "format": "", "step": 6} in data["stages"]
+    assert audit_plan(build_profile({})).checkpoints == ()
+
+
+@pytest.mark.parametrize(
+    ("fields", "needle"),
+    [
+        ({"align": {"max_steps": -1}}, "needs align.max_steps > 0"),
+        ({"align": {"max_steps": 4, "save_steps": 4}}, "no checkpoint is saved before the last"),
+        ({"align": {"seeds": [0, 1]}}, "with seed replicates, audit each seed alone"),
+        ({"align": {"targets": ["Age", "Race_ethnicity"]}}, "audit each target alone"),
+        ({"model": {"adapter": "some/adapter"}}, "without model.adapter"),
+    ],
+)
+def test_trajectories_the_engine_cannot_run_are_refused_at_plan_time(fields, needle):
+    align = {"trajectory": True, "max_steps": 4, "save_steps": 2, **fields.get("align", {})}
+    profile = build_profile({**fields, "align": align})
+    with pytest.raises(InputError, match=needle) as caught:
+        audit_plan(profile)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("align.trajectory")
