@@ -27,6 +27,7 @@ class AuditResult:
     transfer: object | None = None  # SpilloverTable of the same runs in an untrained format
     transfer_format: str = ""  # its name ("cloze")
     transfer_runs: dict | None = None  # {"baseline": run id, "aligned": run id or {seed: id}}
+    candidate: dict | None = None  # a candidate audit's candidate (the aligned run is its)
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -67,4 +68,5 @@ def result_of(record: AuditRecord) -> AuditResult:
         transfer,
         fmt,
         runs,
+        out.candidate,
     )

@@ -33,18 +33,21 @@ class Event:
 class StageKey:
     """Which stage of an audit plan: its kind ("baseline", "align", "aligned", "compare"),
     the recipe it belongs to ("" for an audit of one recipe), the training seed of a seed
-    replicate (None: not replicated) and the untrained format it evaluates in ("": the
-    audit's own format)."""
+    replicate (None: not replicated), the untrained format it evaluates in ("": the
+    audit's own format) and, in a candidate audit, the candidate's label."""
 
     kind: str
     recipe: str = ""
     seed: int | None = None
     format: str = ""
+    candidate: str = ""
 
     @property
     def name(self) -> str:
-        """The stage's name in a one-recipe audit: "baseline", "aligned (cloze)"."""
-        return f"{self.kind} ({self.format})" if self.format else self.kind
+        """The stage's name in a one-recipe audit: "baseline", "aligned (cloze)",
+        "candidate 2 (cloze)", "compare 2"."""
+        kind = f"{self.kind} {self.candidate}" if self.candidate else self.kind
+        return f"{kind} ({self.format})" if self.format else kind
 
 
 @dataclass(frozen=True, slots=True)

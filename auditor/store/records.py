@@ -130,6 +130,7 @@ class AuditOutcome:
     transfer_runs: dict = field(default_factory=dict)  # format -> {"baseline", "aligned"}
     format_transfer: dict | None = None  # {"format", "baseline", "aligned", "table"}
     replicates: dict = field(default_factory=dict)  # str(seed) -> ReplicateLink.to_json()
+    candidate: dict | None = None  # a candidate audit's candidate: label, model, adapter, step
     extra: dict = field(default_factory=dict)
 
     def replicate_links(self) -> tuple[ReplicateLink, ...]:
