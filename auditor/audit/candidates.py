@@ -2,7 +2,7 @@
 each compared with the base model on the same items, with no training.
 
 A candidate is a label and what to load (``Candidate``; optionally the training step it
-was saved at). The ``[candidate]`` profile section (or ``--candidate``,
+was saved at). The ``[candidate]`` profile section (``candidate_settings``; or ``--candidate``,
 ``--candidate-adapter``, ``--target``) names them; ``plan.candidate_plan`` makes the plan,
 the one runner executes it, and every candidate gets its own stored audit record on one
 shared baseline evaluation.
@@ -14,9 +14,8 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from auditor.audit.candidate_settings import CandidateSection, is_candidate_audit, table_target
 from auditor.core.errors import InputError
-from auditor.core.items import ATTRIBUTES
-from auditor.core.settings import Checked, setting
 
 CAVEAT = (
     "spillover cannot know what data trained a candidate: its training items may overlap "
@@ -24,32 +23,21 @@ CAVEAT = (
 )
 """Said in every report of a candidate audit."""
 
+__all__ = [
+    "CAVEAT",
+    "Candidate",
+    "CandidateSection",
+    "candidates_of",
+    "check_candidates",
+    "is_candidate_audit",
+    "table_target",
+]
+
 REFUSED = {
     "seeds": "align.seeds (seed replicates train adapters; a candidate is already trained)",
     "targets": "align.targets (a grid of trainings)",
     "methods": "align.methods (a grid of trainings)",
 }
-
-
-@dataclass(frozen=True)
-class CandidateSection(Checked):
-    owner = "candidate"
-
-    models: tuple[str, ...] = setting(
-        (),
-        entry="model",
-        help="Checkpoints audited against the base model (folder, hub id, .gguf, smollm2-135m).",
-    )
-    adapters: tuple[str, ...] = setting(
-        (), entry="adapter", help="LoRA adapter folders on the base model, audited against it."
-    )
-    target: tuple[str, ...] = setting(
-        (),
-        choices=ATTRIBUTES,
-        entry="attribute",
-        help="Attributes the candidates' alignment targeted: marked, and left out of the "
-        "untargeted cells (none: every attribute is untargeted).",
-    )
 
 
 @dataclass(frozen=True)
@@ -98,11 +86,6 @@ def candidates_of(profile) -> tuple[Candidate, ...]:
     c, base = profile.candidate, profile.model.source
     found = [(m, "") for m in c.models] + [(base, a) for a in c.adapters]
     return tuple(Candidate(str(n), s, a) for n, (s, a) in enumerate(found, 1))
-
-
-def is_candidate_audit(profile) -> bool:
-    c = profile.candidate
-    return bool(c.models or c.adapters)
 
 
 def refuse_candidates(profile) -> None:

@@ -44,7 +44,12 @@ class GridCost:
 
 def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     """The grid's counts, and the measured costs from ``store`` (None: nothing measured)."""
+    from auditor.audit.candidate_settings import is_candidate_audit
+
     a = profile.align
+    if is_candidate_audit(profile):  # no training: the baseline and one per candidate
+        n = len(profile.candidate.models) + len(profile.candidate.adapters)
+        return GridCost((), (), 1, 1, 0, 1 + n, items, None, {}, _per_item(store, profile))
     methods = a.methods or (a.method,)
     targets = a.targets or ("+".join(a.target),)
     seeds = len(a.seeds) if len(a.seeds) > 1 else 1

@@ -137,16 +137,20 @@ class AuditPlan:
             name = f"{key.kind} {key.candidate}" if key.candidate else key.kind
             return f"{name}{seed}" + (f" in {key.format}" if key.format else "")
 
-        shown = {
-            f"candidate:{c.label}": f"candidate {c.label} ({c.shown})" for c in self.candidates
-        }
+        shown = {f"candidate:{c.label}": c.shown for c in self.candidates}
         out = [f"recipe {self.recipe}:"]
         out += [
-            f"  evaluate {where(e.key)}: the {shown.get(e.model, e.model)} model, "
-            f"mode {e.mode}, orders {e.orders}"
+            f"  evaluate {where(e.key)}: "
+            + (shown[e.model] if e.model in shown else f"the {e.model} model")
+            + f", mode {e.mode}, orders {e.orders}"
             for e in self.evaluations
             if e.key.kind in ("baseline", "candidate")
         ]
+        if self.candidates:
+            named = "+".join(self.target) or "none named (every attribute untargeted)"
+            out.append(
+                f"  no training (trained elsewhere, on data spillover cannot see); target: {named}"
+            )
         for t in self.trainings:
             seed = "the profile's train_seed" if t.seed is None else f"seed {t.seed}"
             out.append(f"  train {t.method} on {'+'.join(t.target)} ({seed})")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.align.settings import AlignSettings
-from auditor.audit.candidates import CandidateSection
+from auditor.audit.candidate_settings import CandidateSection
 from auditor.core.choices import (
     ACCURACY_TESTS,
     CORRECTIONS,

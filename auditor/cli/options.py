@@ -95,11 +95,13 @@ def report_options(func):
     )(func)
 
 
-def emit(report, fmt: str, outputs) -> None:
-    """Print the report in ``fmt`` and write every --output file."""
+def emit(report, fmt: str, outputs, *, show: bool = True) -> None:
+    """Print the report in ``fmt`` (unless not ``show``) and write every --output file."""
     from auditor.reports.formats import suffix_format, write_report
 
-    if fmt == "table":
+    if not show:
+        pass
+    elif fmt == "table":
         from auditor.reports.terminal import renderables
 
         console = table_console()

@@ -17,11 +17,12 @@ def renderables(report: Report, width: int = 140) -> list:
     the target on all items, the format controls, the gate's verdict."""
     from auditor.reports.rich import render_gaps, render_replicates, render_table
 
-    parts: list = [render_table(report.table)]
+    head = subject_lines(report)
+    parts: list = [*head, render_table(report.table)]
     if report.table.gaps:
         wide = render_table(report.table, show_gap=True)
         if _natural_width(wide) <= width:
-            parts = [wide]
+            parts = [*head, wide]
         else:
             parts.append(render_gaps(report.table))
     if report.table.seeds:
@@ -76,6 +77,19 @@ def renderables(report: Report, width: int = 140) -> list:
             Text(f"  rule: {gate.rule} ({gate.settings.get('family', 0)} tests)", style="dim")
         )
     return parts
+
+
+def subject_lines(report: Report) -> list:
+    """A candidate's report opens with what it compares; every report's notes follow."""
+    from auditor.core.textsafe import visible
+
+    subject = report.subject
+    lines = []
+    if subject.get("candidate"):
+        lines.append(Text(visible(subject.get("title", ""), one_line=True), style="bold"))
+    return lines + [
+        Text(f"note: {visible(n, one_line=True)}", style="yellow") for n in subject.get("notes", ())
+    ]
 
 
 def _natural_width(renderable) -> int:
