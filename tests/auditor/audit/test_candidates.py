@@ -93,7 +93,9 @@ def test_the_plan_has_no_training_and_one_comparison_set_per_candidate(made):
         ("transfer", "2"),
     ]
     text = "\n".join(plan.lines())
-    assert "train" not in text and str(other) in text and f"adapter {adapter}" in text
+    assert not any(line.strip().startswith("train ") for line in plan.lines())
+    assert "no training" in text and "target: Age" in text
+    assert str(other) in text and f"adapter {adapter}" in text
     shape = plan.to_dict()
     assert shape["trainings"] == [] and [c["label"] for c in shape["candidates"]] == ["1", "2"]
 
