@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from auditor.audit.candidates import CAVEAT
 from auditor.audit.document import Report
 from auditor.audit.gate import GateResult
+from auditor.audit.report import audit_report, candidate_subject
+
+__all__ = ["CAVEAT", "candidate_subject"]
 
 SCHEMA = "spillover.candidates/1"
 EXIT_CODES = {"passed": 0, "degraded": 1, "cannot judge": 2, "inconclusive": 4}
@@ -26,36 +29,10 @@ class CandidateReport:
     verdict: GateResult | None
 
 
-def candidate_subject(result, profile) -> dict:
-    """The subject of one candidate's report: the candidate, the base, the target, the
-    runs, and the caveat (said in every format)."""
-    c = result.candidate
-    shown = f"{c['model']} + adapter {c['adapter']}" if c.get("adapter") else c["model"]
-    base = profile.model.source + (
-        f" + adapter {profile.model.adapter}" if profile.model.adapter else ""
-    )
-    target = list(profile.candidate.target)
-    return {
-        "title": f"audit {result.audit_id}: candidate {c['label']} ({shown}) against the base "
-        f"({base})",
-        "audit": result.audit_id,
-        "profile": profile.name,
-        "model": profile.model.source,
-        "candidate": dict(c),
-        "target": target or "none named: every attribute is untargeted",
-        "baseline_run": result.baseline_run,
-        "candidate_run": result.aligned_run,
-        "training_data_known": False,
-        "notes": [CAVEAT],
-    }
-
-
 def candidate_reports(
     store, results, profile, *, section=None, bbq=None, flips=False
 ) -> list[CandidateReport]:
     """Each candidate's report (and verdict, with a gate ``section``), in order."""
-    from auditor.audit.report import audit_report
-
     out = []
     for result in results:
         report, verdict = audit_report(

@@ -11,10 +11,16 @@ shared baseline evaluation.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from auditor.audit.candidate_settings import CandidateSection, is_candidate_audit, table_target
+from auditor.audit.candidate_settings import (
+    Candidate,
+    CandidateSection,
+    candidates_of,
+    is_candidate_audit,
+    table_target,
+)
 from auditor.core.errors import InputError
 
 CAVEAT = (
@@ -40,52 +46,18 @@ REFUSED = {
 }
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One candidate: its label ("1", "2", ...; the stage and report name it), the model
-    it loads (``source`` with an optional ``adapter``) and, for a checkpoint of a
-    training run, the step it was saved at."""
+def candidate_spec(candidate: Candidate, model):
+    """The ModelSpec of ``candidate``, loaded as the base ``model`` section says."""
+    from auditor.models.loading import ModelSpec
 
-    label: str
-    source: str
-    adapter: str = ""
-    step: int | None = None
-
-    @property
-    def shown(self) -> str:
-        return f"{self.source} + adapter {self.adapter}" if self.adapter else self.source
-
-    def spec(self, model):
-        """The ModelSpec of this candidate, loaded as the base ``model`` section says."""
-        from auditor.models.loading import ModelSpec
-
-        return ModelSpec(
-            self.source,
-            self.adapter or None,
-            model.device,
-            model.dtype,
-            model.trust_remote_code,
-            model.allow_pickle,
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "label": self.label,
-            "model": self.source,
-            "adapter": self.adapter,
-            "step": self.step,
-        }
-
-    def key(self) -> dict:
-        """What decides its answers (its label does not)."""
-        return {"model": _where(self.source), "adapter": _where(self.adapter)}
-
-
-def candidates_of(profile) -> tuple[Candidate, ...]:
-    """The profile's candidates, labelled 1, 2, ... (models, then adapters on the base)."""
-    c, base = profile.candidate, profile.model.source
-    found = [(m, "") for m in c.models] + [(base, a) for a in c.adapters]
-    return tuple(Candidate(str(n), s, a) for n, (s, a) in enumerate(found, 1))
+    return ModelSpec(
+        candidate.source,
+        candidate.adapter or None,
+        model.device,
+        model.dtype,
+        model.trust_remote_code,
+        model.allow_pickle,
+    )
 
 
 def refuse_candidates(profile) -> None:
@@ -146,11 +118,3 @@ def names_gate_mode(path: Path | None, overrides=()) -> bool:
         return False  # load_profile has already reported a bad file
     gate = raw.get("gate")
     return isinstance(gate, dict) and "mode" in gate
-
-
-def _where(source: str) -> str:
-    """A folder or file by its full path (so ./m and m are one candidate), else as given."""
-    if not source:
-        return ""
-    path = Path(source).expanduser()
-    return str(path.resolve()) if path.exists() else source

@@ -111,6 +111,8 @@ class Runner:
     def _candidate(self, key: StageKey) -> None:
         """A candidate's evaluation (or its evaluation in an untrained format), kept in
         its own audit record."""
+        from auditor.audit.candidates import candidate_spec
+
         c = next(c for c in self.plan.candidates if c.label == key.candidate)
         fmt, ledger, what = key.format, self.ledgers[c.label], f"candidate {c.label}"
 
@@ -122,7 +124,7 @@ class Runner:
 
         self._evaluate(
             key,
-            c.spec(self.profile.model),
+            candidate_spec(c, self.profile.model),
             self._transfer_doing(what, fmt)
             if fmt
             else f"evaluating {what} ({c.shown}) on {self.n_items} items",

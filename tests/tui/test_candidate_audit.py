@@ -1,0 +1,97 @@
+"""New audit → compare a checkpoint with its base: the form makes a candidate audit's
+profile (gated in non-inferiority mode), and the stage tracker lays out its plan."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+from auditor.audit.plan import audit_plan
+from auditor.audit.profiles import load_profile
+from tui import SpilloverApp
+from tui.screens.home import HomeScreen
+from tui.screens.run import RunScreen
+from tui.state import AuditProgress, empty_table, progress_for
+
+from .conftest import SIZE, settle
+from .data import PROFILES
+
+
+@pytest.mark.asyncio
+async def test_comparing_a_checkpoint_starts_a_candidate_audit(backend):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        fields = home.query_one("#candidate-fields")
+        assert not fields.display  # training is the default kind
+        home.query_one("#kind", Select).value = "compare"
+        await pilot.pause()
+        assert fields.display
+        home.query_one("#candidate", Input).value = "my-org/aligned-elsewhere"
+        home.query_one("#candidate-target", Input).value = "Age"
+        await pilot.pause()
+        info = home.query_one("#profile-info", Static).content.plain
+        assert "compare my-org/aligned-elsewhere with the base" in info
+        assert "no training" in info and "noninferiority" in info
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+    profile = backend.profiles[-1]
+    assert profile.candidate.models == ("my-org/aligned-elsewhere",)
+    assert profile.candidate.target == ("Age",)
+    assert profile.gate.mode == "noninferiority"
+    assert audit_plan(profile).trainings == ()
+
+
+@pytest.mark.asyncio
+async def test_comparing_without_a_candidate_is_refused_on_the_form(backend):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#kind", Select).value = "compare"
+        await pilot.pause()
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert not backend.profiles
+        shown = [n.message for n in app._notifications]
+        assert any("name the candidate" in m for m in shown)
+
+
+@pytest.mark.asyncio
+async def test_a_candidate_equal_to_the_base_is_refused_before_running(backend):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#kind", Select).value = "compare"
+        await pilot.pause()
+        app.screen.query_one("#candidate", Input).value = "smollm2-135m"
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen) and not backend.profiles
+        shown = [n.message for n in app._notifications]
+        assert any("the base model itself" in m for m in shown), shown
+
+
+@pytest.mark.parametrize("announced", [False, True])
+def test_the_tracker_shows_the_base_each_candidate_and_each_comparison(announced):
+    profile = load_profile(
+        str(PROFILES / "demo.toml"),
+        ['candidate.models=["a/one", "b/two"]', 'eval.transfer=["cloze"]'],
+    )
+    if announced:  # a tracker drawn for a training audit, then told the plan
+        progress = AuditProgress(empty_table(profile))
+        progress.apply(audit_plan(profile).announce())
+    else:
+        progress = progress_for(profile)
+    assert [s.label for s in progress.stages.values()] == [
+        "baseline eval",
+        "baseline (cloze)",
+        "candidate 1",
+        "candidate 1 (cloze)",
+        "candidate 2",
+        "candidate 2 (cloze)",
+        "compare 1",
+        "compare 2",
+    ]
