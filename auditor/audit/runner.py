@@ -89,23 +89,24 @@ class Runner:
     # -- evaluations ------------------------------------------------------------------
     def _baseline(self, key: StageKey) -> None:
         fmt = key.format
-        if not fmt:
-            self._evaluate(
-                key,
-                self.base,
-                f"evaluating the base model on {self.n_items} items",
-                stored=lambda r: r.baseline_run,
-                remember=lambda run: [x.write(baseline_run=run) for x in self.ledgers.values()],
-            )
-            return
+
+        def remember(run: str) -> None:  # a candidate audit: every candidate's record
+            for ledger in self.ledgers.values():
+                if fmt:
+                    self._remember_transfer(fmt, "baseline", run, ledger)
+                else:
+                    ledger.write(baseline_run=run)
+
         self._evaluate(
             key,
             self.base,
-            self._transfer_doing("baseline", fmt),
-            stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("baseline"),
-            remember=lambda run: [
-                self._remember_transfer(fmt, "baseline", run, x) for x in self.ledgers.values()
-            ],
+            self._transfer_doing("baseline", fmt)
+            if fmt
+            else f"evaluating the base model on {self.n_items} items",
+            stored=lambda r: (
+                r.outcome.transfer_runs.get(fmt, {}).get("baseline") if fmt else r.baseline_run
+            ),
+            remember=remember,
         )
 
     def _candidate(self, key: StageKey) -> None:

@@ -143,6 +143,8 @@ def run_candidate_audit(profile, *, section, gated, bbq, store_path, fmt, output
     if not gated:
         return
     for r in reports:
+        if r.verdict is None:  # pragma: no cover - every report of a gated audit has one
+            continue
         label = f"candidate {r.candidate['label']}"
         click.echo(f"{label}: {r.verdict.outcome} (exit {exit_code(r.verdict)})", err=True)
         for why in r.verdict.refusals[:1]:
