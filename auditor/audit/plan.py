@@ -262,9 +262,10 @@ def refuse(profile: Profile) -> None:
 CANDIDATE_RECIPE = "candidates against the base"
 
 
-def candidate_plan(profile: Profile) -> AuditPlan:
+def candidate_plan(profile: Profile, candidates: tuple[Candidate, ...] | None = None) -> AuditPlan:
     """The plan of a candidate audit: the base evaluated once (and in each untrained
-    format), every candidate on the same items, then per candidate the spillover table,
+    format), every candidate (default: the profile's; e.g. the checkpoints of a training
+    run, each with its step) on the same items, then per candidate the spillover table,
     the rotation and the format transfer against the base; no training."""
     from auditor.audit.candidates import refuse_candidates
 
@@ -276,7 +277,7 @@ def candidate_plan(profile: Profile) -> AuditPlan:
         *(Evaluation(replace(base, format=f), "base", f, "none") for f in formats),
     ]
     comparisons: list[Pairing] = []
-    candidates = candidates_of(profile)
+    candidates = candidates_of(profile) if candidates is None else candidates
     for c in candidates:
         key, model = StageKey("candidate", recipe, candidate=c.label), f"candidate:{c.label}"
         evals.append(Evaluation(key, model, e.mode, e.orders))

@@ -109,7 +109,14 @@ def run_candidate_audit(profile, *, section, gated, bbq, store_path, fmt, output
     from auditor.models.distributed import world
     from auditor.models.quiet import quiet_hf
 
-    audit_plan(profile)  # a combination the engine cannot run completely: refused here
+    stages = audit_plan(profile)  # a combination the engine cannot run completely: refused
+    if len(stages.candidates) > 1 and fmt in ("junit", "csv"):
+        from auditor.core.errors import InputError
+
+        raise InputError(
+            f"--format {fmt} prints one document per candidate: with several candidates "
+            "write them with --output FILE (one file each) or use --format json"
+        )
     plan = preflight(profile, bbq)  # candidates, model and data, before the store opens
     quiet_hf()
     cancel = threading.Event()

@@ -185,5 +185,26 @@ def test_a_candidate_audits_key_ignores_alignment_and_keeps_old_keys(made):
     assert '"candidate"' not in audit_key(plain, "x")
 
 
+def test_the_baseline_is_the_run_a_training_audit_of_the_same_items_stored(made, tmp_path):
+    from auditor.audit.pipeline import run_audit
+
+    folder, _, other, _ = made
+    same = [
+        "data.sample=0",
+        'data.attributes=["Sexual_orientation"]',
+        'align.target=["Sexual_orientation"]',
+    ]
+    training = load_profile(str(folder / "tiny.toml"), same)
+    candidate = load_profile(str(folder / "tiny.toml"), [*same, f'candidate.models=["{other}"]'])
+    assert plan_audit(training).eval_items == plan_audit(candidate).eval_items
+    store = Store(tmp_path / "runs.sqlite")
+    trained = run_audit(training, store=store)
+    scored = len(store.done_ids(trained.baseline_run))
+    (compared,) = run_candidates(candidate, store=store)
+    assert compared.baseline_run == trained.baseline_run  # one stored run, keyed alike
+    assert len(store.done_ids(compared.baseline_run)) == scored
+    assert compared.audit_id != trained.audit_id
+
+
 def test_the_caveat_names_the_unknown_training_data():
     assert "cannot know what data trained" in CAVEAT

@@ -102,7 +102,7 @@ def test_a_rerun_evaluates_nothing_and_the_terminal_names_the_candidate(audited,
     folder = setup[0]
     with Store(folder / "runs.sqlite") as store:
         before = {r.id for r in store.runs("eval")}
-    result = CliRunner().invoke(main, flags(setup, "--gate-mode", "significance"))
+    result = CliRunner().invoke(main, flags(setup))
     assert result.exit_code == 0, result.output  # not gated
     assert "note: spillover cannot know what data trained" in result.stdout
     assert "candidate 1 (" in result.stdout and "candidate 2 (" in result.stdout
@@ -131,15 +131,19 @@ def test_gate_mode_named_by_a_flag_wins(audited, setup):
         (["--candidate", "{other}", "--matrix"], "--matrix"),
         (["--target", "Age"], "pass --candidate"),
         (["--candidate", "{other}", "--retrain-missing"], "training audits"),
+        (
+            ["--candidate", "{other}", "--candidate-adapter", "{adapter}", "--format", "junit"],
+            "--output FILE",
+        ),
     ],
 )
 def test_bad_candidates_are_refused_in_one_line_before_any_work(setup, tmp_path, args, says):
-    folder, profile, other, _ = setup
+    folder, profile, other, adapter = setup
     from auditor.audit.profiles import load_profile
 
     base = load_profile(str(profile)).model.source
     store = tmp_path / "runs.sqlite"
-    filled = [a.format(folder=folder, other=other, base=base) for a in args]
+    filled = [a.format(folder=folder, other=other, base=base, adapter=adapter) for a in args]
     result = CliRunner().invoke(
         main, ["audit", "--profile", str(profile), "--store", str(store), *filled]
     )
@@ -172,3 +176,35 @@ def test_plan_prints_a_candidate_audit_without_training(setup):
     assert doc["grid"]["trainings"] == 0 and doc["grid"]["evaluations"] == 3
     assert doc["mode"] == "noninferiority"  # sized for the gate that judges it
     assert all(c["ni_power"] is not None for c in doc["cells"] if c["checked"])
+
+
+def test_without_a_target_every_attribute_is_untargeted_in_every_format(audited, setup):
+    folder, profile, other, _ = setup
+    out = folder / "untargeted"
+    result = CliRunner().invoke(
+        main,
+        [
+            "audit",
+            "--profile",
+            str(profile),
+            "--store",
+            str(folder / "runs.sqlite"),
+            "--candidate",
+            str(other),
+            "--gate",
+            "--format",
+            "json",
+            *[f"--output={out}.{s}" for s in ("md", "html", "xml", "csv", "txt")],
+        ],
+    )
+    doc = json.loads(result.stdout)
+    (entry,) = doc["candidates"]
+    report = entry["report"]
+    assert report["table"]["target"] == [] and doc["target"] == []
+    assert report["subject"]["target"] == "none named: every attribute is untargeted"
+    checked = {c[0] for c in report["gate"]["checked"]}
+    assert checked == set(report["table"]["attributes"])  # every attribute is gated
+    assert result.exit_code == entry["exit_code"]
+    for suffix in ("md", "html", "xml", "csv", "txt"):
+        assert (folder / f"untargeted.{suffix}").stat().st_size > 0  # one candidate: as named
+    assert "cannot know what data trained" in (folder / "untargeted.txt").read_text()
