@@ -208,3 +208,35 @@ def test_the_baseline_is_the_run_a_training_audit_of_the_same_items_stored(made,
 
 def test_the_caveat_names_the_unknown_training_data():
     assert "cannot know what data trained" in CAVEAT
+
+
+def test_an_interrupted_candidate_audit_resumes_without_redoing_a_stage(made, tmp_path):
+    import threading
+
+    from auditor.core.events import Cancelled
+    from auditor.store.db import make_id
+
+    _, profile, _, _ = made
+    store = Store(tmp_path / "runs.sqlite")
+    cancel = threading.Event()
+
+    def stop_after_candidate_1(event):
+        if isinstance(event, StageFinished) and event.key == StageKey(
+            "candidate", audit_plan(profile).recipe, None, "cloze", "1"
+        ):
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        run_candidates(profile, store=store, reporter=stop_after_candidate_1, cancel=cancel)
+    checksum = plan_audit(profile).checksum
+    ids = [make_id("audit", audit_key(profile, checksum, c)) for c in candidates_of(profile)]
+    assert [store.audit(i).status for i in ids] == ["cancelled", "cancelled"]
+    runs_before = {r.id for r in store.runs("eval")}
+    events: list = []
+    first, second = run_candidates(profile, store=store, reporter=events.append)
+    skipped = {e.key.name for e in events if isinstance(e, StageFinished) and e.skipped}
+    assert skipped == {"baseline", "baseline (cloze)", "candidate 1", "candidate 1 (cloze)"}
+    new = {r.id for r in store.runs("eval")} - runs_before
+    assert new == {second.aligned_run, second.transfer_runs["aligned"]}  # only candidate 2's
+    assert [store.audit(i).status for i in ids] == ["done", "done"]
+    assert first.aligned_run in runs_before
