@@ -95,3 +95,65 @@ def test_the_tracker_shows_the_base_each_candidate_and_each_comparison(announced
         "compare 1",
         "compare 2",
     ]
+
+
+@pytest.fixture(scope="module")
+def tiny_candidate(tmp_path_factory, bbq_lite):
+    """The tiny-model audit profile and a real peft LoRA adapter on its model."""
+    from auditor.models.sources import resolve_source
+    from tests.auditor.align_helpers import make_small_llama
+    from tests.auditor.audit.test_candidates import save_adapter
+    from tests.auditor.audit_fixtures import write_tiny_profile
+
+    folder = tmp_path_factory.mktemp("tiny-candidate")
+    model = make_small_llama(
+        folder / "small-llama", resolve_source("smollm2-135m"), [bbq_lite / "Gender_identity.jsonl"]
+    )
+    return write_tiny_profile(folder, model, bbq_lite), save_adapter(model, folder / "adapter")
+
+
+@pytest.mark.asyncio
+async def test_a_real_candidate_audit_runs_in_the_app(tiny_candidate, tmp_path, bbq_lite):
+    from auditor.audit.comparison import compare_stored
+    from auditor.store.db import Store
+    from tui.backend import Backend
+    from tui.state import DONE
+    from tui.widgets.spillover import SpilloverView
+
+    profile_path, adapter = tiny_candidate
+    backend = Backend(tmp_path / "runs.sqlite")
+    app = SpilloverApp(backend, profile=str(profile_path))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.screen.query_one("#kind", Select).value = "compare"
+            await pilot.pause()
+            app.screen.query_one("#candidate-adapter", Input).value = str(adapter)
+            app.screen.query_one("#candidate-target", Input).value = "Age"
+            await pilot.press("s")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RunScreen), screen
+            assert screen.status == "done", screen.query_one("#run-status").content
+            assert list(screen.progress.stages) == ["baseline", "candidate 1", "compare 1"]
+            assert all(s.status == DONE for s in screen.progress.stages.values())
+            shown = screen.query_one(SpilloverView).table
+            result = screen.result
+            report = backend.report(result=backend.load_audit(result.audit_id))
+    finally:
+        backend.close()
+    assert result.candidate["adapter"] == str(adapter) and not result.train_run
+    assert report.subject["notes"] and "cannot know what data trained" in report.subject["notes"][0]
+    with Store(tmp_path / "runs.sqlite") as store:
+        assert store.run(result.aligned_run).adapter == str(adapter)
+        expected = compare_stored(
+            store,
+            result.baseline_run,
+            result.aligned_run,
+            bbq=str(bbq_lite),
+            target=("Age",),
+            n_boot=200,
+            seed=0,
+        ).table
+    assert result.table.target == ("Age",)  # on all its items: nothing was held out
+    assert shown.to_dict() == expected.to_dict() == result.table.to_dict()
