@@ -83,7 +83,8 @@ def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path,
     if cand.is_candidate_audit(profile):
         click.echo(
             f"Candidate audit: no training; {cost.evaluations} evaluation(s) of {cost.items:,} "
-            "items (one shared baseline + one per candidate)."
+            "items (one shared baseline + one per candidate). No item is held out (what "
+            "trained a candidate is unknown): a target's cells hold all its evaluated items."
         )
     else:
         _print_cost(cost)

@@ -240,3 +240,23 @@ def test_an_interrupted_candidate_audit_resumes_without_redoing_a_stage(made, tm
     assert new == {second.aligned_run, second.transfer_runs["aligned"]}  # only candidate 2's
     assert [store.audit(i).status for i in ids] == ["done", "done"]
     assert first.aligned_run in runs_before
+
+
+def test_the_candidate_section_is_read_from_a_profile_file(made, tmp_path):
+    from auditor.core.errors import InputError
+
+    folder, _, other, adapter = made
+    text = (folder / "tiny.toml").read_text() + (
+        f'\n[candidate]\nmodels = ["{other}"]\nadapters = ["{adapter}"]\ntarget = ["SES"]\n'
+    )
+    path = tmp_path / "with-candidates.toml"
+    path.write_text(text)
+    profile = load_profile(str(path))
+    assert [c.shown for c in candidates_of(profile)] == [
+        str(other),
+        f"{profile.model.source} + adapter {adapter}",
+    ]
+    assert audit_plan(profile).target == ("SES",)
+    path.write_text(text.replace('target = ["SES"]', 'target = ["Gender"]'))
+    with pytest.raises(InputError, match=r"'candidate.target'.*Gender"):
+        load_profile(str(path))
