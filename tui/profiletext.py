@@ -12,6 +12,17 @@ def profile_summary(profile) -> Text:
     if profile.description:
         text.append(profile.description + "\n")
     sample = f"{d.sample:,} item{'' if d.sample == 1 else 's'}" if d.sample else "all items"
+    if profile.candidate.models or profile.candidate.adapters:
+        from auditor.audit.candidates import candidates_of
+
+        shown = ", ".join(c.shown for c in candidates_of(profile))
+        target = ", ".join(profile.candidate.target) or "none named"
+        text.append(
+            f"compare {shown} with the base · no training · target {target} · eval {sample}, "
+            f"{profile.eval.mode} · gate {profile.gate.mode}",
+            style="dim",
+        )
+        return text
     steps = (
         f"{a.max_steps} step{'' if a.max_steps == 1 else 's'}"
         if a.max_steps > 0

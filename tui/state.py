@@ -114,6 +114,9 @@ class AuditProgress:
         messages)."""
         if isinstance(event, PlanAnnounced):
             self.seeds, self.transfer, self.orders = event.seeds, event.formats, event.orders
+            known, self.stages = self.stages, {}  # the announced plan's stages, in its order
+            for key in event.stages:
+                self.stages.setdefault(key.name, known.get(key.name) or StageState(key.name))
             self.lay_out(event.stages)
             return {"stages"}
         if isinstance(event, StageStarted):
@@ -240,14 +243,18 @@ def progress_for(profile) -> AuditProgress:
     progress = AuditProgress(
         empty_table(profile), seeds=plan.seeds, transfer=plan.formats, orders=plan.orders
     )
+    progress.stages = {}  # the plan's stages only (a candidate audit trains nothing)
     progress.lay_out(plan.stages)
-    progress.stages["align"].title = f"{profile.align.method.upper()} alignment"
+    if "align" in progress.stages:
+        progress.stages["align"].title = f"{profile.align.method.upper()} alignment"
     return progress
 
 
 def empty_table(profile) -> SpilloverTable:
     """The table an audit of ``profile`` will fill: target rows first, nothing measured."""
-    target = tuple(profile.align.target)
+    from auditor.audit.candidate_settings import table_target
+
+    target = tuple(table_target(profile))
     rest = tuple(a for a in attribute_order(profile.data.attributes) if a not in target)
     return SpilloverTable(
         target=target,

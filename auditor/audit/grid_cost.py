@@ -72,9 +72,18 @@ class FormatCost:
 
 def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     """The grid's counts, and the measured costs from ``store`` (None: nothing measured)."""
+    from auditor.audit.candidate_settings import is_candidate_audit
     from auditor.audit.plan import trajectory_steps
 
     a = profile.align
+    if is_candidate_audit(profile):  # no training: the baseline and one per candidate
+        n = len(profile.candidate.models) + len(profile.candidate.adapters)
+        e = profile.eval
+        formats = tuple(
+            FormatCost(mode, orders, 1 + n, _per_item(store, profile, mode, orders))
+            for mode, orders in ((e.mode, e.orders), *((f, "none") for f in e.transfer))
+        )
+        return GridCost((), (), 1, 1, 0, 1 + n, items, None, {}, formats[0].per_item, formats)
     methods = a.methods or (a.method,)
     targets = a.targets or ("+".join(a.target),)
     seeds = len(a.seeds) if len(a.seeds) > 1 else 1

@@ -22,15 +22,22 @@ def finished_audit(
     """The stored result of ``profile``'s audit when it has finished (None otherwise),
     found by its audit id; reads the BBQ data for its checksum (unless given), loads no
     model and runs nothing."""
+    from auditor.audit.candidate_settings import candidates_of
     from auditor.audit.selection import audit_key, plan_audit
     from auditor.store.db import make_id
 
     checksum = checksum or plan_audit(profile, bbq).checksum
-    try:
-        record = store.audit(make_id("audit", audit_key(profile, checksum)))
-    except InputError:  # never stored
-        return None
-    return result_of(record) if record.status == "done" and record.outcome.table else None
+    keys = [audit_key(profile, checksum, c) for c in candidates_of(profile)]
+    found = None  # a candidate audit: the last candidate's, once every one has finished
+    for key in keys or [audit_key(profile, checksum)]:
+        try:
+            record = store.audit(make_id("audit", key))
+        except InputError:  # never stored
+            return None
+        if record.status != "done" or not record.outcome.table:
+            return None
+        found = result_of(record)
+    return found
 
 
 def list_audits(store: Store) -> list[dict]:

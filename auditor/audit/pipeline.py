@@ -10,6 +10,9 @@ With ``[align] seeds`` (two or more), the align and aligned stages (and the alig
 model's untrained formats) run once per training seed — each seed its own adapter on the
 same training split, its own evaluation — after one baseline evaluation; every replicate
 is a typed link in the audit's record, reused on a rerun, and the comparison pools them.
+
+A candidate audit (``run_candidates``) keeps one audit record per candidate, keyed by the
+candidate and the items; the baseline evaluation is shared, no training runs.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "plan_audit",
     "replicate_seeds",
     "run_audit",
+    "run_candidates",
 ]  # the names callers import from here
 
 
@@ -48,6 +52,7 @@ def run_audit(
     plan: Selection | None = None,
     retrain_missing: bool = False,
     restore_adapter_from: str | Path | None = None,
+    into: list | None = None,
 ) -> AuditResult | None:
     """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
 
@@ -58,7 +63,8 @@ def run_audit(
 
     Under a launcher every rank calls this; rank 0 alone passes the ``store`` (the others
     pass None and get None back): evaluations are sharded, training is distributed, and
-    the statistics are computed on rank 0.
+    the statistics are computed on rank 0. ``into``: gets every comparison's result (a
+    candidate audit's, one per candidate).
     """
     from auditor.audit.preflight import missing_adapter, restore_adapter
     from auditor.core.events import null_reporter
@@ -76,6 +82,8 @@ def run_audit(
     selection = plan or preflight(profile, bbq)  # settings, model and data, before storing
 
     def begin():
+        if stages.candidates:
+            return candidate_records(store, profile, stages, selection, out_root)
         audit_id = store.create_or_get_audit(
             audit_key(profile, selection.checksum), profile.to_dict()
         )
@@ -96,10 +104,42 @@ def run_audit(
         store.update_audit(audit_id, status="running", record=outcome(bbq=str(selection.source)))
         return audit_id, folder
 
-    audit_id, folder = distributed.lead(here, begin)
-    ledger = Ledger(store if here.is_main else None, audit_id, here.is_main)
+    audit_ids, folder = distributed.lead(here, begin)
+    ids = audit_ids if isinstance(audit_ids, dict) else {"": audit_ids}
+    ledgers = {k: Ledger(store if here.is_main else None, v, here.is_main) for k, v in ids.items()}
+    ledger = next(iter(ledgers.values()))
+    runner = Runner(profile, stages, selection, ledger, folder, report, cancel, ledgers)
     try:
-        return Runner(profile, stages, selection, ledger, folder, report, cancel).run()
+        result = runner.run()
     except BaseException as exc:
-        ledger.write(status=ending_status(exc), record=outcome(error=first_line(exc)))
+        for each in ledgers.values():  # a candidate already compared stays done
+            if not (each.main and stages.candidates and each.record().status == "done"):
+                each.write(status=ending_status(exc), record=outcome(error=first_line(exc)))
         raise
+    if into is not None:
+        into.extend(runner.results)
+    return result
+
+
+def run_candidates(profile: Profile, *, store: Store | None, **kwargs) -> tuple[AuditResult, ...]:
+    """Run (or resume) a candidate audit (``run_audit``'s arguments); one result per
+    candidate, in the plan's order (rank 0; () on the other ranks)."""
+    results: list[AuditResult] = []
+    run_audit(profile, store=store, into=results, **kwargs)
+    return tuple(results)
+
+
+def candidate_records(store, profile, plan, selection, out_root) -> tuple[dict, Path]:
+    """Each candidate's audit record (created, or found by its key), marked running."""
+    ids = {}
+    for c in plan.candidates:
+        ids[c.label] = store.create_or_get_audit(
+            audit_key(profile, selection.checksum, c), profile.to_dict()
+        )
+        store.update_audit(
+            ids[c.label],
+            status="running",
+            record=outcome(bbq=str(selection.source), candidate=c.to_dict(), error=""),
+        )
+    first = next(iter(ids.values()))
+    return ids, Path(out_root) if out_root else store.path.parent / "audits" / first

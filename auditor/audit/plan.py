@@ -9,12 +9,16 @@ table (pooled over the seeds), the target on all its items, the option-order rot
 every checkpoint the training saves before its last step is evaluated too, and each is
 compared with the baseline (the aligned model is the last point). ``runner`` executes a
 plan; ``grids`` expands a profile of several targets or methods into one plan per recipe.
+
+A candidate audit (``candidates``) is a plan without a training stage: the baseline, each
+candidate's evaluation (model "candidate:<label>") and one set of comparisons per candidate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from auditor.audit.candidates import Candidate, candidates_of, is_candidate_audit
 from auditor.audit.profiles import Profile
 from auditor.core.errors import InputError
 from auditor.core.events import PlanAnnounced, StageKey
@@ -22,10 +26,12 @@ from auditor.core.events import PlanAnnounced, StageKey
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One evaluation: the base or aligned model of a stage, in a format and orders."""
+    """One evaluation: the base, aligned or a candidate model of a stage, in a format and
+    orders."""
 
     key: StageKey
-    model: str  # "base", "aligned" or "checkpoint" (the adapter saved at ``key.step``)
+    model: str  # "base", "aligned", "checkpoint" (the adapter saved at ``key.step``) or
+    # "candidate:<label>"
     mode: str
     orders: str
 
@@ -67,13 +73,21 @@ class AuditPlan:
     reports: tuple[str, ...]
     checkpoints: tuple[int, ...] = ()  # the trajectory's checkpoint steps; () without one
     final_step: int | None = None  # the aligned model's step, when a trajectory has one
+    candidates: tuple[Candidate, ...] = ()  # a candidate audit's candidates (no training)
 
     @property
     def stages(self) -> tuple[StageKey, ...]:
         """Every stage in the order it runs: baseline, its formats, then per seed the
-        training, the aligned evaluation and its formats, then the comparison."""
+        training, the aligned evaluation and its formats, then the comparison (a candidate
+        audit: each candidate's evaluations, then one comparison per candidate)."""
         runs = {e.key: e for e in self.evaluations}
         out = [k for k in runs if k.kind == "baseline"]
+        if self.candidates:
+            out += [k for k in runs if k.kind == "candidate"]
+            compares = (
+                StageKey("compare", self.recipe, candidate=c.label) for c in self.candidates
+            )
+            return (*out, *compares)
         for training in self.trainings:
             out.append(training.key)
             out += [
@@ -92,7 +106,8 @@ class AuditPlan:
         """The plan as plain data (``spillover plan --format json``)."""
 
         def key(k: StageKey) -> dict:
-            return {"kind": k.kind, "seed": k.seed, "format": k.format, "step": k.step}
+            out = {"kind": k.kind, "seed": k.seed, "format": k.format, "step": k.step}
+            return {**out, "candidate": k.candidate} if k.candidate else out
 
         return {
             "recipe": self.recipe,
@@ -122,6 +137,7 @@ class AuditPlan:
             "reports": list(self.reports),
             "checkpoints": list(self.checkpoints),
             "final_step": self.final_step,
+            **({"candidates": [c.to_dict() for c in self.candidates]} if self.candidates else {}),
         }
 
     def lines(self) -> list[str]:
@@ -130,14 +146,23 @@ class AuditPlan:
         def where(key: StageKey) -> str:
             seed = "" if key.seed is None else f", seed {key.seed}"
             step = "" if key.step is None else f" step {key.step}"
-            return f"{key.kind}{step}{seed}" + (f" in {key.format}" if key.format else "")
+            name = f"{key.kind} {key.candidate}" if key.candidate else key.kind
+            return f"{name}{step}{seed}" + (f" in {key.format}" if key.format else "")
 
+        shown = {f"candidate:{c.label}": c.shown for c in self.candidates}
         out = [f"recipe {self.recipe}:"]
         out += [
-            f"  evaluate {where(e.key)}: the {e.model} model, mode {e.mode}, orders {e.orders}"
+            f"  evaluate {where(e.key)}: "
+            + (shown[e.model] if e.model in shown else f"the {e.model} model")
+            + f", mode {e.mode}, orders {e.orders}"
             for e in self.evaluations
-            if e.key.kind == "baseline"
+            if e.key.kind in ("baseline", "candidate")
         ]
+        if self.candidates:
+            named = "+".join(self.target) or "none named (every attribute untargeted)"
+            out.append(
+                f"  no training (trained elsewhere, on data spillover cannot see); target: {named}"
+            )
         for t in self.trainings:
             seed = "the profile's train_seed" if t.seed is None else f"seed {t.seed}"
             out.append(f"  train {t.method} on {'+'.join(t.target)} ({seed})")
@@ -163,7 +188,8 @@ class AuditPlan:
             against = (
                 where(c.after[0])
                 if c.name == "trajectory"
-                else "aligned" + (" in " + c.format if c.format else "")
+                else (f"candidate {c.after[0].candidate}" if c.after[0].candidate else "aligned")
+                + (" in " + c.format if c.format else "")
             )
             out.append(f"  compare {c.name}: {where(c.before)} against {against}{pooled}")
         out.append(f"  report: {', '.join(self.reports)}")
@@ -182,7 +208,9 @@ def replicate_seeds(profile: Profile) -> tuple[int, ...]:
 def audit_plan(profile: Profile) -> AuditPlan:
     """The plan of the audit of ``profile`` (one recipe: ``align.method`` on
     ``align.target``); InputError in one line for a combination it cannot run
-    completely."""
+    completely. A profile with candidates makes a candidate audit's plan."""
+    if is_candidate_audit(profile):
+        return candidate_plan(profile)
     refuse(profile)
     a, e = profile.align, profile.eval
     recipe = recipe_label(a.method, a.target)
@@ -292,3 +320,54 @@ def refuse_trajectory(profile: Profile) -> None:
     )
     if why:
         raise InputError(f"align.trajectory {why}")
+
+
+CANDIDATE_RECIPE = "candidates against the base"
+
+
+def candidate_plan(profile: Profile, candidates: tuple[Candidate, ...] | None = None) -> AuditPlan:
+    """The plan of a candidate audit: the base evaluated once (and in each untrained
+    format), every candidate (default: the profile's; e.g. the checkpoints of a training
+    run, each with its step) on the same items, then per candidate the spillover table,
+    the rotation and the format transfer against the base; no training."""
+    from auditor.audit.candidates import refuse_candidates
+
+    refuse_candidates(profile)
+    e, recipe, formats = profile.eval, CANDIDATE_RECIPE, tuple(profile.eval.transfer)
+    base = StageKey("baseline", recipe)
+    evals = [
+        Evaluation(base, "base", e.mode, e.orders),
+        *(Evaluation(replace(base, format=f), "base", f, "none") for f in formats),
+    ]
+    comparisons: list[Pairing] = []
+    candidates = candidates_of(profile) if candidates is None else candidates
+    for c in candidates:
+        key, model = StageKey("candidate", recipe, candidate=c.label), f"candidate:{c.label}"
+        evals.append(Evaluation(key, model, e.mode, e.orders))
+        evals += [Evaluation(replace(key, format=f), model, f, "none") for f in formats]
+        comparisons.append(Pairing("table", base, (key,)))
+        if e.orders != "none":
+            comparisons.append(Pairing("rotation", base, (key,)))
+        if formats:
+            f = formats[0]
+            comparisons.append(
+                Pairing("transfer", replace(base, format=f), (replace(key, format=f),), f)
+            )
+    reports = ["spillover table per candidate"]
+    if e.orders != "none":
+        reports.append("position bias and order consistency")
+    if formats:
+        reports.append(f"format transfer ({formats[0]})")
+    return AuditPlan(
+        recipe,
+        "",
+        tuple(profile.candidate.target),
+        (),
+        formats,
+        e.orders,
+        tuple(evals),
+        (),
+        tuple(comparisons),
+        tuple(reports),
+        candidates=candidates,
+    )

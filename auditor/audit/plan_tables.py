@@ -34,17 +34,21 @@ def compare_plan(
     runs: dict[StageKey, str],
     report=None,
     cancel=None,
+    pairings=None,
 ) -> Compared:
-    """Every comparison of ``plan`` on the runs its stages left (``runs``)."""
+    """Every comparison of ``plan`` (or the ``pairings`` of one of its candidates) on the
+    runs its stages left (``runs``)."""
     found: dict = {}
     record = {}
     points = []
-    for pairing in plan.comparisons:
+    for pairing in plan.comparisons if pairings is None else pairings:
         before = runs[pairing.before]
         after = {k.seed: runs[k] for k in pairing.after}
         one = after[None] if None in after else after  # a single run, or {seed: run id}
         if pairing.name == "table":
-            table, target_all = compare_runs(profile, selection, store, before, one, report, cancel)
+            table, target_all = compare_runs(
+                profile, selection, store, before, one, report, cancel, plan=plan
+            )
             found.update(table=table, target_all=target_all)
             record.update(
                 outcome(
@@ -56,7 +60,7 @@ def compare_plan(
             )
         elif pairing.name == "rotation":
             per_seed = {
-                s: rotation_for_audit(profile, selection, store, before, run)
+                s: rotation_for_audit(profile, selection, store, before, run, plan=plan)
                 for s, run in after.items()
             }
             rotation = (
@@ -70,7 +74,7 @@ def compare_plan(
             found["seed_rotations"] = {s: r for s, r in per_seed.items() if s is not None}
             record.update(outcome(rotation=rotation))
         elif pairing.name == "transfer":
-            transfer, _ = compare_runs(profile, selection, store, before, one)
+            transfer, _ = compare_runs(profile, selection, store, before, one, plan=plan)
             first = one if isinstance(one, str) else one[plan.seeds[0]]
             stored = {
                 "format": pairing.format,
@@ -90,12 +94,13 @@ def compare_plan(
     return Compared(record=record, **found)
 
 
-def compare_runs(profile, selection, store, before, after, report=None, cancel=None):
+def compare_runs(profile, selection, store, before, after, report=None, cancel=None, plan=None):
     """The audit's spillover table (target on held-out items) and the target on all items;
-    ``after`` is one run id, or {training seed: run id} for a pooled table of replicates."""
+    ``after`` is one run id, or {training seed: run id} for a pooled table of replicates.
+    A candidate audit's ``plan``: its named target, on every item (none was held out)."""
     from auditor.audit.comparison import compare, ordered_attributes
 
-    s, target = profile.stats, profile.align.target
+    s, target = profile.stats, _target(profile, plan)
     answers = (
         {seed: store.answers(run) for seed, run in after.items()}
         if isinstance(after, dict)
@@ -107,7 +112,7 @@ def compare_runs(profile, selection, store, before, after, report=None, cancel=N
         answers,
         target=target,
         attributes=ordered_attributes(target, profile.data.attributes),
-        heldout_ids=selection.heldout_ids,
+        heldout_ids=None if plan is not None and plan.candidates else selection.heldout_ids,
         correction=s.correction,
         alpha=s.alpha,
         n_boot=s.n_boot,
@@ -119,14 +124,15 @@ def compare_runs(profile, selection, store, before, after, report=None, cancel=N
     return done.table, done.target_all
 
 
-def rotation_for_audit(profile, selection, store, before, after) -> dict | None:
+def rotation_for_audit(profile, selection, store, before, after, plan=None) -> dict | None:
     """Paired position bias and order consistency of the two runs on the table's items
     (the target on its held-out items), as a dict; None when the audit did not rotate."""
     from auditor.stats.position import compare_rotation
 
     if profile.eval.orders == "none":
         return None
-    target, s = set(profile.align.target), profile.stats
+    s = profile.stats  # a candidate audit holds no item out: every item is on the table
+    target = set() if plan is not None and plan.candidates else set(profile.align.target)
 
     def on_table(run):
         return {
@@ -144,3 +150,7 @@ def rotation_for_audit(profile, selection, store, before, after) -> dict | None:
         n_boot=s.n_boot,
         seed=s.seed,
     ).to_dict()
+
+
+def _target(profile, plan) -> tuple[str, ...]:
+    return tuple(plan.target) if plan is not None and plan.candidates else profile.align.target

@@ -1,7 +1,7 @@
 """Audit profiles: TOML files parsed into frozen, validated configuration.
 
-A profile has the sections ``model``, ``data``, ``eval``, ``align``, ``stats`` and
-``gate``; every key is checked against the dataclasses below and an unknown key is an
+A profile has the sections ``model``, ``data``, ``eval``, ``align``, ``stats``, ``gate``
+and ``candidate``; every key is checked against the dataclasses below and an unknown key is an
 error naming the key and the file. ``--set section.key=value`` overrides any field.
 """
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.align.settings import AlignSettings
+from auditor.audit.candidate_settings import CandidateSection
 from auditor.core.choices import (
     ACCURACY_TESTS,
     CORRECTIONS,
@@ -190,17 +191,9 @@ class GateSection(Checked):
                 ) from None
             unknown = sorted(set(found) - set(ATTRIBUTES))
             if unknown:
-                raise InvalidSettings(
-                    self.owner,
-                    [
-                        Problem(
-                            name,
-                            f"names unknown attribute '{unknown[0]}'",
-                            f"names unknown attribute '{unknown[0]}' (choose from "
-                            f"{', '.join(ATTRIBUTES)})",
-                        )
-                    ],
-                )
+                why = f"names unknown attribute '{unknown[0]}'"
+                long = f"{why} (choose from {', '.join(ATTRIBUTES)})"
+                raise InvalidSettings(self.owner, [Problem(name, why, long)])
 
     def margin(self, metric: str, attribute: str) -> float:
         """The margin allowed for ``metric`` ("accuracy" | "bias") on ``attribute``."""
@@ -221,6 +214,7 @@ class Profile:
     align: AlignSettings = field(default_factory=AlignSettings)
     stats: StatsSection = field(default_factory=StatsSection)
     gate: GateSection = field(default_factory=GateSection)
+    candidate: CandidateSection = field(default_factory=CandidateSection)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from auditor.audit.candidates import CAVEAT
 from auditor.audit.document import Report
 from auditor.audit.gate import GateResult
 from auditor.store.db import Store
@@ -13,7 +14,9 @@ from auditor.store.db import Store
 
 def audit_subject(result, profile, target: str = "") -> dict:
     """The subject of an audit's report: its id, profile, model, ``target`` (one of the
-    profile's [align] targets) and runs."""
+    profile's [align] targets) and runs; a candidate audit's, ``candidate_subject``."""
+    if getattr(result, "candidate", None):
+        return candidate_subject(result, profile)
     title = f"audit {result.audit_id} ({profile.name}, {profile.model.source})"
     subject = {
         "title": f"{title}, target {target}" if target else title,
@@ -32,6 +35,30 @@ def audit_subject(result, profile, target: str = "") -> dict:
     if result.replicates:
         subject["replicates"] = list(result.replicates)
     return subject
+
+
+def candidate_subject(result, profile) -> dict:
+    """The subject of one candidate's report: the candidate, the base, the target, the
+    runs, and the caveat (said in every format)."""
+    c = result.candidate
+    shown = f"{c['model']} + adapter {c['adapter']}" if c.get("adapter") else c["model"]
+    base = profile.model.source + (
+        f" + adapter {profile.model.adapter}" if profile.model.adapter else ""
+    )
+    target = list(profile.candidate.target)
+    return {
+        "title": f"audit {result.audit_id}: candidate {c['label']} ({shown}) against the base "
+        f"({base})",
+        "audit": result.audit_id,
+        "profile": profile.name,
+        "model": profile.model.source,
+        "candidate": dict(c),
+        "target": target or "none named: every attribute is untargeted",
+        "baseline_run": result.baseline_run,
+        "candidate_run": result.aligned_run,
+        "training_data_known": False,
+        "notes": [CAVEAT],
+    }
 
 
 def audit_report(

@@ -28,6 +28,7 @@ class AuditResult:
     transfer_format: str = ""  # its name ("cloze")
     transfer_runs: dict | None = None  # {"baseline": run id, "aligned": run id or {seed: id}}
     trajectory: dict | None = None  # {"final_step", "points": [{"step", "run", "table"}]}
+    candidate: dict | None = None  # a candidate audit's candidate (the aligned run is its)
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -69,4 +70,5 @@ def result_of(record: AuditRecord) -> AuditResult:
         fmt,
         runs,
         out.trajectory,
+        out.candidate,
     )

@@ -5,13 +5,17 @@ reused when the audit's record names a finished run of the same model (for an al
 model, of the adapter just trained; for a trajectory's checkpoint, of the adapter kept
 from that step), training reuses or resumes its own run folder (per
 seed replicate: ``alignment-seed<N>/``). The comparison runs last, on rank 0.
+
+A candidate audit's plan has no training: each candidate's evaluations and comparison are
+kept in that candidate's own audit record (``ledgers``, by label); the baseline is shared.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from auditor.audit.ledger import Ledger
 from auditor.audit.plan import AuditPlan
 from auditor.audit.profiles import Profile
 from auditor.audit.result import AuditResult, result_of
@@ -24,39 +28,7 @@ from auditor.core.events import (
     StageStarted,
     check_cancel,
 )
-from auditor.store.db import Store
 from auditor.store.records import ReplicateLink, outcome
-
-
-@dataclass(frozen=True)
-class Ledger:
-    """The audit's record, kept by rank 0. Under a launcher every rank runs the plan, but
-    only rank 0 (``main``) holds the store: ``read`` runs there and hands its answer to
-    every rank, ``write`` is rank 0's alone."""
-
-    store: Store | None
-    audit_id: str
-    main: bool
-
-    def read(self, question):
-        from auditor.models import distributed
-
-        return distributed.lead(distributed.world(), question)
-
-    def write(self, **fields) -> None:
-        if self.main:
-            self.store.update_audit(self.audit_id, **fields)
-
-    def record(self):
-        return self.store.audit(self.audit_id)
-
-    def outcome(self):
-        return self.record().outcome
-
-    def done_run(self, run_id: str | None, adapter: str | None) -> bool:
-        """Whether ``run_id`` is a finished run of ``adapter`` (rank 0 only)."""
-        run = self.store.run(run_id) if run_id else None
-        return bool(run and run.status == "done" and run.adapter == adapter)
 
 
 class Runner:
@@ -71,6 +43,7 @@ class Runner:
         folder: Path,
         report: Reporter,
         cancel: CancelToken | None,
+        ledgers: dict[str, Ledger] | None = None,
     ) -> None:
         from auditor.models.loading import ModelSpec
 
@@ -92,6 +65,8 @@ class Runner:
             orders=e.orders,
             prefix_cache=e.prefix_cache,
         )
+        self.ledgers = ledgers or {"": ledger}  # a candidate audit: one per candidate
+        self.results: list[AuditResult] = []  # one per comparison stage (rank 0)
         self.runs: dict[StageKey, str] = {}
         self.trained: dict[int | None, object] = {}  # seed -> align.train.Trained
         self.specs: dict[int | None, object] = {}  # seed -> the aligned ModelSpec
@@ -101,33 +76,65 @@ class Runner:
         return len(self.selection.eval_items)
 
     def run(self) -> AuditResult | None:
-        """Every stage in order; the result on rank 0, None on the other ranks."""
+        """Every stage in order; the (last) result on rank 0, None on the other ranks
+        (``results``: every comparison's, one per candidate of a candidate audit)."""
         self.report(self.plan.announce())
         for key in self.plan.stages:
-            if key.kind == "compare":
-                return self._compare(key) if self.ledger.main else None
-            getattr(self, f"_{key.kind}")(key)
+            if key.kind == "compare" and self.ledger.main:
+                self.results.append(self._compare(key))
+            elif key.kind != "compare":
+                getattr(self, f"_{key.kind}")(key)
             check_cancel(self.cancel)
-        return None  # pragma: no cover - every plan ends with its comparison
+        return self.results[-1] if self.ledger.main else None
 
     # -- evaluations ------------------------------------------------------------------
     def _baseline(self, key: StageKey) -> None:
         fmt = key.format
-        if not fmt:
-            self._evaluate(
-                key,
-                self.base,
-                f"evaluating the base model on {self.n_items} items",
-                stored=lambda r: r.baseline_run,
-                remember=lambda run: self.ledger.write(baseline_run=run),
-            )
-            return
+
+        def remember(run: str) -> None:  # a candidate audit: every candidate's record
+            for ledger in self.ledgers.values():
+                if fmt:
+                    self._remember_transfer(fmt, "baseline", run, ledger)
+                else:
+                    ledger.write(baseline_run=run)
+
         self._evaluate(
             key,
             self.base,
-            self._transfer_doing("baseline", fmt),
-            stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("baseline"),
-            remember=lambda run: self._remember_transfer(fmt, "baseline", run),
+            self._transfer_doing("baseline", fmt)
+            if fmt
+            else f"evaluating the base model on {self.n_items} items",
+            stored=lambda r: (
+                r.outcome.transfer_runs.get(fmt, {}).get("baseline") if fmt else r.baseline_run
+            ),
+            remember=remember,
+        )
+
+    def _candidate(self, key: StageKey) -> None:
+        """A candidate's evaluation (or its evaluation in an untrained format), kept in
+        its own audit record."""
+        from auditor.audit.candidates import candidate_spec
+
+        c = next(c for c in self.plan.candidates if c.label == key.candidate)
+        fmt, ledger, what = key.format, self.ledgers[c.label], f"candidate {c.label}"
+
+        def remember(run):
+            if fmt:
+                self._remember_transfer(fmt, "aligned", run, ledger)
+            else:
+                ledger.write(aligned_run=run)
+
+        self._evaluate(
+            key,
+            candidate_spec(c, self.profile.model),
+            self._transfer_doing(what, fmt)
+            if fmt
+            else f"evaluating {what} ({c.shown}) on {self.n_items} items",
+            stored=lambda r: (
+                r.outcome.transfer_runs.get(fmt, {}).get("aligned") if fmt else r.aligned_run
+            ),
+            remember=remember,
+            ledgers=(ledger,),
         )
 
     def _aligned(self, key: StageKey) -> None:
@@ -175,15 +182,27 @@ class Runner:
         return f"format transfer: the {what} model in the {fmt} format on {self.n_items} items"
 
     def _evaluate(
-        self, key: StageKey, spec, doing: str, *, stored, remember, stored_detail: str = "stored"
+        self,
+        key: StageKey,
+        spec,
+        doing: str,
+        *,
+        stored,
+        remember,
+        stored_detail: str = "stored",
+        ledgers=None,
     ) -> None:
-        """The finished run ``stored(record)`` names when it evaluated ``spec``'s adapter
-        (rank 0 reads, every rank learns), else a new evaluation rank 0 ``remember``s."""
+        """The finished run ``stored(record)`` names in one of the ``ledgers``' records
+        (default: all) when it evaluated ``spec``'s adapter (rank 0 reads, every rank
+        learns), else a new evaluation rank 0 ``remember``s."""
         from auditor.evaluation.evaluate import evaluate
 
         def reusable():
-            previous = stored(self.ledger.record())
-            return previous if self.ledger.done_run(previous, spec.adapter) else None
+            for ledger in ledgers or self.ledgers.values():
+                previous = stored(ledger.record())
+                if ledger.done_run(previous, spec.adapter):
+                    return previous
+            return None
 
         label = key.name
         previous = self.ledger.read(reusable)
@@ -204,9 +223,10 @@ class Runner:
         self.report(StageFinished(label, detail=run_id, key=key))
         self.runs[key] = run_id
 
-    def _remember_transfer(self, fmt: str, stage: str, run_id: str) -> None:
-        runs = self.ledger.outcome().transfer_runs
-        self.ledger.write(
+    def _remember_transfer(self, fmt: str, stage: str, run_id: str, ledger=None) -> None:
+        ledger = ledger or self.ledger
+        runs = ledger.outcome().transfer_runs
+        ledger.write(
             record=outcome(transfer_runs={**runs, fmt: {**runs.get(fmt, {}), stage: run_id}})
         )
 
@@ -301,11 +321,13 @@ class Runner:
     def _compare(self, key: StageKey) -> AuditResult:
         from auditor.audit.plan_tables import compare_plan
 
-        seeds = self.plan.seeds
+        seeds, one = self.plan.seeds, key.candidate  # one: a candidate's comparison
         detail = (
             f"paired statistics pooled over {len(seeds)} seeds" if seeds else "paired statistics"
         )
-        self.report(StageStarted("compare", detail, key))
+        if one:
+            detail += f": candidate {one} against the base"
+        self.report(StageStarted(key.name, detail, key))
         done = compare_plan(
             self.profile,
             self.plan,
@@ -314,6 +336,7 @@ class Runner:
             self.runs,
             self.report,
             self.cancel,
+            [p for p in self.plan.comparisons if p.after[0].candidate == one] if one else None,
         )
         if seeds and done.seed_rotations:
             links = {link.seed: link for link in self.ledger.outcome().replicate_links()}
@@ -325,9 +348,10 @@ class Runner:
                     }
                 )
             )
-        self.ledger.write(status="done", record=done.record)
-        self.report(StageFinished("compare", key=key))
-        stored = result_of(self.ledger.store.audit(self.ledger.audit_id))
+        ledger = self.ledgers[one] if one else self.ledger
+        ledger.write(status="done", record=done.record)
+        self.report(StageFinished(key.name, key=key))
+        stored = result_of(ledger.store.audit(ledger.audit_id))
         return replace(
             stored,
             profile=self.profile.to_dict(),

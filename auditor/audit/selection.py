@@ -36,12 +36,18 @@ class Selection:
         return self.split.heldout_ids
 
 
-def audit_key(profile: Profile, checksum: str) -> str:
+def audit_key(profile: Profile, checksum: str, candidate=None) -> str:
     """Everything that decides an audit's results: the profile (less its gate and the
-    settings its alignment method ignores) and data."""
+    settings its alignment method ignores) and data. A candidate audit has one key per
+    ``candidate`` (``candidates.Candidate``): its model and target, no alignment."""
     from auditor.align.methods import unused
 
     body = {k: v for k, v in profile.to_dict().items() if k not in REPORT_ONLY}
+    del body["candidate"]  # audits without candidates keep their ids
+    if candidate is not None:
+        del body["align"]
+        body["candidate"] = {**candidate.key(), "target": list(profile.candidate.target)}
+        return _key(body, checksum)
     a = profile.align
     skip = (
         unused(a.method)
@@ -50,6 +56,10 @@ def audit_key(profile: Profile, checksum: str) -> str:
         | ({"methods"} if not a.methods else set())
     )  # empty: single-run audits keep their ids
     body["align"] = {k: v for k, v in body["align"].items() if k not in skip}
+    return _key(body, checksum)
+
+
+def _key(body: dict, checksum: str) -> str:
     for section, defaults in NEW_DEFAULTS.items():
         body[section] = {
             k: v for k, v in body[section].items() if k not in defaults or v != defaults[k]
@@ -67,9 +77,12 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Selection:
     report shows the target on held-out items and, labelled, on all of them).
     """
     from auditor.align.split import split_target
+    from auditor.audit.candidates import is_candidate_audit
     from auditor.bbq import load_bbq, resolve_bbq_dir, sample
 
     source = resolve_bbq_dir(bbq or profile.data.bbq or None)
+    if is_candidate_audit(profile):
+        return candidate_selection(profile, source)
     a = profile.align
     wanted = tuple(dict.fromkeys(a.target + a.targets + profile.data.attributes))
     data = load_bbq(source, attributes=wanted)
@@ -97,12 +110,29 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Selection:
     return Selection(data.by_id(), tuple(chosen), split, data.checksum, str(source))
 
 
+def candidate_selection(profile: Profile, source) -> Selection:
+    """A candidate audit's items: every attribute of the profile and the named target,
+    sampled alike (what trained a candidate is unknown: no item is held out)."""
+    from auditor.bbq import load_bbq, sample
+
+    target = profile.candidate.target
+    data = load_bbq(source, attributes=tuple(dict.fromkeys(target + profile.data.attributes)))
+    audited = set(profile.data.attributes) | set(target)
+    pool = [i for i in data.items if i.attribute in audited]
+    chosen = (
+        sample(pool, n=profile.data.sample, seed=profile.data.seed) if profile.data.sample else pool
+    )
+    split = TargetSplit((), (), ())
+    return Selection(data.by_id(), tuple(chosen), split, data.checksum, str(source))
+
+
 def preflight(profile: Profile, bbq: str | None = None) -> Selection:
     """Check ``profile``'s model and adapter (its settings were checked when it was built)
     and its data, then select the audit's items. Raises InputError in one line; loads no
     weights."""
     from pathlib import Path
 
+    from auditor.audit.candidates import check_candidates
     from auditor.models.loading import check_adapter_folder
     from auditor.models.sources import source_kind
 
@@ -110,4 +140,5 @@ def preflight(profile: Profile, bbq: str | None = None) -> Selection:
     source_kind(m.source, allow_pickle=m.allow_pickle)
     if m.adapter:
         check_adapter_folder(Path(m.adapter).expanduser())
+    check_candidates(profile)
     return plan_audit(profile, bbq)

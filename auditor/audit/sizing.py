@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.audit.candidate_settings import is_candidate_audit, table_target
 from auditor.audit.comparison import ordered_attributes
 from auditor.audit.profiles import Profile
 from auditor.audit.selection import plan_audit
@@ -75,7 +76,9 @@ def size_audit(
     if not 0.0 <= discordance <= 1.0:
         raise InputError(f"--discordance must be in [0, 1], got {discordance}")
     plan = plan_audit(profile, bbq)
-    attributes = ordered_attributes(profile.align.target, profile.data.attributes)
+    target = table_target(profile)
+    held = None if is_candidate_audit(profile) else plan.heldout_ids  # None: every item
+    attributes = ordered_attributes(target, profile.data.attributes)
     tests = TESTS_PER_ATTRIBUTE * len(attributes)
     alpha = profile.stats.alpha
     gate = profile.gate
@@ -85,7 +88,7 @@ def size_audit(
     for attribute in attributes:
 
         def in_table(item, attribute=attribute) -> bool:  # as the comparison keeps them
-            return attribute not in profile.align.target or item.id in plan.heldout_ids
+            return attribute not in target or held is None or item.id in held
 
         scored = [i for i in plan.eval_items if i.attribute == attribute]
         chosen = [i for i in scored if in_table(i)]
@@ -130,7 +133,7 @@ def size_audit(
 
 def _checked(cells: str, profile: Profile, attribute: str, context: str) -> bool:
     """Whether the gate's ``cells`` setting checks this cell (as ``audit.gate`` does)."""
-    if cells != "all" and attribute in profile.align.target:
+    if cells != "all" and attribute in table_target(profile):
         return False
     return cells != "ambig" or context == "ambig"
 

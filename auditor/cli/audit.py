@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from auditor.cli.candidates import candidate_options
 from auditor.cli.gating import gate_exit, gate_flags_given, gate_options, gate_section
 from auditor.cli.options import (
     bbq_option,
@@ -109,8 +110,13 @@ def audit_options(func):
     "(as `spillover matrix`).",
 )
 @audit_options
+@candidate_options
 def audit_cmd(profile_name, **options):
     """Baseline eval → DPO on the target → aligned eval → paired comparison → report.
+
+    With --candidate or --candidate-adapter: no training; the base and every candidate are
+    evaluated on the same items and each candidate is compared with the base (gated in
+    non-inferiority mode unless the profile or --gate-mode says otherwise).
 
     Every stage is stored; rerunning after an interruption continues where it stopped.
     """
@@ -172,6 +178,9 @@ def run(
     orders=None,
     matrix=False,
     trajectory=None,
+    candidates=(),
+    candidate_adapters=(),
+    targets=(),
     **thresholds,
 ):
     import threading
@@ -181,6 +190,7 @@ def run(
     from auditor.audit.preflight import preflight
     from auditor.audit.profiles import load_profile
     from auditor.audit.report import audit_report, audit_subject
+    from auditor.cli import candidates as cand
     from auditor.cli.interrupt import first_interrupt_cancels
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled
@@ -193,8 +203,32 @@ def run(
     extra += [f"align.seeds={_seed_list(seeds)}"] if seeds is not None else []
     extra += [f"eval.orders={_toml(orders)}"] if orders else []
     extra += ["align.trajectory=true"] if trajectory else []
+    extra += cand.candidate_overrides(candidates, candidate_adapters, targets)
     profile = load_profile(profile_name, [*overrides, *extra])
+    named = thresholds.get("mode") or cand.names_gate_mode(
+        cand.profile_path(profile_name), overrides
+    )
+    profile = cand.with_candidate_gate(profile, bool(named))
     section = gate_section(profile.gate, **thresholds)  # checked before any work
+    cand.refuse_flags(
+        profile,
+        matrix=matrix,
+        retrain_missing=retrain_missing,
+        restore_from=restore_from,
+        targets=targets,
+    )
+    if cand.is_candidate_audit(profile):
+        gated = gate or gate_flags_given(**thresholds)
+        cand.run_candidate_audit(
+            profile,
+            section=section,
+            gated=gated,
+            bbq=bbq,
+            store_path=store_path,
+            fmt=fmt,
+            outputs=outputs,
+        )
+        return
     if matrix:
         from auditor.cli.matrix import run_matrix_report
         from auditor.core.errors import InputError

@@ -106,13 +106,16 @@ def report_options(func):
     )(func)
 
 
-def emit(report, fmt: str, outputs, appends=None) -> None:
-    """Print the report in ``fmt``, write every --output file and append the Markdown
-    report to every --append-markdown file (``appends``; when not given, the running
-    command's --append-markdown values, so no command with the option drops them)."""
+def emit(report, fmt: str, outputs, appends=None, *, show: bool = True) -> None:
+    """Print the report in ``fmt`` (unless not ``show``), write every --output file and
+    append the Markdown report to every --append-markdown file (``appends``; when not
+    given, the running command's --append-markdown values, so no command with the option
+    drops them)."""
     from auditor.reports.formats import suffix_format, write_report
 
-    if fmt == "table":
+    if not show:
+        pass
+    elif fmt == "table":
         from auditor.reports.terminal import renderables
 
         console = table_console()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from auditor.cli.candidates import candidate_options
 from auditor.cli.options import FiniteRange, bbq_option, store_option
 
 
@@ -43,19 +44,26 @@ from auditor.cli.options import FiniteRange, bbq_option, store_option
 )
 @bbq_option
 @store_option
-def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path):
+@candidate_options
+def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path, **candidates):
     """Per cell: the items the profile evaluates, the minimum detectable effect (exact
     McNemar test, 80 % power, corrected level) and the items needed to detect --effect;
     then the grid's cost ([align] methods × targets × seeds): trainings, evaluations and
     the per-step and per-item costs measured from the store's finished runs; then the plan
-    it will run: every evaluation, training, comparison and report of each recipe."""
+    it will run: every evaluation, training, comparison and report of each recipe (a
+    candidate audit: the base and each candidate, no training)."""
     import json
 
     from auditor.audit.grids import grid_plans
     from auditor.audit.profiles import load_profile
     from auditor.audit.sizing import size_audit
+    from auditor.cli import candidates as cand
 
-    profile = load_profile(profile_name, overrides)
+    extra = cand.candidate_overrides(**candidates)
+    profile = load_profile(profile_name, [*overrides, *extra])
+    named = cand.names_gate_mode(cand.profile_path(profile_name), overrides)
+    profile = cand.with_candidate_gate(profile, named)
+    cand.refuse_flags(profile, matrix=False, retrain_missing=False, restore_from=None, **candidates)
     plans = grid_plans(profile)  # what the audit (or the grid) runs; refusals first
     size = size_audit(profile, effect=effect, discordance=discordance, bbq=bbq)
     cost = _grid_cost(profile, size, store_path)
@@ -72,7 +80,14 @@ def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path)
         )
         return
     _print(size)
-    _print_cost(cost)
+    if cand.is_candidate_audit(profile):
+        click.echo(
+            f"Candidate audit: no training; {cost.evaluations} evaluation(s) of {cost.items:,} "
+            "items (one shared baseline + one per candidate). No item is held out (what "
+            "trained a candidate is unknown): a target's cells hold all its evaluated items."
+        )
+    else:
+        _print_cost(cost)
     click.echo("Plan (stored stages are reused):")
     for plan in plans.values():
         click.echo("\n".join(plan.lines()))

@@ -34,22 +34,24 @@ class StageKey:
     """Which stage of an audit plan: its kind ("baseline", "align", "aligned", "compare"),
     the recipe it belongs to ("" for an audit of one recipe), the training seed of a seed
     replicate (None: not replicated), the untrained format it evaluates in ("": the
-    audit's own format) and, for a "checkpoint" evaluation, the training step it was
-    saved at."""
+    audit's own format), for a "checkpoint" evaluation the training step it was saved at,
+    and in a candidate audit the candidate's label."""
 
     kind: str
     recipe: str = ""
     seed: int | None = None
     format: str = ""
     step: int | None = None
+    candidate: str = ""
 
     @property
     def name(self) -> str:
         """The stage's name in a one-recipe audit: "baseline", "aligned (cloze)",
-        "checkpoint 20"."""
+        "checkpoint 20", "candidate 2 (cloze)", "compare 2"."""
         if self.step is not None:
             return f"{self.kind} {self.step}"
-        return f"{self.kind} ({self.format})" if self.format else self.kind
+        kind = f"{self.kind} {self.candidate}" if self.candidate else self.kind
+        return f"{kind} ({self.format})" if self.format else kind
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,12 @@ def renderables(report: Report, width: int = 140) -> list[RenderableType]:
     the target on all items, the format controls, the trajectory, the gate's verdict."""
     from auditor.reports.rich import render_gaps, render_replicates, render_table
 
-    parts: list[RenderableType] = [render_table(report.table)]
+    head = subject_lines(report)
+    parts: list[RenderableType] = [*head, render_table(report.table)]
     if report.table.gaps:
         wide = render_table(report.table, show_gap=True)
         if _natural_width(wide) <= width:
-            parts = [wide]
+            parts = [*head, wide]
         else:
             parts.append(render_gaps(report.table))
     if report.table.seeds:
@@ -84,6 +85,19 @@ def renderables(report: Report, width: int = 140) -> list[RenderableType]:
             Text(f"  rule: {gate.rule} ({gate.settings.get('family', 0)} tests)", style="dim")
         )
     return parts
+
+
+def subject_lines(report: Report) -> list[RenderableType]:
+    """A candidate's report opens with what it compares; every report's notes follow."""
+    from auditor.core.textsafe import visible
+
+    subject = report.subject
+    lines: list[RenderableType] = []
+    if subject.get("candidate"):
+        lines.append(Text(visible(subject.get("title", ""), one_line=True), style="bold"))
+    return lines + [
+        Text(f"note: {visible(n, one_line=True)}", style="yellow") for n in subject.get("notes", ())
+    ]
 
 
 def _natural_width(renderable: RenderableType) -> int:

@@ -221,11 +221,10 @@ def start_table(
     n_boot: int = 10_000,
     seed: int = 0,
 ) -> SpilloverTable:
-    """An empty table with the rows, settings and pairing fixed; fill it with ``with_cell``."""
+    """An empty table with the rows, settings and pairing fixed; fill it with ``with_cell``.
+    An empty ``target`` leaves every attribute untargeted (a candidate audit naming none)."""
     target = _names(target, "target")
     chosen = frame.attributes if attributes is None else _names(attributes, "attribute")
-    if not target:
-        raise InputError("no target attribute given: name the attribute the model was aligned for")
     if correction not in METHODS:
         raise InputError(f"unknown correction {correction!r}: expected one of {', '.join(METHODS)}")
     if accuracy_test not in TESTS:

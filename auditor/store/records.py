@@ -136,6 +136,9 @@ class AuditOutcome:
         default_factory=dict
     )  # str(step) -> checkpoint's eval run
     trajectory: dict[str, Any] | None = None  # {"final_step", "points": [{"step", "run", "table"}]}
+    candidate: dict[str, Any] | None = (
+        None  # a candidate audit's candidate: label, model, adapter, step
+    )
     extra: dict[str, Any] = field(default_factory=dict)
 
     def replicate_links(self) -> tuple[ReplicateLink, ...]:

@@ -1,15 +1,17 @@
 """Home: pick a profile, model, sample size and DPO steps and start an audit (model and
-data checked first), or open stored audits and runs."""
+data checked first) — train and audit, or compare a checkpoint with its base — or open
+stored audits and runs."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -31,6 +33,7 @@ from tui.screens.matrix import MatrixScreen
 from tui.screens.results import ResultsScreen
 from tui.screens.run import RunScreen
 from tui.screens.stored import StoredActions
+from tui.widgets.audit_kind import AuditKind
 from tui.widgets.history import show_audits, show_runs
 
 
@@ -63,11 +66,15 @@ class HomeScreen(StoredActions, Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="home"):
-            with Vertical(id="new-audit"):
+            with VerticalScroll(id="new-audit"):
                 yield OptionList(*(Option(Text(n), id=n) for n in self.names), id="profiles")
                 yield Static("", id="profile-info")
-                yield Label("model: folder, hub id or .gguf")
-                yield Input(placeholder="model", id="model")
+                yield AuditKind(id="audit-kind")
+                yield Input(
+                    placeholder="model: folder, hub id or .gguf",
+                    id="model",
+                    tooltip="the base model: folder, hub id or .gguf",
+                )
                 with Horizontal(id="sizes"):
                     yield Label("items ")
                     yield Input(
@@ -132,16 +139,21 @@ class HomeScreen(StoredActions, Screen):
         self._summarise()
 
     def chosen_profile(self):
-        """The highlighted profile with the model, sample size and steps as typed, applied
-        as ``--set`` overrides (so they are validated like the CLI's)."""
-        overrides = []
+        """The highlighted profile with the model, sample size and steps (and a candidate
+        to compare with the base) as typed, applied as ``--set`` overrides (so they are
+        validated like the CLI's); a candidate audit gates in non-inferiority mode unless
+        the profile names a mode."""
+        from auditor.audit.candidates import names_gate_mode, with_candidate_gate
+
+        overrides = self.query_one(AuditKind).overrides()
         for field, value, key in self.FIELDS:
             typed = self.query_one(f"#{field}", Input).value.strip()
             if typed and typed != value(self.profile):
                 overrides.append(f"{key}={json.dumps(typed) if field == 'model' else typed}")
         if not overrides:
             return self.profile
-        return load_profile(self.profile_path, overrides)
+        chosen = load_profile(self.profile_path, overrides)
+        return with_candidate_gate(chosen, names_gate_mode(Path(self.profile_path)))
 
     def _summarise(self) -> None:
         """What the audit will do, with the typed values; or why they cannot be used."""
@@ -154,8 +166,11 @@ class HomeScreen(StoredActions, Screen):
             info.update(Text(str(exc), style="bold red"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id in ("sample", "steps"):
+        if event.input.id in ("sample", "steps", "candidate", "candidate-adapter"):
             self._summarise()
+
+    def on_select_changed(self) -> None:
+        self._summarise()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.query_one("#model", Input).focus()

@@ -1,0 +1,81 @@
+"""A candidate audit's reports: one report and gate verdict per candidate, the caveat that
+its training data is unknown, the overall exit code, and the one JSON document."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auditor.audit.candidates import CAVEAT
+from auditor.audit.document import Report
+from auditor.audit.gate import GateResult
+from auditor.audit.report import audit_report, candidate_subject
+
+__all__ = ["CAVEAT", "candidate_subject"]
+
+SCHEMA = "spillover.candidates/1"
+EXIT_CODES = {"passed": 0, "degraded": 1, "cannot judge": 2, "inconclusive": 4}
+WORST_FIRST = (2, 1, 4, 0)
+"""The overall exit code is the worst candidate's, in this order: cannot judge (2) before
+degraded (1) before inconclusive (4) before passed (0); a runtime failure (3) stops the
+audit before any verdict."""
+
+
+@dataclass(frozen=True)
+class CandidateReport:
+    """One candidate's report, and its gate verdict when gated."""
+
+    candidate: dict  # label, model, adapter, step
+    report: Report
+    verdict: GateResult | None
+
+
+def candidate_reports(
+    store, results, profile, *, section=None, bbq=None, flips=False
+) -> list[CandidateReport]:
+    """Each candidate's report (and verdict, with a gate ``section``), in order."""
+    out = []
+    for result in results:
+        report, verdict = audit_report(
+            store,
+            result,
+            candidate_subject(result, profile),
+            section=section,
+            bbq=bbq,
+            flips=flips,
+        )
+        out.append(CandidateReport(dict(result.candidate), report, verdict))
+    return out
+
+
+def exit_code(verdict: GateResult | None) -> int:
+    return 0 if verdict is None else EXIT_CODES[verdict.outcome]
+
+
+def overall_exit(reports: list[CandidateReport]) -> int:
+    """The worst candidate's exit code (``WORST_FIRST``)."""
+    codes = {exit_code(r.verdict) for r in reports}
+    return next(code for code in WORST_FIRST if code in codes)
+
+
+def candidates_document(reports: list[CandidateReport], profile, gated: bool) -> dict:
+    """The candidate audit as one JSON document: one entry per candidate with its model
+    spec and full report."""
+    m = profile.model
+    return {
+        "schema": SCHEMA,
+        "base": {"model": m.source, "adapter": m.adapter},
+        "target": list(profile.candidate.target),
+        "training_data_known": False,
+        "caveat": CAVEAT,
+        "gate_mode": profile.gate.mode if gated else None,
+        "exit_code": overall_exit(reports) if gated else None,
+        "candidates": [
+            {
+                "candidate": r.candidate,
+                "outcome": r.verdict.outcome if r.verdict else None,
+                "exit_code": exit_code(r.verdict) if gated else None,
+                "report": r.report.to_dict(),
+            }
+            for r in reports
+        ],
+    }

@@ -1,0 +1,87 @@
+"""The ``[candidate]`` profile section and the candidates it names: the checkpoints a
+candidate audit compares with the base, and the attributes their alignment targeted
+(``candidates`` checks and loads them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.core.items import ATTRIBUTES
+from auditor.core.settings import Checked, setting
+
+
+@dataclass(frozen=True)
+class CandidateSection(Checked):
+    owner = "candidate"
+
+    models: tuple[str, ...] = setting(
+        (),
+        entry="model",
+        help="Checkpoints audited against the base model (folder, hub id, .gguf, smollm2-135m).",
+    )
+    adapters: tuple[str, ...] = setting(
+        (), entry="adapter", help="LoRA adapter folders on the base model, audited against it."
+    )
+    target: tuple[str, ...] = setting(
+        (),
+        choices=ATTRIBUTES,
+        entry="attribute",
+        help="Attributes the candidates' alignment targeted: marked, and left out of the "
+        "untargeted cells (none: every attribute is untargeted).",
+    )
+
+
+def is_candidate_audit(profile) -> bool:
+    """Whether ``profile`` names candidates (then its audit trains nothing)."""
+    c = profile.candidate
+    return bool(c.models or c.adapters)
+
+
+def table_target(profile) -> tuple[str, ...]:
+    """The attributes marked as target in the audit's table: a candidate audit's named
+    target, else the alignment's."""
+    return profile.candidate.target if is_candidate_audit(profile) else profile.align.target
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One candidate: its label ("1", "2", ...; the stage and report name it), the model
+    it loads (``source`` with an optional ``adapter``) and, for a checkpoint of a
+    training run, the step it was saved at."""
+
+    label: str
+    source: str
+    adapter: str = ""
+    step: int | None = None
+
+    @property
+    def shown(self) -> str:
+        return f"{self.source} + adapter {self.adapter}" if self.adapter else self.source
+
+    def to_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "model": self.source,
+            "adapter": self.adapter,
+            "step": self.step,
+        }
+
+    def key(self) -> dict:
+        """What decides its answers (its label does not)."""
+        return {"model": _where(self.source), "adapter": _where(self.adapter)}
+
+
+def candidates_of(profile) -> tuple[Candidate, ...]:
+    """The profile's candidates, labelled 1, 2, ... (models, then adapters on the base)."""
+    c, base = profile.candidate, profile.model.source
+    found = [(m, "") for m in c.models] + [(base, a) for a in c.adapters]
+    return tuple(Candidate(str(n), s, a) for n, (s, a) in enumerate(found, 1))
+
+
+def _where(source: str) -> str:
+    """A folder or file by its full path (so ./m and m are one candidate), else as given."""
+    if not source:
+        return ""
+    path = Path(source).expanduser()
+    return str(path.resolve()) if path.exists() else source

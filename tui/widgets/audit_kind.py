@@ -1,0 +1,65 @@
+"""The new audit's kind: train and audit, or compare a checkpoint with its base (a
+candidate audit: a model or an adapter on the base, and the attribute its alignment
+targeted), as ``--set`` overrides of the profile's [candidate] section."""
+
+from __future__ import annotations
+
+import json
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Select
+
+from auditor.core.errors import InputError
+
+TRAIN, COMPARE = "train", "compare"
+KINDS = (("train and audit", TRAIN), ("compare with its base", COMPARE))
+
+
+class AuditKind(Vertical):
+    """A one-line choice of the audit's kind; comparing shows the candidate's fields."""
+
+    def compose(self) -> ComposeResult:
+        yield Select(
+            KINDS,
+            value=TRAIN,
+            allow_blank=False,
+            compact=True,
+            id="kind",
+            tooltip="train and audit a recipe, or compare a checkpoint trained elsewhere "
+            "with its base model (no training)",
+        )
+        with Vertical(id="candidate-fields"):
+            for field, hint in (
+                ("candidate", "candidate: folder, hub id, .gguf"),
+                ("candidate-adapter", "or its LoRA adapter on the base"),
+                ("candidate-target", "target attribute (optional)"),
+            ):
+                yield Input(placeholder=hint, id=field, compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#candidate-fields").display = False
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.query_one("#candidate-fields").display = event.value == COMPARE
+
+    @property
+    def comparing(self) -> bool:
+        return self.query_one("#kind", Select).value == COMPARE
+
+    def overrides(self) -> list[str]:
+        """The [candidate] section as typed (nothing when training); InputError when the
+        comparison names no candidate."""
+        if not self.comparing:
+            return []
+        typed = {
+            key: self.query_one(f"#{field}", Input).value.strip()
+            for key, field in (
+                ("models", "candidate"),
+                ("adapters", "candidate-adapter"),
+                ("target", "candidate-target"),
+            )
+        }
+        if not typed["models"] and not typed["adapters"]:
+            raise InputError("name the candidate: a model, or a LoRA adapter on the base")
+        return [f"candidate.{k}={json.dumps([v])}" for k, v in typed.items() if v]
