@@ -47,6 +47,31 @@ def candidate_reports(
     return out
 
 
+def with_candidate_trajectory(
+    reports: list[CandidateReport], section=None
+) -> list[CandidateReport]:
+    """With two or more candidates that are checkpoints of one training run (each with
+    its step), the last of them carries the trajectory of every cell over their steps,
+    judged as the gate ``section`` judges each report."""
+    from dataclasses import replace
+
+    from auditor.audit.trajectory import Trajectory
+
+    stepped = [r for r in reports if r.candidate.get("step") is not None]
+    if len(stepped) < 2 or len({r.candidate["step"] for r in stepped}) < len(stepped):
+        return reports
+    last = max(stepped, key=lambda r: r.candidate["step"])
+    trajectory = Trajectory.from_tables(
+        [(r.candidate["step"], r.report.table) for r in stepped],
+        gate=section,
+        final_step=last.candidate["step"],
+    )
+    return [
+        replace(r, report=replace(r.report, trajectory=trajectory)) if r is last else r
+        for r in reports
+    ]
+
+
 def exit_code(verdict: GateResult | None) -> int:
     return 0 if verdict is None else EXIT_CODES[verdict.outcome]
 

@@ -73,10 +73,22 @@ class Candidate:
 
 
 def candidates_of(profile) -> tuple[Candidate, ...]:
-    """The profile's candidates, labelled 1, 2, ... (models, then adapters on the base)."""
+    """The profile's candidates, labelled 1, 2, ... (models, then adapters on the base);
+    a checkpoint folder of a training run (``checkpoint-N``, as transformers saves them,
+    or spillover's ``step-N``) carries its step N."""
     c, base = profile.candidate, profile.model.source
     found = [(m, "") for m in c.models] + [(base, a) for a in c.adapters]
-    return tuple(Candidate(str(n), s, a) for n, (s, a) in enumerate(found, 1))
+    return tuple(
+        Candidate(str(n), s, a, checkpoint_step(a or s)) for n, (s, a) in enumerate(found, 1)
+    )
+
+
+def checkpoint_step(source: str) -> int | None:
+    """N for a folder named ``checkpoint-N`` or ``step-N``, else None."""
+    import re
+
+    found = re.fullmatch(r"(?:checkpoint|step)-(\d+)", Path(source.rstrip("/\\")).name)
+    return int(found.group(1)) if found else None
 
 
 def _where(source: str) -> str:

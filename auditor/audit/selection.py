@@ -61,6 +61,8 @@ def audit_key(profile: Profile, checksum: str, candidate=None) -> str:
 
 def _key(body: dict, checksum: str) -> str:
     for section, defaults in NEW_DEFAULTS.items():
+        if section not in body:  # a candidate audit's key has no alignment
+            continue
         body[section] = {
             k: v for k, v in body[section].items() if k not in defaults or v != defaults[k]
         }

@@ -99,6 +99,7 @@ def run_candidate_audit(profile, *, section, gated, bbq, store_path, fmt, output
         candidate_reports,
         exit_code,
         overall_exit,
+        with_candidate_trajectory,
     )
     from auditor.audit.pipeline import run_candidates
     from auditor.audit.plan import audit_plan
@@ -146,6 +147,7 @@ def run_candidate_audit(profile, *, section, gated, bbq, store_path, fmt, output
             bbq=bbq or profile.data.bbq or None,
             flips=wants_flips(outputs),
         )
+    reports = with_candidate_trajectory(reports, section if gated else None)
     emit_all(reports, profile, fmt, outputs, gated)
     if not gated:
         return
