@@ -9,16 +9,9 @@ import pytest
 from auditor.audit.history import load_audit
 from auditor.core.items import ATTRIBUTES
 from auditor.store.db import Store
-from tests.fixtures.study_store import EFFECT_CELL, SEEDS, TARGET, build_study_store
+from tests.fixtures.study_store import EFFECT_CELL, SEEDS, TARGET
 
-ITEMS = 360
-
-
-@pytest.fixture(scope="module")
-def study(tmp_path_factory, bbq_lite):
-    return build_study_store(
-        tmp_path_factory.mktemp("study") / "runs.sqlite", bbq_lite, items=ITEMS, n_boot=200
-    )
+from .conftest import STUDY_ITEMS as ITEMS
 
 
 def test_the_study_store_links_every_run_like_a_real_audit(study):
