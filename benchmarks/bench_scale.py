@@ -6,9 +6,10 @@ renderings, `spillover compare`, `gate`, `items` and `runs` (subprocesses: wall 
 and peak memory), and the app opening the stored audit headless until its table shows.
 
     python benchmarks/bench_scale.py --bbq DIR [--sizes 432,1800] [--n-boot 10000]
-        [--profile-out FILE]
+        [--repeat 2] [--profile-out FILE]
 
-Prints one line a measurement and size, then the ratio of each to the demo's size.
+Every measurement runs at each size in turn (best of ``--repeat``), so the sizes see the
+same load; it prints one line a measurement and size, with its ratio to the first size.
 """
 
 from __future__ import annotations
@@ -162,30 +163,42 @@ def app_open(study, bbq, size=(160, 48)) -> tuple[float, float]:
     return asyncio.run(go())
 
 
-def measure(study, bbq, n_boot: int) -> dict[str, tuple[float, float]]:
+def measurements(study, bbq, n_boot: int) -> dict:
+    """Name -> a call returning (seconds, peak MiB or NaN) for one store."""
     store = str(study.store_path)
     where = ["--store", store, "--bbq", str(bbq)]
-    out: dict[str, tuple[float, float]] = {}
-    wall, peak, _ = timed_call(comparison(study, bbq))
-    out["comparison stage (library)"] = (wall, peak)
-    wall, peak, _ = timed_call(bootstrap_only(study, bbq, n_boot))
-    out[f"pooled table, n_boot {n_boot} (library)"] = (wall, peak)
-    wall, peak, _ = timed_call(reports(study, bbq))
-    out["reports json+md+html (library)"] = (wall, peak)
     first = study.aligned[min(study.aligned)]
+
+    def library(make):
+        return lambda: timed_call(make())[:2]
+
+    def cli(name, args):
+        def run():
+            wall, peak, rc = timed_cli(args)
+            if rc not in (0, 1):
+                raise SystemExit(f"{name} exited {rc} on {store}")
+            return wall, peak
+
+        return run
+
+    out = {
+        "comparison stage (library)": library(lambda: comparison(study, bbq)),
+        f"pooled table, n_boot {n_boot} (library)": library(
+            lambda: bootstrap_only(study, bbq, n_boot)
+        ),
+        "reports json+md+html (library)": library(lambda: reports(study, bbq)),
+    }
     for name, args in (
         ("spillover compare", ["compare", study.baseline, first, *where]),
         ("spillover gate", ["gate", study.audit_id, *where]),
         ("spillover items --failing", ["items", first, "--failing", *where]),
         ("spillover runs", ["runs", "--store", store]),
     ):
-        wall, peak, rc = timed_cli(args)
-        if rc not in (0, 1):
-            raise SystemExit(f"{name} exited {rc} on {store}")
-        out[name] = (wall, peak)
-    opened, drilled = app_open(study, bbq)
-    out["app: open the audit (160x48)"] = (opened, float("nan"))
-    out["app: a cell's items (drill-down)"] = (drilled, float("nan"))
+        out[name] = cli(name, args)
+    out["app: open the audit, then a cell's items (160x48)"] = lambda: (
+        sum(app_open(study, bbq)),
+        float("nan"),
+    )
     return out
 
 
@@ -207,6 +220,7 @@ def main() -> int:
     parser.add_argument("--sizes", default="432,1800")
     parser.add_argument("--n-boot", type=int, default=10000)
     parser.add_argument("--dir", default="", help="where the stores go (default: a temp dir)")
+    parser.add_argument("--repeat", type=int, default=2, help="best of N runs each")
     parser.add_argument("--profile-out", default="", help="cProfile the largest size's stage")
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -214,27 +228,39 @@ def main() -> int:
 
     folder = Path(args.dir or tempfile.mkdtemp(prefix="bench-scale-"))
     sizes = [int(s) for s in args.sizes.split(",")]
-    results: dict[int, dict[str, tuple[float, float]]] = {}
+    studies = {}
     for n in sizes:
         path = folder / f"study-{n}.sqlite"
         path.unlink(missing_ok=True)
         started = time.perf_counter()
-        study = build_study_store(path, args.bbq, items=n, n_boot=args.n_boot)
+        studies[n] = build_study_store(path, args.bbq, items=n, n_boot=args.n_boot)
         built = time.perf_counter() - started
         mib = path.stat().st_size / 2**20
-        print(f"[{n} items] store built in {built:.1f} s: {mib:.1f} MiB, audit {study.audit_id}")
-        print(f"[{n} items] planted effect: {planted(study, EFFECT_CELL)}")
-        results[n] = measure(study, args.bbq, args.n_boot)
-        for name, (wall, peak) in results[n].items():
+        print(f"[{n} items] store built in {built:.1f} s: {mib:.1f} MiB")
+        print(f"[{n} items] planted effect: {planted(studies[n], EFFECT_CELL)}")
+    calls = {n: measurements(study, args.bbq, args.n_boot) for n, study in studies.items()}
+    best: dict[str, dict[int, tuple[float, float]]] = {}
+    for name in calls[sizes[0]]:  # the sizes side by side, each measurement in turn
+        for _ in range(args.repeat):
+            for n in sizes:
+                wall, peak = calls[n][name]()
+                if n not in best.setdefault(name, {}) or wall < best[name][n][0]:
+                    best[name][n] = (wall, peak)
+        for n in sizes:
+            wall, peak = best[name][n]
             mem = "" if peak != peak else f", peak {peak:.0f} MiB"
-            print(f"[{n} items] {name}: {wall:.2f} s{mem}")
-        if args.profile_out and n == sizes[-1]:
-            cProfile.runctx("fn()", {"fn": comparison(study, args.bbq)}, {}, args.profile_out)
-            pstats.Stats(args.profile_out).sort_stats("cumulative").print_stats(25)
-    small, large = sizes[0], sizes[-1]
-    print(f"ratios {large} / {small} items (items ratio {large / small:.2f}):")
-    for name, (wall, _) in results[large].items():
-        print(f"  {name}: {wall / results[small][name][0]:.2f}x")
+            ratio = "" if n == sizes[0] else f" ({wall / best[name][sizes[0]][0]:.2f}x)"
+            print(f"[{n} items] {name}: {wall:.2f} s{ratio}{mem}")
+    if args.profile_out:
+        fn = comparison(studies[sizes[-1]], args.bbq)
+        cProfile.runctx("fn()", {"fn": fn}, {}, args.profile_out)
+        pstats.Stats(args.profile_out).sort_stats("cumulative").print_stats(25)
+    print(
+        "items ratios: "
+        + ", ".join(f"{n} / {sizes[0]} = {n / sizes[0]:.2f}" for n in sizes[1:])
+        + "; each measurement's ratio to the first size is in brackets (best of "
+        + f"{args.repeat})"
+    )
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"this process's peak resident memory: {own:.0f} MiB")
     return 0
