@@ -54,8 +54,9 @@ def item_rows(
         raise InputError(f"unknown filter '{show}': choose one of {', '.join(SHOWS)}")
     if show.startswith("flipped") and run_b is None:
         raise InputError("--flipped needs a second run to compare against (--against RUN)")
-    first = {a.item_id: a for a in store.answers(run_a)}
-    second = {a.item_id: a for a in store.answers(run_b)} if run_b else None
+    cell = {"attribute": attribute or None, "context": context or None}  # read that cell only
+    first = {a.item_id: a for a in store.answers(run_a, **cell)}
+    second = {a.item_id: a for a in store.answers(run_b, **cell)} if run_b else None
     ids = sorted(first.keys() & second.keys() if second is not None else first.keys())
     rows = []
     for item_id in ids:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from auditor.store.db import Store
+from auditor.store.records import ReplicateLink, outcome
 
 
 @dataclass(frozen=True)
@@ -36,3 +37,35 @@ class Ledger:
         """Whether ``run_id`` is a finished run of ``adapter`` (rank 0 only)."""
         run = self.store.run(run_id) if run_id else None
         return bool(run and run.status == "done" and run.adapter == adapter)
+
+    def remember_transfer(self, fmt: str, stage: str, run_id: str) -> None:
+        """A run in the untrained format ``fmt`` ("baseline" or "aligned" ``stage``)."""
+        runs = self.outcome().transfer_runs
+        self.write(
+            record=outcome(transfer_runs={**runs, fmt: {**runs.get(fmt, {}), stage: run_id}})
+        )
+
+    def remember_replicate(
+        self, trained, seed: int, first_seed: int, fmt: str, run_id: str
+    ) -> None:
+        """A seed's aligned run (or its run in ``fmt``) into its typed link, ``trained``
+        being the seed's training; the audit's run columns name the first seed's runs."""
+        links = {link.seed: link for link in self.outcome().replicate_links()}
+        link = links.get(seed)
+        if link is None or link.train_run != trained.run_id:
+            link = ReplicateLink(seed, trained.run_id, "", str(trained.adapter_dir))
+        link = (
+            replace(link, transfer={**link.transfer, fmt: run_id})
+            if fmt
+            else replace(link, aligned_run=run_id, transfer={}, rotation=None)
+        )
+        links[seed] = link
+        first = links.get(first_seed)
+        columns = {"train_run": first.train_run, "aligned_run": first.aligned_run} if first else {}
+        self.write(
+            **columns,
+            record=outcome(
+                replicates={str(s): v.to_json() for s, v in sorted(links.items())},
+                adapter_dir=first.adapter_dir if first else "",
+            ),
+        )

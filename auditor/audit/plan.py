@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from auditor.audit.candidates import Candidate, candidates_of, is_candidate_audit
+from auditor.audit.plan_refusals import refuse, trajectory_steps
 from auditor.audit.profiles import Profile
-from auditor.core.errors import InputError
 from auditor.core.events import PlanAnnounced, StageKey
 
 
@@ -278,48 +278,6 @@ def audit_plan(profile: Profile) -> AuditPlan:
         steps,
         a.max_steps if steps else None,
     )
-
-
-def trajectory_steps(a) -> tuple[int, ...]:
-    """The checkpoint steps a trajectory evaluates (every ``save_steps`` before the last
-    step, which the aligned model is); () without ``trajectory``."""
-    if not a.trajectory:
-        return ()
-    return tuple(range(a.save_steps, a.max_steps, a.save_steps))
-
-
-def refuse(profile: Profile) -> None:
-    """InputError for a profile the engine cannot run completely as one recipe's audit:
-    several methods make a grid, run by ``grids`` (the matrix)."""
-    a = profile.align
-    if a.methods:
-        raise InputError(
-            "align.methods is set: run the grid with `spillover matrix` or "
-            "`spillover audit --matrix` (or empty it for one method's audit)"
-        )
-    if a.trajectory:
-        refuse_trajectory(profile)
-
-
-def refuse_trajectory(profile: Profile) -> None:
-    """InputError for a trajectory the engine cannot run completely."""
-    a = profile.align
-    why = (
-        "needs align.max_steps > 0 (the checkpoint steps must be known before training)"
-        if a.max_steps <= 0
-        else f"needs align.save_steps ({a.save_steps}) below align.max_steps ({a.max_steps}): "
-        "no checkpoint is saved before the last step"
-        if a.save_steps >= a.max_steps
-        else "runs with one training seed: with seed replicates, audit each seed alone"
-        if len(a.seeds) > 1
-        else "runs on one target: with align.targets, audit each target alone"
-        if a.targets
-        else "needs a model without model.adapter (a checkpoint adapter sits on the merged model)"
-        if profile.model.adapter
-        else ""
-    )
-    if why:
-        raise InputError(f"align.trajectory {why}")
 
 
 CANDIDATE_RECIPE = "candidates against the base"

@@ -59,8 +59,11 @@ def compare_plan(
                 )
             )
         elif pairing.name == "rotation":
+            base = rotated_on_table(profile, selection, store, before, plan)  # once, not per seed
             per_seed = {
-                s: rotation_for_audit(profile, selection, store, before, run, plan=plan)
+                s: rotation_for_audit(
+                    profile, selection, base, rotated_on_table(profile, selection, store, run, plan)
+                )
                 for s, run in after.items()
             }
             rotation = (
@@ -124,27 +127,32 @@ def compare_runs(profile, selection, store, before, after, report=None, cancel=N
     return done.table, done.target_all
 
 
-def rotation_for_audit(profile, selection, store, before, after, plan=None) -> dict | None:
-    """Paired position bias and order consistency of the two runs on the table's items
-    (the target on its held-out items), as a dict; None when the audit did not rotate."""
+def rotated_on_table(profile, selection, store, run, plan=None) -> dict:
+    """A rotated run's answers per ordering on the table's items (the target on its
+    held-out items; a candidate audit holds no item out); empty when the audit did not
+    rotate."""
+    if profile.eval.orders == "none":
+        return {}
+    target = set() if plan is not None and plan.candidates else set(profile.align.target)
+    return {
+        i: v
+        for i, v in store.order_answers(run).items()
+        if selection.items[i].attribute not in target or i in selection.heldout_ids
+    }
+
+
+def rotation_for_audit(profile, selection, before: dict, after: dict) -> dict | None:
+    """Paired position bias and order consistency of two runs' rotated answers on the
+    table's items (``rotated_on_table``), as a dict; None when the audit did not rotate."""
     from auditor.stats.position import compare_rotation
 
     if profile.eval.orders == "none":
         return None
-    s = profile.stats  # a candidate audit holds no item out: every item is on the table
-    target = set() if plan is not None and plan.candidates else set(profile.align.target)
-
-    def on_table(run):
-        return {
-            i: v
-            for i, v in store.order_answers(run).items()
-            if selection.items[i].attribute not in target or i in selection.heldout_ids
-        }
-
+    s = profile.stats
     return compare_rotation(
         selection.items,
-        on_table(before),
-        on_table(after),
+        before,
+        after,
         orders=profile.eval.orders,
         alpha=s.alpha,
         n_boot=s.n_boot,

@@ -94,7 +94,7 @@ class Runner:
         def remember(run: str) -> None:  # a candidate audit: every candidate's record
             for ledger in self.ledgers.values():
                 if fmt:
-                    self._remember_transfer(fmt, "baseline", run, ledger)
+                    ledger.remember_transfer(fmt, "baseline", run)
                 else:
                     ledger.write(baseline_run=run)
 
@@ -120,7 +120,7 @@ class Runner:
 
         def remember(run):
             if fmt:
-                self._remember_transfer(fmt, "aligned", run, ledger)
+                ledger.remember_transfer(fmt, "aligned", run)
             else:
                 ledger.write(aligned_run=run)
 
@@ -154,7 +154,7 @@ class Runner:
                 spec,
                 self._transfer_doing("aligned", fmt),
                 stored=lambda r: r.outcome.transfer_runs.get(fmt, {}).get("aligned"),
-                remember=lambda run: self._remember_transfer(fmt, "aligned", run),
+                remember=lambda run: self.ledger.remember_transfer(fmt, "aligned", run),
             )
         else:
 
@@ -174,7 +174,9 @@ class Runner:
                 spec,
                 doing,
                 stored=stored,
-                remember=lambda run: self._remember_replicate(seed, fmt, run),
+                remember=lambda run: self.ledger.remember_replicate(
+                    self.trained[seed], seed, self.plan.seeds[0], fmt, run
+                ),
                 stored_detail=f"seed {seed}: stored",
             )
 
@@ -222,37 +224,6 @@ class Runner:
             remember(run_id)
         self.report(StageFinished(label, detail=run_id, key=key))
         self.runs[key] = run_id
-
-    def _remember_transfer(self, fmt: str, stage: str, run_id: str, ledger=None) -> None:
-        ledger = ledger or self.ledger
-        runs = ledger.outcome().transfer_runs
-        ledger.write(
-            record=outcome(transfer_runs={**runs, fmt: {**runs.get(fmt, {}), stage: run_id}})
-        )
-
-    def _remember_replicate(self, seed: int, fmt: str, run_id: str) -> None:
-        """A seed's aligned run (or its run in ``fmt``) into its typed link; the audit's run
-        columns name the first seed's runs."""
-        trained = self.trained[seed]
-        links = {link.seed: link for link in self.ledger.outcome().replicate_links()}
-        link = links.get(seed)
-        if link is None or link.train_run != trained.run_id:
-            link = ReplicateLink(seed, trained.run_id, "", str(trained.adapter_dir))
-        link = (
-            replace(link, transfer={**link.transfer, fmt: run_id})
-            if fmt
-            else replace(link, aligned_run=run_id, transfer={}, rotation=None)
-        )
-        links[seed] = link
-        first = links.get(self.plan.seeds[0])
-        columns = {"train_run": first.train_run, "aligned_run": first.aligned_run} if first else {}
-        self.ledger.write(
-            **columns,
-            record=outcome(
-                replicates={str(s): v.to_json() for s, v in sorted(links.items())},
-                adapter_dir=first.adapter_dir if first else "",
-            ),
-        )
 
     # -- training ---------------------------------------------------------------------
     def _align(self, key: StageKey) -> None:

@@ -192,16 +192,13 @@ def run(
     from auditor.audit.report import audit_report, audit_subject
     from auditor.cli import candidates as cand
     from auditor.cli.interrupt import first_interrupt_cancels
+    from auditor.cli.overrides import flag_overrides
     from auditor.cli.progress import ProgressReporter
     from auditor.core.events import Cancelled
     from auditor.models.distributed import world
     from auditor.models.quiet import quiet_hf
 
-    extra = [f"model.source={_toml(model)}"] if model else []
-    extra += [f"model.adapter={_toml(adapter)}"] if adapter else []
-    extra += [f"model.device={_toml(device)}"] if device else []
-    extra += [f"align.seeds={_seed_list(seeds)}"] if seeds is not None else []
-    extra += [f"eval.orders={_toml(orders)}"] if orders else []
+    extra = flag_overrides(model=model, adapter=adapter, device=device, seeds=seeds, orders=orders)
     extra += ["align.trajectory=true"] if trajectory else []
     extra += cand.candidate_overrides(candidates, candidate_adapters, targets)
     profile = load_profile(profile_name, [*overrides, *extra])
@@ -335,21 +332,3 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated, appends=()) ->
         for rep in reports.values():
             emit(rep, fmt, (), ())  # appended below, all targets at once
     append_markdown(reports.values(), appends)
-
-
-def _seed_list(text: str) -> str:
-    """``--seeds 0,1,2`` as a TOML list, or a one-line error."""
-    from auditor.core.errors import InputError
-
-    parts = [p.strip() for p in text.split(",")]
-    if not all(p.isdigit() for p in parts):
-        raise InputError(
-            f"--seeds {text!r}: expected seeds as integers >= 0 separated by commas, e.g. 0,1,2"
-        )
-    return "[" + ", ".join(str(int(p)) for p in parts) + "]"
-
-
-def _toml(value: str) -> str:
-    import json
-
-    return json.dumps(value)

@@ -77,16 +77,27 @@ class AnswerTables:
             rows = self._db.execute("SELECT item_id FROM answers WHERE run_id = ?", (run_id,))
             return {r[0] for r in rows}
 
-    def answers(self, run_id: str) -> list[Answer]:
-        """The run's answers in the order they were stored."""
+    def answers(
+        self, run_id: str, *, attribute: str | None = None, context: str | None = None
+    ) -> list[Answer]:
+        """The run's answers in the order they were stored; with ``attribute`` and/or
+        ``context``, those of that cell only (read through the cell index)."""
         return [
             Answer(r["item_id"], r["predicted"], tuple(r["scores"]), r["text"])
-            for r in self.answer_rows(run_id)
+            for r in self.answer_rows(run_id, attribute=attribute, context=context)
         ]
 
-    def answer_rows(self, run_id: str) -> list[dict[str, Any]]:
-        """Full answer rows (with attribute, context, polarity, role, correct) to query."""
-        return self._query("SELECT * FROM answers WHERE run_id = ? ORDER BY seq", (run_id,))
+    def answer_rows(
+        self, run_id: str, *, attribute: str | None = None, context: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Full answer rows (with attribute, context, polarity, role, correct) to query,
+        of one cell when ``attribute`` and/or ``context`` are given."""
+        where, args = "run_id = ?", [run_id]
+        for column, value in (("attribute", attribute), ("context", context)):
+            if value is not None:
+                where += f" AND {column} = ?"
+                args.append(value)
+        return self._query(f"SELECT * FROM answers WHERE {where} ORDER BY seq", tuple(args))
 
     # -- answers per option ordering (option-order rotation) ------------------------
     def add_order_answers(
