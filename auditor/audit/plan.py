@@ -231,7 +231,7 @@ def audit_plan(profile: Profile) -> AuditPlan:
         evals += evaluations("aligned", seed)
     steps = trajectory_steps(a)
     evals += [
-        Evaluation(StageKey("checkpoint", recipe, None, "", s), "checkpoint", e.mode, e.orders)
+        Evaluation(StageKey("checkpoint", recipe, step=s), "checkpoint", e.mode, e.orders)
         for s in steps
     ]
     trainings = tuple(
@@ -260,7 +260,7 @@ def audit_plan(profile: Profile) -> AuditPlan:
         )
         reports.append(f"format transfer ({f})")
     comparisons += [
-        Pairing("trajectory", base, (StageKey("checkpoint", recipe, None, "", s),)) for s in steps
+        Pairing("trajectory", base, (StageKey("checkpoint", recipe, step=s),)) for s in steps
     ]
     if steps:
         reports.append(f"trajectory (steps {', '.join(map(str, steps))}, {a.max_steps})")

@@ -41,8 +41,8 @@ class StageKey:
     recipe: str = ""
     seed: int | None = None
     format: str = ""
-    step: int | None = None
-    candidate: str = ""
+    step: int | None = field(default=None, kw_only=True)  # keyword-only: never positional
+    candidate: str = field(default="", kw_only=True)
 
     @property
     def name(self) -> str:

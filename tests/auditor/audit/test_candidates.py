@@ -77,10 +77,10 @@ def test_the_plan_has_no_training_and_one_comparison_set_per_candidate(made):
     assert plan.stages == (
         StageKey("baseline", r),
         StageKey("baseline", r, None, "cloze"),
-        StageKey("candidate", r, None, "", "1"),
-        StageKey("candidate", r, None, "cloze", "1"),
-        StageKey("candidate", r, None, "", "2"),
-        StageKey("candidate", r, None, "cloze", "2"),
+        StageKey("candidate", r, candidate="1"),
+        StageKey("candidate", r, None, "cloze", candidate="1"),
+        StageKey("candidate", r, candidate="2"),
+        StageKey("candidate", r, None, "cloze", candidate="2"),
         StageKey("compare", r, candidate="1"),
         StageKey("compare", r, candidate="2"),
     )
@@ -222,7 +222,7 @@ def test_an_interrupted_candidate_audit_resumes_without_redoing_a_stage(made, tm
 
     def stop_after_candidate_1(event):
         if isinstance(event, StageFinished) and event.key == StageKey(
-            "candidate", audit_plan(profile).recipe, None, "cloze", "1"
+            "candidate", audit_plan(profile).recipe, None, "cloze", candidate="1"
         ):
             cancel.set()
 

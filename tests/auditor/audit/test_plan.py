@@ -126,8 +126,8 @@ def test_a_trajectory_evaluates_every_checkpoint_before_the_last_step():
         StageKey("baseline", r),
         StageKey("align", r),
         StageKey("aligned", r),
-        StageKey("checkpoint", r, None, "", 3),
-        StageKey("checkpoint", r, None, "", 6),
+        StageKey("checkpoint", r, step=3),
+        StageKey("checkpoint", r, step=6),
         StageKey("compare", r),
     )
     trajectory = [c for c in plan.comparisons if c.name == "trajectory"]
