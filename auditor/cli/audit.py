@@ -316,7 +316,9 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated, appends=()) ->
         try:
             with first_interrupt_cancels(cancel):
                 done = run_recipes(profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel)
-            results = {target[0]: r for (_, target), r in done.items()}
+            results = {target[0]: r for (_, target), r in done.items() if r is not None}
+            if len(results) < len(done):  # a launcher's other ranks: rank 0 reports
+                raise RuntimeError("the targets' results are rank 0's alone")
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)

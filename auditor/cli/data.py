@@ -156,7 +156,7 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) 
     numeric = [all(isinstance(r[i], int) for r in rows) for i in range(len(header))]
     texts = [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in texts]) for i, h in enumerate(header)]
-    if click.get_text_stream("stdout").isatty():
+    if sys.stdout.isatty():
         from rich import box
         from rich.console import Console
         from rich.table import Table

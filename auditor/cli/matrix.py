@@ -211,14 +211,15 @@ def emit_matrix(matrix, fmt: str, outputs, title: str, controls: dict | None = N
 
             from auditor.reports.terminal import control_parts
 
-            console = Console(file=io.StringIO(), width=400)  # every column unwrapped
+            buffer = io.StringIO()
+            console = Console(file=buffer, width=400)  # every column unwrapped
             for table in to_rich(matrix, title):
                 console.print(table)
             for label, report in controls.items():
                 console.print(f"Controls of {label}", markup=False)
                 for part in control_parts(report):
                     console.print(part)
-            written = write_text(path, console.file.getvalue())
+            written = write_text(path, buffer.getvalue())
         else:
             written = write_text(
                 path, render_with_controls(matrix, MATRIX_SUFFIXES[suffix], title, controls)

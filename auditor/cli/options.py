@@ -205,7 +205,8 @@ def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] =
         if rule.flag == "" or f.name in skip or (only and f.name not in only):
             continue
         flag = "--" + (rule.flag or f.name.replace("_", "-"))
-        hint, extra = hints[f.name], {}
+        hint = hints[f.name]
+        extra: dict[str, typing.Any] = {}
         if hint is bool:
             extra = dict(is_flag=True)
         elif typing.get_origin(hint) is tuple:
