@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from auditor.bbq.checksums import FileCheck
 
 STYLES = {"ok": "green", "mismatch": "bold red", "missing": "yellow"}
 
@@ -106,7 +110,7 @@ def verify(directory: str | None, fmt: str, strict: bool) -> None:
         sys.exit(1)
 
 
-def _check_dict(check) -> dict:
+def _check_dict(check: FileCheck) -> dict[str, Any]:
     return {
         "path": check.path,
         "status": check.status,
