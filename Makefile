@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_dpo.py $(if $(BBQ),--bbq $(BBQ))
 	$(BIN)/python benchmarks/bench_demo.py $(if $(BBQ),--bbq $(BBQ))
 
-# ruff, the import contracts, mypy (strict on auditor.core, bbq, stats, store and reports;
+# ruff, the import contracts, mypy (strict on auditor.core, bbq, stats, store, reports, audit, cli;
 # the other packages without strictness; see pyproject.toml), formatting
 lint: $(STAMP)
 	$(BIN)/ruff check auditor tui tests benchmarks

@@ -3,12 +3,19 @@ its training data is unknown, the overall exit code, and the one JSON document."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditor.audit.candidates import CAVEAT
 from auditor.audit.document import Report
 from auditor.audit.gate import GateResult
 from auditor.audit.report import audit_report, candidate_subject
+
+if TYPE_CHECKING:
+    from auditor.audit.profiles import GateSection, Profile
+    from auditor.audit.result import AuditResult
+    from auditor.store.db import Store
 
 __all__ = ["CAVEAT", "candidate_subject"]
 
@@ -24,13 +31,19 @@ audit before any verdict."""
 class CandidateReport:
     """One candidate's report, and its gate verdict when gated."""
 
-    candidate: dict  # label, model, adapter, step
+    candidate: dict[str, Any]  # label, model, adapter, step
     report: Report
     verdict: GateResult | None
 
 
 def candidate_reports(
-    store, results, profile, *, section=None, bbq=None, flips=False
+    store: Store,
+    results: Iterable[AuditResult],
+    profile: Profile,
+    *,
+    section: GateSection | None = None,
+    bbq: str | None = None,
+    flips: bool = False,
 ) -> list[CandidateReport]:
     """Each candidate's report (and verdict, with a gate ``section``), in order."""
     out = []
@@ -43,12 +56,12 @@ def candidate_reports(
             bbq=bbq,
             flips=flips,
         )
-        out.append(CandidateReport(dict(result.candidate), report, verdict))
+        out.append(CandidateReport(dict(result.candidate or {}), report, verdict))
     return out
 
 
 def with_candidate_trajectory(
-    reports: list[CandidateReport], section=None
+    reports: list[CandidateReport], section: GateSection | None = None
 ) -> list[CandidateReport]:
     """With two or more candidates that are checkpoints of one training run (each with
     its step), the last of them carries the trajectory of every cell over their steps,
@@ -82,7 +95,9 @@ def overall_exit(reports: list[CandidateReport]) -> int:
     return next(code for code in WORST_FIRST if code in codes)
 
 
-def candidates_document(reports: list[CandidateReport], profile, gated: bool) -> dict:
+def candidates_document(
+    reports: list[CandidateReport], profile: Profile, gated: bool
+) -> dict[str, Any]:
     """The candidate audit as one JSON document: one entry per candidate with its model
     spec and full report."""
     m = profile.model

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from auditor.core.items import ATTRIBUTES
 from auditor.core.settings import Checked, setting
@@ -32,13 +33,34 @@ class CandidateSection(Checked):
     )
 
 
-def is_candidate_audit(profile) -> bool:
+class _Model(Protocol):
+    @property
+    def source(self) -> str: ...
+
+
+class _Target(Protocol):
+    @property
+    def target(self) -> tuple[str, ...]: ...
+
+
+class Audited(Protocol):
+    """What these functions read of a ``profiles.Profile`` (which imports this module)."""
+
+    @property
+    def model(self) -> _Model: ...
+    @property
+    def align(self) -> _Target: ...
+    @property
+    def candidate(self) -> CandidateSection: ...
+
+
+def is_candidate_audit(profile: Audited) -> bool:
     """Whether ``profile`` names candidates (then its audit trains nothing)."""
     c = profile.candidate
     return bool(c.models or c.adapters)
 
 
-def table_target(profile) -> tuple[str, ...]:
+def table_target(profile: Audited) -> tuple[str, ...]:
     """The attributes marked as target in the audit's table: a candidate audit's named
     target, else the alignment's."""
     return profile.candidate.target if is_candidate_audit(profile) else profile.align.target
@@ -59,7 +81,7 @@ class Candidate:
     def shown(self) -> str:
         return f"{self.source} + adapter {self.adapter}" if self.adapter else self.source
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "model": self.source,
@@ -67,12 +89,12 @@ class Candidate:
             "step": self.step,
         }
 
-    def key(self) -> dict:
+    def key(self) -> dict[str, str]:
         """What decides its answers (its label does not)."""
         return {"model": _where(self.source), "adapter": _where(self.adapter)}
 
 
-def candidates_of(profile) -> tuple[Candidate, ...]:
+def candidates_of(profile: Audited) -> tuple[Candidate, ...]:
     """The profile's candidates, labelled 1, 2, ... (models, then adapters on the base);
     a checkpoint folder of a training run (``checkpoint-N``, as transformers saves them,
     or spillover's ``step-N``) carries its step N."""

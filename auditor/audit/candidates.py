@@ -11,8 +11,10 @@ shared baseline evaluation.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.audit.candidate_settings import (
     Candidate,
@@ -22,6 +24,10 @@ from auditor.audit.candidate_settings import (
     table_target,
 )
 from auditor.core.errors import InputError
+
+if TYPE_CHECKING:
+    from auditor.audit.profiles import ModelSection, Profile
+    from auditor.models.loading import ModelSpec
 
 CAVEAT = (
     "spillover cannot know what data trained a candidate: its training items may overlap "
@@ -48,7 +54,7 @@ REFUSED = {
 }
 
 
-def candidate_spec(candidate: Candidate, model):
+def candidate_spec(candidate: Candidate, model: ModelSection) -> ModelSpec:
     """The ModelSpec of ``candidate``, loaded as the base ``model`` section says."""
     from auditor.models.loading import ModelSpec
 
@@ -62,7 +68,7 @@ def candidate_spec(candidate: Candidate, model):
     )
 
 
-def refuse_candidates(profile) -> None:
+def refuse_candidates(profile: Profile) -> None:
     """InputError in one line for a candidate audit the engine cannot run completely."""
     a = profile.align
     given = {
@@ -84,7 +90,7 @@ def refuse_candidates(profile) -> None:
         )
 
 
-def check_candidates(profile) -> None:
+def check_candidates(profile: Profile) -> None:
     """Each candidate exists and can load (checked like the base: file headers, no
     weights), none is given twice, none is the base; InputError in one line."""
     from auditor.models.loading import check_adapter_folder
@@ -107,7 +113,7 @@ def check_candidates(profile) -> None:
         seen[key] = f"candidate {c.label}"
 
 
-def with_candidate_gate(profile, mode_named: bool):
+def with_candidate_gate(profile: Profile, mode_named: bool) -> Profile:
     """A candidate audit gates in non-inferiority mode unless its profile or flags named
     a mode (``mode_named``)."""
     if not is_candidate_audit(profile) or mode_named:
@@ -115,7 +121,7 @@ def with_candidate_gate(profile, mode_named: bool):
     return replace(profile, gate=replace(profile.gate, mode="noninferiority"))
 
 
-def names_gate_mode(path: Path | None, overrides=()) -> bool:
+def names_gate_mode(path: Path | None, overrides: Iterable[str] = ()) -> bool:
     """Whether the profile file at ``path`` or an ``--set`` names ``[gate] mode``."""
     if any(o.partition("=")[0].strip() == "gate.mode" for o in overrides):
         return True

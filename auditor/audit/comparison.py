@@ -8,8 +8,9 @@ the target on every item both runs answered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditor.audit.history import resolve_run_id, stored_items
 from auditor.core.answers import Answer
@@ -18,14 +19,19 @@ from auditor.core.events import CancelToken, Message, Reporter
 from auditor.core.items import Item
 from auditor.store.db import Store
 
+if TYPE_CHECKING:
+    from auditor.stats.table import SpilloverTable
+
+Answers = Sequence[Answer] | Mapping[int, Sequence[Answer]]  # one run, or one per seed
+
 
 @dataclass(frozen=True)
 class Comparison:
     """The spillover table and, when the target was judged on held-out items while more
     of its items were answered, the target on all of them."""
 
-    table: object  # auditor.stats.SpilloverTable
-    target_all: object | None = None
+    table: SpilloverTable
+    target_all: SpilloverTable | None = None
 
 
 def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tuple[str, ...]:
@@ -36,7 +42,7 @@ def ordered_attributes(target: Iterable[str], attributes: Iterable[str]) -> tupl
 def compare(
     items: Mapping[str, Item],
     before: Sequence[Answer],
-    after: Sequence[Answer] | Mapping[int, Sequence[Answer]],
+    after: Answers,
     *,
     target: Iterable[str],
     attributes: Iterable[str],
@@ -44,7 +50,7 @@ def compare(
     reporter: Reporter | None = None,
     cancel: CancelToken | None = None,
     accuracy_test: str = "mcnemar",
-    **stats,
+    **stats: Any,
 ) -> Comparison:
     """Compare two runs' answers; ``after`` may map training seeds to their answers, and
     the tables then pool the replicates. ``stats``: correction, alpha, n_boot, seed;
@@ -57,14 +63,21 @@ def compare(
 
     check_test(accuracy_test)
     target, attributes = tuple(target), tuple(attributes)
-    pooled = isinstance(after, Mapping)
 
-    def method(items, before, after, **kw):
-        table = (compare_replicates if pooled else compare_runs)(items, before, after, **kw)
+    def method(
+        items: Mapping[str, Item], before: Sequence[Answer], after: Answers, **kw: Any
+    ) -> SpilloverTable:
+        table = (
+            compare_replicates(items, before, after, **kw)
+            if isinstance(after, Mapping)
+            else compare_runs(items, before, after, **kw)
+        )
         return with_alternatives(table, items, before, after, accuracy_test)
 
-    def each(keep):
-        return {seed: keep(answers) for seed, answers in after.items()} if pooled else keep(after)
+    def each(keep: Callable[[Sequence[Answer]], list[Answer]]) -> Answers:
+        if isinstance(after, Mapping):
+            return {seed: keep(answers) for seed, answers in after.items()}
+        return keep(after)
 
     if heldout_ids is None:
         return Comparison(
@@ -81,10 +94,10 @@ def compare(
         )
     held = frozenset(heldout_ids)
 
-    def on_heldout(answers):
+    def on_heldout(answers: Sequence[Answer]) -> list[Answer]:
         return [a for a in answers if items[a.item_id].attribute not in target or a.item_id in held]
 
-    def of_target(answers):
+    def of_target(answers: Sequence[Answer]) -> list[Answer]:
         return [a for a in answers if items[a.item_id].attribute in target]
 
     table = method(
@@ -116,7 +129,7 @@ def compare_stored(
     train_run: str | None = None,
     heldout_ids: Iterable[str] | None = None,
     reporter: Reporter | None = None,
-    **stats,
+    **stats: Any,
 ) -> Comparison:
     """Compare two stored runs (ids or unique prefixes). The target is judged on held-out
     items when ``heldout_ids`` or a stored ``train_run`` names them."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from auditor.audit.gate import GateResult
 from auditor.audit.trajectory import Trajectory
 from auditor.stats.table import SpilloverTable
+from auditor.stats.transfer import Reading
 
 SCHEMA = "spillover.report/2"
 """/2 added ``rotation`` and ``format_transfer`` (null when the audit has none), and the
@@ -20,18 +22,18 @@ class Report:
     """One comparison's report. ``subject`` names what was compared (audit id, runs)."""
 
     table: SpilloverTable
-    subject: dict = field(default_factory=dict)
+    subject: dict[str, Any] = field(default_factory=dict)
     gate: GateResult | None = None
     target_all: SpilloverTable | None = None
-    flips: tuple[dict, ...] = ()  # flipped items (drill-down rows) for the HTML report
-    rotation: dict | None = None  # RotationChange.to_dict(): position bias, consistency
+    flips: tuple[dict[str, Any], ...] = ()  # flipped items (drill-down rows) for the HTML report
+    rotation: dict[str, Any] | None = None  # RotationChange.to_dict(): position bias, consistency
     transfer: SpilloverTable | None = None  # the same comparison in an untrained format
     transfer_format: str = ""  # its name ("cloze")
-    transfer_readings: tuple = ()  # stats.transfer.Reading, one per cell and metric
+    transfer_readings: tuple[Reading, ...] = ()  # stats.transfer.Reading, one per cell and metric
     trajectory: Trajectory | None = None  # Δ per cell per step of a training run
 
-    def to_dict(self) -> dict:
-        out = {
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "schema": SCHEMA,
             "subject": self.subject,
             "table": self.table.to_dict(),

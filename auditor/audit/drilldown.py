@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.core.answers import Answer
 from auditor.core.errors import InputError
@@ -103,11 +104,11 @@ def _keep(row: ItemRow, show: str) -> bool:
     return row.status == show
 
 
-def row_to_dict(row: ItemRow) -> dict:
+def row_to_dict(row: ItemRow) -> dict[str, Any]:
     """JSON-ready form of a row (what `spillover items --format json` prints)."""
     item = row.item
 
-    def answer(ans: Answer | None, role: str | None):
+    def answer(ans: Answer | None, role: str | None) -> dict[str, Any] | None:
         if ans is None:
             return None
         return {

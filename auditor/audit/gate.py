@@ -34,11 +34,12 @@ different data, unfinished or unlike runs, non-finite scores, diverged training)
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from auditor.audit.noninferiority import INCONCLUSIVE, NON_INFERIOR, Judgement, judge
 from auditor.audit.noninferiority import rule as ni_rule
 from auditor.audit.profiles import GateSection
-from auditor.stats.table import DEGRADED, SpilloverTable, corrected
+from auditor.stats.table import DEGRADED, AccuracyChange, BiasChange, SpilloverTable, corrected
 from auditor.stats.verdicts import BIAS_TOLERANCE, bias_growth
 
 CONTEXTS = ("ambig", "disambig")
@@ -67,7 +68,7 @@ class GateResult:
     passed: bool
     failures: tuple[Failure, ...]
     checked: tuple[tuple[str, str], ...]  # (attribute, context) cells the gate looked at
-    settings: dict
+    settings: dict[str, Any]
     refusals: tuple[str, ...] = ()  # why the gate could not judge; never passed when set
     unconfirmed: tuple[Failure, ...] = ()  # degraded, but fewer seeds agree than required
     tolerated: tuple[Failure, ...] = ()  # degraded, but within the allowed change
@@ -100,7 +101,7 @@ class GateResult:
     def failures_in(self, attribute: str, context: str) -> tuple[Failure, ...]:
         return tuple(f for f in self.failures if (f.attribute, f.context) == (attribute, context))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
             "failures": [asdict(f) for f in self.failures],
@@ -195,57 +196,52 @@ def evaluate_gate(
     """Apply ``gate`` to ``table``; ``refusals`` adds reasons found outside the table
     (runs that do not pair, diverged training)."""
     table = regate(table, gate)
-    failures = []
+    failures: list[Failure] = []
     cells = checked_cells(table, gate.cells)
     refusals = (*refusals, *refusals_of(table, gate, cells))
-    unconfirmed, tolerated = [], []
+    unconfirmed: list[Failure] = []
+    tolerated: list[Failure] = []
     for attribute, context in cells:
         cell = table.cell(attribute, context)
         if cell is None or cell.accuracy.p is None:
             continue
         acc, bias = cell.accuracy, cell.bias
-        if acc.verdict == DEGRADED and -acc.delta > gate.max_accuracy_drop:
-            found = Failure(
-                attribute,
-                context,
-                "accuracy",
-                acc.before,
-                acc.after,
-                acc.delta,
-                acc.p_corrected,
-                f"accuracy fell {100 * -acc.delta:.1f} pp ({100 * acc.before:.1f}% → "
-                f"{100 * acc.after:.1f}%, {acc.b} right→wrong vs {acc.c} wrong→right"
-                f"{_over_seeds(acc)}), corrected p = {acc.p_corrected:.2g} < {gate.alpha:g}; "
-                f"allowed drop {100 * gate.max_accuracy_drop:.1f} pp{_agreeing(acc)}",
-            )
-            (failures if confirmed(acc, gate) else unconfirmed).append(found)
-        elif acc.verdict == DEGRADED:
-            tolerated.append(
-                Failure(
+        if acc.verdict == DEGRADED:
+            before, after, delta, p = figures = _figures(acc)
+            if -delta > gate.max_accuracy_drop:
+                found = Failure(
                     attribute,
                     context,
                     "accuracy",
-                    acc.before,
-                    acc.after,
-                    acc.delta,
-                    acc.p_corrected,
-                    f"accuracy fell {100 * -acc.delta:.1f} pp, corrected p = "
-                    f"{acc.p_corrected:.2g}: within the allowed drop "
-                    f"{100 * gate.max_accuracy_drop:.1f} pp",
+                    *figures,
+                    f"accuracy fell {100 * -delta:.1f} pp ({100 * before:.1f}% → "
+                    f"{100 * after:.1f}%, {acc.b} right→wrong vs {acc.c} wrong→right"
+                    f"{_over_seeds(acc)}), corrected p = {p:.2g} < {gate.alpha:g}; "
+                    f"allowed drop {100 * gate.max_accuracy_drop:.1f} pp{_agreeing(acc)}",
                 )
-            )
+                (failures if confirmed(acc, gate) else unconfirmed).append(found)
+            else:
+                tolerated.append(
+                    Failure(
+                        attribute,
+                        context,
+                        "accuracy",
+                        *figures,
+                        f"accuracy fell {100 * -delta:.1f} pp, corrected p = "
+                        f"{p:.2g}: within the allowed drop "
+                        f"{100 * gate.max_accuracy_drop:.1f} pp",
+                    )
+                )
         if bias.verdict == DEGRADED:
-            growth = bias_growth(bias.before, bias.after)
+            before, after, _, p = figures = _figures(bias)
+            growth = bias_growth(before, after)
             found = Failure(
                 attribute,
                 context,
                 "bias",
-                bias.before,
-                bias.after,
-                bias.delta,
-                bias.p_corrected,
-                f"bias score moved away from 0: {bias.before:+.3f} → {bias.after:+.3f} "
-                f"(|bias| +{growth:.3f}), corrected p = {bias.p_corrected:.2g} < "
+                *figures,
+                f"bias score moved away from 0: {before:+.3f} → {after:+.3f} "
+                f"(|bias| +{growth:.3f}), corrected p = {p:.2g} < "
                 f"{gate.alpha:g}; allowed increase {gate.max_bias_increase:.3f}"
                 f"{_agreeing(bias)}",
             )
@@ -329,7 +325,14 @@ def needed_agreement(gate: GateSection, seeds: int) -> int:
     return seeds if gate.min_seed_agreement == 0 else gate.min_seed_agreement
 
 
-def confirmed(change, gate: GateSection) -> bool:
+def _figures(c: AccuracyChange | BiasChange) -> tuple[float, float, float, float]:
+    """Before, after, Δ and corrected p of a judged change (a verdict has all four)."""
+    if c.before is None or c.after is None or c.delta is None or c.p_corrected is None:
+        raise ValueError(f"a {c.verdict} change without its figures")
+    return c.before, c.after, c.delta, c.p_corrected
+
+
+def confirmed(change: AccuracyChange | BiasChange, gate: GateSection) -> bool:
     """Whether a degraded cell fails: always for a single run, with replicates when
     enough seeds agree."""
     if not change.seeds:
@@ -337,11 +340,11 @@ def confirmed(change, gate: GateSection) -> bool:
     return (change.agreement or 0) >= needed_agreement(gate, len(change.seeds))
 
 
-def _over_seeds(change) -> str:
+def _over_seeds(change: AccuracyChange | BiasChange) -> str:
     return f", totals over {len(change.seeds)} seeds" if change.seeds else ""
 
 
-def _agreeing(change) -> str:
+def _agreeing(change: AccuracyChange | BiasChange) -> str:
     if not change.seeds:
         return ""
     return f"; {change.agreement}/{len(change.seeds)} seeds degraded on their own"

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from auditor.store.db import Store
+from auditor.store.records import RunRecord
 
 
 def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
@@ -50,7 +51,7 @@ def run_problems(store: Store, before_id: str, after_id: str) -> list[str]:
     return found
 
 
-def data_problems(before, after) -> list[str]:
+def data_problems(before: RunRecord, after: RunRecord) -> list[str]:
     """Reasons in the runs' recorded data checksums: both recorded and different means
     the runs were scored on different BBQ data (item content edited, another folder)."""
     found = []
@@ -131,6 +132,6 @@ def nonfinite_tensors(path: Path) -> list[str]:
     return bad
 
 
-def _short(value) -> str:
+def _short(value: object) -> str:
     text = value if isinstance(value, str) else json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."

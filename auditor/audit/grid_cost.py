@@ -17,8 +17,12 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditor.audit.profiles import Profile
+
+if TYPE_CHECKING:
+    from auditor.store.db import Store
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class GridCost:
     formats: tuple[FormatCost, ...] = ()  # every format evaluated, the profile's first
     checkpoints: int = 0  # a trajectory's checkpoint evaluations (in ``evaluations``)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property
@@ -70,10 +74,10 @@ class FormatCost:
     per_item: Measured | None
 
 
-def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
+def grid_cost(profile: Profile, items: int, store: Store | None = None) -> GridCost:
     """The grid's counts, and the measured costs from ``store`` (None: nothing measured)."""
     from auditor.audit.candidate_settings import is_candidate_audit
-    from auditor.audit.plan import trajectory_steps
+    from auditor.audit.plan_refusals import trajectory_steps
 
     a = profile.align
     if is_candidate_audit(profile):  # no training: the baseline and one per candidate
@@ -115,7 +119,7 @@ def grid_cost(profile: Profile, items: int, store=None) -> GridCost:
     )
 
 
-def _per_step(store, profile, method) -> Measured | None:
+def _per_step(store: Store | None, profile: Profile, method: str) -> Measured | None:
     if store is None:
         return None
     found = []
@@ -133,7 +137,7 @@ def _per_step(store, profile, method) -> Measured | None:
     return Measured(statistics.median(found), len(found)) if found else None
 
 
-def _per_item(store, profile, mode: str, orders: str) -> Measured | None:
+def _per_item(store: Store | None, profile: Profile, mode: str, orders: str) -> Measured | None:
     if store is None:
         return None
     found = []

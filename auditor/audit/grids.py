@@ -12,12 +12,18 @@ expanded inside each recipe's plan (``plan.audit_plan``).
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 from auditor.audit import pipeline
 from auditor.audit.plan import AuditPlan, audit_plan, recipe_label
 from auditor.audit.profiles import Profile
 from auditor.audit.result import AuditResult
 from auditor.core.errors import InputError
+
+if TYPE_CHECKING:
+    from auditor.audit.selection import Selection
+    from auditor.core.events import CancelToken, Reporter
+    from auditor.store.db import Store
 
 Recipe = tuple[str, tuple[str, ...]]  # (method, target)
 __all__ = [
@@ -34,7 +40,7 @@ def recipe_profiles(profile: Profile) -> dict[Recipe, Profile]:
     """The profile of each recipe's audit, keyed (method, target), methods outer."""
     a = profile.align
     methods = a.methods or (a.method,)
-    targets = [(t,) for t in a.targets] or [a.target]
+    targets: list[tuple[str, ...]] = [(t,) for t in a.targets] or [a.target]
     return {
         (m, t): dataclasses.replace(
             profile, align=dataclasses.replace(a, method=m, target=t, methods=())
@@ -62,13 +68,13 @@ def grid_plans(profile: Profile) -> dict[Recipe, AuditPlan]:
     return {recipe: audit_plan(sub) for recipe, sub in recipe_profiles(profile).items()}
 
 
-def recipe_plans(profile: Profile, bbq: str | None = None) -> dict:
+def recipe_plans(profile: Profile, bbq: str | None = None) -> dict[tuple[str, ...], Selection]:
     """``preflight`` of every recipe (model, adapter, data), one per target: the selection
     (BBQ loaded, the target split, the evaluated items) does not depend on the method."""
     from auditor.audit.selection import preflight
 
     grid_plans(profile)  # every recipe's combination checked before any data is read
-    selections: dict = {}
+    selections: dict[tuple[str, ...], Selection] = {}
     for (_, target), sub in recipe_profiles(profile).items():
         if target not in selections:
             selections[target] = preflight(sub, bbq)
@@ -78,21 +84,21 @@ def recipe_plans(profile: Profile, bbq: str | None = None) -> dict:
 def run_recipes(
     profile: Profile,
     *,
-    store,
+    store: Store,
     bbq: str | None = None,
-    reporter=None,
-    cancel=None,
-    plans: dict | None = None,
-) -> dict[Recipe, AuditResult]:
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    plans: dict[tuple[str, ...], Selection] | None = None,
+) -> dict[Recipe, AuditResult | None]:
     """Run (or resume) every recipe's audit, in order; each is an ordinary stored audit,
     so a rerun reuses every finished stage. ``plans``: ``recipe_plans``' (made here
-    otherwise)."""
+    otherwise). A result is None on a launcher's other ranks (``run_audit``)."""
     from auditor.core.events import Message, null_reporter
 
     report = reporter or null_reporter
     recipes = recipe_profiles(profile)  # each checked on construction, before any work
     plans = plans or recipe_plans(profile, bbq)
-    done = {}
+    done: dict[Recipe, AuditResult | None] = {}
     for n, (recipe, sub) in enumerate(recipes.items(), start=1):
         report(Message(f"recipe {n} of {len(recipes)}: {recipe_label(*recipe)}"))
         done[recipe] = pipeline.run_audit(

@@ -4,11 +4,15 @@ audits listed, run ids resolved from prefixes and the BBQ items runs answered.""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from auditor.audit.result import AuditResult, result_of
 from auditor.core.errors import InputError
 from auditor.core.items import Item
 from auditor.store.db import Store
+
+if TYPE_CHECKING:
+    from auditor.audit.profiles import Profile
 
 
 def load_audit(store: Store, audit_id: str) -> AuditResult:
@@ -17,7 +21,7 @@ def load_audit(store: Store, audit_id: str) -> AuditResult:
 
 
 def finished_audit(
-    store: Store, profile, bbq: str | None = None, checksum: str | None = None
+    store: Store, profile: Profile, bbq: str | None = None, checksum: str | None = None
 ) -> AuditResult | None:
     """The stored result of ``profile``'s audit when it has finished (None otherwise),
     found by its audit id; reads the BBQ data for its checksum (unless given), loads no
@@ -40,7 +44,7 @@ def finished_audit(
     return found
 
 
-def list_audits(store: Store) -> list[dict]:
+def list_audits(store: Store) -> list[dict[str, Any]]:
     """Stored audits, newest first: id, profile name, model, status, whether a ``running``
     one still has a live process (None: not running, or it cannot be told), created, and
     the error of a failed or cancelled one ("" otherwise)."""
@@ -71,7 +75,7 @@ def rotation_stored(
     alpha: float = 0.05,
     n_boot: int = 10_000,
     seed: int = 0,
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Paired position bias and order consistency of two stored runs scored in several
     option orders (as a dict); None unless both were, in the same orders."""
     from auditor.stats.position import compare_rotation

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from auditor.store.db import Store
-from auditor.store.records import ReplicateLink, outcome
+from auditor.store.records import AuditOutcome, AuditRecord, ReplicateLink, outcome
+
+if TYPE_CHECKING:
+    from auditor.align.train import AlignResult
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -18,24 +25,32 @@ class Ledger:
     audit_id: str
     main: bool
 
-    def read(self, question):
+    @property
+    def db(self) -> Store:
+        """The store; asking for it off rank 0 is a programming error."""
+        if self.store is None:
+            raise RuntimeError(f"audit {self.audit_id}: only rank 0 holds the store")
+        return self.store
+
+    def read(self, question: Callable[[], T]) -> T:
         from auditor.models import distributed
 
-        return distributed.lead(distributed.world(), question)
+        answer: T = distributed.lead(distributed.world(), question)
+        return answer
 
-    def write(self, **fields) -> None:
+    def write(self, **fields: Any) -> None:
         if self.main:
-            self.store.update_audit(self.audit_id, **fields)
+            self.db.update_audit(self.audit_id, **fields)
 
-    def record(self):
-        return self.store.audit(self.audit_id)
+    def record(self) -> AuditRecord:
+        return self.db.audit(self.audit_id)
 
-    def outcome(self):
+    def outcome(self) -> AuditOutcome:
         return self.record().outcome
 
     def done_run(self, run_id: str | None, adapter: str | None) -> bool:
         """Whether ``run_id`` is a finished run of ``adapter`` (rank 0 only)."""
-        run = self.store.run(run_id) if run_id else None
+        run = self.db.run(run_id) if run_id else None
         return bool(run and run.status == "done" and run.adapter == adapter)
 
     def remember_transfer(self, fmt: str, stage: str, run_id: str) -> None:
@@ -46,7 +61,7 @@ class Ledger:
         )
 
     def remember_replicate(
-        self, trained, seed: int, first_seed: int, fmt: str, run_id: str
+        self, trained: AlignResult, seed: int, first_seed: int, fmt: str, run_id: str
     ) -> None:
         """A seed's aligned run (or its run in ``fmt``) into its typed link, ``trained``
         being the seed's training; the audit's run columns name the first seed's runs."""

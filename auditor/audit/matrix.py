@@ -3,8 +3,18 @@ its finished audits read back or combined into one matrix."""
 
 from __future__ import annotations
 
-from auditor.audit.grids import recipe_label, recipe_plans, recipe_profiles, run_recipes
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from auditor.audit.grids import Recipe, recipe_label, recipe_plans, recipe_profiles, run_recipes
 from auditor.audit.profiles import Profile
+
+if TYPE_CHECKING:
+    from auditor.audit.result import AuditResult
+    from auditor.audit.selection import Selection
+    from auditor.core.events import CancelToken, Reporter
+    from auditor.stats.matrix import SpilloverMatrix
+    from auditor.store.db import Store
 
 __all__ = [
     "matrix_of",
@@ -19,27 +29,33 @@ __all__ = [
 def run_matrix(
     profile: Profile,
     *,
-    store,
+    store: Store,
     bbq: str | None = None,
-    reporter=None,
-    cancel=None,
-    plans: dict | None = None,
-) -> dict:
+    reporter: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    plans: dict[tuple[str, ...], Selection] | None = None,
+) -> dict[Recipe, AuditResult | None]:
     """Run (or resume) every recipe's audit of the grid methods × targets
     (``grids.run_recipes``)."""
     return run_recipes(profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel, plans=plans)
 
 
-def matrix_of(profile: Profile, results: dict) -> object:
-    """The spillover matrix (``stats.matrix.SpilloverMatrix``) of finished recipe audits,
-    corrected as one family with the profile's correction and alpha."""
+def matrix_of(profile: Profile, results: Mapping[Recipe, AuditResult | None]) -> SpilloverMatrix:
+    """The spillover matrix of finished recipe audits (rank 0's results: ValueError for a
+    missing one), corrected as one family with the profile's correction and alpha."""
     from auditor.stats.matrix import RecipeTable, build_matrix
 
-    recipes = [RecipeTable(m, t, r.audit_id, r.table) for (m, t), r in results.items()]
+    recipes = []
+    for (m, t), r in results.items():
+        if r is None:
+            raise ValueError(f"recipe {recipe_label(m, t)} has no result (not rank 0)")
+        recipes.append(RecipeTable(m, t, r.audit_id, r.table))
     return build_matrix(recipes, correction=profile.stats.correction, alpha=profile.stats.alpha)
 
 
-def stored_results(profile: Profile, store, bbq: str | None = None) -> dict:
+def stored_results(
+    profile: Profile, store: Store, bbq: str | None = None
+) -> dict[Recipe, AuditResult]:
     """Every recipe's finished audit read back from ``store``, nothing run and no model
     loaded (for a viewer, e.g. the app's matrix); InputError names the first recipe
     without a finished audit."""
@@ -47,15 +63,16 @@ def stored_results(profile: Profile, store, bbq: str | None = None) -> dict:
     from auditor.audit.selection import plan_audit
     from auditor.core.errors import InputError
 
-    checksums: dict = {}
-    found = {}
+    checksums: dict[tuple[str, ...], str] = {}
+    found: dict[Recipe, AuditResult] = {}
     for recipe, sub in recipe_profiles(profile).items():
         if recipe[1] not in checksums:
             checksums[recipe[1]] = plan_audit(sub, bbq).checksum
-        found[recipe] = finished_audit(store, sub, checksum=checksums[recipe[1]])
-        if found[recipe] is None:
+        result = finished_audit(store, sub, checksum=checksums[recipe[1]])
+        if result is None:
             raise InputError(
                 f"recipe {recipe_label(*recipe)} has no finished audit in the "
                 f"store: run `spillover matrix` with this profile"
             )
+        found[recipe] = result
     return found

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from auditor.core.errors import InputError
 from auditor.stats.noninferiority import METHOD, Bound, items_needed
@@ -43,7 +44,7 @@ class Judgement:
     items_needed: int | None  # for an inconclusive cell: None when no number would do
     n: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @property

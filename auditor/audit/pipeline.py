@@ -18,11 +18,13 @@ candidate and the items; the baseline evaluation is shared, no training runs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from auditor.audit.plan import audit_plan, replicate_seeds
+from auditor.audit.ledger import Ledger
+from auditor.audit.plan import AuditPlan, audit_plan, replicate_seeds
 from auditor.audit.profiles import Profile
 from auditor.audit.result import AuditResult
-from auditor.audit.runner import Ledger, Runner
+from auditor.audit.runner import Runner
 from auditor.audit.selection import REPORT_ONLY, Selection, audit_key, plan_audit, preflight
 from auditor.core.events import CancelToken, Message, Reporter
 from auditor.store.db import Store
@@ -52,7 +54,7 @@ def run_audit(
     plan: Selection | None = None,
     retrain_missing: bool = False,
     restore_adapter_from: str | Path | None = None,
-    into: list | None = None,
+    into: list[AuditResult] | None = None,
 ) -> AuditResult | None:
     """Run (or resume) the audit of ``profile``; raises Cancelled when cancelled.
 
@@ -81,7 +83,8 @@ def run_audit(
         distributed.start(resolve_device(profile.model.device))
     selection = plan or preflight(profile, bbq)  # settings, model and data, before storing
 
-    def begin():
+    def begin() -> tuple[str | dict[str, str], Path]:
+        assert store is not None  # begin runs on rank 0, which was checked to hold it
         if stages.candidates:
             return candidate_records(store, profile, stages, selection, out_root)
         audit_id = store.create_or_get_audit(
@@ -121,7 +124,9 @@ def run_audit(
     return result
 
 
-def run_candidates(profile: Profile, *, store: Store | None, **kwargs) -> tuple[AuditResult, ...]:
+def run_candidates(
+    profile: Profile, *, store: Store | None, **kwargs: Any
+) -> tuple[AuditResult, ...]:
     """Run (or resume) a candidate audit (``run_audit``'s arguments); one result per
     candidate, in the plan's order (rank 0; () on the other ranks)."""
     results: list[AuditResult] = []
@@ -129,9 +134,15 @@ def run_candidates(profile: Profile, *, store: Store | None, **kwargs) -> tuple[
     return tuple(results)
 
 
-def candidate_records(store, profile, plan, selection, out_root) -> tuple[dict, Path]:
+def candidate_records(
+    store: Store,
+    profile: Profile,
+    plan: AuditPlan,
+    selection: Selection,
+    out_root: str | Path | None,
+) -> tuple[dict[str, str], Path]:
     """Each candidate's audit record (created, or found by its key), marked running."""
-    ids = {}
+    ids: dict[str, str] = {}
     for c in plan.candidates:
         ids[c.label] = store.create_or_get_audit(
             audit_key(profile, selection.checksum, c), profile.to_dict()

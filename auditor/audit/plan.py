@@ -17,6 +17,7 @@ candidate's evaluation (model "candidate:<label>") and one set of comparisons pe
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from auditor.audit.candidates import Candidate, candidates_of, is_candidate_audit
 from auditor.audit.plan_refusals import refuse, trajectory_steps
@@ -102,10 +103,10 @@ class AuditPlan:
             self.stages, self.method, self.target, self.seeds, self.formats, self.orders
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """The plan as plain data (``spillover plan --format json``)."""
 
-        def key(k: StageKey) -> dict:
+        def key(k: StageKey) -> dict[str, Any]:
             out = {"kind": k.kind, "seed": k.seed, "format": k.format, "step": k.step}
             return {**out, "candidate": k.candidate} if k.candidate else out
 

@@ -3,13 +3,14 @@ checkpoint steps of a trajectory."""
 
 from __future__ import annotations
 
+from auditor.align.settings import AlignSettings
 from auditor.audit.profiles import Profile
 from auditor.core.errors import InputError
 
 __all__ = ["refuse", "refuse_trajectory", "trajectory_steps"]
 
 
-def trajectory_steps(a) -> tuple[int, ...]:
+def trajectory_steps(a: AlignSettings) -> tuple[int, ...]:
     """The checkpoint steps a trajectory evaluates (every ``save_steps`` before the last
     step, which the aligned model is); () without ``trajectory``."""
     if not a.trajectory:

@@ -5,25 +5,34 @@ baseline), computed from the plan's runs and put in the audit's record."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from auditor.audit.plan import AuditPlan
+from auditor.audit.plan import AuditPlan, Pairing
 from auditor.audit.profiles import Profile
 from auditor.audit.selection import Selection
-from auditor.core.events import StageKey
+from auditor.core.answers import Answer
+from auditor.core.events import CancelToken, Reporter, StageKey
 from auditor.store.db import Store
 from auditor.store.records import outcome
+
+if TYPE_CHECKING:
+    from auditor.stats.table import SpilloverTable
+
+Ordered = dict[str, dict[str, Answer]]  # item id -> ordering -> answer
 
 
 @dataclass(frozen=True)
 class Compared:
     """What the comparison stage found, and the record it leaves."""
 
-    table: object  # auditor.stats.SpilloverTable
-    target_all: object | None
-    record: dict
-    transfer: object | None = None
-    seed_rotations: dict = field(default_factory=dict)  # seed -> RotationChange as a dict
+    table: SpilloverTable
+    target_all: SpilloverTable | None
+    record: dict[str, Any]
+    transfer: SpilloverTable | None = None
+    # seed -> RotationChange as a dict
+    seed_rotations: dict[int, dict[str, Any] | None] = field(default_factory=dict)
 
 
 def compare_plan(
@@ -32,19 +41,21 @@ def compare_plan(
     selection: Selection,
     store: Store,
     runs: dict[StageKey, str],
-    report=None,
-    cancel=None,
-    pairings=None,
+    report: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    pairings: Sequence[Pairing] | None = None,
 ) -> Compared:
     """Every comparison of ``plan`` (or the ``pairings`` of one of its candidates) on the
     runs its stages left (``runs``)."""
-    found: dict = {}
-    record = {}
-    points = []
+    found: dict[str, Any] = {}
+    record: dict[str, Any] = {}
+    points: list[dict[str, Any]] = []
     for pairing in plan.comparisons if pairings is None else pairings:
         before = runs[pairing.before]
         after = {k.seed: runs[k] for k in pairing.after}
-        one = after[None] if None in after else after  # a single run, or {seed: run id}
+        one: str | dict[int, str] = (  # a single run, or {seed: run id}
+            after[None] if None in after else {s: r for s, r in after.items() if s is not None}
+        )
         if pairing.name == "table":
             table, target_all = compare_runs(
                 profile, selection, store, before, one, report, cancel, plan=plan
@@ -79,7 +90,7 @@ def compare_plan(
         elif pairing.name == "transfer":
             transfer, _ = compare_runs(profile, selection, store, before, one, plan=plan)
             first = one if isinstance(one, str) else one[plan.seeds[0]]
-            stored = {
+            stored: dict[str, Any] = {
                 "format": pairing.format,
                 "baseline": before,
                 "aligned": first,
@@ -97,7 +108,16 @@ def compare_plan(
     return Compared(record=record, **found)
 
 
-def compare_runs(profile, selection, store, before, after, report=None, cancel=None, plan=None):
+def compare_runs(
+    profile: Profile,
+    selection: Selection,
+    store: Store,
+    before: str,
+    after: str | dict[int, str],
+    report: Reporter | None = None,
+    cancel: CancelToken | None = None,
+    plan: AuditPlan | None = None,
+) -> tuple[SpilloverTable, SpilloverTable | None]:
     """The audit's spillover table (target on held-out items) and the target on all items;
     ``after`` is one run id, or {training seed: run id} for a pooled table of replicates.
     A candidate audit's ``plan``: its named target, on every item (none was held out)."""
@@ -127,7 +147,9 @@ def compare_runs(profile, selection, store, before, after, report=None, cancel=N
     return done.table, done.target_all
 
 
-def rotated_on_table(profile, selection, store, run, plan=None) -> dict:
+def rotated_on_table(
+    profile: Profile, selection: Selection, store: Store, run: str, plan: AuditPlan | None = None
+) -> Ordered:
     """A rotated run's answers per ordering on the table's items (the target on its
     held-out items; a candidate audit holds no item out); empty when the audit did not
     rotate."""
@@ -141,7 +163,9 @@ def rotated_on_table(profile, selection, store, run, plan=None) -> dict:
     }
 
 
-def rotation_for_audit(profile, selection, before: dict, after: dict) -> dict | None:
+def rotation_for_audit(
+    profile: Profile, selection: Selection, before: Ordered, after: Ordered
+) -> dict[str, Any] | None:
     """Paired position bias and order consistency of two runs' rotated answers on the
     table's items (``rotated_on_table``), as a dict; None when the audit did not rotate."""
     from auditor.stats.position import compare_rotation
@@ -160,5 +184,5 @@ def rotation_for_audit(profile, selection, before: dict, after: dict) -> dict | 
     ).to_dict()
 
 
-def _target(profile, plan) -> tuple[str, ...]:
+def _target(profile: Profile, plan: AuditPlan | None) -> tuple[str, ...]:
     return tuple(plan.target) if plan is not None and plan.candidates else profile.align.target

@@ -18,6 +18,7 @@ from pathlib import Path
 from auditor.align.run_folder import RunFolder
 from auditor.audit.selection import preflight
 from auditor.core.errors import InputError
+from auditor.store.db import Store
 
 RETRAIN_FLAG = "--retrain-missing"
 RESTORE_FLAG = "--restore-adapter"
@@ -38,7 +39,7 @@ class MissingAdapter(InputError):
         )
 
 
-def missing_adapter(store, audit_id: str, audit_dir: Path) -> MissingAdapter | None:
+def missing_adapter(store: Store, audit_id: str, audit_dir: Path) -> MissingAdapter | None:
     """The problem, when one of the audit's stored training runs is done but the folder
     the audit reuses it from (``alignment/`` in ``audit_dir``, or ``alignment-seed<N>/``
     per seed replicate) holds no finished adapter; None when nothing is missing."""
@@ -63,7 +64,7 @@ def missing_adapter(store, audit_id: str, audit_dir: Path) -> MissingAdapter | N
     return None
 
 
-def restore_adapter(store, problem: MissingAdapter, source: str | Path) -> Path:
+def restore_adapter(store: Store, problem: MissingAdapter, source: str | Path) -> Path:
     """Copy the adapter at ``source`` (its folder, or the alignment folder holding it) to
     where the audit expects it, with the run's record, so the audit reuses it; the stored
     run then names the new place. Returns the adapter's new folder."""

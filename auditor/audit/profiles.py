@@ -34,6 +34,9 @@ from auditor.core.errors import InputError
 from auditor.core.items import ATTRIBUTES
 from auditor.core.settings import Checked, InvalidSettings, Problem, rule_of, setting
 
+if typing.TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 
 @dataclass(frozen=True)
 class ModelSection(Checked):
@@ -216,7 +219,7 @@ class Profile:
     gate: GateSection = field(default_factory=GateSection)
     candidate: CandidateSection = field(default_factory=CandidateSection)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, typing.Any]:
         return dataclasses.asdict(self)
 
 
@@ -265,14 +268,15 @@ def load_profile(name_or_path: str, overrides: typing.Sequence[str] = ()) -> Pro
 
 
 TOO_DEEP = "arrays or tables nested too deeply for a profile"
+T = typing.TypeVar("T", bound="DataclassInstance")  # a profile section
 
 
-def build_profile(raw: dict, where: str = "<profile>") -> Profile:
+def build_profile(raw: dict[str, typing.Any], where: str = "<profile>") -> Profile:
     """Validate a profile dictionary (as read from TOML) into a Profile."""
     return _build(Profile, raw, where, "")
 
 
-def _apply_override(raw: dict, item: str) -> None:
+def _apply_override(raw: dict[str, typing.Any], item: str) -> None:
     key, sep, value = item.partition("=")
     if not sep or not key.strip():
         raise InputError(f"--set '{item}': expected section.key=value")
@@ -291,7 +295,7 @@ def _apply_override(raw: dict, item: str) -> None:
     node[last] = parsed
 
 
-def _build(cls, raw: dict, where: str, prefix: str):
+def _build(cls: type[T], raw: object, where: str, prefix: str) -> T:
     if not isinstance(raw, dict):
         raise InputError(f"{where}: '{prefix.rstrip('.')}' must be a table")
     hints = typing.get_type_hints(cls)
@@ -301,10 +305,10 @@ def _build(cls, raw: dict, where: str, prefix: str):
             raise InputError(
                 f"{where}: unknown key '{prefix}{key}' (allowed: {', '.join(sorted(known))})"
             )
-    values = {}
+    values: dict[str, typing.Any] = {}
     for key, value in raw.items():
         hint = hints[key]
-        if dataclasses.is_dataclass(hint):
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
             values[key] = _build(hint, value, where, f"{prefix}{key}.")
         else:
             values[key] = _coerce(value, hint, where, f"{prefix}{key}")
@@ -315,7 +319,7 @@ def _build(cls, raw: dict, where: str, prefix: str):
         raise InputError(f"{where}: '{prefix}{first.field}' {first.long}") from None
 
 
-def _coerce(value, hint, where: str, key: str):
+def _coerce(value: typing.Any, hint: typing.Any, where: str, key: str) -> typing.Any:
     origin = typing.get_origin(hint)
     if origin is tuple and typing.get_args(hint)[0] is int:
         if isinstance(value, int) and not isinstance(value, bool):

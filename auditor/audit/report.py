@@ -4,21 +4,28 @@ the command line and the app alike; the renderers live in ``auditor.reports``.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from auditor.audit.candidates import CAVEAT
 from auditor.audit.document import Report
 from auditor.audit.gate import GateResult
 from auditor.store.db import Store
 
+if TYPE_CHECKING:
+    from auditor.audit.profiles import GateSection, Profile
+    from auditor.audit.result import AuditResult
+    from auditor.stats.table import SpilloverTable
 
-def audit_subject(result, profile, target: str = "") -> dict:
+
+def audit_subject(result: AuditResult, profile: Profile, target: str = "") -> dict[str, Any]:
     """The subject of an audit's report: its id, profile, model, ``target`` (one of the
     profile's [align] targets) and runs; a candidate audit's, ``candidate_subject``."""
     if getattr(result, "candidate", None):
         return candidate_subject(result, profile)
     title = f"audit {result.audit_id} ({profile.name}, {profile.model.source})"
-    subject = {
+    subject: dict[str, Any] = {
         "title": f"{title}, target {target}" if target else title,
         "audit": result.audit_id,
         "profile": profile.name,
@@ -37,10 +44,12 @@ def audit_subject(result, profile, target: str = "") -> dict:
     return subject
 
 
-def candidate_subject(result, profile) -> dict:
+def candidate_subject(result: AuditResult, profile: Profile) -> dict[str, Any]:
     """The subject of one candidate's report: the candidate, the base, the target, the
     runs, and the caveat (said in every format)."""
     c = result.candidate
+    if c is None:
+        raise ValueError(f"audit {result.audit_id} is not a candidate audit")
     shown = f"{c['model']} + adapter {c['adapter']}" if c.get("adapter") else c["model"]
     base = profile.model.source + (
         f" + adapter {profile.model.adapter}" if profile.model.adapter else ""
@@ -63,10 +72,10 @@ def candidate_subject(result, profile) -> dict:
 
 def audit_report(
     store: Store,
-    result,
-    subject: dict,
+    result: AuditResult,
+    subject: dict[str, Any],
     *,
-    section=None,
+    section: GateSection | None = None,
     bbq: str | None = None,
     flips: bool = False,
 ) -> tuple[Report, GateResult | None]:
@@ -81,7 +90,13 @@ def audit_report(
     return report, verdict
 
 
-def runs_subject(store: Store, run_a: str, run_b: str, notes=(), given=None) -> dict:
+def runs_subject(
+    store: Store,
+    run_a: str,
+    run_b: str,
+    notes: Sequence[str] = (),
+    given: tuple[str, str] | None = None,
+) -> dict[str, Any]:
     """The subject of two runs' report, naming them as ``given`` (as typed; default the
     ids); ``notes`` (a comparison across prompt formats) are kept in it."""
     from auditor.audit.history import resolve_run_id
@@ -112,9 +127,9 @@ def runs_report(
     bbq: str | None = None,
     target: tuple[str, ...] = ("Gender_identity",),
     train_run: str | None = None,
-    stats: dict | None = None,
-    section=None,
-    notes=(),
+    stats: dict[str, Any] | None = None,
+    section: GateSection | None = None,
+    notes: Sequence[str] = (),
     flips: bool = False,
     given: tuple[str, str] | None = None,
 ) -> tuple[Report, GateResult | None]:
@@ -140,7 +155,7 @@ def runs_report(
     return report, verdict
 
 
-def audit_problems(store: Store, result) -> list[str]:
+def audit_problems(store: Store, result: AuditResult) -> list[str]:
     """What in a stored audit's runs stops the gate from judging it."""
     from auditor.audit.gate_inputs import run_problems, training_problems
 
@@ -172,7 +187,13 @@ def _run_refusals(store: Store, run_a: str, run_b: str, train_run: str | None) -
     return found
 
 
-def _gated(table, section, subject, target_all, refusals) -> tuple[Report, GateResult | None]:
+def _gated(
+    table: SpilloverTable,
+    section: GateSection | None,
+    subject: dict[str, Any],
+    target_all: SpilloverTable | None,
+    refusals: Sequence[str],
+) -> tuple[Report, GateResult | None]:
     """The report; with a gate ``section``, the table re-corrected with the gate's method
     and alpha, and its verdict."""
     if section is None:
@@ -184,7 +205,7 @@ def _gated(table, section, subject, target_all, refusals) -> tuple[Report, GateR
     return Report(table, subject, verdict, target_all), verdict
 
 
-def with_controls(report: Report, result) -> Report:
+def with_controls(report: Report, result: AuditResult) -> Report:
     """The report with a stored audit's format controls (option-order rotation, format
     transfer), when it has them."""
     from auditor.stats.transfer import readings
@@ -199,7 +220,9 @@ def with_controls(report: Report, result) -> Report:
     )
 
 
-def with_trajectory(report: Report, result, section=None) -> Report:
+def with_trajectory(
+    report: Report, result: AuditResult, section: GateSection | None = None
+) -> Report:
     """The report with a stored audit's trajectory, when it has one, judged as the gate
     ``section`` judges the report (its family and mode)."""
     from auditor.audit.trajectory import stored_trajectory

@@ -4,9 +4,13 @@ stored audit record becomes one."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditor.core.errors import InputError
 from auditor.store.records import AuditRecord
+
+if TYPE_CHECKING:
+    from auditor.stats.table import SpilloverTable
 
 
 @dataclass(frozen=True)
@@ -14,21 +18,21 @@ class AuditResult:
     """A finished audit: its runs, the adapter it trained and the spillover table."""
 
     audit_id: str
-    profile: dict
+    profile: dict[str, Any]
     baseline_run: str
-    train_run: str
+    train_run: str | None  # None: a candidate audit trains nothing
     aligned_run: str
-    table: object  # auditor.stats.SpilloverTable
+    table: SpilloverTable
     adapter_dir: str
-    target_all: object | None = None  # table over all target items evaluated, if any
+    target_all: SpilloverTable | None = None  # table over all target items evaluated, if any
     heldout_ids: frozenset[str] = frozenset()  # the target's held-out items
-    replicates: tuple[dict, ...] = ()  # per training seed: ReplicateLink.to_json()
-    rotation: dict | None = None  # position bias and order consistency (orders != none)
-    transfer: object | None = None  # SpilloverTable of the same runs in an untrained format
+    replicates: tuple[dict[str, Any], ...] = ()  # per training seed: ReplicateLink.to_json()
+    rotation: dict[str, Any] | None = None  # position bias, order consistency (orders != none)
+    transfer: SpilloverTable | None = None  # the same runs in an untrained format
     transfer_format: str = ""  # its name ("cloze")
-    transfer_runs: dict | None = None  # {"baseline": run id, "aligned": run id or {seed: id}}
-    trajectory: dict | None = None  # {"final_step", "points": [{"step", "run", "table"}]}
-    candidate: dict | None = None  # a candidate audit's candidate (the aligned run is its)
+    transfer_runs: dict[str, Any] | None = None  # {"baseline": id, "aligned": id or {seed: id}}
+    trajectory: dict[str, Any] | None = None  # {"final_step", "points": [{"step", "run", ...}]}
+    candidate: dict[str, Any] | None = None  # a candidate audit's candidate (its aligned run)
 
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
@@ -46,6 +50,8 @@ def result_of(record: AuditRecord) -> AuditResult:
             f"audit {record.id} is {record.status or 'unfinished'}; "
             "rerun `spillover audit` with its profile to finish it"
         )
+    if not record.baseline_run or not record.aligned_run:
+        raise InputError(f"audit {record.id} is done but names no baseline or aligned run")
     seeds = out.table.get("seeds") or ()
     links = {rep.seed: rep for rep in out.replicate_links()}
     replicates = tuple(links[s].to_json() for s in seeds if s in links)

@@ -12,8 +12,10 @@ kept in that candidate's own audit record (``ledgers``, by label); the baseline 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.audit.ledger import Ledger
 from auditor.audit.plan import AuditPlan
@@ -28,7 +30,11 @@ from auditor.core.events import (
     StageStarted,
     check_cancel,
 )
-from auditor.store.records import ReplicateLink, outcome
+from auditor.store.records import AuditOutcome, AuditRecord, ReplicateLink, outcome
+
+if TYPE_CHECKING:
+    from auditor.align.train import AlignResult
+    from auditor.models.loading import ModelSpec
 
 
 class Runner:
@@ -49,27 +55,15 @@ class Runner:
 
         self.profile, self.plan, self.selection = profile, plan, selection
         self.ledger, self.folder, self.report, self.cancel = ledger, folder, report, cancel
-        m, e = profile.model, profile.eval
+        m = profile.model
         self.base = ModelSpec(
             m.source, m.adapter or None, m.device, m.dtype, m.trust_remote_code, m.allow_pickle
-        )
-        self.eval_kwargs = dict(
-            mode=e.mode,
-            store=ledger.store,
-            batch_size=e.batch_size,
-            reporter=report,
-            cancel=cancel,
-            prompt_style=e.prompt_style,
-            max_new_tokens=e.max_new_tokens,
-            data_checksum=selection.checksum,
-            orders=e.orders,
-            prefix_cache=e.prefix_cache,
         )
         self.ledgers = ledgers or {"": ledger}  # a candidate audit: one per candidate
         self.results: list[AuditResult] = []  # one per comparison stage (rank 0)
         self.runs: dict[StageKey, str] = {}
-        self.trained: dict[int | None, object] = {}  # seed -> align.train.Trained
-        self.specs: dict[int | None, object] = {}  # seed -> the aligned ModelSpec
+        self.trained: dict[int | None, AlignResult] = {}  # seed -> its training
+        self.specs: dict[int | None, ModelSpec] = {}  # seed -> the aligned model
 
     @property
     def n_items(self) -> int:
@@ -118,7 +112,7 @@ class Runner:
         c = next(c for c in self.plan.candidates if c.label == key.candidate)
         fmt, ledger, what = key.format, self.ledgers[c.label], f"candidate {c.label}"
 
-        def remember(run):
+        def remember(run: str) -> None:
             if fmt:
                 ledger.remember_transfer(fmt, "aligned", run)
             else:
@@ -158,7 +152,7 @@ class Runner:
             )
         else:
 
-            def stored(record):
+            def stored(record: AuditRecord) -> str | None:
                 link = _link(record.outcome, seed)
                 if link is None or link.train_run != trained.run_id:
                     return None
@@ -186,20 +180,20 @@ class Runner:
     def _evaluate(
         self,
         key: StageKey,
-        spec,
+        spec: ModelSpec,
         doing: str,
         *,
-        stored,
-        remember,
+        stored: Callable[[AuditRecord], str | None],
+        remember: Callable[[str], None],
         stored_detail: str = "stored",
-        ledgers=None,
+        ledgers: tuple[Ledger, ...] | None = None,
     ) -> None:
         """The finished run ``stored(record)`` names in one of the ``ledgers``' records
         (default: all) when it evaluated ``spec``'s adapter (rank 0 reads, every rank
         learns), else a new evaluation rank 0 ``remember``s."""
         from auditor.evaluation.evaluate import evaluate
 
-        def reusable():
+        def reusable() -> str | None:
             for ledger in ledgers or self.ledgers.values():
                 previous = stored(ledger.record())
                 if ledger.done_run(previous, spec.adapter):
@@ -214,12 +208,21 @@ class Runner:
             self.runs[key] = previous
             return
         self.report(StageStarted(label, doing, key))
-        kwargs = (
-            {**self.eval_kwargs, "mode": key.format, "orders": "none"}
-            if key.format
-            else self.eval_kwargs
+        e = self.profile.eval  # an untrained format: evaluated in that mode, unrotated
+        run_id = evaluate(
+            spec,
+            self.selection.eval_items,
+            mode=key.format or e.mode,
+            store=self.ledger.store,
+            batch_size=e.batch_size,
+            reporter=self.report,
+            cancel=self.cancel,
+            prompt_style=e.prompt_style,
+            max_new_tokens=e.max_new_tokens,
+            data_checksum=self.selection.checksum,
+            orders="none" if key.format else e.orders,
+            prefix_cache=e.prefix_cache,
         )
-        run_id = evaluate(spec, self.selection.eval_items, **kwargs)
         if self.ledger.main:
             remember(run_id)
         self.report(StageFinished(label, detail=run_id, key=key))
@@ -270,7 +273,8 @@ class Runner:
         from auditor.core.errors import InputError
 
         step, trained = key.step, self.trained[key.seed]
-        adapter = RunFolder(trained.adapter_dir.parent).step_adapters().get(step)
+        kept = RunFolder(trained.adapter_dir.parent).step_adapters()
+        adapter = kept.get(step) if step is not None else None
         if adapter is None:
             raise InputError(
                 f"align.trajectory: {trained.adapter_dir.parent} keeps no adapter of step "
@@ -303,7 +307,7 @@ class Runner:
             self.profile,
             self.plan,
             self.selection,
-            self.ledger.store,
+            self.ledger.db,
             self.runs,
             self.report,
             self.cancel,
@@ -322,7 +326,7 @@ class Runner:
         ledger = self.ledgers[one] if one else self.ledger
         ledger.write(status="done", record=done.record)
         self.report(StageFinished(key.name, key=key))
-        stored = result_of(ledger.store.audit(ledger.audit_id))
+        stored = result_of(ledger.record())
         return replace(
             stored,
             profile=self.profile.to_dict(),
@@ -332,5 +336,5 @@ class Runner:
         )
 
 
-def _link(out, seed: int) -> ReplicateLink | None:
+def _link(out: AuditOutcome, seed: int) -> ReplicateLink | None:
     return next((link for link in out.replicate_links() if link.seed == seed), None)

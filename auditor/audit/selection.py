@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from auditor.align.split import TargetSplit
 from auditor.audit.profiles import EVAL_SPEED_ONLY, Profile
 from auditor.core.items import Item
 
+if TYPE_CHECKING:
+    from auditor.audit.candidate_settings import Candidate
+
 REPORT_ONLY = ("gate", "name", "description")  # profile parts that do not change results
 
-NEW_DEFAULTS = {
+NEW_DEFAULTS: dict[str, dict[str, Any]] = {
     "eval": {"orders": "none", "transfer": ()},
     "stats": {"accuracy_test": "mcnemar"},
     "align": {"trajectory": False},
@@ -36,7 +41,7 @@ class Selection:
         return self.split.heldout_ids
 
 
-def audit_key(profile: Profile, checksum: str, candidate=None) -> str:
+def audit_key(profile: Profile, checksum: str, candidate: Candidate | None = None) -> str:
     """Everything that decides an audit's results: the profile (less its gate and the
     settings its alignment method ignores) and data. A candidate audit has one key per
     ``candidate`` (``candidates.Candidate``): its model and target, no alignment."""
@@ -59,7 +64,7 @@ def audit_key(profile: Profile, checksum: str, candidate=None) -> str:
     return _key(body, checksum)
 
 
-def _key(body: dict, checksum: str) -> str:
+def _key(body: dict[str, Any], checksum: str) -> str:
     for section, defaults in NEW_DEFAULTS.items():
         if section not in body:  # a candidate audit's key has no alignment
             continue
@@ -112,7 +117,7 @@ def plan_audit(profile: Profile, bbq: str | None = None) -> Selection:
     return Selection(data.by_id(), tuple(chosen), split, data.checksum, str(source))
 
 
-def candidate_selection(profile: Profile, source) -> Selection:
+def candidate_selection(profile: Profile, source: Path | str) -> Selection:
     """A candidate audit's items: every attribute of the profile and the named target,
     sampled alike (what trained a candidate is unknown: no item is held out)."""
     from auditor.bbq import load_bbq, sample
@@ -132,8 +137,6 @@ def preflight(profile: Profile, bbq: str | None = None) -> Selection:
     """Check ``profile``'s model and adapter (its settings were checked when it was built)
     and its data, then select the audit's items. Raises InputError in one line; loads no
     weights."""
-    from pathlib import Path
-
     from auditor.audit.candidates import check_candidates
     from auditor.models.loading import check_adapter_folder
     from auditor.models.sources import source_kind

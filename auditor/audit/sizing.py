@@ -19,13 +19,16 @@ instance counted as independent), and the items it would need for 80 % of it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.audit.candidate_settings import is_candidate_audit, table_target
 from auditor.audit.comparison import ordered_attributes
 from auditor.audit.profiles import Profile
 from auditor.audit.selection import plan_audit
 from auditor.core.errors import InputError
+from auditor.core.items import Item
 from auditor.stats.noninferiority import power as ni_power
 from auditor.stats.power import POWER, items_needed, mde
 
@@ -61,7 +64,7 @@ class AuditSize:
     margin: float | None = None  # its accuracy margin (non-inferiority)
     gate_alpha: float | None = None  # the level of the gate's one-sided bound
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
 
         return asdict(self)
@@ -87,7 +90,9 @@ def size_audit(
     cells = []
     for attribute in attributes:
 
-        def in_table(item, attribute=attribute) -> bool:  # as the comparison keeps them
+        def in_table(
+            item: Item, attribute: str = attribute
+        ) -> bool:  # as the comparison keeps them
             return attribute not in target or held is None or item.id in held
 
         scored = [i for i in plan.eval_items if i.attribute == attribute]
@@ -139,7 +144,7 @@ def _checked(cells: str, profile: Profile, attribute: str, context: str) -> bool
 
 
 def _with_noninferiority(
-    cell: CellSize, items, discordance: float, margin: float, alpha: float
+    cell: CellSize, items: Sequence[Item], discordance: float, margin: float, alpha: float
 ) -> CellSize:
     """``cell`` with its chance of being shown non-inferior and the items for 80 % of it."""
     from dataclasses import replace
@@ -162,5 +167,5 @@ def _with_noninferiority(
     return replace(cell, checked=True, ni_power=chance, ni_needed=round(high * size))
 
 
-def _count(items, context: str) -> int:
+def _count(items: Iterable[Item], context: str) -> int:
     return sum(i.context_condition == context for i in items)

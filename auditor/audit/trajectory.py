@@ -15,10 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from auditor.audit.noninferiority import INCONCLUSIVE, judge
 from auditor.core.errors import InputError
 from auditor.stats.table import COLUMNS, DEGRADED, UNDEFINED, SpilloverTable
+
+if TYPE_CHECKING:
+    from auditor.audit.profiles import GateSection
+    from auditor.audit.result import AuditResult
 
 METRICS = ("accuracy", "bias")
 
@@ -58,7 +63,7 @@ class CellPath:
         or not judged)."""
         return next((p.step for p in self.points if p.judgement == INCONCLUSIVE), None)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "attribute": self.attribute,
             "context": self.context,
@@ -102,7 +107,7 @@ class Trajectory:
         cls,
         points: Iterable[tuple[int, SpilloverTable]],
         *,
-        gate=None,
+        gate: GateSection | None = None,
         final_step: int | None = None,
     ) -> Trajectory:
         """From (step, table) pairs, each table one model against the same baseline;
@@ -134,7 +139,7 @@ class Trajectory:
             for context in COLUMNS:
                 for metric in METRICS if context != "overall" else ("accuracy",):
                     judged = noninferiority and (attribute, context) in checked
-                    margin = gate.margin(metric, attribute) if judged else None
+                    margin = gate.margin(metric, attribute) if judged and gate else None
                     path = tuple(
                         _point(step, table, attribute, context, metric, margin, gate)
                         for step, table in zip(steps, tables, strict=True)
@@ -152,7 +157,7 @@ class Trajectory:
             final_step,
         )
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "steps": list(self.steps),
             "final_step": self.final_step,
@@ -164,19 +169,27 @@ class Trajectory:
         }
 
 
-def _point(step, table, attribute, context, metric, margin, gate) -> Point:
+def _point(
+    step: int,
+    table: SpilloverTable,
+    attribute: str,
+    context: str,
+    metric: str,
+    margin: float | None,
+    gate: GateSection | None,
+) -> Point:
     cell = table.cell(attribute, context)
     if cell is None:
         return Point(step, None, None, UNDEFINED)
     change = getattr(cell, metric)
     point = Point(step, change.delta, change.ci, change.verdict, change.marker)
-    if margin is None:
+    if margin is None or gate is None:
         return point
     j = judge(change.bound, attribute, context, metric, margin, gate.alpha)
     return Point(step, change.delta, change.ci, change.verdict, change.marker, j.upper, j.verdict)
 
 
-def stored_trajectory(result, gate=None) -> Trajectory | None:
+def stored_trajectory(result: AuditResult, gate: GateSection | None = None) -> Trajectory | None:
     """A stored audit's trajectory (``AuditResult.trajectory``): its checkpoints' tables
     and, at the final step, the audit's own table; None when the audit has none."""
     stored = getattr(result, "trajectory", None)

@@ -10,12 +10,16 @@ import functools
 import importlib
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from auditor.core.errors import SpilloverError
 from auditor.core.textsafe import visible
 from auditor.models.distributed import error_prefix, lost_rank, prints_error
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 # command name -> "module:attribute" inside auditor.cli
 COMMANDS: dict[str, str] = {
@@ -46,11 +50,12 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS:
             module, attr = COMMANDS[name].split(":")
-            return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+            command: click.Command = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+            return command
         plugin = plugins().get(name)
         return plugin.load() if plugin is not None else None
 
-    def main(self, *args, **kwargs):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         """Run the CLI with stdout and stderr that may be closed early by their reader
         (``| head -1``): the exit code stays the command's own."""
         from auditor.cli.pipes import guarded_streams
@@ -58,7 +63,9 @@ class LazyGroup(click.Group):
         with guarded_streams():
             return super().main(*args, **kwargs)
 
-    def resolve_command(self, ctx: click.Context, args):
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name, command, rest = super().resolve_command(ctx, args)
         if name in COMMANDS:  # SIGTERM is recorded as an interrupt (plugins keep their own)
             from auditor.cli.interrupt import sigterm_interrupts
@@ -66,7 +73,7 @@ class LazyGroup(click.Group):
             ctx.with_resource(sigterm_interrupts())
         return name, command, rest
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SpilloverError as exc:
@@ -96,7 +103,7 @@ class LazyGroup(click.Group):
 
 
 @functools.lru_cache(maxsize=1)
-def plugins() -> dict:
+def plugins() -> dict[str, EntryPoint]:
     """Commands other installed packages register under ``PLUGIN_GROUP``."""
     from importlib.metadata import entry_points
 

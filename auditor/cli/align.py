@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import click
 
@@ -56,8 +57,22 @@ def split_targets(values: tuple[str, ...]) -> tuple[str, ...]:
 )
 @click.option("--merge", is_flag=True, help="Also write a merged model folder (merged/).")
 @click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text", show_default=True)
-def align_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, targets, bbq, out_dir,
-              store_path, prompt_style, merge, fmt, **values):  # fmt: skip
+def align_cmd(
+    model: str,
+    adapter: str | None,
+    device: str,
+    dtype: str,
+    trust_remote_code: bool,
+    allow_pickle: bool,
+    targets: tuple[str, ...],
+    bbq: str | None,
+    out_dir: str,
+    store_path: str | None,
+    prompt_style: str,
+    merge: bool,
+    fmt: str,
+    **values: Any,
+) -> None:
     """Align a model on the target attribute(s) of BBQ with DPO or another --method (LoRA
     adapter out)."""
     quiet_hf()

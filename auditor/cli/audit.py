@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from auditor.audit.profiles import Profile
 from auditor.cli.candidates import candidate_options
 from auditor.cli.gating import gate_exit, gate_flags_given, gate_options, gate_section
 from auditor.cli.options import (
+    F,
     bbq_option,
     emit,
     open_store,
@@ -17,7 +21,7 @@ from auditor.cli.options import (
 from auditor.core.choices import ORDERS
 
 
-def audit_options(func):
+def audit_options(func: F) -> F:
     for decorator in reversed(
         (
             click.option(
@@ -111,7 +115,7 @@ def audit_options(func):
 )
 @audit_options
 @candidate_options
-def audit_cmd(profile_name, **options):
+def audit_cmd(profile_name: str, **options: Any) -> None:
     """Baseline eval → DPO on the target → aligned eval → paired comparison → report.
 
     With --candidate or --candidate-adapter: no training; the base and every candidate are
@@ -125,7 +129,7 @@ def audit_cmd(profile_name, **options):
 
 @click.command("demo")
 @audit_options
-def demo_cmd(**options):
+def demo_cmd(**options: Any) -> None:
     """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~3.5 min).
 
     Without BBQ data (--bbq, $SPILLOVER_BBQ or a fetched copy) it fetches the official
@@ -160,29 +164,29 @@ def fetch_official() -> None:
 
 
 def run(
-    profile_name,
+    profile_name: str,
     *,
-    model,
-    adapter,
-    device,
-    seeds,
-    overrides,
-    bbq,
-    store_path,
-    gate,
-    fmt,
-    outputs,
-    appends=(),
-    retrain_missing=False,
-    restore_from=None,
-    orders=None,
-    matrix=False,
-    trajectory=None,
-    candidates=(),
-    candidate_adapters=(),
-    targets=(),
-    **thresholds,
-):
+    model: str | None,
+    adapter: str | None,
+    device: str | None,
+    seeds: str | None,
+    overrides: tuple[str, ...],
+    bbq: str | None,
+    store_path: str | None,
+    gate: bool,
+    fmt: str,
+    outputs: tuple[str, ...],
+    appends: tuple[str, ...] = (),
+    retrain_missing: bool = False,
+    restore_from: str | None = None,
+    orders: str | None = None,
+    matrix: bool = False,
+    trajectory: bool | None = None,
+    candidates: tuple[str, ...] = (),
+    candidate_adapters: tuple[str, ...] = (),
+    targets: tuple[str, ...] = (),
+    **thresholds: Any,
+) -> None:
     import threading
 
     from auditor.audit.pipeline import run_audit
@@ -275,6 +279,7 @@ def run(
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
             raise SystemExit(130) from None
+    assert result is not None  # rank 0 holds the store, so run_audit returns the result
     gated = gate or gate_flags_given(**thresholds)
     with open_store(store_path) as store:
         report, verdict = audit_report(
@@ -290,7 +295,16 @@ def run(
         gate_exit(verdict)
 
 
-def run_targets(profile, *, bbq, store_path, fmt, outputs, gated, appends=()) -> None:
+def run_targets(
+    profile: Profile,
+    *,
+    bbq: str | None,
+    store_path: str | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    gated: bool,
+    appends: tuple[str, ...] = (),
+) -> None:
     """One audit per ``[align] targets`` attribute on a shared baseline; each target's
     report in turn (JSON: one object keyed by target), and all their Markdown appended
     to each --append-markdown file in one append."""
@@ -316,7 +330,9 @@ def run_targets(profile, *, bbq, store_path, fmt, outputs, gated, appends=()) ->
         try:
             with first_interrupt_cancels(cancel):
                 done = run_recipes(profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel)
-            results = {target[0]: r for (_, target), r in done.items()}
+            results = {target[0]: r for (_, target), r in done.items() if r is not None}
+            if len(results) < len(done):  # a launcher's other ranks: rank 0 reports
+                raise RuntimeError("the targets' results are rank 0's alone")
         except Cancelled as exc:
             reporter.close()
             click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)

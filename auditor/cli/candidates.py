@@ -4,17 +4,23 @@ elsewhere against their base, each reported and gated on its own."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from auditor.audit.candidates import is_candidate_audit, names_gate_mode, with_candidate_gate
-from auditor.cli.options import emit, open_store, wants_flips
+from auditor.cli.options import F, emit, open_store, wants_flips
+
+if TYPE_CHECKING:
+    from auditor.audit.candidate_report import CandidateReport
+    from auditor.audit.profiles import GateSection, Profile
 
 __all__ = ["is_candidate_audit", "names_gate_mode", "with_candidate_gate"]  # for cli.audit
 
 
-def candidate_options(func):
+def candidate_options(func: F) -> F:
     for decorator in reversed(
         (
             click.option(
@@ -48,7 +54,9 @@ def candidate_options(func):
     return func
 
 
-def candidate_overrides(candidates, candidate_adapters, targets) -> list[str]:
+def candidate_overrides(
+    candidates: Sequence[str], candidate_adapters: Sequence[str], targets: Sequence[str]
+) -> list[str]:
     """The flags as ``--set`` overrides of the [candidate] section (a flag replaces that
     field of the profile); a target that is not a BBQ attribute: one line, exit 2."""
     from auditor.core.errors import InputError
@@ -69,7 +77,15 @@ def profile_path(profile_name: str) -> Path | None:
     return Path(profile_name) if profile_name.endswith(".toml") else available().get(profile_name)
 
 
-def refuse_flags(profile, *, matrix, retrain_missing, restore_from, targets, **_) -> None:
+def refuse_flags(
+    profile: Profile,
+    *,
+    matrix: bool,
+    retrain_missing: bool,
+    restore_from: str | None,
+    targets: Sequence[str],
+    **_: Any,
+) -> None:
     """What a candidate audit cannot do, in one line (exit 2) before any work."""
     from auditor.core.errors import InputError
 
@@ -89,7 +105,16 @@ def refuse_flags(profile, *, matrix, retrain_missing, restore_from, targets, **_
         )
 
 
-def run_candidate_audit(profile, *, section, gated, bbq, store_path, fmt, outputs) -> None:
+def run_candidate_audit(
+    profile: Profile,
+    *,
+    section: GateSection,
+    gated: bool,
+    bbq: str | None,
+    store_path: str | None,
+    fmt: str,
+    outputs: Sequence[str],
+) -> None:
     """Run (or resume) the candidate audit, print each candidate's report, exit with the
     worst candidate's gate code when gated."""
     import sys
@@ -165,7 +190,9 @@ def run_candidate_audit(profile, *, section, gated, bbq, store_path, fmt, output
         sys.exit(code)
 
 
-def emit_all(reports, profile, fmt: str, outputs, gated: bool) -> None:
+def emit_all(
+    reports: list[CandidateReport], profile: Profile, fmt: str, outputs: Sequence[str], gated: bool
+) -> None:
     """JSON: one document, an entry per candidate. Other formats: each candidate's report
     in turn; with several candidates each --output file gets the candidate's label before
     its suffix (report.html: report.candidate-1.html), a .json file the one document."""

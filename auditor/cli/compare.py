@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import click
 
 from auditor.audit.profiles import StatsSection
 from auditor.cli.gating import gate_exit, gate_options, gate_section
 from auditor.cli.options import (
+    F,
     bbq_option,
     emit,
     open_store,
@@ -16,8 +20,11 @@ from auditor.cli.options import (
     wants_flips,
 )
 
+if TYPE_CHECKING:
+    from auditor.store.db import Store
 
-def _target_options(func):
+
+def _target_options(func: F) -> F:
     func = click.option(
         "--train-run",
         default=None,
@@ -34,7 +41,7 @@ def _target_options(func):
     )(func)
 
 
-def _notes(store, run_a, run_b) -> tuple[str, ...]:
+def _notes(store: Store, run_a: str, run_b: str) -> tuple[str, ...]:
     """Notes for two runs' report: a comparison across prompt formats."""
     from auditor.interop.formats import prompt_format_note
 
@@ -42,7 +49,9 @@ def _notes(store, run_a, run_b) -> tuple[str, ...]:
     return (note,) if note else ()
 
 
-def _resolved(store, run_a: str, run_b: str, train_run: str | None):
+def _resolved(
+    store: Store, run_a: str, run_b: str, train_run: str | None
+) -> tuple[str, str, str | None]:
     """The runs' (and training run's) whole ids, each prefix resolved once per command."""
     from auditor.audit.history import resolve_run_id
 
@@ -53,7 +62,7 @@ def _resolved(store, run_a: str, run_b: str, train_run: str | None):
     )
 
 
-def _say(notes) -> None:
+def _say(notes: Iterable[str]) -> None:
     for note in notes:
         click.echo(f"note: {note}", err=True)
 
@@ -67,21 +76,21 @@ def _say(notes) -> None:
 @store_option
 @report_options
 def compare_cmd(
-    run_a,
-    run_b,
-    target,
-    train_run,
-    correction,
-    alpha,
-    n_boot,
-    seed,
-    accuracy_test,
-    bbq,
-    store_path,
-    fmt,
-    outputs,
-    appends,
-):
+    run_a: str,
+    run_b: str,
+    target: tuple[str, ...],
+    train_run: str | None,
+    correction: str,
+    alpha: float,
+    n_boot: int,
+    seed: int,
+    accuracy_test: str,
+    bbq: str | None,
+    store_path: str | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    appends: tuple[str, ...],
+) -> None:
     """The spillover table of two stored runs: RUN_A before, RUN_B after (id prefixes).
     Runs scored with --orders also get their paired position bias and order consistency."""
     from auditor.audit.report import runs_report
@@ -123,8 +132,17 @@ def compare_cmd(
 @gate_options
 @report_options
 def gate_cmd(
-    ids, profile_name, target, train_run, bbq, store_path, fmt, outputs, appends, **thresholds
-):
+    ids: tuple[str, ...],
+    profile_name: str | None,
+    target: tuple[str, ...],
+    train_run: str | None,
+    bbq: str | None,
+    store_path: str | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    appends: tuple[str, ...],
+    **thresholds: Any,
+) -> None:
     """Gate a stored audit (or two runs): exit 0 pass, 1 spillover found, 2 bad input or
     nothing it can judge (it fails closed), 3 runtime failure, 4 inconclusive (--gate-mode
     noninferiority: nothing failed, but a checked cell was not shown within its margin).
@@ -156,7 +174,7 @@ def gate_cmd(
         else:
             section = gate_section(base or GateSection(), **thresholds)
             test = chosen.stats.accuracy_test if chosen else "mcnemar"
-            run_a, run_b, train_run = _resolved(store, *ids, train_run)
+            run_a, run_b, train_run = _resolved(store, ids[0], ids[1], train_run)
             notes = _notes(store, run_a, run_b)
             report, verdict = runs_report(
                 store,
@@ -169,7 +187,7 @@ def gate_cmd(
                 section=section,
                 notes=notes,
                 flips=wants_flips(outputs),
-                given=tuple(ids),
+                given=(ids[0], ids[1]),
             )
             _say(notes)
     emit(report, fmt, outputs, appends)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from auditor.bbq.checksums import FileCheck
 
 STYLES = {"ok": "green", "mismatch": "bold red", "missing": "yellow"}
 
@@ -106,7 +110,7 @@ def verify(directory: str | None, fmt: str, strict: bool) -> None:
         sys.exit(1)
 
 
-def _check_dict(check) -> dict:
+def _check_dict(check: FileCheck) -> dict[str, Any]:
     return {
         "path": check.path,
         "status": check.status,
@@ -156,7 +160,7 @@ def _table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) 
     numeric = [all(isinstance(r[i], int) for r in rows) for i in range(len(header))]
     texts = [[f"{v:,}" if isinstance(v, int) else str(v) for v in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in texts]) for i, h in enumerate(header)]
-    if click.get_text_stream("stdout").isatty():
+    if sys.stdout.isatty():
         from rich import box
         from rich.console import Console
         from rich.table import Table

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from auditor.audit.profiles import EvalSection
-from auditor.cli.options import bbq_option, settings_options, store_option
+from auditor.cli.options import F, bbq_option, settings_options, store_option
 from auditor.core.choices import DEVICES, DTYPES, EVAL_MODES, ORDERS, PROMPT_STYLES
 from auditor.models.quiet import quiet_hf
 
+if TYPE_CHECKING:
+    from auditor.core.answers import Answer
+    from auditor.core.items import Item
+    from auditor.stats.position import OrderAnswers
+    from auditor.stats.summary import RunSummary
 
-def orders_option(func):
+
+def orders_option(func: F) -> F:
     """--orders none|cyclic|all: option-order rotation (x1, x3, x6 the scoring)."""
     return click.option(
         "--orders",
@@ -26,7 +35,7 @@ def orders_option(func):
     )(func)
 
 
-def model_options(func):
+def model_options(func: F) -> F:
     """--model/--adapter/--device/--dtype/--trust-remote-code, shared by commands."""
     for decorator in reversed((
         click.option("--model", "model", required=True, metavar="M",
@@ -86,9 +95,25 @@ def model_options(func):
 @click.option(
     "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
 )
-def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq, mode, sample_n, seed,
-             batch_size, prompt_style, max_new_tokens, orders, prefix_cache, store_path,
-             fmt):  # fmt: skip
+def eval_cmd(
+    model: str,
+    adapter: str | None,
+    device: str,
+    dtype: str,
+    trust_remote_code: bool,
+    allow_pickle: bool,
+    bbq: str | None,
+    mode: str,
+    sample_n: int | None,
+    seed: int,
+    batch_size: int,
+    prompt_style: str,
+    max_new_tokens: int,
+    orders: str,
+    prefix_cache: str,
+    store_path: str | None,
+    fmt: str,
+) -> None:
     """Evaluate a model on BBQ. Reruns resume: stored items are never scored twice."""
     from auditor.evaluation.orders import check_orders
 
@@ -137,17 +162,23 @@ def eval_cmd(model, adapter, device, dtype, trust_remote_code, allow_pickle, bbq
         print_summary(run_id, path, by_id, answers, by_order)
 
 
-def summarize(by_id, answers):
+def summarize(by_id: Mapping[str, Item], answers: Sequence[Answer]) -> RunSummary:
     """The stats engine's per-slice summary of one run (bootstrap kept small for speed)."""
     from auditor.stats.summary import summarize_run
 
     return summarize_run(by_id, answers, n_boot=1000)
 
 
-def summary_json(run_id, path, by_id, answers, by_order=None) -> dict:
+def summary_json(
+    run_id: str,
+    path: Path,
+    by_id: Mapping[str, Item],
+    answers: Sequence[Answer],
+    by_order: OrderAnswers | None = None,
+) -> dict[str, Any]:
     """The run's summary; with rotated answers (``by_order``) also ``position_bias`` and
     ``order_consistency`` (the summary itself is then of the aggregated answers)."""
-    out = {
+    out: dict[str, Any] = {
         "run_id": run_id,
         "store": str(path),
         "summary": json.loads(summarize(by_id, answers).to_json()),
@@ -162,7 +193,13 @@ def summary_json(run_id, path, by_id, answers, by_order=None) -> dict:
     return out
 
 
-def print_summary(run_id, path, by_id, answers, by_order=None) -> None:
+def print_summary(
+    run_id: str,
+    path: Path,
+    by_id: Mapping[str, Item],
+    answers: Sequence[Answer],
+    by_order: OrderAnswers | None = None,
+) -> None:
     """Accuracy (Wilson CIs), unknown and invalid rates and bias scores per attribute;
     position bias and order consistency for a rotated run."""
     from auditor.cli.options import table_console

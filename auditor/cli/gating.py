@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from auditor.cli.options import FiniteRange
+from auditor.cli.options import F, FiniteRange
 from auditor.core.choices import CORRECTIONS, GATE_CELLS, GATE_MODES
 
+if TYPE_CHECKING:
+    from auditor.audit.gate import GateResult
+    from auditor.audit.profiles import GateSection
 
-def gate_options(func):
+
+def gate_options(func: F) -> F:
     """Gate thresholds; unset flags fall back to the profile's [gate] section."""
     for decorator in reversed(
         (
@@ -126,11 +132,11 @@ GATE_FLAGS = (
 """The gate flags, named as the [gate] fields they override."""
 
 
-def gate_flags_given(**flags) -> bool:
+def gate_flags_given(**flags: Any) -> bool:
     return any(flags.get(name) not in (None, ()) for name in GATE_FLAGS)
 
 
-def gate_section(base, **flags):
+def gate_section(base: GateSection, **flags: Any) -> GateSection:
     """The profile's gate section with the flags that were given laid over it (a margin
     that is negative or not finite, or a malformed override: one line, exit 2)."""
     from dataclasses import replace
@@ -138,12 +144,14 @@ def gate_section(base, **flags):
     return replace(base, **{k: flags[k] for k in GATE_FLAGS if flags.get(k) not in (None, ())})
 
 
-def gate_exit(verdict) -> None:
+def gate_exit(verdict: GateResult | None) -> None:
     """Exit as the gate decided: 2 when it could not judge (one line saying why),
     1 with one stderr line per failing cell, 4 when nothing failed but a checked cell was
     not shown non-inferior (one line per such cell), else return (passed)."""
     import sys
 
+    if verdict is None:  # never reached: a gated report always has a verdict
+        raise ValueError("gate_exit: the report was not gated")
     if verdict.refused:
         more = (
             f" (and {len(verdict.refusals) - 1} more reasons)" if len(verdict.refusals) > 1 else ""
@@ -166,7 +174,7 @@ def gate_exit(verdict) -> None:
         sys.exit(1)
 
 
-def fail_lines(verdict) -> None:
+def fail_lines(verdict: GateResult) -> None:
     """One stderr line per failing cell (what a CI log shows)."""
     for failure in verdict.failures:
         click.echo(

@@ -35,7 +35,15 @@ def import_group() -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
 )
-def lm_eval_cmd(samples, results_path, name, allow_mismatch, bbq, store_path, fmt):
+def lm_eval_cmd(
+    samples: str,
+    results_path: str | None,
+    name: str | None,
+    allow_mismatch: bool,
+    bbq: str | None,
+    store_path: str | None,
+    fmt: str,
+) -> None:
     """Store SAMPLES.jsonl (`lm_eval --log_samples`, a BBQ multiple-choice task) as a run.
 
     Each sample is checked against the BBQ item of the same category and example_id."""

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Self
 
 import click
+
+Handler = Callable[[int, FrameType | None], Any] | int | None  # what signal.signal returns
 
 
 class first_interrupt_cancels:
@@ -14,20 +19,20 @@ class first_interrupt_cancels:
 
     def __init__(self, event: threading.Event):
         self.event = event
-        self.previous = None
+        self.previous: Handler = None
 
-    def _handler(self, signum, frame):
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
         if self.event.is_set():
             raise KeyboardInterrupt
         self.event.set()
         click.echo("\nstopping after this step (Ctrl-C again to abort)...", err=True)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGINT, self._handler)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
 
@@ -38,7 +43,7 @@ class Terminated(KeyboardInterrupt):
 
     exit_code = 128 + signal.SIGTERM
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("terminated (SIGTERM); stored results are kept, rerun to resume")
 
 
@@ -46,20 +51,20 @@ class sigterm_interrupts:
     """While active, SIGTERM raises ``Terminated`` in the main thread (once: a second
     SIGTERM while the stop is being recorded is ignored, so the record is written)."""
 
-    def __init__(self):
-        self.previous = None
+    def __init__(self) -> None:
+        self.previous: Handler = None
         self.raised = False
 
-    def _handler(self, signum, frame):
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
         if not self.raised:
             self.raised = True
             raise Terminated
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.signal(signal.SIGTERM, self._handler)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)

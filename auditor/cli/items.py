@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -33,7 +34,17 @@ from auditor.core.textsafe import visible
 @click.option("--format", "fmt", type=click.Choice(TEXT_FORMATS), default="text", show_default=True)
 @bbq_option
 @store_option
-def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_path):
+def items_cmd(
+    run: str,
+    attribute: str | None,
+    context: str | None,
+    show: str | None,
+    against: str | None,
+    limit: int,
+    fmt: str,
+    bbq: str | None,
+    store_path: str | None,
+) -> None:
     """The items of RUN with context, question, options, their roles and the answers."""
     from auditor.audit.drilldown import item_rows, row_to_dict
     from auditor.audit.history import resolve_run_id, stored_items
@@ -55,7 +66,7 @@ def items_cmd(run, attribute, context, show, against, limit, fmt, bbq, store_pat
     click.echo(f"{len(rows)} item(s)", err=True)
 
 
-def _text(row: dict, run_a: str, run_b: str | None) -> str:
+def _text(row: dict[str, Any], run_a: str, run_b: str | None) -> str:
     lines = [
         f"── {row['id']}  {row['context_condition']} / {row['polarity']}  [{row['status']}]",
         f"  context:  {row['context']}",

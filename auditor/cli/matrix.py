@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from auditor.cli.options import FIGURE_SUFFIXES, bbq_option, open_store, store_option
 from auditor.reports.formats import TABLE
+
+if TYPE_CHECKING:
+    from auditor.audit.grids import Recipe
+    from auditor.audit.profiles import Profile
+    from auditor.audit.result import AuditResult
+    from auditor.reports.document import Report
+    from auditor.stats.matrix import SpilloverMatrix
 
 MATRIX_FORMATS = ("table", "json", "markdown", "csv")
 """The report formats a matrix is written in (no JUnit or HTML: it gates nothing)."""
@@ -47,7 +56,14 @@ MATRIX_SUFFIXES = {s: f.name for f in TABLE if f.name in MATRIX_FORMATS for s in
 )
 @bbq_option
 @store_option
-def matrix_cmd(profile_name, overrides, fmt, outputs, bbq, store_path):
+def matrix_cmd(
+    profile_name: str,
+    overrides: tuple[str, ...],
+    fmt: str,
+    outputs: tuple[str, ...],
+    bbq: str | None,
+    store_path: str | None,
+) -> None:
     """Audit every recipe of the grid [align] methods × targets (× seeds), each an ordinary
     stored, resumable audit on one shared baseline, and print the spillover matrix: one
     correction family over every test of every recipe."""
@@ -62,7 +78,7 @@ def matrix_cmd(profile_name, overrides, fmt, outputs, bbq, store_path):
     )
 
 
-def check_outputs(outputs) -> None:
+def check_outputs(outputs: Iterable[str]) -> None:
     """Refuse an --output the matrix cannot be written as, before any work."""
     from auditor.cli.outputs import check_output
     from auditor.core.errors import InputError
@@ -78,7 +94,9 @@ def check_outputs(outputs) -> None:
         check_output(out)
 
 
-def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
+def run_matrix_report(
+    profile: Profile, *, bbq: str | None, store_path: str | None, fmt: str, outputs: Sequence[str]
+) -> None:
     """Check, run (or resume) the grid, then print and write the matrix."""
     import threading
 
@@ -116,7 +134,7 @@ def run_matrix_report(profile, *, bbq, store_path, fmt, outputs) -> None:
     emit_matrix(matrix, fmt, outputs, title, recipe_controls(results))
 
 
-def recipe_controls(results: dict) -> dict:
+def recipe_controls(results: Mapping[Recipe, AuditResult | None]) -> dict[str, Report]:
     """Each recipe's format controls (rotation, format transfer) as a report, by recipe
     label; empty when the grid has none."""
     from auditor.audit.grids import recipe_label
@@ -126,11 +144,11 @@ def recipe_controls(results: dict) -> dict:
     return {
         recipe_label(*recipe): with_controls(Report(r.table, {"audit": r.audit_id}), r)
         for recipe, r in results.items()
-        if r.rotation or r.transfer is not None
+        if r is not None and (r.rotation or r.transfer is not None)
     }
 
 
-def _controls_text(controls: dict, fmt: str) -> str:
+def _controls_text(controls: Mapping[str, Report], fmt: str) -> str:
     """The recipes' controls after the matrix: markdown sections, or JSON by recipe."""
     import json
 
@@ -158,7 +176,9 @@ def _controls_text(controls: dict, fmt: str) -> str:
     )
 
 
-def render_with_controls(matrix, fmt: str, title: str, controls: dict) -> str:
+def render_with_controls(
+    matrix: SpilloverMatrix, fmt: str, title: str, controls: Mapping[str, Report]
+) -> str:
     """The matrix as text in ``fmt``, with each recipe's format controls (JSON: under
     "controls"; markdown: a section per recipe)."""
     import json
@@ -179,7 +199,13 @@ def render_with_controls(matrix, fmt: str, title: str, controls: dict) -> str:
     return text + _controls_text(controls, "markdown")
 
 
-def emit_matrix(matrix, fmt: str, outputs, title: str, controls: dict | None = None) -> None:
+def emit_matrix(
+    matrix: SpilloverMatrix,
+    fmt: str,
+    outputs: Iterable[str],
+    title: str,
+    controls: Mapping[str, Report] | None = None,
+) -> None:
     import io
 
     from auditor.reports.atomic import write_text
@@ -211,14 +237,15 @@ def emit_matrix(matrix, fmt: str, outputs, title: str, controls: dict | None = N
 
             from auditor.reports.terminal import control_parts
 
-            console = Console(file=io.StringIO(), width=400)  # every column unwrapped
+            buffer = io.StringIO()
+            console = Console(file=buffer, width=400)  # every column unwrapped
             for table in to_rich(matrix, title):
                 console.print(table)
             for label, report in controls.items():
                 console.print(f"Controls of {label}", markup=False)
                 for part in control_parts(report):
                     console.print(part)
-            written = write_text(path, console.file.getvalue())
+            written = write_text(path, buffer.getvalue())
         else:
             written = write_text(
                 path, render_with_controls(matrix, MATRIX_SUFFIXES[suffix], title, controls)

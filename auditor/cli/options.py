@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from auditor.bbq.locate import BBQ_ENV
 from auditor.cli.outputs import check_appends, check_outputs
 from auditor.reports.formats import FORMATS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from auditor.reports.document import Report
+    from auditor.store.db import Store
+
+F = TypeVar("F", bound=Callable[..., Any])  # a command function, as decorated
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf")  # written by reports.figure (the 'plot' extra)
 
@@ -18,7 +28,7 @@ class FiniteRange(click.FloatRange):
 
     name = "finite float range"
 
-    def convert(self, value, param, ctx):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         import math
 
         number = click.FLOAT.convert(value, param, ctx)
@@ -27,7 +37,7 @@ class FiniteRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-def table_console():
+def table_console() -> Console:
     """A rich console for tables on stdout; off a terminal (files, CI logs) wide enough
     for every cell."""
     from rich.console import Console
@@ -36,7 +46,7 @@ def table_console():
     return console if console.is_terminal else Console(width=max(console.width, 140))
 
 
-def _check_store(ctx, param, value):
+def _check_store(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     from auditor.core.errors import InputError
 
     if value is not None and not value.strip():
@@ -44,7 +54,7 @@ def _check_store(ctx, param, value):
     return value
 
 
-def store_option(func):
+def store_option(func: F) -> F:
     return click.option(
         "--store",
         "store_path",
@@ -55,7 +65,7 @@ def store_option(func):
     )(func)
 
 
-def open_store(path: str | None, *, must_exist: bool = False):
+def open_store(path: str | None, *, must_exist: bool = False) -> Store:
     """The run store; ``must_exist`` for commands that only read: opened read-only, and a
     typo is an error."""
     from auditor.core.errors import InputError
@@ -70,7 +80,7 @@ def open_store(path: str | None, *, must_exist: bool = False):
     return Store(target, readonly=must_exist)
 
 
-def report_options(func):
+def report_options(func: F) -> F:
     """--format for stdout; --output FILE (repeatable, format from the suffix);
     --append-markdown FILE (repeatable, the Markdown report appended)."""
     from auditor.reports.formats import TABLE
@@ -106,7 +116,14 @@ def report_options(func):
     )(func)
 
 
-def emit(report, fmt: str, outputs, appends=None, *, show: bool = True) -> None:
+def emit(
+    report: Report,
+    fmt: str,
+    outputs: Iterable[str],
+    appends: Sequence[str] | None = None,
+    *,
+    show: bool = True,
+) -> None:
     """Print the report in ``fmt`` (unless not ``show``), write every --output file and
     append the Markdown report to every --append-markdown file (``appends``; when not
     given, the running command's --append-markdown values, so no command with the option
@@ -154,7 +171,7 @@ def _command_appends() -> tuple[str, ...]:
     return tuple(ctx.params.get("appends", ())) if ctx is not None else ()
 
 
-def append_markdown(reports, appends) -> None:
+def append_markdown(reports: Iterable[Report], appends: Sequence[str]) -> None:
     """Append the reports' Markdown, as ``--format markdown`` prints it, to every file of
     ``appends``: one append per file of all of it."""
     if not appends:
@@ -169,7 +186,7 @@ def append_markdown(reports, appends) -> None:
         click.echo(f"appended to {visible(append_text(path, text), one_line=True)}", err=True)
 
 
-def wants_flips(outputs) -> bool:
+def wants_flips(outputs: Iterable[str]) -> bool:
     """Whether an --output file is an HTML report (the only writer that shows the items
     that flipped)."""
     from auditor.reports.formats import suffix_format
@@ -177,7 +194,7 @@ def wants_flips(outputs) -> bool:
     return any(suffix_format(o, "") == "html" for o in outputs)
 
 
-def bbq_option(func):
+def bbq_option(func: F) -> F:
     """Click option ``--bbq DIR``; pass its value to `resolve_bbq_dir`."""
     return click.option(
         "--bbq",
@@ -189,7 +206,9 @@ def bbq_option(func):
     )(func)
 
 
-def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] = ()):
+def settings_options(
+    cls: type[Any], *, skip: tuple[str, ...] = (), only: tuple[str, ...] = ()
+) -> Callable[[F], F]:
     """Click options for every field of the settings dataclass ``cls`` that has a flag
     (``only``: of those named): types, ranges, choices, defaults and help all come from
     the field's declaration."""
@@ -205,7 +224,8 @@ def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] =
         if rule.flag == "" or f.name in skip or (only and f.name not in only):
             continue
         flag = "--" + (rule.flag or f.name.replace("_", "-"))
-        hint, extra = hints[f.name], {}
+        hint = hints[f.name]
+        extra: dict[str, typing.Any] = {}
         if hint is bool:
             extra = dict(is_flag=True)
         elif typing.get_origin(hint) is tuple:
@@ -234,7 +254,7 @@ def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] =
             extra = dict(type=hint, default=f.default, show_default=True)
         decorators.append(click.option(flag, f.name, help=rule.help or None, **extra))
 
-    def apply(func):
+    def apply(func: F) -> F:
         for decorator in reversed(decorators):
             func = decorator(func)
         return func
@@ -242,6 +262,8 @@ def settings_options(cls, *, skip: tuple[str, ...] = (), only: tuple[str, ...] =
     return apply
 
 
-def _comma_separated(ctx, param, values):
+def _comma_separated(
+    ctx: click.Context, param: click.Parameter, values: Sequence[str] | None
+) -> tuple[str, ...]:
     """A repeatable option whose values may also be comma-separated lists."""
     return tuple(n.strip() for v in values or () for n in v.split(",") if n.strip())

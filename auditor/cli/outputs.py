@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor.core.errors import InputError
 from auditor.core.textsafe import visible
+
+if TYPE_CHECKING:
+    import click
 
 
 def check_output(value: str, flag: str = "--output") -> Path:
@@ -49,7 +54,7 @@ def _probe(folder: Path, what: str) -> None:
     os.unlink(name)
 
 
-def check_outputs(ctx, param, values):
+def check_outputs(ctx: click.Context | None, param: object, values: Sequence[str]) -> Sequence[str]:
     """Click callback: every --output value checked before the command runs."""
     for value in values:
         check_output(value)
@@ -71,7 +76,7 @@ def check_append(value: str, flag: str = "--append-markdown") -> Path:
     return path
 
 
-def check_appends(ctx, param, values):
+def check_appends(ctx: click.Context | None, param: object, values: Sequence[str]) -> Sequence[str]:
     """Click callback: every --append-markdown value checked before the command runs; a
     file named twice, or also as an --output, is refused (it would get the report twice)."""
     seen: set[Path] = set()
@@ -84,7 +89,7 @@ def check_appends(ctx, param, values):
     return values
 
 
-def _apart(outputs, appends) -> None:
+def _apart(outputs: Iterable[str], appends: Iterable[str]) -> None:
     """Refuse a file that is both an --output and an --append-markdown (whichever of the
     two options click processes second sees the other in ``ctx.params``)."""
     both = {Path(a).resolve() for a in appends} & {Path(o).resolve() for o in outputs}

@@ -7,7 +7,14 @@ import json
 from auditor.core.errors import InputError
 
 
-def flag_overrides(*, model, adapter, device, seeds, orders) -> list[str]:
+def flag_overrides(
+    *,
+    model: str | None,
+    adapter: str | None,
+    device: str | None,
+    seeds: str | None,
+    orders: str | None,
+) -> list[str]:
     """``section.key=value`` lines for the flags given (None or empty: not given)."""
     extra = [f"model.source={_toml(model)}"] if model else []
     extra += [f"model.adapter={_toml(adapter)}"] if adapter else []

@@ -13,23 +13,25 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
 
 
 class ClosableStream:
     """A text stream whose writes go to /dev/null once its reader has gone."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
         self.closed_early = False
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
         except BrokenPipeError:
             self._discard()
             return len(text)
 
-    def writelines(self, lines) -> None:
+    def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
             self.write(line)
 
@@ -50,12 +52,12 @@ class ClosableStream:
         with contextlib.suppress(OSError, ValueError):
             self._stream.flush()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
 @contextlib.contextmanager
-def guarded_streams():
+def guarded_streams() -> Iterator[None]:
     """While active, sys.stdout and sys.stderr survive their reader closing early; on the
     way out both are flushed (so the interpreter's last flush cannot fail) and restored."""
     saved = sys.stdout, sys.stderr
@@ -71,7 +73,7 @@ def guarded_streams():
             sys.stdout, sys.stderr = saved
 
 
-def _has_fd(stream) -> bool:
+def _has_fd(stream: TextIO | None) -> bool:
     """Whether ``stream`` writes to a real file descriptor (a pipe, file or terminal)."""
     try:
         return stream is not None and stream.fileno() >= 0

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from auditor.cli.candidates import candidate_options
 from auditor.cli.options import FiniteRange, bbq_option, store_option
+
+if TYPE_CHECKING:
+    from auditor.audit.grid_cost import GridCost
+    from auditor.audit.profiles import Profile
+    from auditor.audit.sizing import AuditSize
 
 
 @click.command("plan")
@@ -45,7 +51,16 @@ from auditor.cli.options import FiniteRange, bbq_option, store_option
 @bbq_option
 @store_option
 @candidate_options
-def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path, **candidates):
+def plan_cmd(
+    profile_name: str,
+    overrides: tuple[str, ...],
+    effect: float,
+    discordance: float,
+    fmt: str,
+    bbq: str | None,
+    store_path: str | None,
+    **candidates: Any,
+) -> None:
     """Per cell: the items the profile evaluates, the minimum detectable effect (exact
     McNemar test, 80 % power, corrected level) and the items needed to detect --effect;
     then the grid's cost ([align] methods × targets × seeds): trainings, evaluations and
@@ -93,7 +108,7 @@ def plan_cmd(profile_name, overrides, effect, discordance, fmt, bbq, store_path,
         click.echo("\n".join(plan.lines()))
 
 
-def _grid_cost(profile, size, store_path):
+def _grid_cost(profile: Profile, size: AuditSize, store_path: str | None) -> GridCost:
     """The grid's cost, measured from the store when it exists (never created here)."""
     from auditor.audit.grid_cost import grid_cost
     from auditor.store.db import Store, default_store_path
@@ -106,7 +121,7 @@ def _grid_cost(profile, size, store_path):
         return grid_cost(profile, items, store)
 
 
-def _print_cost(cost) -> None:
+def _print_cost(cost: GridCost) -> None:
     from rich.console import Console
 
     out = Console()
@@ -171,7 +186,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
-def _print(size) -> None:
+def _print(size: AuditSize) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -219,11 +234,12 @@ def _print(size) -> None:
         _print_noninferiority(size)
 
 
-def _print_noninferiority(size) -> None:
+def _print_noninferiority(size: AuditSize) -> None:
     """Per cell the non-inferiority gate checks: the chance it is shown within its margin."""
     from rich.console import Console
     from rich.table import Table
 
+    assert size.margin is not None  # a non-inferiority size carries its margin
     out = Table(
         title="Non-inferiority gate",
         caption_justify="left",

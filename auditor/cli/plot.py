@@ -39,7 +39,15 @@ from auditor.cli.options import bbq_option, open_store, store_option
 )
 @bbq_option
 @store_option
-def plot_cmd(ids, output, target, n_boot, trajectory, bbq, store_path):
+def plot_cmd(
+    ids: tuple[str, ...],
+    output: str,
+    target: tuple[str, ...],
+    n_boot: int,
+    trajectory: bool,
+    bbq: str | None,
+    store_path: str | None,
+) -> None:
     """A forest plot of Δaccuracy and Δbias per attribute and context (CIs, significance
     markers, target shaded) and a heatmap of the table; with --trajectory, an audit's Δ
     per cell against training step. Needs the 'plot' extra."""
@@ -69,7 +77,7 @@ def plot_cmd(ids, output, target, n_boot, trajectory, bbq, store_path):
     click.echo(f"wrote {save_figure(table, output, title)}", err=True)
 
 
-def _plot_trajectory(ids, output, store_path) -> None:
+def _plot_trajectory(ids: tuple[str, ...], output: str, store_path: str | None) -> None:
     """An audit's trajectory as a figure, or a one-line error when it has none."""
     from auditor.audit.history import load_audit
     from auditor.audit.trajectory import stored_trajectory

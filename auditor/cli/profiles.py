@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tomllib
+from typing import Any
 
 import click
 
@@ -41,7 +42,7 @@ def show(name: str, overrides: tuple[str, ...], fmt: str) -> None:
     click.echo(_to_toml(data))
 
 
-def _to_toml(data: dict) -> str:
+def _to_toml(data: dict[str, Any]) -> str:
     lines = [f"{k} = {_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
     for section, body in data.items():
         if isinstance(body, dict):
@@ -49,7 +50,7 @@ def _to_toml(data: dict) -> str:
     return "\n".join(lines)
 
 
-def _value(v) -> str:
+def _value(v: object) -> str:
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     return json.dumps(v)

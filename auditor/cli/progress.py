@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
 from auditor.core.events import (
@@ -48,14 +48,14 @@ class ProgressReporter:
         self.live = self.console.is_terminal if live is None else live
         self.interval = interval
         self._progress: Progress | None = None
-        self._tasks: dict[str, int] = {}
+        self._tasks: dict[str, TaskID] = {}
         self._last_line: dict[str, float] = {}
 
     # -- context manager ------------------------------------------------------------
     def __enter__(self) -> ProgressReporter:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

@@ -18,7 +18,7 @@ from auditor.store.records import shown_status
     "--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True
 )
 @store_option
-def runs_cmd(kind, fmt, store_path):
+def runs_cmd(kind: str | None, fmt: str, store_path: str | None) -> None:
     """Stored audits and runs, newest first."""
     from auditor.audit.history import list_audits
 
