@@ -82,11 +82,7 @@ def grid_cost(profile: Profile, items: int, store: Store | None = None) -> GridC
     a = profile.align
     if is_candidate_audit(profile):  # no training: the baseline and one per candidate
         n = len(profile.candidate.models) + len(profile.candidate.adapters)
-        e = profile.eval
-        formats = tuple(
-            FormatCost(mode, orders, 1 + n, _per_item(store, profile, mode, orders))
-            for mode, orders in ((e.mode, e.orders), *((f, "none") for f in e.transfer))
-        )
+        formats = _formats(store, profile, 1 + n)
         return GridCost((), (), 1, 1, 0, 1 + n, items, None, {}, formats[0].per_item, formats)
     methods = a.methods or (a.method,)
     targets = a.targets or ("+".join(a.target),)
@@ -94,15 +90,7 @@ def grid_cost(profile: Profile, items: int, store: Store | None = None) -> GridC
     trainings = len(methods) * len(targets) * seeds
     per_step = {m: _per_step(store, profile, m) for m in methods}
     checkpoints = len(trajectory_steps(a)) * trainings
-    e = profile.eval
-    # checkpoints are evaluated in the profile's own format only
-    formats = tuple(
-        FormatCost(mode, orders, 1 + trainings + extra, _per_item(store, profile, mode, orders))
-        for mode, orders, extra in (
-            (e.mode, e.orders, checkpoints),
-            *((f, "none", 0) for f in e.transfer),
-        )
-    )
+    formats = _formats(store, profile, 1 + trainings, checkpoints)
     return GridCost(
         tuple(methods),
         tuple(targets),
@@ -116,6 +104,21 @@ def grid_cost(profile: Profile, items: int, store: Store | None = None) -> GridC
         formats[0].per_item,
         formats,
         checkpoints,
+    )
+
+
+def _formats(
+    store: Store | None, profile: Profile, evaluations: int, checkpoints: int = 0
+) -> tuple[FormatCost, ...]:
+    """The profile's format then each untrained one, ``evaluations`` of each; the
+    checkpoints are evaluated in the profile's own format only."""
+    e = profile.eval
+    return tuple(
+        FormatCost(mode, orders, evaluations + extra, _per_item(store, profile, mode, orders))
+        for mode, orders, extra in (
+            (e.mode, e.orders, checkpoints),
+            *((f, "none", 0) for f in e.transfer),
+        )
     )
 
 
