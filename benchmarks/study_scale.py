@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from bench_scale import timed_cli  # this folder is on sys.path when run as a script
 
 
 def size(path: Path) -> int:
@@ -42,22 +41,6 @@ def stage_lines(store, audit) -> list[str]:
         shown = "n/a" if secs is None else f"{secs:.0f} s"
         out.append(f"  {where:28} {run.id[:12]}  {what:>12}  {shown}")
     return out
-
-
-def timed(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak resident MiB (GNU time) and exit status of ``cmd``."""
-    gnu_time = shutil.which("time") or "/usr/bin/time"
-    started = time.monotonic()
-    done = subprocess.run(
-        [gnu_time, "-f", "%M", *cmd],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
-    wall = time.monotonic() - started
-    peak = int(done.stderr.strip().splitlines()[-1]) / 1024
-    return wall, peak, done.returncode
 
 
 def main() -> int:
@@ -93,18 +76,17 @@ def main() -> int:
         f"{mib(size(folder / 'audits'))} audits folder (adapters and checkpoints)"
     )
     print(f"comparison in process (with the bootstrap): {wall:.1f} s wall, {cpu:.1f} s CPU")
-    cli = [sys.executable, "-m", "auditor"]
     where = ["--store", str(store_path), *(["--bbq", args.bbq] if args.bbq else [])]
     for name, cmd in (
-        ("compare", [*cli, "compare", base, aligned, *where]),
-        ("gate", [*cli, "gate", audit.id, *where]),
+        ("compare", ["compare", base, aligned, *where]),
+        ("gate", ["gate", audit.id, *where]),
         (
             "items --failing --limit 50",
-            [*cli, "items", aligned, "--failing", "--limit", "50", *where],
+            ["items", aligned, "--failing", "--limit", "50", *where],
         ),
-        ("runs", [*cli, "runs", "--store", str(store_path)]),
+        ("runs", ["runs", "--store", str(store_path)]),
     ):
-        wall, peak, rc = timed(cmd)
+        wall, peak, rc = timed_cli(cmd)
         print(f"spillover {name}: {wall:.1f} s, peak {peak:.0f} MiB, exit {rc}")
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"this script's own peak (the comparison in process): {own:.0f} MiB")
