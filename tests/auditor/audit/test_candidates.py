@@ -21,8 +21,9 @@ from ..helpers import make_tiny_llama
 AXES = ['eval.orders="cyclic"', 'eval.transfer=["cloze"]', 'candidate.target=["Age"]']
 
 
-def save_adapter(model_dir, out):
-    """A real LoRA adapter saved by peft on ``model_dir``, with non-zero B weights."""
+def save_adapter(model_dir, out, seed: int = 0):
+    """A real LoRA adapter saved by peft on ``model_dir``, with non-zero B weights drawn
+    with ``seed``."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -31,7 +32,7 @@ def save_adapter(model_dir, out):
         AutoModelForCausalLM.from_pretrained(model_dir),
         LoraConfig(r=4, target_modules=["q_proj", "v_proj"]),
     )
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     for name, param in peft.named_parameters():
         if "lora_B" in name:
             param.data.normal_(std=0.5)

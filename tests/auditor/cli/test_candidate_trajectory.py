@@ -11,24 +11,8 @@ from click.testing import CliRunner
 from auditor.audit.candidate_settings import checkpoint_step
 from auditor.cli import main
 
+from ..audit.test_candidates import save_adapter
 from ..audit_fixtures import write_tiny_profile
-
-
-def _adapter(model_dir, out, seed: int):
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    peft = get_peft_model(
-        AutoModelForCausalLM.from_pretrained(model_dir),
-        LoraConfig(r=4, target_modules=["q_proj", "v_proj"]),
-    )
-    torch.manual_seed(seed)
-    for name, param in peft.named_parameters():
-        if "lora_B" in name:
-            param.data.normal_(std=0.5)
-    peft.save_pretrained(out)
-    return out
 
 
 @pytest.mark.parametrize(
@@ -49,8 +33,8 @@ def test_a_checkpoint_folder_names_its_step(path, step):
 @pytest.fixture(scope="module")
 def doc(tmp_path_factory, tiny_llama_dir, bbq_lite):
     folder = tmp_path_factory.mktemp("cand-traj")
-    late = _adapter(tiny_llama_dir, folder / "run" / "checkpoint-40", seed=2)
-    early = _adapter(tiny_llama_dir, folder / "run" / "checkpoint-20", seed=1)
+    late = save_adapter(tiny_llama_dir, folder / "run" / "checkpoint-40", seed=2)
+    early = save_adapter(tiny_llama_dir, folder / "run" / "checkpoint-20", seed=1)
     profile = write_tiny_profile(folder, tiny_llama_dir, bbq_lite)
     args = ["audit", "--profile", str(profile), "--store", str(folder / "runs.sqlite")]
     args += ["--candidate-adapter", str(late), "--candidate-adapter", str(early)]
