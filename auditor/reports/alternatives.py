@@ -3,14 +3,11 @@ score under lm-eval's and HELM's conventions (Markdown lines, a summary line, CS
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
 
 from auditor.reports.cells import DASH, SHORT, signed
 from auditor.stats.conventions import ConventionChange
 from auditor.stats.table import SpilloverTable
-
-if TYPE_CHECKING:
-    from _csv import Writer
 
 NAMES = {"bbq": "BBQ", "lm-eval": "lm-eval", "helm": "HELM"}
 
@@ -109,31 +106,25 @@ def _p(value: float | None) -> str:
     return DASH if value is None else f"{value:.2g}"
 
 
-def convention_rows(writer: Writer, table: SpilloverTable, name: str) -> None:
-    """CSV rows of lm-eval's and HELM's bias scores (BBQ's are the table's own rows)."""
+def convention_rows(table: SpilloverTable, name: str) -> Iterator[dict[str, object]]:
+    """CSV rows, by column, of lm-eval's and HELM's bias scores (BBQ's are the table's own
+    rows)."""
     for cell in table.conventions:
         for change in cell.changes[1:]:
-            writer.writerow(
-                (
-                    cell.attribute,
-                    cell.attribute in table.target,
-                    cell.context,
-                    f"bias:{change.convention}",
-                    "",
-                    change.before,
-                    change.after,
-                    change.delta,
-                    *(change.ci or ("", "")),
-                    change.p,
-                    change.p_corrected,
-                    change.marker,
-                    change.verdict,
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                    f"{name}:conventions",
-                )
-            )
+            low, high = change.ci or ("", "")
+            yield {
+                "attribute": cell.attribute,
+                "is_target": cell.attribute in table.target,
+                "context": cell.context,
+                "metric": f"bias:{change.convention}",
+                "before": change.before,
+                "after": change.after,
+                "delta": change.delta,
+                "ci_low": low,
+                "ci_high": high,
+                "p": change.p,
+                "p_corrected": change.p_corrected,
+                "marker": change.marker,
+                "verdict": change.verdict,
+                "table": f"{name}:conventions",
+            }

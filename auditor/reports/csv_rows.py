@@ -10,20 +10,21 @@ own format), ``format_transfer`` (the same models in an untrained format), ``bia
 bias score under lm-eval's and HELM's conventions, metric ``bias:lm-eval`` /
 ``bias:helm``) or ``rotation`` (position bias
 and order consistency over all items).
+
+Every row is built as a dict keyed by column name and written against ``HEADER``
+(``csv.DictWriter``: a column a row leaves out is blank, a key not in the header raises).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
 from auditor.reports.alternatives import convention_rows
 from auditor.reports.document import Report
 from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
-
-if TYPE_CHECKING:
-    from _csv import Writer
 
 HEADER = (
     "attribute",
@@ -49,164 +50,116 @@ HEADER = (
     "table",
 )
 
+Row = dict[str, object]
 
-def _table_rows(writer: Writer, table: SpilloverTable, name: str) -> None:
+
+def table_rows(table: SpilloverTable, name: str) -> Iterator[Row]:
+    """The rows of one table: accuracy and bias per cell, then the bias-aligned gaps."""
     for attribute in table.attributes:
         for context in ("ambig", "disambig", "overall"):
             cell = table.cell(attribute, context)
             if cell is None:
                 continue
             acc, bias = cell.accuracy, cell.bias
-            target = attribute in table.target
-            writer.writerow(
-                (
-                    attribute,
-                    target,
-                    context,
-                    "accuracy",
-                    acc.n,
-                    acc.before,
-                    acc.after,
-                    acc.delta,
-                    *(acc.ci or ("", "")),
-                    acc.p,
-                    acc.p_corrected,
-                    acc.marker,
-                    acc.verdict,
-                    acc.b,
-                    acc.c,
-                    _blank(acc.mde),
-                    *_seeds(acc),
-                    name,
-                )
-            )
-            writer.writerow(
-                (
-                    attribute,
-                    target,
-                    context,
-                    "bias",
-                    acc.n,
-                    bias.before,
-                    bias.after,
-                    bias.delta,
-                    *(bias.ci or ("", "")),
-                    bias.p,
-                    bias.p_corrected,
-                    bias.marker,
-                    bias.verdict,
-                    "",
-                    "",
-                    "",
-                    *_seeds(bias),
-                    name,
-                )
-            )
+            where = {
+                "attribute": attribute,
+                "is_target": attribute in table.target,
+                "context": context,
+                "n": acc.n,
+                "table": name,
+            }
+            yield {
+                **where,
+                "metric": "accuracy",
+                **_change(acc),
+                "b": acc.b,
+                "c": acc.c,
+                "mde": acc.mde,
+            }
+            yield {**where, "metric": "bias", **_change(bias)}
     for gap in getattr(table, "gaps", ()):
-        writer.writerow(
-            (
-                gap.attribute,
-                gap.attribute in table.target,
-                "disambig",
-                "bias_aligned_accuracy_gap",
-                gap.n_biased + gap.n_anti_biased,
-                gap.before,
-                gap.after,
-                gap.delta,
-                *(gap.ci or ("", "")),
-                gap.p,
-                gap.p_corrected,
-                gap.marker,
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                f"{name}:bias_gap",
-            )
-        )
+        yield {
+            "attribute": gap.attribute,
+            "is_target": gap.attribute in table.target,
+            "context": "disambig",
+            "metric": "bias_aligned_accuracy_gap",
+            "n": gap.n_biased + gap.n_anti_biased,
+            **_values(gap),
+            "table": f"{name}:bias_gap",
+        }
 
 
-def _rotation_rows(writer: Writer, rot: dict[str, Any], name: str = "rotation") -> None:
+def rotation_rows(rot: dict[str, Any], name: str = "rotation") -> Iterator[Row]:
+    """Position bias and order consistency over all items (a pair of rows per seed)."""
     if "seeds" in rot:  # seed replicates: one pair of rows per seed
         for seed, one in rot["seeds"].items():
-            _rotation_rows(writer, one, f"rotation:seed{seed}")
+            yield from rotation_rows(one, f"rotation:seed{seed}")
         return
     pb, pa = rot["position_before"], rot["position_after"]
-    ci = rot["distance_ci"] or ("", "")
-    writer.writerow(
-        (
-            "all",
-            "",
-            "all",
-            "position_bias",
-            pb["n"],
-            pb["distance"],
-            pa["distance"],
-            rot["distance_delta"],
-            *ci,
-            rot["distance_p"],
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            name,
-        )
-    )
+    low, high = rot["distance_ci"] or ("", "")
+    everything = {"attribute": "all", "context": "all", "table": name}
+    yield {
+        **everything,
+        "metric": "position_bias",
+        "n": pb["n"],
+        "before": pb["distance"],
+        "after": pa["distance"],
+        "delta": rot["distance_delta"],
+        "ci_low": low,
+        "ci_high": high,
+        "p": rot["distance_p"],
+    }
     cb, ca = rot["consistency_before"], rot["consistency_after"]
-    writer.writerow(
-        (
-            "all",
-            "",
-            "all",
-            "order_consistency",
-            cb["n"],
-            cb["share"],
-            ca["share"],
-            rot["consistency_delta"],
-            "",
-            "",
-            rot["consistency_p"],
-            "",
-            "",
-            "",
-            rot["b"],
-            rot["c"],
-            "",
-            "",
-            "",
-            "",
-            name,
-        )
-    )
+    yield {
+        **everything,
+        "metric": "order_consistency",
+        "n": cb["n"],
+        "before": cb["share"],
+        "after": ca["share"],
+        "delta": rot["consistency_delta"],
+        "p": rot["consistency_p"],
+        "b": rot["b"],
+        "c": rot["c"],
+    }
+
+
+def report_rows(report: Report) -> Iterator[Row]:
+    """Every row of the report's CSV, in order."""
+    yield from table_rows(report.table, "spillover")
+    yield from convention_rows(report.table, "spillover")
+    if report.transfer is not None:
+        yield from table_rows(report.transfer, "format_transfer")
+    if report.rotation is not None:
+        yield from rotation_rows(report.rotation)
 
 
 def to_csv(report: Report) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    _table_rows(writer, report.table, "spillover")
-    convention_rows(writer, report.table, "spillover")
-    if report.transfer is not None:
-        _table_rows(writer, report.transfer, "format_transfer")
-    if report.rotation is not None:
-        _rotation_rows(writer, report.rotation)
+    writer = csv.DictWriter(out, HEADER, restval="", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report_rows(report))
     return out.getvalue()
 
 
-def _blank(value: object) -> object:
-    return "" if value is None else value
+def _values(change: Any) -> Row:
+    """A change's before, after, Δ, CI, p values and marker, by column."""
+    low, high = change.ci or ("", "")
+    return {
+        "before": change.before,
+        "after": change.after,
+        "delta": change.delta,
+        "ci_low": low,
+        "ci_high": high,
+        "p": change.p,
+        "p_corrected": change.p_corrected,
+        "marker": change.marker,
+    }
 
 
-def _seeds(change: AccuracyChange | BiasChange) -> tuple[object, object, object]:
-    if not change.seeds:
-        return ("", "", "")
-    deltas = ";".join("" if s.delta is None else repr(s.delta) for s in change.seeds)
-    return (len(change.seeds), deltas, change.agreement)
+def _change(change: AccuracyChange | BiasChange) -> Row:
+    """``_values`` with the verdict and the seed replicates' columns."""
+    row = {**_values(change), "verdict": change.verdict}
+    if change.seeds:
+        deltas = ";".join("" if s.delta is None else repr(s.delta) for s in change.seeds)
+        row.update(seeds=len(change.seeds), seed_deltas=deltas, agreement=change.agreement)
+    return row

@@ -8,6 +8,7 @@ import io
 from auditor.core.answers import Answer
 from auditor.core.items import Item, Option, Roles
 from auditor.reports.alternatives import convention_rows, markdown_lines, summary_line
+from auditor.reports.csv_rows import HEADER
 from auditor.stats import compare_runs
 from auditor.stats.alternatives import with_alternatives
 
@@ -80,5 +81,6 @@ def test_seed_replicates_say_each_seed_is_compared_on_its_own():
 
 def _csv(table) -> str:
     out = io.StringIO()
-    convention_rows(csv.writer(out, lineterminator="\n"), table, "spillover")
+    writer = csv.DictWriter(out, HEADER, restval="", lineterminator="\n")
+    writer.writerows(convention_rows(table, "spillover"))
     return out.getvalue()
