@@ -1,6 +1,6 @@
 """The ``[candidate]`` profile section and the candidates it names: the checkpoints a
 candidate audit compares with the base, and the attributes their alignment targeted
-(``candidates`` checks and loads them)."""
+(``candidates`` checks and loads them); the caveat every candidate report states."""
 
 from __future__ import annotations
 
@@ -10,6 +10,13 @@ from typing import Any, Protocol
 
 from auditor.core.items import ATTRIBUTES
 from auditor.core.settings import Checked, setting
+
+CAVEAT = (
+    "spillover cannot know what data trained a candidate: its training items may overlap "
+    "the evaluated items, which would flatter the candidate on them"
+)
+"""Said in every report of a candidate audit (kept here, with no ML import, so that the
+renderers in ``auditor.reports`` can name it)."""
 
 
 @dataclass(frozen=True)

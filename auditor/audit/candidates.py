@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from auditor.audit.candidate_settings import (
+    CAVEAT,
     Candidate,
     CandidateSection,
     candidates_of,
@@ -28,12 +29,6 @@ from auditor.core.errors import InputError
 if TYPE_CHECKING:
     from auditor.audit.profiles import ModelSection, Profile
     from auditor.models.loading import ModelSpec
-
-CAVEAT = (
-    "spillover cannot know what data trained a candidate: its training items may overlap "
-    "the evaluated items, which would flatter the candidate on them"
-)
-"""Said in every report of a candidate audit."""
 
 __all__ = [
     "CAVEAT",

@@ -1,14 +1,18 @@
 """JUnit XML: one test case per attribute × context (ambig, disambig, overall), failed on
 significant degradation, or (non-inferiority mode) a failure of type "inconclusive" when
-the cell was not shown within its margin; the gate's rule and mode are suite properties."""
+the cell was not shown within its margin; the gate's rule and mode are suite properties.
+A candidate audit's report adds properties ``training_data_known`` (false) and ``caveat``;
+the report's notes (that caveat among them) are the suite's ``system-out``."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from auditor.audit.candidate_settings import CAVEAT
 from auditor.audit.gate import CONTEXTS, JUDGED, evaluate_gate, regate
 from auditor.audit.noninferiority import NON_INFERIOR
 from auditor.audit.profiles import GateSection
+from auditor.core.textsafe import visible
 from auditor.reports.document import Report
 from auditor.reports.judgements import line, mode_line
 from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
@@ -31,6 +35,10 @@ def to_junit(report: Report) -> str:
     )
     ET.SubElement(properties, "property", name="gate.mode", value=gate.mode)
     ET.SubElement(properties, "property", name="gate.mode_rule", value=mode_line(gate))
+    if report.subject.get("candidate"):  # spillover cannot know what trained it
+        known = str(report.subject.get("training_data_known", False)).lower()
+        ET.SubElement(properties, "property", name="training_data_known", value=known)
+        ET.SubElement(properties, "property", name="caveat", value=CAVEAT)
     counts = {"tests": 0, "failures": 0, "skipped": 0}
     for attribute in table.attributes:
         for context in JUDGED:
@@ -97,6 +105,11 @@ def to_junit(report: Report) -> str:
             case, "failure", type="refused", message="the gate cannot judge, so it does not pass"
         )
         node.text = "\n".join(gate.refusals)
+    notes = report.subject.get("notes", ())
+    if notes:
+        ET.SubElement(suite, "system-out").text = "\n".join(
+            f"note: {visible(str(n), one_line=True)}" for n in notes
+        )
     for key, value in counts.items():
         suite.set(key, str(value))
     ET.indent(suite)

@@ -94,6 +94,9 @@ def test_every_format_says_the_training_data_is_unknown(audited, setup):
         html = (folder / f"report.candidate-{label}.html").read_text()
         assert "cannot know what data trained" in md and "cannot know what data trained" in html
         assert (folder / f"junit.candidate-{label}.xml").is_file()
+        junit = (folder / f"junit.candidate-{label}.xml").read_text()
+        assert '<property name="training_data_known" value="false" />' in junit
+        assert "note: spillover cannot know what data trained" in junit  # the suite's system-out
     whole = json.loads((folder / "all.json").read_text())
     assert [e["candidate"]["label"] for e in whole["candidates"]] == ["1", "2"]
 
