@@ -1,8 +1,9 @@
 """A self-contained HTML report to share in a pull request, a paper or a model card.
 
 One file, no network fetch: inline CSS, the figure inline as SVG (when matplotlib is
-installed), the table with markers and verdicts, the legend, the gate verdict, and the
-flipped items per cell in collapsible sections. Every text from BBQ, a model or a store
+installed), the table with markers and verdicts, the legend, the gate verdict, the
+trajectory over training when the audit has one, and the flipped items per cell in
+collapsible sections. Every text from BBQ, a model or a store
 is escaped.
 """
 
@@ -59,6 +60,7 @@ def to_html(report: Report) -> str:
                   "<p>Training items included; not in the gate's family.</p>",
                   _grid(report.target_all)]  # fmt: skip
     parts += _controls(report)
+    parts += _trajectory(report)
     parts += [f"<p><small>{escape(_legend(table))}</small></p>", _flips(report.flips),
               "</body></html>"]  # fmt: skip
     return "\n".join(p for p in parts if p) + "\n"
@@ -106,18 +108,34 @@ def _controls(report: Report) -> list[str]:
     return parts
 
 
+def _trajectory(report: Report) -> list[str]:
+    """Spillover over training: the Markdown report's table (``trajectory.grid``), escaped."""
+    if report.trajectory is None:
+        return []
+    from auditor.reports.trajectory import grid, legend
+
+    head, rows = grid(report.trajectory)
+    return [
+        "<h2>Spillover over training</h2>",
+        _text_table(head, rows),
+        f"<p><small>{escape(legend(report.trajectory))}</small></p>",
+    ]
+
+
 def _md_table(lines: list[str]) -> str:
     """A Markdown table's lines (header, rule, rows) as an HTML table, cells escaped."""
 
     def cells(line: str) -> list[str]:
         return [c.strip().replace("\\|", "|") for c in line.strip().strip("|").split(" | ")]
 
-    head, rows = cells(lines[0]), [cells(line) for line in lines[2:]]
+    rows = [[c.replace("**", "") for c in cells(line)] for line in lines[2:]]
+    return _text_table(cells(lines[0]), rows)
+
+
+def _text_table(head: list[str], rows: list[list[str]]) -> str:
+    """Plain-text cells as an HTML table, every cell escaped."""
     out = ["<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
-    out += [
-        "<tr>" + "".join(f"<td>{escape(c.replace('**', ''))}</td>" for c in row) + "</tr>"
-        for row in rows
-    ]
+    out += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows]
     return "".join(out) + "</table>"
 
 

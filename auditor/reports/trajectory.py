@@ -1,6 +1,7 @@
 """A trajectory (``audit.trajectory.Trajectory``) rendered: a rich table (rows: cells;
-columns: steps; Δ with its significance marker; the step each cell first degraded), its
-Markdown, and a figure of Δ against step per attribute (matplotlib, as ``figure``)."""
+columns: steps; Δ with its significance marker; the step each cell first degraded), the
+same table as plain text (``grid``: Markdown's and HTML's), and a figure of Δ against
+step per attribute (matplotlib, as ``figure``)."""
 
 from __future__ import annotations
 
@@ -81,25 +82,35 @@ def render_trajectory(traj: Any) -> Table:
     return table
 
 
+def grid(traj: Any) -> tuple[list[str], list[list[str]]]:
+    """The trajectory table as plain text: its header and a row per cell (cell, Δ at each
+    step, first degraded, and under non-inferiority the first bound ≥ margin); Markdown
+    and HTML escape it each their own way."""
+    ni = traj.mode == "noninferiority"
+    head = ["cell", *(f"step {step_label(traj, s)}" for s in traj.steps), "first degraded"]
+    head += ["first bound ≥ margin"] if ni else []
+    rows = []
+    for path in traj.cells:
+        row = [cell_label(path), *(delta_text(path.metric, p) for p in path.points)]
+        row.append(_first(path.first_degraded))
+        if ni:
+            row.append(
+                _first(path.first_inconclusive) if path.margin is not None else "not checked"
+            )
+        rows.append(row)
+    return head, rows
+
+
 def markdown_lines(traj: Any) -> list[str]:
     """The trajectory as a Markdown section."""
 
     def md(text: str) -> str:
         return "".join("\\" + ch if ch in "\\`*_[]<>|" else ch for ch in text)
 
-    ni = traj.mode == "noninferiority"
-    head = ["cell", *(f"step {step_label(traj, s)}" for s in traj.steps), "first degraded"]
-    head += ["first bound ≥ margin"] if ni else []
+    head, rows = grid(traj)
     lines = ["", "### Spillover over training", "", "| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
-    for path in traj.cells:
-        row = [md(cell_label(path)), *(md(delta_text(path.metric, p)) for p in path.points)]
-        row.append(_first(path.first_degraded))
-        if ni:
-            row.append(
-                _first(path.first_inconclusive) if path.margin is not None else "not checked"
-            )
-        lines.append("| " + " | ".join(row) + " |")
+    lines += ["| " + " | ".join(md(c) for c in row) + " |" for row in rows]
     lines += ["", f"<sub>{md(legend(traj))}</sub>"]
     return lines
 

@@ -13,6 +13,7 @@ from auditor.audit.gate import evaluate_gate
 from auditor.audit.profiles import GateSection
 from auditor.reports import render_report
 from auditor.reports.document import Report
+from auditor.reports.trajectory import cell_label
 
 EVIL = "<script>alert('x')</script>\x1b[31m"
 
@@ -130,3 +131,56 @@ def test_without_matplotlib_the_report_says_so(two_runs, monkeypatch):
     page = Page(render_report(Report(two_runs["table"], {"title": "t"}), "html"))
     assert "svg" not in page.tags and "pip install 'spillover[plot]'" in page.body
     assert "Spillover table" in page.body
+
+
+def _section_rows(text: str, heading: str) -> list[list[str]]:
+    """The cells (unescaped) of the first table after ``<h2>heading</h2>``."""
+    import html
+    import re
+
+    section = text.split(f"<h2>{heading}</h2>", 1)[1].split("</table>", 1)[0]
+    return [
+        [html.unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", row)]
+        for row in re.findall(r"<tr>(.*?)</tr>", section)
+    ]
+
+
+def test_the_trajectory_is_the_markdown_table_escaped(trajectory_tables):
+    from auditor.audit.trajectory import Trajectory
+    from auditor.reports.trajectory import grid, markdown_lines
+
+    same, worse = trajectory_tables
+    traj = Trajectory.from_tables([(10, same), (20, worse)], final_step=20)
+    text = render_report(Report(worse, {"title": "t"}, trajectory=traj), "html")
+    rows = _section_rows(text, "Spillover over training")
+    head, body = grid(traj)
+    assert rows == [head, *body] and head[-1] == "first degraded"
+    assert len(body) == len(traj.cells) and "step 20 (final)" in head
+    shown = {r[0]: r[-1] for r in body}
+    path = traj.cell("Physical_appearance", "ambig", "accuracy")
+    assert path.first_degraded == 20 and shown[cell_label(path)] == "20"
+    for path in traj.cells:  # every cell's first degraded step, as Markdown says
+        assert shown[cell_label(path)] == ("—" if path.first_degraded is None else "20")
+    assert f"| {head[0]} | {head[1]} | {head[2]} | {head[3]} |" in markdown_lines(traj)
+    assert "Spillover over training" not in render_report(Report(worse, {"title": "t"}), "html")
+
+
+def test_trajectory_text_is_escaped():
+    from auditor.audit.trajectory import CellPath, Point, Trajectory
+
+    path = CellPath(EVIL, "ambig", "accuracy", False, (Point(3, -0.2, None, "degraded", "▼*"),))
+    traj = Trajectory((3,), (path,), final_step=3)
+    table_report = Report(_one_cell_table(), {"title": "t"}, trajectory=traj)
+    text = render_report(table_report, "html")
+    assert "<script>alert" not in text and "\x1b" not in text
+    rows = _section_rows(text, "Spillover over training")
+    assert rows[1][0].startswith("<script>alert('x')</script>\\x1b[31m / ambig")
+    assert rows[1][1:] == ["-20.0 pp ▼*", "3"]
+
+
+def _one_cell_table():
+    from auditor.stats.table import AccuracyChange, BiasChange, Cell, Pairing, Row, SpilloverTable
+
+    acc = AccuracyChange(10, 2, 0, 0.5, 0.3, -0.2, None, None, None, None, 0.5, 0.5)
+    cell = Cell("Age", "ambig", acc, BiasChange(0.0, 0.0, 0.0, None, 1.0))
+    return SpilloverTable(("Age",), ("Age",), Pairing(10, 0, 0), (Row("Age", True, (cell,)),))
