@@ -2,7 +2,8 @@
 significant degradation, or (non-inferiority mode) a failure of type "inconclusive" when
 the cell was not shown within its margin; the gate's rule and mode are suite properties.
 A candidate audit's report adds properties ``training_data_known`` (false) and ``caveat``;
-the report's notes (that caveat among them) are the suite's ``system-out``."""
+a trajectory, one property per cell naming the step it first degraded. The report's notes
+(that caveat among them) and the trajectory's degraded cells are the suite's ``system-out``."""
 
 from __future__ import annotations
 
@@ -105,15 +106,45 @@ def to_junit(report: Report) -> str:
             case, "failure", type="refused", message="the gate cannot judge, so it does not pass"
         )
         node.text = "\n".join(gate.refusals)
-    notes = report.subject.get("notes", ())
-    if notes:
-        ET.SubElement(suite, "system-out").text = "\n".join(
-            f"note: {visible(str(n), one_line=True)}" for n in notes
-        )
+    out = [f"note: {visible(str(n), one_line=True)}" for n in report.subject.get("notes", ())]
+    out += _trajectory(properties, report)
+    if out:
+        ET.SubElement(suite, "system-out").text = "\n".join(out)
     for key, value in counts.items():
         suite.set(key, str(value))
     ET.indent(suite)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode")
+
+
+def _trajectory(properties: ET.Element, report: Report) -> list[str]:
+    """A trajectory's steps and, per cell, the step it first degraded (``none``: at no
+    step) — and under non-inferiority the first step whose bound is not below its
+    margin — as suite properties; returns the suite's line naming the degraded cells."""
+    traj = report.trajectory
+    if traj is None:
+        return []
+    from auditor.reports.trajectory import cell_label, step_label
+
+    steps = ", ".join(step_label(traj, s) for s in traj.steps)
+    ET.SubElement(properties, "property", name="trajectory.steps", value=steps)
+    for path in traj.cells:
+        name = f"trajectory.{path.attribute}.{path.context}.{path.metric}"
+        found = [("first_degraded", path.first_degraded)]
+        found += (
+            [("first_inconclusive", path.first_inconclusive)] if path.margin is not None else []
+        )
+        for what, step in found:
+            value = "none" if step is None else str(step)
+            ET.SubElement(properties, "property", name=f"{name}.{what}", value=value)
+    degraded = [
+        f"{cell_label(p)} at step {p.first_degraded}"
+        for p in traj.cells
+        if p.first_degraded is not None
+    ]
+    return [
+        f"spillover over training (steps {steps}): first degraded: "
+        + ("; ".join(degraded) or "no cell at any step")
+    ]
 
 
 def _seeds(change: AccuracyChange | BiasChange) -> str:
