@@ -4,12 +4,14 @@ With seed replicates, ``seeds`` is their number, ``seed_deltas`` every seed's ow
 (``;``-separated, in the table's seed order) and ``agreement`` how many seeds share the
 row's verdict; the other columns hold the pooled comparison (b and c summed over seeds).
 
-The last column, ``table``, says which table a row belongs to: ``spillover`` (the audit's
-own format), ``format_transfer`` (the same models in an untrained format), ``bias_gap``
-(the bias-aligned accuracy gap, disambiguated contexts), ``spillover:conventions`` (the
-bias score under lm-eval's and HELM's conventions, metric ``bias:lm-eval`` /
-``bias:helm``) or ``rotation`` (position bias
-and order consistency over all items).
+The column ``table`` (the last, but for a trajectory's ``step``) says which table a row
+belongs to: ``spillover`` (the audit's own format), ``format_transfer`` (the same models
+in an untrained format), ``bias_gap`` (the bias-aligned accuracy gap, disambiguated
+contexts), ``spillover:conventions`` (the bias score under lm-eval's and HELM's
+conventions, metric ``bias:lm-eval`` / ``bias:helm``), ``rotation`` (position bias and
+order consistency over all items) or ``trajectory`` (Δ per cell at each training step;
+only a report with a trajectory has the ``step`` column, after ``table``, so every other
+CSV reads as before).
 
 Every row is built as a dict keyed by column name and written against ``HEADER``
 (``csv.DictWriter``: a column a row leaves out is blank, a key not in the header raises).
@@ -20,11 +22,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.reports.alternatives import convention_rows
 from auditor.reports.document import Report
 from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
+
+if TYPE_CHECKING:
+    from auditor.audit.trajectory import Trajectory
 
 HEADER = (
     "attribute",
@@ -123,6 +128,38 @@ def rotation_rows(rot: dict[str, Any], name: str = "rotation") -> Iterator[Row]:
     }
 
 
+def trajectory_rows(traj: Trajectory) -> Iterator[Row]:
+    """Per cell, its Δ at each step (``step``), then the step it first degraded (metric
+    ``accuracy:first_degraded``, blank ``step``: at no step) and, under non-inferiority,
+    the first step whose bound is not below its margin (``accuracy:first_inconclusive``)."""
+    for path in traj.cells:
+        where = {
+            "attribute": path.attribute,
+            "is_target": path.is_target,
+            "context": path.context,
+            "table": "trajectory",
+        }
+        for point in path.points:
+            low, high = point.ci or ("", "")
+            yield {
+                **where,
+                "metric": path.metric,
+                "step": point.step,
+                "delta": point.delta,
+                "ci_low": low,
+                "ci_high": high,
+                "marker": point.marker,
+                "verdict": point.verdict,
+            }
+        yield {**where, "metric": f"{path.metric}:first_degraded", "step": path.first_degraded}
+        if path.margin is not None:
+            yield {
+                **where,
+                "metric": f"{path.metric}:first_inconclusive",
+                "step": path.first_inconclusive,
+            }
+
+
 def report_rows(report: Report) -> Iterator[Row]:
     """Every row of the report's CSV, in order."""
     yield from table_rows(report.table, "spillover")
@@ -131,11 +168,19 @@ def report_rows(report: Report) -> Iterator[Row]:
         yield from table_rows(report.transfer, "format_transfer")
     if report.rotation is not None:
         yield from rotation_rows(report.rotation)
+    if report.trajectory is not None:
+        yield from trajectory_rows(report.trajectory)
+
+
+def header(report: Report) -> tuple[str, ...]:
+    """``HEADER``, and ``step`` after it when the report has a trajectory (a report
+    without one keeps the header it always had)."""
+    return HEADER if report.trajectory is None else (*HEADER, "step")
 
 
 def to_csv(report: Report) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, HEADER, restval="", lineterminator="\n")
+    writer = csv.DictWriter(out, header(report), restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(report_rows(report))
     return out.getvalue()

@@ -3,6 +3,8 @@ trajectory: the JSON, Markdown and terminal reports, the figure, the refusals.""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -149,3 +151,22 @@ def test_a_noninferiority_gate_judges_every_step(audited):
             cell["points"][-1]["upper"]
             == final[(cell["attribute"], cell["context"], cell["metric"])]
         )
+
+
+def test_html_junit_and_csv_show_the_steps(audited, tmp_path):
+    out = [f"--output={tmp_path}/report.{s}" for s in ("html", "xml", "csv")]
+    again = cli("audit", "--profile", audited["profile"], "--store", audited["store"],
+                "--trajectory", *STEPS, *out)  # fmt: skip
+    assert again.exit_code == 0, again.output
+    traj = audited["json"]["trajectory"]
+    html = (tmp_path / "report.html").read_text()
+    assert "<h2>Spillover over training</h2>" in html and "<th>step 3 (final)</th>" in html
+    junit = (tmp_path / "report.xml").read_text()
+    assert '<property name="trajectory.steps" value="1, 2, 3 (final)" />' in junit
+    for cell in traj["cells"]:
+        first = cell["first_degraded"]
+        name = f"trajectory.{cell['attribute']}.{cell['context']}.{cell['metric']}.first_degraded"
+        assert f'<property name="{name}" value="{first or "none"}" />' in junit
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "report.csv").read_text())))
+    steps = [r for r in rows if r["table"] == "trajectory" and r["metric"] in ("accuracy", "bias")]
+    assert len(steps) == 3 * len(traj["cells"]) and {r["step"] for r in steps} == {"1", "2", "3"}

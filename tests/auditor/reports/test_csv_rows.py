@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from auditor.audit.profiles import GateSection
 from auditor.bbq import sample
 from auditor.core.answers import Answer
 from auditor.evaluation.orders import order_key, orderings
@@ -137,3 +138,35 @@ def test_a_row_with_a_column_the_header_lacks_is_refused(reports, monkeypatch):
     monkeypatch.setattr(csv_rows, "table_rows", stray)
     with pytest.raises(ValueError, match="colum"):
         to_csv(reports[1])
+
+
+def test_a_trajectory_adds_rows_by_step_and_only_then_the_step_column(trajectory_tables):
+    from auditor.audit.trajectory import Trajectory
+
+    same, worse = trajectory_tables
+    gate = GateSection(mode="noninferiority", margin_accuracy=0.0)
+    traj = Trajectory.from_tables([(10, same), (20, worse)], gate=gate, final_step=20)
+    plain = to_csv(Report(worse))
+    text = to_csv(Report(worse, trajectory=traj))
+    lines, before = text.splitlines(), plain.splitlines()
+    assert lines[0] == before[0] + ",step" and plain.splitlines()[0] == ",".join(HEADER)
+    assert lines[1 : len(before)] == [line + "," for line in before[1:]]  # the rest unchanged
+    rows = [r for r in csv.DictReader(io.StringIO(text)) if r["table"] == "trajectory"]
+    assert len(rows) == len(lines) - len(before)
+    for path in traj.cells:
+        mine = [r for r in rows if (r["attribute"], r["context"]) == (path.attribute, path.context)]
+        steps = [r for r in mine if r["metric"] == path.metric]
+        assert [r["step"] for r in steps] == ["10", "20"]
+        for r, point in zip(steps, path.points, strict=True):
+            assert r["delta"] == ("" if point.delta is None else repr(point.delta))
+            assert (r["verdict"], r["marker"]) == (point.verdict, point.marker)
+            assert r["is_target"] == str(path.is_target) and r["p"] == r["n"] == ""
+        (first,) = [r for r in mine if r["metric"] == f"{path.metric}:first_degraded"]
+        assert first["step"] == ("" if path.first_degraded is None else str(path.first_degraded))
+        bound = [r for r in mine if r["metric"] == f"{path.metric}:first_inconclusive"]
+        assert len(bound) == (path.margin is not None)
+        if bound:
+            assert bound[0]["step"] == str(path.first_inconclusive or "")
+    (pa,) = [r for r in rows if (r["attribute"], r["context"], r["metric"]) ==
+             ("Physical_appearance", "ambig", "accuracy:first_degraded")]  # fmt: skip
+    assert pa["step"] == "20"
