@@ -272,7 +272,7 @@ T = typing.TypeVar("T", bound="DataclassInstance")  # a profile section
 
 
 def build_profile(raw: dict[str, typing.Any], where: str = "<profile>") -> Profile:
-    """Validate a profile dictionary (as read from TOML) into a Profile."""
+    """Validate a profile dictionary (as read from TOML, or ``Profile.to_dict``) into a Profile."""
     return _build(Profile, raw, where, "")
 
 
@@ -324,7 +324,7 @@ def _coerce(value: typing.Any, hint: typing.Any, where: str, key: str) -> typing
     if origin is tuple and typing.get_args(hint)[0] is int:
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value]
-        if not isinstance(value, list) or not all(
+        if not isinstance(value, list | tuple) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
             raise InputError(f"{where}: '{key}' must be a list of integers")
@@ -332,7 +332,7 @@ def _coerce(value: typing.Any, hint: typing.Any, where: str, key: str) -> typing
     if origin is tuple:
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise InputError(f"{where}: '{key}' must be a list of strings")
         return tuple(value)
     if origin in (typing.Union, types.UnionType):

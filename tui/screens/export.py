@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from auditor.core.errors import InputError
 from auditor.reports.formats import APP_FORMATS, BY_NAME
 
 
@@ -45,6 +46,19 @@ def export_report(
         flips=fmt == "html",
     )
     return write_report(report, fmt, export_path(title, run_a, run_b, ext, folder))
+
+
+def export_and_tell(screen, fmt: str | None, title: str, run_a: str, run_b: str, **kw) -> None:
+    """``export_report`` for ``screen`` (a format picked, None: nothing), saying on it
+    what was written or why not."""
+    if fmt is None:
+        return
+    try:
+        path = export_report(screen.backend, fmt, title, run_a, run_b, **kw)
+    except (OSError, InputError) as exc:
+        screen.notify(f"export failed: {exc}", severity="error", markup=False)
+        return
+    screen.notify(f"wrote {path}", title="exported", markup=False)
 
 
 class ExportScreen(ModalScreen[str | None]):

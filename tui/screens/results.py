@@ -15,13 +15,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from auditor.core.errors import InputError
 from auditor.reports.rich import caption
 from auditor.reports.rotation import change_lines
 from auditor.stats.table import SpilloverTable
 from auditor.stats.transfer import cell_line, readings
 from tui.screens.drilldown import DrilldownScreen
-from tui.screens.export import ExportScreen, export_report
+from tui.screens.export import ExportScreen, export_and_tell
 from tui.widgets.cellstats import cell_stats
 from tui.widgets.spillover import SpilloverView
 
@@ -224,22 +223,15 @@ class ResultsScreen(Screen):
         self.app.push_screen(ExportScreen(), self._export)
 
     def _export(self, fmt: str | None) -> None:
-        if fmt is None:
-            return
-        try:
-            path = export_report(
-                self.backend,
-                fmt,
-                self.title_text,
-                self.run_a,
-                self.run_b,
-                result=self.result,
-                target=tuple(self.trained_table.target),
-            )
-        except (OSError, InputError) as exc:
-            self.notify(f"export failed: {exc}", severity="error", markup=False)
-            return
-        self.notify(f"wrote {path}", title="exported", markup=False)
+        export_and_tell(
+            self,
+            fmt,
+            self.title_text,
+            self.run_a,
+            self.run_b,
+            result=self.result,
+            target=tuple(self.trained_table.target),
+        )
 
     def action_drill(self) -> None:
         picked = self.query_one(SpilloverView).chosen()

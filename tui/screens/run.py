@@ -35,6 +35,7 @@ from tui.messages import (
 )
 from tui.screens.adapter import MissingAdapterScreen
 from tui.screens.drilldown import DrilldownScreen
+from tui.screens.export import ExportScreen, export_and_tell
 from tui.screens.results import ResultsScreen
 from tui.state import CANCELLED, FAILED, progress_for
 from tui.widgets.progress import EvalProgress
@@ -62,6 +63,7 @@ class RunScreen(Screen):
         Binding("left_square_bracket", "seed(-1)", "Prev seed"),
         Binding("right_square_bracket", "seed(1)", "Next seed"),
         Binding("v", "views", "Format views"),
+        Binding("e", "export", "Export"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -277,6 +279,8 @@ class RunScreen(Screen):
         with seed replicates."""
         if action == "seed":
             return len(self.progress.seeds) > 1
+        if action == "export":  # the finished audit's report
+            return self.result is not None
         if action == "views":  # a finished audit with format controls
             r = self.result
             return r is not None and (r.transfer is not None or bool(r.rotation))
@@ -298,6 +302,18 @@ class RunScreen(Screen):
                 result=r,
                 view=ResultsScreen.TRANSFER if r.transfer is not None else ResultsScreen.ROTATION,
             )
+        )
+
+    def action_export(self) -> None:
+        """The finished audit's report, as the command line writes it."""
+        r = self.result
+        if r is None:
+            return
+        self.app.push_screen(
+            ExportScreen(),
+            lambda fmt: export_and_tell(
+                self, fmt, r.audit_id, r.baseline_run, r.aligned_run, result=r
+            ),
         )
 
     def action_seed(self, step: int) -> None:

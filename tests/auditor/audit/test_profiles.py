@@ -30,6 +30,16 @@ def test_paper_profiles_match_the_paper_setup():
         assert p.data.attributes == ATTRIBUTES and p.data.sample == 0
 
 
+def test_a_profile_built_from_its_own_to_dict_is_the_same_profile():
+    """An audit's live result carries ``profile.to_dict()`` (tuples, not TOML's lists);
+    the app builds the report from it, so it must validate back (it was refused)."""
+    for name in available():
+        extra = ['candidate.models=["a/one", "b/two"]', "align.seeds=[0, 1]"]
+        for overrides in ([], extra):
+            profile = load_profile(name, overrides)
+            assert build_profile(profile.to_dict()) == profile
+
+
 def test_profile_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         load_profile("demo").align.beta = 1.0  # type: ignore[misc]
