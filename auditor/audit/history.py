@@ -3,6 +3,7 @@ audits listed, run ids resolved from prefixes and the BBQ items runs answered.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +25,24 @@ def finished_audit(
     store: Store, profile: Profile, bbq: str | None = None, checksum: str | None = None
 ) -> AuditResult | None:
     """The stored result of ``profile``'s audit when it has finished (None otherwise),
-    found by its audit id; reads the BBQ data for its checksum (unless given), loads no
-    model and runs nothing."""
+    found by its audit id (a candidate audit: its last candidate's); reads the BBQ data
+    for its checksum (unless given), loads no model and runs nothing."""
+    found = finished_results(store, profile, bbq, checksum)
+    return found[-1] if found else None
+
+
+def finished_results(
+    store: Store, profile: Profile, bbq: str | None = None, checksum: str | None = None
+) -> tuple[AuditResult, ...] | None:
+    """``finished_audit``'s results: the audit's, or one per candidate of a candidate
+    audit in its order, once every one has finished (None otherwise)."""
     from auditor.audit.candidate_settings import candidates_of
     from auditor.audit.selection import audit_key, plan_audit
     from auditor.store.db import make_id
 
     checksum = checksum or plan_audit(profile, bbq).checksum
     keys = [audit_key(profile, checksum, c) for c in candidates_of(profile)]
-    found = None  # a candidate audit: the last candidate's, once every one has finished
+    found = []
     for key in keys or [audit_key(profile, checksum)]:
         try:
             record = store.audit(make_id("audit", key))
@@ -40,8 +50,44 @@ def finished_audit(
             return None
         if record.status != "done" or not record.outcome.table:
             return None
-        found = result_of(record)
-    return found
+        found.append(result_of(record))
+    return tuple(found)
+
+
+def candidate_results(store: Store, result: AuditResult) -> tuple[AuditResult, ...]:
+    """The finished candidates of the candidate audit ``result`` is one of, in its
+    profile's order and ``result`` itself among them: each found by its audit id (made
+    from its profile and the data checksum its stored key holds), on the same baseline
+    run. Just ``result`` when it is no candidate audit or its fellows cannot be told (a
+    profile this version refuses, a key of another shape)."""
+    from auditor.audit.candidate_settings import candidates_of
+    from auditor.audit.profiles import build_profile
+    from auditor.audit.selection import audit_key
+    from auditor.store.db import make_id
+
+    if not result.candidate:
+        return (result,)
+    try:
+        profile = build_profile(result.profile, f"audit {result.audit_id}")
+        checksum = json.loads(store.audit(result.audit_id).key)["data"]
+    except (InputError, ValueError, KeyError, TypeError):
+        return (result,)
+    if not isinstance(checksum, str):
+        return (result,)
+    found: list[AuditResult] = []
+    for candidate in candidates_of(profile):
+        audit_id = make_id("audit", audit_key(profile, checksum, candidate))
+        if audit_id == result.audit_id:
+            found.append(result)
+            continue
+        try:
+            record = store.audit(audit_id)
+        except InputError:  # never stored
+            continue
+        if record.status == "done" and record.outcome.table:
+            if record.baseline_run == result.baseline_run:
+                found.append(result_of(record))
+    return tuple(found) if any(r is result for r in found) else (result,)
 
 
 def list_audits(store: Store) -> list[dict[str, Any]]:

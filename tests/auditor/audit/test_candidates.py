@@ -163,6 +163,37 @@ def test_a_rerun_evaluates_nothing_and_reads_the_same_runs(audited):
         assert a.table.to_dict() == b.table.to_dict()
 
 
+def test_a_stored_candidate_is_read_back_with_its_fellows_in_order(audited, made, tmp_path):
+    """What the app shows of a candidate audit, live or opened from the store: every
+    finished candidate in the profile's order, found by audit id; an unfinished one is
+    left out, and then the audit is not finished."""
+    import sqlite3
+    from dataclasses import replace
+
+    from auditor.audit.history import candidate_results, finished_results, load_audit
+
+    store, results, _, _, _ = audited
+    _, profile, _, _ = made
+    ids = [r.audit_id for r in results]
+    checksum = plan_audit(profile).checksum
+    stored = finished_results(store, profile, checksum=checksum)
+    assert stored is not None and [r.audit_id for r in stored] == ids
+    for result in (*results, *stored):  # live (the engine's profile) and read back
+        found = candidate_results(store, result)
+        assert [r.audit_id for r in found] == ids and any(r is result for r in found)
+        assert [r.table.to_dict() for r in found] == [r.table.to_dict() for r in results]
+    plain = replace(stored[0], candidate=None)
+    assert candidate_results(store, plain) == (plain,)
+    copy = tmp_path / "runs.sqlite"
+    with sqlite3.connect(store.path) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    with Store(copy) as other:
+        other.update_audit(ids[1], status="cancelled")
+        first = load_audit(other, ids[0])
+        assert candidate_results(other, first) == (first,)
+        assert finished_results(other, profile, checksum=checksum) is None
+
+
 def test_a_candidate_added_later_reuses_the_stored_baseline_and_the_first_audit(audited, made):
     store, results, _, _, _ = audited
     folder, profile, other, _ = made
