@@ -99,6 +99,53 @@ class Backend:
             reader = self.reader
             return None if reader is None else finished_audit(reader, profile, self.bbq)
 
+    def finished_results(self, profile: Profile) -> tuple | None:
+        """``finished_audit``'s results: one, or one per candidate of a candidate audit."""
+        from auditor.audit.history import finished_results
+
+        with self._writing:
+            reader = self.reader
+            return None if reader is None else finished_results(reader, profile, self.bbq)
+
+    def candidate_results(self, result) -> tuple:
+        """The stored candidate audit ``result`` is one candidate of: every finished
+        candidate, in its order (just ``result`` for any other audit)."""
+        from auditor.audit.history import candidate_results
+
+        return candidate_results(self._read(), result)
+
+    def verdicts(self, results) -> tuple[str | None, ...]:
+        """Each candidate's gate verdict as ``spillover audit --gate`` gives it (its
+        profile's gate, refusing runs it cannot judge); None for an audit that is no
+        candidate audit."""
+        if not results or not all(r.candidate for r in results):
+            return (None,) * len(results)
+        from auditor.audit.candidate_report import candidate_reports
+        from auditor.audit.profiles import build_profile
+
+        profile = build_profile(results[-1].profile)
+        reports = candidate_reports(self._read(), results, profile, section=profile.gate)
+        return tuple(r.verdict.outcome if r.verdict else None for r in reports)
+
+    def judged(self, results) -> list[tuple]:
+        """Each candidate of a candidate audit of several with its gate verdict (None
+        where it could not be judged); [] for any other audit."""
+        from auditor.core.errors import SpilloverError
+
+        if len(results) < 2:
+            return []
+        try:
+            verdicts = self.verdicts(results)
+        except (SpilloverError, OSError, ValueError):  # shown as not judged, never passed
+            verdicts = (None,) * len(results)
+        return list(zip(results, verdicts, strict=True))
+
+    def open_audit(self, audit_id: str) -> tuple:
+        """A stored audit's result, with every candidate of its candidate audit judged
+        (``judged``)."""
+        result = self.load_audit(audit_id)
+        return result, self.judged(self.candidate_results(result))
+
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete a stored audit and its runs that no other audit uses."""
         with self._writing:
@@ -236,16 +283,17 @@ class Backend:
         return profile
 
     def run_audit(self, profile: Profile, reporter: Reporter, cancel: CancelToken, **missing):
-        """Run or resume the audit of ``profile``; raises ``Cancelled`` when cancelled, and
+        """Run or resume the audit of ``profile``: its result, or one per candidate of a
+        candidate audit, in order. Raises ``Cancelled`` when cancelled, and
         ``MissingAdapter`` unless ``missing`` says what to do about a missing adapter
         (``retrain_missing=True`` or ``restore_adapter_from=DIR``)."""
         from auditor.models.quiet import quiet_hf
 
         quiet_hf()
-        from auditor.audit.pipeline import run_audit
+        from auditor.audit.pipeline import run_candidates
 
         try:
-            return run_audit(
+            return run_candidates(
                 profile, store=self.store, bbq=self.bbq, reporter=reporter, cancel=cancel, **missing
             )
         finally:

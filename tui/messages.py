@@ -13,9 +13,12 @@ class AuditFinished(Message):
     """The audit's result, with the stored training log when training was not rerun (and
     each seed replicate's, by seed); ``from_store`` when it was read back, not run."""
 
-    def __init__(self, result, stored_steps=(), seed_steps=None, from_store=False) -> None:
+    def __init__(
+        self, result, stored_steps=(), seed_steps=None, from_store=False, candidates=()
+    ) -> None:
         super().__init__()
         self.result = result
+        self.candidates = list(candidates)  # several candidates: (result, verdict) each
         self.from_store = from_store  # read back from the store: no stage ran
         self.stored_steps = list(stored_steps)
         self.seed_steps = dict(seed_steps or {})
@@ -55,11 +58,13 @@ class HistoryLoaded(Message):
 
 
 class AuditOpened(Message):
-    """A finished audit read back from the store (an ``AuditResult``)."""
+    """A finished audit read back from the store (an ``AuditResult``), with the
+    candidates of its candidate audit when it has several ((result, verdict) each)."""
 
-    def __init__(self, result) -> None:
+    def __init__(self, result, candidates=()) -> None:
         super().__init__()
         self.result = result
+        self.candidates = list(candidates)
 
 
 class MatrixLoaded(Message):

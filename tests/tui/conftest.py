@@ -99,3 +99,11 @@ def finished(tui_data, tmp_path_factory):
             record=outcome(table=tui_data.table.to_dict(), adapter_dir="alignment/adapter"),
         )
     return profile, dataclasses.replace(tui_data, store_path=copy), audit_id
+
+
+@pytest.fixture(scope="session")
+def two_candidates(tui_data, tmp_path_factory):
+    """A copy of the app's store holding a finished candidate audit of two fine-tunes."""
+    from .candidates import candidate_audit
+
+    return candidate_audit(tui_data, tmp_path_factory.mktemp("candidates"))

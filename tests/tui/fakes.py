@@ -19,8 +19,9 @@ def at_step(step: int) -> Callable[[Event], bool]:
 
 class ReplayBackend(Backend):
     """``run_audit`` reports ``events`` in order, polling the cancel token like the engine,
-    and returns ``result``. With ``pause_when`` it sets ``paused`` after the first event
-    that matches and waits until ``resume`` is set, or it is cancelled."""
+    and returns ``results`` (by default ``(result,)``). With ``pause_when`` it sets
+    ``paused`` after the first event that matches and waits until ``resume`` is set, or
+    it is cancelled."""
 
     def __init__(
         self,
@@ -32,6 +33,7 @@ class ReplayBackend(Backend):
     ):
         super().__init__(data.store_path, str(data.bbq))
         self.events, self.result = data.events, data.result
+        self.results: tuple | None = None  # what the run returns (None: the one result)
         self.pause_when, self.fail, self.missing = pause_when, fail, missing
         self.paused, self.resume = threading.Event(), threading.Event()
         self.profiles: list = []
@@ -55,7 +57,7 @@ class ReplayBackend(Backend):
                     check_cancel(cancel)
         if self.fail:
             raise InputError(self.fail)
-        return self.result
+        return self.results or (self.result,)
 
 
 async def wait_paused(pilot, backend: ReplayBackend) -> None:

@@ -157,3 +157,237 @@ async def test_a_real_candidate_audit_runs_in_the_app(tiny_candidate, tmp_path, 
         ).table
     assert result.table.target == ("Age",)  # on all its items: nothing was held out
     assert shown.to_dict() == expected.to_dict() == result.table.to_dict()
+
+
+def judged_by_cli(store_path, results, profile) -> list[str]:
+    """Each candidate's verdict as `spillover audit --gate` gives it."""
+    from auditor.audit.candidate_report import candidate_reports
+    from auditor.store.db import Store
+
+    with Store(store_path) as store:
+        reports = candidate_reports(store, results, profile, section=profile.gate)
+    return [r.verdict.outcome for r in reports]
+
+
+def worst_by_hand(verdicts: list[str]) -> int:
+    order = ["cannot judge", "degraded", "inconclusive", "passed"]
+    return sorted(range(len(verdicts)), key=lambda i: (order.index(verdicts[i]), i))[0]
+
+
+def shown_table(screen):
+    from tui.widgets.spillover import SpilloverView
+
+    return screen.query_one(SpilloverView).table.to_dict()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+async def test_several_candidates_each_show_their_table_the_worst_first(
+    two_candidates, size, tmp_path, monkeypatch
+):
+    """A candidate audit of two, finished earlier: the run screen lists both with the
+    verdicts the CLI gives, opens on the worst, and n, drill-down and export follow the
+    candidate chosen."""
+    import json
+
+    from tui.screens.drilldown import DrilldownScreen
+    from tui.widgets.candidates import CandidatePicker
+
+    from .fakes import ReplayBackend
+    from .test_results import export_from
+
+    monkeypatch.chdir(tmp_path)
+    c = two_candidates
+    verdicts = judged_by_cli(c.data.store_path, c.results, c.profile)
+    first = worst_by_hand(verdicts)
+    backend = ReplayBackend(c.data, fail="the pipeline ran")
+    app = SpilloverApp(backend)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await app.push_screen(RunScreen(backend, c.profile))
+            await settle(pilot)
+            screen = app.screen
+            assert screen.status == "done" and not backend.profiles  # read back
+            picker = screen.query_one(CandidatePicker)
+            lines = [str(p) for p, _v in picker._options]
+            assert all(f"gate {v}" in line for line, v in zip(lines, verdicts, strict=True))
+            assert verdicts[first] != verdicts[1 - first]  # which is shown first matters
+            assert "[bold]two[/bold]" in lines[1]  # a model's name, never markup
+            for step in range(3):
+                index = (first + step) % 2
+                expected = c.results[index]
+                assert picker.value == index and screen.result.audit_id == expected.audit_id
+                assert shown_table(screen) == expected.table.to_dict()
+                await export_from(app, pilot, "json")
+                written = json.loads(
+                    (tmp_path / f"spillover-{expected.audit_id}.json").read_text("utf-8")
+                )
+                assert written["subject"]["candidate"]["label"] == str(index + 1)
+                assert written["subject"]["candidate_run"] == expected.aligned_run
+                await pilot.press("enter")  # the focused cell's items
+                await settle(pilot)
+                assert isinstance(app.screen, DrilldownScreen)
+                assert app.screen.run_b == expected.aligned_run
+                await pilot.press("escape")
+                await settle(pilot)
+                await pilot.press("n")
+                await settle(pilot)
+    finally:
+        backend.close()
+
+
+@pytest.mark.asyncio
+async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
+    tiny_candidate, tmp_path, bbq_lite, monkeypatch
+):
+    """Two real adapters typed in the form (comma-separated): one shared baseline, each
+    candidate's table the independent paired comparison of its stored runs, and every
+    export format of each the bytes its stored audit's report gives."""
+    from auditor.audit.comparison import compare_stored
+    from auditor.audit.history import load_audit
+    from auditor.audit.profiles import build_profile
+    from auditor.reports.formats import APP_FORMATS, BY_NAME, write_report
+    from auditor.store.db import Store
+    from tests.auditor.audit.test_candidates import save_adapter
+    from tui.backend import Backend
+    from tui.widgets.candidates import CandidatePicker
+
+    from .test_results import export_from
+
+    profile_path, adapter = tiny_candidate
+    second = save_adapter(adapter.parent / "small-llama", tmp_path / "adapter-2", seed=1)
+    monkeypatch.chdir(tmp_path)
+    backend = Backend(tmp_path / "runs.sqlite")
+    app = SpilloverApp(backend, profile=str(profile_path))
+    seen = {}
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            app.screen.query_one("#kind", Select).value = "compare"
+            await pilot.pause()
+            app.screen.query_one("#candidate-adapter", Input).value = f"{adapter}, {second}"
+            app.screen.query_one("#candidate-target", Input).value = "Age"
+            await pilot.press("s")
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, RunScreen), screen
+            assert screen.status == "done", screen.query_one("#run-status").content
+            assert list(screen.progress.stages) == [
+                "baseline",
+                "candidate 1",
+                "candidate 2",
+                "compare 1",
+                "compare 2",
+            ]
+            lines = [str(p) for p, _v in screen.query_one(CandidatePicker)._options]
+            for _ in range(2):
+                result = screen.result
+                seen[result.candidate["label"]] = (result, shown_table(screen))
+                for fmt in (f.name for f in APP_FORMATS):
+                    await export_from(app, pilot, fmt)
+                await pilot.press("n")
+                await settle(pilot)
+    finally:
+        backend.close()
+    assert sorted(seen) == ["1", "2"]
+    one, two = seen["1"][0], seen["2"][0]
+    assert (one.candidate["adapter"], two.candidate["adapter"]) == (str(adapter), str(second))
+    assert one.baseline_run == two.baseline_run and one.aligned_run != two.aligned_run
+    with Store(tmp_path / "runs.sqlite") as store:
+        stored = [load_audit(store, r.audit_id) for r in (one, two)]
+    verdicts = judged_by_cli(tmp_path / "runs.sqlite", stored, build_profile(two.profile))
+    assert all(f"gate {v}" in line for line, v in zip(lines, verdicts, strict=True))
+    again = Backend(tmp_path / "runs.sqlite")
+    try:
+        for label, (result, shown) in seen.items():
+            expected = compare_stored(
+                again.reader,
+                result.baseline_run,
+                result.aligned_run,
+                bbq=str(bbq_lite),
+                target=("Age",),
+                n_boot=200,
+                seed=0,
+            ).table
+            assert shown == expected.to_dict() == result.table.to_dict(), label
+            for fmt in (f.name for f in APP_FORMATS):
+                written = tmp_path / f"spillover-{result.audit_id}{BY_NAME[fmt].suffixes[0]}"
+                report = again.report(result=again.load_audit(result.audit_id), flips=fmt == "html")
+                mine = write_report(report, fmt, tmp_path / f"stored-{written.name}")
+                assert written.read_bytes() == mine.read_bytes(), (label, fmt)
+    finally:
+        again.close()
+
+
+@pytest.mark.asyncio
+async def test_a_candidate_opened_from_the_history_lists_its_fellows(
+    two_candidates, tmp_path, monkeypatch
+):
+    """Opening one candidate's stored audit shows that one (not the worst) and lists the
+    other; choosing it moves the table, drill-down and export to it."""
+    import json
+
+    from tui.screens.drilldown import DrilldownScreen
+    from tui.screens.results import ResultsScreen
+    from tui.widgets.candidates import CandidatePicker
+
+    from .fakes import ReplayBackend
+    from .test_history import open_audit
+    from .test_results import export_from
+
+    monkeypatch.chdir(tmp_path)
+    c = two_candidates
+    backend = ReplayBackend(c.data)
+    app = SpilloverApp(backend)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await open_audit(pilot, c.results[1].audit_id)
+            screen = app.screen
+            assert isinstance(screen, ResultsScreen)
+            picker = screen.query_one(CandidatePicker)
+            assert picker.value == 1 and screen.result.audit_id == c.results[1].audit_id
+            assert shown_table(screen) == c.results[1].table.to_dict()
+            picker.value = 0
+            await settle(pilot)
+            assert screen.result.audit_id == c.results[0].audit_id
+            assert shown_table(screen) == c.results[0].table.to_dict()
+            assert (screen.run_a, screen.run_b) == (c.data.run_a, c.data.run_b)
+            await export_from(app, pilot, "json")
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DrilldownScreen)
+            assert app.screen.run_b == c.results[0].aligned_run
+    finally:
+        backend.close()
+    written = tmp_path / f"spillover-{c.results[0].audit_id}.json"
+    assert json.loads(written.read_text("utf-8"))["subject"]["candidate"]["label"] == "1"
+
+
+@pytest.mark.asyncio
+async def test_the_form_takes_several_candidates_separated_by_commas(backend):
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        home.query_one("#kind", Select).value = "compare"
+        await pilot.pause()
+        home.query_one("#candidate", Input).value = " org/one , org/two,"
+        home.query_one("#candidate-target", Input).value = "Age, Gender_identity"
+        await pilot.pause()
+        info = home.query_one("#profile-info", Static).content.plain
+        assert "compare org/one, org/two with the base" in info
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+    profile = backend.profiles[-1]
+    assert profile.candidate.models == ("org/one", "org/two")
+    assert profile.candidate.target == ("Age", "Gender_identity")
+    assert [s.label for s in progress_for(profile).stages.values()] == [
+        "baseline eval",
+        "candidate 1",
+        "candidate 2",
+        "compare 1",
+        "compare 2",
+    ]

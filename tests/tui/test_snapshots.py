@@ -172,3 +172,47 @@ def test_run_finished_read_from_store(snap_compare, finished, size):
         )
     finally:
         backend.close()
+
+
+@SIZES
+def test_run_two_candidates_read_from_store(snap_compare, two_candidates, size):
+    """A candidate audit of two, finished earlier: the list of candidates with their
+    verdicts above the table, the worst one shown."""
+    from tui.screens.run import RunScreen
+
+    from .fakes import ReplayBackend
+
+    backend = ReplayBackend(two_candidates.data, fail="the pipeline ran")
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await pilot.app.push_screen(RunScreen(backend, two_candidates.profile))
+        await _still(pilot)
+
+    try:
+        assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)
+    finally:
+        backend.close()
+
+
+@SIZES
+def test_results_two_candidates_list_open(snap_compare, two_candidates, size):
+    """A stored candidate opened from the history: the other candidate in the list, the
+    list opened."""
+    from .fakes import ReplayBackend
+    from .test_history import open_audit
+
+    backend = ReplayBackend(two_candidates.data)
+
+    async def run_before(pilot):
+        await _still(pilot)
+        await open_audit(pilot, two_candidates.results[1].audit_id)
+        await _still(pilot)
+        pilot.app.screen.query_one("#candidates").focus()
+        await pilot.press("enter")
+        await _still(pilot)
+
+    try:
+        assert snap_compare(SpilloverApp(backend), terminal_size=size, run_before=run_before)
+    finally:
+        backend.close()

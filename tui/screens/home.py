@@ -271,6 +271,7 @@ class HomeScreen(StoredActions, Screen):
                 about,
                 heldout_ids=result.heldout_ids or None,
                 result=result,
+                candidates=message.candidates,
             )
         )
 
@@ -311,7 +312,7 @@ class HomeScreen(StoredActions, Screen):
         audit = next(a for a in self.audits if a["id"] == event.row_key.value)
         backend, audit_id = self.backend, audit["id"]
         if audit["status"] == "done":
-            self.background(lambda: AuditOpened(backend.load_audit(audit_id)), "audit")
+            self.background(lambda: AuditOpened(*backend.open_audit(audit_id)), "audit")
         else:
             self.notify(f"audit {audit_id} is {audit['status']}: resuming it", markup=False)
             self.background(

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from auditor.reports.rich import caption
 from auditor.reports.rotation import change_lines
@@ -21,6 +21,7 @@ from auditor.stats.table import SpilloverTable
 from auditor.stats.transfer import cell_line, readings
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.export import ExportScreen, export_and_tell
+from tui.widgets.candidates import CandidatePicker
 from tui.widgets.cellstats import cell_stats
 from tui.widgets.spillover import SpilloverView
 
@@ -54,6 +55,7 @@ class ResultsScreen(Screen):
         Binding("e", "export", "Export"),
         Binding("v", "view", "View"),
         Binding("t", "trajectory", "Trajectory"),
+        Binding("n", "candidate", "Next candidate"),
     ]
     TRAINED, TRANSFER, ROTATION = "trained format", "format transfer", "rotation"
 
@@ -68,15 +70,22 @@ class ResultsScreen(Screen):
         heldout_ids=None,
         result=None,
         view: str = "trained format",
+        candidates=(),
     ) -> None:
         super().__init__()
+        self.backend, self.extra = backend, extra
+        self.candidates = list(candidates)  # a candidate audit's: (result, verdict) each
+        self._load(table, run_a, run_b, title, heldout_ids, result)
+        self.first_view = view if view in self.views else self.TRAINED
+
+    def _load(self, table, run_a, run_b, title: str, heldout_ids, result) -> None:
+        """What the screen shows: ``result`` (or, without one, two runs' ``table``), its
+        heading, gate and views."""
         self.heldout_ids = heldout_ids  # the target's cells were computed on these items
-        self.backend, self.table = backend, table
-        self.trained_table = table
+        self.table = self.trained_table = table
         self.run_a, self.run_b = run_a, run_b
         self.runs = {"trained": (run_a, run_b)}
-        self.heading = describe(title, run_a, run_b, extra)
-        self.extra = extra
+        self.heading = describe(title, run_a, run_b, self.extra)
         self.title_text = title
         self.result = result  # the AuditResult, when these are an audit's results
         self.gate = noninferiority_gate(result, table)
@@ -87,12 +96,15 @@ class ResultsScreen(Screen):
         if result is not None and result.rotation:
             self.views.append(self.ROTATION)
         self.view = self.TRAINED
-        self.first_view = view if view in self.views else self.TRAINED
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(self.heading, id="res-title")
         yield Static(self._view_line(), id="res-view")
+        if len(self.candidates) > 1:
+            ids = [r.audit_id for r, _v in self.candidates]
+            chosen = ids.index(self.result.audit_id) if self.result.audit_id in ids else None
+            yield CandidatePicker(self.candidates, chosen, id="candidates")
         with VerticalScroll(id="res-body"):
             yield Static("", id="res-rotation")
             yield SpilloverView(id="res-table")
@@ -103,6 +115,8 @@ class ResultsScreen(Screen):
     def check_action(self, action: str, parameters) -> bool | None:
         """``v`` only when the audit has more than one view, ``t`` when it has a
         trajectory."""
+        if action == "candidate":
+            return len(self.candidates) > 1
         if action == "trajectory":
             return bool(getattr(self.result, "trajectory", None))
         return len(self.views) > 1 if action == "view" else True
@@ -156,6 +170,23 @@ class ResultsScreen(Screen):
         )
         view.move_cursor(row=self.table.attributes.index(attribute), column=column)
         self._show_stats()
+
+    def action_candidate(self) -> None:
+        """The next candidate's results."""
+        picker = self.query_one(CandidatePicker)
+        picker.value = (picker.value + 1) % len(self.candidates)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Another candidate: its table, runs, gate and views (from its trained format)."""
+        if event.select.id != "candidates":
+            return
+        event.stop()
+        r = self.candidates[event.value][0]
+        if r is not self.result:
+            self._load(r.table, r.baseline_run, r.aligned_run, r.audit_id, r.heldout_ids or None, r)
+            self.query_one("#res-view", Static).display = len(self.views) > 1
+            self.refresh_bindings()
+            self.show_view(self.TRAINED)
 
     def action_view(self) -> None:
         """The next view of the same audit."""

@@ -34,10 +34,9 @@ from tui.messages import (
     TrainLogLoaded,
 )
 from tui.screens.adapter import MissingAdapterScreen
-from tui.screens.drilldown import DrilldownScreen
-from tui.screens.export import ExportScreen, export_and_tell
-from tui.screens.results import ResultsScreen
+from tui.screens.finished import FinishedActions
 from tui.state import CANCELLED, FAILED, progress_for
+from tui.widgets.candidates import CandidatePicker
 from tui.widgets.progress import EvalProgress
 from tui.widgets.spillover import SpilloverView
 from tui.widgets.stages import StageTracker
@@ -55,7 +54,7 @@ def message_lines(messages) -> Text:
     )
 
 
-class RunScreen(Screen):
+class RunScreen(FinishedActions, Screen):
     """Run (or resume) the audit of ``profile`` and show it live."""
 
     BINDINGS = [
@@ -64,6 +63,7 @@ class RunScreen(Screen):
         Binding("right_square_bracket", "seed(1)", "Next seed"),
         Binding("v", "views", "Format views"),
         Binding("e", "export", "Export"),
+        Binding("n", "candidate", "Next candidate"),
         Binding("escape", "back", "Back"),
     ]
 
@@ -74,7 +74,8 @@ class RunScreen(Screen):
         self.shown_seed: int | None = None  # the seed whose curves show (None: the one training)
         self.cancel_event = threading.Event()
         self.bridge = EventBridge(self)
-        self.result = None
+        self.result = None  # of several candidates: the one shown
+        self.candidates: list = []  # a candidate audit of several: (result, verdict) each
         self.status = "running"
         self.missing: dict = {}  # what to do about a missing adapter, once asked
         self.resumed_from = 0  # the first live step of a resumed training run
@@ -114,10 +115,10 @@ class RunScreen(Screen):
     def run_audit(self) -> None:
         cancel = AnySet(self.cancel_event, get_current_worker().cancelled_event)
         try:
-            result = None if self.missing else self.backend.finished_audit(self.profile)
-            read = result is not None  # finished before: read back, nothing runs
+            results = None if self.missing else self.backend.finished_results(self.profile)
+            read = results is not None  # finished before: read back, nothing runs
             if not read:
-                result = self.backend.run_audit(
+                results = self.backend.run_audit(
                     self.profile, reporter=self.bridge, cancel=cancel, **self.missing
                 )
         except MissingAdapter as exc:  # nothing ran yet: ask, then start again
@@ -129,13 +130,15 @@ class RunScreen(Screen):
         except Exception as exc:  # shown on screen; the app keeps running
             self.post_message(AuditStopped(FAILED, f"{type(exc).__name__}: {exc}"))
         else:
+            result = results[-1]
             steps = self.backend.train_steps(result.train_run) if result.train_run else ()
             by_seed = {
                 r["seed"]: self.backend.train_steps(r["train_run"])
                 for r in result.replicates
                 if r.get("train_run")
             }
-            self.post_message(AuditFinished(result, steps, by_seed, from_store=read))
+            judged = self.backend.judged(results)
+            self.post_message(AuditFinished(result, steps, by_seed, read, judged))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train-log")
     def load_train_log(self, first_step: int) -> None:
@@ -198,11 +201,19 @@ class RunScreen(Screen):
                 self.progress.trains[seed] = steps
                 changed.add("train")
         self.progress.filling = None  # the finished table is the pooled one
+        self.candidates = message.candidates
+        several = ""
+        if len(self.candidates) > 1:  # the worst candidate first; the list picks another
+            picker = CandidatePicker(self.candidates, id="candidates")
+            self.result = self.candidates[picker.first][0]
+            self.progress.table = self.result.table
+            self.query_one("#run-body").mount(picker, before=self.query_one(SpilloverView))
+            several = f" {len(self.candidates)} candidates, the worst shown (n: next) ·"
         self._redraw(changed)
         views = " · v: format views" if self.check_action("views", ()) else ""
         done = "finished earlier, read from the store" if message.from_store else "finished"
         self._set_status(
-            Text(f"✓ audit {done}: Enter on a cell shows its items{views}", style="green")
+            Text(f"✓ audit {done}:{several} Enter on a cell shows its items{views}", style="green")
         )
         self.query_one(SpilloverView).focus()
 
@@ -279,42 +290,14 @@ class RunScreen(Screen):
         with seed replicates."""
         if action == "seed":
             return len(self.progress.seeds) > 1
+        if action == "candidate":
+            return len(self.candidates) > 1
         if action == "export":  # the finished audit's report
             return self.result is not None
         if action == "views":  # a finished audit with format controls
             r = self.result
             return r is not None and (r.transfer is not None or bool(r.rotation))
         return self.status == "running" if action == "cancel" else True
-
-    def action_views(self) -> None:
-        """The finished audit's results with their format views (``v`` there cycles)."""
-        r = self.result
-        if r is None:
-            return
-        self.app.push_screen(
-            ResultsScreen(
-                self.backend,
-                r.table,
-                r.baseline_run,
-                r.aligned_run,
-                r.audit_id,
-                heldout_ids=r.heldout_ids or None,
-                result=r,
-                view=ResultsScreen.TRANSFER if r.transfer is not None else ResultsScreen.ROTATION,
-            )
-        )
-
-    def action_export(self) -> None:
-        """The finished audit's report, as the command line writes it."""
-        r = self.result
-        if r is None:
-            return
-        self.app.push_screen(
-            ExportScreen(),
-            lambda fmt: export_and_tell(
-                self, fmt, r.audit_id, r.baseline_run, r.aligned_run, result=r
-            ),
-        )
 
     def action_seed(self, step: int) -> None:
         """Show the previous or next seed's training curves."""
@@ -336,22 +319,6 @@ class RunScreen(Screen):
             self.notify("the audit is running: press c to cancel it first", severity="warning")
             return
         self.app.pop_screen()
-
-    def on_spillover_view_cell_chosen(self, event: SpilloverView.CellChosen) -> None:
-        event.stop()
-        if self.result is None:
-            self.notify("drill-down opens when the audit has finished", severity="information")
-            return
-        self.app.push_screen(
-            DrilldownScreen(
-                self.backend,
-                self.result.baseline_run,
-                self.result.aligned_run,
-                event.attribute,
-                event.context,
-                only_ids=self.result.items_of(event.attribute),
-            )
-        )
 
     def on_unmount(self) -> None:
         self.cancel_event.set()  # leaving the screen or the app stops the engine

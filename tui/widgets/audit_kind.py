@@ -1,6 +1,7 @@
-"""The new audit's kind: train and audit, or compare a checkpoint with its base (a
-candidate audit: a model or an adapter on the base, and the attribute its alignment
-targeted), as ``--set`` overrides of the profile's [candidate] section."""
+"""The new audit's kind: train and audit, or compare checkpoints with their base (a
+candidate audit: models or adapters on the base, several separated by commas, and the
+attributes their alignment targeted), as ``--set`` overrides of the profile's [candidate]
+section."""
 
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ class AuditKind(Vertical):
         )
         with Vertical(id="candidate-fields"):
             for field, hint in (
-                ("candidate", "candidate: folder, hub id, .gguf"),
-                ("candidate-adapter", "or its LoRA adapter on the base"),
-                ("candidate-target", "target attribute (optional)"),
+                ("candidate", "candidates: folder, hub id, .gguf (a, b)"),
+                ("candidate-adapter", "or LoRA adapters on the base (a, b)"),
+                ("candidate-target", "target attributes (optional)"),
             ):
                 yield Input(placeholder=hint, id=field, compact=True)
 
@@ -48,18 +49,19 @@ class AuditKind(Vertical):
         return self.query_one("#kind", Select).value == COMPARE
 
     def overrides(self) -> list[str]:
-        """The [candidate] section as typed (nothing when training); InputError when the
-        comparison names no candidate."""
+        """The [candidate] section as typed, each field a comma-separated list (nothing
+        when training); InputError when the comparison names no candidate."""
         if not self.comparing:
             return []
         typed = {
-            key: self.query_one(f"#{field}", Input).value.strip()
+            key: [v.strip() for v in self.query_one(f"#{field}", Input).value.split(",")]
             for key, field in (
                 ("models", "candidate"),
                 ("adapters", "candidate-adapter"),
                 ("target", "candidate-target"),
             )
         }
+        typed = {k: [v for v in values if v] for k, values in typed.items()}
         if not typed["models"] and not typed["adapters"]:
             raise InputError("name the candidate: a model, or a LoRA adapter on the base")
-        return [f"candidate.{k}={json.dumps([v])}" for k, v in typed.items() if v]
+        return [f"candidate.{k}={json.dumps(v)}" for k, v in typed.items() if v]
