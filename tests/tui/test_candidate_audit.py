@@ -252,6 +252,8 @@ async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
     from tests.auditor.audit.test_candidates import save_adapter
     from tui.backend import Backend
     from tui.widgets.candidates import CandidatePicker
+    from tui.widgets.progress import EvalProgress
+    from tui.widgets.training import TrainingPanel
 
     from .test_results import export_from
 
@@ -280,6 +282,11 @@ async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
                 "compare 1",
                 "compare 2",
             ]
+            evals = screen.progress.evals  # each candidate's evaluation, drawn live
+            assert evals["candidate 1"].done == evals["candidate 2"].done == evals["baseline"].total
+            shown = screen.query_one(EvalProgress).evals[3]
+            assert shown == ("baseline", "candidate 1", "candidate 2")
+            assert not screen.query(TrainingPanel)  # nothing trains: no training panel
             lines = [str(p) for p, _v in screen.query_one(CandidatePicker)._options]
             for _ in range(2):
                 result = screen.result

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
+from auditor.audit.candidate_settings import table_target
 from auditor.audit.preflight import MissingAdapter
 from auditor.core.errors import SpilloverError
 from auditor.core.events import Cancelled
@@ -79,6 +80,7 @@ class RunScreen(FinishedActions, Screen):
         self.status = "running"
         self.missing: dict = {}  # what to do about a missing adapter, once asked
         self.resumed_from = 0  # the first live step of a resumed training run
+        self.trains = "align" in self.progress.stages  # a candidate audit trains nothing
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,10 +88,12 @@ class RunScreen(FinishedActions, Screen):
         with Horizontal(id="run-top"):
             with Vertical(id="run-left"):
                 yield StageTracker(id="stages")
-                yield EvalProgress(id="eval-progress")
+                if self.trains:
+                    yield EvalProgress(id="eval-progress")
                 yield Static("", id="run-status")
                 yield Static("", id="run-log")
-            yield TrainingPanel(id="training")
+            # an audit that trains nothing (candidates): its evaluations in the right pane
+            yield TrainingPanel(id="training") if self.trains else EvalProgress(id="eval-progress")
         with VerticalScroll(id="run-body"):
             yield SpilloverView(id="run-table")
             yield Static("", id="run-caption")
@@ -98,12 +102,14 @@ class RunScreen(FinishedActions, Screen):
     def _heading(self) -> Text:
         p = self.profile
         text = Text(f"audit: {p.name}", style="bold")
-        text.append(f"   model {p.model.source}   target {', '.join(p.align.target)}", style="dim")
+        target = ", ".join(table_target(p)) or "none named"
+        text.append(f"   model {p.model.source}   target {target}", style="dim")
         return text
 
     def on_mount(self) -> None:
         # an untrained format adds two stages and two evaluations: taller boxes
         self.query_one("#run-top").set_class(bool(self.progress.transfer), "formats")
+        self.query_one("#run-top").set_class(not self.trains, "untrained")
         self.query_one("#stages", StageTracker).border_title = "stages"
         self.query_one("#eval-progress", EvalProgress).border_title = "evaluation"
         self._redraw({"stages", "eval", "table"})
@@ -241,11 +247,12 @@ class RunScreen(FinishedActions, Screen):
         if "stages" in changed:
             self.query_one(StageTracker).show(list(p.stages.values()))
         if "eval" in changed:
-            stages = tuple(n for n in p.stages if n.startswith(("baseline", "aligned")))
+            evals = ("baseline", "aligned", "candidate")
+            stages = tuple(n for n in p.stages if n.startswith(evals))
             self.query_one(EvalProgress).show(
                 p.evals, p.stored, stopped, stages, rotated=p.orders != "none"
             )
-        if "train" in changed:
+        if "train" in changed and self.trains:
             seed = self.shown_seed if self.shown_seed is not None else p.train_seed
             steps = p.steps_of(seed)
             stored = (
