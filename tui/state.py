@@ -191,15 +191,17 @@ class AuditProgress:
             return self.seed_tables[self.filling], self.filling
         return self.table, None
 
-    def read_back(self, result) -> None:
+    def read_back(self, result, candidates=()) -> None:
         """A finished audit read from the store: every stage of the plan is a stored one,
-        each naming its run (or adapter)."""
+        each naming its run (or adapter; each of ``candidates``' results, its run)."""
         reps = {r["seed"]: r for r in result.replicates}
         details = {
             "baseline": result.baseline_run,
             "align": result.adapter_dir,
             "aligned": result.aligned_run,
         }
+        for each in candidates:
+            details[f"candidate {(each.candidate or {}).get('label')}"] = each.aligned_run
         for name, stage in self.stages.items():
             stage.status, stage.detail = REUSED, details.get(name, "")
             for seed in stage.seeds:

@@ -209,6 +209,10 @@ async def test_several_candidates_each_show_their_table_the_worst_first(
             await settle(pilot)
             screen = app.screen
             assert screen.status == "done" and not backend.profiles  # read back
+            for r in c.results:  # each candidate's stage names its stored run
+                assert screen.progress.stages[f"candidate {r.candidate['label']}"].detail == (
+                    r.aligned_run
+                )
             picker = screen.query_one(CandidatePicker)
             lines = [str(p) for p, _v in picker._options]
             assert all(f"gate {v}" in line for line, v in zip(lines, verdicts, strict=True))
@@ -398,3 +402,21 @@ async def test_the_form_takes_several_candidates_separated_by_commas(backend):
         "compare 1",
         "compare 2",
     ]
+
+
+def test_a_candidate_line_shows_markup_and_control_characters_inert():
+    from types import SimpleNamespace
+
+    from tui.widgets.candidates import candidate_line, worst
+
+    result = SimpleNamespace(
+        candidate={"label": "2", "model": "org/[red]x[/red]\x1b[2J\u202e", "step": 300}
+    )
+    line = candidate_line(result, "degraded", 3)
+    assert line.plain == (
+        "candidate 2 of 3: org/[red]x[/red]\\x1b[2J\\u202e (step 300) · gate degraded"
+    )
+    assert candidate_line(result, None, 3).plain.endswith("· not judged")
+    assert worst(["passed", "inconclusive", "degraded", "degraded"]) == 2
+    assert worst(["passed", "cannot judge", "degraded"]) == 1
+    assert worst([None, "passed"]) == 1 and worst([None, None]) == 0

@@ -197,7 +197,7 @@ class RunScreen(FinishedActions, Screen):
         self.progress.table = message.result.table
         changed = {"table", "stages"}
         if message.from_store:
-            self.progress.read_back(message.result)
+            self.progress.read_back(message.result, [r for r, _v in message.candidates])
             changed |= {"eval", "train"}
         if message.stored_steps and not self.progress.train:  # the reused run's own log
             self.progress.train = message.stored_steps

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Select
 
+from auditor.core.textsafe import visible
+
 WORST_FIRST = ("cannot judge", "degraded", "inconclusive", "passed")
 STYLES = {"cannot judge": "bold red", "degraded": "bold red", "inconclusive": "yellow"}
 
@@ -21,10 +23,12 @@ def worst(verdicts: Sequence[str | None]) -> int:
 
 
 def candidate_line(result, verdict: str | None, of: int) -> Text:
-    """ "candidate 2 of 3: org/model · gate degraded", as plain text (never markup)."""
+    """ "candidate 2 of 3: org/model · gate degraded", as plain text (never markup, no
+    control character acting)."""
     c = result.candidate or {}
     shown = f"{c.get('model', '')} + adapter {c['adapter']}" if c.get("adapter") else c.get("model")
-    text = Text(f"candidate {c.get('label', '?')} of {of}: {shown or '?'}", no_wrap=True)
+    text = Text(f"candidate {c.get('label', '?')} of {of}: ", no_wrap=True)
+    text.append(visible(shown or "?", one_line=True))  # a typed path: controls shown inert
     if c.get("step") is not None:
         text.append(f" (step {c['step']})", style="dim")
     text.append(" · ", style="dim")
