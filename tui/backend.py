@@ -173,9 +173,10 @@ class Backend:
         target: tuple[str, ...] = ("Gender_identity",),
         flips: bool = False,
     ):
-        """The report `spillover audit` writes for the audit ``result`` (or `spillover
-        compare` for the stored ``runs``): subject, format controls, the target on all
-        its items and, with ``flips``, the items that flipped (HTML)."""
+        """The report `spillover audit` writes for the audit ``result`` (a candidate's:
+        its own file among the candidates) or `spillover compare` for the stored ``runs``:
+        subject, format controls, the target on all its items and, with ``flips``, the
+        items that flipped (HTML)."""
         from auditor.audit.report import audit_report, audit_subject, runs_report
 
         store = self._read()
@@ -183,6 +184,18 @@ class Backend:
             from auditor.audit.profiles import build_profile
 
             profile = build_profile(result.profile)
+            if result.candidate:  # as among its fellows (the last checkpoint's trajectory)
+                from auditor.audit.candidate_report import chosen_candidate_report
+                from auditor.audit.history import candidate_results
+
+                return chosen_candidate_report(
+                    store,
+                    result,
+                    candidate_results(store, result),
+                    profile,
+                    bbq=self.bbq or profile.data.bbq or None,
+                    flips=flips,
+                )
             return audit_report(
                 store,
                 result,

@@ -3,7 +3,7 @@ its training data is unknown, the overall exit code, and the one JSON document."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -119,3 +119,26 @@ def candidates_document(
             for r in reports
         ],
     }
+
+
+def chosen_candidate_report(
+    store: Store,
+    result: AuditResult,
+    fellows: Sequence[AuditResult],
+    profile: Profile,
+    *,
+    bbq: str | None = None,
+    flips: bool = False,
+) -> Report:
+    """The report `spillover audit` writes (ungated) for the candidate ``result`` of a
+    candidate audit whose finished candidates are ``fellows`` (in order, ``result``
+    among them): the last of several checkpoints carries their trajectory."""
+    ids = [f.audit_id for f in fellows]
+    if result.audit_id not in ids:
+        fellows, ids = [result], [result.audit_id]
+    chosen = ids.index(result.audit_id)
+    reports = [
+        candidate_reports(store, [f], profile, bbq=bbq, flips=flips and i == chosen)[0]
+        for i, f in enumerate(fellows)
+    ]
+    return with_candidate_trajectory(reports)[chosen].report

@@ -245,9 +245,13 @@ async def test_several_candidates_each_show_their_table_the_worst_first(
 async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
     tiny_candidate, tmp_path, bbq_lite, monkeypatch
 ):
-    """Two real adapters typed in the form (comma-separated): one shared baseline, each
-    candidate's table the independent paired comparison of its stored runs, and every
-    export format of each the bytes its stored audit's report gives."""
+    """Two real adapters, checkpoints of one run, typed in the form (comma-separated):
+    one shared baseline, each candidate's table the independent paired comparison of its
+    stored runs, and every export format of each the bytes `spillover audit --output`
+    writes for it (the last checkpoint's with the trajectory over both steps)."""
+    import json
+
+    from auditor.audit.candidate_report import candidate_reports, with_candidate_trajectory
     from auditor.audit.comparison import compare_stored
     from auditor.audit.history import load_audit
     from auditor.audit.profiles import build_profile
@@ -261,8 +265,10 @@ async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
 
     from .test_results import export_from
 
-    profile_path, adapter = tiny_candidate
-    second = save_adapter(adapter.parent / "small-llama", tmp_path / "adapter-2", seed=1)
+    profile_path, made = tiny_candidate
+    model = made.parent / "small-llama"
+    adapter = save_adapter(model, tmp_path / "run" / "checkpoint-100", seed=2)
+    second = save_adapter(model, tmp_path / "run" / "checkpoint-200", seed=1)
     monkeypatch.chdir(tmp_path)
     backend = Backend(tmp_path / "runs.sqlite")
     app = SpilloverApp(backend, profile=str(profile_path))
@@ -307,10 +313,19 @@ async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
     assert one.baseline_run == two.baseline_run and one.aligned_run != two.aligned_run
     with Store(tmp_path / "runs.sqlite") as store:
         stored = [load_audit(store, r.audit_id) for r in (one, two)]
-    verdicts = judged_by_cli(tmp_path / "runs.sqlite", stored, build_profile(two.profile))
+    profile = build_profile(two.profile)
+    verdicts = judged_by_cli(tmp_path / "runs.sqlite", stored, profile)
     assert all(f"gate {v}" in line for line, v in zip(lines, verdicts, strict=True))
+    assert "(step 100)" in lines[0] and "(step 200)" in lines[1]
     again = Backend(tmp_path / "runs.sqlite")
     try:
+        for fmt in (f.name for f in APP_FORMATS):  # what the CLI writes for each candidate
+            cli = candidate_reports(
+                again.reader, stored, profile, bbq=profile.data.bbq or None, flips=fmt == "html"
+            )
+            for r in with_candidate_trajectory(cli):
+                path = tmp_path / f"cli.candidate-{r.candidate['label']}{BY_NAME[fmt].suffixes[0]}"
+                write_report(r.report, fmt, path)
         for label, (result, shown) in seen.items():
             expected = compare_stored(
                 again.reader,
@@ -323,12 +338,15 @@ async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
             ).table
             assert shown == expected.to_dict() == result.table.to_dict(), label
             for fmt in (f.name for f in APP_FORMATS):
-                written = tmp_path / f"spillover-{result.audit_id}{BY_NAME[fmt].suffixes[0]}"
-                report = again.report(result=again.load_audit(result.audit_id), flips=fmt == "html")
-                mine = write_report(report, fmt, tmp_path / f"stored-{written.name}")
-                assert written.read_bytes() == mine.read_bytes(), (label, fmt)
+                ext = BY_NAME[fmt].suffixes[0]
+                written = tmp_path / f"spillover-{result.audit_id}{ext}"
+                cli = tmp_path / f"cli.candidate-{label}{ext}"
+                assert written.read_bytes() == cli.read_bytes(), (label, fmt)
     finally:
         again.close()
+    trajectory = json.loads((tmp_path / "cli.candidate-2.json").read_text("utf-8"))["trajectory"]
+    assert trajectory["steps"] == [100, 200] and trajectory["final_step"] == 200
+    assert "trajectory" not in json.loads((tmp_path / "cli.candidate-1.json").read_text("utf-8"))
 
 
 @pytest.mark.asyncio

@@ -194,6 +194,23 @@ def test_a_stored_candidate_is_read_back_with_its_fellows_in_order(audited, made
         assert finished_results(other, profile, checksum=checksum) is None
 
 
+def test_a_chosen_candidates_report_is_its_own_among_the_candidates(audited, made):
+    """The app exports one candidate: the report `spillover audit` writes for it."""
+    from auditor.audit.candidate_report import (
+        candidate_reports,
+        chosen_candidate_report,
+        with_candidate_trajectory,
+    )
+
+    store, results, _, _, _ = audited
+    _, profile, _, _ = made
+    cli = with_candidate_trajectory(candidate_reports(store, results, profile))
+    for i, result in enumerate(results):
+        expected = cli[i].report.to_dict()
+        assert chosen_candidate_report(store, result, results, profile).to_dict() == expected
+        assert chosen_candidate_report(store, result, (), profile).to_dict() == expected
+
+
 def test_a_candidate_added_later_reuses_the_stored_baseline_and_the_first_audit(audited, made):
     store, results, _, _, _ = audited
     folder, profile, other, _ = made
