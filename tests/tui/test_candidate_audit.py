@@ -438,3 +438,43 @@ def test_a_candidate_line_shows_markup_and_control_characters_inert():
     assert worst(["passed", "inconclusive", "degraded", "degraded"]) == 2
     assert worst(["passed", "cannot judge", "degraded"]) == 1
     assert worst([None, "passed"]) == 1 and worst([None, None]) == 0
+
+
+PROBE = """
+import json, sys
+from auditor.audit.profiles import build_profile
+from tui.backend import Backend
+backend = Backend(sys.argv[2], sys.argv[3])
+results = backend.finished_results(build_profile(json.loads(sys.argv[1])))
+judged = backend.judged(results)
+opened, fellows = backend.open_audit(results[0].audit_id)
+backend.report(result=opened, flips=True)
+print(json.dumps({"verdicts": [v for _r, v in judged], "fellows": len(fellows),
+                  "heavy": sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[4:])}))
+"""
+
+
+def test_reading_candidates_back_and_judging_them_imports_no_torch(two_candidates):
+    import json
+    import subprocess
+    import sys
+
+    c = two_candidates
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            json.dumps(c.profile.to_dict()),
+            str(c.data.store_path),
+            str(c.data.bbq),
+            *("torch", "transformers", "trl", "peft"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    found = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["verdicts"] == judged_by_cli(c.data.store_path, c.results, c.profile)
+    assert found["fellows"] == 2 and found["heavy"] == []
