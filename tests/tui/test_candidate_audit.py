@@ -478,3 +478,20 @@ def test_reading_candidates_back_and_judging_them_imports_no_torch(two_candidate
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["verdicts"] == judged_by_cli(c.data.store_path, c.results, c.profile)
     assert found["fellows"] == 2 and found["heavy"] == []
+
+
+def test_candidates_the_gate_cannot_be_asked_about_read_not_judged(two_candidates, monkeypatch):
+    """A failure while judging leaves the candidates' tables to show, never a verdict."""
+    from tui.backend import Backend
+
+    c = two_candidates
+    backend = Backend(c.data.store_path, str(c.data.bbq))
+    try:
+        assert [v for _r, v in backend.judged(c.results)] == judged_by_cli(
+            c.data.store_path, c.results, c.profile
+        )
+        monkeypatch.setattr(backend, "verdicts", lambda results: {}["broken"])
+        assert [v for _r, v in backend.judged(c.results)] == [None, None]
+        assert backend.judged(c.results[:1]) == []  # one candidate: no list
+    finally:
+        backend.close()
