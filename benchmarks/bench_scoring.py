@@ -58,6 +58,11 @@ def main() -> None:
     parser.add_argument(
         "--prefix-mode", default="", help="prefix: scoring mode (default the profile's)"
     )
+    parser.add_argument(
+        "--prefix-orders",
+        default="",
+        help="prefix: option orders none|cyclic|all, each item scored in each (default the profile's)",
+    )
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if "modes" in sections:
@@ -147,6 +152,7 @@ def prefix(args) -> None:
     from auditor.audit.pipeline import plan_audit
     from auditor.audit.profiles import load_profile
     from auditor.evaluation import scoring
+    from auditor.evaluation.orders import orderings, permuted
     from auditor.evaluation.scoring import score_batch
     from auditor.evaluation.scoring.batching import plan_batches
     from auditor.evaluation.scoring.prefix_tree import prefix_batches
@@ -159,11 +165,13 @@ def prefix(args) -> None:
     if args.prefix_items:  # an even spread: every k-th item (shares less than whole instances)
         items = items[:: max(1, len(items) // args.prefix_items)][: args.prefix_items]
     mode = args.prefix_mode or profile.eval.mode
+    orders = args.prefix_orders or profile.eval.orders
+    units = [permuted(item, perm) for item in items for perm in orderings(orders)]
     batch = profile.eval.batch_size
     loaded = load_model(ModelSpec(profile.model.source, device=profile.model.device))
     model = loaded.model
     builder = scoring.get(mode).builder(loaded.tokenizer, profile.eval.prompt_style)
-    prompts = [builder.prompt_ids(item) for item in items]
+    prompts = [builder.prompt_ids(unit) for unit in units]  # as the evaluation builds them
     fed = [0]
 
     def count(module, args, kwargs):
@@ -177,13 +185,13 @@ def prefix(args) -> None:
     }  # as many batches, of the same sizes
     answers: dict = {False: {}, True: {}}
     seconds, positions = {False: 0.0, True: 0.0}, {False: 0, True: 0}
-    warm = list(range(min(4, len(items))))
+    warm = list(range(min(4, len(units))))
     for shared in (False, True):
         score_batch(
             mode,
             model,
             builder,
-            [items[i] for i in warm],
+            [units[i] for i in warm],
             [prompts[i] for i in warm],
             shared=shared,
         )
@@ -191,10 +199,10 @@ def prefix(args) -> None:
         for shared in (False, True) if i % 2 else (True, False):
             b = plans[shared][i]
             before, start = fed[0], time.perf_counter()
-            for a in score_batch(
-                mode, model, builder, [items[k] for k in b], [prompts[k] for k in b], shared=shared
-            ):
-                answers[shared][a.item_id] = a
+            scored = score_batch(
+                mode, model, builder, [units[k] for k in b], [prompts[k] for k in b], shared=shared
+            )
+            answers[shared].update(zip(b, scored, strict=True))  # by unit: orderings share ids
             seconds[shared] += time.perf_counter() - start
             positions[shared] += fed[0] - before
         if (i + 1) % 10 == 0:
@@ -208,12 +216,14 @@ def prefix(args) -> None:
         default=0.0,
     )
     print(
-        f"{args.profile} profile's {len(items)} items, {profile.model.source} on "
+        f"{args.profile} profile's {len(items)} items"
+        + (f" in {len(units) // len(items)} option orders ({orders})" if orders != "none" else "")
+        + f", {profile.model.source} on "
         f"{loaded.device}/{loaded.dtype}, {mode} mode, batch {batch}, torch threads "
         f"{torch.get_num_threads()}: without the tree {n_plain} positions in {t_plain:.1f} s, "
         f"with it {n_tree} in {t_tree:.1f} s; largest score difference {gap:.1e}"
     )
-    print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(items)))
+    print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(units)))
 
 
 def lite(args) -> None:
