@@ -187,18 +187,14 @@ def run(
     targets: tuple[str, ...] = (),
     **thresholds: Any,
 ) -> None:
-    import threading
-
     from auditor.audit.pipeline import run_audit
     from auditor.audit.plan import audit_plan
     from auditor.audit.preflight import preflight
     from auditor.audit.profiles import load_profile
     from auditor.audit.report import audit_report, audit_subject
     from auditor.cli import candidates as cand
-    from auditor.cli.interrupt import first_interrupt_cancels
+    from auditor.cli.interrupt import run_cancellable
     from auditor.cli.overrides import flag_overrides
-    from auditor.cli.progress import ProgressReporter
-    from auditor.core.events import Cancelled
     from auditor.models.distributed import world
     from auditor.models.quiet import quiet_hf
 
@@ -254,31 +250,17 @@ def run(
             gated=gate or gate_flags_given(**thresholds),
         )
         return
-    cancel = threading.Event()
-    if not world().is_main:  # under a launcher: a share of every stage; rank 0 reports
-        try:
-            with first_interrupt_cancels(cancel):
-                run_audit(profile, store=None, bbq=bbq, cancel=cancel, plan=plan)
-        except Cancelled:
-            raise SystemExit(130) from None
+    result = run_cancellable(
+        run_audit,
+        store_path,
+        profile=profile,
+        bbq=bbq,
+        plan=plan,
+        retrain_missing=retrain_missing,
+        restore_adapter_from=restore_from,
+    )
+    if not world().is_main:
         return
-    with open_store(store_path) as store, ProgressReporter() as reporter:
-        try:
-            with first_interrupt_cancels(cancel):
-                result = run_audit(
-                    profile,
-                    store=store,
-                    bbq=bbq,
-                    reporter=reporter,
-                    cancel=cancel,
-                    plan=plan,
-                    retrain_missing=retrain_missing,
-                    restore_adapter_from=restore_from,
-                )
-        except Cancelled as exc:
-            reporter.close()
-            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
-            raise SystemExit(130) from None
     assert result is not None  # rank 0 holds the store, so run_audit returns the result
     gated = gate or gate_flags_given(**thresholds)
     with open_store(store_path) as store:

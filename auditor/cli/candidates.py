@@ -118,7 +118,6 @@ def run_candidate_audit(
     """Run (or resume) the candidate audit, print each candidate's report, exit with the
     worst candidate's gate code when gated."""
     import sys
-    import threading
 
     from auditor.audit.candidate_report import (
         candidate_reports,
@@ -129,9 +128,7 @@ def run_candidate_audit(
     from auditor.audit.pipeline import run_candidates
     from auditor.audit.plan import audit_plan
     from auditor.audit.preflight import preflight
-    from auditor.cli.interrupt import first_interrupt_cancels
-    from auditor.cli.progress import ProgressReporter
-    from auditor.core.events import Cancelled
+    from auditor.cli.interrupt import run_cancellable
     from auditor.models.distributed import world
     from auditor.models.quiet import quiet_hf
 
@@ -145,24 +142,9 @@ def run_candidate_audit(
         )
     plan = preflight(profile, bbq)  # candidates, model and data, before the store opens
     quiet_hf()
-    cancel = threading.Event()
+    results = run_cancellable(run_candidates, store_path, profile=profile, bbq=bbq, plan=plan)
     if not world().is_main:
-        try:
-            with first_interrupt_cancels(cancel):
-                run_candidates(profile, store=None, bbq=bbq, cancel=cancel, plan=plan)
-        except Cancelled:
-            raise SystemExit(130) from None
         return
-    with open_store(store_path) as store, ProgressReporter() as reporter:
-        try:
-            with first_interrupt_cancels(cancel):
-                results = run_candidates(
-                    profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel, plan=plan
-                )
-        except Cancelled as exc:
-            reporter.close()
-            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
-            raise SystemExit(130) from None
     with open_store(store_path) as store:
         reports = candidate_reports(
             store,

@@ -68,3 +68,31 @@ class sigterm_interrupts:
     def __exit__(self, *exc: object) -> None:
         if self.previous is not None:
             signal.signal(signal.SIGTERM, self.previous)
+
+
+def run_cancellable(run: Callable[..., Any], store_path: str | None, **kwargs: Any) -> Any:
+    """``run(store=, cancel=, reporter=, **kwargs)`` with the first Ctrl-C as a cancel: on
+    rank 0 with the store open and progress shown, returning what ``run`` returns; on a
+    launcher's other ranks with no store nor progress, returning None. A cancel exits 130
+    (rank 0 says so in one line: stored work is kept)."""
+    from auditor.cli.options import open_store
+    from auditor.cli.progress import ProgressReporter
+    from auditor.core.events import Cancelled
+    from auditor.models.distributed import world
+
+    cancel = threading.Event()
+    if not world().is_main:  # under a launcher: a share of every stage; rank 0 reports
+        try:
+            with first_interrupt_cancels(cancel):
+                run(store=None, cancel=cancel, **kwargs)
+        except Cancelled:
+            raise SystemExit(130) from None
+        return None
+    with open_store(store_path) as store, ProgressReporter() as reporter:
+        try:
+            with first_interrupt_cancels(cancel):
+                return run(store=store, cancel=cancel, reporter=reporter, **kwargs)
+        except Cancelled as exc:
+            reporter.close()
+            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
+            raise SystemExit(130) from None

@@ -1,9 +1,8 @@
 """The table under other choices, rendered: McNemar against the cluster test, and the bias
-score under lm-eval's and HELM's conventions (Markdown lines, a summary line, CSV rows)."""
+score under lm-eval's and HELM's conventions (Markdown lines and a summary line; their
+CSV rows are built in ``csv_rows``)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 from auditor.reports.cells import DASH, SHORT, signed
 from auditor.stats.conventions import ConventionChange
@@ -104,27 +103,3 @@ def markdown_lines(table: SpilloverTable) -> list[str]:
 
 def _p(value: float | None) -> str:
     return DASH if value is None else f"{value:.2g}"
-
-
-def convention_rows(table: SpilloverTable, name: str) -> Iterator[dict[str, object]]:
-    """CSV rows, by column, of lm-eval's and HELM's bias scores (BBQ's are the table's own
-    rows)."""
-    for cell in table.conventions:
-        for change in cell.changes[1:]:
-            low, high = change.ci or ("", "")
-            yield {
-                "attribute": cell.attribute,
-                "is_target": cell.attribute in table.target,
-                "context": cell.context,
-                "metric": f"bias:{change.convention}",
-                "before": change.before,
-                "after": change.after,
-                "delta": change.delta,
-                "ci_low": low,
-                "ci_high": high,
-                "p": change.p,
-                "p_corrected": change.p_corrected,
-                "marker": change.marker,
-                "verdict": change.verdict,
-                "table": f"{name}:conventions",
-            }

@@ -24,7 +24,6 @@ import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from auditor.reports.alternatives import convention_rows
 from auditor.reports.document import Report
 from auditor.stats.table import AccuracyChange, BiasChange, SpilloverTable
 
@@ -157,6 +156,21 @@ def trajectory_rows(traj: Trajectory) -> Iterator[Row]:
                 **where,
                 "metric": f"{path.metric}:first_inconclusive",
                 "step": path.first_inconclusive,
+            }
+
+
+def convention_rows(table: SpilloverTable, name: str) -> Iterator[Row]:
+    """lm-eval's and HELM's bias scores, by column (BBQ's are the table's own rows)."""
+    for cell in table.conventions:
+        for change in cell.changes[1:]:
+            yield {
+                "attribute": cell.attribute,
+                "is_target": cell.attribute in table.target,
+                "context": cell.context,
+                "metric": f"bias:{change.convention}",
+                **_values(change),
+                "verdict": change.verdict,
+                "table": f"{name}:conventions",
             }
 
 

@@ -7,8 +7,8 @@ import io
 
 from auditor.core.answers import Answer
 from auditor.core.items import Item, Option, Roles
-from auditor.reports.alternatives import convention_rows, markdown_lines, summary_line
-from auditor.reports.csv_rows import HEADER
+from auditor.reports.alternatives import markdown_lines, summary_line
+from auditor.reports.csv_rows import HEADER, convention_rows
 from auditor.stats import compare_runs
 from auditor.stats.alternatives import with_alternatives
 
