@@ -61,3 +61,23 @@ def synthetic_runs(store, items, *, degrade: str = "Physical_appearance", seed: 
     store.update_run(run_a, "done")
     store.update_run(run_b, "done")
     return run_a, run_b
+
+
+def trajectory_tables(items):
+    """Two real tables on one baseline of ``items`` (40 a cell sampled): at step 10 the same
+    answers as the baseline, at step 20 every Physical_appearance item answered with its
+    biased option (a degradation the trajectory and its reports must show)."""
+    from auditor.bbq import sample
+    from auditor.core.answers import Answer
+    from auditor.stats import compare_runs
+
+    items = sample(list(items), per_cell=40, seed=0)
+    rng = random.Random(0)
+    base = [Answer(i.id, i.label if rng.random() < 0.8 else rng.randrange(3)) for i in items]
+    biased = [
+        Answer(a.item_id, i.roles.biased) if i.attribute == "Physical_appearance" and i.roles else a
+        for a, i in zip(base, items, strict=True)
+    ]
+    by_id = {i.id: i for i in items}
+    kwargs = dict(target=("Gender_identity",), n_boot=300)
+    return compare_runs(by_id, base, base, **kwargs), compare_runs(by_id, base, biased, **kwargs)

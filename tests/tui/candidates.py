@@ -87,3 +87,24 @@ def candidate_audit(tui_data, folder: Path) -> CandidateAudit:
             ids.append(audit_id)
         results = tuple(load_audit(store, i) for i in ids)
     return CandidateAudit(profile, dataclasses.replace(tui_data, store_path=copy), results)
+
+
+def judged_by_cli(store_path, results, profile) -> list[str]:
+    """Each candidate's verdict as `spillover audit --gate` gives it."""
+    from auditor.audit.candidate_report import candidate_reports
+    from auditor.store.db import Store
+
+    with Store(store_path) as store:
+        reports = candidate_reports(store, results, profile, section=profile.gate)
+    return [r.verdict.outcome for r in reports]
+
+
+def worst_by_hand(verdicts: list[str]) -> int:
+    order = ["cannot judge", "degraded", "inconclusive", "passed"]
+    return sorted(range(len(verdicts)), key=lambda i: (order.index(verdicts[i]), i))[0]
+
+
+def shown_table(screen):
+    from tui.widgets.spillover import SpilloverView
+
+    return screen.query_one(SpilloverView).table.to_dict()

@@ -35,9 +35,19 @@ def tiny_profile(tmp_path_factory, bbq_lite):
     return write_tiny_profile(folder, model, bbq_lite)
 
 
-async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
-    tiny_profile, tmp_path, bbq_lite
+async def test_a_real_audit_runs_in_the_worker_matches_compare_stored_and_exports(
+    tiny_profile, tmp_path, bbq_lite, monkeypatch
 ):
+    """The audit run in the app's worker: its table, the independent paired comparison of
+    its stored runs. Then the run screen exports the result the run just returned (its
+    profile as the engine holds it, not as the store does): each format, the bytes the
+    stored audit's report gives. The live profile's tuples were refused, so nothing was
+    written."""
+    from auditor.reports.formats import APP_FORMATS, BY_NAME, write_report
+
+    from .test_results import export_from
+
+    monkeypatch.chdir(tmp_path)
     backend = Backend(tmp_path / "runs.sqlite")
     app = SpilloverApp(backend, profile=str(tiny_profile))
     try:
@@ -53,7 +63,17 @@ async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
             evals = screen.progress.evals
             assert evals["baseline"].done == evals["aligned"].done == 72
             shown = screen.query_one(SpilloverView).table
-            result = screen.result
+            result = live = screen.result
+            assert isinstance(live.profile["data"]["attributes"], tuple)  # not read back
+            for fmt in (f.name for f in APP_FORMATS):
+                await export_from(app, pilot, fmt)
+                written = tmp_path / f"spillover-{live.audit_id}{BY_NAME[fmt].suffixes[0]}"
+                assert list(app._notifications)[-1].message == f"wrote {written}"
+                stored = backend.report(
+                    result=backend.load_audit(live.audit_id), flips=fmt == "html"
+                )
+                again = write_report(stored, fmt, tmp_path / f"stored-{written.name}")
+                assert written.read_bytes() == again.read_bytes(), fmt
     finally:
         backend.close()
     profile = load_profile(str(tiny_profile))
@@ -68,38 +88,3 @@ async def test_a_real_audit_runs_in_the_worker_and_matches_compare_stored(
             seed=profile.stats.seed,
         ).table
     assert shown.to_dict() == expected.to_dict() == result.table.to_dict()
-
-
-async def test_a_live_audit_exports_every_format_as_its_stored_result_does(
-    tiny_profile, tmp_path, monkeypatch
-):
-    """The run screen exports the result the run just returned (its profile as the
-    engine holds it, not as the store does): each format, the bytes the stored audit's
-    report gives. The live profile's tuples were refused, so nothing was written."""
-    from auditor.reports.formats import APP_FORMATS, BY_NAME, write_report
-
-    from .test_results import export_from
-
-    monkeypatch.chdir(tmp_path)
-    backend = Backend(tmp_path / "runs.sqlite")
-    app = SpilloverApp(backend, profile=str(tiny_profile))
-    try:
-        async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            await pilot.press("s")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, RunScreen) and screen.status == "done"
-            live = screen.result
-            assert isinstance(live.profile["data"]["attributes"], tuple)  # not read back
-            for fmt in (f.name for f in APP_FORMATS):
-                await export_from(app, pilot, fmt)
-                written = tmp_path / f"spillover-{live.audit_id}{BY_NAME[fmt].suffixes[0]}"
-                assert list(app._notifications)[-1].message == f"wrote {written}"
-                stored = backend.report(
-                    result=backend.load_audit(live.audit_id), flips=fmt == "html"
-                )
-                again = write_report(stored, fmt, tmp_path / f"stored-{written.name}")
-                assert written.read_bytes() == again.read_bytes(), fmt
-    finally:
-        backend.close()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 
 from auditor.audit.profiles import GateSection
 from auditor.audit.trajectory import Trajectory
-from auditor.bbq import load_bbq, sample
-from auditor.core.answers import Answer
+from auditor.bbq import load_bbq
 from auditor.core.errors import InputError
-from auditor.stats import compare_runs
 from auditor.stats.table import (
     DEGRADED,
     IMPROVED,
@@ -23,6 +19,8 @@ from auditor.stats.table import (
     Row,
     SpilloverTable,
 )
+
+from ..audit_fixtures import trajectory_tables
 
 
 def hand_table(verdicts: dict[tuple[str, str, str], str]) -> SpilloverTable:
@@ -115,18 +113,7 @@ def test_tables_of_other_cells_are_refused():
 def real_tables(bbq_lite):
     """Real BBQ items and answers: step 10 answers as the baseline, step 20 answers every
     Physical_appearance item with its biased option (a degradation the tests must find)."""
-    items = sample(load_bbq(bbq_lite).items, per_cell=40, seed=0)
-    rng = random.Random(0)
-    base = [Answer(i.id, i.label if rng.random() < 0.8 else rng.randrange(3)) for i in items]
-    biased = [
-        Answer(a.item_id, i.roles.biased) if i.attribute == "Physical_appearance" and i.roles else a
-        for a, i in zip(base, items, strict=True)
-    ]
-    by_id = {i.id: i for i in items}
-    kwargs = dict(target=("Gender_identity",), n_boot=300)
-    same = compare_runs(by_id, base, base, **kwargs)
-    worse = compare_runs(by_id, base, biased, **kwargs)
-    return same, worse
+    return trajectory_tables(load_bbq(bbq_lite).items)
 
 
 def test_real_tables_first_degraded_matches_their_verdicts(real_tables):
