@@ -185,6 +185,7 @@ def prefix(args) -> None:
     }  # as many batches, of the same sizes
     answers: dict = {False: {}, True: {}}
     seconds, positions = {False: 0.0, True: 0.0}, {False: 0, True: 0}
+    cpu = {False: 0.0, True: 0.0}  # the process's CPU seconds: less swayed by other load
     warm = list(range(min(4, len(units))))
     for shared in (False, True):
         score_batch(
@@ -198,12 +199,13 @@ def prefix(args) -> None:
     for i in range(len(plans[False])):  # alternating batch by batch: both see the same load
         for shared in (False, True) if i % 2 else (True, False):
             b = plans[shared][i]
-            before, start = fed[0], time.perf_counter()
+            before, start, cpu_start = fed[0], time.perf_counter(), time.process_time()
             scored = score_batch(
                 mode, model, builder, [units[k] for k in b], [prompts[k] for k in b], shared=shared
             )
             answers[shared].update(zip(b, scored, strict=True))  # by unit: orderings share ids
             seconds[shared] += time.perf_counter() - start
+            cpu[shared] += time.process_time() - cpu_start
             positions[shared] += fed[0] - before
         if (i + 1) % 10 == 0:
             print(f"  {i + 1}/{len(plans[False])} batches", file=sys.stderr, flush=True)
@@ -215,13 +217,22 @@ def prefix(args) -> None:
         (abs(x - y) for k in plain for x, y in zip(plain[k].scores, tree[k].scores, strict=True)),
         default=0.0,
     )
+    alone = units[: min(24, len(units))]  # fp32's floor: the unshared batch vs one item alone
+    floor = 0.0
+    for k in range(len(alone)):
+        (single,) = score_batch(mode, model, builder, [units[k]], [prompts[k]])
+        floor = max(
+            [floor, *(abs(x - y) for x, y in zip(single.scores, plain[k].scores, strict=True))]
+        )
     print(
         f"{args.profile} profile's {len(items)} items"
         + (f" in {len(units) // len(items)} option orders ({orders})" if orders != "none" else "")
         + f", {profile.model.source} on "
         f"{loaded.device}/{loaded.dtype}, {mode} mode, batch {batch}, torch threads "
         f"{torch.get_num_threads()}: without the tree {n_plain} positions in {t_plain:.1f} s, "
-        f"with it {n_tree} in {t_tree:.1f} s; largest score difference {gap:.1e}"
+        f"with it {n_tree} in {t_tree:.1f} s; largest score difference {gap:.1e} (the unshared "
+        f"batch against one-item forwards, first {len(alone)}: {floor:.1e}); CPU "
+        f"{cpu[False]:.1f} s and {cpu[True]:.1f} s (ratio {cpu[True] / cpu[False]:.2f})"
     )
     print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(units)))
 

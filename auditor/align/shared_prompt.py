@@ -20,11 +20,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from auditor.models.attention import ATTENTION, as_attention_mask
+
 if TYPE_CHECKING:
     import torch
 
-ATTENTION = ("sdpa", "eager")
-"""Attention implementations that take the 4-D mask the branches need."""
 _PLAIN_KWARGS = ("input_ids", "attention_mask", "use_cache")
 """What trl's DPO forward passes; any other argument set runs trl's own backbone call."""
 
@@ -129,11 +129,7 @@ def branch_mask(plan: Plan, impl: str, dtype):
     causal = torch.ones(width_c, width_c, dtype=torch.bool, device=device).tril()
     allowed = torch.cat([sees_prompt[:, None, :].expand(-1, width_c, -1),
                          causal[None].expand(len(lengths), -1, -1)], dim=2)[:, None]  # fmt: skip
-    if impl == "sdpa":
-        return allowed
-    return torch.zeros(allowed.shape, dtype=dtype, device=device).masked_fill(
-        ~allowed, torch.finfo(dtype).min
-    )
+    return as_attention_mask(allowed, impl, dtype)
 
 
 class SharedPrompt:

@@ -93,9 +93,9 @@ class EvalSection(Checked):
         choices=SWITCHES,
         in_key=False,
         help="Run each prompt prefix shared by items (chat opening, "
-        "context, option orders) once and branch its KV cache: the "
-        "same answers, fewer tokens computed. auto: on in letter and "
-        "options mode where the model's cache can branch.",
+        "context, option orders) once, a batch's prompts packed as one tree: the "
+        "same answers, fewer tokens computed. auto: on in letter, options and "
+        "cloze mode where the model can take the tree's attention mask.",
     )
 
     def __post_init__(self) -> None:

@@ -66,16 +66,15 @@ def _generate(model, builder, items, prompt_ids, *, max_new_tokens: int, shared:
 
 
 # prefix_tree_auto: the modes benchmarks/bench_scoring.py measured faster as a prefix tree
-# (docs/performance.md): none on a quiet two-core CPU, where the tree's extra, smaller
-# forwards cost as much as the 25-45 % of tokens it saves (the demo's items: the same wall
-# time; evenly spread ones: letter 1.42x, options 1.35x); opt-in (prefix_cache = "on").
+# (docs/performance.md): letter, options and cloze, whose forwards are the prompts
+# themselves; not generate, whose greedy steps the tree does not share (the same time).
 MODES: dict[str, Mode] = {m.name: m for m in (
-    Mode("letter", _chat_builder, _letters, prefix_tree_auto=False),
-    Mode("options", _chat_builder, _options, prefix_tree_auto=False),
+    Mode("letter", _chat_builder, _letters, prefix_tree_auto=True),
+    Mode("options", _chat_builder, _options, prefix_tree_auto=True),
     Mode("generate", _chat_builder, _generate, prefix_tree_auto=False, generates=True,
          no_rotation="generate mode cannot be rotated (its answers are parsed text, "
                      "without a score per option); use --mode letter or options, or --orders none"),
-    Mode("cloze", _cloze_builder, _options, prefix_tree_auto=False,
+    Mode("cloze", _cloze_builder, _options, prefix_tree_auto=True,
          no_rotation="cloze mode lists no options, so there is no order to rotate; use "
                      "--orders none"),
 )}  # fmt: skip

@@ -1,12 +1,13 @@
-"""The forward of a prefix tree: every edge runs once, continuing its parent's KV cache.
+"""The forward of a prefix tree: every edge runs once, in one packed forward.
 
-A batch's sequences form a radix tree (``prefix_tree.Tree``). Level by level, edges of
-one level run as one batch (``Tree.runs``): each row's past is its parent's path (the KV
-entries of every edge above it), left-padded into a ``DynamicCache``; its edge tokens
-follow, right-padded,
-with position ids continuing from the path's length, so each token sees exactly the keys
-(with their RoPE positions) and the positions it would see in its own unshared forward.
-Logits are projected only where asked (``logits_to_keep`` as a boolean mask).
+A batch's sequences form a radix tree (``prefix_tree.Tree``). Its edges are laid end to
+end in one row (``Tree.layout``, a parent before its children), each token with the
+position id it has on its own path, under a tree-shaped attention mask: a token sees the
+tokens of its own edge up to itself and every token of the edges above it, and nothing
+else. So each token sees exactly the keys (with their RoPE positions) it would see in its
+own unshared forward, and the model runs one forward whose width is the tree's token
+count, with no padding. Logits are projected only where asked (``logits_to_keep`` as a
+boolean mask).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from auditor.core.choices import SWITCHES
 from auditor.core.errors import InputError
 from auditor.evaluation.scoring.prefix_tree import Tree
+from auditor.models.attention import ATTENTION, as_attention_mask
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
 
@@ -46,25 +48,72 @@ def branchable(model) -> bool:
     """Whether ``model`` is a decoder whose every layer keeps plain key/value states that a
     ``DynamicCache`` can hold and branch (not an encoder-decoder, no recurrent layers),
     and whose forward projects only the positions a boolean ``logits_to_keep`` marks
-    (its module uses transformers' ``slice_logits_to_keep``)."""
+    (its module uses transformers' ``slice_logits_to_keep``) and takes a ready 4-D
+    attention mask (its module uses ``create_causal_mask``; sdpa or eager attention)."""
     import sys
 
     config = getattr(model, "config", None)
     if config is None or getattr(config, "is_encoder_decoder", False):
         return False
     module = sys.modules.get(type(model).__module__)
-    if not hasattr(module, "slice_logits_to_keep"):
+    if not hasattr(module, "slice_logits_to_keep") or not hasattr(module, "create_causal_mask"):
+        return False
+    if getattr(config, "_attn_implementation", None) not in ATTENTION:
         return False
     text = config.get_text_config(decoder=True)
     types = getattr(text, "layer_types", None) or ()
     return all(t in BRANCHABLE_LAYERS for t in types)
 
 
+def sliding_window(model, longest: int) -> int | None:
+    """The sliding window the tree's mask must apply, ``None`` where none binds (no
+    sliding layer, or no sequence longer than the window). A window that binds in a model
+    mixing sliding and full layers cannot be one mask: refused."""
+    text = model.config.get_text_config(decoder=True)
+    window = getattr(text, "sliding_window", None)
+    types = getattr(text, "layer_types", None)
+    sliding = "sliding_attention" in types if types else bool(window)
+    if not sliding or not window or longest <= window:
+        return None
+    if types and any(t != "sliding_attention" for t in types):
+        raise InputError(
+            f"prefix_cache: a prompt of {longest} tokens is longer than this model's "
+            f"sliding window ({window}) and its layers mix sliding and full attention; "
+            "use --prefix-cache off (eval.prefix_cache)"
+        )
+    return window
+
+
+def tree_mask(tree: Tree, window: int | None = None):
+    """The packed layout's attention mask, ``[tokens, tokens]`` booleans: a token sees
+    the earlier tokens of its edge, itself, and every token of its ancestors' edges
+    (within ``window`` positions, where a sliding window binds)."""
+    import torch
+
+    _, positions, _ = tree.layout()
+    n = len(tree.nodes)
+    above = torch.zeros(n, n, dtype=torch.bool)  # above[a, b]: b is a strict ancestor of a
+    for index, node in enumerate(tree.nodes):  # parents come first
+        if node.parent is not None:
+            above[index] = above[node.parent]
+            above[index, node.parent] = True
+    owner = torch.tensor(
+        [i for i, node in enumerate(tree.nodes) for _ in node.tokens], dtype=torch.long
+    )
+    order = torch.arange(len(owner))
+    mask = above[owner][:, owner] | (
+        (owner[:, None] == owner[None, :]) & (order[None, :] <= order[:, None])
+    )
+    if window is not None:
+        depth = torch.tensor(positions)
+        mask &= (depth[:, None] - depth[None, :]) < window
+    return mask
+
+
 def tree_logprobs(
     model,
     tree: Tree,
     wants: Sequence[tuple[int, int, Sequence[int]]],
-    pad_id: int,
     keep: Sequence[int] = (),
 ):
     """For each want ``(seq, position, token_ids)``: the float log-probabilities (over the
@@ -74,82 +123,46 @@ def tree_logprobs(
     ``[kv_heads, len(seq), head_dim]``."""
     import torch
 
-    needs: dict[int, list[tuple[int, int]]] = {}
-    for w, (seq, position, _) in enumerate(wants):
-        node, offset = tree.locate(seq, position)
-        needs.setdefault(node, []).append((offset, w))
-    kept_nodes = {tree.ends[s] for s in keep}
-    out: list = [None] * len(wants)
-    paths: dict[int, list] = {}  # node -> per-layer (keys, values) of its whole path
-    waiting = {n: len(node.children) for n, node in enumerate(tree.nodes)}
-    with torch.inference_mode():
-        for run in tree.runs():
-            _forward_run(model, tree, run, needs, wants, pad_id, paths, kept_nodes, out)
-            for n in run:
-                parent = tree.nodes[n].parent
-                if parent is not None:
-                    waiting[parent] -= 1
-                    if not waiting[parent] and parent not in kept_nodes:
-                        paths.pop(parent, None)  # every child has run
-    if keep:
-        return out, {s: paths[tree.ends[s]] for s in keep}
-    return out
-
-
-def _forward_run(model, tree, rows, needs, wants, pad_id, paths, kept_nodes, out) -> None:
-    import torch
-    from transformers import DynamicCache
-
+    tokens, positions, first = tree.layout()
     device = model.device
-    nodes = [tree.nodes[n] for n in rows]
-    past = [n.start for n in nodes]
-    width_past, width = max(past), max(len(n.tokens) for n in nodes)
-    b = len(rows)
-    ids = torch.full((b, width), pad_id, dtype=torch.long)
-    mask = torch.zeros((b, width_past + width), dtype=torch.long)
-    keep_logits = torch.zeros((b, width), dtype=torch.bool)
-    picked: list[list[int]] = []  # the wants at each kept position, row-major (mask order)
-    for r, (n, node) in enumerate(zip(rows, nodes, strict=True)):
-        ids[r, : len(node.tokens)] = torch.tensor(node.tokens, dtype=torch.long)
-        mask[r, width_past - node.start : width_past + len(node.tokens)] = 1
-        at: dict[int, list[int]] = {}
-        for offset, w in needs.get(n, ()):
-            at.setdefault(offset, []).append(w)
-        for offset in sorted(at):
-            keep_logits[r, offset] = True
-            picked.append(at[offset])
-    positions = torch.tensor(past)[:, None] + torch.arange(width)[None, :]
-    cache = DynamicCache()
-    if width_past:
-        layers = []
-        reference = next(paths[node.parent] for node in nodes if node.start)
-        for layer, (rk, rv) in enumerate(reference):
-            k = rk.new_zeros(b, rk.shape[0], width_past, rk.shape[2])
-            v = rv.new_zeros(b, rv.shape[0], width_past, rv.shape[2])
-            for r, node in enumerate(nodes):
-                if node.start:
-                    pk, pv = paths[node.parent][layer]
-                    k[r, :, width_past - node.start :] = pk
-                    v[r, :, width_past - node.start :] = pv
-            layers.append((k, v))
-        cache = DynamicCache(ddp_cache_data=layers)
-    result = model(
-        input_ids=ids.to(device), attention_mask=mask.to(device),
-        position_ids=positions.to(device), cache=cache, use_cache=True,
-        logits_to_keep=keep_logits.to(device) if picked else 1,
-    )  # fmt: skip
-    if picked:
-        logp = result.logits.float().log_softmax(-1)
-        for row, ws in zip(logp, picked, strict=True):
-            for w in ws:
-                out[w] = row[list(wants[w][2])].cpu()
-    for r, (n, node) in enumerate(zip(rows, nodes, strict=True)):
-        if node.children or n in kept_nodes:
-            end = width_past + len(node.tokens)
-            paths[n] = [
-                (
-                    layer.keys[r, :, width_past - node.start : end].clone(),
-                    layer.values[r, :, width_past - node.start : end].clone(),
-                )
+    at = [first[node] + offset for node, offset in (tree.locate(s, p) for s, p, _ in wants)]
+    kept = sorted(set(at))
+    logits_to_keep: object = 1
+    if kept:
+        logits_to_keep = torch.zeros(len(tokens), dtype=torch.bool)
+        logits_to_keep[kept] = True
+        logits_to_keep = logits_to_keep.to(device)
+    allowed = tree_mask(tree, sliding_window(model, max(map(len, tree.seqs))))
+    mask = as_attention_mask(
+        allowed[None, None].to(device), model.config._attn_implementation, model.dtype
+    )
+    with torch.inference_mode():
+        result = model(
+            input_ids=torch.tensor([tokens], device=device),
+            attention_mask=mask,
+            position_ids=torch.tensor([positions], device=device),
+            use_cache=bool(keep),
+            logits_to_keep=logits_to_keep,
+        )
+        out = []
+        if kept:
+            row = {index: r for r, index in enumerate(kept)}
+            logp = result.logits[0].float().log_softmax(-1)
+            out = [logp[row[index], list(w[2])].cpu() for index, w in zip(at, wants, strict=True)]
+        if not keep:
+            return out
+        paths = {}
+        for s in keep:
+            index = torch.tensor(
+                [
+                    i
+                    for n in tree.path(tree.ends[s])
+                    for i in range(first[n], first[n] + len(tree.nodes[n].tokens))
+                ],
+                device=device,
+            )
+            paths[s] = [
+                (layer.keys[0][:, index], layer.values[0][:, index])
                 for layer in result.cache.layers
             ]
+    return out, paths

@@ -29,7 +29,7 @@ def score_generate(
     ids, mask, _ = left_pad(prompt_ids, tok.pad_token_id, model.device)
     cache = {}
     if shared and all(len(p) > 1 for p in prompt_ids):
-        cache = {"cache": _prompt_cache(model, prompt_ids, tok.pad_token_id, ids.shape[1])}
+        cache = {"cache": _prompt_cache(model, prompt_ids, ids.shape[1])}
     with torch.inference_mode():
         out = model.generate(
             input_ids=ids,
@@ -49,7 +49,7 @@ def score_generate(
     ]
 
 
-def _prompt_cache(model, prompt_ids: Sequence[list[int]], pad_id: int, width: int):
+def _prompt_cache(model, prompt_ids: Sequence[list[int]], width: int):
     """A DynamicCache of every prompt but its last token, computed on their prefix tree and
     left-padded to ``width - 1``: the layout ``generate`` continues from."""
     from transformers import DynamicCache
@@ -58,7 +58,7 @@ def _prompt_cache(model, prompt_ids: Sequence[list[int]], pad_id: int, width: in
     from auditor.evaluation.scoring.prefix_tree import Tree
 
     heads = [p[:-1] for p in prompt_ids]
-    _, paths = tree_logprobs(model, Tree(heads), [], pad_id, keep=range(len(heads)))
+    _, paths = tree_logprobs(model, Tree(heads), [], keep=range(len(heads)))
     layers = []
     for layer, (rk, rv) in enumerate(paths[0]):
         k = rk.new_zeros(len(heads), rk.shape[0], width - 1, rk.shape[2])

@@ -39,7 +39,7 @@ def score_letters_shared(model, builder, items: Sequence[Item], prompt_ids: Sequ
 
     letters = builder.letter_ids()
     wants = [(i, len(p) - 1, letters) for i, p in enumerate(prompt_ids)]
-    logp = tree_logprobs(model, Tree(prompt_ids), wants, builder.tokenizer.pad_token_id)
+    logp = tree_logprobs(model, Tree(prompt_ids), wants)
     return [
         Answer(item.id, int(row.argmax()), tuple(float(x) for x in row))
         for item, row in zip(items, logp, strict=True)

@@ -76,7 +76,7 @@ def shared_option_logliks(model, builder, items: Sequence[Item], prompt_ids: Seq
                 owner.append((i, k))
             seqs.append(prompt + option)
             counts[i, k] = len(option)
-    logp = tree_logprobs(model, Tree(seqs), wants, builder.tokenizer.pad_token_id)
+    logp = tree_logprobs(model, Tree(seqs), wants)
     sums = torch.zeros(len(items), K)
     for (i, k), value in zip(owner, logp, strict=True):
         sums[i, k] += value[0]

@@ -2,9 +2,10 @@
 
 Token-level only (no torch): ``prefix_batches`` plans batches so that prompts sharing a
 prefix (the chat template's opening, a template instance's context, an item's orderings)
-are neighbours, in one batch unless a batch boundary falls inside them; ``Tree`` is one batch's prompts as a radix tree whose every edge is run
-once (see ``branched``); ``tree_positions`` and ``padded_positions`` count the positions a
-batch feeds the model with and without the tree, padding included.
+are neighbours, in one batch unless a batch boundary falls inside them; ``Tree`` is one
+batch's prompts as a radix tree whose edges are run once, packed into one forward (see
+``branched``); ``tree_positions`` and ``padded_positions`` count the positions a batch feeds the model with and without the
+tree, padding included.
 """
 
 from __future__ import annotations
@@ -32,11 +33,6 @@ def prefix_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[
         raise ValueError("batch_size must be at least 1")
     order = sorted(range(len(seqs)), key=lambda i: (tuple(seqs[i]), i))
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-
-
-RUN_COST = 16
-"""Positions one more forward is worth when a level is cut into runs of similar length
-(what a forward costs beyond its tokens, in tokens, on CPU)."""
 
 
 @dataclass
@@ -85,15 +81,6 @@ class Tree:
         if group:
             self._build(group, shared, node, level + 1)
 
-    def levels(self) -> list[list[int]]:
-        """Node ids by level, each level in node order (parents before children)."""
-        out: list[list[int]] = []
-        for index, node in enumerate(self.nodes):
-            while len(out) <= node.level:
-                out.append([])
-            out[node.level].append(index)
-        return out
-
     def locate(self, seq: int, position: int) -> tuple[int, int]:
         """The node whose edge holds ``position`` of sequence ``seq``, and its offset there."""
         if not 0 <= position < len(self.seqs[seq]):
@@ -105,39 +92,29 @@ class Tree:
             node = parent
         return node, position - self.nodes[node].start
 
-    def runs(self) -> list[list[int]]:
-        """The forwards that compute the tree, in order: each a list of node ids of one
-        level (parents run before children), edges of similar length together.
+    def layout(self) -> tuple[list[int], list[int], list[int]]:
+        """The tree as one packed sequence: every edge's tokens once, node by node (a
+        parent before its children), their position ids (each token's depth on its own
+        path) and the packed index of each node's first token."""
+        tokens: list[int] = []
+        positions: list[int] = []
+        first: list[int] = []
+        for node in self.nodes:
+            first.append(len(tokens))
+            tokens.extend(node.tokens)
+            positions.extend(range(node.start, node.start + len(node.tokens)))
+        return tokens, positions, first
 
-        A level's non-empty edges, longest first, are cut into runs minimising the
-        positions fed (rows times the longest edge, right padding included) plus
-        ``RUN_COST`` positions for each forward.
-        """
-        out: list[list[int]] = []
-        for level in self.levels():
-            rows = sorted(
-                (n for n in level if self.nodes[n].tokens),
-                key=lambda n: (-len(self.nodes[n].tokens), n),
-            )
-            widths = [len(self.nodes[n].tokens) for n in rows]
-            best = [0.0] + [float("inf")] * len(rows)  # best[j]: cost of rows[:j]
-            cut = [0] * (len(rows) + 1)
-            for j in range(1, len(rows) + 1):
-                for i in range(j):  # rows[i:j] in one forward, as wide as rows[i]
-                    cost = best[i] + (j - i) * widths[i] + RUN_COST
-                    if cost < best[j]:
-                        best[j], cut[j] = cost, i
-            j, runs = len(rows), []
-            while j:
-                runs.append(rows[cut[j] : j])
-                j = cut[j]
-            out.extend(reversed(runs))
-        return out
+    def path(self, node: int) -> list[int]:
+        """The nodes from the root down to ``node``, in order."""
+        out = [node]
+        while (parent := self.nodes[out[-1]].parent) is not None:
+            out.append(parent)
+        return out[::-1]
 
     def positions(self) -> int:
-        """Positions the branched forward feeds the model: per run, its edges times the
-        longest of them (right padding included)."""
-        return sum(len(run) * len(self.nodes[run[0]].tokens) for run in self.runs())
+        """Positions the branched forward feeds the model: every edge's tokens once."""
+        return sum(len(node.tokens) for node in self.nodes)
 
 
 def tree_positions(seqs: Sequence[Sequence[int]], batches: Sequence[Sequence[int]]) -> int:

@@ -127,8 +127,9 @@ def test_switch(tiny_model):
     assert branchable(model)
     assert not use_prefix_tree("off", model, "letter")
     assert use_prefix_tree("on", model, "generate") and use_prefix_tree("on", model, "letter")
-    for mode in ("letter", "options", "generate", "cloze"):  # none measured faster on a CPU
-        assert not use_prefix_tree("auto", model, mode)
+    for mode in ("letter", "options", "cloze"):  # measured faster (docs/performance.md)
+        assert use_prefix_tree("auto", model, mode)
+    assert not use_prefix_tree("auto", model, "generate")  # its greedy steps are not shared
     config = types.SimpleNamespace(
         is_encoder_decoder=False,
         get_text_config=lambda decoder: types.SimpleNamespace(layer_types=["full_attention"]),
@@ -144,3 +145,71 @@ def test_switch(tiny_model):
         use_prefix_tree("on", recurrent, "letter")
     with pytest.raises(InputError, match="prefix_cache 'sometimes'"):
         use_prefix_tree("sometimes", model, "letter")
+
+
+def naive_mask(seqs, window=None):
+    """Brute force over a naive trie: packed token ``q`` sees key ``k`` iff ``k``'s prefix
+    (its path up to and including it) is a prefix of ``q``'s, within ``window``."""
+    tree = Tree(seqs)
+    tokens, positions, first = tree.layout()
+    prefixes = []
+    for index, node in enumerate(tree.nodes):
+        above = [t for n in tree.path(index)[:-1] for t in tree.nodes[n].tokens]
+        prefixes.extend(tuple(above + node.tokens[: k + 1]) for k in range(len(node.tokens)))
+    return [
+        [
+            len(pk) <= len(pq)
+            and pq[: len(pk)] == pk
+            and (window is None or len(pq) - len(pk) < window)
+            for pk in prefixes
+        ]
+        for pq in prefixes
+    ]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tree_mask_equals_brute_force(seed):
+    import random
+
+    from auditor.evaluation.scoring.branched import tree_mask
+
+    rng = random.Random(seed)
+    stems = [[rng.randrange(4) for _ in range(rng.randrange(0, 6))] for _ in range(3)]
+    seqs = [
+        rng.choice(stems) + [rng.randrange(3) for _ in range(rng.randrange(1, 5))]
+        for _ in range(rng.randrange(1, 9))
+    ]
+    window = rng.choice([None, 2, 3])
+    assert tree_mask(Tree(seqs), window).tolist() == naive_mask(seqs, window)
+
+
+def test_a_sliding_window_binds_only_past_its_width(tiny_model):
+    from auditor.evaluation.scoring.branched import sliding_window
+
+    text = tiny_model.model.config.get_text_config(decoder=True)
+    saved = (getattr(text, "sliding_window", None), getattr(text, "layer_types", None))
+    try:
+        text.sliding_window, text.layer_types = 8, None  # every layer slides (Mistral's way)
+        assert sliding_window(tiny_model.model, 8) is None
+        assert sliding_window(tiny_model.model, 9) == 8
+        text.layer_types = ["sliding_attention", "full_attention"]
+        with pytest.raises(InputError, match="sliding window .* --prefix-cache off"):
+            sliding_window(tiny_model.model, 9)
+        text.sliding_window = None
+        assert sliding_window(tiny_model.model, 9) is None
+    finally:
+        text.sliding_window, text.layer_types = saved
+
+
+def test_eager_attention_takes_the_tree_as_an_additive_mask(tiny_model, few_items):
+    model, builder = tiny_model.model, PromptBuilder(tiny_model.tokenizer)
+    units = list(few_items[:8])
+    prompts = [builder.prompt_ids(u) for u in units]
+    plain, _, _ = score_all("letter", model, builder, units, prompts, 8, shared=False)
+    model.set_attn_implementation("eager")
+    try:
+        assert model.config._attn_implementation == "eager" and branchable(model)
+        tree, _, _ = score_all("letter", model, builder, units, prompts, 8, shared=True)
+    finally:
+        model.set_attn_implementation("sdpa")
+    assert_same(plain, tree)

@@ -59,7 +59,11 @@ def test_each_mode_builds_its_prompts_and_scores_with_its_scorer(
 
 def test_the_modes_rules_are_those_the_evaluation_applied_by_name():
     assert [m for m in EVAL_MODES if scoring.get(m).generates] == ["generate"]
-    assert [m for m in EVAL_MODES if scoring.get(m).prefix_tree_auto] == []  # opt-in for now
+    assert [m for m in EVAL_MODES if scoring.get(m).prefix_tree_auto] == [
+        "letter",
+        "options",
+        "cloze",
+    ]
     for mode in ("letter", "options"):
         check_orders("cyclic", mode)  # rotatable: no error
     with pytest.raises(

@@ -69,28 +69,25 @@ def test_tree_holds_every_sequence_once_and_nothing_else(seed):
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_runs_cover_every_edge_once_parents_first(seed):
+def test_layout_packs_every_edge_once_parents_first(seed):
     rng = random.Random(seed)
-    tree = Tree(random_seqs(rng, rng.randrange(1, 12)))
-    done: set[int] = set()
-    for run in tree.runs():
-        assert len({tree.nodes[n].level for n in run}) == 1
-        for n in run:
-            parent = tree.nodes[n].parent
-            assert parent is None or parent in done or not tree.nodes[parent].tokens
-        done.update(run)
-    assert done == {n for n, node in enumerate(tree.nodes) if node.tokens}
-    fed = sum(len(run) * max(len(tree.nodes[n].tokens) for n in run) for run in tree.runs())
-    assert tree.positions() == fed
-
-
-def test_a_level_of_unequal_edges_is_cut_where_padding_costs_more_than_a_forward():
-    short = [[1, 2, 3, k] for k in range(4)]
-    long = [[1, 2, 4] + [k] * 40 for k in range(4)]
-    tree = Tree(short + long)
-    widths = [[len(tree.nodes[n].tokens) for n in run] for run in tree.runs()]
-    assert [2] in widths[:1] and [40] * 4 in widths and [1] * 4 in widths
-    assert Tree(long).positions() == 3 + 4 * 40
+    seqs = random_seqs(rng, rng.randrange(1, 12))
+    tree = Tree(seqs)
+    tokens, positions, first = tree.layout()
+    assert len(tokens) == len(positions) == tree.positions() == unique_tokens(seqs)
+    for index, node in enumerate(tree.nodes):
+        span = slice(first[index], first[index] + len(node.tokens))
+        assert tokens[span] == node.tokens
+        assert positions[span] == list(range(node.start, node.start + len(node.tokens)))
+        if node.parent is not None:  # a parent's tokens come before its children's
+            assert first[node.parent] + len(tree.nodes[node.parent].tokens) <= first[index]
+    for i, seq in enumerate(seqs):  # a sequence's path, read off the layout, is itself
+        read = [
+            tokens[first[n] + k]
+            for n in tree.path(tree.ends[i])
+            for k in range(len(tree.nodes[n].tokens))
+        ]
+        assert read == seq
 
 
 def test_common_prefix():
