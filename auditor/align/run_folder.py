@@ -163,6 +163,28 @@ class RunFolder:
             )
         )
 
+    def adopt(self, source: RunFolder, key: str) -> dict | None:
+        """Copy a finished run of ``key`` from another folder (its adapter, kept step
+        adapters and record, each published by rename, the record last); the record, or
+        None where ``source`` holds no finished run of that key."""
+        found = source.record()
+        if (
+            source.root.resolve() == self.root.resolve()
+            or found is None
+            or found.get("key") != key
+            or not source.adapter.is_dir()
+        ):
+            return None
+        for name, path in (("adapter", source.adapter), *(
+            (f"steps/{p.name}", p) for p in source.step_adapters().values()
+        )):  # fmt: skip
+            final = self.root / name
+            final.parent.mkdir(parents=True, exist_ok=True)
+            self.publish(final, lambda tmp, path=path: shutil.copytree(path, tmp))
+        record = {**found, "adapter_dir": str(self.adapter), "copied_from": str(source.root)}
+        self.write_record(record)
+        return record
+
     def drop_checkpoints(self) -> None:
         """Remove trainer checkpoints once the adapter is published (they hold optimizer state)."""
         for path in self.checkpoints.glob("checkpoint-*"):

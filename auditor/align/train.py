@@ -151,10 +151,15 @@ def align(
             **provenance(),
         )
         done = folder.record()
+        if done is None:  # the same run finished in another folder: its adapter, copied
+            done = _adopt(store, run_id, folder, key)
         return run_id, done, done is not None and folder.adapter.is_dir()
 
     run_id, done, reused = distributed.lead(here, claim)
-    if reused:
+    if reused and done.get("copied_from"):
+        report(Message(f"alignment already done in {done['copied_from']} (same run key); "
+                       f"copied its adapter into {folder.root}"))  # fmt: skip
+    elif reused:
         report(Message(f"alignment already done in {folder.root}; reusing its adapter"))
     else:
         done = _train(
@@ -217,6 +222,16 @@ def _train(spec, data, settings, folder, key, run_id, store, report, cancel) -> 
         "metrics": metrics,
         "versions": provenance()["versions"],
     }
+
+
+def _adopt(store, run_id: str, folder: RunFolder, key: str) -> dict | None:
+    """A finished run of ``key`` whose folder (the store's record names it) still holds
+    its adapter, copied into ``folder``; None where there is none."""
+    run = store.run(run_id)
+    adapter_dir = (run.record or {}).get("adapter_dir") if run and run.status == "done" else None
+    if not adapter_dir:
+        return None
+    return folder.adopt(RunFolder(Path(adapter_dir).parent), key)
 
 
 def _mark(store, run_id: str, status: str, record: dict | None = None) -> None:

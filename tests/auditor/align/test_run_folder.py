@@ -125,3 +125,42 @@ def test_step_adapters_keep_the_adapter_files_of_complete_checkpoints_only(tmp_p
     folder.drop_checkpoints()
     assert folder.step_adapters() == kept  # they outlive the checkpoints
     assert not list(folder.steps.glob("*.partial"))
+
+
+def finished(root, key: str, steps=()) -> RunFolder:
+    folder = RunFolder(root)
+    folder.claim(key)
+    folder.adapter.mkdir()
+    (folder.adapter / "adapter_model.safetensors").write_bytes(b"weights " + key.encode())
+    for step in steps:
+        (folder.steps / f"step-{step}").mkdir(parents=True)
+        (folder.steps / f"step-{step}" / "adapter_model.safetensors").write_bytes(b"s%d" % step)
+    folder.write_record({"key": key, "adapter_dir": str(folder.adapter), "n_pairs": 4})
+    return folder
+
+
+def test_adopt_copies_a_finished_run_of_the_same_key_record_last(tmp_path):
+    source = finished(tmp_path / "a", "k1", steps=(2, 4))
+    here = RunFolder(tmp_path / "b")
+    here.claim("k1")
+    record = here.adopt(source, "k1")
+    assert record == here.record() and record["copied_from"] == str(source.root)
+    assert record["adapter_dir"] == str(here.adapter) and record["n_pairs"] == 4
+    assert (here.adapter / "adapter_model.safetensors").read_bytes() == b"weights k1"
+    assert {s: (p / "adapter_model.safetensors").read_bytes()
+            for s, p in here.step_adapters().items()} == {2: b"s2", 4: b"s4"}  # fmt: skip
+    assert not list(here.root.rglob("*.partial"))
+
+
+@pytest.mark.parametrize("case", ["other key", "no adapter", "not done", "itself"])
+def test_adopt_takes_nothing_that_is_not_the_same_finished_run(tmp_path, case):
+    source = finished(tmp_path / "a", "k2" if case == "other key" else "k1")
+    if case == "no adapter":
+        (source.adapter / "adapter_model.safetensors").unlink()
+        source.adapter.rmdir()
+    if case == "not done":
+        source.record_file.unlink()
+    here = source if case == "itself" else RunFolder(tmp_path / "b")
+    assert here.adopt(source, "k1") is None
+    if case != "itself":
+        assert not here.adapter.exists() and here.record() is None

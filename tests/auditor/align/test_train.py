@@ -289,6 +289,19 @@ def test_align_cancel_resume_reuse_and_merge(small_dir, gender, tmp_path):
     assert not any(isinstance(e, TrainStep) for e in again)
     assert same.reused and not result.reused
 
+    # the same run into another folder: its adapter copied, nothing trains
+    copied: list = []
+    other = align(spec, gender, settings=settings, out_dir=tmp_path / "other", store=store,
+                  reporter=copied.append)  # fmt: skip
+    assert (
+        other.reused
+        and other.run_id == result.run_id
+        and not any(isinstance(e, TrainStep) for e in copied)
+    )
+    assert any(isinstance(e, Message) and "copied its adapter" in e.text for e in copied)
+    for file in result.adapter_dir.iterdir():
+        assert (other.adapter_dir / file.name).read_bytes() == file.read_bytes()
+
     # another run into the same folder is refused
     with pytest.raises(InputError, match="holds a different alignment run"):
         align(spec, gender, settings=dataclasses.replace(settings, beta=0.2), out_dir=out,
