@@ -95,7 +95,8 @@ def run_audit(
         if missing is not None and restore_adapter_from is not None:
             where = restore_adapter(store, missing, restore_adapter_from)
             report(Message(f"restored the adapter of {missing.run_id} into {where}"))
-        elif missing is not None and retrain_missing:
+        elif missing is not None and retrain_missing:  # trained here: not copied from elsewhere
+            store.update_run(missing.run_id, record={"adapter_dir": str(missing.expected)})
             report(
                 Message(
                     f"training {missing.run_id} again: its adapter was missing from "
