@@ -63,6 +63,9 @@ def main() -> None:
         default="",
         help="prefix: option orders none|cyclic|all, each item scored in each (default the profile's)",
     )
+    parser.add_argument(
+        "--prefix-batch", type=int, default=0, help="prefix: batch size (default the profile's)"
+    )
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if "modes" in sections:
@@ -167,7 +170,7 @@ def prefix(args) -> None:
     mode = args.prefix_mode or profile.eval.mode
     orders = args.prefix_orders or profile.eval.orders
     units = [permuted(item, perm) for item in items for perm in orderings(orders)]
-    batch = profile.eval.batch_size
+    batch = args.prefix_batch or profile.eval.batch_size
     loaded = load_model(ModelSpec(profile.model.source, device=profile.model.device))
     model = loaded.model
     builder = scoring.get(mode).builder(loaded.tokenizer, profile.eval.prompt_style)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from auditor.core.choices import SWITCHES
 from auditor.core.errors import InputError
-from auditor.evaluation.scoring.prefix_tree import Tree
+from auditor.evaluation.scoring.prefix_tree import Tree, packed_groups
 from auditor.models.attention import ATTENTION, as_attention_mask
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
@@ -112,7 +112,7 @@ def tree_mask(tree: Tree, window: int | None = None):
 
 def tree_logprobs(
     model,
-    tree: Tree,
+    seqs: Sequence[Sequence[int]],
     wants: Sequence[tuple[int, int, Sequence[int]]],
     keep: Sequence[int] = (),
 ):
@@ -120,7 +120,27 @@ def tree_logprobs(
     full vocabulary) of ``token_ids`` as the next token after ``position`` of sequence
     ``seq``. With ``keep`` (sequence indices), also their paths' KV states: returns
     ``(logprobs, paths)`` where ``paths[seq]`` is a list of per-layer (keys, values), each
-    ``[kv_heads, len(seq), head_dim]``."""
+    ``[kv_heads, len(seq), head_dim]``. ``seqs`` run as prefix trees of at most
+    ``PACKED_WIDTH`` tokens each (``packed_groups``), one packed forward per tree."""
+    out: list = [None] * len(wants)
+    paths: dict = {}
+    for group in packed_groups(seqs):
+        local = {s: n for n, s in enumerate(group)}
+        mine = [w for w, (s, _, _) in enumerate(wants) if s in local]
+        got, kept = _packed(
+            model,
+            Tree([seqs[s] for s in group]),
+            [(local[wants[w][0]], wants[w][1], wants[w][2]) for w in mine],
+            [local[s] for s in keep if s in local],
+        )
+        for w, value in zip(mine, got, strict=True):
+            out[w] = value
+        paths.update({group[n]: value for n, value in kept.items()})
+    return (out, paths) if keep else out
+
+
+def _packed(model, tree: Tree, wants, keep) -> tuple[list, dict]:
+    """One tree's packed forward: the wants' log-probabilities and the kept paths."""
     import torch
 
     tokens, positions, first = tree.layout()
@@ -149,8 +169,6 @@ def tree_logprobs(
             row = {index: r for r, index in enumerate(kept)}
             logp = result.logits[0].float().log_softmax(-1)
             out = [logp[row[index], list(w[2])].cpu() for index, w in zip(at, wants, strict=True)]
-        if not keep:
-            return out
         paths = {}
         for s in keep:
             index = torch.tensor(

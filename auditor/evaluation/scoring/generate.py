@@ -55,10 +55,9 @@ def _prompt_cache(model, prompt_ids: Sequence[list[int]], width: int):
     from transformers import DynamicCache
 
     from auditor.evaluation.scoring.branched import tree_logprobs
-    from auditor.evaluation.scoring.prefix_tree import Tree
 
     heads = [p[:-1] for p in prompt_ids]
-    _, paths = tree_logprobs(model, Tree(heads), [], keep=range(len(heads)))
+    _, paths = tree_logprobs(model, heads, [], keep=range(len(heads)))
     layers = []
     for layer, (rk, rv) in enumerate(paths[0]):
         k = rk.new_zeros(len(heads), rk.shape[0], width - 1, rk.shape[2])

@@ -35,11 +35,10 @@ def score_letters(model, builder, items: Sequence[Item], prompt_ids: Sequence[li
 def score_letters_shared(model, builder, items: Sequence[Item], prompt_ids: Sequence[list[int]]):
     """``score_letters`` with every shared prompt prefix run once (see ``branched``)."""
     from auditor.evaluation.scoring.branched import tree_logprobs
-    from auditor.evaluation.scoring.prefix_tree import Tree
 
     letters = builder.letter_ids()
     wants = [(i, len(p) - 1, letters) for i, p in enumerate(prompt_ids)]
-    logp = tree_logprobs(model, Tree(prompt_ids), wants)
+    logp = tree_logprobs(model, prompt_ids, wants)
     return [
         Answer(item.id, int(row.argmax()), tuple(float(x) for x in row))
         for item, row in zip(items, logp, strict=True)

@@ -63,7 +63,6 @@ def shared_option_logliks(model, builder, items: Sequence[Item], prompt_ids: Seq
     import torch
 
     from auditor.evaluation.scoring.branched import tree_logprobs
-    from auditor.evaluation.scoring.prefix_tree import Tree
 
     seqs: list[list[int]] = []
     wants: list[tuple[int, int, tuple[int, ...]]] = []
@@ -76,7 +75,7 @@ def shared_option_logliks(model, builder, items: Sequence[Item], prompt_ids: Seq
                 owner.append((i, k))
             seqs.append(prompt + option)
             counts[i, k] = len(option)
-    logp = tree_logprobs(model, Tree(seqs), wants)
+    logp = tree_logprobs(model, seqs, wants)
     sums = torch.zeros(len(items), K)
     for (i, k), value in zip(owner, logp, strict=True):
         sums[i, k] += value[0]

@@ -117,9 +117,39 @@ class Tree:
         return sum(len(node.tokens) for node in self.nodes)
 
 
+PACKED_WIDTH = 512
+"""The most tokens one packed forward holds where its sequences can be split: its mask is
+dense, so attention grows with the width's square (see ``packed_groups``)."""
+
+
+def packed_groups(seqs: Sequence[Sequence[int]], width: int | None = None) -> list[list[int]]:
+    """Indices of ``seqs`` in groups run as one packed tree each: in token order, a group
+    closed where the next sequence's new tokens (beyond its prefix shared with the one
+    before) would take the group past ``width`` tokens (default ``PACKED_WIDTH``). A
+    longer sequence is a group of its own."""
+    width = PACKED_WIDTH if width is None else width
+    order = sorted(range(len(seqs)), key=lambda i: (tuple(seqs[i]), i))
+    groups: list[list[int]] = []
+    size = 0
+    for i in order:
+        new = len(seqs[i]) - (common_prefix(seqs[i], seqs[groups[-1][-1]]) if groups else 0)
+        if groups and size + new <= width:
+            groups[-1].append(i)
+            size += new
+        else:
+            groups.append([i])
+            size = len(seqs[i])
+    return groups
+
+
+def packed_positions(seqs: Sequence[Sequence[int]], width: int | None = None) -> int:
+    """Positions the packed forwards of ``seqs`` (one batch) feed the model."""
+    return sum(Tree([seqs[i] for i in g]).positions() for g in packed_groups(seqs, width))
+
+
 def tree_positions(seqs: Sequence[Sequence[int]], batches: Sequence[Sequence[int]]) -> int:
     """Positions computed with the prefix tree over ``batches`` of ``seqs``."""
-    return sum(Tree([seqs[i] for i in b]).positions() for b in batches)
+    return sum(packed_positions([seqs[i] for i in b]) for b in batches)
 
 
 def padded_positions(seqs: Sequence[Sequence[int]], batches: Sequence[Sequence[int]]) -> int:

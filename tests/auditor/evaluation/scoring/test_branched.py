@@ -13,7 +13,7 @@ from auditor.evaluation.prompts import PromptBuilder
 from auditor.evaluation.scoring import score_batch
 from auditor.evaluation.scoring.batching import plan_batches
 from auditor.evaluation.scoring.branched import branchable, use_prefix_tree
-from auditor.evaluation.scoring.prefix_tree import Tree, prefix_batches
+from auditor.evaluation.scoring.prefix_tree import Tree, packed_positions, prefix_batches
 
 
 class Fed:
@@ -92,7 +92,7 @@ def test_tree_scores_equal_unshared_on_real_items(tiny_model, few_items, mode, o
     tree, fed_tree, plan = score_all(mode, model, builder, units, prompts, 8, shared=True)
     assert_same(plain, tree)
     if mode == "letter":  # the forward is fed exactly the tree's planned positions
-        assert fed_tree == sum(Tree([prompts[i] for i in b]).positions() for b in plan)
+        assert fed_tree == sum(packed_positions([prompts[i] for i in b]) for b in plan)
     assert fed_tree < (0.75 if orders == "none" else 0.5) * fed_plain
 
 
@@ -105,7 +105,7 @@ def test_generate_continues_the_branched_cache(tiny_model, few_items):
     assert_same(plain, tree)
     assert all(a.text is not None for a in tree)
     # the prompts but their last tokens ran as a tree; generate then fed one column a step
-    heads = sum(Tree([prompts[i][:-1] for i in b]).positions() for b in plan)
+    heads = sum(packed_positions([prompts[i][:-1] for i in b]) for b in plan)
     assert fed_tree == heads + sum(len(b) for b in plan) * 4
     assert fed_tree < fed_plain
 
@@ -212,4 +212,20 @@ def test_eager_attention_takes_the_tree_as_an_additive_mask(tiny_model, few_item
         tree, _, _ = score_all("letter", model, builder, units, prompts, 8, shared=True)
     finally:
         model.set_attn_implementation("sdpa")
+    assert_same(plain, tree)
+
+
+@pytest.mark.parametrize("mode", ["letter", "options", "generate"])
+def test_a_batch_wider_than_one_packed_forward_runs_as_several(
+    tiny_model, few_items, monkeypatch, mode
+):
+    from auditor.evaluation.scoring import prefix_tree
+
+    model, builder = tiny_model.model, PromptBuilder(tiny_model.tokenizer)
+    units = list(few_items[:8])
+    prompts = [builder.prompt_ids(u) for u in units]
+    plain, _, _ = score_all(mode, model, builder, units, prompts, 8, False, 4)
+    monkeypatch.setattr(prefix_tree, "PACKED_WIDTH", max(map(len, prompts)) + 20)
+    assert len(prefix_tree.packed_groups(prompts)) > 2
+    tree, _, _ = score_all(mode, model, builder, units, prompts, 8, True, 4)
     assert_same(plain, tree)

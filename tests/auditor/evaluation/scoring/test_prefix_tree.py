@@ -11,6 +11,8 @@ from auditor.evaluation.scoring.batching import plan_batches
 from auditor.evaluation.scoring.prefix_tree import (
     Tree,
     common_prefix,
+    packed_groups,
+    packed_positions,
     padded_positions,
     prefix_batches,
     tree_positions,
@@ -120,3 +122,19 @@ def test_real_prompts_share_their_chat_opening_contexts_and_orderings(tiny_model
     tree = tree_positions(prompts, batches)
     assert unique_tokens(prompts) <= tree < 0.6 * plain
     assert min(common_prefix(prompts[0], p) for p in prompts) > 10  # the chat opening
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_packed_groups_cut_the_token_order_where_a_group_would_outgrow_its_width(seed):
+    rng = random.Random(seed)
+    seqs = random_seqs(rng, rng.randrange(1, 14))
+    width = rng.choice([1, 4, 8, 100])
+    groups = packed_groups(seqs, width)
+    order = sorted(range(len(seqs)), key=lambda i: (seqs[i], i))
+    assert [i for g in groups for i in g] == order  # every sequence once, in token order
+    for g, nxt in zip(groups, [*groups[1:], None], strict=True):
+        size = unique_tokens([seqs[i] for i in g])
+        assert size <= width or len(g) == 1
+        if nxt is not None:  # closed only where the next one would not fit
+            assert unique_tokens([seqs[i] for i in (*g, nxt[0])]) > width
+    assert packed_positions(seqs, width) == sum(unique_tokens([seqs[i] for i in g]) for g in groups)
