@@ -18,6 +18,8 @@ import pytest
 
 from ..helpers import run_here
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 TORCHRUN = Path(sys.executable).parent / "torchrun"
 STEPS = 12

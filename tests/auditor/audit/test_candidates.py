@@ -18,6 +18,8 @@ from auditor.store.db import Store
 from ..audit_fixtures import write_tiny_profile
 from ..helpers import make_tiny_llama
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 AXES = ['eval.orders="cyclic"', 'eval.transfer=["cloze"]', 'candidate.target=["Age"]']
 
 

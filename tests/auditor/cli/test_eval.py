@@ -18,6 +18,8 @@ from auditor.cli import main
 
 from ..helpers import run_here
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

@@ -19,6 +19,8 @@ import pytest
 from ..audit_fixtures import write_tiny_profile
 from ..helpers import run_here
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(ROOT)}
 TERMINATED = "interrupted: terminated (SIGTERM); stored results are kept, rerun to resume"

@@ -17,6 +17,8 @@ from auditor.models.distributed import World, world
 
 from ..helpers import run_here
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from auditor.evaluation.prompts import PromptBuilder
 from auditor.evaluation.scoring import score_batch
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
 
 
 def test_smollm2_letter_options_generate(smollm2, few_items):
