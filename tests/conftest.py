@@ -58,6 +58,11 @@ def bbq_official(bbq_root: Path) -> Path:
     return bbq_root / "official"
 
 
+def pytest_configure(config):
+    """pytest-xdist hands out the files in this order (not the most tests first)."""
+    config.option.loadscopereorder = False
+
+
 def pytest_collection_modifyitems(items):
     """Modules marked ``heavy`` run first, in their collected order: under ``--dist loadfile``
     a worker that starts a long module while the other runs out of files ends the suite
