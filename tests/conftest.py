@@ -56,3 +56,15 @@ def bbq_lite(bbq_root: Path) -> Path:
 @pytest.fixture(scope="session")
 def bbq_official(bbq_root: Path) -> Path:
     return bbq_root / "official"
+
+
+def pytest_configure(config):
+    """pytest-xdist hands out the files in this order (not the most tests first)."""
+    config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items):
+    """Modules marked ``heavy`` run first, in their collected order: under ``--dist loadfile``
+    a worker that starts a long module while the other runs out of files ends the suite
+    alone; started first, the long modules are spread and the short ones even the end out."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)

@@ -95,3 +95,21 @@ def kill_when(cmd, ready, *, env, cwd, timeout: float = 240, poll: float = 0.05)
         proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
     return proc
+
+
+def run_here(args, *, threads: int | None = None):
+    """``spillover *args`` in this process (click's CliRunner), for a rerun or a reference
+    run that needs no process of its own; ``threads``: torch's for the call, as a
+    subprocess given OMP_NUM_THREADS would have. Click's result."""
+    import torch
+    from click.testing import CliRunner
+
+    from auditor.cli import main
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return CliRunner().invoke(main, [str(a) for a in args])
+    finally:
+        torch.set_num_threads(before)

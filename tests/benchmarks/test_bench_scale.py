@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = (
     "comparison stage (library)",
@@ -20,6 +22,8 @@ NAMES = (
     "spillover runs",
     "app: open the audit, then a cell's items (160x48)",
 )
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
 
 
 def test_bench_scale_small_prints_every_measurement_at_every_size(bbq_lite, tmp_path):

@@ -17,6 +17,8 @@ import pytest
 from auditor.bbq import load_bbq
 from tests.fixtures.study_store import build_study_store
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

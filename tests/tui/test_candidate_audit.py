@@ -17,6 +17,8 @@ from .candidates import judged_by_cli, shown_table
 from .conftest import SIZE, settle
 from .data import PROFILES
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 
 @pytest.mark.asyncio
 async def test_comparing_a_checkpoint_starts_a_candidate_audit(backend):

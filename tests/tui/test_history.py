@@ -20,7 +20,7 @@ from .conftest import SIZE, plain, settle
 from .data import MARKUP, MODEL_OUTPUT
 from .fakes import at_step, wait_paused
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.heavy]  # heavy: scheduled first (conftest)
 
 
 async def open_audit(pilot, audit_id: str) -> None:

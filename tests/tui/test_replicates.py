@@ -61,7 +61,8 @@ async def test_seeds_stages_and_curves_as_they_run(make_backend, seeded):
         assert str(panel.border_title) == "DPO training · seed 1 (2 of 3)"
         figures = plain(screen.query_one("#train-figures", Static).content)
         assert figures.split()[:2] == ["step", "5/8"]
-        assert "Prev seed" in plain_footer(screen) and "Next seed" in plain_footer(screen)
+        keys = await footer_keys(pilot, screen)
+        assert "Prev seed" in keys and "Next seed" in keys
 
         await pilot.press("left_square_bracket")  # seed 0's finished curve
         await pilot.pause()
@@ -86,6 +87,16 @@ def plain_footer(screen) -> str:
 
     footer = screen.query_one(Footer)
     return " ".join(str(getattr(k, "description", "")) for k in footer.query("FooterKey"))
+
+
+async def footer_keys(pilot, screen) -> str:
+    """The footer's keys once it has drawn them: it recomposes after a refresh, which a
+    busy machine may not have reached when the paused worker is seen (up to 5 s)."""
+    for _ in range(250):
+        if keys := plain_footer(screen):
+            return keys
+        await pilot.pause(0.02)
+    return plain_footer(screen)
 
 
 @pytest.mark.asyncio

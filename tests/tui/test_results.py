@@ -20,7 +20,7 @@ from .conftest import SIZE, settle
 from .data import PROFILES
 from .test_history import open_audit
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.heavy]  # heavy: scheduled first (conftest)
 
 
 async def test_the_focused_cell_shows_its_counts_tests_and_p_values(backend, tui_data):

@@ -23,7 +23,7 @@ from .conftest import SIZE, plain, settle
 from .data import LOG_NOTE
 from .fakes import at_step, wait_paused
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.heavy]  # heavy: scheduled first (conftest)
 
 
 async def start_audit(pilot):

@@ -12,6 +12,8 @@ from tui.widgets.spillover import SpilloverView
 from .conftest import settle
 from .fakes import at_step, wait_paused
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 
 @pytest.fixture(autouse=True)
 def fixed_store_path(monkeypatch):

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from ..helpers import run_here
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 TORCHRUN = Path(sys.executable).parent / "torchrun"
 STEPS = 12
@@ -107,13 +111,11 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
         "OMP_WAIT_POLICY": "PASSIVE",
         "PYTHONPATH": str(ROOT),
     }
-    # the reference: one process, the same global batch, trl's own forward (the ranks below
-    # compute each prompt once: shared_prompt's auto)
-    ref = subprocess.run([sys.executable, "-m", "auditor", *_align_args(
-        small_llama_dir, bbq_lite, tmp_path / "ref", tmp_path / "ref.sqlite"),
-        "--shared-prompt", "off"], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=300)  # fmt: skip
-    assert ref.returncode == 0, ref.stderr[-3000:]
+    # the reference: one process (this one, on one thread as each rank), the same global
+    # batch, trl's own forward (the ranks below compute each prompt once: shared_prompt's auto)
+    ref_args = _align_args(small_llama_dir, bbq_lite, tmp_path / "ref", tmp_path / "ref.sqlite")
+    ref = run_here([*ref_args, "--shared-prompt", "off"], threads=1)
+    assert ref.exit_code == 0, ref.output[-3000:]
     assert "shared prompt" not in ref.stderr
     reference = _log(tmp_path / "ref.sqlite")
     assert [s for s, _ in reference] == list(range(1, STEPS + 1))

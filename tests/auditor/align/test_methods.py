@@ -25,6 +25,8 @@ from auditor.store.db import Store
 
 from .test_train import CancelAt, fresh, last_logits, letter_logprobs, one_instance, train
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ALL = tuple(methods.METHODS)
 """Every registered method: the training tests below run on each."""
 

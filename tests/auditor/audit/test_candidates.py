@@ -18,6 +18,8 @@ from auditor.store.db import Store
 from ..audit_fixtures import write_tiny_profile
 from ..helpers import make_tiny_llama
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 AXES = ['eval.orders="cyclic"', 'eval.transfer=["cloze"]', 'candidate.target=["Age"]']
 
 
@@ -41,11 +43,11 @@ def save_adapter(model_dir, out, seed: int = 0):
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory, tiny_llama_dir, smollm2_dir, bbq_lite):
+def made(tmp_path_factory, small_llama_dir, bbq_lite):
     folder = tmp_path_factory.mktemp("candidates")
-    other = make_tiny_llama(folder / "other", smollm2_dir, seed=1)
-    adapter = save_adapter(tiny_llama_dir, folder / "adapter")
-    profile_path = write_tiny_profile(folder, tiny_llama_dir, bbq_lite)
+    other = make_tiny_llama(folder / "other", small_llama_dir, seed=1)  # its 512-token BPE
+    adapter = save_adapter(small_llama_dir, folder / "adapter")
+    profile_path = write_tiny_profile(folder, small_llama_dir, bbq_lite)
     extra = [f'candidate.models=["{other}"]', f'candidate.adapters=["{adapter}"]']
     profile = load_profile(str(profile_path), [*AXES, *extra])
     return folder, profile, other, adapter

@@ -99,29 +99,36 @@ def test_reports_in_every_format(tiny_audit):
 
 def test_target_drilldown_uses_the_cells_items(tiny_audit, tmp_path, small_llama_dir, bbq_lite):
     """With every item evaluated, the target's cells (and their drill-down) hold only the
-    held-out items, and a second table covers all of the target's items."""
+    held-out items, and a second table covers all of the target's items. (The target is
+    the attribute with the fewest items: every one of them is scored twice.)"""
     from auditor.audit.drilldown import item_rows
 
+    target = "Sexual_orientation"
     profile = load_profile(
         str(write_tiny_profile(tmp_path, small_llama_dir, bbq_lite)),
-        ["data.sample=0", "data.attributes=['Gender_identity']", "align.max_steps=1"],
+        [
+            "data.sample=0",
+            f"data.attributes=['{target}']",
+            f"align.target=['{target}']",
+            "align.max_steps=1",
+        ],
     )
     store = Store(tmp_path / "full.sqlite")
     result = run_audit(profile, store=store)
-    cell = result.table.cell("Gender_identity", "ambig")
+    cell = result.table.cell(target, "ambig")
     plan = plan_audit(profile)
     rows = item_rows(
         store,
         plan.items,
         result.baseline_run,
         result.aligned_run,
-        attribute="Gender_identity",
+        attribute=target,
         context="ambig",
-        only_ids=result.items_of("Gender_identity"),
+        only_ids=result.items_of(target),
     )
     assert len(rows) == cell.accuracy.n > 0
     assert result.target_all is not None
-    assert result.target_all.cell("Gender_identity", "ambig").accuracy.n > cell.accuracy.n
+    assert result.target_all.cell(target, "ambig").accuracy.n > cell.accuracy.n
     assert load_audit(store, result.audit_id).heldout_ids == result.heldout_ids
     stored = store.audit(result.audit_id).profile  # the resolved profile, overrides in
     assert stored == json.loads(json.dumps(profile.to_dict()))

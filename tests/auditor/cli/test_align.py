@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from click.testing import CliRunner
 
 from auditor.cli import main
 
-from ..helpers import kill_when
+from ..helpers import kill_when, run_here
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -63,11 +62,14 @@ def test_bad_method_flags_are_usage_errors(tmp_path, extra, message):
     assert "Traceback" not in result.output and not (tmp_path / "o").exists()
 
 
+STEPS = 12  # checkpoints every 3 steps: the kill comes at the second, 6 steps before the end
+
+
 def _align(small_dir, bbq_lite, tmp_path, *extra):
     return [sys.executable, "-m", "auditor", "align", "--model", str(small_dir),
             "--device", "cpu", "--bbq", str(bbq_lite), "--out", str(tmp_path / "out"),
             "--store", str(tmp_path / "runs.sqlite"), "--sample", "4", "--rejected", "biased",
-            "--batch-size", "1", "--max-steps", "16", "--save-steps", "3", "--lr", "1e-3",
+            "--batch-size", "1", "--max-steps", str(STEPS), "--save-steps", "3", "--lr", "1e-3",
             "--format", "json", *extra]  # fmt: skip
 
 
@@ -89,13 +91,13 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
     )
     assert not (tmp_path / "out" / "adapter").exists()
 
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = run_here(cmd[3:])  # the rerun needs no process of its own
+    assert done.exit_code == 0, done.output
     assert (
         "resuming from checkpoint-3" in done.stderr or "resuming from checkpoint-6" in done.stderr
     )
     result = json.loads(done.stdout)
-    assert result["metrics"]["global_step"] == 16 == result["metrics"]["max_steps"]
+    assert result["metrics"]["global_step"] == STEPS == result["metrics"]["max_steps"]
     assert result["method"] == method
     assert Path(result["adapter_dir"], "adapter_model.safetensors").is_file()
 
@@ -103,7 +105,7 @@ def test_sigkill_mid_training_then_rerun_completes(small_dir, bbq_lite, tmp_path
 
     with Store(tmp_path / "runs.sqlite") as store:
         steps = [row["step"] for row in store.train_log(result["run_id"])]
-        assert steps == list(range(1, 17))
+        assert steps == list(range(1, STEPS + 1))
         run = store.run(result["run_id"])
         assert run.status == "done" and run.settings["method"] == method
         if method == "kto":  # the log holds KTO's own figures (margins: mixed batches only)

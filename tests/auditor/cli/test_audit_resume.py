@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 from ..audit_fixtures import write_tiny_profile
-from ..helpers import kill_when
+from ..helpers import kill_when, run_here
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -46,8 +45,8 @@ def test_sigkill_during_alignment_then_rerun(small_llama_dir, bbq_lite, tmp_path
     # a checkpoint is saved every 2 steps: kill after the third step is logged
     kill_when(cmd, lambda: len(_train_steps(store)) >= 3, env=env, cwd=ROOT, poll=0.1)
 
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stderr
+    done = run_here(cmd[3:])  # the rerun needs no process of its own
+    assert done.exit_code == 0, done.output
     assert "baseline (stored result reused)" in done.stderr
     assert "resuming from checkpoint-" in done.stderr
     report = json.loads(done.stdout)

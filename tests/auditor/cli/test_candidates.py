@@ -22,11 +22,11 @@ CODES = {"passed": 0, "degraded": 1, "cannot judge": 2, "inconclusive": 4}
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory, tiny_llama_dir, smollm2_dir, bbq_lite):
+def setup(tmp_path_factory, small_llama_dir, bbq_lite):
     folder = tmp_path_factory.mktemp("cli-candidates")
-    other = make_tiny_llama(folder / "other", smollm2_dir, seed=1)
-    adapter = save_adapter(tiny_llama_dir, folder / "adapter")
-    profile = write_tiny_profile(folder, tiny_llama_dir, bbq_lite)
+    other = make_tiny_llama(folder / "other", small_llama_dir, seed=1)  # its 512-token BPE
+    adapter = save_adapter(small_llama_dir, folder / "adapter")
+    profile = write_tiny_profile(folder, small_llama_dir, bbq_lite)
     return folder, profile, other, adapter
 
 

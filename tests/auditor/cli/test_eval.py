@@ -16,6 +16,10 @@ from click.testing import CliRunner
 
 from auditor.cli import main
 
+from ..helpers import run_here
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -75,7 +79,7 @@ def _count(store: Path) -> int:
 def test_sigkill_mid_run_then_rerun_equals_uninterrupted(tmp_path, tiny_llama_dir, bbq_lite):
     """A real `python -m auditor eval` killed with SIGKILL mid-run resumes on rerun to the
     same answers as an uninterrupted run, with no item stored twice."""
-    n = 1000
+    n = 300  # a second or two of work at the tiny model's speed: the kill lands mid-run
     args = ["--model", tiny_llama_dir, "--bbq", bbq_lite, "--sample", n, "--batch-size", 2,
             "--mode", "letter", "--format", "json"]  # fmt: skip
     killed = tmp_path / "killed.sqlite"
@@ -92,8 +96,8 @@ def test_sigkill_mid_run_then_rerun_equals_uninterrupted(tmp_path, tiny_llama_di
     assert proc.returncode == -signal.SIGKILL
     assert 0 < at_kill < n, f"kill landed at {at_kill}/{n}; stderr: {proc.stderr.read()[-500:]}"
 
-    rerun = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = run_here(cmd[3:])  # the rerun needs no process of its own
+    assert rerun.exit_code == 0, rerun.output
     assert "resuming" in rerun.stderr
     fresh = tmp_path / "fresh.sqlite"
     clean = run_cli(*args, "--store", fresh)

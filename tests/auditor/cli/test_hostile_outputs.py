@@ -18,6 +18,8 @@ from auditor.store.db import Store
 
 from ..audit_fixtures import synthetic_runs
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 HOSTILE = "\u202eevil\u202c \u2067iso\u2069 \x1b[31mred\x1b[0m \x07\x9b"
 RAW = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"

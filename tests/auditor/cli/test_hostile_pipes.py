@@ -18,6 +18,8 @@ from auditor.store.db import Store
 
 from ..audit_fixtures import synthetic_runs
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_WAIT_POLICY": "PASSIVE"}
 NOISE = ("Traceback", "BrokenPipe", "Broken pipe", "Exception ignored")

@@ -17,6 +17,9 @@ from pathlib import Path
 import pytest
 
 from ..audit_fixtures import write_tiny_profile
+from ..helpers import run_here
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
 
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE", "PYTHONPATH": str(ROOT)}
@@ -72,6 +75,25 @@ def _last_line(stderr: str) -> str:
     return stderr.strip().splitlines()[-1]
 
 
+EVAL_N = 400  # a few seconds of work at the tiny model's speed: the signal lands mid-run
+EVAL_ROWS = "SELECT item_id, predicted, role, correct, scores, text FROM answers ORDER BY item_id"
+
+
+def _eval_args(model, bbq) -> list[str]:
+    return ["eval", "--model", str(model), "--bbq", str(bbq), "--sample", str(EVAL_N),
+            "--batch-size", "2", "--format", "json"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, tiny_llama_dir, bbq_lite):
+    """The eval below run once without a signal (in this process: no signal reaches it):
+    its run id and its stored answers, the reference both signals' resumed runs equal."""
+    fresh = tmp_path_factory.mktemp("uninterrupted") / "fresh.sqlite"
+    clean = run_here([*_eval_args(tiny_llama_dir, bbq_lite), "--store", fresh])
+    assert clean.exit_code == 0, clean.output
+    return json.loads(clean.stdout)["run_id"], _query(fresh, EVAL_ROWS)
+
+
 @pytest.mark.parametrize(
     ("sig", "code", "status", "line"),
     [
@@ -86,13 +108,12 @@ def _last_line(stderr: str) -> str:
     ids=["SIGTERM", "SIGINT"],
 )
 def test_eval_stopped_by_a_signal_is_recorded_and_resumes(
-    tmp_path, tiny_llama_dir, bbq_lite, sig, code, status, line
+    tmp_path, tiny_llama_dir, bbq_lite, uninterrupted, sig, code, status, line
 ):
-    n = 2000  # several seconds of work at the tiny model's speed: the signal lands mid-run
+    n = EVAL_N
     store = tmp_path / "runs.sqlite"
-    args = ["eval", "--model", str(tiny_llama_dir), "--bbq", str(bbq_lite), "--sample", str(n),
-            "--batch-size", "2", "--format", "json"]  # fmt: skip
-    cmd = [sys.executable, "-m", "auditor", *args, "--store", str(store)]
+    cmd = [sys.executable, "-m", "auditor", *_eval_args(tiny_llama_dir, bbq_lite),
+           "--store", str(store)]  # fmt: skip
     rc, out, err = signal_when(cmd, lambda: _answers(store) >= 20, sig)
     at_stop = _answers(store)
     assert rc == code, err
@@ -100,19 +121,16 @@ def test_eval_stopped_by_a_signal_is_recorded_and_resumes(
     assert 0 < at_stop < n, f"stopped at {at_stop}/{n}"
     assert [r[0] for r in _query(store, "SELECT status FROM runs")] == [status]
 
-    rerun = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert rerun.returncode == 0, rerun.stderr
+    rerun = run_here(cmd[3:])  # the rerun needs no process of its own
+    assert rerun.exit_code == 0, rerun.output
     assert f"{at_stop} of {n} items already stored" in rerun.stderr
-    rows = "SELECT item_id, predicted, role, correct, scores, text FROM answers ORDER BY item_id"
-    resumed = _query(store, rows)
+    resumed = _query(store, EVAL_ROWS)
     assert len(resumed) == n == len({r[0] for r in resumed})  # nothing lost, nothing twice
     assert [r[0] for r in _query(store, "SELECT status FROM runs")] == ["done"]
-    if sig == signal.SIGTERM:  # the resumed run is the uninterrupted one, byte for byte
-        fresh = tmp_path / "fresh.sqlite"
-        clean = subprocess.run([*cmd[:-1], str(fresh)], cwd=ROOT, env=ENV,
-                               capture_output=True, text=True, timeout=300)  # fmt: skip
-        assert json.loads(rerun.stdout)["run_id"] == json.loads(clean.stdout)["run_id"]
-        assert resumed == _query(fresh, rows)
+    # the resumed run is the uninterrupted one, byte for byte
+    run_id, rows = uninterrupted
+    assert json.loads(rerun.stdout)["run_id"] == run_id
+    assert resumed == rows
 
 
 def test_align_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_path):
@@ -154,8 +172,8 @@ def test_align_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_pa
     stopped_at = len(_steps(store))
     assert 3 <= stopped_at < 10
 
-    done = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
+    done = run_here(cmd[3:])  # the rerun needs no process of its own
+    assert done.exit_code == 0, done.output
     assert "resuming from checkpoint-" in done.stderr
     assert json.loads(done.stdout)["metrics"]["global_step"] == 10
     assert _steps(store) == list(range(1, 11))  # every step logged once
@@ -186,8 +204,8 @@ def test_audit_sigterm_is_recorded_and_resumes(small_llama_dir, bbq_lite, tmp_pa
     statuses = dict(_query(store, "SELECT kind, status FROM runs"))
     assert statuses == {"eval": "done", "train": "interrupted"}
 
-    done = subprocess.run(cmd, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=400)
-    assert done.returncode == 0, done.stderr
+    done = run_here(cmd[3:])  # the rerun needs no process of its own
+    assert done.exit_code == 0, done.output
     assert "baseline (stored result reused)" in done.stderr
     assert json.loads(done.stdout)["table"]["pairing"]["n_paired"] == 72
     assert _steps(store) == list(range(1, 7))

@@ -15,6 +15,10 @@ import pytest
 
 from auditor.models.distributed import World, world
 
+from ..helpers import run_here
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -43,11 +47,8 @@ def _rows(path):
         ).fetchall()
 
 
-def _eval(prefix, store, model, bbq, n=72, extra=()):
-    args = [
-        *prefix,
-        "-m",
-        "auditor",
+def _eval_args(store, model, bbq, n=72, extra=()) -> list[str]:
+    return [
         "eval",
         "--model",
         str(model),
@@ -63,8 +64,17 @@ def _eval(prefix, store, model, bbq, n=72, extra=()):
         str(store),
         *extra,
     ]
+
+
+def _eval(prefix, store, model, bbq, n=72, extra=()):
+    args = [*prefix, "-m", "auditor", *_eval_args(store, model, bbq, n, extra)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
     return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def _eval_here(store, model, bbq, n=72, extra=()):
+    """The one-process reference, run in this process on one thread, as each rank runs."""
+    return run_here(_eval_args(store, model, bbq, n, extra), threads=1)
 
 
 @pytest.mark.skipif(
@@ -75,8 +85,8 @@ def test_torchrun_two_ranks_store_the_same_answers(tmp_path, tiny_llama_dir, bbq
     torchrun = str(Path(sys.executable).parent / "torchrun")
     launch = [torchrun, "--nproc_per_node", "2", "--master_port", str(_free_port())]
     single, parallel = tmp_path / "single.sqlite", tmp_path / "parallel.sqlite"
-    one = _eval([sys.executable], single, tiny_llama_dir, bbq_lite)
-    assert one.returncode == 0, one.stderr
+    one = _eval_here(single, tiny_llama_dir, bbq_lite)
+    assert one.exit_code == 0, one.output
     two = _eval(launch, parallel, tiny_llama_dir, bbq_lite)
     assert two.returncode == 0, two.stderr[-2000:]
     assert json.loads(two.stdout)["run_id"] == json.loads(one.stdout)["run_id"]  # one printer
@@ -100,8 +110,8 @@ def test_torchrun_two_ranks_rotate_option_orders_like_one_process(
     launch = [torchrun, "--nproc_per_node", "2", "--master_port", str(_free_port())]
     single, parallel = tmp_path / "single.sqlite", tmp_path / "parallel.sqlite"
     rotate = ("--orders", "cyclic")
-    one = _eval([sys.executable], single, tiny_llama_dir, bbq_lite, n=24, extra=rotate)
-    assert one.returncode == 0, one.stderr
+    one = _eval_here(single, tiny_llama_dir, bbq_lite, n=24, extra=rotate)
+    assert one.exit_code == 0, one.output
     two = _eval(launch, parallel, tiny_llama_dir, bbq_lite, n=24, extra=rotate)
     assert two.returncode == 0, two.stderr[-2000:]
     assert json.loads(two.stdout)["position_bias"] == json.loads(one.stdout)["position_bias"]

@@ -18,6 +18,8 @@ from auditor.cli import main
 from auditor.core.errors import InputError
 from auditor.models.distributed import per_device_batch
 
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[3]
 TORCHRUN = Path(sys.executable).parent / "torchrun"
 

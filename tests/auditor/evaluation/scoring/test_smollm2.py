@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from auditor.evaluation.prompts import PromptBuilder
 from auditor.evaluation.scoring import score_batch
+
+pytestmark = pytest.mark.heavy  # scheduled first (tests/conftest.py)
 
 
 def test_smollm2_letter_options_generate(smollm2, few_items):
@@ -47,9 +50,12 @@ def test_smollm2_prefix_tree_equals_unshared(smollm2, few_items):
     units = items + [permuted(items[0], (2, 0, 1))]  # and two orderings of one item
     prompt_ids = [builder.prompt_ids(u) for u in units]
     model = smollm2.model
+    letter = {}  # shared -> the letter batch, checked against one-item forwards below
     for mode in ("letter", "options", "generate"):
         plain = score_batch(mode, model, builder, units, prompt_ids, max_new_tokens=4)
         tree = score_batch(mode, model, builder, units, prompt_ids, max_new_tokens=4, shared=True)
+        if mode == "letter":
+            letter = {False: plain, True: tree}
         assert [a.predicted for a in plain] == [a.predicted for a in tree], mode
         assert [a.text for a in plain] == [a.text for a in tree], mode
         for p, t in zip(plain, tree, strict=True):
@@ -63,7 +69,7 @@ def test_smollm2_prefix_tree_equals_unshared(smollm2, few_items):
         for u, p in zip(units, prompt_ids, strict=True)
     ]
     for shared in (False, True):
-        batch = score_batch("letter", model, builder, units, prompt_ids, shared=shared)
+        batch = letter[shared]
         assert [a.predicted for a in batch] == [a.predicted for a in one]
         assert max(_gaps(batch, one)) <= 5e-5
 
