@@ -117,7 +117,7 @@ class Tree:
         return sum(len(node.tokens) for node in self.nodes)
 
 
-PACKED_WIDTH = 512
+PACKED_WIDTH = 768
 """The most tokens one packed forward holds where its sequences can be split: its mask is
 dense, so attention grows with the width's square (see ``packed_groups``)."""
 
