@@ -241,8 +241,12 @@ def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender,
     )
     events: list = []
     with Store(tmp_path / "runs.sqlite") as store:
+        with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
+            align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
+                  out_dir=tmp_path / "a", store=store)  # fmt: skip
         result = align(spec, gender, settings=settings, out_dir=tmp_path / "a", store=store,
                        reporter=events.append)  # fmt: skip
+        assert not result.reused  # the failed run's folder, trained in by the fixed one
         builder = PromptBuilder(fresh(small_dir).tokenizer)
         by_id = {i.id: i for i in gender}
         lengths = [len(builder.prompt_ids(by_id[i])) for i in result.train_ids]
@@ -252,11 +256,6 @@ def test_pairs_longer_than_max_length_are_reported_not_hidden(small_dir, gender,
         assert warnings == [f"{too_long} of 4 pairs dropped: prompt longer than max_length "
                             "180; raise --max-length to keep them"]  # fmt: skip
         assert result.metrics["pairs_used"] == 4 - too_long
-        with pytest.raises(InputError, match="max_length 50 is shorter than every prompt"):
-            align(spec, gender, settings=dataclasses.replace(settings, max_length=50),
-                  out_dir=tmp_path / "b", store=store)  # fmt: skip
-        fixed = align(spec, gender, settings=settings, out_dir=tmp_path / "b", store=store)
-        assert not fixed.reused and fixed.metrics["pairs_used"] == 4 - too_long
 
 
 # -- SmolLM2-135M: a short real run of each method moves the answer letters -------------
