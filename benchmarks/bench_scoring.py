@@ -246,6 +246,8 @@ def lite(args) -> None:
     from auditor.evaluation.prompts import PromptBuilder
     from auditor.evaluation.scoring.batching import plan_batches
     from auditor.evaluation.scoring.prefix_tree import (
+        PACKED_WIDTH,
+        Tree,
         padded_positions,
         prefix_batches,
         tree_positions,
@@ -257,12 +259,15 @@ def lite(args) -> None:
     builder = PromptBuilder(load_tokenizer(args.model))
     prompts = [builder.prompt_ids(item) for item in items]
     plain = padded_positions(prompts, plan_batches([len(p) for p in prompts], args.batch_size))
-    tree = tree_positions(prompts, prefix_batches(prompts, args.batch_size))
+    batches = prefix_batches(prompts, args.batch_size)
+    tree = tree_positions(prompts, batches)
+    widest = max(Tree([prompts[i] for i in b]).positions() for b in batches)
     tokens = sum(map(len, prompts))
     print(
         f"BBQ-lite: {len(items)} letter prompts, {tokens} tokens, batch {args.batch_size}: "
         f"without the tree {plain} positions (padding included), with it {tree}; "
-        f"the token trie's floor {unique_tokens(prompts)}"
+        f"the token trie's floor {unique_tokens(prompts)}; the widest batch's tree {widest} "
+        f"tokens (packed forwards hold {PACKED_WIDTH})"
     )
     print(ratio_line(tree, plain))
 

@@ -90,7 +90,6 @@ def tree_mask(tree: Tree, window: int | None = None):
     (within ``window`` positions, where a sliding window binds)."""
     import torch
 
-    _, positions, _ = tree.layout()
     n = len(tree.nodes)
     above = torch.zeros(n, n, dtype=torch.bool)  # above[a, b]: b is a strict ancestor of a
     for index, node in enumerate(tree.nodes):  # parents come first
@@ -105,7 +104,7 @@ def tree_mask(tree: Tree, window: int | None = None):
         (owner[:, None] == owner[None, :]) & (order[None, :] <= order[:, None])
     )
     if window is not None:
-        depth = torch.tensor(positions)
+        depth = torch.tensor(tree.layout()[1])
         mask &= (depth[:, None] - depth[None, :]) < window
     return mask
 
@@ -122,18 +121,21 @@ def tree_logprobs(
     ``(logprobs, paths)`` where ``paths[seq]`` is a list of per-layer (keys, values), each
     ``[kv_heads, len(seq), head_dim]``. ``seqs`` run as prefix trees of at most
     ``PACKED_WIDTH`` tokens each (``packed_groups``), one packed forward per tree."""
+    groups = packed_groups(seqs)
+    where = {s: (g, n) for g, group in enumerate(groups) for n, s in enumerate(group)}
+    mine: list[list[int]] = [[] for _ in groups]  # each group's wants
+    for w, (s, _, _) in enumerate(wants):
+        mine[where[s][0]].append(w)
     out: list = [None] * len(wants)
     paths: dict = {}
-    for group in packed_groups(seqs):
-        local = {s: n for n, s in enumerate(group)}
-        mine = [w for w, (s, _, _) in enumerate(wants) if s in local]
+    for g, group in enumerate(groups):
         got, kept = _packed(
             model,
             Tree([seqs[s] for s in group]),
-            [(local[wants[w][0]], wants[w][1], wants[w][2]) for w in mine],
-            [local[s] for s in keep if s in local],
+            [(where[wants[w][0]][1], wants[w][1], wants[w][2]) for w in mine[g]],
+            [where[s][1] for s in keep if where[s][0] == g],
         )
-        for w, value in zip(mine, got, strict=True):
+        for w, value in zip(mine[g], got, strict=True):
             out[w] = value
         paths.update({group[n]: value for n, value in kept.items()})
     return (out, paths) if keep else out

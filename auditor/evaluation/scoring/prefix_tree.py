@@ -11,7 +11,7 @@ tree, padding included.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -38,13 +38,11 @@ def prefix_batches(seqs: Sequence[Sequence[int]], batch_size: int) -> list[list[
 @dataclass
 class Node:
     """One edge of the tree: ``tokens`` continue the parent's path, whose length is
-    ``start``; ``level`` counts edges from the root (the root is level 0)."""
+    ``start`` (the root has no parent and starts at 0)."""
 
     tokens: list[int]
     parent: int | None
     start: int
-    level: int
-    children: list[int] = field(default_factory=list)
 
 
 class Tree:
@@ -56,16 +54,14 @@ class Tree:
         self.nodes: list[Node] = []
         self.ends: list[int] = [0] * len(seqs)
         order = sorted(range(len(seqs)), key=lambda i: (self.seqs[i], i))
-        self._build(order, 0, None, 0)
+        self._build(order, 0, None)
 
-    def _build(self, order: list[int], depth: int, parent: int | None, level: int) -> None:
+    def _build(self, order: list[int], depth: int, parent: int | None) -> None:
         seqs = self.seqs
         first, last = seqs[order[0]], seqs[order[-1]]
         shared = common_prefix(first, last)  # sorted: the first and last bound everyone
         node = len(self.nodes)
-        self.nodes.append(Node(first[depth:shared], parent, depth, level))
-        if parent is not None:
-            self.nodes[parent].children.append(node)
+        self.nodes.append(Node(first[depth:shared], parent, depth))
         rest = []
         for i in order:
             if len(seqs[i]) == shared:
@@ -75,11 +71,11 @@ class Tree:
         group: list[int] = []
         for i in rest:  # runs of the same next token, in sorted order
             if group and seqs[group[0]][shared] != seqs[i][shared]:
-                self._build(group, shared, node, level + 1)
+                self._build(group, shared, node)
                 group = []
             group.append(i)
         if group:
-            self._build(group, shared, node, level + 1)
+            self._build(group, shared, node)
 
     def locate(self, seq: int, position: int) -> tuple[int, int]:
         """The node whose edge holds ``position`` of sequence ``seq``, and its offset there."""
