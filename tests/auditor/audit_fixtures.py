@@ -46,14 +46,7 @@ def write_tiny_profile(folder: Path, model_dir: Path, bbq_dir: Path) -> Path:
 def synthetic_runs(store, items, *, degrade: str = "Physical_appearance", seed: int = 0):
     """Two stored runs over ``items``: B equals A except that B answers every ``degrade``
     item with its biased option. Returns (run_a, run_b)."""
-    from auditor.core.answers import Answer
-
-    rng = random.Random(seed)
-    first = [Answer(i.id, i.label if rng.random() < 0.7 else rng.randrange(3)) for i in items]
-    second = [
-        Answer(a.item_id, i.roles.biased) if i.attribute == degrade and i.roles else a
-        for a, i in zip(first, items, strict=True)
-    ]
+    first, second = planted_answers(items, accuracy=0.7, degrade=degrade, seed=seed)
     run_a = store.create_or_get_run("eval", "synthetic-a", model="synthetic", total=len(items))
     run_b = store.create_or_get_run("eval", "synthetic-b", model="synthetic", total=len(items))
     store.add_answers(run_a, items, first)
@@ -63,21 +56,30 @@ def synthetic_runs(store, items, *, degrade: str = "Physical_appearance", seed: 
     return run_a, run_b
 
 
+def planted_answers(items, *, accuracy: float, degrade: str = "Physical_appearance", seed: int = 0):
+    """Seeded answers to ``items``, each right with probability ``accuracy`` (else a random
+    option), and the same answers with every ``degrade`` item answered with its biased
+    option: a baseline and a planted degradation."""
+    from auditor.core.answers import Answer
+
+    rng = random.Random(seed)
+    base = [Answer(i.id, i.label if rng.random() < accuracy else rng.randrange(3)) for i in items]
+    biased = [
+        Answer(a.item_id, i.roles.biased) if i.attribute == degrade and i.roles else a
+        for a, i in zip(base, items, strict=True)
+    ]
+    return base, biased
+
+
 def trajectory_tables(items):
     """Two real tables on one baseline of ``items`` (40 a cell sampled): at step 10 the same
     answers as the baseline, at step 20 every Physical_appearance item answered with its
     biased option (a degradation the trajectory and its reports must show)."""
     from auditor.bbq import sample
-    from auditor.core.answers import Answer
     from auditor.stats import compare_runs
 
     items = sample(list(items), per_cell=40, seed=0)
-    rng = random.Random(0)
-    base = [Answer(i.id, i.label if rng.random() < 0.8 else rng.randrange(3)) for i in items]
-    biased = [
-        Answer(a.item_id, i.roles.biased) if i.attribute == "Physical_appearance" and i.roles else a
-        for a, i in zip(base, items, strict=True)
-    ]
+    base, biased = planted_answers(items, accuracy=0.8)
     by_id = {i.id: i for i in items}
     kwargs = dict(target=("Gender_identity",), n_boot=300)
     return compare_runs(by_id, base, base, **kwargs), compare_runs(by_id, base, biased, **kwargs)

@@ -108,3 +108,14 @@ def shown_table(screen):
     from tui.widgets.spillover import SpilloverView
 
     return screen.query_one(SpilloverView).table.to_dict()
+
+
+def recomputed_table(store, result, bbq):
+    """``result``'s table recomputed from its stored runs (Age the target, as the app's real
+    candidate audits set it)."""
+    from auditor.audit.comparison import compare_stored
+
+    return compare_stored(
+        store, result.baseline_run, result.aligned_run, bbq=str(bbq), target=("Age",),
+        n_boot=200, seed=0,
+    ).table  # fmt: skip

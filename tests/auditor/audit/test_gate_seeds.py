@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -10,10 +9,11 @@ import pytest
 from auditor.audit.gate import evaluate_gate
 from auditor.audit.profiles import GateSection
 from auditor.bbq import load_bbq, sample
-from auditor.core.answers import Answer
 from auditor.reports import render_report
 from auditor.reports.document import Report
 from auditor.stats.replicates import compare_replicates
+
+from ..audit_fixtures import planted_answers
 
 
 @pytest.fixture(scope="module")
@@ -21,12 +21,7 @@ def seeds_table(bbq_lite):
     """Seeds 0 and 2 answer every Physical_appearance item with its biased option; seed 1
     leaves them as the baseline answered them."""
     items = sample(load_bbq(bbq_lite).items, per_cell=40, seed=0)
-    rng = random.Random(0)
-    base = [Answer(i.id, i.label if rng.random() < 0.7 else rng.randrange(3)) for i in items]
-    biased = [
-        Answer(a.item_id, i.roles.biased) if i.attribute == "Physical_appearance" and i.roles else a
-        for a, i in zip(base, items, strict=True)
-    ]
+    base, biased = planted_answers(items, accuracy=0.7)
     by_id = {i.id: i for i in items}
     return (
         compare_replicates(by_id, base, {0: biased, 1: base, 2: biased}, n_boot=500),
