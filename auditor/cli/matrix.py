@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from auditor.cli.options import FIGURE_SUFFIXES, bbq_option, open_store, store_option
+from auditor.cli.options import FIGURE_SUFFIXES, bbq_option, store_option
 from auditor.reports.formats import TABLE
 
 if TYPE_CHECKING:
@@ -98,13 +98,10 @@ def run_matrix_report(
     profile: Profile, *, bbq: str | None, store_path: str | None, fmt: str, outputs: Sequence[str]
 ) -> None:
     """Check, run (or resume) the grid, then print and write the matrix."""
-    import threading
-
     from auditor.audit.matrix import matrix_of, recipe_plans, run_matrix
-    from auditor.cli.interrupt import first_interrupt_cancels
-    from auditor.cli.progress import ProgressReporter
+    from auditor.cli.interrupt import run_cancellable
     from auditor.core.errors import InputError
-    from auditor.core.events import Cancelled
+    from auditor.models.distributed import world
     from auditor.models.quiet import quiet_hf
 
     check_outputs(outputs)
@@ -118,17 +115,9 @@ def run_matrix_report(
         )
     plans = recipe_plans(profile, bbq)  # settings, model and data, before any storing
     quiet_hf()
-    cancel = threading.Event()
-    with open_store(store_path) as store, ProgressReporter() as reporter:
-        try:
-            with first_interrupt_cancels(cancel):
-                results = run_matrix(
-                    profile, store=store, bbq=bbq, reporter=reporter, cancel=cancel, plans=plans
-                )
-        except Cancelled as exc:
-            reporter.close()
-            click.echo(f"cancelled: {exc}; stored work is kept, rerun to resume", err=True)
-            raise SystemExit(130) from None
+    results = run_cancellable(run_matrix, store_path, profile=profile, bbq=bbq, plans=plans)
+    if not world().is_main:  # a launcher's other ranks: rank 0 reports
+        return
     matrix = matrix_of(profile, results)
     title = f"Spillover matrix: {profile.name} ({profile.model.source})"
     emit_matrix(matrix, fmt, outputs, title, recipe_controls(results))

@@ -111,3 +111,19 @@ def test_the_table_shows_them_and_csv_is_refused_first(grid, tmp_path):
         "error: the matrix's CSV holds no format controls (eval.orders, eval.transfer): "
         "write json, markdown or table"
     ]
+
+
+def test_a_launchers_other_rank_runs_its_share_without_the_store_and_prints_nothing(
+    grid, tmp_path, monkeypatch
+):
+    seen = []
+    monkeypatch.setattr(
+        "auditor.audit.matrix.run_matrix", lambda profile, **kw: seen.append(kw) or {}
+    )
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    _, bbq = grid
+    out = CliRunner().invoke(main, ["matrix", *CONTROLS, *bbq, "--store", str(tmp_path / "s")])
+    assert out.exit_code == 0, out.output
+    assert out.output == "" and not (tmp_path / "s").exists()  # rank 0 alone stores, reports
+    assert [kw["store"] for kw in seen] == [None] and "reporter" not in seen[0]
