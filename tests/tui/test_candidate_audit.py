@@ -107,6 +107,22 @@ def tiny_candidate(tmp_path_factory, bbq_lite):
     return write_tiny_profile(folder, model, bbq_lite), save_adapter(model, folder / "adapter")
 
 
+async def audit_typed(app, pilot, adapters: str) -> RunScreen:
+    """Type ``adapters`` as the candidates (target Age) into the form, start, and return
+    the run screen once the audit is done."""
+    await settle(pilot)
+    app.screen.query_one("#kind", Select).value = "compare"
+    await pilot.pause()
+    app.screen.query_one("#candidate-adapter", Input).value = adapters
+    app.screen.query_one("#candidate-target", Input).value = "Age"
+    await pilot.press("s")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, RunScreen), screen
+    assert screen.status == "done", screen.query_one("#run-status").content
+    return screen
+
+
 @pytest.mark.asyncio
 async def test_a_real_candidate_audit_runs_in_the_app(tiny_candidate, tmp_path, bbq_lite):
     from auditor.store.db import Store
@@ -119,16 +135,7 @@ async def test_a_real_candidate_audit_runs_in_the_app(tiny_candidate, tmp_path, 
     app = SpilloverApp(backend, profile=str(profile_path))
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            app.screen.query_one("#kind", Select).value = "compare"
-            await pilot.pause()
-            app.screen.query_one("#candidate-adapter", Input).value = str(adapter)
-            app.screen.query_one("#candidate-target", Input).value = "Age"
-            await pilot.press("s")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, RunScreen), screen
-            assert screen.status == "done", screen.query_one("#run-status").content
+            screen = await audit_typed(app, pilot, str(adapter))
             assert list(screen.progress.stages) == ["baseline", "candidate 1", "compare 1"]
             assert all(s.status == DONE for s in screen.progress.stages.values())
             shown = screen.query_one(SpilloverView).table
@@ -178,16 +185,7 @@ async def test_a_real_audit_of_two_candidates_shows_and_exports_each(
     seen = {}
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await settle(pilot)
-            app.screen.query_one("#kind", Select).value = "compare"
-            await pilot.pause()
-            app.screen.query_one("#candidate-adapter", Input).value = f"{adapter}, {second}"
-            app.screen.query_one("#candidate-target", Input).value = "Age"
-            await pilot.press("s")
-            await settle(pilot)
-            screen = app.screen
-            assert isinstance(screen, RunScreen), screen
-            assert screen.status == "done", screen.query_one("#run-status").content
+            screen = await audit_typed(app, pilot, f"{adapter}, {second}")
             assert list(screen.progress.stages) == [
                 "baseline",
                 "candidate 1",
