@@ -86,6 +86,7 @@ def child(args) -> dict:
     from auditor.align.preferences import build_pairs, to_dataset
     from auditor.align.session import build_trainer, quiet_progress
     from auditor.align.settings import AlignSettings
+    from auditor.align.trainers import shared_prompts
     from auditor.align.trl_args import lora_config
     from auditor.bbq import load_bbq
     from auditor.evaluation.prompts import PromptBuilder
@@ -125,11 +126,11 @@ def child(args) -> dict:
                            lora_alpha=2 * args.lora_r, learning_rate=1e-4,
                            save_steps=10_000)  # fmt: skip
     dataset = to_dataset(pairs, loaded.tokenizer)
-    plan = settings.speed_plan(loaded.device, len(dataset))
+    settings = dataclasses.replace(settings, shared_prompt="on" if args.mode == "shared" else "off")
+    prompts = shared_prompts(loaded.model, dataset, settings)  # as build_trainer weighs them
+    plan = settings.speed_plan(loaded.device, len(dataset), prompts)
     flipped = {name: "off" if plan[name] else "on" for name in args.flip}
-    settings = dataclasses.replace(
-        settings, **flipped, shared_prompt="on" if args.mode == "shared" else "off"
-    )
+    settings = dataclasses.replace(settings, **flipped)
     clock = StepClock()
     cuda = loaded.device.startswith("cuda")
     if cuda:
@@ -165,7 +166,7 @@ def child(args) -> dict:
         "device": loaded.device,
         "threads": torch.get_num_threads(),
         "args": trainer.args.to_dict(),
-        "speed_plan": settings.speed_plan(loaded.device, len(dataset)),
+        "speed_plan": settings.speed_plan(loaded.device, len(dataset), prompts),
         "pairs": len(dataset),
         "tokens": [hook.tokens, hook.rows_tokens] if hook else None,
     }

@@ -61,13 +61,14 @@ def build_trainer(loaded, dataset, settings: AlignSettings, output_dir: str, cal
 
     kind = trainers.of(settings.method_info)
     size = distributed.world().size  # under a launcher: the same global batch, split over ranks
-    args = kind.config(settings, output_dir, loaded.device, loaded.dtype, len(dataset))
+    prompts = trainers.shared_prompts(loaded.model, dataset, settings)
+    args = kind.config(settings, output_dir, loaded.device, loaded.dtype, len(dataset), prompts)
     args.per_device_train_batch_size, args.gradient_accumulation_steps = (
         distributed.per_device_batch(settings.batch_size, settings.grad_accum, size)
     )
     args.ddp_find_unused_parameters = False  # LoRA: every trained weight is used each step
     set_seed(settings.training_seed)  # the fresh LoRA's initialisation (trl adds it first)
-    speed = settings.speed_plan(loaded.device, len(dataset))
+    speed = settings.speed_plan(loaded.device, len(dataset), prompts)
     if speed["precompute_ref"] and len(dataset):
         # trl would precompute over an empty dataset and fail inside torch: say why first
         lengths = (len(ids) for ids in loaded.tokenizer(list(dataset["prompt"]))["input_ids"])
@@ -191,8 +192,10 @@ def train_adapter(
         method=method.name,
         agree=(lambda stop: distributed.broadcast(stop, here)) if here.parallel else None,
     )
-    if settings.speed_plan(loaded.device, len(dataset))["precompute_ref"]:
-        report(Message(f"reference log-probabilities of {len(dataset)} pairs, computed once"))
+    prompts = trainers.shared_prompts(loaded.model, dataset, settings)
+    if settings.speed_plan(loaded.device, len(dataset), prompts)["precompute_ref"]:
+        of = f"{len(dataset)} pairs" + (f" ({prompts} prompts)" if prompts else "")
+        report(Message(f"reference log-probabilities of {of}, computed once"))
     trainer = build_trainer(loaded, dataset, settings, str(folder.checkpoints), [callback])
     used = check_lengths(trainer, len(data.pairs), settings, report)
     if hasattr(trainer, "shared_prompt"):

@@ -245,15 +245,19 @@ class AlignSettings(Checked):
             raise InputError(f"align settings: unknown key {', '.join(extra)}")
         return cls(**values)
 
-    def speed_plan(self, device: str, n_pairs: int = 0) -> dict[str, bool]:
+    def speed_plan(self, device: str, n_pairs: int = 0, prompts: int = 0) -> dict[str, bool]:
         """The speed switches resolved for ``device`` and ``n_pairs`` training pairs; each
         changes cost, not the training.
 
         - ``precompute_ref``: trl computes the reference log-probs (the base model, adapter
           disabled) in one no-grad pass before training, so no step runs the reference.
           That pass costs what the steps' reference forwards would in one epoch, so it
-          saves only when the run sees its pairs more than once. ``auto``: on then. A
-          resumed run recomputes the same values from the same base model.
+          saves when the run sees its pairs more than once. Under shared prompts
+          (``prompts``: the pairs' distinct prompts, 0 without) the pass runs the pairs in
+          order, an item's pairs side by side, so each prompt once, where a step's random
+          batch rarely holds two pairs of one item: it saves when the run sees more pairs
+          than there are prompts. ``auto``: on then. A resumed run recomputes the same
+          values from the same base model.
         - ``completion_logits_only``: trl's fused LM head scores only the completion
           positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
           to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.
@@ -268,7 +272,8 @@ class AlignSettings(Checked):
             seen = self.max_steps * self.batch_size * self.grad_accum
         else:
             seen = self.epochs * n_pairs
-        auto = {"precompute_ref": n_pairs > 0 and seen > n_pairs,
+        pass_cost = prompts or n_pairs  # the reference pass's prompt forwards
+        auto = {"precompute_ref": n_pairs > 0 and seen > pass_cost,
                 "completion_logits_only": not accelerated}  # fmt: skip
         return {
             k: auto[k] if getattr(self, k) == "auto" else getattr(self, k) == "on" for k in auto

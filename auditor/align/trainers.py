@@ -19,7 +19,7 @@ class Trainer:
     """One trl trainer: how it gets its rows, its config and its class."""
 
     rows: Callable[[Any, Any, AlignSettings], Any]  # (to_dataset's pairs, tokenizer, settings)
-    config: Callable[..., Any]  # (settings, output_dir, device, dtype, n_pairs)
+    config: Callable[..., Any]  # (settings, output_dir, device, dtype, n_pairs, prompts)
     trainer_class: Callable[[Any, AlignSettings], type]  # (the model, settings)
     takes_ref_model: bool  # passed ``ref_model=None``: the reference is the adapter disabled
 
@@ -117,9 +117,24 @@ def dataset(method: Method, pairs, tokenizer, settings: AlignSettings):
     return of(method).rows(to_dataset(pairs, tokenizer), tokenizer, settings)
 
 
-def trl_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
+def trl_config(
+    settings: AlignSettings,
+    output_dir: str,
+    device: str,
+    dtype: str,
+    n_pairs: int = 0,
+    prompts: int = 0,
+):
     """The config of the method's trl trainer (``DPOConfig``, ``KTOConfig``, ...)."""
-    return of(settings.method_info).config(settings, output_dir, device, dtype, n_pairs)
+    return of(settings.method_info).config(settings, output_dir, device, dtype, n_pairs, prompts)
+
+
+def shared_prompts(model, dataset, settings: AlignSettings) -> int:
+    """The distinct prompts of ``dataset`` where the trainer computes each prompt once
+    (``uses_shared_prompt``), else 0: what ``AlignSettings.speed_plan`` weighs."""
+    if not len(dataset) or not uses_shared_prompt(model, settings):
+        return 0
+    return len(set(dataset["prompt"]))
 
 
 def pairs_used(method: Method, trainer) -> int:

@@ -23,12 +23,19 @@ def lora_config(settings: AlignSettings):
     )
 
 
-def dpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
+def dpo_config(
+    settings: AlignSettings,
+    output_dir: str,
+    device: str,
+    dtype: str,
+    n_pairs: int = 0,
+    prompts: int = 0,
+):
     """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly, for the
     methods on the DPO trainer (``loss_type`` from the method)."""
     from trl import DPOConfig
 
-    speed = settings.speed_plan(device, n_pairs)
+    speed = settings.speed_plan(device, n_pairs, prompts)
     method = settings.method_info
     extra: dict[str, Any] = (
         {"label_smoothing": settings.label_smoothing} if "label_smoothing" in method.params else {}
@@ -74,7 +81,14 @@ def trainer_args(settings: AlignSettings, output_dir: str, device: str, dtype: s
     )
 
 
-def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
+def kto_config(
+    settings: AlignSettings,
+    output_dir: str,
+    device: str,
+    dtype: str,
+    n_pairs: int = 0,
+    prompts: int = 0,
+):
     """trl's ``KTOConfig``: chosen answers desirable, rejected ones undesirable."""
     from trl import KTOConfig
 
@@ -86,7 +100,12 @@ def kto_config(settings: AlignSettings, output_dir: str, device: str, dtype: str
 
 
 def orpo_config(
-    settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0
+    settings: AlignSettings,
+    output_dir: str,
+    device: str,
+    dtype: str,
+    n_pairs: int = 0,
+    prompts: int = 0,
 ):
     """``trl.experimental``'s ``ORPOConfig`` (``beta`` is ORPO's lambda)."""
     with _experimental():
@@ -99,7 +118,14 @@ def orpo_config(
         )
 
 
-def cpo_config(settings: AlignSettings, output_dir: str, device: str, dtype: str, n_pairs: int = 0):
+def cpo_config(
+    settings: AlignSettings,
+    output_dir: str,
+    device: str,
+    dtype: str,
+    n_pairs: int = 0,
+    prompts: int = 0,
+):
     """``trl.experimental``'s ``CPOConfig`` with the method's loss (SimPO's)."""
     with _experimental():
         from trl.experimental.cpo import CPOConfig

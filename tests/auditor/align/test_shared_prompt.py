@@ -176,6 +176,37 @@ def test_precomputed_reference_takes_the_shared_path(small_dir, gender, tmp_path
     assert "ref_chosen_logps" in trainer.train_dataset.column_names
 
 
+def test_pairs_seen_once_get_their_reference_once_per_prompt(small_dir, gender, tmp_path):
+    """``auto`` under shared prompts, two pairs an item, each pair seen once: the reference
+    is computed before training, an item's pairs side by side (each prompt once), and the
+    steps' losses are those of the reference computed in each step."""
+    pairs = build_pairs(one_instance(gender), PromptBuilder(fresh(small_dir).tokenizer))
+    assert len({p.prompt for p in pairs}) == len(pairs) // 2
+    settings = AlignSettings(
+        batch_size=4,
+        max_steps=len(pairs) // 4,  # one pass
+        learning_rate=1e-2,
+        save_steps=100,
+        shared_prompt="on",
+    )
+    runs = {}
+    for switch in ("auto", "off"):
+        events: list = []
+        trainer = train(
+            fresh(small_dir),
+            pairs,
+            dataclasses.replace(settings, precompute_ref=switch),
+            tmp_path / switch,
+            events,
+        )
+        hook = trainer.model.get_base_model()._spillover_shared_prompt
+        runs[switch] = [e.metrics["loss"] for e in events if isinstance(e, TrainStep)], hook
+    (losses, hook), (in_steps, plain) = runs["auto"], runs["off"]
+    assert hook.batches == 2 + 2 and plain.batches == 2 * 2  # the pass's, then policy only
+    assert hook.tokens < plain.tokens
+    assert len(losses) == 2 and losses == pytest.approx(in_steps, abs=1e-6)
+
+
 def test_switch_is_checked_and_leaves_the_run_key_alone(small_dir):
     from auditor.align.trainers import uses_shared_prompt
 

@@ -143,6 +143,12 @@ def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path)
     steps = dataclasses.replace(once, max_steps=24, batch_size=4)  # 96 pairs seen once
     assert not steps.speed_plan("cpu", 96)["precompute_ref"]
     assert steps.speed_plan("cpu", 48)["precompute_ref"]  # ... or twice
+    # shared prompts: the pass computes each of 48 prompts once, the steps 96 pairs' prompts
+    assert steps.speed_plan("cpu", 96, prompts=48)["precompute_ref"]
+    assert not steps.speed_plan("cpu", 96, prompts=96)["precompute_ref"]
+    part = dataclasses.replace(steps, max_steps=6)  # 24 pairs seen: fewer than 48 prompts
+    assert not part.speed_plan("cpu", 96, prompts=48)["precompute_ref"]
+    assert dpo_config(steps, str(tmp_path), "cpu", "float32", 96, 48).precompute_ref_log_probs
     forced = AlignSettings(precompute_ref="on", completion_logits_only="off")
     assert forced.speed_plan("cpu", 96) == {"precompute_ref": True, "completion_logits_only": False}
     assert dpo_config(auto, str(tmp_path), "cpu", "float32", 96).precompute_ref_log_probs
