@@ -27,12 +27,15 @@ import tracemalloc
 from pathlib import Path
 
 
-def timed_call(fn):
+def timed_call(fn, memory: bool = True):
     """(wall seconds, peak Python-allocated MiB, result) of ``fn()``: timed in a first
-    call, its memory traced in a second (tracing slows Python down several times)."""
+    call, its memory traced in a second (tracing slows Python down several times); the
+    memory is NaN without ``memory``."""
     started = time.perf_counter()
     out = fn()
     wall = time.perf_counter() - started
+    if not memory:
+        return wall, float("nan"), out
     tracemalloc.start()
     fn()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -163,14 +166,14 @@ def app_open(study, bbq, size=(160, 48)) -> tuple[float, float]:
     return asyncio.run(go())
 
 
-def measurements(study, bbq, n_boot: int) -> dict:
+def measurements(study, bbq, n_boot: int, memory: bool = True) -> dict:
     """Name -> a call returning (seconds, peak MiB or NaN) for one store."""
     store = str(study.store_path)
     where = ["--store", store, "--bbq", str(bbq)]
     first = study.aligned[min(study.aligned)]
 
     def library(make):
-        return lambda: timed_call(make())[:2]
+        return lambda: timed_call(make(), memory)[:2]
 
     def cli(name, args):
         def run():
@@ -222,6 +225,11 @@ def main() -> int:
     parser.add_argument("--dir", default="", help="where the stores go (default: a temp dir)")
     parser.add_argument("--repeat", type=int, default=2, help="best of N runs each")
     parser.add_argument("--profile-out", default="", help="cProfile the largest size's stage")
+    parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="skip the library calls' traced second run (their peak memory is not printed)",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.fixtures.study_store import EFFECT_CELL, build_study_store
@@ -238,7 +246,10 @@ def main() -> int:
         mib = path.stat().st_size / 2**20
         print(f"[{n} items] store built in {built:.1f} s: {mib:.1f} MiB")
         print(f"[{n} items] planted effect: {planted(studies[n], EFFECT_CELL)}")
-    calls = {n: measurements(study, args.bbq, args.n_boot) for n, study in studies.items()}
+    calls = {
+        n: measurements(study, args.bbq, args.n_boot, not args.no_memory)
+        for n, study in studies.items()
+    }
     best: dict[str, dict[int, tuple[float, float]]] = {}
     for name in calls[sizes[0]]:  # the sizes side by side, each measurement in turn
         for _ in range(args.repeat):

@@ -1,8 +1,11 @@
 """The study-scale benchmark's code path, run small (20 and 24 items a cell, the gate's
-minimum and the demo's): every measurement at every size."""
+minimum and the demo's): every measurement at every size; the library calls' memory
+tracing on its own (the run skips that second, traced call)."""
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import os
 import re
 import subprocess
@@ -42,6 +45,7 @@ def test_bench_scale_small_prints_every_measurement_at_every_size(bbq_lite, tmp_
             "1",
             "--dir",
             str(tmp_path),
+            "--no-memory",
         ],
         cwd=ROOT,
         env=env,
@@ -57,3 +61,14 @@ def test_bench_scale_small_prints_every_measurement_at_every_size(bbq_lite, tmp_
     for name in NAMES:
         assert re.search(rf"^\[360 items\] {re.escape(name)}: [\d.]+ s", out, re.M), name
         assert re.search(rf"^\[432 items\] {re.escape(name)}: [\d.]+ s \([\d.]+x\)", out, re.M)
+
+
+def test_a_library_calls_memory_is_its_traced_peak():
+    spec = importlib.util.spec_from_file_location("bench_scale", ROOT / "benchmarks/bench_scale.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    wall, peak, out = bench.timed_call(lambda: [0.5] * 2_000_000)  # a 15 MiB list
+    assert wall > 0 and 14 < peak < 40 and len(out) == 2_000_000
+    wall, peak, _ = bench.timed_call(lambda: [0.5] * 2_000_000, memory=False)
+    assert wall > 0 and math.isnan(peak)
