@@ -268,3 +268,33 @@ async def test_the_form_takes_several_candidates_separated_by_commas(backend):
         "compare 1",
         "compare 2",
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_candidate_path_holding_a_comma_is_typed_in_double_quotes(backend, tmp_path):
+    from auditor.models.sources import resolve_source
+    from tests.auditor.helpers import make_tiny_llama
+
+    run = make_tiny_llama(tmp_path / "lr=1e-4,beta=0.1", resolve_source("smollm2-135m"))
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        home = app.screen
+        home.query_one("#kind", Select).value = "compare"
+        await pilot.pause()
+        home.query_one("#candidate", Input).value = f'"{run}" , org/two'
+        await pilot.pause()
+        info = home.query_one("#profile-info", Static).content.plain
+        assert f"compare {run}, org/two with the base" in info
+        home.query_one("#candidate", Input).value = f'"{run}, org/two'
+        await pilot.pause()
+        info = home.query_one("#profile-info", Static).content.plain
+        assert "candidates: a double quote is not closed" in info
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen) and not backend.profiles
+        home.query_one("#candidate", Input).value = f'"{run}", org/two'
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+    assert backend.profiles[-1].candidate.models == (str(run), "org/two")

@@ -1,10 +1,11 @@
 """The new audit's kind: train and audit, or compare checkpoints with their base (a
-candidate audit: models or adapters on the base, several separated by commas, and the
-attributes their alignment targeted), as ``--set`` overrides of the profile's [candidate]
-section."""
+candidate audit: models or adapters on the base, several separated by commas, a path that
+holds a comma in double quotes, and the attributes their alignment targeted), as
+``--set`` overrides of the profile's [candidate] section."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 from textual.app import ComposeResult
@@ -36,7 +37,12 @@ class AuditKind(Vertical):
                 ("candidate-adapter", "or LoRA adapters on the base (a, b)"),
                 ("candidate-target", "target attributes (optional)"),
             ):
-                yield Input(placeholder=hint, id=field, compact=True)
+                yield Input(
+                    placeholder=hint,
+                    id=field,
+                    compact=True,
+                    tooltip='separate several with commas; quote a path that holds a comma: "a,b"',
+                )
 
     def on_mount(self) -> None:
         self.query_one("#candidate-fields").display = False
@@ -54,14 +60,23 @@ class AuditKind(Vertical):
         if not self.comparing:
             return []
         typed = {
-            key: [v.strip() for v in self.query_one(f"#{field}", Input).value.split(",")]
-            for key, field in (
-                ("models", "candidate"),
-                ("adapters", "candidate-adapter"),
-                ("target", "candidate-target"),
+            key: listed(self.query_one(f"#{field}", Input).value, label)
+            for key, field, label in (
+                ("models", "candidate", "candidates"),
+                ("adapters", "candidate-adapter", "candidate adapters"),
+                ("target", "candidate-target", "target attributes"),
             )
         }
-        typed = {k: [v for v in values if v] for k, values in typed.items()}
         if not typed["models"] and not typed["adapters"]:
             raise InputError("name the candidate: a model, or a LoRA adapter on the base")
         return [f"candidate.{k}={json.dumps(v)}" for k, v in typed.items() if v]
+
+
+def listed(text: str, label: str) -> list[str]:
+    """The values of a comma-separated field, stripped, blanks dropped; a value in double
+    quotes may hold commas (CSV's rules, ``""`` a quote inside). InputError on an unclosed
+    quote."""
+    if text.count('"') % 2:
+        raise InputError(f"{label}: a double quote is not closed in {text!r}")
+    row = next(csv.reader([text], skipinitialspace=True), [])
+    return [v.strip() for v in row if v.strip()]
