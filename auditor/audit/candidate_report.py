@@ -15,6 +15,8 @@ from auditor.audit.report import audit_report, candidate_subject
 if TYPE_CHECKING:
     from auditor.audit.profiles import GateSection, Profile
     from auditor.audit.result import AuditResult
+    from auditor.audit.trajectory import Trajectory
+    from auditor.stats.table import SpilloverTable
     from auditor.store.db import Store
 
 __all__ = ["CAVEAT", "candidate_subject"]
@@ -60,25 +62,34 @@ def candidate_reports(
     return out
 
 
+def candidate_trajectory(
+    points: Sequence[tuple[int | None, SpilloverTable]], section: GateSection | None = None
+) -> Trajectory | None:
+    """The trajectory of candidates that are checkpoints of one training run: ``points``
+    are each candidate's step (None: not a checkpoint) and table; with two or more
+    distinct steps, every cell over them, judged as the gate ``section`` judges, ending
+    at the last. None otherwise."""
+    from auditor.audit.trajectory import Trajectory
+
+    stepped = [(step, table) for step, table in points if step is not None]
+    if len(stepped) < 2 or len({step for step, _ in stepped}) < len(stepped):
+        return None
+    final = max(step for step, _ in stepped)
+    return Trajectory.from_tables(stepped, gate=section, final_step=final)
+
+
 def with_candidate_trajectory(
     reports: list[CandidateReport], section: GateSection | None = None
 ) -> list[CandidateReport]:
     """With two or more candidates that are checkpoints of one training run (each with
-    its step), the last of them carries the trajectory of every cell over their steps,
-    judged as the gate ``section`` judges each report."""
+    its step), the last of them carries their trajectory (``candidate_trajectory``)."""
     from dataclasses import replace
 
-    from auditor.audit.trajectory import Trajectory
-
-    stepped = [r for r in reports if r.candidate.get("step") is not None]
-    if len(stepped) < 2 or len({r.candidate["step"] for r in stepped}) < len(stepped):
+    points = [(r.candidate.get("step"), r.report.table) for r in reports]
+    trajectory = candidate_trajectory(points, section)
+    if trajectory is None:
         return reports
-    last = max(stepped, key=lambda r: r.candidate["step"])
-    trajectory = Trajectory.from_tables(
-        [(r.candidate["step"], r.report.table) for r in stepped],
-        gate=section,
-        final_step=last.candidate["step"],
-    )
+    last = next(r for r in reports if r.candidate.get("step") == trajectory.final_step)
     return [
         replace(r, report=replace(r.report, trajectory=trajectory)) if r is last else r
         for r in reports

@@ -34,14 +34,14 @@ class CandidateAudit:
     results: tuple[AuditResult, ...]  # as read back, in the candidates' order
 
 
-def candidate_audit(tui_data, folder: Path) -> CandidateAudit:
+def candidate_audit(tui_data, folder: Path, models=MODELS) -> CandidateAudit:
     copy = folder / "runs.sqlite"
     with sqlite3.connect(tui_data.store_path) as source, sqlite3.connect(copy) as target:
         source.backup(target)
     raw = load_profile(
         str(PROFILES / "demo.toml"),
         [
-            f"candidate.models={list(MODELS)!r}".replace("'", '"'),
+            f"candidate.models={list(models)!r}".replace("'", '"'),
             'candidate.target=["Gender_identity"]',
             "gate.min_cell=4",  # a fixture's cells are small: judged, not refused
             "gate.min_paired=50",
@@ -58,7 +58,7 @@ def candidate_audit(tui_data, folder: Path) -> CandidateAudit:
     ids = []
     with Store(copy) as store:
         second = store.create_or_get_run(
-            "eval", "tui-candidate-2", model=MODELS[1], mode="letter", total=len(items)
+            "eval", "tui-candidate-2", model=models[1], mode="letter", total=len(items)
         )
         store.add_answers(second, items, near)
         store.update_run(second, "done")

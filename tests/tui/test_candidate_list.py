@@ -192,3 +192,58 @@ def test_candidates_the_gate_cannot_be_asked_about_read_not_judged(two_candidate
         assert backend.judged(c.results[:1]) == []  # one candidate: no list
     finally:
         backend.close()
+
+
+@pytest.mark.asyncio
+async def test_checkpoint_candidates_open_the_trajectory_the_cli_gives(
+    tui_data, two_candidates, tmp_path
+):
+    """Two checkpoints of one training run as candidates: `t`, on the finished run screen
+    and on its results, opens the trajectory `spillover audit --gate` gives the last of
+    them; candidates that are not checkpoints have none to open."""
+    from auditor.audit.candidate_report import candidate_reports, with_candidate_trajectory
+    from auditor.store.db import Store
+    from tui.screens.results import ResultsScreen
+    from tui.screens.trajectory import TrajectoryScreen
+
+    from .candidates import candidate_audit
+    from .fakes import ReplayBackend
+
+    c = candidate_audit(tui_data, tmp_path, ("run/checkpoint-40", "run/checkpoint-20"))
+    assert [r.candidate["step"] for r in c.results] == [40, 20]
+    with Store(c.data.store_path) as store:
+        reports = candidate_reports(store, c.results, c.profile, section=c.profile.gate)
+    expected = with_candidate_trajectory(reports, c.profile.gate)[0].report.trajectory
+    assert expected is not None and expected.steps == (20, 40)
+    for audit, steps in ((c, True), (two_candidates, False)):
+        backend = ReplayBackend(audit.data, fail="the pipeline ran")
+        app = SpilloverApp(backend)
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await settle(pilot)
+                await app.push_screen(RunScreen(backend, audit.profile))
+                await settle(pilot)
+                run = app.screen
+                assert run.status == "done"
+                assert bool(run.check_action("trajectory", ())) is steps
+                results = ResultsScreen(
+                    backend, run.result.table, run.result.baseline_run,
+                    run.result.aligned_run, result=run.result, candidates=run.candidates,
+                )  # fmt: skip
+                assert bool(results.check_action("trajectory", ())) is steps
+                if not steps:
+                    continue
+                await pilot.press("t")
+                await settle(pilot)
+                assert isinstance(app.screen, TrajectoryScreen)
+                assert app.screen.trajectory.to_dict() == expected.to_dict()
+                await pilot.press("escape")
+                await settle(pilot)
+                await app.push_screen(results)
+                await settle(pilot)
+                await pilot.press("t")
+                await settle(pilot)
+                assert isinstance(app.screen, TrajectoryScreen)
+                assert app.screen.trajectory.to_dict() == expected.to_dict()
+        finally:
+            backend.close()

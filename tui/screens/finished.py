@@ -8,6 +8,7 @@ from textual.widgets import Select
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.export import ExportScreen, export_and_tell
 from tui.screens.results import ResultsScreen
+from tui.screens.trajectory import TrajectoryScreen, audit_trajectory
 from tui.widgets.candidates import CandidatePicker
 from tui.widgets.spillover import SpilloverView
 
@@ -46,6 +47,12 @@ class FinishedActions:
                 self, fmt, r.audit_id, r.baseline_run, r.aligned_run, result=r
             ),
         )
+
+    def action_trajectory(self) -> None:
+        """The finished audit's spillover over training (``audit_trajectory``)."""
+        found = audit_trajectory(self.result, self.candidates) if self.result else None
+        if found is not None:
+            self.app.push_screen(TrajectoryScreen(found, self.result.audit_id))
 
     def choose(self, index: int) -> None:
         """Show candidate ``index``: its table, drill-down, export and views."""

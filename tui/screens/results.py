@@ -21,6 +21,7 @@ from auditor.stats.table import SpilloverTable
 from auditor.stats.transfer import cell_line, readings
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.export import ExportScreen, export_and_tell
+from tui.screens.trajectory import TrajectoryScreen, audit_trajectory, has_trajectory
 from tui.widgets.candidates import CandidatePicker
 from tui.widgets.cellstats import cell_stats
 from tui.widgets.spillover import SpilloverView
@@ -118,22 +119,14 @@ class ResultsScreen(Screen):
         if action == "candidate":
             return len(self.candidates) > 1
         if action == "trajectory":
-            return bool(getattr(self.result, "trajectory", None))
+            return has_trajectory(self.result, self.candidates)
         return len(self.views) > 1 if action == "view" else True
 
     def action_trajectory(self) -> None:
-        """The audit's spillover over training, judged as its results are."""
-        from auditor.audit.trajectory import stored_trajectory
-        from tui.screens.trajectory import TrajectoryScreen
-
-        gate = None
-        if self.gate is not None:  # the profile's non-inferiority gate
-            from auditor.audit.profiles import build_profile
-
-            gate = build_profile(self.result.profile).gate
-        traj = stored_trajectory(self.result, gate)
-        if traj is not None:
-            self.app.push_screen(TrajectoryScreen(traj, self.title_text))
+        """The audit's spillover over training (``audit_trajectory``)."""
+        found = audit_trajectory(self.result, self.candidates)
+        if found is not None:
+            self.app.push_screen(TrajectoryScreen(found, self.title_text))
 
     def _view_line(self) -> Text:
         if len(self.views) < 2:

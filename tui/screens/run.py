@@ -36,6 +36,7 @@ from tui.messages import (
 )
 from tui.screens.adapter import MissingAdapterScreen
 from tui.screens.finished import FinishedActions
+from tui.screens.trajectory import has_trajectory
 from tui.state import CANCELLED, FAILED, progress_for
 from tui.widgets.candidates import CandidatePicker
 from tui.widgets.progress import EvalProgress
@@ -64,6 +65,7 @@ class RunScreen(FinishedActions, Screen):
         Binding("right_square_bracket", "seed(1)", "Next seed"),
         Binding("v", "views", "Format views"),
         Binding("e", "export", "Export"),
+        Binding("t", "trajectory", "Trajectory"),
         Binding("n", "candidate", "Next candidate"),
         Binding("escape", "back", "Back"),
     ]
@@ -301,6 +303,8 @@ class RunScreen(FinishedActions, Screen):
             return len(self.candidates) > 1
         if action == "export":  # the finished audit's report
             return self.result is not None
+        if action == "trajectory":  # a finished audit's spillover over training
+            return self.result is not None and has_trajectory(self.result, self.candidates)
         if action == "views":  # a finished audit with format controls
             r = self.result
             return r is not None and (r.transfer is not None or bool(r.rotation))
