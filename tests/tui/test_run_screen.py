@@ -325,3 +325,51 @@ async def test_a_resumed_training_run_draws_its_stored_steps_before_the_live_one
     finally:
         backend.resume.set()
         backend.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("size", [(80, 24), (150, 50)])
+async def test_a_tracker_of_many_candidates_keeps_the_stage_running_in_view(tui_data, size):
+    """Six checkpoints as candidates on the run screen: more stages than the tracker's
+    lines. It shows those around the stage running and counts the ones it hides."""
+    from auditor.audit.profiles import load_profile
+    from tui.state import StageState
+
+    from .data import PROFILES
+    from .fakes import ReplayBackend
+
+    models = [f"run/checkpoint-{100 * i}" for i in range(1, 7)]
+    profile = load_profile(
+        str(PROFILES / "demo.toml"), [f"candidate.models={models!r}".replace("'", '"')]
+    )
+    backend = ReplayBackend(tui_data, fail="not run")
+    app = SpilloverApp(backend)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await app.push_screen(RunScreen(backend, profile))
+            await pilot.pause()
+            tracker = app.screen.query_one(StageTracker)
+            stages = [
+                StageState(s.name, DONE, title=s.title) for s in app.screen.progress.stages.values()
+            ]
+            n, lines = len(stages), tracker.content_region.height
+            assert n >= 13 and 3 <= lines < n  # the base, six candidates, six comparisons
+            for running in (n - 2, 2, 0, n - 1):
+                tracker.show(
+                    [
+                        dataclasses.replace(s, status=RUNNING) if i == running else s
+                        for i, s in enumerate(stages)
+                    ]
+                )
+                await pilot.pause()
+                shown = plain(tracker.content).splitlines()
+                assert len(shown) == lines
+                rows = [line for line in shown if "more" not in line]
+                hidden = [int(line.split()[1]) for line in shown if "more" in line]
+                assert len(rows) + sum(hidden) == n  # every stage shown or counted
+                assert sum("running" in line for line in rows) == 1, shown
+                if running > 0:  # and the one before it
+                    assert stages[running - 1].label in "\n".join(rows)
+    finally:
+        backend.close()
