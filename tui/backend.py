@@ -127,22 +127,26 @@ class Backend:
         reports = candidate_reports(self._read(), results, profile, section=profile.gate)
         return tuple(r.verdict.outcome if r.verdict else None for r in reports)
 
-    def judged(self, results) -> list[tuple]:
-        """Each candidate of a candidate audit of several with its gate verdict (None
-        where it could not be judged); [] for any other audit."""
+    def judged(self, results) -> tuple[list[tuple], str]:
+        """Each candidate of a candidate audit of several with its gate verdict, ([] for
+        any other audit), and why they could not be judged ("" when they were): then
+        each verdict is None, and the tables still show."""
         if len(results) < 2:
-            return []
+            return [], ""
+        why = ""
         try:
             verdicts = self.verdicts(results)
-        except Exception:  # the tables still show; each verdict reads "not judged"
+        except Exception as exc:  # noqa: BLE001 - fail closed: "not judged", and why
+            lines = str(exc).strip().splitlines()
+            why = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
             verdicts = (None,) * len(results)
-        return list(zip(results, verdicts, strict=True))
+        return list(zip(results, verdicts, strict=True)), why
 
     def open_audit(self, audit_id: str) -> tuple:
-        """A stored audit's result, with every candidate of its candidate audit judged
-        (``judged``)."""
+        """A stored audit's result, with every candidate of its candidate audit judged,
+        and why they were not (``judged``)."""
         result = self.load_audit(audit_id)
-        return result, self.judged(self.candidate_results(result))
+        return (result, *self.judged(self.candidate_results(result)))
 
     def delete_audit(self, audit_id: str) -> list[str]:
         """Delete a stored audit and its runs that no other audit uses."""

@@ -14,11 +14,12 @@ class AuditFinished(Message):
     each seed replicate's, by seed); ``from_store`` when it was read back, not run."""
 
     def __init__(
-        self, result, stored_steps=(), seed_steps=None, from_store=False, candidates=()
+        self, result, stored_steps=(), seed_steps=None, from_store=False, candidates=(), why=""
     ) -> None:
         super().__init__()
         self.result = result
         self.candidates = list(candidates)  # several candidates: (result, verdict) each
+        self.why = why  # why the candidates could not be judged ("" when they were)
         self.from_store = from_store  # read back from the store: no stage ran
         self.stored_steps = list(stored_steps)
         self.seed_steps = dict(seed_steps or {})
@@ -61,10 +62,11 @@ class AuditOpened(Message):
     """A finished audit read back from the store (an ``AuditResult``), with the
     candidates of its candidate audit when it has several ((result, verdict) each)."""
 
-    def __init__(self, result, candidates=()) -> None:
+    def __init__(self, result, candidates=(), why="") -> None:
         super().__init__()
         self.result = result
         self.candidates = list(candidates)
+        self.why = why  # why the candidates could not be judged ("" when they were)
 
 
 class MatrixLoaded(Message):

@@ -143,10 +143,10 @@ from auditor.audit.profiles import build_profile
 from tui.backend import Backend
 backend = Backend(sys.argv[2], sys.argv[3])
 results = backend.finished_results(build_profile(json.loads(sys.argv[1])))
-judged = backend.judged(results)
-opened, fellows = backend.open_audit(results[0].audit_id)
+judged, why = backend.judged(results)
+opened, fellows, _why = backend.open_audit(results[0].audit_id)
 backend.report(result=opened, flips=True)
-print(json.dumps({"verdicts": [v for _r, v in judged], "fellows": len(fellows),
+print(json.dumps({"verdicts": [v for _r, v in judged], "fellows": len(fellows), "why": why,
                   "heavy": sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[4:])}))
 """
 
@@ -174,6 +174,7 @@ def test_reading_candidates_back_and_judging_them_imports_no_torch(two_candidate
     assert out.returncode == 0, out.stderr
     found = json.loads(out.stdout.strip().splitlines()[-1])
     assert found["verdicts"] == judged_by_cli(c.data.store_path, c.results, c.profile)
+    assert found["why"] == ""
     assert found["fellows"] == 2 and found["heavy"] == []
 
 
@@ -184,12 +185,13 @@ def test_candidates_the_gate_cannot_be_asked_about_read_not_judged(two_candidate
     c = two_candidates
     backend = Backend(c.data.store_path, str(c.data.bbq))
     try:
-        assert [v for _r, v in backend.judged(c.results)] == judged_by_cli(
-            c.data.store_path, c.results, c.profile
-        )
+        judged, why = backend.judged(c.results)
+        assert [v for _r, v in judged] == judged_by_cli(c.data.store_path, c.results, c.profile)
+        assert why == ""
         monkeypatch.setattr(backend, "verdicts", lambda results: {}["broken"])
-        assert [v for _r, v in backend.judged(c.results)] == [None, None]
-        assert backend.judged(c.results[:1]) == []  # one candidate: no list
+        judged, why = backend.judged(c.results)
+        assert [v for _r, v in judged] == [None, None] and why == "KeyError: 'broken'"
+        assert backend.judged(c.results[:1]) == ([], "")  # one candidate: no list
     finally:
         backend.close()
 
@@ -247,3 +249,30 @@ async def test_checkpoint_candidates_open_the_trajectory_the_cli_gives(
                 assert app.screen.trajectory.to_dict() == expected.to_dict()
         finally:
             backend.close()
+
+
+@pytest.mark.asyncio
+async def test_candidates_that_cannot_be_judged_say_why(two_candidates, monkeypatch):
+    """Judging fails (here a broken gate): the run screen still shows each candidate's
+    table, every verdict reads "not judged", and a notice says why."""
+    from tui.widgets.candidates import CandidatePicker
+
+    from .fakes import ReplayBackend
+
+    c = two_candidates
+    backend = ReplayBackend(c.data, fail="the pipeline ran")
+    monkeypatch.setattr(backend, "verdicts", lambda results: {}["broken"])
+    app = SpilloverApp(backend)
+    try:
+        async with app.run_test(size=(150, 50)) as pilot:
+            await settle(pilot)
+            await app.push_screen(RunScreen(backend, c.profile))
+            await settle(pilot)
+            screen = app.screen
+            assert screen.status == "done"
+            lines = [str(p) for p, _v in screen.query_one(CandidatePicker)._options]
+            assert len(lines) == 2 and all(line.endswith("not judged") for line in lines)
+            shown = [n.message for n in app._notifications]
+            assert "candidates not judged: KeyError: 'broken'" in shown, shown
+    finally:
+        backend.close()

@@ -274,6 +274,10 @@ class HomeScreen(StoredActions, Screen):
                 candidates=message.candidates,
             )
         )
+        if message.why:
+            self.app.notify(
+                f"candidates not judged: {message.why}", severity="warning", markup=False
+            )
 
     def on_audit_deleted(self, message: AuditDeleted) -> None:
         runs = message.runs

@@ -145,8 +145,8 @@ class RunScreen(FinishedActions, Screen):
                 for r in result.replicates
                 if r.get("train_run")
             }
-            judged = self.backend.judged(results)
-            self.post_message(AuditFinished(result, steps, by_seed, read, judged))
+            judged, why = self.backend.judged(results)
+            self.post_message(AuditFinished(result, steps, by_seed, read, judged, why))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="train-log")
     def load_train_log(self, first_step: int) -> None:
@@ -210,6 +210,8 @@ class RunScreen(FinishedActions, Screen):
                 changed.add("train")
         self.progress.filling = None  # the finished table is the pooled one
         self.candidates = message.candidates
+        if message.why:
+            self.notify(f"candidates not judged: {message.why}", severity="warning", markup=False)
         several = ""
         if len(self.candidates) > 1:  # the worst candidate first; the list picks another
             picker = CandidatePicker(self.candidates, id="candidates")
