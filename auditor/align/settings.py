@@ -255,9 +255,12 @@ class AlignSettings(Checked):
           saves when the run sees its pairs more than once. Under shared prompts
           (``prompts``: the pairs' distinct prompts, 0 without) the pass runs the pairs in
           order, an item's pairs side by side, so each prompt once, where a step's random
-          batch rarely holds two pairs of one item: it saves when the run sees more pairs
-          than there are prompts. ``auto``: on then. A resumed run recomputes the same
-          values from the same base model.
+          batch rarely holds two pairs of one item: off CUDA/XPU it saves when the run
+          sees more pairs than there are prompts. On CUDA/XPU that saving (half an epoch
+          of fast reference forwards, not measured there) may be smaller than the hash
+          of every weight trl takes before the pass (0.6 s for 135M parameters on a CPU
+          core, so some 35 s at 7B): there only a second pass over the pairs turns it on. ``auto``: on then. A resumed run
+          recomputes the same values from the same base model.
         - ``completion_logits_only``: trl's fused LM head scores only the completion
           positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
           to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.
@@ -272,7 +275,7 @@ class AlignSettings(Checked):
             seen = self.max_steps * self.batch_size * self.grad_accum
         else:
             seen = self.epochs * n_pairs
-        pass_cost = prompts or n_pairs  # the reference pass's prompt forwards
+        pass_cost = n_pairs if accelerated else prompts or n_pairs  # its prompt forwards
         auto = {"precompute_ref": n_pairs > 0 and seen > pass_cost,
                 "completion_logits_only": not accelerated}  # fmt: skip
         return {

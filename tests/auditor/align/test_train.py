@@ -145,6 +145,7 @@ def test_speed_switches_resolve_per_device_and_leave_the_run_key_alone(tmp_path)
     assert steps.speed_plan("cpu", 48)["precompute_ref"]  # ... or twice
     # shared prompts: the pass computes each of 48 prompts once, the steps 96 pairs' prompts
     assert steps.speed_plan("cpu", 96, prompts=48)["precompute_ref"]
+    assert not steps.speed_plan("cuda:0", 96, prompts=48)["precompute_ref"]  # the hash costs more
     assert not steps.speed_plan("cpu", 96, prompts=96)["precompute_ref"]
     part = dataclasses.replace(steps, max_steps=6)  # 24 pairs seen: fewer than 48 prompts
     assert not part.speed_plan("cpu", 96, prompts=48)["precompute_ref"]
