@@ -124,3 +124,21 @@ async def test_the_apps_export_holds_the_trajectory(backend, tui_data, with_traj
     assert traj["steps"] == [10, 20, 30] and traj["final_step"] == 30
     md = export_report(backend, "markdown", *args[2:], result=result, folder=tmp_path)
     assert "### Spillover over training" in md.read_text()
+
+
+async def test_t_on_the_finished_run_screen_opens_it_too(backend, with_trajectory):
+    from tui.screens.run import RunScreen
+
+    from .test_run_screen import start_audit
+
+    result, _ = with_trajectory
+    backend.results = (result,)  # the run ends with the audit that has a trajectory
+    app = SpilloverApp(backend, profile="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await start_audit(pilot)
+        assert isinstance(screen, RunScreen) and screen.status == "done"
+        assert "Trajectory" in keys(screen)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(app.screen, TrajectoryScreen)
+        assert app.screen.trajectory.steps == (10, 20, 30)
