@@ -5,7 +5,7 @@ from __future__ import annotations
 from auditor.core.events import ItemsScored, TrainStep
 from tui.state import StageState
 from tui.widgets.progress import EvalProgress
-from tui.widgets.stages import StageTracker, window
+from tui.widgets.stages import StageTracker
 from tui.widgets.training import train_figures
 
 from .conftest import plain
@@ -147,18 +147,3 @@ def test_the_cell_panel_shows_bound_margin_and_judgement_under_a_noninferiority_
     assert noninferiority_gate(Result(), table).judgements == gate.judgements
     Result.profile = {"gate": {"mode": "significance"}}
     assert noninferiority_gate(Result(), table) is None
-
-
-def test_the_trackers_window_fits_its_lines_and_keeps_the_current_stage():
-    for n in range(1, 20):
-        for lines in range(0, 22):
-            for current in range(n):
-                start, end = window(n, lines, current)
-                assert 0 <= start <= current < end <= n
-                if lines == 0 or n <= lines:
-                    assert (start, end) == (0, n)
-                    continue
-                counts = (start > 0) + (end < n) if lines >= 3 else 0
-                assert (end - start) + counts == lines  # every line used, none over
-                if lines >= 4:  # room for two stages: the one before it too
-                    assert current == 0 or start < current
