@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from auditor.bbq.metadata import find_metadata, parse_target_locs
@@ -124,31 +126,79 @@ def decode(raw: bytes, path: Path) -> str:
 
 
 def load_folder(root: str | Path, attributes: Iterable[str] | None = None) -> BBQData:
-    """Load and validate every BBQ JSONL file in ``root`` (one bad row: `DataError`)."""
+    """Load and validate every BBQ JSONL file in ``root`` (one bad row: `DataError`).
+
+    The files are read and hashed on every call; bytes already parsed in this process
+    (the same files, names and attributes) give the items parsed then, without parsing
+    again (see `_parsed`). A failed load is never remembered.
+    """
     root = Path(root)
     wanted = set(wanted_attributes(attributes))
     files = [f for f in data_files(root) if f.stem not in CATEGORIES or f.stem in wanted]
     meta_path = None if root.is_file() else find_metadata(root)
     blobs = {f: read_bytes(f) for f in files}
-    target_locs: dict[tuple[str, int], int | None] = {}
     if meta_path is not None:
         blobs[meta_path] = read_bytes(meta_path)
-        target_locs = parse_target_locs(decode(blobs[meta_path], meta_path), str(meta_path))
 
     digest = hashlib.sha256()
     for path in sorted(blobs, key=lambda p: (p.name, str(p))):
         digest.update(blobs[path])
+    checksum = digest.hexdigest()
 
+    key: _Key = (
+        tuple((p.name, hashlib.sha256(blob).digest()) for p, blob in blobs.items()),
+        tuple(sorted(wanted)),
+    )
+    known = _parsed.get(key)
+    if known is not None:
+        return replace(known, source=str(root))
+    target_locs: dict[tuple[str, int], int | None] = {}
+    if meta_path is not None:
+        target_locs = parse_target_locs(decode(blobs[meta_path], meta_path), str(meta_path))
     items: list[Item] = []
     seen: dict[str, str] = {}
     for path in files:
         items.extend(_parse_file(path, decode(blobs[path], path), wanted, target_locs, seen))
-    return BBQData(
+    data = BBQData(
         items=tuple(items),
         source=str(root),
-        checksum=digest.hexdigest(),
+        checksum=checksum,
         exceptions=tuple(i.id for i in items if i.roles is None),
     )
+    _parsed.put(key, data)
+    return data
+
+
+_Key = tuple[tuple[tuple[str, bytes], ...], tuple[str, ...]]
+"""What a load read: (each file's name and SHA-256, in reading order), the attributes."""
+
+
+class _Parsed:
+    """The last few successful loads, keyed by what they read (each file's name and
+    SHA-256, in reading order, the metadata last) and the attributes asked. Parsing
+    BBQ-lite takes about 0.5 s, and an audit, the app or a test process loads one folder
+    many times. Items are frozen, so callers share them."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self.entries: OrderedDict[_Key, BBQData] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: _Key) -> BBQData | None:
+        with self.lock:
+            data = self.entries.get(key)
+            if data is not None:
+                self.entries.move_to_end(key)
+            return data
+
+    def put(self, key: _Key, data: BBQData) -> None:
+        with self.lock:
+            self.entries[key] = data
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+_parsed = _Parsed()
 
 
 def _parse_file(
