@@ -68,3 +68,20 @@ def pytest_collection_modifyitems(items):
     a worker that starts a long module while the other runs out of files ends the suite
     alone; started first, the long modules are spread and the short ones even the end out."""
     items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
+def pytest_collection_finish(session):
+    """Import the heavy libraries the tests use, then move every object alive into the
+    garbage collector's permanent generation (``gc.freeze``): each training's start runs
+    a full ``gc.collect()`` (accelerate's ``free_memory``), which otherwise walks the
+    half million objects of torch, transformers, trl and Textual every time."""
+    import gc
+
+    import peft  # noqa: F401
+    import textual.app  # noqa: F401
+    import torch  # noqa: F401
+    import transformers.models.llama.modeling_llama  # noqa: F401
+    import trl  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
