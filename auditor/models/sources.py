@@ -226,18 +226,25 @@ def convert_gguf(gguf: Path, name: str | None = None, reporter=None) -> Path:
     if (final / "config.json").is_file():
         return final
     root.mkdir(parents=True, exist_ok=True)
-    _drop_stale_conversions(root)
-    _tell(reporter, f"converting {gguf.name} to safetensors once, into {final}")
-    tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
-    try:
-        _write_converted(gguf, tmp)
+    from filelock import FileLock
+
+    # Processes started together (torchrun's ranks, a test run's workers) convert once:
+    # the others wait here and find the folder.
+    with FileLock(str(root / f".{final.name}.lock")):
+        if (final / "config.json").is_file():
+            return final
+        _drop_stale_conversions(root)
+        _tell(reporter, f"converting {gguf.name} to safetensors once, into {final}")
+        tmp = Path(tempfile.mkdtemp(prefix=".convert-", dir=root))
         try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / "config.json").is_file():  # not a lost race: a real failure
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            _write_converted(gguf, tmp)
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                if not (final / "config.json").is_file():  # not a lost race: a real failure
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 

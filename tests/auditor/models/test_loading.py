@@ -103,31 +103,42 @@ def test_hub_id_takes_the_download_path_and_fails_cleanly_offline(monkeypatch):
     one_line(exc)
 
 
-def test_gguf_conversion_is_atomic_under_a_race(tmp_path, monkeypatch):
-    """Plumbing only (the real conversion is the smollm2_dir fixture): two threads
-    convert the same file at once; both get the one complete folder, no temp left."""
+def test_gguf_conversion_runs_once_when_two_start_together(tmp_path, monkeypatch):
+    """Plumbing only (the real conversion is the smollm2_dir fixture): a second caller
+    that starts while the first converts waits for it and gets its folder; the file is
+    converted once and no temporary folder is left."""
     monkeypatch.setenv("SPILLOVER_CACHE", str(tmp_path / "cache"))
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"GGUF")
-    barrier = threading.Barrier(2)
+    started, release, calls = threading.Event(), threading.Event(), []
 
     def fake_convert(src, out):
-        barrier.wait(timeout=10)  # both are converting at the same time
+        calls.append(out)
+        started.set()
+        assert release.wait(timeout=10)
         (out / "config.json").write_text("{}")
 
     monkeypatch.setattr(sources, "_write_converted", fake_convert)
     results, heard = [], []
-    threads = [threading.Thread(target=lambda: results.append(resolve_source(str(gguf), heard.append)))
-               for _ in range(2)]  # fmt: skip
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(results) == 2 and results[0] == results[1]
-    assert [p.name for p in (tmp_path / "cache" / "models").iterdir()] == [results[0].name]
-    assert (results[0] / "config.json").is_file()
-    assert len(heard) == 2 and "converting m.gguf" in heard[0].text
-    assert resolve_source(str(gguf), heard.append) == results[0] and len(heard) == 2  # cached
+
+    def resolve():
+        results.append(resolve_source(str(gguf), heard.append))
+
+    first = threading.Thread(target=resolve)
+    first.start()
+    assert started.wait(timeout=10)
+    second = threading.Thread(target=resolve)
+    second.start()
+    second.join(timeout=0.5)
+    assert second.is_alive() and not results  # waiting while the first converts
+    release.set()
+    for t in (first, second):
+        t.join(timeout=10)
+    assert len(calls) == 1 and len(results) == 2 and results[0] == results[1]
+    folders = [p.name for p in (tmp_path / "cache" / "models").iterdir() if p.is_dir()]
+    assert folders == [results[0].name] and (results[0] / "config.json").is_file()
+    assert len(heard) == 1 and "converting m.gguf" in heard[0].text
+    assert resolve_source(str(gguf), heard.append) == results[0] and len(heard) == 1  # cached
 
 
 # -- adapters ---------------------------------------------------------------------------
