@@ -122,11 +122,12 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
 
     from auditor.models.distributed import sharded_launch
 
-    path = spec.folder(reporter)
-    if spec.adapter:
-        check_adapter_folder(Path(spec.adapter).expanduser())  # before loading any weights
+    # the cheap checks first: before any conversion, download or weights
     device = resolve_device(spec.device)
     dtype = resolve_dtype(spec.dtype, device)
+    if spec.adapter:
+        check_adapter_folder(Path(spec.adapter).expanduser())
+    path = spec.folder(reporter)
     tokenizer = load_tokenizer(spec, path=path)
     try:
         model = AutoModelForCausalLM.from_pretrained(

@@ -53,11 +53,37 @@ def test_bundled_smollm2_is_a_plain_safetensors_folder(smollm2_dir):
     )
 
 
-def test_fingerprint_changes_with_weights(tmp_path, tiny_llama_dir, smollm2_dir):
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [({"device": "cuda:7"}, "device cuda:7"), ({"adapter": "/no/such/adapter"}, "adapter")],
+)
+def test_a_bad_device_or_adapter_is_refused_before_any_conversion(
+    tmp_path, monkeypatch, extra, needle
+):
+    monkeypatch.setenv("SPILLOVER_CACHE", str(tmp_path / "cache"))
+    spec = ModelSpec("smollm2-135m", **{"device": "cpu", **extra})
+    with pytest.raises(InputError, match=needle):
+        load_model(spec)
+    assert not (tmp_path / "cache").exists()  # nothing converted, nothing written
+
+
+def test_the_tokenizer_alone_is_the_converted_models(tmp_path, smollm2_dir):
+    """The tiny test models' tokenizer (read from the GGUF, no weights) has the files the
+    converted model has, byte for byte."""
+    from auditor.models.sources import bundled_gguf
+
+    from ..helpers import TOKENIZER_FILES, gguf_tokenizer
+
+    alone = gguf_tokenizer(bundled_gguf("smollm2-135m"), tmp_path / "tokenizer")
+    for name in TOKENIZER_FILES:
+        assert (alone / name).read_bytes() == (smollm2_dir / name).read_bytes(), name
+
+
+def test_fingerprint_changes_with_weights(tmp_path, tiny_llama_dir, smollm2_tokenizer_dir):
     copy = tmp_path / "copy"
     shutil.copytree(tiny_llama_dir, copy)
     assert fingerprint(copy) == fingerprint(tiny_llama_dir)  # content, not location
-    make_tiny_llama(copy, smollm2_dir, seed=1)
+    make_tiny_llama(copy, smollm2_tokenizer_dir, seed=1)
     assert fingerprint(copy) != fingerprint(tiny_llama_dir)
 
 
@@ -180,8 +206,8 @@ def test_adapter_loads_merged_and_matches_peft(tmp_path, tiny_llama_dir, tiny_mo
     assert any(p.requires_grad for n, p in trainable.model.named_parameters() if "lora_" in n)
 
 
-def test_adapter_for_another_base_is_refused(tmp_path, tiny_llama_dir, smollm2_dir):
-    other = make_tiny_llama(tmp_path / "other-llama", smollm2_dir, hidden=32)
+def test_adapter_for_another_base_is_refused(tmp_path, tiny_llama_dir, smollm2_tokenizer_dir):
+    other = make_tiny_llama(tmp_path / "other-llama", smollm2_tokenizer_dir, hidden=32)
     save_adapter(other, tmp_path / "adapter")
     spec = ModelSpec(str(tiny_llama_dir), adapter=str(tmp_path / "adapter"), device="cpu")
     with pytest.raises(InputError, match="made for base model") as exc:
