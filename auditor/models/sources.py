@@ -216,13 +216,19 @@ def _drop_stale_conversions(root: Path, older_than_s: float = 3600) -> None:
             pass
 
 
-def convert_gguf(gguf: Path, name: str | None = None, reporter=None) -> Path:
-    """Convert a GGUF file once into a cached safetensors folder and return that folder."""
+def converted_folder(gguf: Path, name: str | None = None) -> Path:
+    """Where `convert_gguf` keeps the conversion of ``gguf`` (it may not exist yet)."""
     gguf = gguf.resolve()
     stat = gguf.stat()
     tag = hashlib.sha256(f"{gguf}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:12]
-    root = cache_dir()
-    final = root / f"{name or gguf.stem}-{tag}"
+    return cache_dir() / f"{name or gguf.stem}-{tag}"
+
+
+def convert_gguf(gguf: Path, name: str | None = None, reporter=None) -> Path:
+    """Convert a GGUF file once into a cached safetensors folder and return that folder."""
+    gguf = gguf.resolve()
+    final = converted_folder(gguf, name)
+    root = final.parent
     if (final / "config.json").is_file():
         return final
     root.mkdir(parents=True, exist_ok=True)

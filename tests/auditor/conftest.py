@@ -2,6 +2,7 @@
 
 - ``smollm2_dir``: the bundled SmolLM2-135M-Instruct converted to a safetensors folder
   (cached under the spillover cache dir; ~20 s the very first time, then instant).
+- ``smollm2_tokenizer_dir``: its tokenizer and chat template alone (no weights converted).
 - ``tiny_llama_dir``: a random 2-layer, hidden-64 Llama with SmolLM2's tokenizer and
   chat template; forwards take milliseconds. Read-only: copy it before changing files.
 - ``small_llama_dir``: the same shape of random Llama with a 512-token BPE trained on
@@ -38,16 +39,32 @@ def smollm2_dir():
 
 
 @pytest.fixture(scope="session")
-def tiny_llama_dir(tmp_path_factory, smollm2_dir):
-    return make_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama", smollm2_dir)
+def smollm2_tokenizer_dir(tmp_path_factory):
+    """SmolLM2's tokenizer and chat template alone: the converted model's folder when it
+    is cached, else read from the bundled GGUF (about 4 s, where converting the weights
+    takes about 20 s and waits for a test that needs them)."""
+    from auditor.models.sources import bundled_gguf, converted_folder
+
+    from .helpers import gguf_tokenizer
+
+    gguf = bundled_gguf("smollm2-135m")
+    converted = converted_folder(gguf, "smollm2-135m")
+    if (converted / "config.json").is_file():
+        return converted
+    return gguf_tokenizer(gguf, tmp_path_factory.mktemp("smollm2-tokenizer"))
 
 
 @pytest.fixture(scope="session")
-def small_llama_dir(tmp_path_factory, smollm2_dir, bbq_lite):
+def tiny_llama_dir(tmp_path_factory, smollm2_tokenizer_dir):
+    return make_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama", smollm2_tokenizer_dir)
+
+
+@pytest.fixture(scope="session")
+def small_llama_dir(tmp_path_factory, smollm2_tokenizer_dir, bbq_lite):
     from .align_helpers import make_small_llama
 
     folder = tmp_path_factory.mktemp("small") / "llama"
-    return make_small_llama(folder, smollm2_dir, [bbq_lite / "Gender_identity.jsonl"])
+    return make_small_llama(folder, smollm2_tokenizer_dir, [bbq_lite / "Gender_identity.jsonl"])
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,16 @@ def copy_tokenizer(src: Path, dst: Path) -> None:
             shutil.copy(src / name, dst / name)
 
 
+def gguf_tokenizer(gguf: Path, folder: Path) -> Path:
+    """Save the tokenizer (and chat template) of a GGUF model into ``folder``, weights
+    untouched: the same files `convert_gguf` writes beside the converted weights."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    tokenizer.save_pretrained(folder)
+    return Path(folder)
+
+
 def make_tiny_llama(
     folder: Path, tokenizer_dir: Path, *, seed: int = 0, hidden: int = 64, layers: int = 2
 ) -> Path:

@@ -27,10 +27,10 @@ def gender(lite_items):
 
 
 @pytest.fixture(scope="module")
-def builder(smollm2_dir):
+def builder(tiny_llama_dir):  # SmolLM2's tokenizer
     from auditor.models.loading import load_tokenizer
 
-    return PromptBuilder(load_tokenizer(smollm2_dir))
+    return PromptBuilder(load_tokenizer(tiny_llama_dir))
 
 
 def test_select_keeps_only_targets_and_both_contexts_polarities(lite_items):
@@ -121,11 +121,11 @@ def test_dataset_is_trl_standard_format(gender, builder):
     assert ds[0]["prompt"] == pairs[0].prompt  # SmolLM2 adds no BOS: nothing stripped
 
 
-def test_bos_is_stripped_only_when_the_tokenizer_adds_it(smollm2_dir, gender):
+def test_bos_is_stripped_only_when_the_tokenizer_adds_it(smollm2_tokenizer_dir, gender):
     from transformers import AutoTokenizer
 
-    plain = AutoTokenizer.from_pretrained(smollm2_dir)
-    with_bos = AutoTokenizer.from_pretrained(smollm2_dir, add_bos_token=True)
+    plain = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir)
+    with_bos = AutoTokenizer.from_pretrained(smollm2_tokenizer_dir, add_bos_token=True)
     prompt = PromptBuilder(plain).prompt(gender[0])
     assert prompt.startswith(plain.bos_token)
     assert strip_duplicate_bos(prompt, plain) == prompt

@@ -10,13 +10,13 @@ from auditor.models.loading import load_tokenizer
 
 
 @pytest.fixture(scope="module")
-def tokenizer(smollm2_dir):
-    return load_tokenizer(smollm2_dir)
+def tokenizer(tiny_llama_dir):  # SmolLM2's tokenizer
+    return load_tokenizer(tiny_llama_dir)
 
 
 @pytest.fixture
-def plain_tokenizer(smollm2_dir):
-    tok = load_tokenizer(smollm2_dir)
+def plain_tokenizer(tiny_llama_dir):  # SmolLM2's tokenizer
+    tok = load_tokenizer(tiny_llama_dir)
     tok.chat_template = None
     return tok
 
