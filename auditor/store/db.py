@@ -25,6 +25,7 @@ from auditor.store.answers import AnswerTables
 from auditor.store.opening import TABLES, check_kind, connect, is_locked, locked_error, migrate
 from auditor.store.provenance import provenance
 from auditor.store.records import AuditRecord, RunRecord
+from auditor.store.transaction import Transaction
 
 __all__ = ["TABLES", "Store", "default_store_path", "make_id", "provenance"]
 
@@ -92,6 +93,7 @@ class Store(AnswerTables):
                     "results, pass a writable --store"
                 )
         self._lock = threading.RLock()
+        self._tx_depth = 0  # transactions whose body is running (see Transaction)
         self._held: dict[str, int | None] = {}  # work id -> liveness lock descriptor
         self._copy_dir: Path | None = None
         started = time.monotonic()
@@ -120,33 +122,8 @@ class Store(AnswerTables):
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
 
-    class _Tx:
-        def __init__(self, store: Store) -> None:
-            self.store = store
-
-        def __enter__(self) -> sqlite3.Connection:
-            self.store._lock.acquire()
-            started = time.monotonic()
-            try:
-                self.store._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                self.store._lock.release()
-                if is_locked(exc):
-                    raise locked_error(self.store.path, time.monotonic() - started) from None
-                raise
-            except BaseException:
-                self.store._lock.release()
-                raise
-            return self.store._db
-
-        def __exit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
-            try:
-                self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
-            finally:
-                self.store._lock.release()
-
-    def _tx(self) -> Store._Tx:
-        return Store._Tx(self)
+    def _tx(self) -> Transaction:
+        return Transaction(self)
 
     def _query(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self._lock:
