@@ -259,8 +259,9 @@ class AlignSettings(Checked):
           sees more pairs than there are prompts. On CUDA/XPU that saving (half an epoch
           of fast reference forwards, not measured there) may be smaller than the hash
           of every weight trl takes before the pass (0.6 s for 135M parameters on a CPU
-          core, so some 35 s at 7B): there only a second pass over the pairs turns it on. ``auto``: on then. A resumed run
-          recomputes the same values from the same base model.
+          core, some 30 s at 7B by extrapolation): there only a second pass over the
+          pairs turns it on. ``auto``: on then. A resumed run recomputes the same values
+          from the same base model.
         - ``completion_logits_only``: trl's fused LM head scores only the completion
           positions on CUDA/XPU with Triton but every position elsewhere; this restricts it
           to the completion tokens there too. ``auto``: on off CUDA/XPU, where trl does not.

@@ -129,7 +129,7 @@ def load_folder(root: str | Path, attributes: Iterable[str] | None = None) -> BB
     """Load and validate every BBQ JSONL file in ``root`` (one bad row: `DataError`).
 
     The files are read and hashed on every call; bytes already parsed in this process
-    (the same files, names and attributes) give the items parsed then, without parsing
+    (the same files, names, lengths and attributes) give the items parsed then, without parsing
     again (see `_parsed`). A failed load is never remembered.
     """
     root = Path(root)
@@ -145,10 +145,8 @@ def load_folder(root: str | Path, attributes: Iterable[str] | None = None) -> BB
         digest.update(blobs[path])
     checksum = digest.hexdigest()
 
-    key: _Key = (
-        tuple((p.name, hashlib.sha256(blob).digest()) for p, blob in blobs.items()),
-        tuple(sorted(wanted)),
-    )
+    # the checksum, with each file's name and length, pins every file's bytes
+    key: _Key = (checksum, tuple((p.name, len(b)) for p, b in blobs.items()), tuple(sorted(wanted)))
     known = _parsed.get(key)
     if known is not None:
         return replace(known, source=str(root))
@@ -169,13 +167,13 @@ def load_folder(root: str | Path, attributes: Iterable[str] | None = None) -> BB
     return data
 
 
-_Key = tuple[tuple[tuple[str, bytes], ...], tuple[str, ...]]
-"""What a load read: (each file's name and SHA-256, in reading order), the attributes."""
+_Key = tuple[str, tuple[tuple[str, int], ...], tuple[str, ...]]
+"""What a load read: the SHA-256 of its bytes, each file's name and length in reading
+order, and the attributes asked."""
 
 
 class _Parsed:
-    """The last few successful loads, keyed by what they read (each file's name and
-    SHA-256, in reading order, the metadata last) and the attributes asked. Parsing
+    """The last few successful loads, keyed by what they read (`_Key`). Parsing
     BBQ-lite takes about 0.5 s, and an audit, the app or a test process loads one folder
     many times. Items are frozen, so callers share them."""
 

@@ -29,10 +29,7 @@ class Transaction:
         store._lock.acquire()
         started = time.monotonic()
         try:
-            if store._db.in_transaction and not store._tx_depth:
-                # a signal landed between an earlier BEGIN and its body: that
-                # transaction never ran; drop it so this one can start
-                store._db.execute("ROLLBACK")
+            self._drop_unstarted()  # a signal between an earlier BEGIN and its body
             store._db.execute("BEGIN IMMEDIATE")
             store._tx_depth += 1
             return store._db
@@ -45,10 +42,14 @@ class Transaction:
             self._abandon()
             raise
 
+    def _drop_unstarted(self) -> None:
+        """Roll back a transaction open with no body running: it never ran."""
+        if self.store._db.in_transaction and not self.store._tx_depth:
+            self.store._db.execute("ROLLBACK")
+
     def _abandon(self) -> None:
         try:
-            if self.store._db.in_transaction and not self.store._tx_depth:
-                self.store._db.execute("ROLLBACK")
+            self._drop_unstarted()
         finally:
             self.store._lock.release()
 
