@@ -60,7 +60,6 @@ def test_changed_bytes_parse_again_even_with_the_same_size_and_time(
     before = load_bbq(folder)
     stat = path.stat()
     text = path.read_text(encoding="utf-8")
-    assert '"label": 2' in text or '"label": 1' in text
     i = text.index('"context": "') + len('"context": "')
     edited = text[:i] + ("X" if text[i] != "X" else "Y") + text[i + 1 :]
     path.write_text(edited, encoding="utf-8")
