@@ -133,12 +133,13 @@ class Backend:
         each verdict is None, and the tables still show."""
         if len(results) < 2:
             return [], ""
+        from auditor.core.errors import described
+
         why = ""
         try:
             verdicts = self.verdicts(results)
         except Exception as exc:  # noqa: BLE001 - fail closed: "not judged", and why
-            lines = str(exc).strip().splitlines()
-            why = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+            why = described(exc)
             verdicts = (None,) * len(results)
         return list(zip(results, verdicts, strict=True)), why
 

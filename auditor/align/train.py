@@ -21,7 +21,7 @@ from auditor.align.preferences import build_pairs
 from auditor.align.run_folder import RunFolder
 from auditor.align.settings import AlignSettings
 from auditor.align.split import TargetSplit, sample_groups, split_target
-from auditor.core.errors import InputError
+from auditor.core.errors import InputError, first_line
 from auditor.core.events import (
     CancelToken,
     Message,
@@ -32,7 +32,7 @@ from auditor.core.events import (
 from auditor.core.items import Item
 from auditor.models import distributed
 from auditor.store.db import provenance
-from auditor.store.records import ending_status, first_line
+from auditor.store.records import ending_status
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,10 @@ from auditor.audit.profiles import Profile
 from auditor.audit.result import AuditResult
 from auditor.audit.runner import Runner
 from auditor.audit.selection import REPORT_ONLY, Selection, audit_key, plan_audit, preflight
+from auditor.core.errors import first_line
 from auditor.core.events import CancelToken, Message, Reporter
 from auditor.store.db import Store
-from auditor.store.records import ending_status, first_line, outcome
+from auditor.store.records import ending_status, outcome
 
 STAGES: tuple[str, ...] = ("baseline", "align", "aligned", "compare")
 __all__ = [

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from auditor.bbq.loader import BBQData, wanted_attributes
 from auditor.bbq.records import parse_record
-from auditor.core.errors import DataError, InputError
+from auditor.core.errors import DataError, InputError, first_line
 from auditor.core.items import Item
 
 
@@ -90,8 +90,9 @@ def _open(
                 cache_dir=cache_dir,
             )
     except Exception as exc:  # datasets raises many types; the user needs one line
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(f"cannot load Hugging Face dataset {source!r}: {first}") from None
+        raise InputError(
+            f"cannot load Hugging Face dataset {source!r}: {first_line(exc)}"
+        ) from None
     if isinstance(loaded, datasets.DatasetDict):
         if split is not None:
             if split not in loaded:

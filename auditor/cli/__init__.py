@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from auditor.core.errors import SpilloverError
+from auditor.core.errors import SpilloverError, described
 from auditor.core.textsafe import visible
 from auditor.models.distributed import error_prefix, lost_rank, prints_error
 
@@ -93,9 +93,8 @@ class LazyGroup(click.Group):
             if lost is not None:
                 click.echo(f"error: {error_prefix()}{visible(lost, one_line=True)}", err=True)
                 sys.exit(lost.exit_code)
-            first = visible((str(exc).strip().splitlines() or [""])[0][:300], one_line=True)
             click.echo(
-                f"error: {error_prefix()}{type(exc).__name__}: {first} "
+                f"error: {error_prefix()}{visible(described(exc), one_line=True)} "
                 "(set SPILLOVER_DEBUG=1 for the traceback)",
                 err=True,
             )

@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message (its type's name where it has none), cut to
+    ``limit`` characters: what a one-line message or a stored record says of it."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0] if lines else type(exc).__name__)[:limit]
+
+
+def described(exc: BaseException, limit: int = 300) -> str:
+    """``Type: first line`` of an error; its type's name alone where it has no message."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:limit]}" if lines else type(exc).__name__
+
+
 class SpilloverError(Exception):
     """A user-facing failure: the message is one line saying what and where."""
 

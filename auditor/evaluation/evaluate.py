@@ -24,7 +24,7 @@ import json
 import time
 from collections.abc import Sequence
 
-from auditor.core.errors import InputError
+from auditor.core.errors import InputError, first_line
 from auditor.core.events import (
     Cancelled,
     ItemsScored,
@@ -51,7 +51,7 @@ from auditor.evaluation.scoring.prefix_tree import prefix_batches
 from auditor.models import distributed
 from auditor.models.loading import LoadedModel, ModelSpec, load_model
 from auditor.store.db import Store, make_id, provenance
-from auditor.store.records import ending_status, first_line
+from auditor.store.records import ending_status
 
 
 def evaluate(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from auditor.core.errors import InputError, SpilloverError
+from auditor.core.errors import InputError, SpilloverError, first_line
 
 
 @dataclass(frozen=True)
@@ -256,9 +256,8 @@ def lost_rank(exc: BaseException) -> RankLost | None:
     )
     if not backend:
         return None
-    first = (text.strip().splitlines() or [type(exc).__name__])[0][:160]
     return RankLost(
-        f"another rank stopped ({first}); the run is stopped with its "
+        f"another rank stopped ({first_line(exc, 160)}); the run is stopped with its "
         "checkpoints kept: rerun to resume"
     )
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.core.errors import InputError
+from auditor.core.errors import InputError, first_line
 from auditor.models.sources import BUNDLED_ALIASES, fingerprint, resolve_source, safetensors_header
 
 DTYPES = {
@@ -106,7 +106,7 @@ def load_tokenizer(spec: ModelSpec | str | Path, *, path: Path | None = None):
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust)
     except Exception as exc:
-        raise InputError(f"model {folder}: cannot load the tokenizer ({_first_line(exc)})") from exc
+        raise InputError(f"model {folder}: cannot load the tokenizer ({first_line(exc)})") from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -143,9 +143,9 @@ def load_model(spec: ModelSpec, *, for_training: bool = False, reporter=None) ->
             raise InputError(
                 f"model {spec.source}: needs custom code; pass --trust-remote-code if you trust it"
             ) from exc
-        raise InputError(f"model {spec.source}: cannot load ({_first_line(exc)})") from exc
+        raise InputError(f"model {spec.source}: cannot load ({first_line(exc)})") from exc
     except Exception as exc:  # OSError, SafetensorError, corrupt or truncated weights
-        raise InputError(f"model {spec.source}: cannot load weights ({_first_line(exc)})") from exc
+        raise InputError(f"model {spec.source}: cannot load weights ({first_line(exc)})") from exc
     info = {
         "source": spec.source,
         "path": str(path),
@@ -190,7 +190,7 @@ def attach_adapter(model, spec: ModelSpec, base_path: Path, *, trainable: bool):
     except (RuntimeError, ValueError, KeyError) as exc:
         raise InputError(
             f"adapter {adapter}: does not fit model '{spec.source}' (made for another "
-            f"architecture or size: {_first_line(exc)[:160]})"
+            f"architecture or size: {first_line(exc, 160)})"
         ) from exc
     return peft_model if trainable else peft_model.merge_and_unload()
 
@@ -231,8 +231,3 @@ def same_base(base: str, source: str, base_path: Path, model) -> bool:
 
 def _norm(name: str) -> str:
     return Path(name.rstrip("/")).name.lower()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from auditor.core.errors import InputError
+from auditor.core.errors import InputError, first_line
 
 BUNDLED: dict[str, tuple[str, str]] = {
     # short name -> (python package holding the file, file name)
@@ -119,9 +119,8 @@ def download(repo_id: str, reporter=None, *, trust_remote_code: bool = False) ->
         patterns = HUB_PATTERNS + (["*.py"] if trust_remote_code else [])
         folder = Path(snapshot_download(repo_id, allow_patterns=patterns))
     except Exception as exc:  # offline, unknown repo, gated, ...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(
-            f"model {repo_id}: not a local folder and the hub download failed ({first})"
+            f"model {repo_id}: not a local folder and the hub download failed ({first_line(exc)})"
         ) from exc
     check_model_folder(folder, label=repo_id)
     return folder

@@ -35,11 +35,6 @@ def shown_status(status: str, live: bool | None) -> str:
     return NO_LIVE_PROCESS if status == "running" and live is False else status
 
 
-def first_line(exc: BaseException, limit: int = 300) -> str:
-    """The first line of an error, for a stored record."""
-    return ((str(exc).splitlines() or [type(exc).__name__])[0])[:limit]
-
-
 @dataclass(frozen=True)
 class RunRecord:
     """One stored evaluation or training run; ``done``: answers stored so far; ``live``,
