@@ -66,6 +66,12 @@ def main() -> None:
     parser.add_argument(
         "--prefix-batch", type=int, default=0, help="prefix: batch size (default the profile's)"
     )
+    parser.add_argument(
+        "--fp64-items",
+        type=int,
+        default=24,
+        help="prefix: items also scored alone in float64, the exact reference (0: none)",
+    )
     args = parser.parse_args()
     sections = set(args.sections.split(","))
     if "modes" in sections:
@@ -238,6 +244,31 @@ def prefix(args) -> None:
         f"{cpu[False]:.1f} s and {cpu[True]:.1f} s (ratio {cpu[True] / cpu[False]:.2f})"
     )
     print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(units)))
+    if args.fp64_items:
+        print(exactness_line(mode, model, builder, units, prompts, plain, tree, args.fp64_items))
+
+
+def exactness_line(mode, model, builder, units, prompts, plain, tree, n: int) -> str:
+    """How far each float32 path's scores lie from a float64 forward of each item alone
+    (no batch, no tree): the exact answer both approximate."""
+    import copy
+
+    from auditor.evaluation.scoring import score_batch
+
+    exact = copy.deepcopy(model).double()
+    errors = {"unshared batch": 0.0, "prefix tree": 0.0}
+    same = 0
+    for k in range(min(n, len(units))):
+        (ref,) = score_batch(mode, exact, builder, [units[k]], [prompts[k]])
+        for name, answers in (("unshared batch", plain), ("prefix tree", tree)):
+            gap = max(abs(x - y) for x, y in zip(answers[k].scores, ref.scores, strict=True))
+            errors[name] = max(errors[name], gap)
+        same += plain[k].predicted == tree[k].predicted == ref.predicted
+    return (
+        f"against float64, each item alone (first {min(n, len(units))}): largest score error "
+        + ", ".join(f"{name} {error:.1e}" for name, error in errors.items())
+        + f"; predictions equal to float64 {same}/{min(n, len(units))}"
+    )
 
 
 def lite(args) -> None:
