@@ -96,6 +96,30 @@ def test_tree_scores_equal_unshared_on_real_items(tiny_model, few_items, mode, o
     assert fed_tree < (0.75 if orders == "none" else 0.5) * fed_plain
 
 
+def test_tree_and_unshared_scores_are_both_within_fp32_rounding_of_float64(tiny_model, few_items):
+    """The independent reference: each item alone through a float64 copy of the model."""
+    import copy
+
+    model, builder = tiny_model.model, PromptBuilder(tiny_model.tokenizer)
+    units = list(few_items[:16])
+    prompts = [builder.prompt_ids(u) for u in units]
+    plain, _, _ = score_all("letter", model, builder, units, prompts, 8, shared=False)
+    tree, _, _ = score_all("letter", model, builder, units, prompts, 8, shared=True)
+    exact = copy.deepcopy(model).double()
+    truth = [
+        score_batch("letter", exact, builder, [u], [p])[0]
+        for u, p in zip(units, prompts, strict=True)
+    ]
+    for answers in (plain, tree):
+        gaps = [
+            abs(x - y)
+            for a, t in zip(answers, truth, strict=True)
+            for x, y in zip(a.scores, t.scores, strict=True)
+        ]
+        assert len(gaps) == 3 * len(units)
+        assert 0 < max(gaps) <= 1e-5, max(gaps)  # rounding, not a second float32 run
+
+
 def test_generate_continues_the_branched_cache(tiny_model, few_items):
     model, builder = tiny_model.model, PromptBuilder(tiny_model.tokenizer)
     items = list(few_items[:12])
