@@ -62,6 +62,13 @@ def candidate_reports(
     return out
 
 
+def checkpoint_series(steps: Sequence[int | None]) -> bool:
+    """Whether candidates with these training ``steps`` (None: not a checkpoint) are
+    checkpoints of one training run: two or more, no two at the same step."""
+    stepped = [step for step in steps if step is not None]
+    return len(stepped) >= 2 and len(set(stepped)) == len(stepped)
+
+
 def candidate_trajectory(
     points: Sequence[tuple[int | None, SpilloverTable]], section: GateSection | None = None
 ) -> Trajectory | None:
@@ -71,9 +78,9 @@ def candidate_trajectory(
     at the last. None otherwise."""
     from auditor.audit.trajectory import Trajectory
 
-    stepped = [(step, table) for step, table in points if step is not None]
-    if len(stepped) < 2 or len({step for step, _ in stepped}) < len(stepped):
+    if not checkpoint_series([step for step, _ in points]):
         return None
+    stepped = [(step, table) for step, table in points if step is not None]
     final = max(step for step, _ in stepped)
     return Trajectory.from_tables(stepped, gate=section, final_step=final)
 

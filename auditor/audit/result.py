@@ -10,6 +10,7 @@ from auditor.core.errors import InputError
 from auditor.store.records import AuditRecord
 
 if TYPE_CHECKING:
+    from auditor.audit.profiles import GateSection
     from auditor.stats.table import SpilloverTable
 
 
@@ -37,6 +38,19 @@ class AuditResult:
     def items_of(self, attribute: str) -> frozenset[str] | None:
         """The items a cell of ``attribute`` was computed on (None: every answered item)."""
         return self.heldout_ids if self.heldout_ids and attribute in self.table.target else None
+
+
+def noninferiority_section(profile: object) -> GateSection | None:
+    """A stored audit ``profile``'s gate section where it judges non-inferiority (how its
+    results are read), else None."""
+    if not isinstance(profile, dict):
+        return None
+    gate = profile.get("gate")
+    if not isinstance(gate, dict) or gate.get("mode") != "noninferiority":
+        return None
+    from auditor.audit.profiles import build_profile
+
+    return build_profile(profile).gate
 
 
 def result_of(record: AuditRecord) -> AuditResult:

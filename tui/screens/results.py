@@ -38,13 +38,14 @@ def describe(title: str, run_a: str, run_b: str | None, extra: str = "") -> Text
 
 def noninferiority_gate(result, table: SpilloverTable):
     """The audit profile's gate on ``table`` when it judges non-inferiority, else None."""
-    profile = getattr(result, "profile", None)
-    if not isinstance(profile, dict) or profile.get("gate", {}).get("mode") != "noninferiority":
+    from auditor.audit.result import noninferiority_section
+
+    section = noninferiority_section(getattr(result, "profile", None))
+    if section is None:
         return None
     from auditor.audit.gate import evaluate_gate
-    from auditor.audit.profiles import build_profile
 
-    return evaluate_gate(table, build_profile(profile).gate)
+    return evaluate_gate(table, section)
 
 
 class ResultsScreen(Screen):

@@ -14,17 +14,12 @@ from auditor.reports.trajectory import TITLE, cell_label, delta_text, legend, st
 STYLES = {"degraded": "bold red", "improved": "green"}
 
 
-def checkpoints(candidates) -> int:
-    """How many of a candidate audit's ``candidates`` ((result, verdict) each) are
-    checkpoints of one training run with distinct steps (0 when two share a step)."""
-    steps = [(r.candidate or {}).get("step") for r, _v in candidates]
-    found = [s for s in steps if s is not None]
-    return len(found) if len(set(found)) == len(found) else 0
-
-
 def has_trajectory(result, candidates=()) -> bool:
     """Whether ``audit_trajectory`` finds one (without building it)."""
-    return bool(getattr(result, "trajectory", None)) or checkpoints(candidates) > 1
+    from auditor.audit.candidate_report import checkpoint_series
+
+    steps = [(r.candidate or {}).get("step") for r, _v in candidates]
+    return bool(getattr(result, "trajectory", None)) or checkpoint_series(steps)
 
 
 def audit_trajectory(result, candidates=()):
@@ -33,15 +28,12 @@ def audit_trajectory(result, candidates=()):
     ``candidates`` that are checkpoints of one training run (the one `spillover audit`
     gives the last of them); None when it has none."""
     from auditor.audit.candidate_report import candidate_trajectory
-    from auditor.audit.profiles import build_profile
+    from auditor.audit.result import noninferiority_section
     from auditor.audit.trajectory import stored_trajectory
 
-    profile = getattr(result, "profile", None)
-    gate = None
-    if isinstance(profile, dict) and profile.get("gate", {}).get("mode") == "noninferiority":
-        gate = build_profile(profile).gate
+    gate = noninferiority_section(getattr(result, "profile", None))
     found = stored_trajectory(result, gate)
-    if found is None and checkpoints(candidates) > 1:
+    if found is None:  # None unless they are checkpoints of one training run
         points = [((r.candidate or {}).get("step"), r.table) for r, _v in candidates]
         found = candidate_trajectory(points, gate)
     return found
