@@ -246,6 +246,44 @@ def prefix(args) -> None:
     print(ratio_line(n_tree, n_plain, t_tree / t_plain, same, len(units)))
     if args.fp64_items:
         print(exactness_line(mode, model, builder, units, prompts, plain, tree, args.fp64_items))
+    if loaded.device == "cpu":
+        print(blocks_line(mode, model, builder, units, prompts, plans[True]))
+
+
+def blocks_line(mode, model, builder, units, prompts, plan) -> str:
+    """The tree's batches again, its attention block by block (as on CPU) against its
+    dense mask, batch by batch alternately."""
+    from auditor.evaluation.scoring import branched, score_batch
+
+    answers: dict = {False: {}, True: {}}
+    seconds = {False: 0.0, True: 0.0}
+    try:
+        for i, b in enumerate(plan):
+            for blocks in (False, True) if i % 2 else (True, False):
+                branched.BLOCK_ATTENTION = blocks
+                start = time.perf_counter()
+                scored = score_batch(
+                    mode,
+                    model,
+                    builder,
+                    [units[k] for k in b],
+                    [prompts[k] for k in b],
+                    shared=True,
+                )
+                seconds[blocks] += time.perf_counter() - start
+                answers[blocks].update(zip(b, scored, strict=True))
+    finally:
+        branched.BLOCK_ATTENTION = True
+    dense, blocked = answers[False], answers[True]
+    same = sum(dense[k].predicted == blocked[k].predicted for k in dense)
+    gap = max(
+        abs(x - y) for k in dense for x, y in zip(dense[k].scores, blocked[k].scores, strict=True)
+    )
+    return (
+        f"block attention: {seconds[True]:.1f} s against the dense tree mask's "
+        f"{seconds[False]:.1f} s (wall ratio {seconds[True] / seconds[False]:.2f}) on the same "
+        f"batches, predictions identical {same}/{len(dense)}, largest score difference {gap:.1e}"
+    )
 
 
 def exactness_line(mode, model, builder, units, prompts, plain, tree, n: int) -> str:

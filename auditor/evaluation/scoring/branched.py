@@ -7,7 +7,8 @@ tokens of its own edge up to itself and every token of the edges above it, and n
 else. So each token sees exactly the keys (with their RoPE positions) it would see in its
 own unshared forward, and the model runs one forward whose width is the tree's token
 count, with no padding. Logits are projected only where asked (``logits_to_keep`` as a
-boolean mask).
+boolean mask). On CPU the attention runs block by block, each block of queries on only the
+keys it sees (``auditor.models.block_attention``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from auditor.core.choices import SWITCHES
 from auditor.core.errors import InputError
 from auditor.evaluation.scoring.prefix_tree import Tree, packed_groups
 from auditor.models.attention import ATTENTION, as_attention_mask
+from auditor.models.block_attention import attention_blocks
 
 BRANCHABLE_LAYERS = frozenset({"full_attention", "sliding_attention"})
 
@@ -141,6 +143,31 @@ def tree_logprobs(
     return (out, paths) if keep else out
 
 
+BLOCK_ATTENTION = True
+"""Whether a packed forward on CPU runs sdpa block by block (``attention_blocks``): it
+measured faster there (``benchmarks/bench_scoring.py``); elsewhere the dense mask runs."""
+BLOCK_LONGEST = 256
+"""The most queries one attention block holds (a longer edge is cut)."""
+BLOCK_MERGE = 128
+"""Consecutive short edges share a block up to this many queries (fewer, larger calls)."""
+
+
+def query_spans(tree: Tree) -> list[tuple[int, int]]:
+    """The packed layout's query positions in attention blocks: each edge's (cut at
+    ``BLOCK_LONGEST``), neighbours merged up to ``BLOCK_MERGE`` (``attention_blocks``)."""
+    _, _, first = tree.layout()
+    spans: list[tuple[int, int]] = []
+    for node, start in zip(tree.nodes, first, strict=True):
+        end = start + len(node.tokens)
+        for cut in range(start, end, BLOCK_LONGEST):
+            piece = (cut, min(end, cut + BLOCK_LONGEST))
+            if spans and piece[1] - spans[-1][0] <= BLOCK_MERGE:
+                spans[-1] = (spans[-1][0], piece[1])
+            else:
+                spans.append(piece)
+    return spans
+
+
 def _packed(model, tree: Tree, wants, keep) -> tuple[list, dict]:
     """One tree's packed forward: the wants' log-probabilities and the kept paths."""
     import torch
@@ -154,11 +181,10 @@ def _packed(model, tree: Tree, wants, keep) -> tuple[list, dict]:
         logits_to_keep = torch.zeros(len(tokens), dtype=torch.bool)
         logits_to_keep[kept] = True
         logits_to_keep = logits_to_keep.to(device)
-    allowed = tree_mask(tree, sliding_window(model, max(map(len, tree.seqs))))
-    mask = as_attention_mask(
-        allowed[None, None].to(device), model.config._attn_implementation, model.dtype
-    )
-    with torch.inference_mode():
+    allowed = tree_mask(tree, sliding_window(model, max(map(len, tree.seqs)))).to(device)
+    mask = as_attention_mask(allowed[None, None], model.config._attn_implementation, model.dtype)
+    spans = query_spans(tree) if BLOCK_ATTENTION and device.type == "cpu" else None
+    with torch.inference_mode(), attention_blocks(model, allowed, spans):
         result = model(
             input_ids=torch.tensor([tokens], device=device),
             attention_mask=mask,
