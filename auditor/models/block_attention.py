@@ -57,10 +57,11 @@ def blocks_of(allowed, spans: Sequence[tuple[int, int]]) -> list:
 @contextmanager
 def attention_blocks(model, allowed, spans: Sequence[tuple[int, int]] | None) -> Iterator[None]:
     """Within it, a forward of ``model`` over exactly ``allowed``'s positions runs its sdpa
-    attention block by block (``spans`` cover the queries in order); with no spans, or on
-    another attention implementation, the model is left as it is."""
+    attention block by block (``spans`` cover the queries in order); with no spans, on
+    another attention implementation or with sub-models (whose own implementations the
+    switch would overwrite), the model is left as it is."""
     config = model.config
-    if not spans or config._attn_implementation != "sdpa":
+    if not spans or config._attn_implementation != "sdpa" or getattr(config, "sub_configs", {}):
         yield
         return
     from transformers import AttentionInterface

@@ -65,7 +65,7 @@ def test_each_block_sees_exactly_the_keys_its_rows_allow(tiny_model, few_items):
 
 
 def test_the_implementation_comes_back_after_an_error_and_other_ones_are_left_alone(
-    tiny_model, few_items
+    tiny_model, few_items, monkeypatch
 ):
     model = tiny_model.model
     tree, _, _, allowed = packed(tiny_model, few_items, n=4)
@@ -75,6 +75,10 @@ def test_the_implementation_comes_back_after_an_error_and_other_ones_are_left_al
     assert block_attention._BLOCKS.get() is None
     with attention_blocks(model, allowed, None):  # no spans: off
         assert model.config._attn_implementation == "sdpa"
+    with monkeypatch.context() as patch:  # sub-models keep their own implementations
+        patch.setattr(type(model.config), "sub_configs", {"text_config": object})
+        with attention_blocks(model, allowed, query_spans(tree)):
+            assert model.config._attn_implementation == "sdpa"
     model.config._attn_implementation = "eager"
     try:
         with attention_blocks(model, allowed, query_spans(tree)):
