@@ -28,18 +28,19 @@ class Transaction:
         store = self.store
         store._lock.acquire()
         started = time.monotonic()
+        depth = store._tx_depth
         try:
             self._drop_unstarted()  # a signal between an earlier BEGIN and its body
+            store._tx_depth = depth + 1
             store._db.execute("BEGIN IMMEDIATE")
-            store._tx_depth += 1
             return store._db
         except sqlite3.OperationalError as exc:
-            self._abandon()
+            self._abandon(depth)
             if is_locked(exc):
                 raise locked_error(store.path, time.monotonic() - started) from None
             raise
         except BaseException:  # a signal just after BEGIN: nothing of it is kept
-            self._abandon()
+            self._abandon(depth)
             raise
 
     def _drop_unstarted(self) -> None:
@@ -47,7 +48,9 @@ class Transaction:
         if self.store._db.in_transaction and not self.store._tx_depth:
             self.store._db.execute("ROLLBACK")
 
-    def _abandon(self) -> None:
+    def _abandon(self, depth: int) -> None:
+        """Undo a start that did not reach its body: the count, an open BEGIN, the lock."""
+        self.store._tx_depth = depth
         try:
             self._drop_unstarted()
         finally:

@@ -152,10 +152,10 @@ BLOCK_MERGE = 128
 """Consecutive short edges share a block up to this many queries (fewer, larger calls)."""
 
 
-def query_spans(tree: Tree) -> list[tuple[int, int]]:
-    """The packed layout's query positions in attention blocks: each edge's (cut at
-    ``BLOCK_LONGEST``), neighbours merged up to ``BLOCK_MERGE`` (``attention_blocks``)."""
-    _, _, first = tree.layout()
+def query_spans(tree: Tree, first: Sequence[int]) -> list[tuple[int, int]]:
+    """The packed layout's query positions in attention blocks (``first``: each edge's
+    first index there, from ``Tree.layout``): each edge's (cut at ``BLOCK_LONGEST``),
+    neighbours merged up to ``BLOCK_MERGE`` (``attention_blocks``)."""
     spans: list[tuple[int, int]] = []
     for node, start in zip(tree.nodes, first, strict=True):
         end = start + len(node.tokens)
@@ -183,7 +183,7 @@ def _packed(model, tree: Tree, wants, keep) -> tuple[list, dict]:
         logits_to_keep = logits_to_keep.to(device)
     allowed = tree_mask(tree, sliding_window(model, max(map(len, tree.seqs)))).to(device)
     mask = as_attention_mask(allowed[None, None], model.config._attn_implementation, model.dtype)
-    spans = query_spans(tree) if BLOCK_ATTENTION and device.type == "cpu" else None
+    spans = query_spans(tree, first) if BLOCK_ATTENTION and device.type == "cpu" else None
     with torch.inference_mode(), attention_blocks(model, allowed, spans):
         result = model(
             input_ids=torch.tensor([tokens], device=device),

@@ -15,8 +15,9 @@ from auditor.models.block_attention import attention_blocks, blocks_of
 def packed(tiny_model, few_items, n=8):
     builder = PromptBuilder(tiny_model.tokenizer)
     tree = Tree([builder.prompt_ids(item) for item in few_items[:n]])
-    tokens, positions, _ = tree.layout()
-    return tree, torch.tensor([tokens]), torch.tensor([positions]), tree_mask(tree)
+    tokens, positions, first = tree.layout()
+    spans = query_spans(tree, first)
+    return tree, torch.tensor([tokens]), torch.tensor([positions]), tree_mask(tree), spans
 
 
 def forward(model, ids, positions, allowed):
@@ -29,8 +30,7 @@ def test_blocks_give_the_dense_masks_logits_and_run_block_by_block(
     tiny_model, few_items, monkeypatch
 ):
     model = tiny_model.model
-    tree, ids, positions, allowed = packed(tiny_model, few_items)
-    spans = query_spans(tree)
+    tree, ids, positions, allowed, spans = packed(tiny_model, few_items)
     assert spans[0][0] == 0 and spans[-1][1] == len(allowed)
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # cover, in order
     assert 1 < len(spans) < len(tree.nodes) + 1  # short edges merged
@@ -53,9 +53,9 @@ def test_blocks_give_the_dense_masks_logits_and_run_block_by_block(
 
 
 def test_each_block_sees_exactly_the_keys_its_rows_allow(tiny_model, few_items):
-    tree, _, _, allowed = packed(tiny_model, few_items)
+    _, _, _, allowed, spans = packed(tiny_model, few_items)
     pairs = 0
-    for start, end, keys, mask in blocks_of(allowed, query_spans(tree)):
+    for start, end, keys, mask in blocks_of(allowed, spans):
         rows = allowed[start:end]
         assert torch.equal(rows.any(0).nonzero().flatten(), keys)
         assert torch.equal(mask[0, 0], rows[:, keys])
@@ -68,8 +68,8 @@ def test_the_implementation_comes_back_after_an_error_and_other_ones_are_left_al
     tiny_model, few_items, monkeypatch
 ):
     model = tiny_model.model
-    tree, _, _, allowed = packed(tiny_model, few_items, n=4)
-    with pytest.raises(RuntimeError), attention_blocks(model, allowed, query_spans(tree)):
+    _, _, _, allowed, spans = packed(tiny_model, few_items, n=4)
+    with pytest.raises(RuntimeError), attention_blocks(model, allowed, spans):
         raise RuntimeError("stopped mid-forward")
     assert model.config._attn_implementation == "sdpa"
     assert block_attention._BLOCKS.get() is None
@@ -77,11 +77,11 @@ def test_the_implementation_comes_back_after_an_error_and_other_ones_are_left_al
         assert model.config._attn_implementation == "sdpa"
     with monkeypatch.context() as patch:  # sub-models keep their own implementations
         patch.setattr(type(model.config), "sub_configs", {"text_config": object})
-        with attention_blocks(model, allowed, query_spans(tree)):
+        with attention_blocks(model, allowed, spans):
             assert model.config._attn_implementation == "sdpa"
     model.config._attn_implementation = "eager"
     try:
-        with attention_blocks(model, allowed, query_spans(tree)):
+        with attention_blocks(model, allowed, spans):
             assert model.config._attn_implementation == "eager"
     finally:
         model.config._attn_implementation = "sdpa"

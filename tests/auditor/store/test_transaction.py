@@ -56,7 +56,7 @@ def test_a_signal_just_after_begin_keeps_nothing_and_the_stop_is_recorded(store)
     with pytest.raises(KeyboardInterrupt):
         store.update_run(run, "done", {"half": True})
     store._db = real
-    assert not real.in_transaction and _other_thread_can_lock(store)
+    assert not real.in_transaction and store._tx_depth == 0 and _other_thread_can_lock(store)
     store.update_run(run, "interrupted")  # what the command does next
     assert store.run(run).status == "interrupted" and "half" not in store.run(run).record
 
