@@ -12,8 +12,8 @@ reports its own peak memory, one after the other:
 - ``spillover``: ``AlignSettings`` as ``spillover align`` uses them (``speed_plan``) on
   trl's own forward (``shared_prompt = off``);
 - ``shared prompt``: the same with ``shared_prompt = on`` (``auditor.align.shared_prompt``:
-  each prompt of a batch computed once, its answers on the branched KV cache), which
-  also prints the tokens it computed against those of trl's padded rows.
+  a batch's rows run as one prefix tree, each shared prompt computed once), which also
+  prints the tokens it computed against those of trl's padded rows.
 
 It prints the median seconds per step (each run's first step apart: it warms up), on
 the clock and in CPU time (what other load on a shared machine inflates least), the

@@ -201,8 +201,8 @@ def train_adapter(
     if hasattr(trainer, "shared_prompt"):
         report(
             Message(
-                "shared prompt: each prompt of a batch computed once, its answers on "
-                "the branched KV cache"
+                "shared prompt: each batch's rows run as one prefix tree, each shared "
+                "prompt computed once"
             )
         )
     steps = trainer.args.max_steps if trainer.args.max_steps > 0 else None

@@ -135,8 +135,8 @@ class AlignSettings(Checked):
         "auto",
         choices=SWITCHES,
         in_key=False,
-        help="DPO trainer's methods: each prompt of a batch computed once, its answers on the "
-        "branched KV cache (auto: where the model allows; off: trl's own forward).",
+        help="DPO trainer's methods: a batch's rows run as one prefix tree, each shared "
+        "prompt computed once (auto: where the model allows; off: trl's own forward).",
     )
     # bookkeeping
     save_steps: int = setting(
@@ -214,8 +214,10 @@ class AlignSettings(Checked):
             found.append(
                 Problem(
                     "shared_prompt",
-                    "needs activation_checkpointing off (its branches read a KV cache)",
-                    "is 'on' with activation checkpointing; its branches read a KV cache",
+                    "needs activation_checkpointing off (it recomputes layers outside the "
+                    "packed forward)",
+                    "is 'on' with activation checkpointing, which recomputes layers outside "
+                    "the packed forward",
                 )
             )
         if found:

@@ -1,15 +1,17 @@
-"""Shared-prompt preference training: each prompt of a DPO batch runs once, its answers on
-the branched KV cache, inside trl's ``DPOTrainer``.
+"""Shared-prompt preference training: every distinct prefix of a DPO batch runs once,
+inside trl's ``DPOTrainer``.
 
 trl concatenates every pair as ``prompt + chosen`` and ``prompt + rejected`` and runs the
 backbone over the padded rows, then its fused LM head (``add_fused_lm_head``) scores the
-completion tokens. Here only that backbone call changes: rows with the same prompt tokens
-(a pair's two rows; an item's pairs under ``rejected = all_wrong`` when they share a batch)
-form one group, whose prompt runs once with gradients; its KV cache (not detached) is
-branched to each distinct answer of the group (an item's chosen answer once), and the
-hidden states are laid out as trl's padded batch, so trl's LM head, loss and metrics run
-unchanged. The reference forward (adapter disabled, no grad) and trl's reference
-precompute take the same path.
+completion tokens. Here only that backbone call changes: the batch's rows form a prefix
+tree (``prefix_tree.Tree``; a pair's two rows share their prompt, an item's pairs under
+``rejected = all_wrong`` their chosen answer too, and every prompt the chat template's
+opening), run as one packed forward with gradients under the tree's attention mask, as
+the evaluation's packed trees run (``evaluation.scoring.branched``: each token sees
+exactly the keys and positions of its own row; on CPU block by block). The hidden states
+are laid out as trl's padded batch, so trl's LM head, loss and metrics run unchanged,
+and the gradient of every row flows back into the prefixes it shares. The reference
+forward (adapter disabled, no grad) and trl's reference precompute take the same path.
 
 A batch this cannot lay out (not right-padded, no prompt or no completion on a row) runs
 trl's own backbone call.
@@ -20,10 +22,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from auditor.evaluation.scoring import branched
+from auditor.evaluation.scoring.prefix_tree import Tree, packed_groups
 from auditor.models.attention import ATTENTION, as_attention_mask
+from auditor.models.block_attention import attention_blocks
 
 if TYPE_CHECKING:
     import torch
+
+REF_PASS_PAIRS = 16
+"""Pairs a batch of trl's reference pass holds under shared prompts: its rows run as trees
+of at most ``PACKED_WIDTH`` tokens, so more pairs share more prefixes and fewer, larger
+forwards run (no grad: little memory)."""
 
 _PLAIN_KWARGS = ("input_ids", "attention_mask", "use_cache")
 """What trl's DPO forward passes; any other argument set runs trl's own backbone call."""
@@ -38,7 +48,7 @@ def unsupported(model, activation_checkpointing: bool) -> str:
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = base.config.get_text_config()
     if activation_checkpointing:
-        return "activation checkpointing runs without a KV cache"
+        return "activation checkpointing recomputes layers outside the packed forward"
     impl = getattr(base.config, "_attn_implementation", None)
     if impl not in ATTENTION:
         return f"attention {impl!r} takes no 4-D mask (sdpa or eager do)"
@@ -49,42 +59,35 @@ def unsupported(model, activation_checkpointing: bool) -> str:
     try:
         layers = DynamicCache(config=config).layers
     except Exception as exc:  # noqa: BLE001 - a model whose cache we cannot build
-        return f"its KV cache cannot be built ({exc})"
+        return f"its attention layers cannot be told apart ({exc})"
     if any(type(layer) is not DynamicLayer for layer in layers):
-        return "its KV cache keeps a sliding window"
+        return "its layers attend through a sliding window"
     return ""
 
 
 @dataclass
 class Plan:
-    """How one padded trl batch maps onto prompt groups and distinct answers."""
+    """One padded trl batch as prefix trees: every distinct prefix of its rows once."""
 
-    prompt_ids: torch.Tensor  # (G, P) right-padded
-    prompt_mask: torch.Tensor  # (G, P)
-    prompt_lengths: list[int]
-    branch_ids: torch.Tensor  # (U, C) right-padded
-    branch_group: torch.Tensor  # (U,) prompt group of each answer
-    branch_lengths: list[int]
-    index: torch.Tensor  # (rows, L): row of the stacked hidden states each position takes
+    trees: list[Tree]  # each run as one packed forward (``Tree.layout``)
+    index: torch.Tensor  # (rows, L): position of the trees' stacked hidden states each takes
     rows_tokens: int  # tokens trl's way computes (the batch's attention mask)
 
     @property
     def tokens(self) -> int:
         """Tokens this way computes."""
-        return sum(self.prompt_lengths) + sum(self.branch_lengths)
+        return sum(tree.positions() for tree in self.trees)
 
 
 def plan(input_ids, attention_mask, labels) -> Plan | None:
-    """Group the rows of a padded batch by prompt tokens and distinct answers; None where a
-    row is not ``prompt + completion`` right-padded (labels -100 on the prompt)."""
+    """The rows of a padded batch as prefix trees of at most ``PACKED_WIDTH`` tokens each
+    (``packed_groups``); None where a row is not ``prompt + completion`` right-padded
+    (labels -100 on the prompt)."""
     import torch
 
     ids, mask, lab = input_ids.tolist(), attention_mask.tolist(), labels.tolist()
-    rows, width = len(ids), len(ids[0]) if ids else 0
-    groups: dict[tuple, int] = {}
-    answers: dict[tuple, int] = {}
-    shape = []  # per row: (group, answer, prompt length, real length)
-    for r in range(rows):
+    seqs = []
+    for r in range(len(ids)):
         n = sum(mask[r])
         start = next((t for t in range(n) if lab[r][t] != -100), n)
         if (
@@ -93,48 +96,29 @@ def plan(input_ids, attention_mask, labels) -> Plan | None:
             or any(lab[r][t] == -100 for t in range(start, n))
         ):
             return None
-        prompt, answer = tuple(ids[r][:start]), tuple(ids[r][start:n])
-        g = groups.setdefault(prompt, len(groups))
-        u = answers.setdefault((g, answer), len(answers))
-        shape.append((g, u, start, n))
-    prompts, branches = list(groups), list(answers)
-    width_p = max(len(p) for p in prompts)
-    width_c = max(len(a) for _, a in branches)
-    pad = 0
-    p_ids = [list(p) + [pad] * (width_p - len(p)) for p in prompts]
-    p_mask = [[1] * len(p) + [0] * (width_p - len(p)) for p in prompts]
-    b_ids = [list(a) + [pad] * (width_c - len(a)) for _, a in branches]
-    zero = len(prompts) * width_p + len(branches) * width_c  # the all-zero row
-    index = []
-    for g, u, start, n in shape:
-        row = [g * width_p + t for t in range(start)]
-        row += [len(prompts) * width_p + u * width_c + t for t in range(n - start)]
-        index.append(row + [zero] * (width - n))
-    device = input_ids.device
-    tensor = lambda x: torch.tensor(x, dtype=torch.long, device=device)  # noqa: E731
-    return Plan(tensor(p_ids), tensor(p_mask), [len(p) for p in prompts], tensor(b_ids),
-                tensor([g for g, _ in branches]), [len(a) for _, a in branches], tensor(index),
+        seqs.append(ids[r][:n])
+    trees: list[Tree] = []
+    index: list[list[int]] = [[] for _ in seqs]
+    offset = 0
+    for group in packed_groups(seqs):
+        tree = Tree([seqs[r] for r in group])
+        first = tree.layout()[2]
+        for n, r in enumerate(group):
+            for t in range(len(seqs[r])):
+                node, at = tree.locate(n, t)
+                index[r].append(offset + first[node] + at)
+        trees.append(tree)
+        offset += tree.positions()
+    width = len(ids[0])
+    index = [row + [offset] * (width - len(row)) for row in index]  # padding: the zero row
+    return Plan(trees, torch.tensor(index, dtype=torch.long, device=input_ids.device),
                 int(attention_mask.sum()))  # fmt: skip
-
-
-def branch_mask(plan: Plan, impl: str, dtype):
-    """The answers' 4-D attention mask over [the group's prompt cache, the answer]: a token
-    sees its prompt's real tokens and the answer's tokens up to itself."""
-    import torch
-
-    device = plan.branch_ids.device
-    width_p, width_c = plan.prompt_ids.shape[1], plan.branch_ids.shape[1]
-    lengths = torch.tensor(plan.prompt_lengths, device=device)[plan.branch_group]
-    sees_prompt = torch.arange(width_p, device=device)[None, :] < lengths[:, None]  # (U, P)
-    causal = torch.ones(width_c, width_c, dtype=torch.bool, device=device).tril()
-    allowed = torch.cat([sees_prompt[:, None, :].expand(-1, width_c, -1),
-                         causal[None].expand(len(lengths), -1, -1)], dim=2)[:, None]  # fmt: skip
-    return as_attention_mask(allowed, impl, dtype)
 
 
 class SharedPrompt:
     """Installed on a causal LM that trl gave its fused LM head: the fused forward's
-    backbone call runs shared prompts. Counts the batches and tokens it computed."""
+    backbone call runs the batch as prefix trees. Counts the batches and tokens it
+    computed."""
 
     def __init__(self, model):
         import types
@@ -175,32 +159,33 @@ class SharedPrompt:
         return BaseModelOutputWithPast(last_hidden_state=self.hidden_states(found))
 
     def hidden_states(self, found: Plan):
-        """trl's padded batch of hidden states, each prompt and each answer computed once."""
+        """trl's padded batch of hidden states, every distinct prefix computed once."""
         import torch
 
-        prompts = self.original(
-            input_ids=found.prompt_ids, attention_mask=found.prompt_mask, use_cache=True
-        )
-        cache = prompts.cache if hasattr(prompts, "cache") else prompts.past_key_values
-        for layer in cache.layers:  # one copy of the group's prompt per answer, with its grad
-            layer.batch_select_indices(found.branch_group)
-        start = torch.tensor(found.prompt_lengths, device=found.branch_ids.device)
-        positions = (
-            start[found.branch_group][:, None]
-            + torch.arange(found.branch_ids.shape[1], device=found.branch_ids.device)[None, :]
-        )
-        dtype = self.backbone.get_input_embeddings().weight.dtype
-        branches = self.original(input_ids=found.branch_ids, position_ids=positions,
-                                 attention_mask=branch_mask(found, self.impl, dtype),
-                                 cache=cache, use_cache=True)  # fmt: skip
-        a, b = prompts.last_hidden_state, branches.last_hidden_state
-        size = a.shape[-1]
-        stacked = torch.cat([a.reshape(-1, size), b.reshape(-1, size).to(a.dtype),
-                             a.new_zeros(1, size)])  # fmt: skip
+        device = found.index.device
+        outs = []
+        for tree in found.trees:
+            tokens, positions, first = tree.layout()
+            allowed = branched.tree_mask(tree).to(device)
+            blocks = branched.BLOCK_ATTENTION and device.type == "cpu"
+            spans = branched.query_spans(tree, first) if blocks else None
+            with attention_blocks(self.backbone, allowed, spans):
+                out = self.original(
+                    input_ids=torch.tensor([tokens], device=device),
+                    position_ids=torch.tensor([positions], device=device),
+                    attention_mask=as_attention_mask(allowed[None, None], self.impl, self._dtype),
+                    use_cache=False,
+                )
+            outs.append(out.last_hidden_state[0])
+        stacked = torch.cat([*outs, outs[0].new_zeros(1, outs[0].shape[-1])])
         self.batches += 1
         self.tokens += found.tokens
         self.rows_tokens += found.rows_tokens
         return stacked[found.index]
+
+    @property
+    def _dtype(self):
+        return self.backbone.get_input_embeddings().weight.dtype
 
 
 def install(model) -> SharedPrompt:

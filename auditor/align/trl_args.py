@@ -32,8 +32,11 @@ def dpo_config(
     prompts: int = 0,
 ):
     """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly, for the
-    methods on the DPO trainer (``loss_type`` from the method)."""
+    methods on the DPO trainer (``loss_type`` from the method). Under shared prompts
+    (``prompts`` > 0) the reference pass takes ``REF_PASS_PAIRS`` pairs a batch."""
     from trl import DPOConfig
+
+    from auditor.align.shared_prompt import REF_PASS_PAIRS
 
     speed = settings.speed_plan(device, n_pairs, prompts)
     method = settings.method_info
@@ -45,6 +48,7 @@ def dpo_config(
         beta=settings.beta,
         loss_type=[method.loss_type],
         precompute_ref_log_probs=speed["precompute_ref"],
+        precompute_ref_batch_size=max(settings.batch_size, REF_PASS_PAIRS) if prompts else None,
         **extra,
     )
 

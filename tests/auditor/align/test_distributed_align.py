@@ -184,7 +184,7 @@ def test_two_rank_dpo_kills_and_resumes(small_llama_dir, bbq_lite, tmp_path):
     stdout, err = third.communicate(timeout=300)
     assert third.returncode == 0, err[-3000:]
     assert "resuming from checkpoint-" in err
-    assert "shared prompt: each prompt of a batch computed once" in err
+    assert "shared prompt: each batch's rows run as one prefix tree" in err
     result = json.loads(stdout)  # one JSON document: only rank 0 printed
     assert result["metrics"]["global_step"] == STEPS
     logged = _log(store)

@@ -1,5 +1,5 @@
 """Shared-prompt DPO on real components: BBQ-lite pairs, trl's collator and trainer, the
-small BPE Llama. Each prompt runs once, its answers on the branched KV cache, and the
+small BPE Llama. A batch's rows run as one prefix tree, each shared prompt once, and the
 training is trl's own: the same losses, metrics and gradients."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import torch
 
 from auditor.align.preferences import build_pairs, to_dataset
 from auditor.align.settings import AlignSettings
+from auditor.align.shared_prompt import REF_PASS_PAIRS
 from auditor.core.errors import InputError
 from auditor.core.events import TrainStep
 from auditor.evaluation.prompts import PromptBuilder
@@ -51,9 +52,11 @@ def collated(loaded, pairs):
 
 
 def test_an_items_pairs_share_one_prompt_and_one_chosen_answer(small_dir, gender):
-    """all_wrong: an item's two pairs are four padded rows in trl's batch; the plan runs
-    one prompt and three answers, and its index rebuilds every real token of every row."""
+    """all_wrong: two items' pairs are eight padded rows in trl's batch; the plan's tree
+    holds each distinct prefix once (the two prompts, their three answers each, the
+    prompts' common opening once), and its index rebuilds every real token of every row."""
     from auditor.align.shared_prompt import plan
+    from auditor.evaluation.scoring.prefix_tree import unique_tokens
 
     loaded = fresh(small_dir)
     items = one_instance(gender)[:2]
@@ -61,28 +64,56 @@ def test_an_items_pairs_share_one_prompt_and_one_chosen_answer(small_dir, gender
     assert len(pairs) == 4
     batch, labels = collated(loaded, pairs)
     found = plan(batch["input_ids"], batch["attention_mask"], labels)
-    assert len(found.prompt_lengths) == 2 and len(found.branch_lengths) == 6  # 2 x (1 + 2)
-    source = torch.cat([found.prompt_ids.flatten(), found.branch_ids.flatten(),
-                        torch.tensor([-1])])  # fmt: skip
-    rebuilt = source[found.index]
     real = batch["attention_mask"].bool()
+    rows = [row[mask].tolist() for row, mask in zip(batch["input_ids"], real, strict=True)]
+    assert len(found.trees) == 1 and len(found.trees[0].seqs) == 8
+    assert found.tokens == unique_tokens(rows) < found.rows_tokens / 3
+    source = torch.tensor(found.trees[0].layout()[0] + [-1])
+    rebuilt = source[found.index]
     assert torch.equal(rebuilt[real], batch["input_ids"][real])
     assert (rebuilt[~real] == -1).all()
     assert found.rows_tokens == int(real.sum())
-    assert found.tokens == sum(found.prompt_lengths) + sum(found.branch_lengths)
-    assert found.tokens < found.rows_tokens / 3
     # a row that is not prompt + completion right-padded is left to trl's own forward
     broken = labels.clone()
     broken[0, 0] = batch["input_ids"][0, 0]
     assert plan(batch["input_ids"], batch["attention_mask"], broken) is None
 
 
-def test_hidden_states_and_gradients_equal_the_full_rows(small_dir, gender):
-    """The fused forward on shared prompts gives trl's per-token log-probs, and the same
-    gradients: they flow through the prompt's KV cache into every branch."""
+def test_rows_wider_than_one_tree_run_as_several(small_dir, gender, monkeypatch):
+    """A batch past ``PACKED_WIDTH`` tokens runs as several trees; the index still finds
+    every token, each tree's positions after the one before."""
+    from auditor.align import shared_prompt
+
+    loaded = fresh(small_dir)
+    pairs = build_pairs(one_instance(gender), PromptBuilder(loaded.tokenizer))
+    batch, labels = collated(loaded, pairs)
+    real = batch["attention_mask"].bool()
+    whole = shared_prompt.plan(batch["input_ids"], batch["attention_mask"], labels)
+    monkeypatch.setattr(shared_prompt, "packed_groups",
+                        lambda seqs: [[i] for i in range(len(seqs))])  # fmt: skip
+    split = shared_prompt.plan(batch["input_ids"], batch["attention_mask"], labels)
+    assert len(split.trees) == len(pairs) * 2 and split.tokens == split.rows_tokens
+    assert whole.tokens < split.tokens
+    source = torch.tensor([t for tree in split.trees for t in tree.layout()[0]] + [-1])
+    assert torch.equal(source[split.index][real], batch["input_ids"][real])
+
+
+@pytest.mark.parametrize("blocks", [True, False], ids=["block-attention", "dense-mask"])
+def test_hidden_states_and_gradients_equal_the_full_rows(small_dir, gender, monkeypatch, blocks):
+    """The fused forward on the batch's prefix tree gives trl's per-token log-probs, and the
+    same gradients: every row's flow back into the prefixes it shares; on CPU with the
+    attention block by block as with the dense tree mask."""
     from trl.trainer.utils import add_fused_lm_head
 
     from auditor.align.shared_prompt import SharedPrompt
+    from auditor.evaluation.scoring import branched
+    from auditor.models import block_attention
+
+    calls = []
+    real_block_sdpa = block_attention._block_sdpa
+    monkeypatch.setattr(branched, "BLOCK_ATTENTION", blocks)
+    monkeypatch.setattr(block_attention, "_block_sdpa",
+                        lambda *a, **k: calls.append(1) or real_block_sdpa(*a, **k))  # fmt: skip
 
     pairs = build_pairs(one_instance(gender)[:2], PromptBuilder(fresh(small_dir).tokenizer))
     results = []
@@ -99,6 +130,8 @@ def test_hidden_states_and_gradients_equal_the_full_rows(small_dir, gender):
         results.append((out, grads, hook))
     (full, full_grads, _), (ours, our_grads, hook) = results
     assert hook.batches == 1 and hook.fallbacks == 0
+    layers = fresh(small_dir).model.config.num_hidden_layers
+    assert len(calls) == (layers if blocks else 0)
     for field in ("log_probs", "entropy", "mean_logits"):
         assert torch.allclose(getattr(ours, field), getattr(full, field), atol=1e-5), field
     assert torch.equal(ours.is_top1 & ours.label_mask, full.is_top1 & full.label_mask)
@@ -106,7 +139,7 @@ def test_hidden_states_and_gradients_equal_the_full_rows(small_dir, gender):
     embed = next(n for n in full_grads if "embed_tokens" in n)
     for name, grad in full_grads.items():
         assert torch.allclose(our_grads[name], grad, atol=1e-5, rtol=1e-4), name
-    # the prompt's tokens got their gradient through the cache (a detached cache gives none)
+    # the prompt's tokens got their gradient through the shared prefix
     prompt_token = int(hook_prompt_token(pairs, fresh(small_dir)))
     assert full_grads[embed][prompt_token].abs().sum() > 0
     assert torch.allclose(our_grads[embed][prompt_token], full_grads[embed][prompt_token],
@@ -172,7 +205,8 @@ def test_precomputed_reference_takes_the_shared_path(small_dir, gender, tmp_path
     )
     trainer = train(fresh(small_dir), pairs, settings, tmp_path, [])
     hook = trainer.model.get_base_model()._spillover_shared_prompt
-    assert hook.batches == 2 + 2 and hook.fallbacks == 0  # two precompute batches, two steps
+    assert len(pairs) == 8 and trainer.args.precompute_ref_batch_size == REF_PASS_PAIRS >= 8
+    assert hook.batches == 1 + 2 and hook.fallbacks == 0  # one precompute batch, two steps
     assert "ref_chosen_logps" in trainer.train_dataset.column_names
 
 
@@ -202,7 +236,7 @@ def test_pairs_seen_once_get_their_reference_once_per_prompt(small_dir, gender, 
         hook = trainer.model.get_base_model()._spillover_shared_prompt
         runs[switch] = [e.metrics["loss"] for e in events if isinstance(e, TrainStep)], hook
     (losses, hook), (in_steps, plain) = runs["auto"], runs["off"]
-    assert hook.batches == 2 + 2 and plain.batches == 2 * 2  # the pass's, then policy only
+    assert hook.batches == 1 + 2 and plain.batches == 2 * 2  # the pass's, then policy only
     assert hook.tokens < plain.tokens
     assert len(losses) == 2 and losses == pytest.approx(in_steps, abs=1e-6)
 
