@@ -145,7 +145,7 @@ class SharedPrompt:
 
         self._active = found
         try:
-            with completion_logits_only():  # the prompt rows hold no hidden states to score
+            with completion_logits_only():  # the LM head projects the completion rows only
                 return self.fused(fused_lm_head=True, labels=labels, **kwargs)
         finally:
             self._active = None
@@ -163,6 +163,7 @@ class SharedPrompt:
         import torch
 
         device = found.index.device
+        dtype = self.backbone.get_input_embeddings().weight.dtype
         outs = []
         for tree in found.trees:
             tokens, positions, first = tree.layout()
@@ -173,7 +174,7 @@ class SharedPrompt:
                 out = self.original(
                     input_ids=torch.tensor([tokens], device=device),
                     position_ids=torch.tensor([positions], device=device),
-                    attention_mask=as_attention_mask(allowed[None, None], self.impl, self._dtype),
+                    attention_mask=as_attention_mask(allowed[None, None], self.impl, dtype),
                     use_cache=False,
                 )
             outs.append(out.last_hidden_state[0])
@@ -182,10 +183,6 @@ class SharedPrompt:
         self.tokens += found.tokens
         self.rows_tokens += found.rows_tokens
         return stacked[found.index]
-
-    @property
-    def _dtype(self):
-        return self.backbone.get_input_embeddings().weight.dtype
 
 
 def install(model) -> SharedPrompt:
