@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 REF_PASS_PAIRS = 16
 """Pairs a batch of trl's reference pass holds under shared prompts: its rows run as trees
-of at most ``PACKED_WIDTH`` tokens, so more pairs share more prefixes and fewer, larger
+of at most ``packed_width`` tokens, so more pairs share more prefixes and fewer, larger
 forwards run (no grad: little memory)."""
 
 _PLAIN_KWARGS = ("input_ids", "attention_mask", "use_cache")
@@ -79,10 +79,10 @@ class Plan:
         return sum(tree.positions() for tree in self.trees)
 
 
-def plan(input_ids, attention_mask, labels) -> Plan | None:
-    """The rows of a padded batch as prefix trees of at most ``PACKED_WIDTH`` tokens each
-    (``packed_groups``); None where a row is not ``prompt + completion`` right-padded
-    (labels -100 on the prompt)."""
+def plan(input_ids, attention_mask, labels, width: int | None = None) -> Plan | None:
+    """The rows of a padded batch as prefix trees of at most ``width`` tokens each
+    (``packed_groups``, default ``PACKED_WIDTH``); None where a row is not
+    ``prompt + completion`` right-padded (labels -100 on the prompt)."""
     import torch
 
     ids, mask, lab = input_ids.tolist(), attention_mask.tolist(), labels.tolist()
@@ -100,7 +100,7 @@ def plan(input_ids, attention_mask, labels) -> Plan | None:
     trees: list[Tree] = []
     index: list[list[int]] = [[] for _ in seqs]
     offset = 0
-    for group in packed_groups(seqs):
+    for group in packed_groups(seqs, width):
         tree = Tree([seqs[r] for r in group])
         first = tree.layout()[2]
         for n, r in enumerate(group):
@@ -137,7 +137,10 @@ class SharedPrompt:
         ready = (fused_lm_head and labels is not None and not args and not extra
                  and kwargs.get("input_ids") is not None
                  and kwargs.get("attention_mask") is not None)  # fmt: skip
-        found = plan(kwargs["input_ids"], kwargs["attention_mask"], labels) if ready else None
+        width = branched.packed_width(self.backbone)
+        found = (
+            plan(kwargs["input_ids"], kwargs["attention_mask"], labels, width) if ready else None
+        )
         if found is None:
             self.fallbacks += int(bool(fused_lm_head))
             return self.fused(*args, fused_lm_head=fused_lm_head, labels=labels, **kwargs)
@@ -168,8 +171,11 @@ class SharedPrompt:
         for tree in found.trees:
             tokens, positions, first = tree.layout()
             allowed = branched.tree_mask(tree).to(device)
-            blocks = branched.BLOCK_ATTENTION and device.type == "cpu"
-            spans = branched.query_spans(tree, first) if blocks else None
+            spans = (
+                branched.query_spans(tree, first)
+                if branched.runs_in_blocks(self.backbone)
+                else None
+            )
             with attention_blocks(self.backbone, allowed, spans):
                 out = self.original(
                     input_ids=torch.tensor([tokens], device=device),

@@ -54,14 +54,20 @@ def blocks_of(allowed, spans: Sequence[tuple[int, int]]) -> list:
     return out
 
 
+def supported(model) -> bool:
+    """Whether ``attention_blocks`` can switch ``model``: sdpa attention, no sub-models
+    (whose own implementations the switch would overwrite)."""
+    config = model.config
+    return config._attn_implementation == "sdpa" and not getattr(config, "sub_configs", {})
+
+
 @contextmanager
 def attention_blocks(model, allowed, spans: Sequence[tuple[int, int]] | None) -> Iterator[None]:
     """Within it, a forward of ``model`` over exactly ``allowed``'s positions runs its sdpa
-    attention block by block (``spans`` cover the queries in order); with no spans, on
-    another attention implementation or with sub-models (whose own implementations the
-    switch would overwrite), the model is left as it is."""
+    attention block by block (``spans`` cover the queries in order); with no spans or a
+    model it cannot switch (``supported``), the model is left as it is."""
     config = model.config
-    if not spans or config._attn_implementation != "sdpa" or getattr(config, "sub_configs", {}):
+    if not spans or not supported(model):
         yield
         return
     from transformers import AttentionInterface

@@ -17,7 +17,9 @@ from collections.abc import Sequence
 
 from auditor.core.choices import SWITCHES
 from auditor.core.errors import InputError
+from auditor.evaluation.scoring import prefix_tree
 from auditor.evaluation.scoring.prefix_tree import Tree, packed_groups
+from auditor.models import block_attention
 from auditor.models.attention import ATTENTION, as_attention_mask
 from auditor.models.block_attention import attention_blocks
 
@@ -122,8 +124,8 @@ def tree_logprobs(
     ``seq``. With ``keep`` (sequence indices), also their paths' KV states: returns
     ``(logprobs, paths)`` where ``paths[seq]`` is a list of per-layer (keys, values), each
     ``[kv_heads, len(seq), head_dim]``. ``seqs`` run as prefix trees of at most
-    ``PACKED_WIDTH`` tokens each (``packed_groups``), one packed forward per tree."""
-    groups = packed_groups(seqs)
+    ``packed_width(model)`` tokens each (``packed_groups``), one packed forward per tree."""
+    groups = packed_groups(seqs, packed_width(model))
     where = {s: (g, n) for g, group in enumerate(groups) for n, s in enumerate(group)}
     mine: list[list[int]] = [[] for _ in groups]  # each group's wants
     for w, (s, _, _) in enumerate(wants):
@@ -150,6 +152,22 @@ BLOCK_LONGEST = 256
 """The most queries one attention block holds (a longer edge is cut)."""
 BLOCK_MERGE = 128
 """Consecutive short edges share a block up to this many queries (fewer, larger calls)."""
+
+
+def runs_in_blocks(model) -> bool:
+    """Whether a packed forward of ``model`` runs its attention block by block: on CPU,
+    where it measured faster (``BLOCK_ATTENTION``), for a model ``attention_blocks`` can
+    switch; elsewhere the dense mask runs."""
+    return BLOCK_ATTENTION and model.device.type == "cpu" and block_attention.supported(model)
+
+
+def packed_width(model) -> int:
+    """The most tokens one packed tree of ``model`` holds: ``BLOCK_PACKED_WIDTH`` where its
+    attention runs block by block, else ``PACKED_WIDTH`` (read when called, so a test or
+    benchmark may change either)."""
+    if runs_in_blocks(model):
+        return prefix_tree.BLOCK_PACKED_WIDTH
+    return prefix_tree.PACKED_WIDTH
 
 
 def query_spans(tree: Tree, first: Sequence[int]) -> list[tuple[int, int]]:
@@ -183,7 +201,7 @@ def _packed(model, tree: Tree, wants, keep) -> tuple[list, dict]:
         logits_to_keep = logits_to_keep.to(device)
     allowed = tree_mask(tree, sliding_window(model, max(map(len, tree.seqs)))).to(device)
     mask = as_attention_mask(allowed[None, None], model.config._attn_implementation, model.dtype)
-    spans = query_spans(tree, first) if BLOCK_ATTENTION and device.type == "cpu" else None
+    spans = query_spans(tree, first) if runs_in_blocks(model) else None
     with torch.inference_mode(), attention_blocks(model, allowed, spans):
         result = model(
             input_ids=torch.tensor([tokens], device=device),

@@ -116,6 +116,10 @@ class Tree:
 PACKED_WIDTH = 768
 """The most tokens one packed forward holds where its sequences can be split: its mask is
 dense, so attention grows with the width's square (see ``packed_groups``)."""
+BLOCK_PACKED_WIDTH = 2560
+"""The same where the attention runs block by block (``branched.runs_in_blocks``): a
+block meets only the keys of its own paths, so only the boolean mask grows with the
+width's square; wider trees share more and run fewer forwards."""
 
 
 def packed_groups(seqs: Sequence[Sequence[int]], width: int | None = None) -> list[list[int]]:

@@ -80,7 +80,7 @@ def test_an_items_pairs_share_one_prompt_and_one_chosen_answer(small_dir, gender
 
 
 def test_rows_wider_than_one_tree_run_as_several(small_dir, gender, monkeypatch):
-    """A batch past ``PACKED_WIDTH`` tokens runs as several trees; the index still finds
+    """A batch past its packed width runs as several trees; the index still finds
     every token, each tree's positions after the one before."""
     from auditor.align import shared_prompt
 
@@ -90,7 +90,7 @@ def test_rows_wider_than_one_tree_run_as_several(small_dir, gender, monkeypatch)
     real = batch["attention_mask"].bool()
     whole = shared_prompt.plan(batch["input_ids"], batch["attention_mask"], labels)
     monkeypatch.setattr(shared_prompt, "packed_groups",
-                        lambda seqs: [[i] for i in range(len(seqs))])  # fmt: skip
+                        lambda seqs, width: [[i] for i in range(len(seqs))])  # fmt: skip
     split = shared_prompt.plan(batch["input_ids"], batch["attention_mask"], labels)
     assert len(split.trees) == len(pairs) * 2 and split.tokens == split.rows_tokens
     assert whole.tokens < split.tokens

@@ -10,7 +10,7 @@ from auditor.core.errors import InputError
 from auditor.evaluation.cloze import ClozeBuilder
 from auditor.evaluation.orders import orderings, permuted
 from auditor.evaluation.prompts import PromptBuilder
-from auditor.evaluation.scoring import score_batch
+from auditor.evaluation.scoring import branched, score_batch
 from auditor.evaluation.scoring.batching import plan_batches
 from auditor.evaluation.scoring.branched import branchable, use_prefix_tree
 from auditor.evaluation.scoring.prefix_tree import Tree, packed_positions, prefix_batches
@@ -92,7 +92,8 @@ def test_tree_scores_equal_unshared_on_real_items(tiny_model, few_items, mode, o
     tree, fed_tree, plan = score_all(mode, model, builder, units, prompts, 8, shared=True)
     assert_same(plain, tree)
     if mode == "letter":  # the forward is fed exactly the tree's planned positions
-        assert fed_tree == sum(packed_positions([prompts[i] for i in b]) for b in plan)
+        width = branched.packed_width(model)
+        assert fed_tree == sum(packed_positions([prompts[i] for i in b], width) for b in plan)
     assert fed_tree < (0.75 if orders == "none" else 0.5) * fed_plain
 
 
@@ -249,7 +250,28 @@ def test_a_batch_wider_than_one_packed_forward_runs_as_several(
     units = list(few_items[:8])
     prompts = [builder.prompt_ids(u) for u in units]
     plain, _, _ = score_all(mode, model, builder, units, prompts, 8, False, 4)
-    monkeypatch.setattr(prefix_tree, "PACKED_WIDTH", max(map(len, prompts)) + 20)
-    assert len(prefix_tree.packed_groups(prompts)) > 2
+    narrow = max(map(len, prompts)) + 20
+    monkeypatch.setattr(prefix_tree, "PACKED_WIDTH", narrow)
+    monkeypatch.setattr(prefix_tree, "BLOCK_PACKED_WIDTH", narrow)  # the width CPU runs
+    assert branched.packed_width(model) == narrow
+    assert len(prefix_tree.packed_groups(prompts, narrow)) > 2
     tree, _, _ = score_all(mode, model, builder, units, prompts, 8, True, 4)
     assert_same(plain, tree)
+
+
+def test_packed_trees_are_wider_only_where_attention_runs_in_blocks(tiny_model, monkeypatch):
+    from auditor.evaluation.scoring import prefix_tree
+
+    model = tiny_model.model
+    assert branched.runs_in_blocks(model)  # CPU, sdpa
+    assert branched.packed_width(model) == prefix_tree.BLOCK_PACKED_WIDTH
+    assert prefix_tree.BLOCK_PACKED_WIDTH > prefix_tree.PACKED_WIDTH
+    monkeypatch.setattr(branched, "BLOCK_ATTENTION", False)
+    assert branched.packed_width(model) == prefix_tree.PACKED_WIDTH
+    monkeypatch.setattr(branched, "BLOCK_ATTENTION", True)
+    model.set_attn_implementation("eager")  # a dense mask: its attention grows with the square
+    try:
+        assert not branched.runs_in_blocks(model)
+        assert branched.packed_width(model) == prefix_tree.PACKED_WIDTH
+    finally:
+        model.set_attn_implementation("sdpa")
