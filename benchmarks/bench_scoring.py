@@ -10,7 +10,9 @@ speed-up ratios. ``prefix``: scores the demo profile's evaluation items (``--pro
 with and without the prefix tree, the same batch size, batch by batch alternately (so
 both see the same load on a shared machine), and prints
 the positions the model computed (padding included, counted at its forward), the
-seconds and how many predictions agree. ``lite``: the same count for every letter prompt
+seconds and how many predictions agree; on CPU also the tree's attention block by block
+against its dense mask, and with ``--against-batch N`` the tree at the run's batch size
+against N items a batch. ``lite``: the same count for every letter prompt
 of BBQ-lite, from the batch plans alone (no model). Not a test: timings depend on the
 machine.
 """
@@ -65,6 +67,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--prefix-batch", type=int, default=0, help="prefix: batch size (default the profile's)"
+    )
+    parser.add_argument(
+        "--against-batch",
+        type=int,
+        default=0,
+        help="prefix: also time the tree at this batch size against the run's (0: no)",
     )
     parser.add_argument(
         "--fp64-items",
@@ -248,12 +256,54 @@ def prefix(args) -> None:
         print(exactness_line(mode, model, builder, units, prompts, plain, tree, args.fp64_items))
     if loaded.device == "cpu":
         print(blocks_line(mode, model, builder, units, prompts, plans[True]))
+    if args.against_batch:
+        print(batch_line(mode, model, builder, units, prompts, batch, args.against_batch))
+
+
+def batch_line(mode, model, builder, units, prompts, batch: int, against: int) -> str:
+    """The tree at ``batch`` items a batch against ``against``, a quarter of each plan in
+    turn (both see the same load)."""
+    from auditor.evaluation.scoring import branched, score_batch
+    from auditor.evaluation.scoring.prefix_tree import packed_positions, prefix_batches
+
+    sizes = (batch, against)
+    plans = {n: prefix_batches(prompts, n) for n in sizes}
+    width = branched.packed_width(model)
+    positions = {
+        n: sum(packed_positions([prompts[k] for k in b], width) for b in plans[n]) for n in sizes
+    }
+    answers: dict = {n: {} for n in sizes}
+    seconds = dict.fromkeys(sizes, 0.0)
+    for quarter in range(4):
+        for n in sizes if quarter % 2 else sizes[::-1]:
+            part = plans[n][quarter * len(plans[n]) // 4 : (quarter + 1) * len(plans[n]) // 4]
+            start = time.perf_counter()
+            for b in part:
+                scored = score_batch(
+                    mode,
+                    model,
+                    builder,
+                    [units[k] for k in b],
+                    [prompts[k] for k in b],
+                    shared=True,
+                )
+                answers[n].update(zip(b, scored, strict=True))
+            seconds[n] += time.perf_counter() - start
+    ours, theirs = answers[batch], answers[against]
+    same = sum(ours[k].predicted == theirs[k].predicted for k in ours)
+    return (
+        f"prefix tree, batch {batch} against batch {against} (trees up to {width} tokens): "
+        f"{positions[batch]} positions against {positions[against]} (ratio "
+        f"{positions[batch] / positions[against]:.3f}), {seconds[batch]:.1f} s against "
+        f"{seconds[against]:.1f} s (wall ratio {seconds[batch] / seconds[against]:.2f}), "
+        f"predictions identical {same}/{len(ours)}"
+    )
 
 
 def blocks_line(mode, model, builder, units, prompts, plan) -> str:
     """The tree's batches again, its attention block by block (as on CPU) against its
     dense mask, batch by batch alternately."""
-    from auditor.evaluation.scoring import branched, score_batch
+    from auditor.evaluation.scoring import branched, prefix_tree, score_batch
     from auditor.evaluation.scoring.prefix_tree import Tree, packed_groups
     from auditor.models.block_attention import blocks_of
 
@@ -277,9 +327,9 @@ def blocks_line(mode, model, builder, units, prompts, plan) -> str:
     finally:
         branched.BLOCK_ATTENTION = True
     allowed = computed = pairs = blocks = trees = 0
-    for b in plan:  # the query-key pairs each way, from the masks alone
+    for b in plan:  # the query-key pairs each way over the block path's trees
         seqs = [prompts[k] for k in b]
-        for group in packed_groups(seqs):
+        for group in packed_groups(seqs, prefix_tree.BLOCK_PACKED_WIDTH):
             tree = Tree([seqs[i] for i in group])
             mask = branched.tree_mask(tree)
             spans = branched.query_spans(tree, tree.layout()[2])
@@ -292,11 +342,12 @@ def blocks_line(mode, model, builder, units, prompts, plan) -> str:
         abs(x - y) for k in dense for x, y in zip(dense[k].scores, blocked[k].scores, strict=True)
     )
     return (
-        f"block attention ({blocks / trees:.1f} blocks a tree; query-key pairs allowed "
-        f"{allowed / pairs:.0%}, computed {computed / pairs:.0%} of the dense mask's): "
-        f"{seconds[True]:.1f} s against the dense tree mask's "
-        f"{seconds[False]:.1f} s (wall ratio {seconds[True] / seconds[False]:.2f}) on the same "
-        f"batches, predictions identical {same}/{len(dense)}, largest score difference {gap:.1e}"
+        f"block attention ({blocks / trees:.1f} blocks a tree of up to "
+        f"{prefix_tree.BLOCK_PACKED_WIDTH} tokens; query-key pairs allowed {allowed / pairs:.0%}, "
+        f"computed {computed / pairs:.0%} of the dense mask's): {seconds[True]:.1f} s against "
+        f"the dense tree mask's {seconds[False]:.1f} s (trees up to {prefix_tree.PACKED_WIDTH} "
+        f"tokens; wall ratio {seconds[True] / seconds[False]:.2f}) on the same batches, "
+        f"predictions identical {same}/{len(dense)}, largest score difference {gap:.1e}"
     )
 
 

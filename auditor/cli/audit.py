@@ -130,7 +130,7 @@ def audit_cmd(profile_name: str, **options: Any) -> None:
 @click.command("demo")
 @audit_options
 def demo_cmd(**options: Any) -> None:
-    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~3.5 min).
+    """The demo audit: SmolLM2-135M on CPU, a BBQ sample, a short gender DPO (~3 min).
 
     Without BBQ data (--bbq, $SPILLOVER_BBQ or a fetched copy) it fetches the official
     files first.
