@@ -33,7 +33,7 @@ def dpo_config(
 ):
     """trl's ``DPOConfig`` with every risky default of trl 1.16 set explicitly, for the
     methods on the DPO trainer (``loss_type`` from the method). Under shared prompts
-    (``prompts`` > 0) the reference pass takes ``REF_PASS_PAIRS`` pairs a batch."""
+    (``prompts`` > 0) the reference pass takes at least ``REF_PASS_PAIRS`` pairs a batch."""
     from trl import DPOConfig
 
     from auditor.align.shared_prompt import REF_PASS_PAIRS
